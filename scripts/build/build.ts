@@ -1,0 +1,148 @@
+/**
+ * `npm run build`: bundles the agent with esbuild, renders the recipe, and lays both out for greengrass-cli
+ * (recipes/ + artifacts/) and, with `gdk`, for `gdk component build/publish` (greengrass-build/).
+ */
+import { build } from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { accessControlFor, THING_NAME_VARIABLE } from '../../src/component/definition';
+import { readGdkConfig, type ComponentIdentity } from '../../src/component/identity';
+import { recipeDefaultConfiguration } from '../../src/config/definition';
+import { BUNDLE_FILE, nativeAddonFile, recipeToYaml, renderRecipe, TARGET_PLATFORMS, type Recipe } from './recipe';
+
+export const ROOT_RECIPE_FILE = 'recipe.yaml';
+/** gdk leaves this string as the artifacts folder name; greengrass-cli needs a real version. */
+const NEXT_PATCH = 'NEXT_PATCH';
+const LOCAL_VERSION_FOR_NEXT_PATCH = '0.0.0-local';
+
+export interface BuildOptions {
+  /** Where gdk-config.json, recipe.yaml, src/ and node_modules/ are. Default: this repository. */
+  projectRoot?: string;
+  /** Where recipes/, artifacts/ and greengrass-build/ are written. Default: projectRoot. */
+  outputRoot?: string;
+  /** Also write gdk's greengrass-build/ layout. */
+  gdk?: boolean;
+  /** ComponentVersion of the greengrass-cli layout. Default: gdk-config's version (0.0.0-local if that is NEXT_PATCH). */
+  localVersion?: string;
+}
+
+export interface LocalLayout {
+  version: string;
+  recipeFile: string;
+  recipesDir: string;
+  /** The --artifactDir root, holding <Name>/<Version>/. */
+  artifactsDir: string;
+  componentArtifactsDir: string;
+}
+
+export interface GdkLayout {
+  recipeFile: string;
+  componentArtifactsDir: string;
+}
+
+export interface BuildResult {
+  identity: ComponentIdentity;
+  /** The recipe of the local layout (the gdk copy differs only in ComponentVersion when gdk-config says NEXT_PATCH). */
+  recipe: Recipe;
+  recipeBytes: number;
+  bundleBytes: number;
+  /** Artifact file names, the same in every layout. */
+  artifactFiles: string[];
+  warnings: string[];
+  local: LocalLayout;
+  gdk?: GdkLayout;
+}
+
+const defaultProjectRoot = resolve(__dirname, '..', '..');
+
+function readTemplate(projectRoot: string): unknown {
+  const file = join(projectRoot, ROOT_RECIPE_FILE);
+  if (!existsSync(file)) throw new Error(`${file} is missing: gdk and the build both need the root recipe template`);
+  return parse(readFileSync(file, 'utf8'), { version: '1.1' });
+}
+
+function renderFor(template: unknown, identity: ComponentIdentity): { recipe: Recipe; text: string } {
+  const recipe = renderRecipe(template, {
+    identity,
+    defaultConfiguration: { ...recipeDefaultConfiguration(), accessControl: accessControlFor(identity.name, THING_NAME_VARIABLE) },
+  });
+  return { recipe, text: recipeToYaml(recipe) };
+}
+
+async function bundle(projectRoot: string, identity: ComponentIdentity): Promise<{ code: Uint8Array; warnings: string[] }> {
+  const result = await build({
+    absWorkingDir: projectRoot,
+    entryPoints: [join(projectRoot, 'src', 'main.ts')],
+    outfile: join(projectRoot, 'dist', BUNDLE_FILE),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    write: false,
+    logLevel: 'silent',
+    define: { __COMPONENT_IDENTITY__: JSON.stringify(identity) },
+  });
+  const output = result.outputFiles[0];
+  if (!output) throw new Error('esbuild produced no output');
+  return { code: output.contents, warnings: result.warnings.map((w) => `${w.location?.file ?? ''}: ${w.text}`) };
+}
+
+function nativeAddonSources(projectRoot: string): Array<{ file: string; source: string }> {
+  return TARGET_PLATFORMS.map((target) => {
+    const source = join(projectRoot, 'node_modules', 'aws-crt', 'dist', 'bin', target.crtBinaryDir, 'aws-crt-nodejs.node');
+    if (!existsSync(source)) throw new Error(`aws-crt native addon for ${target.architecture} not found at ${source}; run npm ci`);
+    return { file: nativeAddonFile(target), source };
+  });
+}
+
+function writeArtifacts(dir: string, bundleCode: Uint8Array, addons: Array<{ file: string; source: string }>): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, BUNDLE_FILE), bundleCode);
+  for (const addon of addons) copyFileSync(addon.source, join(dir, addon.file));
+}
+
+export async function buildComponent(options: BuildOptions = {}): Promise<BuildResult> {
+  const projectRoot = options.projectRoot ?? defaultProjectRoot;
+  const outputRoot = options.outputRoot ?? projectRoot;
+  const identity = readGdkConfig(projectRoot);
+  const template = readTemplate(projectRoot);
+  const localVersion = options.localVersion ?? (identity.version === NEXT_PATCH ? LOCAL_VERSION_FOR_NEXT_PATCH : identity.version);
+
+  const local = renderFor(template, { ...identity, version: localVersion });
+  const addons = nativeAddonSources(projectRoot);
+  const { code, warnings } = await bundle(projectRoot, identity);
+
+  const recipesDir = join(outputRoot, 'recipes');
+  const artifactsDir = join(outputRoot, 'artifacts');
+  const componentArtifactsDir = join(artifactsDir, identity.name, localVersion);
+  const localRecipeFile = join(recipesDir, `${identity.name}-${localVersion}.yaml`);
+  mkdirSync(recipesDir, { recursive: true });
+  writeFileSync(localRecipeFile, local.text);
+  writeArtifacts(componentArtifactsDir, code, addons);
+
+  const result: BuildResult = {
+    identity,
+    recipe: local.recipe,
+    recipeBytes: Buffer.byteLength(local.text),
+    bundleBytes: code.byteLength,
+    artifactFiles: [BUNDLE_FILE, ...addons.map((a) => a.file)],
+    warnings,
+    local: { version: localVersion, recipeFile: localRecipeFile, recipesDir, artifactsDir, componentArtifactsDir },
+  };
+
+  if (options.gdk) {
+    // Same as gdk does before calling us, so a standalone `npm run build -- --gdk` leaves no stale files for publish.
+    const gdkRoot = join(outputRoot, 'greengrass-build');
+    rmSync(gdkRoot, { recursive: true, force: true });
+    const gdkRecipeFile = join(gdkRoot, 'recipes', ROOT_RECIPE_FILE);
+    const gdkArtifactsDir = join(gdkRoot, 'artifacts', identity.name, identity.version);
+    mkdirSync(join(gdkRoot, 'recipes'), { recursive: true });
+    writeFileSync(gdkRecipeFile, renderFor(template, identity).text);
+    writeArtifacts(gdkArtifactsDir, code, addons);
+    result.gdk = { recipeFile: gdkRecipeFile, componentArtifactsDir: gdkArtifactsDir };
+  }
+  return result;
+}

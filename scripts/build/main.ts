@@ -1,0 +1,45 @@
+/** `npm run build [-- --gdk] [--out DIR] [--version X.Y.Z]` (gdk runs it with --gdk from gdk-config.json). */
+import { relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildComponent } from './build';
+import { RECIPE_SIZE_LIMIT_BYTES } from './recipe';
+
+const USAGE = `Usage: npm run build -- [--gdk] [--out DIR] [--version X.Y.Z]
+
+Bundles src/main.ts with esbuild and renders the recipe from recipe.yaml, gdk-config.json and src/.
+Always writes the greengrass-cli local deployment layout: recipes/<Name>-<Version>.yaml and artifacts/<Name>/<Version>/.
+  --gdk            also write greengrass-build/ as \`gdk component build\` / \`publish\` expect it
+  --out DIR        write the layouts under DIR instead of the project root
+  --version X.Y.Z  ComponentVersion of the local layout (default: gdk-config.json's version)
+  --help           show this text`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      gdk: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      version: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const result = await buildComponent({
+    gdk: values.gdk,
+    ...(values.out !== undefined ? { outputRoot: resolve(values.out) } : {}),
+    ...(values.version !== undefined ? { localVersion: values.version } : {}),
+  });
+  const show = (path: string): string => relative(process.cwd(), path) || '.';
+  for (const warning of result.warnings) console.warn(`warning: ${warning}`);
+  console.log(`${result.identity.name} ${result.local.version}: bundle ${result.bundleBytes} B, recipe ${result.recipeBytes} B (limit ${RECIPE_SIZE_LIMIT_BYTES})`);
+  console.log(`  greengrass-cli: --recipeDir ${show(result.local.recipesDir)} --artifactDir ${show(result.local.artifactsDir)} --merge ${result.identity.name}=${result.local.version}`);
+  if (result.gdk) console.log(`  gdk: ${show(result.gdk.recipeFile)}, ${show(result.gdk.componentArtifactsDir)}/`);
+  if (result.recipeBytes >= RECIPE_SIZE_LIMIT_BYTES) throw new Error(`the recipe is ${result.recipeBytes} bytes; gdk publish refuses ${RECIPE_SIZE_LIMIT_BYTES} or more`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`build failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

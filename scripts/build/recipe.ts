@@ -1,0 +1,135 @@
+/**
+ * Renders the deployable recipe from the root recipe.yaml template (pure: no IO).
+ * The template owns description, dependencies, manifests and lifecycle; gdk-config.json owns the identity;
+ * src/config and src/component own DefaultConfiguration. The checks here keep the three from drifting apart.
+ */
+import { stringify } from 'yaml';
+import type { ComponentIdentity } from '../../src/component/identity';
+
+export type Recipe = Record<string, unknown>;
+
+export const BUNDLE_FILE = 'defender-agent.js';
+export const ARTIFACT_URI_PREFIX = 's3://BUCKET_NAME/COMPONENT_NAME/COMPONENT_VERSION/';
+/** gdk refuses larger recipes at publish (PublishRecipeTransformer). */
+export const RECIPE_SIZE_LIMIT_BYTES = 16_000;
+
+export interface TargetPlatform {
+  /** Greengrass `Platform.architecture` of the manifest. */
+  architecture: string;
+  /** `process.arch` on such a core. */
+  nodeArch: string;
+  /** Folder of the prebuilt addon under node_modules/aws-crt/dist/bin. */
+  crtBinaryDir: string;
+}
+
+/** aws-crt ships no 32-bit ARM addon, and the musl builds would need musl detection on the device. */
+export const TARGET_PLATFORMS: readonly TargetPlatform[] = [
+  { architecture: 'amd64', nodeArch: 'x64', crtBinaryDir: 'linux-x64-glibc' },
+  { architecture: 'aarch64', nodeArch: 'arm64', crtBinaryDir: 'linux-arm64-glibc' },
+];
+
+/** The name src/native-binding.ts computes on the core (`aws-crt-nodejs-${platform}-${arch}.node`). */
+export function nativeAddonFile(target: TargetPlatform): string {
+  return `aws-crt-nodejs-linux-${target.nodeArch}.node`;
+}
+
+export const IDENTITY_PLACEHOLDERS = {
+  ComponentName: 'COMPONENT_NAME',
+  ComponentVersion: 'COMPONENT_VERSION',
+  ComponentPublisher: 'COMPONENT_AUTHOR',
+} as const;
+
+export interface RenderInputs {
+  identity: ComponentIdentity;
+  /** Everything under ComponentConfiguration.DefaultConfiguration, accessControl included. */
+  defaultConfiguration: Record<string, unknown>;
+}
+
+export class RecipeTemplateError extends Error {
+  constructor(message: string) {
+    super(`recipe.yaml: ${message}`);
+    this.name = 'RecipeTemplateError';
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function artifactFileNames(manifest: Record<string, unknown>, label: string): string[] {
+  const artifacts = manifest['Artifacts'];
+  if (!Array.isArray(artifacts)) throw new RecipeTemplateError(`manifest "${label}" has no Artifacts list`);
+  return artifacts.map((artifact, index) => {
+    const uri = isRecord(artifact) ? artifact['URI'] : undefined;
+    if (typeof uri !== 'string' || !uri.startsWith(ARTIFACT_URI_PREFIX)) {
+      throw new RecipeTemplateError(`manifest "${label}" artifact ${index + 1}: URI must start with ${ARTIFACT_URI_PREFIX}`);
+    }
+    return uri.slice(ARTIFACT_URI_PREFIX.length);
+  });
+}
+
+function checkManifests(manifests: unknown): void {
+  if (!Array.isArray(manifests) || manifests.length === 0) throw new RecipeTemplateError('Manifests must be a non-empty list');
+  const covered = new Set<string>();
+  manifests.forEach((manifest, index) => {
+    const label = isRecord(manifest) && typeof manifest['Name'] === 'string' ? manifest['Name'] : `#${index + 1}`;
+    const platform = isRecord(manifest) ? manifest['Platform'] : undefined;
+    if (!isRecord(manifest) || !isRecord(platform) || platform['os'] !== 'linux') {
+      throw new RecipeTemplateError(`manifest "${label}" must have Platform.os: linux`);
+    }
+    const target = TARGET_PLATFORMS.find((t) => t.architecture === platform['architecture']);
+    if (!target) {
+      const known = TARGET_PLATFORMS.map((t) => t.architecture).join(', ');
+      throw new RecipeTemplateError(`manifest "${label}": architecture ${String(platform['architecture'])} has no aws-crt addon in this build (known: ${known})`);
+    }
+    if (covered.has(target.architecture)) throw new RecipeTemplateError(`two manifests for architecture ${target.architecture}`);
+    covered.add(target.architecture);
+    const expected = [BUNDLE_FILE, nativeAddonFile(target)];
+    const actual = artifactFileNames(manifest, label);
+    if (actual.length !== expected.length || expected.some((file) => !actual.includes(file))) {
+      throw new RecipeTemplateError(`manifest "${label}" must list exactly ${expected.join(' and ')} (found ${actual.join(', ') || 'none'})`);
+    }
+  });
+  const missing = TARGET_PLATFORMS.filter((t) => !covered.has(t.architecture)).map((t) => t.architecture);
+  if (missing.length > 0) throw new RecipeTemplateError(`no manifest for architecture ${missing.join(', ')}`);
+}
+
+export function renderRecipe(template: unknown, inputs: RenderInputs): Recipe {
+  if (!isRecord(template)) throw new RecipeTemplateError('must be a YAML mapping');
+  for (const [key, placeholder] of Object.entries(IDENTITY_PLACEHOLDERS)) {
+    if (template[key] !== placeholder) {
+      throw new RecipeTemplateError(`${key} must stay the placeholder ${placeholder}; the build takes it from gdk-config.json`);
+    }
+  }
+  if ('ComponentConfiguration' in template) {
+    throw new RecipeTemplateError('must not contain ComponentConfiguration; the build generates it from src/config/definition.ts and src/component/definition.ts');
+  }
+  checkManifests(template['Manifests']);
+
+  const identityValues: Record<string, string> = {
+    ComponentName: inputs.identity.name,
+    ComponentVersion: inputs.identity.version,
+    ComponentPublisher: inputs.identity.author,
+  };
+  // Conventional order: identity and description first, then configuration, dependencies and manifests.
+  const rendered: Recipe = {};
+  // A plain copy: the template's YAML aliases (the shared lifecycle) must not become shared objects in the result.
+  const copy = JSON.parse(JSON.stringify(template)) as Recipe;
+  for (const [key, value] of Object.entries(copy)) {
+    if (key === 'ComponentDependencies' || key === 'Manifests') {
+      rendered['ComponentConfiguration'] ??= { DefaultConfiguration: inputs.defaultConfiguration };
+    }
+    rendered[key] = identityValues[key] ?? value;
+  }
+  return rendered;
+}
+
+/**
+ * The recipe as a standalone YAML file. YAML 1.1 quoting, because gdk (PyYAML) and the nucleus (SnakeYAML) read
+ * YAML 1.1, where an unquoted 2020-01-25 is a date and yes/on are booleans. The lifecycle shared by the manifests
+ * is written out in each, not as YAML aliases.
+ */
+export function recipeToYaml(recipe: Recipe): string {
+  const header = '# Generated by `npm run build` from recipe.yaml, gdk-config.json and src/: do not edit.\n';
+  return header + stringify(recipe, { version: '1.1', aliasDuplicateObjects: false, lineWidth: 0 });
+}

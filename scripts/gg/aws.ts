@@ -1,0 +1,241 @@
+/**
+ * The one door to AWS: every request goes through AwsGateway, which prints instead of sending in
+ * --dry-run, retries throttled calls a bounded number of times, and turns AccessDenied into the
+ * IAM action the operator has to grant.
+ */
+import { CliError } from './errors';
+import type { AwsClients, OutputSink } from './deps';
+
+export type ServiceName = keyof AwsClients;
+
+/** Structural view of an SDK v3 command: enough to send it and to infer its output type. */
+export interface SdkCommand {
+  readonly input: object;
+  resolveMiddleware(...args: never[]): unknown;
+}
+export type OutputOf<C> = C extends { resolveMiddleware(...args: never[]): (...args: never[]) => Promise<{ output: infer O }> } ? O : never;
+
+interface SendingClient {
+  send(command: unknown): Promise<unknown>;
+}
+
+export const DEFAULT_MAX_RETRIES = 4;
+const FIRST_RETRY_DELAY_MS = 1_000;
+const MAX_RETRY_DELAY_MS = 16_000;
+const DRY_RUN_ACCOUNT = '<account-id>';
+
+const THROTTLING_NAMES = new Set([
+  'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown', 'ThrottledException',
+]);
+const ACCESS_DENIED_NAMES = new Set(['AccessDeniedException', 'AccessDenied', 'UnauthorizedException', 'AuthorizationErrorException']);
+const NOT_FOUND_NAMES = new Set(['ResourceNotFoundException', 'NotFound', 'NoSuchBucket', 'NoSuchKey']);
+
+/** IAM actions whose names differ from the API operation. */
+const IAM_ACTION_OVERRIDES: Record<string, string> = { 's3:HeadBucket': 's3:ListBucket', 's3:HeadObject': 's3:GetObject' };
+
+interface ErrorShape {
+  name?: unknown;
+  message?: unknown;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: { throttling?: boolean };
+}
+
+function shape(error: unknown): ErrorShape {
+  return typeof error === 'object' && error !== null ? (error as ErrorShape) : {};
+}
+
+export function errorName(error: unknown): string {
+  const name = shape(error).name;
+  return typeof name === 'string' ? name : '';
+}
+
+export function isNotFound(error: unknown): boolean {
+  return NOT_FOUND_NAMES.has(errorName(error)) || shape(error).$metadata?.httpStatusCode === 404;
+}
+
+export function isConflict(error: unknown): boolean {
+  return errorName(error) === 'ConflictException' || errorName(error) === 'ResourceAlreadyExistsException';
+}
+
+function isThrottling(error: unknown): boolean {
+  return THROTTLING_NAMES.has(errorName(error)) || shape(error).$retryable?.throttling === true;
+}
+
+function isAccessDenied(error: unknown): boolean {
+  return ACCESS_DENIED_NAMES.has(errorName(error));
+}
+
+export function commandName(command: SdkCommand): string {
+  return command.constructor.name.replace(/Command$/, '');
+}
+
+export function iamAction(service: ServiceName, operation: string): string {
+  const prefix = service === 'greengrass' ? 'greengrass' : service;
+  const action = `${prefix}:${operation}`;
+  return IAM_ACTION_OVERRIDES[action] ?? action;
+}
+
+export class AccessDeniedError extends CliError {
+  constructor(
+    readonly action: string,
+    detail: string,
+  ) {
+    super(
+      `AWS denied ${action}${detail ? `: ${detail}` : ''}`,
+      `grant the IAM action ${action} to the identity these credentials belong to (scripts/gg/README.md lists what each subcommand needs)`,
+    );
+    this.name = 'AccessDeniedError';
+  }
+}
+
+/** Buffers are shown by size; the inline recipe is printed as text after the JSON. */
+function printable(value: unknown): unknown {
+  if (value instanceof Uint8Array) return `<${value.byteLength} bytes>`;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(printable);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, printable(v)]));
+  }
+  return value;
+}
+
+export function describeRequest(service: ServiceName, operation: string, input: object): string[] {
+  const lines = [`[dry-run] ${iamAction(service, operation).replace(/:.*/, '')} ${operation} ${JSON.stringify(printable(input), null, 2)}`];
+  const recipe = (input as { inlineRecipe?: unknown }).inlineRecipe;
+  if (recipe instanceof Uint8Array) lines.push('[dry-run] inlineRecipe as text:', Buffer.from(recipe).toString('utf8'));
+  return lines;
+}
+
+function dryRunNotFound(operation: string): Error {
+  return Object.assign(new Error(`${operation}: not looked up in --dry-run (assumed missing)`), {
+    name: 'ResourceNotFoundException',
+    $metadata: { httpStatusCode: 404 },
+  });
+}
+
+/**
+ * What a dry run pretends AWS answered: an empty account. Lookups find nothing, lists are empty,
+ * so the printed plan is the one for a first run.
+ */
+function dryRunResponse(operation: string): unknown {
+  if (operation === 'GetCallerIdentity') return { Account: DRY_RUN_ACCOUNT };
+  if (/^(Get|Describe|Head)/.test(operation)) throw dryRunNotFound(operation);
+  if (operation === 'CreateDeployment') return { deploymentId: '<new-deployment-id>' };
+  return {};
+}
+
+export interface GatewayOptions {
+  dryRun: boolean;
+  out: OutputSink;
+  sleep(ms: number): Promise<void>;
+  maxRetries?: number;
+}
+
+export class AwsGateway {
+  readonly dryRun: boolean;
+  private readonly maxRetries: number;
+
+  constructor(
+    private readonly clients: AwsClients,
+    readonly region: string,
+    private readonly options: GatewayOptions,
+  ) {
+    this.dryRun = options.dryRun;
+    this.maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+  }
+
+  greengrass<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
+    return this.call('greengrass', command);
+  }
+
+  iot<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
+    return this.call('iot', command);
+  }
+
+  s3<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
+    return this.call('s3', command);
+  }
+
+  sts<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
+    return this.call('sts', command);
+  }
+
+  private async call<C extends SdkCommand>(service: ServiceName, command: C): Promise<OutputOf<C>> {
+    const operation = commandName(command);
+    if (this.dryRun) {
+      for (const line of describeRequest(service, operation, command.input)) this.options.out.info(line);
+      return dryRunResponse(operation) as OutputOf<C>;
+    }
+    const client = this.clients[service] as unknown as SendingClient;
+    for (let retry = 0; ; retry += 1) {
+      try {
+        return (await client.send(command)) as OutputOf<C>;
+      } catch (error) {
+        if (isAccessDenied(error)) {
+          const message = shape(error).message;
+          throw new AccessDeniedError(iamAction(service, operation), typeof message === 'string' ? message : '');
+        }
+        if (!isThrottling(error)) throw error;
+        if (retry >= this.maxRetries) {
+          throw new CliError(
+            `${operation} is still throttled by AWS after ${this.maxRetries} retries`,
+            'wait a minute and run the command again; if it keeps happening, ask for a higher request quota for the API',
+          );
+        }
+        const delay = Math.min(FIRST_RETRY_DELAY_MS * 2 ** retry, MAX_RETRY_DELAY_MS);
+        this.options.out.info(`${operation} throttled by AWS; retry ${retry + 1}/${this.maxRetries} in ${delay / 1000} s`);
+        await this.options.sleep(delay);
+      }
+    }
+  }
+}
+
+export function partitionFor(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+/** ARNs of the resources the subcommands name, all in one region and account. */
+export class Arns {
+  private readonly partition: string;
+
+  constructor(
+    readonly region: string,
+    readonly account: string,
+  ) {
+    this.partition = partitionFor(region);
+  }
+
+  private iot(resource: string): string {
+    return `arn:${this.partition}:iot:${this.region}:${this.account}:${resource}`;
+  }
+
+  thing(thingName: string): string {
+    return this.iot(`thing/${thingName}`);
+  }
+
+  thingGroup(groupName: string): string {
+    return this.iot(`thinggroup/${groupName}`);
+  }
+
+  allRegisteredThings(): string {
+    return this.iot('all/registered-things');
+  }
+
+  topic(topic: string): string {
+    return this.iot(`topic/${topic}`);
+  }
+
+  topicFilter(topicFilter: string): string {
+    return this.iot(`topicfilter/${topicFilter}`);
+  }
+
+  component(componentName: string): string {
+    return `arn:${this.partition}:greengrass:${this.region}:${this.account}:components:${componentName}`;
+  }
+
+  componentVersion(componentName: string, version: string): string {
+    return `${this.component(componentName)}:versions:${version}`;
+  }
+}

@@ -1,0 +1,88 @@
+/** `npm run gg -- <subcommand> [flags]`: dispatch, help, and turning every failure into "what went wrong, what next". */
+import { errorName } from './aws';
+import { cleanupCommand, CLEANUP_HELP } from './commands/cleanup';
+import { deployCommand, DEPLOY_HELP } from './commands/deploy';
+import { doctorCommand, DOCTOR_HELP } from './commands/doctor';
+import { publishCommand, PUBLISH_HELP } from './commands/publish';
+import { setupDefenderCommand, SETUP_DEFENDER_HELP } from './commands/setup-defender';
+import { statusCommand, STATUS_HELP } from './commands/status';
+import { violationsCommand, VIOLATIONS_HELP } from './commands/violations';
+import type { CliDeps } from './deps';
+import { CliError, UsageError } from './errors';
+
+interface Subcommand {
+  summary: string;
+  help: string;
+  run(argv: string[], deps: CliDeps): Promise<number>;
+}
+
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  publish: { summary: 'upload artifacts and create the component version (gdk-compatible bucket)', help: PUBLISH_HELP, run: publishCommand },
+  deploy: { summary: 'add the component to a core device or thing group deployment', help: DEPLOY_HELP, run: deployCommand },
+  status: { summary: 'follow a deployment on a core device until it ends', help: STATUS_HELP, run: statusCommand },
+  'setup-defender': { summary: 'register custom metrics, create and attach the security profile', help: SETUP_DEFENDER_HELP, run: setupDefenderCommand },
+  doctor: { summary: 'check everything a core device needs for its reports to count', help: DOCTOR_HELP, run: doctorCommand },
+  violations: { summary: 'list active Device Defender violations', help: VIOLATIONS_HELP, run: violationsCommand },
+  cleanup: { summary: 'remove the component, its versions, profiles and custom metrics', help: CLEANUP_HELP, run: cleanupCommand },
+};
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export const MAIN_HELP = `Usage: npm run gg -- <subcommand> [flags]
+
+Operator tool for the Device Defender metrics agent (uses your AWS credentials and region).
+Subcommands:
+${Object.entries(SUBCOMMANDS).map(([name, s]) => `  ${name.padEnd(15)} ${s.summary}`).join('\n')}
+
+Every subcommand takes --help, --dry-run (print the AWS requests, send none) and --region.
+Typical order: publish, deploy --thing T --wait, setup-defender --group G, doctor --thing T.`;
+
+/** Remedies for SDK errors that are not ours. */
+function nextStepFor(error: unknown): string | undefined {
+  const name = errorName(error);
+  if (name === 'CredentialsProviderError' || name === 'ExpiredTokenException' || name === 'ExpiredToken') {
+    return 'configure AWS credentials (aws configure, AWS_PROFILE, or aws sso login) and try again';
+  }
+  if (name === 'ValidationException' || name === 'InvalidRequestException') return 'AWS rejected the request as invalid: check the flags against --help';
+  if (name === 'ServiceQuotaExceededException' || name === 'LimitExceededException') return 'an AWS quota is reached: delete unused resources or ask for a higher quota';
+  return undefined;
+}
+
+function reportError(deps: CliDeps, error: unknown): number {
+  if (error instanceof CliError) {
+    deps.out.error(`error: ${error.message}`);
+    if (error.nextStep) deps.out.error(`next: ${error.nextStep}`);
+    return error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+  }
+  const name = errorName(error);
+  const message = error instanceof Error ? error.message : String(error);
+  deps.out.error(`error: ${name && !message.startsWith(name) ? `${name}: ` : ''}${message}`);
+  const next = nextStepFor(error);
+  if (next) deps.out.error(`next: ${next}`);
+  return EXIT_FAILURE;
+}
+
+export async function run(argv: string[], deps: CliDeps): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    deps.out.info(MAIN_HELP);
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const subcommand = SUBCOMMANDS[name];
+  if (!subcommand) {
+    deps.out.error(`error: unknown subcommand "${name}"`);
+    deps.out.error(`next: one of ${Object.keys(SUBCOMMANDS).join(', ')} (npm run gg -- --help)`);
+    return EXIT_USAGE;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    deps.out.info(subcommand.help);
+    return EXIT_OK;
+  }
+  try {
+    return await subcommand.run(rest, deps);
+  } catch (error) {
+    return reportError(deps, error);
+  }
+}

@@ -1,0 +1,241 @@
+/** `deploy`: put the component (gdk-config version) on a core device or thing group, keeping everything else deployed there. */
+import {
+  DescribeComponentCommand,
+  type DeploymentIoTJobConfiguration,
+  type DeploymentPolicies,
+} from '@aws-sdk/client-greengrassv2';
+import { REPORT_FORMATS, THING_NAME_VARIABLE } from '../../../src/component/definition';
+import {
+  ACCESS_CONTROL_KEY,
+  buildConfigurationMerge,
+  parseCustomMetricFlag,
+  settingsFromConfigJson,
+  settingsFromMerge,
+  type AgentSettings,
+} from '../agent-config';
+import { isNotFound } from '../aws';
+import { choiceFlag, COMMON_HELP, COMMON_OPTIONS, exactlyOne, integerFlag, nameFlag, numberFlag, parseFlags } from '../args';
+import { createRevision, describeKept, readCurrentDeployment } from '../deployment';
+import type { CliDeps } from '../deps';
+import { CliError, UsageError } from '../errors';
+import { requireFixedVersion } from '../project';
+import { openSession, type Session } from '../session';
+import { DEFAULT_DEADLINE_SECONDS, DEFAULT_POLL_SECONDS, followCoreDevice, followThingGroup } from './status';
+
+export const DEPLOY_HELP = `Usage: npm run gg -- deploy (--thing T | --group G) [flags]
+
+Read-modify-write of the target's deployment: keeps every other component and the current policies,
+sets this component at the gdk-config.json version, and merges the agent configuration plus the
+least-privilege accessControl for the device's Device Defender topics.
+Target:
+  --thing T                  one core device
+  --group G                  a thing group (policy uses {iot:thingName}: needs nucleus >= 2.6.0 with
+                             interpolateComponentConfiguration: true, see the printed caveat)
+Agent configuration (merged into the device's configuration):
+  --config-json '{...}'      any of the component's configuration keys
+  --interval N               intervalSeconds
+  --format json|cbor         report encoding
+  --short-names              shortNames: true
+  --custom-metric name=source[:mountPoint]   repeatable, e.g. cpu=cpuUsage, rootfs=diskUsed:/
+Deployment policies:
+  --failure-handling ROLLBACK|DO_NOTHING     (default ROLLBACK)
+  --component-update-action NOTIFY_COMPONENTS|SKIP_NOTIFY_COMPONENTS
+  --component-update-timeout N               seconds components may delay the update
+  --config-validation-timeout N              seconds components have to validate the configuration
+IoT job rollout (thing groups; defaults only apply to groups without job settings):
+  --rollout-base-rate N          things notified per minute at start (default 5)
+  --rollout-increment-factor F   rate multiplier (default 2)
+  --rollout-succeeded-things N   succeeded things before each increase (default 5)
+  --rollout-max-per-minute N     ceiling (default 50)
+  --abort-threshold-percent P    cancel when P% of executions fail (default 10)
+  --abort-min-executed N         ...after at least N executions (default 5)
+  --job-timeout-minutes M        in-progress timeout per device (default 60)
+Waiting:
+  --wait                     follow the deployment on each core device (as \`status\`)
+  --deadline-seconds N       how long to wait (default ${DEFAULT_DEADLINE_SECONDS})
+  --poll-seconds N           seconds between polls (default ${DEFAULT_POLL_SECONDS})
+${COMMON_HELP}`;
+
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  thing: { type: 'string' },
+  group: { type: 'string' },
+  wait: { type: 'boolean' },
+  'deadline-seconds': { type: 'string' },
+  'poll-seconds': { type: 'string' },
+  'config-json': { type: 'string' },
+  interval: { type: 'string' },
+  format: { type: 'string' },
+  'short-names': { type: 'boolean' },
+  'custom-metric': { type: 'string', multiple: true },
+  'failure-handling': { type: 'string' },
+  'component-update-action': { type: 'string' },
+  'component-update-timeout': { type: 'string' },
+  'config-validation-timeout': { type: 'string' },
+  'rollout-base-rate': { type: 'string' },
+  'rollout-increment-factor': { type: 'string' },
+  'rollout-succeeded-things': { type: 'string' },
+  'rollout-max-per-minute': { type: 'string' },
+  'abort-threshold-percent': { type: 'string' },
+  'abort-min-executed': { type: 'string' },
+  'job-timeout-minutes': { type: 'string' },
+} as const;
+
+type DeployFlags = ReturnType<typeof parseFlags<typeof OPTIONS>>;
+
+export const GROUP_POLICY_CAVEAT =
+  `caveat: for a thing group the accessControl names ${THING_NAME_VARIABLE}. The nucleus substitutes it only when it is >= 2.6.0 ` +
+  'with interpolateComponentConfiguration: true in its configuration; otherwise the policy is literal and every publish is ' +
+  'denied. Enable interpolation on the nucleus, or deploy per thing (--thing) instead.';
+
+export const DEFAULT_ROLLOUT = { baseRatePerMinute: 5, incrementFactor: 2, numberOfSucceededThings: 5, maximumPerMinute: 50 };
+export const DEFAULT_ABORT = { thresholdPercentage: 10, minNumberOfExecutedThings: 5 };
+export const DEFAULT_JOB_TIMEOUT_MINUTES = 60;
+
+/** The agent keys of this deploy: --config-json first, then the dedicated flags on top. */
+export function settingsFromFlags(flags: Pick<DeployFlags, 'config-json' | 'interval' | 'format' | 'short-names' | 'custom-metric'>): AgentSettings {
+  const settings = flags['config-json'] !== undefined ? settingsFromConfigJson(flags['config-json']) : {};
+  const interval = integerFlag('deploy', 'interval', flags.interval, 1);
+  if (interval !== undefined) settings.intervalSeconds = interval;
+  const format = choiceFlag('deploy', 'format', flags.format, REPORT_FORMATS);
+  if (format !== undefined) settings.format = format;
+  if (flags['short-names']) settings.shortNames = true;
+  if (flags['custom-metric']?.length) {
+    const existing = (settings.customMetrics ?? {}) as Record<string, unknown>;
+    settings.customMetrics = { ...existing, ...Object.fromEntries(flags['custom-metric'].map(parseCustomMetricFlag)) };
+  }
+  return settings;
+}
+
+function deploymentPolicies(flags: DeployFlags, current: DeploymentPolicies | undefined): DeploymentPolicies {
+  const failureHandling = choiceFlag('deploy', 'failure-handling', flags['failure-handling'], ['ROLLBACK', 'DO_NOTHING'] as const);
+  const updateAction = choiceFlag('deploy', 'component-update-action', flags['component-update-action'], ['NOTIFY_COMPONENTS', 'SKIP_NOTIFY_COMPONENTS'] as const);
+  const updateTimeout = integerFlag('deploy', 'component-update-timeout', flags['component-update-timeout'], 1);
+  const validationTimeout = integerFlag('deploy', 'config-validation-timeout', flags['config-validation-timeout'], 1);
+  const policies: DeploymentPolicies = {
+    ...current,
+    failureHandlingPolicy: failureHandling ?? current?.failureHandlingPolicy ?? 'ROLLBACK',
+  };
+  if (updateAction !== undefined || updateTimeout !== undefined) {
+    policies.componentUpdatePolicy = {
+      ...current?.componentUpdatePolicy,
+      ...(updateAction !== undefined ? { action: updateAction } : {}),
+      ...(updateTimeout !== undefined ? { timeoutInSeconds: updateTimeout } : {}),
+    };
+  }
+  if (validationTimeout !== undefined) policies.configurationValidationPolicy = { timeoutInSeconds: validationTimeout };
+  return policies;
+}
+
+/** Flags win; then the current deployment's settings; the defaults fill in only for groups. */
+export function iotJobConfiguration(flags: DeployFlags, current: DeploymentIoTJobConfiguration | undefined, isGroup: boolean): DeploymentIoTJobConfiguration | undefined {
+  const rollout = {
+    baseRatePerMinute: integerFlag('deploy', 'rollout-base-rate', flags['rollout-base-rate'], 1, 1000),
+    incrementFactor: numberFlag('deploy', 'rollout-increment-factor', flags['rollout-increment-factor'], 1.1, 5),
+    numberOfSucceededThings: integerFlag('deploy', 'rollout-succeeded-things', flags['rollout-succeeded-things'], 1),
+    maximumPerMinute: integerFlag('deploy', 'rollout-max-per-minute', flags['rollout-max-per-minute'], 1, 1000),
+  };
+  const abort = {
+    thresholdPercentage: numberFlag('deploy', 'abort-threshold-percent', flags['abort-threshold-percent'], 0, 100),
+    minNumberOfExecutedThings: integerFlag('deploy', 'abort-min-executed', flags['abort-min-executed'], 1),
+  };
+  const timeoutMinutes = integerFlag('deploy', 'job-timeout-minutes', flags['job-timeout-minutes'], 1);
+  const anyGiven = (values: object): boolean => Object.values(values).some((v) => v !== undefined);
+
+  const result: DeploymentIoTJobConfiguration = { ...current };
+  if (anyGiven(rollout) || (isGroup && !current?.jobExecutionsRolloutConfig)) {
+    const r = { ...DEFAULT_ROLLOUT, ...Object.fromEntries(Object.entries(rollout).filter(([, v]) => v !== undefined)) };
+    result.jobExecutionsRolloutConfig = {
+      exponentialRate: {
+        baseRatePerMinute: r.baseRatePerMinute,
+        incrementFactor: r.incrementFactor,
+        rateIncreaseCriteria: { numberOfSucceededThings: r.numberOfSucceededThings },
+      },
+      maximumPerMinute: r.maximumPerMinute,
+    };
+  }
+  if (anyGiven(abort) || (isGroup && !current?.abortConfig)) {
+    const a = { ...DEFAULT_ABORT, ...Object.fromEntries(Object.entries(abort).filter(([, v]) => v !== undefined)) };
+    result.abortConfig = {
+      criteriaList: [{ failureType: 'ALL', action: 'CANCEL', thresholdPercentage: a.thresholdPercentage, minNumberOfExecutedThings: a.minNumberOfExecutedThings }],
+    };
+  }
+  if (timeoutMinutes !== undefined || (isGroup && !current?.timeoutConfig)) {
+    result.timeoutConfig = { inProgressTimeoutInMinutes: timeoutMinutes ?? DEFAULT_JOB_TIMEOUT_MINUTES };
+  }
+  return Object.keys(result).length ? result : undefined;
+}
+
+async function requireDeployable(session: Session, componentVersionArn: string): Promise<void> {
+  const { name, version } = session.identity;
+  try {
+    const component = await session.aws.greengrass(new DescribeComponentCommand({ arn: componentVersionArn }));
+    const state = component.status?.componentState;
+    if (state !== 'DEPLOYABLE') {
+      throw new CliError(`${name} ${version} is ${state ?? 'in an unknown state'}, not DEPLOYABLE`, 'wait for publish to finish, or publish a new version');
+    }
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    if (session.aws.dryRun) return;
+    throw new CliError(`${name} ${version} is not published in ${session.aws.region}`, 'run `npm run gg -- publish` first (or set the published version in gdk-config.json)');
+  }
+}
+
+export async function deployCommand(argv: string[], deps: CliDeps): Promise<number> {
+  const flags = parseFlags('deploy', argv, OPTIONS);
+  const targetKind = exactlyOne('deploy', { thing: flags.thing, group: flags.group });
+  const targetName = nameFlag('deploy', targetKind, targetKind === 'thing' ? flags.thing : flags.group)!;
+  const isGroup = targetKind === 'group';
+  const settings = settingsFromFlags(flags);
+  const deadlineSeconds = integerFlag('deploy', 'deadline-seconds', flags['deadline-seconds'], 1) ?? DEFAULT_DEADLINE_SECONDS;
+  const pollSeconds = integerFlag('deploy', 'poll-seconds', flags['poll-seconds'], 1) ?? DEFAULT_POLL_SECONDS;
+  if (!flags.wait && (flags['deadline-seconds'] !== undefined || flags['poll-seconds'] !== undefined)) {
+    throw new UsageError('--deadline-seconds and --poll-seconds only apply with --wait', 'deploy');
+  }
+
+  const session = await openSession(deps, flags);
+  const { out, identity } = session;
+  requireFixedVersion(identity);
+  const arns = await session.arns();
+  const targetArn = isGroup ? arns.thingGroup(targetName) : arns.thing(targetName);
+  await requireDeployable(session, arns.componentVersion(identity.name, identity.version));
+
+  const current = await readCurrentDeployment(session, targetArn);
+  out.info(describeKept(current, identity.name));
+  const previous = current?.components[identity.name];
+  // Keys set by earlier deploys stay in the document so devices that join a group later get them too.
+  const { [ACCESS_CONTROL_KEY]: _ignored, ...kept } = settingsFromMerge(previous?.configurationUpdate?.merge) as Record<string, unknown>;
+  const merge = buildConfigurationMerge(identity.name, { ...kept, ...settings }, isGroup ? undefined : targetName);
+  if (isGroup && !settings.thingName) out.info(GROUP_POLICY_CAVEAT);
+
+  const deploymentId = await createRevision(session, {
+    targetArn,
+    deploymentName: current?.deploymentName ?? `${identity.name} on ${targetKind} ${targetName}`,
+    components: {
+      ...current?.components,
+      [identity.name]: {
+        componentVersion: identity.version,
+        configurationUpdate: { merge },
+        ...(previous?.runWith ? { runWith: previous.runWith } : {}),
+      },
+    },
+    deploymentPolicies: deploymentPolicies(flags, current?.deploymentPolicies),
+    iotJobConfiguration: iotJobConfiguration(flags, current?.iotJobConfiguration, isGroup),
+    tags: current?.tags,
+  });
+  if (session.aws.dryRun) {
+    out.info('[dry-run] no deployment was created');
+    if (!flags.wait) return 0;
+  } else {
+    out.info(`created deployment ${deploymentId}: ${identity.name} ${identity.version} on ${targetArn}`);
+  }
+  if (!flags.wait) {
+    out.info(`follow it with: npm run gg -- status --thing ${isGroup ? '<core device>' : targetName} --deployment-id ${deploymentId}`);
+    return 0;
+  }
+  const deadlineAt = session.now().getTime() + deadlineSeconds * 1000;
+  const outcome = isGroup
+    ? await followThingGroup(session, targetArn, deploymentId, deadlineAt, pollSeconds * 1000)
+    : await followCoreDevice(session, { thingName: targetName, deploymentId, deadlineAt, pollMs: pollSeconds * 1000 });
+  return outcome === 'succeeded' ? 0 : 1;
+}

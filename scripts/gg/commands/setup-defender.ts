@@ -1,0 +1,187 @@
+/** `setup-defender`: custom metrics + security profile(s) + attachment, without which Device Defender ignores the reports. */
+import {
+  AttachSecurityProfileCommand,
+  CreateSecurityProfileCommand,
+  DescribeSecurityProfileCommand,
+  UpdateSecurityProfileCommand,
+  type Behavior,
+  type ConfidenceLevel,
+  type MetricToRetain,
+} from '@aws-sdk/client-iot';
+import { customMetricsFromFlags } from '../agent-config';
+import { isConflict, isNotFound } from '../aws';
+import { choiceFlag, COMMON_HELP, COMMON_OPTIONS, exactlyOne, integerFlag, nameFlag, numberFlag, parseFlags } from '../args';
+import { registerCustomMetrics } from '../custom-metrics';
+import type { CliDeps } from '../deps';
+import { UsageError } from '../errors';
+import {
+  CONFIDENCE_LEVELS,
+  DEFAULT_THRESHOLDS,
+  defaultProfileName,
+  mlBehaviors,
+  mlProfileName,
+  RETAINED_METRICS,
+  ruleBehaviors,
+  snsAlertTargets,
+  STATISTICS,
+  type Thresholds,
+} from '../security-profile';
+import { openSession, type Session } from '../session';
+
+export const SETUP_DEFENDER_HELP = `Usage: npm run gg -- setup-defender (--group G | --all-things) [flags]
+
+Without a security profile attached to the device, Device Defender ignores the reports. This
+registers the custom metrics the agent is configured to send, creates or updates a rules security
+profile (and with --ml an ML Detect profile), and attaches them to the group or to all registered things.
+Re-running it updates the profiles to the flags given (their behaviors are replaced).
+  --group G | --all-things       where to attach
+  --profile-name N               default: <component name>-metrics (ML profile: N-ml)
+  --custom-metric name=source[:mountPoint]   repeatable; same as deploy
+  --config-json '{...}'          or take customMetrics from the same JSON given to deploy
+  --sns-topic-arn A --sns-role-arn R         send alarms to SNS (role lets IoT publish)
+  --ml                           also an ML Detect profile (needs 14 days and 25+ devices of data to train)
+  --ml-confidence LOW|MEDIUM|HIGH             (default HIGH)
+Thresholds (rules profile):
+  --statistic S                  traffic statistic when no fixed value is given: ${STATISTICS.join(', ')} (default p99)
+  --bytes-out N --bytes-in N --packets-out N --packets-in N   fixed per-${300 / 60}-minute limits instead of the statistic
+  --max-listening-tcp-ports N    (default ${DEFAULT_THRESHOLDS.listeningTcpPorts})
+  --max-listening-udp-ports N    (default ${DEFAULT_THRESHOLDS.listeningUdpPorts})
+  --max-established-tcp-connections N   (default ${DEFAULT_THRESHOLDS.establishedTcpConnections})
+  --cpu-threshold P              custom metrics of source cpuUsage, % (default ${DEFAULT_THRESHOLDS.cpuPercent})
+  --memory-threshold P           custom metrics of source memoryUsed, % (default ${DEFAULT_THRESHOLDS.memoryPercent})
+${COMMON_HELP}`;
+
+export const NO_PROFILE_WARNING = 'Device Defender evaluates (and keeps) reports only of devices covered by a security profile: without one the reports are ignored.';
+
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  group: { type: 'string' },
+  'all-things': { type: 'boolean' },
+  'profile-name': { type: 'string' },
+  'custom-metric': { type: 'string', multiple: true },
+  'config-json': { type: 'string' },
+  'sns-topic-arn': { type: 'string' },
+  'sns-role-arn': { type: 'string' },
+  ml: { type: 'boolean' },
+  'ml-confidence': { type: 'string' },
+  statistic: { type: 'string' },
+  'bytes-out': { type: 'string' },
+  'bytes-in': { type: 'string' },
+  'packets-out': { type: 'string' },
+  'packets-in': { type: 'string' },
+  'max-listening-tcp-ports': { type: 'string' },
+  'max-listening-udp-ports': { type: 'string' },
+  'max-established-tcp-connections': { type: 'string' },
+  'cpu-threshold': { type: 'string' },
+  'memory-threshold': { type: 'string' },
+} as const;
+
+type SetupFlags = ReturnType<typeof parseFlags<typeof OPTIONS>>;
+
+function thresholdsFromFlags(flags: SetupFlags): Thresholds {
+  const count = (flag: keyof SetupFlags & string): number | undefined => integerFlag('setup-defender', flag, flags[flag] as string | undefined, 0);
+  const percent = (flag: keyof SetupFlags & string): number | undefined => numberFlag('setup-defender', flag, flags[flag] as string | undefined, 0, 100);
+  const d = DEFAULT_THRESHOLDS;
+  return {
+    statistic: choiceFlag('setup-defender', 'statistic', flags.statistic, STATISTICS) ?? d.statistic,
+    bytesOut: count('bytes-out'),
+    bytesIn: count('bytes-in'),
+    packetsOut: count('packets-out'),
+    packetsIn: count('packets-in'),
+    listeningTcpPorts: count('max-listening-tcp-ports') ?? d.listeningTcpPorts,
+    listeningUdpPorts: count('max-listening-udp-ports') ?? d.listeningUdpPorts,
+    establishedTcpConnections: count('max-established-tcp-connections') ?? d.establishedTcpConnections,
+    cpuPercent: percent('cpu-threshold') ?? d.cpuPercent,
+    memoryPercent: percent('memory-threshold') ?? d.memoryPercent,
+  };
+}
+
+interface ProfileSpec {
+  name: string;
+  description: string;
+  behaviors: Behavior[];
+  alertTargets: ReturnType<typeof snsAlertTargets>;
+  retained: MetricToRetain[] | undefined;
+}
+
+async function upsertProfile(session: Session, spec: ProfileSpec): Promise<void> {
+  const { aws, out } = session;
+  const body = {
+    securityProfileName: spec.name,
+    securityProfileDescription: spec.description,
+    behaviors: spec.behaviors,
+    ...(spec.alertTargets ? { alertTargets: spec.alertTargets } : {}),
+    ...(spec.retained ? { additionalMetricsToRetainV2: spec.retained } : {}),
+  };
+  let version: number | undefined;
+  try {
+    version = (await aws.iot(new DescribeSecurityProfileCommand({ securityProfileName: spec.name }))).version;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await aws.iot(new CreateSecurityProfileCommand(body));
+    out.info(`created security profile ${spec.name} (${spec.behaviors.length} behaviors)`);
+    return;
+  }
+  await aws.iot(new UpdateSecurityProfileCommand({ ...body, ...(version !== undefined ? { expectedVersion: version } : {}) }));
+  out.info(`updated security profile ${spec.name} (${spec.behaviors.length} behaviors)`);
+}
+
+async function attach(session: Session, profileName: string, targetArn: string): Promise<void> {
+  try {
+    await session.aws.iot(new AttachSecurityProfileCommand({ securityProfileName: profileName, securityProfileTargetArn: targetArn }));
+    session.out.info(`attached ${profileName} to ${targetArn}`);
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+    session.out.info(`${profileName} was already attached to ${targetArn}`);
+  }
+}
+
+export async function setupDefenderCommand(argv: string[], deps: CliDeps): Promise<number> {
+  const flags = parseFlags('setup-defender', argv, OPTIONS);
+  const targetKind = exactlyOne('setup-defender', { group: flags.group, 'all-things': flags['all-things'] });
+  nameFlag('setup-defender', 'group', flags.group);
+  if ((flags['sns-topic-arn'] === undefined) !== (flags['sns-role-arn'] === undefined)) {
+    throw new UsageError('--sns-topic-arn and --sns-role-arn go together', 'setup-defender');
+  }
+  if (flags['ml-confidence'] !== undefined && !flags.ml) throw new UsageError('--ml-confidence needs --ml', 'setup-defender');
+  const confidence = choiceFlag('setup-defender', 'ml-confidence', flags['ml-confidence'], CONFIDENCE_LEVELS) ?? ('HIGH' as ConfidenceLevel);
+  const thresholds = thresholdsFromFlags(flags);
+  const customMetrics = customMetricsFromFlags(flags['config-json'], flags['custom-metric']);
+
+  const session = await openSession(deps, flags);
+  const { out, identity } = session;
+  const profileName = nameFlag('setup-defender', 'profile-name', flags['profile-name']) ?? defaultProfileName(identity.name);
+  out.info(NO_PROFILE_WARNING);
+  const arns = await session.arns();
+  const targetArn = targetKind === 'group' ? arns.thingGroup(flags.group!) : arns.allRegisteredThings();
+
+  if (Object.keys(customMetrics).length === 0) {
+    out.info('no custom metrics given (--custom-metric / --config-json): only the built-in metrics are watched');
+  }
+  await registerCustomMetrics(session, customMetrics);
+
+  const alertTargets = snsAlertTargets(flags['sns-topic-arn'], flags['sns-role-arn']);
+  const profiles: ProfileSpec[] = [{
+    name: profileName,
+    description: `Rules for the metrics ${identity.name} reports`,
+    behaviors: ruleBehaviors(thresholds, customMetrics),
+    alertTargets,
+    retained: RETAINED_METRICS,
+  }];
+  if (flags.ml) {
+    profiles.push({
+      name: mlProfileName(profileName),
+      description: `ML Detect for the metrics ${identity.name} reports`,
+      behaviors: mlBehaviors(confidence, customMetrics),
+      alertTargets,
+      retained: undefined,
+    });
+  }
+  for (const profile of profiles) {
+    await upsertProfile(session, profile);
+    await attach(session, profile.name, targetArn);
+  }
+  if (flags.ml) out.info('ML Detect trains for 14 days on at least 25 devices before it raises alarms');
+  out.info(`done: see alarms with npm run gg -- violations --profile ${profileName}`);
+  return 0;
+}

@@ -1,0 +1,207 @@
+/** `status` (and `deploy --wait`): follow a deployment on core devices until it ends or the deadline passes. */
+import {
+  GetDeploymentCommand,
+  ListCoreDevicesCommand,
+  ListEffectiveDeploymentsCommand,
+  ListInstalledComponentsCommand,
+  type EffectiveDeployment,
+  type InstalledComponent,
+} from '@aws-sdk/client-greengrassv2';
+import { COMMON_HELP, COMMON_OPTIONS, integerFlag, nameFlag, parseFlags } from '../args';
+import type { CliDeps } from '../deps';
+import { CliError, UsageError } from '../errors';
+import { openSession, type Session } from '../session';
+
+export const STATUS_HELP = `Usage: npm run gg -- status --thing T [--deployment-id ID] [--deadline-seconds N] [--poll-seconds N]
+
+Follows a deployment on core device T (default: its newest deployment) until it ends: prints progress,
+then checks that the component runs at the deployed version. On failure prints the reason, the error
+stack and where the logs are on the core. Exits non-zero on failure or when the deadline passes.
+  --thing T             core device (thing name)
+  --deployment-id ID    deployment to follow (default: the newest one on the device)
+  --deadline-seconds N  give up after N seconds (default 600)
+  --poll-seconds N      seconds between polls (default 10)
+${COMMON_HELP}`;
+
+export const DEFAULT_DEADLINE_SECONDS = 600;
+export const DEFAULT_POLL_SECONDS = 10;
+const PROGRESS_EVERY_MS = 30_000;
+const SUCCESS = new Set(['COMPLETED', 'SUCCEEDED']);
+const FAILURE = new Set(['FAILED', 'TIMED_OUT', 'CANCELED', 'REJECTED']);
+const COMPONENT_FAILED = new Set(['BROKEN', 'ERRORED']);
+
+export type Outcome = 'succeeded' | 'failed' | 'deadline';
+
+export interface FollowOptions {
+  thingName: string;
+  deploymentId: string | undefined;
+  /** Epoch ms. */
+  deadlineAt: number;
+  pollMs: number;
+}
+
+export function componentLogPath(componentName: string): string {
+  return `/greengrass/v2/logs/${componentName}.log`;
+}
+
+async function effectiveDeployments(session: Session, thingName: string): Promise<EffectiveDeployment[]> {
+  const all: EffectiveDeployment[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await session.aws.greengrass(new ListEffectiveDeploymentsCommand({ coreDeviceThingName: thingName, nextToken }));
+    all.push(...(page.effectiveDeployments ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return all;
+}
+
+async function installedComponent(session: Session, thingName: string, componentName: string): Promise<InstalledComponent | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await session.aws.greengrass(
+      new ListInstalledComponentsCommand({ coreDeviceThingName: thingName, topologyFilter: 'ALL', nextToken }),
+    );
+    const found = (page.installedComponents ?? []).find((c) => c.componentName === componentName);
+    if (found) return found;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
+}
+
+function newest(deployments: EffectiveDeployment[]): EffectiveDeployment | undefined {
+  return [...deployments].sort((a, b) => (b.creationTimestamp?.getTime() ?? 0) - (a.creationTimestamp?.getTime() ?? 0))[0];
+}
+
+function reportFailure(session: Session, thingName: string, deployment: EffectiveDeployment): void {
+  const { out, identity } = session;
+  out.error(`${thingName}: deployment ${deployment.deploymentId} ${deployment.coreDeviceExecutionStatus}`);
+  out.error(`  reason: ${deployment.reason ?? '(none given)'}`);
+  const details = deployment.statusDetails;
+  if (details?.errorTypes?.length) out.error(`  error types: ${details.errorTypes.join(', ')}`);
+  if (details?.errorStack?.length) out.error(`  error stack: ${details.errorStack.join(' -> ')}`);
+  out.error(`  logs on the core: ${componentLogPath(identity.name)} and /greengrass/v2/logs/greengrass.log`);
+  out.error('  next: fix the cause above, then deploy again (the failed revision was rolled back if failureHandlingPolicy is ROLLBACK)');
+}
+
+function deadlineReached(session: Session, thingName: string, what: string): Outcome {
+  session.out.error(`${thingName}: deadline reached: ${what}`);
+  session.out.error(`  next: run \`npm run gg -- status --thing ${thingName}\` again later, or read /greengrass/v2/logs/greengrass.log on the core`);
+  return 'deadline';
+}
+
+/** Whether the deployment includes our component, and at which version. */
+async function deployedVersion(session: Session, deploymentId: string): Promise<string | undefined> {
+  const deployment = await session.aws.greengrass(new GetDeploymentCommand({ deploymentId }));
+  return deployment.components?.[session.identity.name]?.componentVersion;
+}
+
+async function checkComponentRunning(session: Session, options: FollowOptions, version: string, deployedAt: Date | undefined): Promise<Outcome> {
+  const { out, identity } = session;
+  for (;;) {
+    const component = await installedComponent(session, options.thingName, identity.name);
+    const fresh = !deployedAt || !component?.lastReportedTimestamp || component.lastReportedTimestamp >= deployedAt;
+    if (component && component.componentVersion === version && fresh) {
+      if (component.lifecycleState === 'RUNNING') {
+        out.info(`${options.thingName}: ${identity.name} ${version} RUNNING`);
+        return 'succeeded';
+      }
+      if (COMPONENT_FAILED.has(component.lifecycleState ?? '')) {
+        out.error(`${options.thingName}: ${identity.name} ${version} is ${component.lifecycleState}: ${component.lifecycleStateDetails ?? ''}`.trimEnd());
+        if (component.lifecycleStatusCodes?.length) out.error(`  status codes: ${component.lifecycleStatusCodes.join(', ')}`);
+        out.error(`  logs on the core: ${componentLogPath(identity.name)}`);
+        return 'failed';
+      }
+    }
+    const seen = component ? `${component.componentVersion} ${component.lifecycleState}${fresh ? '' : ' (reported before the deployment)'}` : 'not reported';
+    if (session.now().getTime() >= options.deadlineAt) {
+      return deadlineReached(session, options.thingName, `${identity.name} is ${seen}, expected ${version} RUNNING`);
+    }
+    out.info(`${options.thingName}: ${identity.name} is ${seen}; waiting for ${version} RUNNING`);
+    await session.sleep(options.pollMs);
+  }
+}
+
+export async function followCoreDevice(session: Session, options: FollowOptions): Promise<Outcome> {
+  const { out, aws } = session;
+  const started = session.now().getTime();
+  let lastStatus = '';
+  let lastPrinted = 0;
+  for (;;) {
+    const deployments = await effectiveDeployments(session, options.thingName);
+    if (aws.dryRun) {
+      out.info(`[dry-run] status would poll this every ${options.pollMs / 1000} s until the deployment ends, then ListInstalledComponents`);
+      return 'succeeded';
+    }
+    const deployment = options.deploymentId ? deployments.find((d) => d.deploymentId === options.deploymentId) : newest(deployments);
+    if (!options.deploymentId && !deployment) {
+      throw new CliError(`core device ${options.thingName} has no deployments`, 'deploy first: npm run gg -- deploy --thing ' + options.thingName);
+    }
+    const now = session.now().getTime();
+    const status = deployment?.coreDeviceExecutionStatus ?? 'NOT YET RECEIVED';
+    const elapsed = Math.round((now - started) / 1000);
+    if (status !== lastStatus || now - lastPrinted >= PROGRESS_EVERY_MS) {
+      out.info(`${options.thingName}: deployment ${deployment?.deploymentId ?? options.deploymentId} ${status} (${elapsed} s)`);
+      lastStatus = status;
+      lastPrinted = now;
+    }
+    if (deployment && SUCCESS.has(status)) {
+      const version = await deployedVersion(session, deployment.deploymentId!);
+      if (version === undefined) return 'succeeded';
+      return checkComponentRunning(session, options, version, deployment.creationTimestamp);
+    }
+    if (deployment && FAILURE.has(status)) {
+      reportFailure(session, options.thingName, deployment);
+      return 'failed';
+    }
+    if (now >= options.deadlineAt) {
+      return deadlineReached(session, options.thingName, `deployment is still ${status} after ${elapsed} s`);
+    }
+    await session.sleep(options.pollMs);
+  }
+}
+
+/** Follows every core device of a thing group in turn, under one shared deadline. */
+export async function followThingGroup(session: Session, groupArn: string, deploymentId: string, deadlineAt: number, pollMs: number): Promise<Outcome> {
+  const devices: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await session.aws.greengrass(new ListCoreDevicesCommand({ thingGroupArn: groupArn, nextToken }));
+    devices.push(...(page.coreDevices ?? []).flatMap((d) => (d.coreDeviceThingName ? [d.coreDeviceThingName] : [])));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  if (devices.length === 0) {
+    session.out.info('the group has no core devices yet; they receive the deployment when they join');
+    return 'succeeded';
+  }
+  session.out.info(`following ${devices.length} core device(s): ${devices.join(', ')}`);
+  const outcomes: Outcome[] = [];
+  for (const thingName of devices) {
+    outcomes.push(await followCoreDevice(session, { thingName, deploymentId, deadlineAt, pollMs }));
+  }
+  const failed = outcomes.filter((o) => o !== 'succeeded').length;
+  session.out.info(`${devices.length - failed} of ${devices.length} core device(s) succeeded`);
+  if (outcomes.includes('failed')) return 'failed';
+  return outcomes.includes('deadline') ? 'deadline' : 'succeeded';
+}
+
+export async function statusCommand(argv: string[], deps: CliDeps): Promise<number> {
+  const flags = parseFlags('status', argv, {
+    ...COMMON_OPTIONS,
+    thing: { type: 'string' },
+    'deployment-id': { type: 'string' },
+    'deadline-seconds': { type: 'string' },
+    'poll-seconds': { type: 'string' },
+  });
+  const thingName = nameFlag('status', 'thing', flags.thing);
+  if (!thingName) throw new UsageError('status needs --thing', 'status');
+  const deadlineSeconds = integerFlag('status', 'deadline-seconds', flags['deadline-seconds'], 1) ?? DEFAULT_DEADLINE_SECONDS;
+  const pollSeconds = integerFlag('status', 'poll-seconds', flags['poll-seconds'], 1) ?? DEFAULT_POLL_SECONDS;
+  const session = await openSession(deps, flags);
+  const outcome = await followCoreDevice(session, {
+    thingName,
+    deploymentId: flags['deployment-id'],
+    deadlineAt: session.now().getTime() + deadlineSeconds * 1000,
+    pollMs: pollSeconds * 1000,
+  });
+  return outcome === 'succeeded' ? 0 : 1;
+}

@@ -1,0 +1,30 @@
+/** Everything a subcommand touches outside its own logic, injected so tests need no AWS, TTY or real time. */
+import type { GreengrassV2Client } from '@aws-sdk/client-greengrassv2';
+import type { IoTClient } from '@aws-sdk/client-iot';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { STSClient } from '@aws-sdk/client-sts';
+
+export interface AwsClients {
+  greengrass: GreengrassV2Client;
+  iot: IoTClient;
+  s3: S3Client;
+  sts: STSClient;
+}
+
+export interface OutputSink {
+  info(line: string): void;
+  error(line: string): void;
+}
+
+export interface CliDeps {
+  /** Region undefined: the SDK's own chain (AWS_REGION, profile). */
+  createClients(region: string | undefined): AwsClients;
+  out: OutputSink;
+  sleep(ms: number): Promise<void>;
+  now(): Date;
+  projectRoot: string;
+  /** Undefined when there is no terminal to ask on. */
+  confirm: ((question: string) => Promise<boolean>) | undefined;
+  /** Runs `npm run build -- --gdk` in the project root. */
+  runBuild(projectRoot: string): Promise<void>;
+}

@@ -1,0 +1,58 @@
+/** Entry point of `npm run gg`: real clients, console, terminal and clock wired into run(). */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { GreengrassV2Client } from '@aws-sdk/client-greengrassv2';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
+import { run } from './cli';
+import type { AwsClients, CliDeps } from './deps';
+import { CliError } from './errors';
+
+/** The SDK retries transient errors itself; the gateway adds a bounded outer retry for throttling. */
+const SDK_MAX_ATTEMPTS = 5;
+
+function createClients(region: string | undefined): AwsClients {
+  const config = { maxAttempts: SDK_MAX_ATTEMPTS, ...(region ? { region } : {}) };
+  return { greengrass: new GreengrassV2Client(config), iot: new IoTClient(config), s3: new S3Client(config), sts: new STSClient(config) };
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const terminal = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await terminal.question(question)).trim());
+  } finally {
+    terminal.close();
+  }
+}
+
+function runBuild(projectRoot: string): Promise<void> {
+  return new Promise((done, fail) => {
+    const build = spawn('npm', ['run', '--silent', 'build', '--', '--gdk'], { cwd: projectRoot, stdio: 'inherit' });
+    build.on('error', (error) => fail(new CliError(`cannot start the build: ${error.message}`, 'run `npm run build -- --gdk` yourself and look at its output')));
+    build.on('exit', (code) =>
+      code === 0 ? done() : fail(new CliError(`the build exited with ${code}`, 'fix the build errors above, then publish again')),
+    );
+  });
+}
+
+const deps: CliDeps = {
+  createClients,
+  out: { info: (line) => console.log(line), error: (line) => console.error(line) },
+  sleep: (ms) => new Promise((wake) => setTimeout(wake, ms)),
+  now: () => new Date(),
+  projectRoot: resolve(__dirname, '..', '..'),
+  confirm: process.stdin.isTTY && process.stdout.isTTY ? confirm : undefined,
+  runBuild,
+};
+
+run(process.argv.slice(2), deps).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`unexpected failure: ${error instanceof Error ? error.stack : String(error)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,65 @@
+/** What every subcommand works with: the gateway, the component identity, ARNs, output and time. */
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { readGdkConfig, type ComponentIdentity } from '../../src/component/identity';
+import { Arns, AwsGateway } from './aws';
+import type { CliDeps, OutputSink } from './deps';
+import { CliError } from './errors';
+import { readPublishSettings } from './project';
+
+export interface Session {
+  aws: AwsGateway;
+  out: OutputSink;
+  sleep(ms: number): Promise<void>;
+  now(): Date;
+  projectRoot: string;
+  identity: ComponentIdentity;
+  /** Resolves the account once (sts:GetCallerIdentity). */
+  arns(): Promise<Arns>;
+}
+
+export interface SessionFlags {
+  region?: string | undefined;
+  'dry-run'?: boolean | undefined;
+}
+
+function configuredRegion(deps: CliDeps, identity: ComponentIdentity): string | undefined {
+  try {
+    return readPublishSettings(deps.projectRoot, identity.name).region;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function openSession(deps: CliDeps, flags: SessionFlags): Promise<Session> {
+  let identity: ComponentIdentity;
+  try {
+    identity = readGdkConfig(deps.projectRoot);
+  } catch (error) {
+    throw new CliError(`cannot read gdk-config.json in ${deps.projectRoot}: ${(error as Error).message}`, 'run the command from the project root');
+  }
+  const wanted = flags.region ?? configuredRegion(deps, identity);
+  const clients = deps.createClients(wanted);
+  let region: string;
+  try {
+    region = wanted ?? (await clients.sts.config.region());
+  } catch {
+    throw new CliError('no AWS region configured', 'pass --region, set publish.region in gdk-config.json, or set AWS_REGION');
+  }
+  const aws = new AwsGateway(clients, region, { dryRun: flags['dry-run'] === true, out: deps.out, sleep: deps.sleep });
+  let arns: Promise<Arns> | undefined;
+  return {
+    aws,
+    out: deps.out,
+    sleep: deps.sleep,
+    now: deps.now,
+    projectRoot: deps.projectRoot,
+    identity,
+    arns: () => {
+      arns ??= aws.sts(new GetCallerIdentityCommand({})).then((caller) => {
+        if (!caller.Account) throw new CliError('sts:GetCallerIdentity returned no account', 'check your AWS credentials');
+        return new Arns(region, caller.Account);
+      });
+      return arns;
+    },
+  };
+}

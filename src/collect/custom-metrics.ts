@@ -1,0 +1,150 @@
+// Read from procfs, statfs and getifaddrs directly rather than through systeminformation: its currentLoad() runs
+// execSync('cat /proc/stat | grep cpu') and blocks the event loop, fsSize() spawns df, and mem() reads a hard-coded
+// /proc/meminfo, so none of them honours procfsRoot (and loading it costs ~10 MiB of RSS on small boards).
+import type { CustomMetricSource, CustomMetricSpec } from '../config/definition';
+import type { CustomMetricValue, Problem } from '../metrics/types';
+import type { InterfaceAddressSource } from '../procfs/interfaces';
+import type { Procfs } from '../procfs/procfs';
+import type { StatfsSource } from '../procfs/statfs';
+import { describeError } from './describe-error';
+import { canonicalIp } from './ip';
+
+export interface CustomMetricsDeps {
+  procfs: Procfs;
+  interfaces: InterfaceAddressSource;
+  statfs: StatfsSource;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export interface CustomMetricsResult {
+  values: Record<string, CustomMetricValue>;
+  problems: Problem[];
+}
+
+export interface CustomMetricsCollector {
+  collect(specs: Record<string, CustomMetricSpec>): Promise<CustomMetricsResult>;
+}
+
+/** How long the first CPU reading spans when there is no earlier reading to compare with. */
+export const FIRST_CPU_INTERVAL_MS = 200;
+export const DEFAULT_MOUNT_POINT = '/';
+
+/** Device Defender keeps 15 significant digits; two decimals are all a percentage or a load needs. */
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function number(value: number): CustomMetricValue {
+  return { type: 'number', value: round(value) };
+}
+
+function percent(part: number, whole: number, what: string): number {
+  if (!(whole > 0) || !(part >= 0) || part > whole) throw new Error(`${what}: cannot make a percentage of ${part} / ${whole}`);
+  return (part / whole) * 100;
+}
+
+function field(line: string, index: number, what: string): number {
+  const text = line.trim().split(/\s+/)[index];
+  const value = Number(text);
+  if (text === undefined || text === '' || !Number.isFinite(value)) throw new Error(`${what}: no number in "${line.trim().slice(0, 80)}"`);
+  return value;
+}
+
+interface CpuTicks {
+  busy: number;
+  total: number;
+}
+
+/** The aggregate `cpu` line of /proc/stat: user nice system idle iowait irq softirq steal (guest time is inside user). */
+export function parseCpuTicks(stat: string): CpuTicks {
+  const line = stat.split('\n').find((l) => l.startsWith('cpu '));
+  if (line === undefined) throw new Error('/proc/stat has no aggregate "cpu" line');
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  if (ticks.length < 4 || !ticks.every((t) => Number.isSafeInteger(t) && t >= 0)) throw new Error(`/proc/stat: malformed cpu line "${line.trim()}"`);
+  const total = ticks.reduce((sum, t) => sum + t, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+/** Used % of MemTotal, counting MemAvailable (kernel >= 3.14) as free, as `free` and `top` do. */
+export function parseMemoryUsedPercent(meminfo: string): number {
+  const kilobytes = (key: string) => {
+    const line = meminfo.split('\n').find((l) => l.startsWith(`${key}:`));
+    if (line === undefined) throw new Error(`/proc/meminfo has no ${key}`);
+    return field(line, 1, `/proc/meminfo ${key}`);
+  };
+  const total = kilobytes('MemTotal');
+  return percent(total - kilobytes('MemAvailable'), total, '/proc/meminfo');
+}
+
+export function createCustomMetricsCollector(deps: CustomMetricsDeps): CustomMetricsCollector {
+  let previousCpu: CpuTicks | undefined;
+
+  const readCpuTicks = async () => parseCpuTicks(await deps.procfs.readText('stat'));
+
+  /** Busy % since the previous collect; the first time (or if the counters did not advance) over a short wait. */
+  async function cpuUsage(): Promise<number> {
+    let before = previousCpu;
+    let now = await readCpuTicks();
+    if (before === undefined || now.total <= before.total || now.busy < before.busy) {
+      before = now;
+      await deps.sleep(FIRST_CPU_INTERVAL_MS);
+      now = await readCpuTicks();
+    }
+    previousCpu = now;
+    if (now.total <= before.total) throw new Error(`the cpu counters in /proc/stat did not advance over ${FIRST_CPU_INTERVAL_MS} ms`);
+    return percent(now.busy - before.busy, now.total - before.total, '/proc/stat cpu');
+  }
+
+  const externalAddresses = () => deps.interfaces.list().filter((a) => !a.internal);
+
+  const sources: Record<CustomMetricSource, (spec: CustomMetricSpec) => Promise<CustomMetricValue>> = {
+    cpuUsage: async () => number(await cpuUsage()),
+    memoryUsed: async () => number(parseMemoryUsedPercent(await deps.procfs.readText('meminfo'))),
+    diskUsed: async (spec) => {
+      const mountPoint = spec.mountPoint ?? DEFAULT_MOUNT_POINT;
+      const { blocks, bfree, bavail } = await deps.statfs.statfs(mountPoint);
+      // Like df: blocks reserved for root count neither as used nor as available.
+      const used = blocks - bfree;
+      return number(percent(used, used + bavail, `statfs ${mountPoint}`));
+    },
+    uptime: async () => number(field(await deps.procfs.readText('uptime'), 0, '/proc/uptime')),
+    processCount: async () => number((await deps.procfs.listDir('.')).filter((entry) => /^\d+$/.test(entry)).length),
+    loadAverage: async () => {
+      const loadavg = await deps.procfs.readText('loadavg');
+      return { type: 'number-list', value: [0, 1, 2].map((i) => round(field(loadavg, i, '/proc/loadavg'))) };
+    },
+    ipAddresses: async () => ({
+      type: 'ip-address-list',
+      value: [...new Set(externalAddresses().flatMap((a) => canonicalIp(a.address) ?? []))],
+    }),
+    interfaceNames: async () => ({ type: 'string-list', value: [...new Set(externalAddresses().map((a) => a.name))] }),
+  };
+
+  return {
+    async collect(specs) {
+      const values: Record<string, CustomMetricValue> = {};
+      const problems: Problem[] = [];
+      // Metrics with the same source and mount point share one reading (and one CPU interval).
+      const readings = new Map<string, Promise<CustomMetricValue>>();
+      const read = (spec: CustomMetricSpec) => {
+        const key = `${spec.source}:${spec.mountPoint ?? ''}`;
+        let reading = readings.get(key);
+        if (!reading) {
+          const source = sources[spec.source] as ((spec: CustomMetricSpec) => Promise<CustomMetricValue>) | undefined;
+          reading = source ? source(spec) : Promise.reject(new Error(`unknown source "${String(spec.source)}"`));
+          readings.set(key, reading);
+        }
+        return reading;
+      };
+      const names = Object.keys(specs);
+      const settled = await Promise.allSettled(names.map((name) => read(specs[name] as CustomMetricSpec)));
+      settled.forEach((result, index) => {
+        const name = names[index] ?? '';
+        if (result.status === 'fulfilled') values[name] = result.value;
+        else problems.push({ subject: `custom_metrics.${name}`, message: describeError(result.reason) });
+      });
+      return { values, problems };
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * IP address text as the report carries it: IPv4 dotted quad, IPv6 in the RFC 5952 form (lowercase, the first longest
+ * run of two or more zero groups shortened to `::`), IPv4-mapped IPv6 (`::ffff:a.b.c.d`) as plain IPv4 because that is
+ * the peer the socket really talks to.
+ */
+
+export const IPV4_WILDCARD = '0.0.0.0';
+export const IPV6_WILDCARD = '::';
+
+/** Value of one hex digit at `index`, or -1. */
+function hexDigit(text: string, index: number): number {
+  const c = text.charCodeAt(index);
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 65 && c <= 70) return c - 55;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/** Unsigned value of `length` (at most 8) hex digits at `start`, or -1 if any is not a hex digit. */
+export function parseHex(text: string, start: number, length: number): number {
+  let value = 0;
+  for (let i = start; i < start + length; i++) {
+    const digit = hexDigit(text, i);
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/** A 32-bit word that the kernel printed in host byte order (little-endian), as the four bytes in network order. */
+function wordBytes(word: number): [number, number, number, number] {
+  return [word & 0xff, (word >>> 8) & 0xff, (word >>> 16) & 0xff, word >>> 24];
+}
+
+function dotted(bytes: readonly number[]): string {
+  return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+}
+
+/** The 8-hex-digit IPv4 address of a /proc/net/{tcp,udp} row at `start`, or undefined if it is not hex. */
+export function procIpv4At(text: string, start: number): string | undefined {
+  const word = parseHex(text, start, 8);
+  return word < 0 ? undefined : dotted(wordBytes(word));
+}
+
+/** The 32-hex-digit IPv6 address (four little-endian words) of a /proc/net/{tcp6,udp6} row at `start`, or undefined. */
+export function procIpv6At(text: string, start: number): string | undefined {
+  const bytes: number[] = [];
+  for (let w = 0; w < 4; w++) {
+    const word = parseHex(text, start + w * 8, 8);
+    if (word < 0) return undefined;
+    bytes.push(...wordBytes(word));
+  }
+  const groups: number[] = [];
+  for (let g = 0; g < 8; g++) groups.push((bytes[2 * g] ?? 0) * 256 + (bytes[2 * g + 1] ?? 0));
+  if (groups[5] === 0xffff && groups.slice(0, 5).every((g) => g === 0)) return dotted(bytes.slice(12));
+  return formatIpv6Groups(groups);
+}
+
+/** RFC 5952 text of eight 16-bit groups. */
+export function formatIpv6Groups(groups: readonly number[]): string {
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let end = i;
+    while (end < 8 && groups[end] === 0) end++;
+    if (end - i > bestLength) {
+      bestStart = i;
+      bestLength = end - i;
+    }
+    i = end;
+  }
+  const hex = (from: number, to: number) =>
+    groups
+      .slice(from, to)
+      .map((g) => g.toString(16))
+      .join(':');
+  return bestStart < 0 ? hex(0, 8) : `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
+}
+
+/**
+ * The canonical text of an address as the OS lists it (zone id stripped), so that it compares equal to the addresses
+ * read from /proc. Undefined if it is not an IP address.
+ */
+export function canonicalIp(address: string): string | undefined {
+  const withoutZone = address.split('%')[0] ?? '';
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(withoutZone)) return withoutZone;
+  if (!withoutZone.includes(':')) return undefined;
+  let host: string;
+  try {
+    // The WHATWG URL parser validates IPv6 and serialises it in RFC 5952 form.
+    host = new URL(`http://[${withoutZone}]`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+  if (!mapped) return host;
+  const high = parseInt(mapped[1] ?? '', 16);
+  const low = parseInt(mapped[2] ?? '', 16);
+  return dotted([high >>> 8, high & 0xff, low >>> 8, low & 0xff]);
+}
+
+export function isLoopback(canonical: string): boolean {
+  return canonical === '::1' || canonical.startsWith('127.');
+}
+
+export function isWildcard(canonical: string): boolean {
+  return canonical === IPV4_WILDCARD || canonical === IPV6_WILDCARD;
+}
+
+/** `ip:port`, IPv6 bracketed (`[2001:db8::1]:443`), as remote_addr wants it. */
+export function formatEndpoint(canonical: string, port: number): string {
+  return canonical.includes(':') ? `[${canonical}]:${port}` : `${canonical}:${port}`;
+}

@@ -1,0 +1,49 @@
+/** The IPC operations the agent uses, behind an interface we own (the SDK client is one implementation). */
+
+export type IpcErrorKind =
+  /** The component's accessControl does not allow the call. */
+  | 'unauthorized'
+  /** The call got no answer before its deadline. */
+  | 'timeout'
+  /** The connection to the nucleus is gone. */
+  | 'disconnected'
+  /** Any other answer from the nucleus (ServiceError, ResourceNotFoundError, InvalidArgumentsError, ...). */
+  | 'service';
+
+export class IpcError extends Error {
+  constructor(
+    readonly kind: IpcErrorKind,
+    readonly operation: string,
+    message: string,
+    readonly resource?: string,
+  ) {
+    super(message);
+    this.name = 'IpcError';
+  }
+}
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+export interface ValidationRequest {
+  deploymentId: string;
+  configuration: Record<string, unknown>;
+}
+
+export interface IpcConnection {
+  publishToIoTCore(topic: string, payload: Buffer, qos: '0' | '1'): Promise<void>;
+  subscribeToIoTCore(topic: string, onMessage: (payload: Buffer, topic: string) => void): Promise<Subscription>;
+  /** The component's own configuration at `keyPath` ([] = all of it). */
+  getConfiguration(keyPath: string[]): Promise<unknown>;
+  subscribeToConfigurationUpdate(onUpdate: (keyPath: string[]) => void): Promise<Subscription>;
+  subscribeToValidateConfigurationUpdates(onValidate: (request: ValidationRequest) => void): Promise<Subscription>;
+  sendConfigurationValidityReport(deploymentId: string, accepted: boolean, message?: string): Promise<void>;
+  /** Called once when the connection to the nucleus drops. */
+  onDisconnect(listener: (reason: string) => void): void;
+  close(): Promise<void>;
+}
+
+export interface IpcConnector {
+  connect(): Promise<IpcConnection>;
+}

@@ -1,0 +1,45 @@
+/**
+ * Line-oriented log on stdout/stderr: the nucleus copies both into
+ * /greengrass/v2/logs/<ComponentName>.log, which is the operator's main view of the agent.
+ * Warnings and errors go to stderr so the nucleus marks them as such.
+ */
+import type { LogLevel } from '../config/definition';
+
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+  setLevel(level: LogLevel): void;
+}
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface LogSink {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const processSink: LogSink = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+export function createLogger(sink: LogSink = processSink, level: LogLevel = 'info', now: () => Date = () => new Date()): Logger {
+  let threshold = RANK[level];
+  const write = (lineLevel: LogLevel, message: string): void => {
+    if (RANK[lineLevel] < threshold) return;
+    const line = `${now().toISOString()} ${lineLevel.toUpperCase().padEnd(5)} ${message}`;
+    if (RANK[lineLevel] >= RANK.warn) sink.err(line);
+    else sink.out(line);
+  };
+  return {
+    debug: (m) => write('debug', m),
+    info: (m) => write('info', m),
+    warn: (m) => write('warn', m),
+    error: (m) => write('error', m),
+    setLevel: (l) => {
+      threshold = RANK[l];
+    },
+  };
+}

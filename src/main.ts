@@ -1,0 +1,62 @@
+// Agent entry point: wires the adapters to the agent and handles process signals. No logic here.
+import './native-binding';
+import { join } from 'node:path';
+import { Agent } from './agent/agent';
+import { systemClock } from './agent/clock';
+import { createSystemCollector } from './collect/collector';
+import { componentIdentity } from './component/identity';
+import { createGreengrassIpcConnector } from './ipc/greengrass-ipc';
+import { createLogger } from './log/logger';
+import { createFileStateStore } from './state/state-store';
+
+/** A stopped component must be gone within 5 s (deployments wait on it); the hard stop stays inside that. */
+const SHUTDOWN_BUDGET_MS = 4_000;
+const IPC_OPERATION_TIMEOUT_MS = 10_000;
+/** The component's work folder ({work:path}) is the process cwd under Greengrass. */
+const STATE_FILE = 'defender-agent-state.json';
+
+const logger = createLogger();
+const identity = componentIdentity();
+
+const agent = new Agent({
+  identity: {
+    componentName: identity.name,
+    componentVersion: identity.version,
+    coreThingName: process.env.AWS_IOT_THING_NAME || undefined,
+    platform: `${process.platform}/${process.arch} node ${process.version}`,
+  },
+  ipc: createGreengrassIpcConnector({ operationTimeoutMs: IPC_OPERATION_TIMEOUT_MS }),
+  createCollector: createSystemCollector,
+  stateStore: createFileStateStore(join(process.cwd(), STATE_FILE)),
+  clock: systemClock,
+  logger,
+});
+
+let stopping = false;
+function shutdown(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  logger.info(`${signal} received: stopping`);
+  setTimeout(() => {
+    logger.warn(`shutdown took longer than ${SHUTDOWN_BUDGET_MS} ms; exiting anyway`);
+    process.exit(0);
+  }, SHUTDOWN_BUDGET_MS).unref();
+  agent.stop().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      logger.error(`error while stopping: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(0);
+    },
+  );
+}
+
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+// The agent must never stop reporting silently: a stray error is logged, and the cycles go on.
+process.on('unhandledRejection', (reason) => logger.error(`unexpected error (agent keeps running): ${reason instanceof Error ? reason.stack : String(reason)}`));
+process.on('uncaughtException', (error) => logger.error(`unexpected error (agent keeps running): ${error.stack ?? error.message}`));
+
+agent.start().catch((error: unknown) => {
+  logger.error(`agent failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

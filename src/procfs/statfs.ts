@@ -1,0 +1,22 @@
+import fs from 'node:fs';
+
+/** Block counts of a mounted file system, as statfs(2) reports them. */
+export interface FileSystemBlocks {
+  blocks: number;
+  bfree: number;
+  /** Free blocks available to unprivileged users. */
+  bavail: number;
+}
+
+export interface StatfsSource {
+  statfs(mountPoint: string): Promise<FileSystemBlocks>;
+}
+
+export function systemStatfs(): StatfsSource {
+  return {
+    statfs: async (mountPoint) => {
+      const stats = await fs.promises.statfs(mountPoint);
+      return { blocks: stats.blocks, bfree: stats.bfree, bavail: stats.bavail };
+    },
+  };
+}

@@ -1,0 +1,192 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createCollector, type CollectOptions } from '../../src/collect/collector';
+import type { InterfaceAddress } from '../../src/procfs/interfaces';
+import { createProcfs } from '../../src/procfs/procfs';
+import { parseNetDevTotals } from '../../src/collect/netdev';
+import { GENERATED_BOOT_ID, GENERATED_INTERFACES, writeGeneratedProc } from '../fixtures/proc/generate';
+
+const FIXTURES = path.join(__dirname, '..', 'fixtures', 'proc');
+const CAPTURED = path.join(FIXTURES, 'captured');
+const EDGE = path.join(FIXTURES, 'edge-cases');
+
+interface Manifest {
+  loopbackName: string;
+  externalInterface: string;
+  tcp: Record<'loopback4' | 'loopback6' | 'wildcard' | 'dualStack' | 'external4' | 'external6', number>;
+  established: Array<{ localPort: number; remoteAddress: string; remotePort: number }>;
+  udp: Record<'loopback4' | 'loopback6' | 'wildcard' | 'connected4' | 'connected6', number>;
+}
+
+const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+const NO_CUSTOM: CollectOptions = { customMetrics: {}, networkStatsIncludeLoopback: false };
+
+function collectorFor(root: string, interfaces: InterfaceAddress[]) {
+  return createCollector({
+    procfs: createProcfs(root),
+    interfaces: { list: () => interfaces },
+    statfs: { statfs: async () => ({ blocks: 100, bfree: 50, bavail: 50 }) },
+    sleep: async () => undefined,
+  });
+}
+
+describe('collect from the captured /proc', () => {
+  const manifest = readJson<Manifest>(path.join(CAPTURED, 'manifest.json'));
+  const collector = collectorFor(CAPTURED, readJson<InterfaceAddress[]>(path.join(CAPTURED, 'interfaces.json')));
+  const lo = manifest.loopbackName;
+  const eth = manifest.externalInterface;
+
+  it('reports each listener once with its interface, wildcards without one', async () => {
+    const sample = await collector.collect(NO_CUSTOM);
+    expect(sample.problems).toEqual([]);
+    const ports = sample.listeningTcpPorts ?? [];
+    expect(ports).toEqual(
+      expect.arrayContaining([
+        { port: manifest.tcp.loopback4, interface: lo },
+        { port: manifest.tcp.loopback6, interface: lo },
+        { port: manifest.tcp.wildcard },
+        { port: manifest.tcp.dualStack },
+        { port: manifest.tcp.external4, interface: eth },
+        { port: manifest.tcp.external6, interface: eth },
+      ]),
+    );
+    expect(ports.filter((p) => p.port === manifest.tcp.wildcard)).toHaveLength(1);
+  });
+
+  it('reports UDP sockets that are bound but not connected, and not connected clients', async () => {
+    const ports = (await collector.collect(NO_CUSTOM)).listeningUdpPorts ?? [];
+    expect(ports).toEqual([
+      { port: manifest.udp.loopback4, interface: lo },
+      { port: manifest.udp.wildcard },
+      { port: manifest.udp.loopback6, interface: lo },
+    ].sort((a, b) => a.port - b.port));
+  });
+
+  it('reports both ends of every established connection, IPv4-mapped as IPv4, IPv6 bracketed', async () => {
+    const connections = (await collector.collect(NO_CUSTOM)).establishedConnections ?? [];
+    const endpoint = (address: string, port: number) => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
+    const interfaceOf = (address: string) => (address === '127.0.0.1' || address === '::1' ? lo : eth);
+    const expected = manifest.established.flatMap((c) => [
+      { remoteAddr: endpoint(c.remoteAddress, c.remotePort), localPort: c.localPort, localInterface: interfaceOf(c.remoteAddress) },
+      { remoteAddr: endpoint(c.remoteAddress, c.localPort), localPort: c.remotePort, localInterface: interfaceOf(c.remoteAddress) },
+    ]);
+    expect([...connections].sort((a, b) => a.localPort - b.localPort)).toEqual(expected.sort((a, b) => a.localPort - b.localPort));
+  });
+
+  it('returns the network totals with the boot id', async () => {
+    const sample = await collector.collect({ customMetrics: {}, networkStatsIncludeLoopback: true });
+    expect(sample.bootId).toBe(fs.readFileSync(path.join(CAPTURED, 'sys/kernel/random/boot_id'), 'latin1').trim());
+    expect(sample.networkTotals).toEqual(parseNetDevTotals(fs.readFileSync(path.join(CAPTURED, 'net/dev'), 'latin1'), true));
+  });
+});
+
+describe('collect from the hand-made edge cases', () => {
+  const interfaces: InterfaceAddress[] = [
+    { name: 'lo', address: '127.0.0.1', family: 4, internal: true },
+    { name: 'eth0', address: '192.0.2.2', family: 4, internal: false },
+    { name: 'eth0', address: '2001:db8::2', family: 6, internal: false },
+  ];
+  const collector = collectorFor(EDGE, interfaces);
+
+  it('keeps what it could read and explains what it could not', async () => {
+    const sample = await collector.collect({ customMetrics: { mem: { source: 'memoryUsed' }, up: { source: 'uptime' }, load: { source: 'loadAverage' } }, networkStatsIncludeLoopback: false });
+    expect(sample.listeningTcpPorts).toEqual([{ port: 22 }, { port: 53, interface: 'lo' }, { port: 631, interface: 'lo' }, { port: 8080 }]);
+    expect(sample.establishedConnections).toEqual([
+      { remoteAddr: '127.0.0.1:40000', localPort: 53, localInterface: 'lo' },
+      { remoteAddr: '203.0.113.7:51000', localPort: 22, localInterface: 'eth0' },
+      { remoteAddr: '[2001:db8::99]:60000', localPort: 22, localInterface: 'eth0' },
+    ]);
+    // net/udp is truncated: the block is left out; net/udp6 is missing (IPv6 off), which is no problem.
+    expect(sample.listeningUdpPorts).toBeUndefined();
+    expect(sample.networkTotals).toEqual({ bytesIn: 18446744073709551015n, packetsIn: 123456789013n, bytesOut: 9007199254741018n, packetsOut: 5n });
+    expect(sample.bootId).toBe('c2a9f8d4-5b1e-4c3a-9d7f-1e2b3c4d5e6f');
+    expect(sample.customMetrics).toEqual({ up: { type: 'number', value: 12345.67 } });
+    expect(sample.problems).toEqual([
+      { subject: 'listening_udp_ports', message: expect.stringMatching(/^net\/udp line 3 is not a socket row/) },
+      { subject: 'custom_metrics.mem', message: '/proc/meminfo has no MemAvailable' },
+      { subject: 'custom_metrics.load', message: expect.stringContaining('ENOENT') },
+    ]);
+  });
+});
+
+describe('collect when files are missing or broken', () => {
+  let root: string;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'ddcol-'));
+    writeGeneratedProc(root, { established: 3, listeners: 1 });
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('leaves out both TCP blocks when net/tcp cannot be read, keeps the rest', async () => {
+    fs.rmSync(path.join(root, 'net/tcp'));
+    const sample = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);
+    expect(sample.listeningTcpPorts).toBeUndefined();
+    expect(sample.establishedConnections).toBeUndefined();
+    expect(sample.listeningUdpPorts).toEqual([{ port: 68 }]);
+    expect(sample.bootId).toBe(GENERATED_BOOT_ID);
+    expect(sample.problems.map((p) => p.subject)).toEqual(['listening_tcp_ports', 'tcp_connections']);
+    expect(sample.problems[0]?.message).toMatch(/^cannot read net\/tcp: ENOENT/);
+  });
+
+  it('treats a missing net/tcp6 as no IPv6 sockets', async () => {
+    fs.rmSync(path.join(root, 'net/tcp6'));
+    const sample = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);
+    expect(sample.problems).toEqual([]);
+    expect(sample.establishedConnections).toHaveLength(3);
+  });
+
+  it('leaves out the network totals without a boot id, and on a malformed net/dev', async () => {
+    fs.rmSync(path.join(root, 'sys/kernel/random/boot_id'));
+    let sample = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);
+    expect(sample.networkTotals).toBeUndefined();
+    expect(sample.bootId).toBeUndefined();
+    expect(sample.problems).toEqual([{ subject: 'network_stats', message: expect.stringContaining('boot_id') }]);
+
+    fs.writeFileSync(path.join(root, 'sys/kernel/random/boot_id'), 'not a boot id\n');
+    sample = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);
+    expect(sample.problems).toEqual([{ subject: 'network_stats', message: expect.stringContaining('does not hold a boot id') }]);
+
+    fs.writeFileSync(path.join(root, 'sys/kernel/random/boot_id'), GENERATED_BOOT_ID);
+    fs.writeFileSync(path.join(root, 'net/dev'), 'Inter-|\n');
+    sample = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);
+    expect(sample.networkTotals).toBeUndefined();
+    expect(sample.problems).toEqual([{ subject: 'network_stats', message: expect.stringMatching(/^net\/dev .*header/) }]);
+  });
+
+  it('still reports sockets, without interfaces, when the interface list fails', async () => {
+    const collector = createCollector({
+      procfs: createProcfs(root),
+      interfaces: {
+        list: () => {
+          throw new Error('getifaddrs failed');
+        },
+      },
+      statfs: { statfs: async () => ({ blocks: 1, bfree: 1, bavail: 1 }) },
+    });
+    const sample = await collector.collect({ customMetrics: { ips: { source: 'ipAddresses' } }, networkStatsIncludeLoopback: false });
+    expect(sample.establishedConnections?.every((c) => c.localInterface === undefined)).toBe(true);
+    expect(sample.establishedConnections).toHaveLength(3);
+    expect(sample.problems.map((p) => p.subject)).toEqual(['interfaces', 'custom_metrics.ips']);
+  });
+});
+
+describe('collect at 10,000 connections (generated)', () => {
+  let root: string;
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'ddcol-'));
+    writeGeneratedProc(root, { established: 10_000, listeners: 100, mappedDuplicates: 2_000, timeWait: 5_000 });
+  });
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('reports every connection once with its interface, and the wildcard listeners once', async () => {
+    const sample = await collectorFor(root, GENERATED_INTERFACES).collect({ customMetrics: {}, networkStatsIncludeLoopback: true });
+    expect(sample.problems).toEqual([]);
+    expect(sample.listeningTcpPorts).toHaveLength(100);
+    expect(sample.establishedConnections).toHaveLength(10_000);
+    const byInterface = new Map<string | undefined, number>();
+    for (const c of sample.establishedConnections ?? []) byInterface.set(c.localInterface, (byInterface.get(c.localInterface) ?? 0) + 1);
+    expect(Object.fromEntries(byInterface)).toEqual({ eth0: 5_000, lo: 5_000 });
+    expect(sample.networkTotals?.bytesIn).toBe(2n ** 53n + 1n + 1000n);
+  });
+});

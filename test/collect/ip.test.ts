@@ -1,0 +1,93 @@
+import { canonicalIp, formatEndpoint, formatIpv6Groups, isLoopback, isWildcard, parseHex, procIpv4At, procIpv6At } from '../../src/collect/ip';
+import { procHexIpv6 } from '../fixtures/proc/generate';
+
+describe('addresses as /proc prints them', () => {
+  it('reads the IPv4 word in little-endian order', () => {
+    expect(procIpv4At('0100007F', 0)).toBe('127.0.0.1');
+    expect(procIpv4At('x:020200C0', 2)).toBe('192.0.2.2');
+    expect(procIpv4At('00000000', 0)).toBe('0.0.0.0');
+    expect(procIpv4At('FFFFFFFF', 0)).toBe('255.255.255.255');
+  });
+
+  it('reads IPv6 as four little-endian words', () => {
+    expect(procIpv6At('00000000000000000000000001000000', 0)).toBe('::1');
+    expect(procIpv6At('00000000000000000000000000000000', 0)).toBe('::');
+    expect(procIpv6At('000000FD000000000000000002000000', 0)).toBe('fd00::2');
+    expect(procIpv6At('B80D0120000000000000000001000000', 0)).toBe('2001:db8::1');
+  });
+
+  it('shows IPv4-mapped IPv6 as plain IPv4', () => {
+    expect(procIpv6At('0000000000000000FFFF00000100007F', 0)).toBe('127.0.0.1');
+    // ::ffff:0:1 is not mapped (the ffff is in the wrong group).
+    expect(procIpv6At('000000000000000000000000FFFF0000', 0)).not.toMatch(/\./);
+  });
+
+  it('rejects non-hex digits instead of reading a prefix', () => {
+    expect(procIpv4At('0100007G', 0)).toBeUndefined();
+    expect(procIpv6At('0000000000000000000000000100000Z', 0)).toBeUndefined();
+    expect(parseHex('1F', 0, 2)).toBe(31);
+    expect(parseHex('1 ', 0, 2)).toBe(-1);
+  });
+
+  it('writes IPv6 in RFC 5952 form, as the WHATWG URL serialiser does', () => {
+    const cases = [
+      [0x2001, 0xdb8, 0, 0, 1, 0, 0, 1],
+      [0, 0, 0, 0, 0, 0, 0, 0],
+      [1, 0, 0, 0, 0, 0, 0, 0],
+      [0, 0, 0, 0, 0, 0, 0, 1],
+      [0x2001, 0xdb8, 0, 1, 1, 1, 1, 1],
+      [0x2001, 0, 0, 1, 0, 0, 0, 1],
+      [0xfe80, 0, 0, 0, 0xfc, 0xff, 0xfe00, 1],
+      [0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff],
+    ];
+    let seed = 7;
+    for (let n = 0; n < 500; n++) {
+      cases.push(
+        Array.from({ length: 8 }, () => {
+          seed = (seed * 1103515245 + 12345) % 2 ** 31;
+          return seed % 3 === 0 ? seed % 0x10000 : 0;
+        }),
+      );
+    }
+    for (const groups of cases) {
+      const text = groups.map((g) => g.toString(16)).join(':');
+      expect(formatIpv6Groups(groups)).toBe(new URL(`http://[${text}]`).hostname.slice(1, -1));
+    }
+  });
+
+  it('round-trips through the fixture generator', () => {
+    for (const address of ['2001:db8::2', '::1', 'fe80::fc:ff:fe00:1', '1:2:3:4:5:6:7:8']) {
+      expect(procIpv6At(procHexIpv6(address), 0)).toBe(address);
+    }
+  });
+});
+
+describe('canonicalIp', () => {
+  it('strips zone ids and normalises case and zero runs', () => {
+    expect(canonicalIp('fe80::1%eth0')).toBe('fe80::1');
+    expect(canonicalIp('2001:DB8:0:0:0:0:0:1')).toBe('2001:db8::1');
+    expect(canonicalIp('10.1.2.3')).toBe('10.1.2.3');
+    expect(canonicalIp('::ffff:10.1.2.3')).toBe('10.1.2.3');
+  });
+
+  it('refuses what is not an address', () => {
+    expect(canonicalIp('eth0')).toBeUndefined();
+    expect(canonicalIp('1::2::3')).toBeUndefined();
+  });
+});
+
+describe('address classes and endpoints', () => {
+  it('knows loopback and wildcard addresses', () => {
+    expect(isLoopback('127.0.0.2')).toBe(true);
+    expect(isLoopback('::1')).toBe(true);
+    expect(isLoopback('128.0.0.1')).toBe(false);
+    expect(isWildcard('0.0.0.0')).toBe(true);
+    expect(isWildcard('::')).toBe(true);
+    expect(isWildcard('::1')).toBe(false);
+  });
+
+  it('brackets IPv6 in ip:port', () => {
+    expect(formatEndpoint('2001:db8::1', 443)).toBe('[2001:db8::1]:443');
+    expect(formatEndpoint('192.0.2.1', 8000)).toBe('192.0.2.1:8000');
+  });
+});

@@ -1,0 +1,159 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  TCP_ESTABLISHED,
+  TCP_LISTEN,
+  UDP_UNCONNECTED,
+  createInterfaceAttribution,
+  establishedConnections,
+  listeningPorts,
+  parseSocketTable,
+  type SocketRow,
+} from '../../src/collect/sockets';
+import type { InterfaceAddress } from '../../src/procfs/interfaces';
+import { GENERATED_INTERFACES, TCP_HEADER, TCP6_HEADER, generatedLocal, generatedRemote, socketRow, writeGeneratedProc } from '../fixtures/proc/generate';
+
+const FIXTURES = path.join(__dirname, '..', 'fixtures', 'proc');
+const TCP_STATES = [TCP_LISTEN, TCP_ESTABLISHED];
+
+function rowsOf(text: string, family: 4 | 6, states: readonly number[] = TCP_STATES): SocketRow[] {
+  const table = parseSocketTable(text, family, states);
+  if (!('rows' in table)) throw new Error(table.error);
+  return table.rows;
+}
+
+describe('parseSocketTable', () => {
+  it('reads the captured tables: listeners, established rows, and skips TIME_WAIT', () => {
+    const tcp = rowsOf(fs.readFileSync(path.join(FIXTURES, 'captured/net/tcp'), 'latin1'), 4);
+    expect(tcp).toContainEqual({ state: TCP_LISTEN, localAddress: '0.0.0.0', localPort: 2024, remoteAddress: '0.0.0.0', remotePort: 0 });
+    expect(tcp.filter((r) => r.state === TCP_ESTABLISHED)).toHaveLength(5);
+    expect(tcp.some((r) => r.localPort === 0xd824)).toBe(false); // the TIME_WAIT row
+    const tcp6 = rowsOf(fs.readFileSync(path.join(FIXTURES, 'captured/net/tcp6'), 'latin1'), 6);
+    expect(tcp6).toContainEqual({ state: TCP_ESTABLISHED, localAddress: '127.0.0.1', localPort: 0x900f, remoteAddress: '127.0.0.1', remotePort: 0xcd7a });
+    expect(tcp6).toContainEqual({ state: TCP_LISTEN, localAddress: 'fd00::2', localPort: 0xb077, remoteAddress: '::', remotePort: 0 });
+  });
+
+  it('keeps only the states asked for: UDP 07 listeners, not connected UDP clients (01)', () => {
+    const udp = rowsOf(fs.readFileSync(path.join(FIXTURES, 'captured/net/udp'), 'latin1'), 4, [UDP_UNCONNECTED]);
+    expect(udp.map((r) => r.localPort).sort()).toEqual([0x8a82, 0xb9fb]);
+  });
+
+  it('reads rows whose slot number is wider than four digits', () => {
+    const rows = rowsOf([TCP_HEADER, socketRow(123456, '10.0.0.1', 80, '10.0.0.2', 5000, 0x01)].join('\n'), 4);
+    expect(rows).toEqual([{ state: 1, localAddress: '10.0.0.1', localPort: 80, remoteAddress: '10.0.0.2', remotePort: 5000 }]);
+  });
+
+  it('accepts a header-only table (no sockets)', () => {
+    expect(rowsOf(TCP6_HEADER + '\n', 6)).toEqual([]);
+  });
+
+  it.each([
+    ['an empty file', ''],
+    ['a missing header', socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a) + '\n'],
+    ['a truncated last row', `${TCP_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a)}\n   1: 0100007F:1F90 0000`],
+    ['a row that is not a socket', `${TCP_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a)}\ngarbage here\n`],
+    ['a non-hex state', `${TCP_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a).replace(' 0A ', ' 0Z ')}\n`],
+    ['a non-hex address in a kept row', `${TCP_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a).replace('0100000A', '010000XA')}\n`],
+    ['an IPv4 row in the IPv6 table', `${TCP6_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a)}\n`],
+  ])('turns %s into an error naming the line', (_name, text) => {
+    const family = text.startsWith(TCP6_HEADER) ? 6 : 4;
+    const table = parseSocketTable(text, family, TCP_STATES);
+    expect(table).toEqual({ error: expect.stringMatching(/header|line \d+/) });
+  });
+});
+
+describe('createInterfaceAttribution', () => {
+  const interfaces: InterfaceAddress[] = [
+    { name: 'lo', address: '127.0.0.1', family: 4, internal: true },
+    { name: 'lo', address: '::1', family: 6, internal: true },
+    { name: 'eth0', address: '192.0.2.2', family: 4, internal: false },
+    { name: 'eth0', address: 'fe80::1%eth0', family: 6, internal: false },
+    { name: 'wlan0', address: 'fe80::1%wlan0', family: 6, internal: false },
+    { name: 'wlan0', address: '2001:DB8::2', family: 6, internal: false },
+  ];
+  const interfaceOf = createInterfaceAttribution(interfaces);
+
+  it('names the interface that holds the address', () => {
+    expect(interfaceOf('192.0.2.2')).toBe('eth0');
+    expect(interfaceOf('2001:db8::2')).toBe('wlan0');
+  });
+
+  it('gives all of 127.0.0.0/8 and ::1 to the loopback interface', () => {
+    expect(interfaceOf('127.0.0.2')).toBe('lo');
+    expect(interfaceOf('127.255.0.1')).toBe('lo');
+    expect(interfaceOf('::1')).toBe('lo');
+  });
+
+  it('names no interface for wildcard, unknown or ambiguous addresses', () => {
+    expect(interfaceOf('0.0.0.0')).toBeUndefined();
+    expect(interfaceOf('::')).toBeUndefined();
+    expect(interfaceOf('10.9.9.9')).toBeUndefined();
+    expect(interfaceOf('fe80::1')).toBeUndefined();
+  });
+
+  it('names no loopback interface when none is up', () => {
+    expect(createInterfaceAttribution(interfaces.filter((i) => !i.internal))('127.0.0.1')).toBeUndefined();
+  });
+});
+
+describe('listeningPorts and establishedConnections', () => {
+  const interfaceOf = createInterfaceAttribution(GENERATED_INTERFACES);
+  const listen = (localAddress: string, localPort: number): SocketRow => ({ state: TCP_LISTEN, localAddress, localPort, remoteAddress: '0.0.0.0', remotePort: 0 });
+
+  it('reports a wildcard port once, without an interface, whatever the address family', () => {
+    const ports = listeningPorts([[listen('0.0.0.0', 22)], [listen('::', 22), listen('::1', 22), listen('127.0.0.1', 22)]], TCP_LISTEN, interfaceOf);
+    expect(ports).toEqual([{ port: 22 }, { port: 22, interface: 'lo' }]);
+  });
+
+  it('sorts ports and skips port 0', () => {
+    const ports = listeningPorts([[listen('192.0.2.2', 8080), listen('0.0.0.0', 0), listen('192.0.2.2', 443)]], TCP_LISTEN, interfaceOf);
+    expect(ports).toEqual([
+      { port: 443, interface: 'eth0' },
+      { port: 8080, interface: 'eth0' },
+    ]);
+  });
+
+  it('merges the same connection seen as IPv4 and as IPv4-mapped IPv6, brackets IPv6 peers', () => {
+    const row = (localAddress: string, remoteAddress: string, remotePort: number): SocketRow => ({ state: TCP_ESTABLISHED, localAddress, localPort: 22, remoteAddress, remotePort });
+    const connections = establishedConnections(
+      [[row('192.0.2.2', '203.0.113.7', 51000), listen('0.0.0.0', 22)], [row('192.0.2.2', '203.0.113.7', 51000), row('2001:db8::2', '2001:db8::99', 60000), row('10.9.9.9', '10.0.0.1', 1)]],
+      interfaceOf,
+    );
+    expect(connections).toEqual([
+      { remoteAddr: '203.0.113.7:51000', localPort: 22, localInterface: 'eth0' },
+      { remoteAddr: '[2001:db8::99]:60000', localPort: 22, localInterface: 'eth0' },
+      { remoteAddr: '10.0.0.1:1', localPort: 22 },
+    ]);
+  });
+});
+
+describe('at 10,000 connections (generated table)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddproc-'));
+    writeGeneratedProc(dir, { established: 10_000, listeners: 50, mappedDuplicates: 1_000, timeWait: 2_000 });
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('counts, de-duplicates and attributes every row', () => {
+    const tcp = rowsOf(fs.readFileSync(path.join(dir, 'net/tcp'), 'latin1'), 4);
+    const tcp6 = rowsOf(fs.readFileSync(path.join(dir, 'net/tcp6'), 'latin1'), 6);
+    expect(tcp).toHaveLength(10_050);
+    expect(tcp6).toHaveLength(1_050);
+    const interfaceOf = createInterfaceAttribution(GENERATED_INTERFACES);
+
+    const ports = listeningPorts([tcp, tcp6], TCP_LISTEN, interfaceOf);
+    expect(ports).toHaveLength(50);
+    expect(ports.every((p) => p.interface === undefined)).toBe(true);
+
+    const connections = establishedConnections([tcp, tcp6], interfaceOf);
+    expect(connections).toHaveLength(10_000);
+    for (const i of [0, 1, 4_999, 9_999]) {
+      const local = generatedLocal(i);
+      const remote = generatedRemote(i);
+      expect(connections[i]).toEqual({ remoteAddr: `${remote.address}:${remote.port}`, localPort: local.port, localInterface: local.interface });
+    }
+    expect(connections.filter((c) => c.localInterface === 'lo')).toHaveLength(5_000);
+  });
+});

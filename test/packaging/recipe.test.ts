@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { accessControlFor, THING_NAME_VARIABLE } from '../../src/component/definition';
+import { readGdkConfig } from '../../src/component/identity';
+import { recipeDefaultConfiguration } from '../../src/config/definition';
+import {
+  ARTIFACT_URI_PREFIX,
+  BUNDLE_FILE,
+  RECIPE_SIZE_LIMIT_BYTES,
+  recipeToYaml,
+  renderRecipe,
+  type Recipe,
+} from '../../scripts/build/recipe';
+import { gdkConfigSchemaErrors, recipeSchemaErrors, stepsWithoutScript } from './gdk-schemas';
+
+const projectRoot = join(__dirname, '..', '..');
+const templateText = readFileSync(join(projectRoot, 'recipe.yaml'), 'utf8');
+const loadTemplate = (): Record<string, unknown> => parse(templateText, { version: '1.1' }) as Record<string, unknown>;
+const identity = readGdkConfig(projectRoot);
+const defaultConfiguration = { ...recipeDefaultConfiguration(), accessControl: accessControlFor(identity.name, THING_NAME_VARIABLE) };
+const render = (template: unknown = loadTemplate()): Recipe => renderRecipe(template, { identity, defaultConfiguration });
+
+interface Manifest {
+  Platform: Record<string, string>;
+  Artifacts: Array<{ URI: string }>;
+  Lifecycle: { Install: { Script: string }; Run: { Script: string; RequiresPrivilege: boolean } };
+}
+const manifestsOf = (recipe: Recipe): Manifest[] => recipe['Manifests'] as Manifest[];
+
+describe('gdk-config.json', () => {
+  const config = JSON.parse(readFileSync(join(projectRoot, 'gdk-config.json'), 'utf8')) as {
+    component: Record<string, { build: { custom_build_command: unknown } }>;
+  };
+
+  it('passes gdk config schema', () => {
+    expect(gdkConfigSchemaErrors(config)).toEqual([]);
+  });
+
+  it('runs the build as an argument array (gdk runs it without a shell) asking for the gdk layout', () => {
+    const command = config.component[identity.name]?.build.custom_build_command;
+    expect(Array.isArray(command)).toBe(true);
+    expect(command).toContain('--gdk');
+  });
+
+  it('the schema check is not vacuous: a custom build without a command is refused', () => {
+    const broken = { ...config, component: { [identity.name]: { author: 'a', version: '1.0.0', build: { build_system: 'custom' }, publish: { bucket: 'b' } } } };
+    expect(gdkConfigSchemaErrors(broken)).not.toEqual([]);
+  });
+});
+
+describe('root recipe.yaml template', () => {
+  it('is valid for gdk as it stands (gdk loads it before calling the custom build)', () => {
+    expect(recipeSchemaErrors(loadTemplate())).toEqual([]);
+  });
+
+  it('is under the size limit gdk applies', () => {
+    expect(Buffer.byteLength(templateText)).toBeLessThan(RECIPE_SIZE_LIMIT_BYTES);
+  });
+});
+
+describe('renderRecipe', () => {
+  it('takes name, version and publisher from gdk-config.json', () => {
+    const recipe = render();
+    expect([recipe['ComponentName'], recipe['ComponentVersion'], recipe['ComponentPublisher']]).toEqual([identity.name, identity.version, identity.author]);
+  });
+
+  it('generates DefaultConfiguration from the configuration definition and the least-privilege policy', () => {
+    const configuration = (render()['ComponentConfiguration'] as { DefaultConfiguration: Record<string, unknown> }).DefaultConfiguration;
+    const { accessControl, ...keys } = configuration;
+    expect(keys).toEqual(recipeDefaultConfiguration());
+    expect(accessControl).toEqual(accessControlFor(identity.name, '{iot:thingName}'));
+    expect(Object.keys(accessControl as object)).toEqual(['aws.greengrass.ipc.mqttproxy']);
+    expect(JSON.stringify(accessControl)).not.toContain('*');
+  });
+
+  it('produces a recipe gdk accepts, every lifecycle step with a Script, under 16000 bytes', () => {
+    const recipe = render();
+    expect(recipeSchemaErrors(recipe)).toEqual([]);
+    expect(stepsWithoutScript(recipe)).toEqual([]);
+    expect(Buffer.byteLength(recipeToYaml(recipe))).toBeLessThan(RECIPE_SIZE_LIMIT_BYTES);
+  });
+
+  it('gives each Linux architecture a manifest with the bundle and only its own aws-crt addon', () => {
+    const byArchitecture = Object.fromEntries(
+      manifestsOf(render()).map((m) => [`${m.Platform['os']}/${m.Platform['architecture']}`, m.Artifacts.map((a) => a.URI).sort()]),
+    );
+    expect(byArchitecture).toEqual({
+      'linux/amd64': [`${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-x64.node`, `${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`],
+      'linux/aarch64': [`${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-arm64.node`, `${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`],
+    });
+  });
+
+  it('runs the bundle unprivileged after an Install step that checks for Node.js >= 20', () => {
+    for (const manifest of manifestsOf(render())) {
+      expect(manifest.Lifecycle.Run).toEqual({ RequiresPrivilege: false, Script: `exec node {artifacts:path}/${BUNDLE_FILE}` });
+      expect(manifest.Lifecycle.Install.Script).toContain('command -v node');
+      expect(manifest.Lifecycle.Install.Script).toContain('Node.js >= 20 is required');
+    }
+  });
+
+  it('depends softly on a nucleus that can put the thing name into the IPC policy', () => {
+    expect(render()['ComponentDependencies']).toEqual({ 'aws.greengrass.Nucleus': { VersionRequirement: '>=2.6.0 <3.0.0', DependencyType: 'SOFT' } });
+  });
+
+  it('writes YAML that reads back identically, with the format version quoted for YAML 1.1 readers', () => {
+    const recipe = render();
+    const text = recipeToYaml(recipe);
+    expect(text).toContain('RecipeFormatVersion: "2020-01-25"');
+    expect(text).not.toMatch(/[&*]lifecycle/);
+    expect(parse(text, { version: '1.1' })).toEqual(recipe);
+  });
+
+  it('refuses a template with a real identity value, which the build would silently replace', () => {
+    expect(() => render({ ...loadTemplate(), ComponentVersion: '2.0.0' })).toThrow(/ComponentVersion must stay the placeholder COMPONENT_VERSION/);
+  });
+
+  it('refuses a template with its own ComponentConfiguration', () => {
+    expect(() => render({ ...loadTemplate(), ComponentConfiguration: { DefaultConfiguration: {} } })).toThrow(/must not contain ComponentConfiguration/);
+  });
+
+  it('refuses a manifest that ships another architecture’s addon', () => {
+    const template = loadTemplate();
+    const manifests = structuredClone(template['Manifests']) as Manifest[];
+    manifests[0]!.Artifacts.push({ URI: `${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-arm64.node` });
+    expect(() => render({ ...template, Manifests: manifests })).toThrow(/"Linux amd64" must list exactly defender-agent.js and aws-crt-nodejs-linux-x64.node/);
+  });
+
+  it('refuses an architecture without a prebuilt addon, and a missing one', () => {
+    const template = loadTemplate();
+    const manifests = structuredClone(template['Manifests']) as Manifest[];
+    manifests[1]!.Platform['architecture'] = 'arm';
+    expect(() => render({ ...template, Manifests: manifests })).toThrow(/architecture arm has no aws-crt addon/);
+    expect(() => render({ ...template, Manifests: manifests.slice(0, 1) })).toThrow(/no manifest for architecture aarch64/);
+  });
+});
+
+describe('the schema checks used above', () => {
+  it('catch what gdk catches (a bad Unarchive) and what it misses (a step without Script)', () => {
+    const recipe = render();
+    const manifests = structuredClone(recipe['Manifests']) as Array<Record<string, unknown>>;
+    (manifests[0]!['Artifacts'] as Array<Record<string, unknown>>)[0]!['Unarchive'] = 'TAR';
+    (manifests[1]!['Lifecycle'] as Record<string, unknown>)['Install'] = { RequiresPrivilege: true };
+    const broken = { ...recipe, Manifests: manifests };
+    expect(recipeSchemaErrors(broken).join('\n')).toContain('unarchive');
+    expect(stepsWithoutScript(broken)).toEqual(['Manifests[1].Lifecycle.Install']);
+  });
+});

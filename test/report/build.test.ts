@@ -1,0 +1,276 @@
+import type { EstablishedConnection, ListeningPort, MetricsSample } from '../../src/metrics/types';
+import { buildReport, type ReportOptions } from '../../src/report/build';
+import { decodeReport, encodedSize } from '../../src/report/encode';
+import { LONG_TO_SHORT } from '../../src/report/names';
+import { validateReport } from '../../src/report/validate';
+import { assertPlainCbor } from './plain-cbor';
+
+const OPTIONS: ReportOptions = { reportId: 1700000000, shortNames: false, format: 'json', maxListedPorts: 200, maxListedConnections: 500, maxReportBytes: 64000 };
+
+const FULL_SAMPLE: MetricsSample = {
+  listeningTcpPorts: [{ port: 443, interface: 'eth0' }, { port: 22 }],
+  listeningUdpPorts: [{ port: 5353, interface: 'wlan0' }],
+  establishedConnections: [
+    { remoteAddr: '192.168.0.1:8000', localPort: 80, localInterface: 'eth0' },
+    { remoteAddr: '[2001:db8::1]:443', localPort: 51000 },
+  ],
+  networkStats: { bytesIn: 2n ** 60n + 1n, bytesOut: 300n, packetsIn: 4n, packetsOut: 5n },
+  customMetrics: {
+    cpu_usage: { type: 'number', value: 12.5 },
+    load: { type: 'number-list', value: [0.5, 0.25, 0.125] },
+    interfaces: { type: 'string-list', value: ['eth0', 'wlan0'] },
+    addresses: { type: 'ip-address-list', value: ['10.0.0.2', 'fe80::2'] },
+  },
+};
+
+const EXPECTED_CUSTOM = {
+  cpu_usage: [{ number: 12.5 }],
+  load: [{ number_list: [0.5, 0.25, 0.125] }],
+  interfaces: [{ string_list: ['eth0', 'wlan0'] }],
+  addresses: [{ ip_list: ['10.0.0.2', 'fe80::2'] }],
+};
+
+/** What a decoder gives back: integers that fit a JS number come back as numbers. */
+function asDecoded(value: unknown, format: 'json' | 'cbor'): unknown {
+  const limit = format === 'json' ? BigInt(Number.MAX_SAFE_INTEGER) : 0xffffffffn;
+  if (typeof value === 'bigint') return value <= limit ? Number(value) : value;
+  if (Array.isArray(value)) return value.map((item) => asDecoded(item, format));
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asDecoded(v, format)]));
+  return value;
+}
+
+/** Every key of a short-name report that is not a custom metric name or value key. */
+function reportKeys(value: unknown, insideCustom = false): string[] {
+  if (Array.isArray(value)) return value.flatMap((item) => reportKeys(item, insideCustom));
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, member]) => {
+    const custom = insideCustom || key === 'cmet' || key === 'custom_metrics';
+    return [...(insideCustom ? [] : [key]), ...reportKeys(member, custom)];
+  });
+}
+
+function connections(count: number, distinctRemotes = count): EstablishedConnection[] {
+  return Array.from({ length: count }, (_, i) => {
+    const remote = i % distinctRemotes;
+    return {
+      remoteAddr: remote % 4 === 0 ? `[2001:db8::${remote.toString(16)}]:443` : `10.${(remote >> 16) & 255}.${(remote >> 8) & 255}.${remote & 255}:${1024 + (i % 60000)}`,
+      localPort: 1 + (i % 65535),
+      localInterface: i % 2 ? 'eth0' : 'wlan0',
+    };
+  });
+}
+
+describe('buildReport', () => {
+  it('builds the long-name report: header, the blocks present, true totals, wrapped custom metrics', () => {
+    const built = buildReport(FULL_SAMPLE, OPTIONS);
+    expect(built.document).toEqual({
+      header: { report_id: 1700000000, version: '1.0' },
+      metrics: {
+        listening_tcp_ports: { ports: [{ port: 22 }, { port: 443, interface: 'eth0' }], total: 2 },
+        listening_udp_ports: { ports: [{ port: 5353, interface: 'wlan0' }], total: 1 },
+        tcp_connections: {
+          established_connections: {
+            connections: [
+              { remote_addr: '192.168.0.1:8000', local_port: 80, local_interface: 'eth0' },
+              { remote_addr: '[2001:db8::1]:443', local_port: 51000 },
+            ],
+            total: 2,
+          },
+        },
+        network_stats: { bytes_in: 2n ** 60n + 1n, bytes_out: 300n, packets_in: 4n, packets_out: 5n },
+      },
+      custom_metrics: EXPECTED_CUSTOM,
+    });
+    expect(built.counts).toEqual({
+      tcpPorts: { listed: 2, total: 2 },
+      udpPorts: { listed: 1, total: 1 },
+      connections: { listed: 2, total: 2 },
+      customMetrics: 4,
+    });
+    expect(built.trimmed).toBe(false);
+    expect(built.problems).toEqual([]);
+    expect(validateReport(built.document)).toEqual([]);
+  });
+
+  it('builds the short-name report with only short keys; custom metric names and value keys stay as they are', () => {
+    const built = buildReport(FULL_SAMPLE, { ...OPTIONS, shortNames: true });
+    expect(built.document).toEqual({
+      hed: { rid: 1700000000, v: '1.0' },
+      met: {
+        tp: { pts: [{ pt: 22 }, { pt: 443, if: 'eth0' }], t: 2 },
+        up: { pts: [{ pt: 5353, if: 'wlan0' }], t: 1 },
+        tc: { ec: { cs: [{ rad: '192.168.0.1:8000', lp: 80, li: 'eth0' }, { rad: '[2001:db8::1]:443', lp: 51000 }], t: 2 } },
+        ns: { bi: 2n ** 60n + 1n, bo: 300n, pi: 4n, po: 5n },
+      },
+      cmet: EXPECTED_CUSTOM,
+    });
+    const shortNames = new Set<string>(Object.values(LONG_TO_SHORT));
+    expect(reportKeys(built.document).filter((key) => !shortNames.has(key))).toEqual([]);
+    expect(validateReport(built.document)).toEqual([]);
+  });
+
+  it.each([
+    ['json', false],
+    ['json', true],
+    ['cbor', false],
+    ['cbor', true],
+  ] as const)('round-trips through %s (short names: %s) to the same document, with the exact byte count', (format, shortNames) => {
+    const built = buildReport(FULL_SAMPLE, { ...OPTIONS, format, shortNames });
+    expect(built.bytes).toBe(built.payload.length);
+    expect(built.bytes).toBe(encodedSize(built.document, format));
+    const decoded = decodeReport(built.payload, format);
+    expect(decoded).toEqual(asDecoded(built.document, format));
+    expect(validateReport(decoded)).toEqual([]);
+    if (format === 'cbor') assertPlainCbor(built.payload);
+    else expect(built.payload.toString('utf8')).toContain(`:${2n ** 60n + 1n},`);
+  });
+
+  it('leaves out blocks the sample does not have', () => {
+    const built = buildReport({ listeningUdpPorts: [], customMetrics: {} }, OPTIONS);
+    expect(built.document).toEqual({ header: { report_id: 1700000000, version: '1.0' }, metrics: { listening_udp_ports: { ports: [], total: 0 } } });
+    expect(built.counts).toEqual({ udpPorts: { listed: 0, total: 0 }, customMetrics: 0 });
+  });
+
+  it('sends an empty metrics block when nothing was collected, and no metrics block when only custom metrics were', () => {
+    const empty = buildReport({ customMetrics: {} }, OPTIONS);
+    expect(empty.document).toEqual({ header: { report_id: 1700000000, version: '1.0' }, metrics: {} });
+    expect(validateReport(empty.document)).toEqual([]);
+    const customOnly = buildReport({ customMetrics: { up: { type: 'number', value: 5 } } }, { ...OPTIONS, shortNames: true });
+    expect(customOnly.document).toEqual({ hed: { rid: 1700000000, v: '1.0' }, cmet: { up: [{ number: 5 }] } });
+    expect(validateReport(customOnly.document)).toEqual([]);
+  });
+
+  it('leaves out invalid custom values with a problem and sends the rest', () => {
+    const built = buildReport(
+      {
+        customMetrics: {
+          good: { type: 'number', value: 33.333333333333336 },
+          broken: { type: 'number', value: Number.NaN },
+          'aws:reserved': { type: 'number', value: 1 },
+          names: { type: 'string-list', value: ['eth0', 'not valid'] },
+        },
+      },
+      OPTIONS,
+    );
+    expect(built.document.custom_metrics).toEqual({ good: [{ number: 33.3333333333333 }], names: [{ string_list: ['eth0'] }] });
+    expect(built.counts.customMetrics).toBe(2);
+    expect(built.problems.map((problem) => problem.subject)).toEqual(['custom_metrics.broken', 'custom_metrics.aws:reserved', 'custom_metrics.names']);
+    expect(validateReport(built.document)).toEqual([]);
+  });
+
+  it('caps ports: ascending, each port number once before a second interface on the same port; total stays true', () => {
+    const ports: ListeningPort[] = [
+      { port: 8080, interface: 'eth0' },
+      { port: 22, interface: 'wlan0' },
+      { port: 22, interface: 'eth0' },
+      { port: 443 },
+      { port: 80, interface: 'eth0' },
+      { port: 53, interface: 'lo' },
+    ];
+    const built = buildReport({ listeningTcpPorts: ports, customMetrics: {} }, { ...OPTIONS, maxListedPorts: 4 });
+    expect(built.document.metrics).toEqual({
+      listening_tcp_ports: {
+        ports: [{ port: 22, interface: 'eth0' }, { port: 53, interface: 'lo' }, { port: 80, interface: 'eth0' }, { port: 443 }],
+        total: 6,
+      },
+    });
+    expect(built.counts.tcpPorts).toEqual({ listed: 4, total: 6 });
+    expect(built.trimmed).toBe(false);
+  });
+
+  it('caps connections: one per remote IP first, in collected order, so a busy peer cannot hide the others', () => {
+    const busy = Array.from({ length: 50 }, (_, i): EstablishedConnection => ({ remoteAddr: `10.0.0.1:${2000 + i}`, localPort: 8883 }));
+    const rare: EstablishedConnection[] = [
+      { remoteAddr: '203.0.113.9:443', localPort: 40000 },
+      { remoteAddr: '[2001:db8::9]:443', localPort: 40001 },
+      { remoteAddr: '[2001:db8::9]:444', localPort: 40002 },
+    ];
+    const built = buildReport({ establishedConnections: [...busy, ...rare], customMetrics: {} }, { ...OPTIONS, maxListedConnections: 4 });
+    const listed = (built.document.metrics as any).tcp_connections.established_connections;
+    expect(listed.connections.map((c: any) => c.remote_addr)).toEqual(['10.0.0.1:2000', '203.0.113.9:443', '[2001:db8::9]:443', '10.0.0.1:2001']);
+    expect(listed.total).toBe(53);
+    expect(built.counts.connections).toEqual({ listed: 4, total: 53 });
+  });
+
+  it('with a cap of zero lists nothing but still reports the totals', () => {
+    const built = buildReport({ listeningTcpPorts: [{ port: 22 }], establishedConnections: connections(3), customMetrics: {} }, { ...OPTIONS, maxListedPorts: 0, maxListedConnections: 0 });
+    expect(built.document.metrics).toEqual({ listening_tcp_ports: { ports: [], total: 1 }, tcp_connections: { established_connections: { connections: [], total: 3 } } });
+  });
+
+  describe('byte budget at 10,000 connections', () => {
+    const sample: MetricsSample = {
+      listeningTcpPorts: Array.from({ length: 40 }, (_, i) => ({ port: 1000 + i, interface: 'eth0' })),
+      listeningUdpPorts: Array.from({ length: 5 }, (_, i) => ({ port: 5000 + i })),
+      establishedConnections: connections(10_000),
+      networkStats: { bytesIn: 2n ** 62n, bytesOut: 1n, packetsIn: 2n, packetsOut: 3n },
+      customMetrics: { cpu_usage: { type: 'number', value: 3.5 }, interfaces: { type: 'string-list', value: ['eth0', 'wlan0'] } },
+    };
+
+    it.each([
+      ['json', false, 64_000],
+      ['json', true, 64_000],
+      ['cbor', false, 64_000],
+      ['json', false, 8_000],
+      ['json', true, 8_000],
+      ['cbor', true, 8_000],
+    ] as const)('%s (short names: %s) fits %d bytes, uses the budget, stays valid, keeps totals, stats and custom metrics', (format, shortNames, budget) => {
+      const built = buildReport(sample, { ...OPTIONS, format, shortNames, maxListedConnections: 10_000, maxReportBytes: budget });
+      expect(built.bytes).toBeLessThanOrEqual(budget);
+      // Nearly full: one more entry (well under 100 bytes each) would not have fitted.
+      expect(built.bytes).toBeGreaterThan(budget - 100);
+      expect(built.trimmed).toBe(true);
+      expect(built.problems).toEqual([]);
+      const decoded = decodeReport(built.payload, format);
+      expect(validateReport(decoded)).toEqual([]);
+      expect(decoded).toEqual(asDecoded(built.document, format));
+      expect(built.counts.connections?.total).toBe(10_000);
+      expect(built.counts.connections!.listed).toBeLessThan(budget / 20);
+      expect(built.counts.customMetrics).toBe(2);
+      const metrics = (decoded as any)[shortNames ? 'met' : 'metrics'];
+      expect(metrics[shortNames ? 'ns' : 'network_stats'][shortNames ? 'bi' : 'bytes_in']).toBe(2n ** 62n);
+      expect(metrics[shortNames ? 'tc' : 'tcp_connections'][shortNames ? 'ec' : 'established_connections'][shortNames ? 't' : 'total']).toBe(10_000);
+    });
+
+    it('keeps the short port lists whole and cuts the long connection list', () => {
+      const built = buildReport(sample, { ...OPTIONS, maxListedConnections: 10_000, maxReportBytes: 8_000 });
+      expect(built.counts.tcpPorts).toEqual({ listed: 40, total: 40 });
+      expect(built.counts.udpPorts).toEqual({ listed: 5, total: 5 });
+    });
+
+    it('shares a tight budget evenly between long lists', () => {
+      const ports = Array.from({ length: 3000 }, (_, i) => ({ port: 1 + i }));
+      const built = buildReport({ listeningTcpPorts: ports, listeningUdpPorts: ports, establishedConnections: connections(3000), customMetrics: {} }, {
+        ...OPTIONS,
+        maxListedPorts: 3000,
+        maxListedConnections: 3000,
+        maxReportBytes: 8_000,
+      });
+      const listed = [built.counts.tcpPorts!.listed, built.counts.udpPorts!.listed, built.counts.connections!.listed];
+      expect(built.bytes).toBeLessThanOrEqual(8_000);
+      expect(Math.min(...listed)).toBeGreaterThan(50);
+      expect(Math.max(...listed) - Math.min(...listed)).toBeLessThanOrEqual(5);
+    });
+
+    it('drops custom metrics only as a last resort, largest first, with a problem', () => {
+      const big = Array.from({ length: 900 }, (_, i) => `iface${i}`);
+      const built = buildReport(
+        { ...sample, customMetrics: { small: { type: 'number', value: 1 }, big: { type: 'string-list', value: big } } },
+        { ...OPTIONS, maxListedConnections: 10_000, maxReportBytes: 4_096 },
+      );
+      expect(built.bytes).toBeLessThanOrEqual(4_096);
+      expect(built.document.custom_metrics).toEqual({ small: [{ number: 1 }] });
+      expect(built.problems).toEqual([
+        { subject: 'custom_metrics.big', message: 'left out: the report does not fit maxReportBytes (4096) even with empty port and connection lists' },
+      ]);
+      expect(built.counts.connections!.listed).toBeGreaterThan(0);
+      expect(validateReport(built.document)).toEqual([]);
+    });
+
+    it('says so when even an empty report does not fit', () => {
+      const built = buildReport(sample, { ...OPTIONS, maxReportBytes: 100 });
+      expect(built.problems).toContainEqual({ subject: 'report', message: `${built.bytes} bytes, above maxReportBytes (100) even with empty lists and no custom metrics` });
+      expect(built.counts.connections).toEqual({ listed: 0, total: 10_000 });
+      expect(built.document.custom_metrics).toBeUndefined();
+    });
+  });
+});

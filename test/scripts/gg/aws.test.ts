@@ -1,0 +1,100 @@
+import { CreateDeploymentCommand, GreengrassV2Client, ListDeploymentsCommand } from '@aws-sdk/client-greengrassv2';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
+import { AccessDeniedError, Arns, AwsGateway, DEFAULT_MAX_RETRIES, describeRequest, iamAction, partitionFor } from '../../../scripts/gg/aws';
+import { CliError } from '../../../scripts/gg/errors';
+import { awsError, mocks, resetMocks } from './helpers';
+
+function gateway(sleeps: number[], lines: string[] = [], dryRun = false): AwsGateway {
+  const config = { region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } };
+  const clients = { greengrass: new GreengrassV2Client(config), iot: new IoTClient(config), s3: new S3Client(config), sts: new STSClient(config) };
+  return new AwsGateway(clients, 'eu-west-1', {
+    dryRun,
+    out: { info: (l) => lines.push(l), error: (l) => lines.push(l) },
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+  });
+}
+
+beforeEach(resetMocks);
+
+describe('AwsGateway', () => {
+  it('retries a throttled call with growing delays and returns its answer', async () => {
+    mocks.greengrass
+      .on(ListDeploymentsCommand)
+      .rejectsOnce(awsError('ThrottlingException'))
+      .rejectsOnce(awsError('ThrottlingException'))
+      .resolves({ deployments: [{ deploymentId: 'd-1' }] });
+    const sleeps: number[] = [];
+    const result = await gateway(sleeps).greengrass(new ListDeploymentsCommand({}));
+    expect(result.deployments?.[0]?.deploymentId).toBe('d-1');
+    expect(mocks.greengrass.commandCalls(ListDeploymentsCommand)).toHaveLength(3);
+    expect(sleeps).toEqual([1000, 2000]);
+  });
+
+  it('gives up after the bounded number of retries', async () => {
+    mocks.greengrass.on(ListDeploymentsCommand).rejects(awsError('TooManyRequestsException'));
+    const sleeps: number[] = [];
+    await expect(gateway(sleeps).greengrass(new ListDeploymentsCommand({}))).rejects.toThrow(/still throttled by AWS after 4 retries/);
+    expect(mocks.greengrass.commandCalls(ListDeploymentsCommand)).toHaveLength(DEFAULT_MAX_RETRIES + 1);
+    expect(sleeps).toHaveLength(DEFAULT_MAX_RETRIES);
+  });
+
+  it('names the IAM action when AWS denies a call, without retrying', async () => {
+    mocks.greengrass.on(CreateDeploymentCommand).rejects(awsError('AccessDeniedException', 'User is not authorized', 403));
+    const error = await gateway([]).greengrass(new CreateDeploymentCommand({ targetArn: 'arn' })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AccessDeniedError);
+    expect((error as AccessDeniedError).action).toBe('greengrass:CreateDeployment');
+    expect((error as CliError).nextStep).toContain('grant the IAM action greengrass:CreateDeployment');
+    expect(mocks.greengrass.calls()).toHaveLength(1);
+  });
+
+  it('passes other errors through untouched', async () => {
+    mocks.greengrass.on(ListDeploymentsCommand).rejects(awsError('ValidationException', 'bad arn'));
+    await expect(gateway([]).greengrass(new ListDeploymentsCommand({}))).rejects.toMatchObject({ name: 'ValidationException' });
+  });
+
+  it('prints instead of sending in dry-run and assumes lookups find nothing', async () => {
+    const lines: string[] = [];
+    const aws = gateway([], lines, true);
+    await expect(aws.greengrass(new ListDeploymentsCommand({ targetArn: 'arn:x' }))).resolves.toEqual({});
+    await expect(aws.s3(new (await import('@aws-sdk/client-s3')).HeadBucketCommand({ Bucket: 'b' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    expect(lines[0]).toBe('[dry-run] greengrass ListDeployments {\n  "targetArn": "arn:x"\n}');
+    expect(mocks.greengrass.calls()).toHaveLength(0);
+    expect(mocks.s3.calls()).toHaveLength(0);
+  });
+});
+
+describe('request description', () => {
+  it('shows an inline recipe as text and other bytes by size', () => {
+    const lines = describeRequest('greengrass', 'CreateComponentVersion', { inlineRecipe: Buffer.from('ComponentName: x\n') });
+    expect(lines[0]).toContain('"inlineRecipe": "<17 bytes>"');
+    expect(lines.slice(1)).toEqual(['[dry-run] inlineRecipe as text:', 'ComponentName: x\n']);
+  });
+
+  it('maps operations whose IAM action has another name', () => {
+    expect(iamAction('s3', 'HeadBucket')).toBe('s3:ListBucket');
+    expect(iamAction('iot', 'TestAuthorization')).toBe('iot:TestAuthorization');
+  });
+});
+
+describe('ARNs', () => {
+  it('uses the partition of the region', () => {
+    expect(partitionFor('eu-west-1')).toBe('aws');
+    expect(partitionFor('cn-north-1')).toBe('aws-cn');
+    expect(partitionFor('us-gov-west-1')).toBe('aws-us-gov');
+    expect(new Arns('cn-north-1', '1').thing('T')).toBe('arn:aws-cn:iot:cn-north-1:1:thing/T');
+  });
+
+  it('names things, groups, all things, topics and component versions', () => {
+    const arns = new Arns('eu-west-1', '123');
+    expect(arns.thing('T')).toBe('arn:aws:iot:eu-west-1:123:thing/T');
+    expect(arns.thingGroup('G')).toBe('arn:aws:iot:eu-west-1:123:thinggroup/G');
+    expect(arns.allRegisteredThings()).toBe('arn:aws:iot:eu-west-1:123:all/registered-things');
+    expect(arns.topic('$aws/things/T/x')).toBe('arn:aws:iot:eu-west-1:123:topic/$aws/things/T/x');
+    expect(arns.topicFilter('$aws/things/T/x')).toBe('arn:aws:iot:eu-west-1:123:topicfilter/$aws/things/T/x');
+    expect(arns.componentVersion('c.N', '1.0.0')).toBe('arn:aws:greengrass:eu-west-1:123:components:c.N:versions:1.0.0');
+  });
+});

@@ -1,0 +1,167 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CreateComponentVersionCommand,
+  DescribeComponentCommand,
+  ListComponentVersionsCommand,
+} from '@aws-sdk/client-greengrassv2';
+import { CreateBucketCommand, GetBucketLocationCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import YAML from 'yaml';
+import { run } from '../../../../scripts/gg/cli';
+import { ACCOUNT, ARTIFACTS, awsError, COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls, VERSION, writeBuild } from '../helpers';
+
+const BUCKET = `agent-artifacts-eu-west-1-${ACCOUNT}`;
+const VERSION_ARN = `arn:aws:greengrass:eu-west-1:${ACCOUNT}:components:${COMPONENT}:versions:${VERSION}`;
+
+function happyPath(): void {
+  mocks.greengrass.on(ListComponentVersionsCommand).resolves({ componentVersions: [{ componentVersion: '1.2.2' }] });
+  mocks.s3.on(HeadBucketCommand).rejects(awsError('NotFound', 'Not Found', 404));
+  mocks.s3.on(CreateBucketCommand).resolves({});
+  mocks.s3.on(PutObjectCommand).resolves({});
+  mocks.greengrass.on(CreateComponentVersionCommand).resolves({ arn: VERSION_ARN });
+  mocks.greengrass
+    .on(DescribeComponentCommand)
+    .resolvesOnce({ status: { componentState: 'REQUESTED' } })
+    .resolves({ status: { componentState: 'DEPLOYABLE' } });
+}
+
+beforeEach(resetMocks);
+afterEach(removeProjects);
+
+describe('publish', () => {
+  it('creates the gdk-named bucket, uploads each artifact and registers the rewritten recipe', async () => {
+    happyPath();
+    const h = harness(makeProject());
+    expect(await run(['publish'], h.deps)).toBe(0);
+
+    expect(mocks.sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(1);
+    expect(mocks.greengrass.commandCalls(ListComponentVersionsCommand)[0]!.args[0].input).toEqual({
+      arn: `arn:aws:greengrass:eu-west-1:${ACCOUNT}:components:${COMPONENT}`,
+    });
+    expect(mocks.s3.commandCalls(HeadBucketCommand)[0]!.args[0].input).toEqual({ Bucket: BUCKET, ExpectedBucketOwner: ACCOUNT });
+    expect(mocks.s3.commandCalls(CreateBucketCommand)[0]!.args[0].input).toEqual({
+      Bucket: BUCKET,
+      CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
+    });
+
+    const uploads = mocks.s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+    expect(uploads.map(({ Bucket, Key, ExpectedBucketOwner }) => ({ Bucket, Key, ExpectedBucketOwner }))).toEqual([
+      { Bucket: BUCKET, Key: `${COMPONENT}/${VERSION}/agent.js`, ExpectedBucketOwner: ACCOUNT },
+      { Bucket: BUCKET, Key: `${COMPONENT}/${VERSION}/crt-arm64.node`, ExpectedBucketOwner: ACCOUNT },
+    ]);
+    expect(uploads.map((u) => Buffer.from(u.Body as Uint8Array).toString())).toEqual([ARTIFACTS['agent.js'], ARTIFACTS['crt-arm64.node']]);
+
+    const create = mocks.greengrass.commandCalls(CreateComponentVersionCommand)[0]!.args[0].input;
+    const recipe = YAML.parse(Buffer.from(create.inlineRecipe!).toString('utf8'));
+    expect(recipe.ComponentName).toBe(COMPONENT);
+    expect(recipe.ComponentVersion).toBe(VERSION);
+    expect(recipe.Manifests[0].Artifacts.map((a: { URI: string }) => a.URI)).toEqual([
+      `s3://${BUCKET}/${COMPONENT}/${VERSION}/agent.js`,
+      `s3://${BUCKET}/${COMPONENT}/${VERSION}/crt-arm64.node`,
+    ]);
+
+    expect(mocks.greengrass.commandCalls(DescribeComponentCommand).map((c) => c.args[0].input)).toEqual([{ arn: VERSION_ARN }, { arn: VERSION_ARN }]);
+    expect(h.sleeps).toHaveLength(1);
+    expect(h.text()).toContain('component state REQUESTED');
+    expect(h.text()).toContain(`is DEPLOYABLE: ${VERSION_ARN}`);
+    expect(h.text()).toContain(`s3:GetObject on arn:aws:s3:::${BUCKET}/*`);
+  });
+
+  it('creates a us-east-1 bucket without a LocationConstraint', async () => {
+    happyPath();
+    const h = harness(makeProject({ region: 'us-east-1' }));
+    expect(await run(['publish'], h.deps)).toBe(0);
+    expect(mocks.s3.commandCalls(CreateBucketCommand)[0]!.args[0].input).toEqual({ Bucket: `agent-artifacts-us-east-1-${ACCOUNT}` });
+  });
+
+  it('uses an existing bucket in the same region', async () => {
+    happyPath();
+    mocks.s3.on(HeadBucketCommand).resolves({});
+    mocks.s3.on(GetBucketLocationCommand).resolves({ LocationConstraint: 'eu-west-1' });
+    const h = harness(makeProject());
+    expect(await run(['publish'], h.deps)).toBe(0);
+    expect(mocks.s3.commandCalls(CreateBucketCommand)).toHaveLength(0);
+  });
+
+  it('refuses an existing bucket in another region', async () => {
+    happyPath();
+    mocks.s3.on(HeadBucketCommand).resolves({});
+    mocks.s3.on(GetBucketLocationCommand).resolves({ LocationConstraint: 'eu-central-1' });
+    const h = harness(makeProject());
+    expect(await run(['publish'], h.deps)).toBe(1);
+    expect(h.text()).toContain(`bucket ${BUCKET} is in eu-central-1, not eu-west-1`);
+    expect(mocks.s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('stops before uploading when the version is already published, and names the next patch', async () => {
+    happyPath();
+    mocks.greengrass.on(ListComponentVersionsCommand).resolves({ componentVersions: [{ componentVersion: VERSION }] });
+    const h = harness(makeProject());
+    expect(await run(['publish'], h.deps)).toBe(1);
+    expect(h.errors).toEqual([
+      `error: ${COMPONENT} ${VERSION} is already published in eu-west-1; component versions are immutable`,
+      'next: set "version" in gdk-config.json to 1.2.4 (the next patch) and run publish again',
+    ]);
+    expect(mocks.s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('explains a ConflictException from CreateComponentVersion the same way', async () => {
+    happyPath();
+    mocks.greengrass.on(CreateComponentVersionCommand).rejects(awsError('ConflictException', 'exists', 409));
+    const h = harness(makeProject());
+    expect(await run(['publish'], h.deps)).toBe(1);
+    expect(h.text()).toContain('set "version" in gdk-config.json to 1.2.4');
+  });
+
+  it('prints the status message and each artifact error when the version FAILED', async () => {
+    happyPath();
+    mocks.greengrass.on(DescribeComponentCommand).resolves({
+      status: { componentState: 'FAILED', message: 'artifact error', errors: { [`s3://${BUCKET}/x/agent.js`]: 'Access denied' } },
+    });
+    const h = harness(makeProject());
+    expect(await run(['publish'], h.deps)).toBe(1);
+    expect(h.errors).toContain('status message: artifact error');
+    expect(h.errors).toContain(`  s3://${BUCKET}/x/agent.js: Access denied`);
+    expect(h.text()).toContain('FAILED in Greengrass');
+  });
+
+  it('names the missing IAM permission', async () => {
+    happyPath();
+    mocks.s3.on(PutObjectCommand).rejects(awsError('AccessDenied', 'Access Denied', 403));
+    const h = harness(makeProject());
+    expect(await run(['publish'], h.deps)).toBe(1);
+    expect(h.errors[0]).toBe('error: AWS denied s3:PutObject: Access Denied');
+    expect(h.errors[1]).toContain('grant the IAM action s3:PutObject');
+  });
+
+  it('runs the build first when greengrass-build/ is missing', async () => {
+    happyPath();
+    const root = makeProject({ withBuild: false });
+    const builds: string[] = [];
+    const h = harness(root, { runBuild: async (dir) => { builds.push(dir); writeBuild(dir); } });
+    expect(await run(['publish'], h.deps)).toBe(0);
+    expect(builds).toEqual([root]);
+    expect(mocks.s3.commandCalls(PutObjectCommand)).toHaveLength(2);
+  });
+
+  it('--dry-run prints every request with the recipe as text and sends nothing', async () => {
+    const h = harness(makeProject());
+    expect(await run(['publish', '--dry-run'], h.deps)).toBe(0);
+    expect(totalCalls()).toBe(0);
+    const text = h.text();
+    expect(text).toContain('[dry-run] s3 CreateBucket');
+    expect(text).toContain(`"Key": "${COMPONENT}/${VERSION}/agent.js"`);
+    expect(text).toContain('[dry-run] inlineRecipe as text:');
+    expect(text).toContain(`URI: s3://agent-artifacts-eu-west-1-<account-id>/${COMPONENT}/${VERSION}/agent.js`);
+  });
+
+  it('--dry-run does not build', async () => {
+    const root = makeProject({ withBuild: false });
+    const h = harness(root);
+    expect(await run(['publish', '--dry-run'], h.deps)).toBe(0);
+    expect(totalCalls()).toBe(0);
+    expect(existsSync(join(root, 'greengrass-build'))).toBe(false);
+    expect(h.text()).toContain('would run `npm run build -- --gdk` first');
+  });
+});

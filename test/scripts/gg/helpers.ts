@@ -1,0 +1,125 @@
+/** Test wiring for the gg CLI: a temp project, recorded output, a fake clock whose sleep advances time. */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GreengrassV2Client } from '@aws-sdk/client-greengrassv2';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { CliDeps } from '../../../scripts/gg/deps';
+
+export const COMPONENT = 'com.example.TestAgent';
+export const VERSION = '1.2.3';
+export const ACCOUNT = '123456789012';
+export const REGION = 'eu-west-1';
+
+export const mocks = {
+  greengrass: mockClient(GreengrassV2Client),
+  iot: mockClient(IoTClient),
+  s3: mockClient(S3Client),
+  sts: mockClient(STSClient),
+};
+
+export function resetMocks(): void {
+  for (const mock of Object.values(mocks)) mock.reset();
+  mocks.sts.onAnyCommand().resolves({ Account: ACCOUNT });
+}
+
+export function totalCalls(): number {
+  return Object.values(mocks).reduce((sum, mock) => sum + mock.calls().length, 0);
+}
+
+export const RECIPE = `RecipeFormatVersion: "2020-01-25"
+ComponentName: ${COMPONENT}
+ComponentVersion: "${VERSION}"
+ComponentPublisher: Tests
+Manifests:
+  - Platform: { os: linux, architecture: aarch64 }
+    Artifacts:
+      - URI: s3://BUCKET_NAME/COMPONENT_NAME/COMPONENT_VERSION/agent.js
+      - URI: s3://BUCKET_NAME/COMPONENT_NAME/COMPONENT_VERSION/crt-arm64.node
+        Permission: { Read: OWNER, Execute: OWNER }
+    Lifecycle:
+      Run: node {artifacts:path}/agent.js
+`;
+
+export const ARTIFACTS: Record<string, string> = { 'agent.js': 'console.log("agent")', 'crt-arm64.node': 'ELF-binary' };
+
+export interface ProjectOptions {
+  region?: string;
+  version?: string;
+  withBuild?: boolean;
+}
+
+export function writeBuild(root: string, version = VERSION): void {
+  const artifacts = join(root, 'greengrass-build', 'artifacts', COMPONENT, version);
+  mkdirSync(artifacts, { recursive: true });
+  mkdirSync(join(root, 'greengrass-build', 'recipes'), { recursive: true });
+  writeFileSync(join(root, 'greengrass-build', 'recipes', 'recipe.yaml'), RECIPE.replace(`"${VERSION}"`, `"${version}"`));
+  for (const [name, content] of Object.entries(ARTIFACTS)) writeFileSync(join(artifacts, name), content);
+}
+
+const projects: string[] = [];
+
+export function makeProject(options: ProjectOptions = {}): string {
+  const root = mkdtempSync(join(tmpdir(), 'gg-'));
+  projects.push(root);
+  const version = options.version ?? VERSION;
+  const gdk = {
+    component: {
+      [COMPONENT]: {
+        author: 'Tests',
+        version,
+        build: { build_system: 'custom', custom_build_command: ['npm', 'run', 'build', '--', '--gdk'] },
+        publish: { bucket: 'agent-artifacts', region: options.region ?? REGION },
+      },
+    },
+    gdk_version: '1.6.2',
+  };
+  writeFileSync(join(root, 'gdk-config.json'), JSON.stringify(gdk));
+  if (options.withBuild ?? true) writeBuild(root, version);
+  return root;
+}
+
+export function removeProjects(): void {
+  for (const root of projects.splice(0)) rmSync(root, { recursive: true, force: true });
+}
+
+export interface Harness {
+  deps: CliDeps;
+  lines: string[];
+  errors: string[];
+  sleeps: number[];
+  text(): string;
+}
+
+export function harness(projectRoot: string, overrides: Partial<CliDeps> = {}): Harness {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const sleeps: number[] = [];
+  let now = Date.parse('2025-01-01T00:00:00Z');
+  const deps: CliDeps = {
+    createClients: (region) => {
+      const config = { region: region ?? REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+      return { greengrass: new GreengrassV2Client(config), iot: new IoTClient(config), s3: new S3Client(config), sts: new STSClient(config) };
+    },
+    out: { info: (line) => lines.push(line), error: (line) => errors.push(line) },
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+    now: () => new Date(now),
+    projectRoot,
+    confirm: undefined,
+    runBuild: async () => {
+      throw new Error('unexpected build');
+    },
+    ...overrides,
+  };
+  return { deps, lines, errors, sleeps, text: () => [...lines, ...errors].join('\n') };
+}
+
+export function awsError(name: string, message = name, httpStatusCode = 400): Error {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
+}
