@@ -19,31 +19,31 @@ export function parseFlags<O extends Options>(subcommand: string, argv: string[]
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw new UsageError(`${subcommand}: ${(error as Error).message}`, subcommand);
+    throw new UsageError(`${subcommand}: ${(error as Error).message}`);
   }
 }
 
-export function integerFlag(subcommand: string, flag: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+export function integerFlag(flag: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${flag} must be a whole number from ${min} to ${max} (got "${value}")`, subcommand);
+    throw new UsageError(`--${flag} must be a whole number from ${min} to ${max} (got "${value}")`);
   }
   return n;
 }
 
-export function numberFlag(subcommand: string, flag: string, value: string | undefined, min: number, max = Number.MAX_VALUE): number | undefined {
+export function numberFlag(flag: string, value: string | undefined, min: number, max = Number.MAX_VALUE): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-    throw new UsageError(`--${flag} must be a number from ${min} to ${max} (got "${value}")`, subcommand);
+    throw new UsageError(`--${flag} must be a number from ${min} to ${max} (got "${value}")`);
   }
   return n;
 }
 
-export function choiceFlag<T extends string>(subcommand: string, flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+export function choiceFlag<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
-  if (!allowed.includes(value as T)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')} (got "${value}")`, subcommand);
+  if (!allowed.includes(value as T)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')} (got "${value}")`);
   return value as T;
 }
 
@@ -51,16 +51,16 @@ export function choiceFlag<T extends string>(subcommand: string, flag: string, v
 export function exactlyOne(subcommand: string, given: Record<string, unknown>): string {
   const present = Object.entries(given).filter(([, v]) => v !== undefined && v !== false).map(([k]) => k);
   if (present.length !== 1) {
-    throw new UsageError(`${subcommand} needs exactly one of ${Object.keys(given).map((k) => `--${k}`).join(' or ')}`, subcommand);
+    throw new UsageError(`${subcommand} needs exactly one of ${Object.keys(given).map((k) => `--${k}`).join(' or ')}`);
   }
   return present[0]!;
 }
 
 const NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 
-export function nameFlag(subcommand: string, flag: string, value: string | undefined): string | undefined {
+export function nameFlag(flag: string, value: string | undefined): string | undefined {
   if (value !== undefined && !NAME.test(value)) {
-    throw new UsageError(`--${flag} "${value}" is not a valid name (1-128 of a-z A-Z 0-9 : _ -)`, subcommand);
+    throw new UsageError(`--${flag} "${value}" is not a valid name (1-128 of a-z A-Z 0-9 : _ -)`);
   }
   return value;
 }

@@ -50,11 +50,16 @@ function nextStepFor(error: unknown): string | undefined {
   return undefined;
 }
 
-function reportError(deps: CliDeps, error: unknown): number {
+function reportError(deps: CliDeps, subcommand: string, error: unknown): number {
+  if (error instanceof UsageError) {
+    deps.out.error(`error: ${error.message}`);
+    deps.out.error(`next: run \`npm run gg -- ${subcommand} --help\` for the flags`);
+    return EXIT_USAGE;
+  }
   if (error instanceof CliError) {
     deps.out.error(`error: ${error.message}`);
     if (error.nextStep) deps.out.error(`next: ${error.nextStep}`);
-    return error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+    return EXIT_FAILURE;
   }
   const name = errorName(error);
   const message = error instanceof Error ? error.message : String(error);
@@ -83,6 +88,6 @@ export async function run(argv: string[], deps: CliDeps): Promise<number> {
   try {
     return await subcommand.run(rest, deps);
   } catch (error) {
-    return reportError(deps, error);
+    return reportError(deps, name, error);
   }
 }

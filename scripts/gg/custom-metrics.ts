@@ -1,17 +1,17 @@
 /** Registering the custom metrics the agent sends: Device Defender only evaluates names it knows, with the type it knows. */
-import { CreateCustomMetricCommand, DescribeCustomMetricCommand } from '@aws-sdk/client-iot';
+import { CreateCustomMetricCommand, DescribeCustomMetricCommand, type CustomMetricType } from '@aws-sdk/client-iot';
 import { CUSTOM_METRIC_SOURCES, type CustomMetricSpec } from '../../src/config/definition';
 import { isNotFound } from './aws';
 import { CliError } from './errors';
 import type { Session } from './session';
 
-export type CustomMetricCheck = { name: string; expected: string } & (
+export type CustomMetricCheck = { name: string; expected: CustomMetricType } & (
   | { state: 'registered' }
   | { state: 'missing' }
   | { state: 'wrong-type'; actual: string }
 );
 
-export function expectedType(spec: CustomMetricSpec): string {
+export function expectedType(spec: CustomMetricSpec): CustomMetricType {
   return CUSTOM_METRIC_SOURCES[spec.source].type;
 }
 
@@ -46,7 +46,7 @@ export async function registerCustomMetrics(session: Session, metrics: Record<st
     await session.aws.iot(
       new CreateCustomMetricCommand({
         metricName: name,
-        metricType: check.expected as never,
+        metricType: check.expected,
         displayName: `${spec.source}: ${CUSTOM_METRIC_SOURCES[spec.source].description}`.slice(0, 128),
       }),
     );

@@ -9,10 +9,10 @@ export class CliError extends Error {
   }
 }
 
-/** Bad flags or arguments: exit code 2 and a pointer to --help. */
+/** Bad flags or arguments: exit code 2, and the CLI points at the subcommand's --help. */
 export class UsageError extends CliError {
-  constructor(message: string, subcommand?: string) {
-    super(message, `run \`npm run gg -- ${subcommand ? `${subcommand} ` : ''}--help\` for the flags`);
+  constructor(message: string) {
+    super(message);
     this.name = 'UsageError';
   }
 }

@@ -379,7 +379,7 @@ export class Agent {
       maxListedConnections: config.maxListedConnections,
       maxReportBytes: config.maxReportBytes,
     });
-    for (const problem of built.problems) this.deps.logger.warn(`${problem.subject} left out of report ${reportId}: ${problem.message}`);
+    for (const problem of built.problems) this.deps.logger.warn(`report ${reportId}: ${problem.subject}: ${problem.message}`);
     const invalid = validateReport(built.document);
     if (invalid.length > 0) {
       this.deps.logger.error(`report ${reportId} not sent: it does not conform to the Device Defender schema: ${invalid.slice(0, 5).join('; ')}`);

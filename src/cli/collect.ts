@@ -156,7 +156,7 @@ export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<
       maxListedConnections: config.maxListedConnections,
       maxReportBytes: config.maxReportBytes,
     });
-    for (const problem of built.problems) deps.err(`warning: ${problem.subject} left out: ${problem.message}`);
+    for (const problem of built.problems) deps.err(`warning: ${problem.subject}: ${problem.message}`);
     const invalid = validateReport(built.document);
     if (invalid.length > 0) {
       deps.err(`report ${lastReportId} does not conform to the Device Defender schema:\n  ${invalid.join('\n  ')}`);

@@ -7,16 +7,7 @@ import { systemStatfs, type StatfsSource } from '../procfs/statfs';
 import { createCustomMetricsCollector } from './custom-metrics';
 import { describeError } from './describe-error';
 import { parseNetDevTotals } from './netdev';
-import {
-  TCP_ESTABLISHED,
-  TCP_LISTEN,
-  UDP_UNCONNECTED,
-  createInterfaceAttribution,
-  establishedConnections,
-  listeningPorts,
-  parseSocketTable,
-  type SocketRow,
-} from './sockets';
+import { SocketSummary, SocketTableParser, TCP_ESTABLISHED, TCP_LISTEN, UDP_UNCONNECTED, createInterfaceAttribution, type InterfaceOf } from './sockets';
 
 export interface CollectOptions {
   customMetrics: Record<string, CustomMetricSpec>;
@@ -50,17 +41,23 @@ export interface Collector {
 const BOOT_ID_PATH = 'sys/kernel/random/boot_id';
 const BOOT_ID = /^[0-9a-f-]{36}$/;
 
-/** Rows of one socket table, or why it could not be read. A missing v6 table means IPv6 is off: no sockets, no problem. */
-async function readSocketTable(procfs: Procfs, file: string, family: 4 | 6, keepStates: readonly number[]): Promise<SocketRow[] | string> {
-  let text: string;
+/**
+ * Feeds one socket table into `summary` as it is read; returns why it could not, if so. A missing v6 table means IPv6
+ * is off: no sockets, no problem.
+ */
+async function readSocketTable(procfs: Procfs, file: string, family: 4 | 6, keepStates: readonly number[], summary: SocketSummary): Promise<string | undefined> {
+  const parser = new SocketTableParser(family, keepStates, summary.add);
   try {
-    text = await procfs.readText(file);
+    for await (const chunk of procfs.readChunks(file)) {
+      parser.push(chunk);
+      if (parser.error !== undefined) break;
+    }
   } catch (error) {
-    if (family === 6 && isNotFound(error)) return [];
+    if (family === 6 && isNotFound(error)) return undefined;
     return `cannot read ${file}: ${describeError(error)}`;
   }
-  const table = parseSocketTable(text, family, keepStates);
-  return 'rows' in table ? table.rows : `${file} ${table.error}`;
+  parser.end();
+  return parser.error === undefined ? undefined : `${file} ${parser.error}`;
 }
 
 async function readNetwork(procfs: Procfs, includeLoopback: boolean): Promise<{ totals: NetworkTotals; bootId: string } | Problem> {
@@ -92,17 +89,7 @@ export function createCollector(deps: CollectorDeps): Collector {
   return {
     async collect(options) {
       const problems: Problem[] = [];
-      const [tcp4, tcp6, udp4, udp6, network, customMetrics] = await Promise.all([
-        readSocketTable(deps.procfs, 'net/tcp', 4, tcpStates),
-        readSocketTable(deps.procfs, 'net/tcp6', 6, tcpStates),
-        readSocketTable(deps.procfs, 'net/udp', 4, udpStates),
-        readSocketTable(deps.procfs, 'net/udp6', 6, udpStates),
-        readNetwork(deps.procfs, options.networkStatsIncludeLoopback),
-        custom.collect(options.customMetrics),
-      ]);
-      const sample: CollectedSample = { customMetrics: customMetrics.values, problems };
-
-      let interfaceOf: ((address: string) => string | undefined) | undefined;
+      let interfaceOf: InterfaceOf;
       try {
         interfaceOf = createInterfaceAttribution(deps.interfaces.list());
       } catch (error) {
@@ -110,19 +97,28 @@ export function createCollector(deps: CollectorDeps): Collector {
         problems.push({ subject: 'interfaces', message: `cannot list the network interfaces, sockets are reported without them: ${describeError(error)}` });
         interfaceOf = () => undefined;
       }
+      const tcp = new SocketSummary(interfaceOf, TCP_LISTEN);
+      const udp = new SocketSummary(interfaceOf, UDP_UNCONNECTED);
+      const [tcp4Failure, tcp6Failure, udp4Failure, udp6Failure, network, customMetrics] = await Promise.all([
+        readSocketTable(deps.procfs, 'net/tcp', 4, tcpStates, tcp),
+        readSocketTable(deps.procfs, 'net/tcp6', 6, tcpStates, tcp),
+        readSocketTable(deps.procfs, 'net/udp', 4, udpStates, udp),
+        readSocketTable(deps.procfs, 'net/udp6', 6, udpStates, udp),
+        readNetwork(deps.procfs, options.networkStatsIncludeLoopback),
+        custom.collect(options.customMetrics),
+      ]);
+      const sample: CollectedSample = { customMetrics: customMetrics.values, problems };
 
-      const tables = (blocks: string[], ...results: Array<SocketRow[] | string>): SocketRow[][] | undefined => {
-        const failures = results.filter((r): r is string => typeof r === 'string');
-        for (const subject of blocks) for (const message of failures) problems.push({ subject, message });
-        return failures.length === 0 ? (results as SocketRow[][]) : undefined;
+      /** A block is reported only if all of its tables were read. */
+      const complete = (subjects: string[], ...failures: Array<string | undefined>) => {
+        for (const message of failures) if (message !== undefined) for (const subject of subjects) problems.push({ subject, message });
+        return failures.every((f) => f === undefined);
       };
-      const tcp = tables(['listening_tcp_ports', 'tcp_connections'], tcp4, tcp6);
-      if (tcp) {
-        sample.listeningTcpPorts = listeningPorts(tcp, TCP_LISTEN, interfaceOf);
-        sample.establishedConnections = establishedConnections(tcp, interfaceOf);
+      if (complete(['listening_tcp_ports', 'tcp_connections'], tcp4Failure, tcp6Failure)) {
+        sample.listeningTcpPorts = tcp.listeningPorts();
+        sample.establishedConnections = tcp.establishedConnections();
       }
-      const udp = tables(['listening_udp_ports'], udp4, udp6);
-      if (udp) sample.listeningUdpPorts = listeningPorts(udp, UDP_UNCONNECTED, interfaceOf);
+      if (complete(['listening_udp_ports'], udp4Failure, udp6Failure)) sample.listeningUdpPorts = udp.listeningPorts();
 
       if ('subject' in network) problems.push(network);
       else {

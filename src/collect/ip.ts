@@ -7,20 +7,16 @@
 export const IPV4_WILDCARD = '0.0.0.0';
 export const IPV6_WILDCARD = '::';
 
-/** Value of one hex digit at `index`, or -1. */
-function hexDigit(text: string, index: number): number {
-  const c = text.charCodeAt(index);
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 65 && c <= 70) return c - 55;
-  if (c >= 97 && c <= 102) return c - 87;
-  return -1;
-}
+/** Hex digit values by character code; -1 for anything else. */
+const HEX_DIGITS = new Int8Array(128).fill(-1);
+for (let c = 0; c < 10; c++) HEX_DIGITS[48 + c] = c;
+for (let c = 0; c < 6; c++) HEX_DIGITS[65 + c] = HEX_DIGITS[97 + c] = 10 + c;
 
 /** Unsigned value of `length` (at most 8) hex digits at `start`, or -1 if any is not a hex digit. */
 export function parseHex(text: string, start: number, length: number): number {
   let value = 0;
   for (let i = start; i < start + length; i++) {
-    const digit = hexDigit(text, i);
+    const digit = HEX_DIGITS[text.charCodeAt(i)] ?? -1;
     if (digit < 0) return -1;
     value = value * 16 + digit;
   }

@@ -17,30 +17,65 @@ export interface SocketRow {
   remotePort: number;
 }
 
-export type SocketTable = { rows: SocketRow[] } | { error: string };
-
 function isDigitOrSpace(c: number): boolean {
   return c === 32 || (c >= 48 && c <= 57);
 }
 
 /**
- * Parses /proc/net/{tcp,udp} (family 4) or /proc/net/{tcp6,udp6} (family 6) and returns the rows whose state is in
- * `keepStates`. The columns after the `sl:` field have a fixed width (the kernel prints them with %08X:%04X and %02X),
- * so the row is read by offset from that colon without splitting or a regex: this runs on tens of thousands of rows.
- * Any row that does not fit the layout makes the whole table an error: a partial list would understate the device.
+ * Parses /proc/net/{tcp,udp} (family 4) or /proc/net/{tcp6,udp6} (family 6) as it is read, chunk by chunk, and hands
+ * the rows whose state is in `keepStates` to `onRow`. The columns after the `sl:` field have a fixed width (the kernel
+ * prints them with %08X:%04X and %02X), so a row is read by offset from that colon, without splitting or a regex: this
+ * runs on tens of thousands of rows. Any row that does not fit the layout sets `error` and stops the parse: the caller
+ * must then drop what it got, since a partial list would understate the device.
  */
-export function parseSocketTable(text: string, family: 4 | 6, keepStates: readonly number[]): SocketTable {
-  const addressLength = family === 4 ? 8 : 32;
-  const formatAddress = family === 4 ? procIpv4At : procIpv6At;
-  const rows: SocketRow[] = [];
-  let lineStart = text.indexOf('\n');
-  if (lineStart < 0 || !text.slice(0, lineStart).includes('local_address')) {
-    return { error: 'the header line is missing (empty or truncated file)' };
+export class SocketTableParser {
+  error: string | undefined;
+  private rest = '';
+  private lineNumber = 0;
+  private readonly addressLength: number;
+  private readonly format: (text: string, start: number) => string | undefined;
+  // Rows share few distinct addresses (the host's own, the busy peers): format each once.
+  private readonly formatted = new Map<string, string | undefined>();
+
+  constructor(
+    family: 4 | 6,
+    private readonly keepStates: readonly number[],
+    private readonly onRow: (row: SocketRow) => void,
+  ) {
+    this.addressLength = family === 4 ? 8 : 32;
+    this.format = family === 4 ? procIpv4At : procIpv6At;
   }
-  lineStart++;
-  for (let lineNumber = 2; lineStart < text.length; lineNumber++) {
-    let lineEnd = text.indexOf('\n', lineStart);
-    if (lineEnd < 0) lineEnd = text.length;
+
+  /** Parses the complete lines of `chunk`, keeping a trailing partial line for the next one. */
+  push(chunk: string): void {
+    if (this.error !== undefined) return;
+    const text = this.rest + chunk;
+    let lineStart = 0;
+    for (let lineEnd = text.indexOf('\n'); lineEnd >= 0; lineEnd = text.indexOf('\n', lineStart)) {
+      if (!this.line(text, lineStart, lineEnd)) return;
+      lineStart = lineEnd + 1;
+    }
+    this.rest = text.slice(lineStart);
+  }
+
+  /** At the end of the file: parses a last line without a newline, and checks that there was a header. */
+  end(): void {
+    if (this.error !== undefined) return;
+    if (this.rest !== '') this.line(this.rest, 0, this.rest.length);
+    else if (this.lineNumber === 0) this.error = 'the header line is missing (empty file)';
+  }
+
+  private fail(message: string): false {
+    this.error = message;
+    return false;
+  }
+
+  private line(text: string, lineStart: number, lineEnd: number): boolean {
+    this.lineNumber++;
+    if (this.lineNumber === 1) {
+      return text.slice(lineStart, lineEnd).includes('local_address') || this.fail('the header line is missing (empty or truncated file)');
+    }
+    const addressLength = this.addressLength;
     const colon = text.indexOf(':', lineStart);
     const localAt = colon + 2;
     const remoteAt = localAt + addressLength + 6;
@@ -57,22 +92,32 @@ export function parseSocketTable(text: string, family: 4 | 6, keepStates: readon
     for (let i = lineStart; valid && i < colon; i++) valid = isDigitOrSpace(text.charCodeAt(i));
     const state = valid ? parseHex(text, stateAt, 2) : -1;
     if (state < 0) {
-      return { error: `line ${lineNumber} is not a socket row: "${text.slice(lineStart, Math.min(lineEnd, lineStart + 100)).trim()}"` };
+      return this.fail(`line ${this.lineNumber} is not a socket row: "${text.slice(lineStart, Math.min(lineEnd, lineStart + 100)).trim()}"`);
     }
-    if (keepStates.includes(state)) {
-      const localAddress = formatAddress(text, localAt);
-      const localPort = parseHex(text, localAt + addressLength + 1, 4);
-      const remoteAddress = formatAddress(text, remoteAt);
-      const remotePort = parseHex(text, remoteAt + addressLength + 1, 4);
-      if (localAddress === undefined || remoteAddress === undefined || localPort < 0 || remotePort < 0) {
-        return { error: `line ${lineNumber} has an address that is not hex: "${text.slice(lineStart, stateAt + 2).trim()}"` };
-      }
-      rows.push({ state, localAddress, localPort, remoteAddress, remotePort });
+    if (!this.keepStates.includes(state)) return true;
+    const localAddress = this.address(text, localAt);
+    const localPort = parseHex(text, localAt + addressLength + 1, 4);
+    const remoteAddress = this.address(text, remoteAt);
+    const remotePort = parseHex(text, remoteAt + addressLength + 1, 4);
+    if (localAddress === undefined || remoteAddress === undefined || localPort < 0 || remotePort < 0) {
+      return this.fail(`line ${this.lineNumber} has an address that is not hex: "${text.slice(lineStart, stateAt + 2).trim()}"`);
     }
-    lineStart = lineEnd + 1;
+    this.onRow({ state, localAddress, localPort, remoteAddress, remotePort });
+    return true;
   }
-  return { rows };
+
+  private address(text: string, start: number): string | undefined {
+    const hex = text.slice(start, start + this.addressLength);
+    let address = this.formatted.get(hex);
+    if (address === undefined && !this.formatted.has(hex)) {
+      address = this.format(hex, 0);
+      this.formatted.set(hex, address);
+    }
+    return address;
+  }
 }
+
+export type InterfaceOf = (localAddress: string) => string | undefined;
 
 /**
  * Names the interface a socket is bound to, from its local address.
@@ -86,7 +131,7 @@ export function parseSocketTable(text: string, family: 4 | 6, keepStates: readon
  *   port open to the whole network is reported once, without one;
  * - an address no interface holds (it went away, or belongs to another network namespace) gets no interface.
  */
-export function createInterfaceAttribution(addresses: readonly InterfaceAddress[]): (localAddress: string) => string | undefined {
+export function createInterfaceAttribution(addresses: readonly InterfaceAddress[]): InterfaceOf {
   const owners = new Map<string, string | undefined>();
   let loopbackName: string | undefined;
   for (const entry of addresses) {
@@ -103,37 +148,41 @@ export function createInterfaceAttribution(addresses: readonly InterfaceAddress[
   };
 }
 
-type InterfaceOf = (localAddress: string) => string | undefined;
+/**
+ * Gathers the rows of one report block (TCP: tcp + tcp6; UDP: udp + udp6) as they are parsed: listening ports once
+ * per port and interface (0.0.0.0:22 and :::22 are one entry), established connections once per remote endpoint,
+ * local port and local interface (a connection seen as IPv4 and as IPv4-mapped IPv6 is one entry).
+ */
+export class SocketSummary {
+  private readonly ports = new Map<string, ListeningPort>();
+  private readonly connections = new Map<string, EstablishedConnection>();
 
-/** Listening ports of the given state, one entry per port and interface (0.0.0.0:22 and :::22 are one entry). */
-export function listeningPorts(tables: readonly (readonly SocketRow[])[], state: number, interfaceOf: InterfaceOf): ListeningPort[] {
-  const ports = new Map<string, ListeningPort>();
-  for (const rows of tables) {
-    for (const row of rows) {
-      if (row.state !== state || row.localPort === 0) continue;
-      const name = interfaceOf(row.localAddress);
+  constructor(
+    private readonly interfaceOf: InterfaceOf,
+    private readonly listenState: number,
+  ) {}
+
+  readonly add = (row: SocketRow): void => {
+    const name = this.interfaceOf(row.localAddress);
+    if (row.state === this.listenState) {
+      if (row.localPort === 0) return;
       const key = `${row.localPort}/${name ?? ''}`;
-      if (!ports.has(key)) ports.set(key, name === undefined ? { port: row.localPort } : { port: row.localPort, interface: name });
-    }
-  }
-  return [...ports.values()].sort((a, b) => a.port - b.port || (a.interface ?? '').localeCompare(b.interface ?? ''));
-}
-
-/** ESTABLISHED TCP connections, one entry per remote endpoint, local port and local interface. */
-export function establishedConnections(tables: readonly (readonly SocketRow[])[], interfaceOf: InterfaceOf): EstablishedConnection[] {
-  const connections = new Map<string, EstablishedConnection>();
-  for (const rows of tables) {
-    for (const row of rows) {
-      if (row.state !== TCP_ESTABLISHED) continue;
+      if (!this.ports.has(key)) this.ports.set(key, name === undefined ? { port: row.localPort } : { port: row.localPort, interface: name });
+    } else if (row.state === TCP_ESTABLISHED) {
       const remoteAddr = formatEndpoint(row.remoteAddress, row.remotePort);
-      const localInterface = interfaceOf(row.localAddress);
-      const key = `${remoteAddr}/${row.localPort}/${localInterface ?? ''}`;
-      if (connections.has(key)) continue;
-      connections.set(
-        key,
-        localInterface === undefined ? { remoteAddr, localPort: row.localPort } : { remoteAddr, localPort: row.localPort, localInterface },
-      );
+      const key = `${remoteAddr}/${row.localPort}/${name ?? ''}`;
+      if (this.connections.has(key)) return;
+      this.connections.set(key, name === undefined ? { remoteAddr, localPort: row.localPort } : { remoteAddr, localPort: row.localPort, localInterface: name });
     }
+  };
+
+  /** Sorted by port, then interface. */
+  listeningPorts(): ListeningPort[] {
+    return [...this.ports.values()].sort((a, b) => a.port - b.port || (a.interface ?? '').localeCompare(b.interface ?? ''));
   }
-  return [...connections.values()];
+
+  /** In the order first seen. */
+  establishedConnections(): EstablishedConnection[] {
+    return [...this.connections.values()];
+  }
 }

@@ -8,15 +8,51 @@ import path from 'node:path';
 export interface Procfs {
   readonly root: string;
   readText(relativePath: string): Promise<string>;
+  /**
+   * The file in pieces, for the big socket tables: the kernel formats /proc/net/tcp as it is read, so the caller
+   * parses one piece while the next is being read, and never holds the event loop for the whole file.
+   */
+  readChunks(relativePath: string): AsyncIterable<string>;
   listDir(relativePath: string): Promise<string[]>;
+}
+
+/** What one read asks for. seq_file fills the whole buffer, so this sets the number of reads (~150 bytes a socket). */
+export const CHUNK_BYTES = 64 * 1024;
+
+async function* readChunks(file: string): AsyncGenerator<string> {
+  const handle = await fs.promises.open(file, 'r');
+  // Two buffers: the kernel fills one while the caller gets the other.
+  let filling = Buffer.allocUnsafe(CHUNK_BYTES);
+  let spare = Buffer.allocUnsafe(CHUNK_BYTES);
+  const read = () => {
+    const reading = handle.read(filling, 0, CHUNK_BYTES, null);
+    // Handled when awaited below; this only keeps a failure during the caller's turn from counting as unhandled.
+    reading.catch(() => undefined);
+    return reading;
+  };
+  let pending = read();
+  try {
+    for (;;) {
+      const { bytesRead } = await pending;
+      if (bytesRead === 0) return;
+      const filled = filling;
+      [filling, spare] = [spare, filling];
+      pending = read();
+      // latin1: procfs text is ASCII, and a one-byte string is the cheapest to build and scan.
+      yield filled.toString('latin1', 0, bytesRead);
+    }
+  } finally {
+    await pending.catch(() => undefined);
+    await handle.close();
+  }
 }
 
 export function createProcfs(root: string): Procfs {
   const resolve = (relativePath: string) => path.join(root, relativePath);
   return {
     root,
-    // latin1: procfs text is ASCII, and a one-byte string is the cheapest to build and scan.
     readText: (relativePath) => fs.promises.readFile(resolve(relativePath), 'latin1'),
+    readChunks: (relativePath) => readChunks(resolve(relativePath)),
     listDir: (relativePath) => fs.promises.readdir(resolve(relativePath)),
   };
 }

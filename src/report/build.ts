@@ -43,11 +43,25 @@ export const REPORT_VERSION = '1.0';
 
 type ListKind = 'tcpPorts' | 'udpPorts' | 'connections';
 
-/** A list block as it will be sent: entries in the order they are kept when the list is cut. */
+/**
+ * A list block as it may be sent: up to `length` entries in the order they are kept when the list
+ * is cut. Entries are built on first use, so the thousands past the byte budget are never built.
+ */
 interface ListPlan {
   kind: ListKind;
-  entries: Record<string, unknown>[];
   total: number;
+  length: number;
+  entryAt(index: number): Record<string, unknown>;
+}
+
+function listPlan<T>(kind: ListKind, total: number, selected: readonly T[], toEntry: (item: T) => Record<string, unknown>): ListPlan {
+  const built: Record<string, unknown>[] = [];
+  return {
+    kind,
+    total,
+    length: selected.length,
+    entryAt: (index) => (built[index] ??= toEntry(selected[index] as T)),
+  };
 }
 
 export function buildReport(sample: MetricsSample, options: ReportOptions): BuiltReport {
@@ -69,7 +83,7 @@ export function buildReport(sample: MetricsSample, options: ReportOptions): Buil
     assembleDocument(options.reportId, names, lists, listed, sample.networkStats, customMetrics);
   const emptyListsSize = (): number => encodedSize(assemble(lists.map(() => 0)), options.format);
   const sizer = new ListSizer(lists, options.format, emptyListsSize(), options.maxReportBytes);
-  let listed = lists.map((list) => list.entries.length);
+  let listed = lists.map((list) => list.length);
   let trimmed = false;
   if (sizer.size(listed) > options.maxReportBytes) {
     trimmed = true;
@@ -108,15 +122,19 @@ function assembleDocument(
   networkStats: NetworkDelta | undefined,
   customMetrics: ReadonlyMap<string, unknown>,
 ): Record<string, unknown> {
+  const listBlock = (kind: ListKind): Record<string, unknown> | undefined => {
+    const index = lists.findIndex((list) => list.kind === kind);
+    const list = lists[index];
+    if (!list) return undefined;
+    const listKey = kind === 'connections' ? names.connections : names.ports;
+    return { [listKey]: Array.from({ length: listed[index] ?? 0 }, (_, entry) => list.entryAt(entry)), [names.total]: list.total };
+  };
+  // The spec's order: listening ports, network stats, connections.
   const metrics: Record<string, unknown> = {};
-  lists.forEach((list, index) => {
-    const entries = list.entries.slice(0, listed[index]);
-    if (list.kind === 'connections') {
-      metrics[names.tcp_connections] = { [names.established_connections]: { [names.connections]: entries, [names.total]: list.total } };
-    } else {
-      metrics[list.kind === 'tcpPorts' ? names.listening_tcp_ports : names.listening_udp_ports] = { [names.ports]: entries, [names.total]: list.total };
-    }
-  });
+  const tcpPorts = listBlock('tcpPorts');
+  if (tcpPorts) metrics[names.listening_tcp_ports] = tcpPorts;
+  const udpPorts = listBlock('udpPorts');
+  if (udpPorts) metrics[names.listening_udp_ports] = udpPorts;
   if (networkStats) {
     metrics[names.network_stats] = {
       [names.bytes_in]: networkStats.bytesIn,
@@ -125,6 +143,8 @@ function assembleDocument(
       [names.packets_out]: networkStats.packetsOut,
     };
   }
+  const connections = listBlock('connections');
+  if (connections) metrics[names.tcp_connections] = { [names.established_connections]: connections };
   const document: Record<string, unknown> = { [names.header]: { [names.report_id]: reportId, [names.version]: REPORT_VERSION } };
   // The spec wants metrics and/or custom_metrics. With nothing collected, an empty metrics block
   // (every child is optional) still makes a well-formed report that shows the agent is alive.
@@ -141,8 +161,9 @@ function assembleDocument(
 function portList(kind: 'tcpPorts' | 'udpPorts', ports: readonly ListeningPort[], cap: number, names: KeyNames): ListPlan {
   const sorted = [...ports].sort((a, b) => a.port - b.port || (a.interface ?? '').localeCompare(b.interface ?? ''));
   const selected = distinctFirst(sorted, (port) => port.port, cap);
-  const entries = selected.map((port) => (port.interface === undefined ? { [names.port]: port.port } : { [names.port]: port.port, [names.interface]: port.interface }));
-  return { kind, entries, total: ports.length };
+  return listPlan(kind, ports.length, selected, (port) =>
+    port.interface === undefined ? { [names.port]: port.port } : { [names.port]: port.port, [names.interface]: port.interface },
+  );
 }
 
 /**
@@ -153,12 +174,11 @@ function portList(kind: 'tcpPorts' | 'udpPorts', ports: readonly ListeningPort[]
  */
 function connectionList(connections: readonly EstablishedConnection[], cap: number, names: KeyNames): ListPlan {
   const selected = distinctFirst(connections, remoteIp, cap);
-  const entries = selected.map((connection) => {
+  return listPlan('connections', connections.length, selected, (connection) => {
     const entry: Record<string, unknown> = { [names.remote_addr]: connection.remoteAddr, [names.local_port]: connection.localPort };
     if (connection.localInterface !== undefined) entry[names.local_interface] = connection.localInterface;
     return entry;
   });
-  return { kind: 'connections', entries, total: connections.length };
 }
 
 /** `1.2.3.4:80` -> `1.2.3.4`, `[2001:db8::1]:443` -> `[2001:db8::1]`. */
@@ -227,9 +247,8 @@ class ListSizer {
     this.prefixSizes = lists.map((list) => {
       const prefix = [0];
       let sum = 0;
-      for (const entry of list.entries) {
-        if (sum > budget) break;
-        sum += encodedSize(entry, format);
+      for (let index = 0; index < list.length && sum <= budget; index += 1) {
+        sum += encodedSize(list.entryAt(index), format);
         prefix.push(sum);
       }
       return prefix;
@@ -250,7 +269,7 @@ class ListSizer {
    * to the lists still cut, in order.
    */
   fit(budget: number): number[] {
-    const lengths = this.lists.map((list) => list.entries.length);
+    const lengths = this.lists.map((list) => list.length);
     const capAt = (k: number): number[] => lengths.map((length) => Math.min(length, k));
     const k = largestFitting(0, Math.max(0, ...lengths), (candidate) => this.size(capAt(candidate)) <= budget);
     const listed = capAt(k);

@@ -21,7 +21,7 @@ const STRING_LIST_ENTRY = /^[A-Za-z0-9:_\-/.]+$/;
 /** "Supports precision up to 15 digits" (number and number-list). */
 const SIGNIFICANT_DIGITS = 15;
 
-export const WIRE_VALUE_KEY: Readonly<Record<CustomMetricType, CustomValueKey>> = {
+const WIRE_VALUE_KEY: Readonly<Record<CustomMetricType, CustomValueKey>> = {
   number: 'number',
   'number-list': 'number_list',
   'string-list': 'string_list',

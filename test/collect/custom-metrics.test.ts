@@ -22,6 +22,9 @@ function scriptedProcfs(files: Record<string, string[]>, entries: string[] = [])
       reads[file] = index + 1;
       return texts[Math.min(index, texts.length - 1)] ?? '';
     },
+    async *readChunks(file) {
+      yield await this.readText(file);
+    },
     listDir: async () => entries,
   };
 }

@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  SocketSummary,
+  SocketTableParser,
   TCP_ESTABLISHED,
   TCP_LISTEN,
   UDP_UNCONNECTED,
   createInterfaceAttribution,
-  establishedConnections,
-  listeningPorts,
-  parseSocketTable,
+  type InterfaceOf,
   type SocketRow,
 } from '../../src/collect/sockets';
 import type { InterfaceAddress } from '../../src/procfs/interfaces';
@@ -17,13 +17,28 @@ import { GENERATED_INTERFACES, TCP_HEADER, TCP6_HEADER, generatedLocal, generate
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'proc');
 const TCP_STATES = [TCP_LISTEN, TCP_ESTABLISHED];
 
-function rowsOf(text: string, family: 4 | 6, states: readonly number[] = TCP_STATES): SocketRow[] {
-  const table = parseSocketTable(text, family, states);
+/** Feeds `text` to the parser in pieces of `chunkLength` characters, as the file would be read. */
+function parse(text: string, family: 4 | 6, states: readonly number[] = TCP_STATES, chunkLength = 4096): { rows: SocketRow[] } | { error: string } {
+  const rows: SocketRow[] = [];
+  const parser = new SocketTableParser(family, states, (row) => rows.push(row));
+  for (let at = 0; at < text.length; at += chunkLength) parser.push(text.slice(at, at + chunkLength));
+  parser.end();
+  return parser.error === undefined ? { rows } : { error: parser.error };
+}
+
+function rowsOf(text: string, family: 4 | 6, states: readonly number[] = TCP_STATES, chunkLength?: number): SocketRow[] {
+  const table = parse(text, family, states, chunkLength);
   if (!('rows' in table)) throw new Error(table.error);
   return table.rows;
 }
 
-describe('parseSocketTable', () => {
+function summarise(tables: SocketRow[][], listenState: number, interfaceOf: InterfaceOf): SocketSummary {
+  const summary = new SocketSummary(interfaceOf, listenState);
+  for (const rows of tables) rows.forEach(summary.add);
+  return summary;
+}
+
+describe('SocketTableParser', () => {
   it('reads the captured tables: listeners, established rows, and skips TIME_WAIT', () => {
     const tcp = rowsOf(fs.readFileSync(path.join(FIXTURES, 'captured/net/tcp'), 'latin1'), 4);
     expect(tcp).toContainEqual({ state: TCP_LISTEN, localAddress: '0.0.0.0', localPort: 2024, remoteAddress: '0.0.0.0', remotePort: 0 });
@@ -37,6 +52,17 @@ describe('parseSocketTable', () => {
   it('keeps only the states asked for: UDP 07 listeners, not connected UDP clients (01)', () => {
     const udp = rowsOf(fs.readFileSync(path.join(FIXTURES, 'captured/net/udp'), 'latin1'), 4, [UDP_UNCONNECTED]);
     expect(udp.map((r) => r.localPort).sort()).toEqual([0x8a82, 0xb9fb]);
+  });
+
+  it('gives the same rows however the file is cut into chunks', () => {
+    const text = fs.readFileSync(path.join(FIXTURES, 'captured/net/tcp6'), 'latin1');
+    const whole = rowsOf(text, 6, TCP_STATES, text.length);
+    expect(whole).toHaveLength(9);
+    for (const chunkLength of [1, 7, 150, 151, 1000]) expect(rowsOf(text, 6, TCP_STATES, chunkLength)).toEqual(whole);
+  });
+
+  it('reads a last row without a newline', () => {
+    expect(rowsOf(`${TCP_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a)}`, 4)).toHaveLength(1);
   });
 
   it('reads rows whose slot number is wider than four digits', () => {
@@ -58,7 +84,7 @@ describe('parseSocketTable', () => {
     ['an IPv4 row in the IPv6 table', `${TCP6_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a)}\n`],
   ])('turns %s into an error naming the line', (_name, text) => {
     const family = text.startsWith(TCP6_HEADER) ? 6 : 4;
-    const table = parseSocketTable(text, family, TCP_STATES);
+    const table = parse(text, family);
     expect(table).toEqual({ error: expect.stringMatching(/header|line \d+/) });
   });
 });
@@ -97,17 +123,17 @@ describe('createInterfaceAttribution', () => {
   });
 });
 
-describe('listeningPorts and establishedConnections', () => {
+describe('SocketSummary', () => {
   const interfaceOf = createInterfaceAttribution(GENERATED_INTERFACES);
   const listen = (localAddress: string, localPort: number): SocketRow => ({ state: TCP_LISTEN, localAddress, localPort, remoteAddress: '0.0.0.0', remotePort: 0 });
 
   it('reports a wildcard port once, without an interface, whatever the address family', () => {
-    const ports = listeningPorts([[listen('0.0.0.0', 22)], [listen('::', 22), listen('::1', 22), listen('127.0.0.1', 22)]], TCP_LISTEN, interfaceOf);
+    const ports = summarise([[listen('0.0.0.0', 22)], [listen('::', 22), listen('::1', 22), listen('127.0.0.1', 22)]], TCP_LISTEN, interfaceOf).listeningPorts();
     expect(ports).toEqual([{ port: 22 }, { port: 22, interface: 'lo' }]);
   });
 
   it('sorts ports and skips port 0', () => {
-    const ports = listeningPorts([[listen('192.0.2.2', 8080), listen('0.0.0.0', 0), listen('192.0.2.2', 443)]], TCP_LISTEN, interfaceOf);
+    const ports = summarise([[listen('192.0.2.2', 8080), listen('0.0.0.0', 0), listen('192.0.2.2', 443)]], TCP_LISTEN, interfaceOf).listeningPorts();
     expect(ports).toEqual([
       { port: 443, interface: 'eth0' },
       { port: 8080, interface: 'eth0' },
@@ -116,10 +142,11 @@ describe('listeningPorts and establishedConnections', () => {
 
   it('merges the same connection seen as IPv4 and as IPv4-mapped IPv6, brackets IPv6 peers', () => {
     const row = (localAddress: string, remoteAddress: string, remotePort: number): SocketRow => ({ state: TCP_ESTABLISHED, localAddress, localPort: 22, remoteAddress, remotePort });
-    const connections = establishedConnections(
+    const connections = summarise(
       [[row('192.0.2.2', '203.0.113.7', 51000), listen('0.0.0.0', 22)], [row('192.0.2.2', '203.0.113.7', 51000), row('2001:db8::2', '2001:db8::99', 60000), row('10.9.9.9', '10.0.0.1', 1)]],
+      TCP_LISTEN,
       interfaceOf,
-    );
+    ).establishedConnections();
     expect(connections).toEqual([
       { remoteAddr: '203.0.113.7:51000', localPort: 22, localInterface: 'eth0' },
       { remoteAddr: '[2001:db8::99]:60000', localPort: 22, localInterface: 'eth0' },
@@ -143,11 +170,12 @@ describe('at 10,000 connections (generated table)', () => {
     expect(tcp6).toHaveLength(1_050);
     const interfaceOf = createInterfaceAttribution(GENERATED_INTERFACES);
 
-    const ports = listeningPorts([tcp, tcp6], TCP_LISTEN, interfaceOf);
+    const summary = summarise([tcp, tcp6], TCP_LISTEN, interfaceOf);
+    const ports = summary.listeningPorts();
     expect(ports).toHaveLength(50);
     expect(ports.every((p) => p.interface === undefined)).toBe(true);
 
-    const connections = establishedConnections([tcp, tcp6], interfaceOf);
+    const connections = summary.establishedConnections();
     expect(connections).toHaveLength(10_000);
     for (const i of [0, 1, 4_999, 9_999]) {
       const local = generatedLocal(i);

@@ -148,6 +148,21 @@ describe('PublishToIoTCore', () => {
     expect(String(error.description)).toContain("'aws.greengrass#InvalidArgumentsError'");
   });
 
+  it('frames a success like the nucleus: TerminateStream, service-model-type, JSON content type, "{}"', async () => {
+    const raw = await RawClient.open(socket.socketPath);
+    raw.connect(agentToken);
+    await raw.next('ConnectAck');
+    raw.send(0, 0, 1, [stringHeader('operation', PUBLISH_OPERATION)], JSON.stringify({ topicName: 'telemetry/x', qos: '0', payload: 'eA==' }));
+    const reply = await raw.next('response');
+    expect(headerValue(reply, ':message-type')).toBe(0);
+    expect(headerValue(reply, ':message-flags')).toBe(2);
+    expect(headerValue(reply, ':stream-id')).toBe(1);
+    expect(headerValue(reply, 'service-model-type')).toBe('aws.greengrass#PublishToIoTCoreResponse');
+    expect(headerValue(reply, ':content-type')).toBe('application/json');
+    expect(reply.payload.toString()).toBe('{}');
+    raw.destroy();
+  });
+
   it('sends InvalidArgumentsError with message and _errorCode on the wire', async () => {
     const raw = await RawClient.open(socket.socketPath);
     raw.connect(agentToken);

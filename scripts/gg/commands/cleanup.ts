@@ -114,15 +114,15 @@ export async function cleanupCommand(argv: string[], deps: CliDeps): Promise<num
     'custom-metric': { type: 'string', multiple: true },
   });
   const targetKind = exactlyOne('cleanup', { thing: flags.thing, group: flags.group });
-  const targetName = nameFlag('cleanup', targetKind, targetKind === 'thing' ? flags.thing : flags.group)!;
+  const targetName = nameFlag(targetKind, targetKind === 'thing' ? flags.thing : flags.group)!;
   const metricNames = (flags['custom-metric'] ?? []).map((flag) => {
     const name = flag.split('=')[0]!;
-    return nameFlag('cleanup', 'custom-metric', name)!;
+    return nameFlag('custom-metric', name)!;
   });
 
   const session = await openSession(deps, flags);
   const { identity, out, aws } = session;
-  const profileName = nameFlag('cleanup', 'profile-name', flags['profile-name']) ?? defaultProfileName(identity.name);
+  const profileName = nameFlag('profile-name', flags['profile-name']) ?? defaultProfileName(identity.name);
   const plan = [
     `remove ${identity.name} from the deployment of ${targetKind} ${targetName}`,
     `delete every published version of ${identity.name} in ${aws.region}`,

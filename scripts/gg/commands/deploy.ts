@@ -95,9 +95,9 @@ export const DEFAULT_JOB_TIMEOUT_MINUTES = 60;
 /** The agent keys of this deploy: --config-json first, then the dedicated flags on top. */
 export function settingsFromFlags(flags: Pick<DeployFlags, 'config-json' | 'interval' | 'format' | 'short-names' | 'custom-metric'>): AgentSettings {
   const settings = flags['config-json'] !== undefined ? settingsFromConfigJson(flags['config-json']) : {};
-  const interval = integerFlag('deploy', 'interval', flags.interval, 1);
+  const interval = integerFlag('interval', flags.interval, 1);
   if (interval !== undefined) settings.intervalSeconds = interval;
-  const format = choiceFlag('deploy', 'format', flags.format, REPORT_FORMATS);
+  const format = choiceFlag('format', flags.format, REPORT_FORMATS);
   if (format !== undefined) settings.format = format;
   if (flags['short-names']) settings.shortNames = true;
   if (flags['custom-metric']?.length) {
@@ -107,44 +107,70 @@ export function settingsFromFlags(flags: Pick<DeployFlags, 'config-json' | 'inte
   return settings;
 }
 
-function deploymentPolicies(flags: DeployFlags, current: DeploymentPolicies | undefined): DeploymentPolicies {
-  const failureHandling = choiceFlag('deploy', 'failure-handling', flags['failure-handling'], ['ROLLBACK', 'DO_NOTHING'] as const);
-  const updateAction = choiceFlag('deploy', 'component-update-action', flags['component-update-action'], ['NOTIFY_COMPONENTS', 'SKIP_NOTIFY_COMPONENTS'] as const);
-  const updateTimeout = integerFlag('deploy', 'component-update-timeout', flags['component-update-timeout'], 1);
-  const validationTimeout = integerFlag('deploy', 'config-validation-timeout', flags['config-validation-timeout'], 1);
+interface PolicyFlags {
+  failureHandling: 'ROLLBACK' | 'DO_NOTHING' | undefined;
+  updateAction: 'NOTIFY_COMPONENTS' | 'SKIP_NOTIFY_COMPONENTS' | undefined;
+  updateTimeout: number | undefined;
+  validationTimeout: number | undefined;
+}
+
+function parsePolicyFlags(flags: DeployFlags): PolicyFlags {
+  return {
+    failureHandling: choiceFlag('failure-handling', flags['failure-handling'], ['ROLLBACK', 'DO_NOTHING'] as const),
+    updateAction: choiceFlag('component-update-action', flags['component-update-action'], ['NOTIFY_COMPONENTS', 'SKIP_NOTIFY_COMPONENTS'] as const),
+    updateTimeout: integerFlag('component-update-timeout', flags['component-update-timeout'], 1),
+    validationTimeout: integerFlag('config-validation-timeout', flags['config-validation-timeout'], 1),
+  };
+}
+
+/** Flags win over the current deployment's policies; failure handling defaults to ROLLBACK. */
+export function deploymentPolicies(given: PolicyFlags, current: DeploymentPolicies | undefined): DeploymentPolicies {
   const policies: DeploymentPolicies = {
     ...current,
-    failureHandlingPolicy: failureHandling ?? current?.failureHandlingPolicy ?? 'ROLLBACK',
+    failureHandlingPolicy: given.failureHandling ?? current?.failureHandlingPolicy ?? 'ROLLBACK',
   };
-  if (updateAction !== undefined || updateTimeout !== undefined) {
+  if (given.updateAction !== undefined || given.updateTimeout !== undefined) {
     policies.componentUpdatePolicy = {
       ...current?.componentUpdatePolicy,
-      ...(updateAction !== undefined ? { action: updateAction } : {}),
-      ...(updateTimeout !== undefined ? { timeoutInSeconds: updateTimeout } : {}),
+      ...(given.updateAction !== undefined ? { action: given.updateAction } : {}),
+      ...(given.updateTimeout !== undefined ? { timeoutInSeconds: given.updateTimeout } : {}),
     };
   }
-  if (validationTimeout !== undefined) policies.configurationValidationPolicy = { timeoutInSeconds: validationTimeout };
+  if (given.validationTimeout !== undefined) policies.configurationValidationPolicy = { timeoutInSeconds: given.validationTimeout };
   return policies;
 }
 
-/** Flags win; then the current deployment's settings; the defaults fill in only for groups. */
-export function iotJobConfiguration(flags: DeployFlags, current: DeploymentIoTJobConfiguration | undefined, isGroup: boolean): DeploymentIoTJobConfiguration | undefined {
-  const rollout = {
-    baseRatePerMinute: integerFlag('deploy', 'rollout-base-rate', flags['rollout-base-rate'], 1, 1000),
-    incrementFactor: numberFlag('deploy', 'rollout-increment-factor', flags['rollout-increment-factor'], 1.1, 5),
-    numberOfSucceededThings: integerFlag('deploy', 'rollout-succeeded-things', flags['rollout-succeeded-things'], 1),
-    maximumPerMinute: integerFlag('deploy', 'rollout-max-per-minute', flags['rollout-max-per-minute'], 1, 1000),
-  };
-  const abort = {
-    thresholdPercentage: numberFlag('deploy', 'abort-threshold-percent', flags['abort-threshold-percent'], 0, 100),
-    minNumberOfExecutedThings: integerFlag('deploy', 'abort-min-executed', flags['abort-min-executed'], 1),
-  };
-  const timeoutMinutes = integerFlag('deploy', 'job-timeout-minutes', flags['job-timeout-minutes'], 1);
-  const anyGiven = (values: object): boolean => Object.values(values).some((v) => v !== undefined);
+interface JobFlags {
+  rollout: { baseRatePerMinute?: number; incrementFactor?: number; numberOfSucceededThings?: number; maximumPerMinute?: number };
+  abort: { thresholdPercentage?: number; minNumberOfExecutedThings?: number };
+  timeoutMinutes: number | undefined;
+}
 
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function parseJobFlags(flags: DeployFlags): JobFlags {
+  return {
+    rollout: definedOnly({
+      baseRatePerMinute: integerFlag('rollout-base-rate', flags['rollout-base-rate'], 1, 1000),
+      incrementFactor: numberFlag('rollout-increment-factor', flags['rollout-increment-factor'], 1.1, 5),
+      numberOfSucceededThings: integerFlag('rollout-succeeded-things', flags['rollout-succeeded-things'], 1),
+      maximumPerMinute: integerFlag('rollout-max-per-minute', flags['rollout-max-per-minute'], 1, 1000),
+    }),
+    abort: definedOnly({
+      thresholdPercentage: numberFlag('abort-threshold-percent', flags['abort-threshold-percent'], 0, 100),
+      minNumberOfExecutedThings: integerFlag('abort-min-executed', flags['abort-min-executed'], 1),
+    }),
+    timeoutMinutes: integerFlag('job-timeout-minutes', flags['job-timeout-minutes'], 1),
+  };
+}
+
+/** Flags win; then the current deployment's settings; the defaults fill in only for groups. */
+export function iotJobConfiguration(given: JobFlags, current: DeploymentIoTJobConfiguration | undefined, isGroup: boolean): DeploymentIoTJobConfiguration | undefined {
   const result: DeploymentIoTJobConfiguration = { ...current };
-  if (anyGiven(rollout) || (isGroup && !current?.jobExecutionsRolloutConfig)) {
-    const r = { ...DEFAULT_ROLLOUT, ...Object.fromEntries(Object.entries(rollout).filter(([, v]) => v !== undefined)) };
+  if (Object.keys(given.rollout).length || (isGroup && !current?.jobExecutionsRolloutConfig)) {
+    const r = { ...DEFAULT_ROLLOUT, ...given.rollout };
     result.jobExecutionsRolloutConfig = {
       exponentialRate: {
         baseRatePerMinute: r.baseRatePerMinute,
@@ -154,14 +180,14 @@ export function iotJobConfiguration(flags: DeployFlags, current: DeploymentIoTJo
       maximumPerMinute: r.maximumPerMinute,
     };
   }
-  if (anyGiven(abort) || (isGroup && !current?.abortConfig)) {
-    const a = { ...DEFAULT_ABORT, ...Object.fromEntries(Object.entries(abort).filter(([, v]) => v !== undefined)) };
+  if (Object.keys(given.abort).length || (isGroup && !current?.abortConfig)) {
+    const a = { ...DEFAULT_ABORT, ...given.abort };
     result.abortConfig = {
       criteriaList: [{ failureType: 'ALL', action: 'CANCEL', thresholdPercentage: a.thresholdPercentage, minNumberOfExecutedThings: a.minNumberOfExecutedThings }],
     };
   }
-  if (timeoutMinutes !== undefined || (isGroup && !current?.timeoutConfig)) {
-    result.timeoutConfig = { inProgressTimeoutInMinutes: timeoutMinutes ?? DEFAULT_JOB_TIMEOUT_MINUTES };
+  if (given.timeoutMinutes !== undefined || (isGroup && !current?.timeoutConfig)) {
+    result.timeoutConfig = { inProgressTimeoutInMinutes: given.timeoutMinutes ?? DEFAULT_JOB_TIMEOUT_MINUTES };
   }
   return Object.keys(result).length ? result : undefined;
 }
@@ -184,13 +210,15 @@ async function requireDeployable(session: Session, componentVersionArn: string):
 export async function deployCommand(argv: string[], deps: CliDeps): Promise<number> {
   const flags = parseFlags('deploy', argv, OPTIONS);
   const targetKind = exactlyOne('deploy', { thing: flags.thing, group: flags.group });
-  const targetName = nameFlag('deploy', targetKind, targetKind === 'thing' ? flags.thing : flags.group)!;
+  const targetName = nameFlag(targetKind, targetKind === 'thing' ? flags.thing : flags.group)!;
   const isGroup = targetKind === 'group';
   const settings = settingsFromFlags(flags);
-  const deadlineSeconds = integerFlag('deploy', 'deadline-seconds', flags['deadline-seconds'], 1) ?? DEFAULT_DEADLINE_SECONDS;
-  const pollSeconds = integerFlag('deploy', 'poll-seconds', flags['poll-seconds'], 1) ?? DEFAULT_POLL_SECONDS;
+  const policyFlags = parsePolicyFlags(flags);
+  const jobFlags = parseJobFlags(flags);
+  const deadlineSeconds = integerFlag('deadline-seconds', flags['deadline-seconds'], 1) ?? DEFAULT_DEADLINE_SECONDS;
+  const pollSeconds = integerFlag('poll-seconds', flags['poll-seconds'], 1) ?? DEFAULT_POLL_SECONDS;
   if (!flags.wait && (flags['deadline-seconds'] !== undefined || flags['poll-seconds'] !== undefined)) {
-    throw new UsageError('--deadline-seconds and --poll-seconds only apply with --wait', 'deploy');
+    throw new UsageError('--deadline-seconds and --poll-seconds only apply with --wait');
   }
 
   const session = await openSession(deps, flags);
@@ -219,8 +247,8 @@ export async function deployCommand(argv: string[], deps: CliDeps): Promise<numb
         ...(previous?.runWith ? { runWith: previous.runWith } : {}),
       },
     },
-    deploymentPolicies: deploymentPolicies(flags, current?.deploymentPolicies),
-    iotJobConfiguration: iotJobConfiguration(flags, current?.iotJobConfiguration, isGroup),
+    deploymentPolicies: deploymentPolicies(policyFlags, current?.deploymentPolicies),
+    iotJobConfiguration: iotJobConfiguration(jobFlags, current?.iotJobConfiguration, isGroup),
     tags: current?.tags,
   });
   if (session.aws.dryRun) {

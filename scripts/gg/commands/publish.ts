@@ -6,7 +6,7 @@ import {
   ListComponentVersionsCommand,
   type DescribeComponentCommandOutput,
 } from '@aws-sdk/client-greengrassv2';
-import { CreateBucketCommand, GetBucketLocationCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetBucketLocationCommand, HeadBucketCommand, PutObjectCommand, type BucketLocationConstraint } from '@aws-sdk/client-s3';
 import { AccessDeniedError, isConflict, isNotFound, type Arns } from '../aws';
 import { COMMON_HELP, COMMON_OPTIONS, integerFlag, parseFlags } from '../args';
 import type { CliDeps } from '../deps';
@@ -66,12 +66,12 @@ async function ensureBucket(session: Session, bucket: string, account: string): 
       );
     }
     if (!isNotFound(error)) throw error;
-    out.info(`creating bucket ${bucket} in ${aws.region}`);
+    out.info(`${aws.dryRun ? '[dry-run] would create' : 'creating'} bucket ${bucket} in ${aws.region}`);
     // us-east-1 is the one region that rejects an explicit LocationConstraint.
     await aws.s3(
       new CreateBucketCommand({
         Bucket: bucket,
-        ...(aws.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: aws.region as never } }),
+        ...(aws.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: aws.region as BucketLocationConstraint } }),
       }),
     );
     return;
@@ -111,7 +111,7 @@ async function waitUntilDeployable(session: Session, arn: string, deadlineSecond
 
 export async function publishCommand(argv: string[], deps: CliDeps): Promise<number> {
   const flags = parseFlags('publish', argv, { ...COMMON_OPTIONS, 'deadline-seconds': { type: 'string' } });
-  const deadlineSeconds = integerFlag('publish', 'deadline-seconds', flags['deadline-seconds'], 1) ?? 300;
+  const deadlineSeconds = integerFlag('deadline-seconds', flags['deadline-seconds'], 1) ?? 300;
   const session = await openSession(deps, flags);
   const { aws, out, identity, projectRoot } = session;
   requireFixedVersion(identity);

@@ -79,11 +79,11 @@ const OPTIONS = {
 type SetupFlags = ReturnType<typeof parseFlags<typeof OPTIONS>>;
 
 function thresholdsFromFlags(flags: SetupFlags): Thresholds {
-  const count = (flag: keyof SetupFlags & string): number | undefined => integerFlag('setup-defender', flag, flags[flag] as string | undefined, 0);
-  const percent = (flag: keyof SetupFlags & string): number | undefined => numberFlag('setup-defender', flag, flags[flag] as string | undefined, 0, 100);
+  const count = (flag: keyof SetupFlags & string): number | undefined => integerFlag(flag, flags[flag] as string | undefined, 0);
+  const percent = (flag: keyof SetupFlags & string): number | undefined => numberFlag(flag, flags[flag] as string | undefined, 0, 100);
   const d = DEFAULT_THRESHOLDS;
   return {
-    statistic: choiceFlag('setup-defender', 'statistic', flags.statistic, STATISTICS) ?? d.statistic,
+    statistic: choiceFlag('statistic', flags.statistic, STATISTICS) ?? d.statistic,
     bytesOut: count('bytes-out'),
     bytesIn: count('bytes-in'),
     packetsOut: count('packets-out'),
@@ -139,18 +139,18 @@ async function attach(session: Session, profileName: string, targetArn: string):
 export async function setupDefenderCommand(argv: string[], deps: CliDeps): Promise<number> {
   const flags = parseFlags('setup-defender', argv, OPTIONS);
   const targetKind = exactlyOne('setup-defender', { group: flags.group, 'all-things': flags['all-things'] });
-  nameFlag('setup-defender', 'group', flags.group);
+  nameFlag('group', flags.group);
   if ((flags['sns-topic-arn'] === undefined) !== (flags['sns-role-arn'] === undefined)) {
-    throw new UsageError('--sns-topic-arn and --sns-role-arn go together', 'setup-defender');
+    throw new UsageError('--sns-topic-arn and --sns-role-arn go together');
   }
-  if (flags['ml-confidence'] !== undefined && !flags.ml) throw new UsageError('--ml-confidence needs --ml', 'setup-defender');
-  const confidence = choiceFlag('setup-defender', 'ml-confidence', flags['ml-confidence'], CONFIDENCE_LEVELS) ?? ('HIGH' as ConfidenceLevel);
+  if (flags['ml-confidence'] !== undefined && !flags.ml) throw new UsageError('--ml-confidence needs --ml');
+  const confidence = choiceFlag('ml-confidence', flags['ml-confidence'], CONFIDENCE_LEVELS) ?? ('HIGH' as ConfidenceLevel);
   const thresholds = thresholdsFromFlags(flags);
   const customMetrics = customMetricsFromFlags(flags['config-json'], flags['custom-metric']);
 
   const session = await openSession(deps, flags);
   const { out, identity } = session;
-  const profileName = nameFlag('setup-defender', 'profile-name', flags['profile-name']) ?? defaultProfileName(identity.name);
+  const profileName = nameFlag('profile-name', flags['profile-name']) ?? defaultProfileName(identity.name);
   out.info(NO_PROFILE_WARNING);
   const arns = await session.arns();
   const targetArn = targetKind === 'group' ? arns.thingGroup(flags.group!) : arns.allRegisteredThings();

@@ -192,10 +192,10 @@ export async function statusCommand(argv: string[], deps: CliDeps): Promise<numb
     'deadline-seconds': { type: 'string' },
     'poll-seconds': { type: 'string' },
   });
-  const thingName = nameFlag('status', 'thing', flags.thing);
-  if (!thingName) throw new UsageError('status needs --thing', 'status');
-  const deadlineSeconds = integerFlag('status', 'deadline-seconds', flags['deadline-seconds'], 1) ?? DEFAULT_DEADLINE_SECONDS;
-  const pollSeconds = integerFlag('status', 'poll-seconds', flags['poll-seconds'], 1) ?? DEFAULT_POLL_SECONDS;
+  const thingName = nameFlag('thing', flags.thing);
+  if (!thingName) throw new UsageError('status needs --thing');
+  const deadlineSeconds = integerFlag('deadline-seconds', flags['deadline-seconds'], 1) ?? DEFAULT_DEADLINE_SECONDS;
+  const pollSeconds = integerFlag('poll-seconds', flags['poll-seconds'], 1) ?? DEFAULT_POLL_SECONDS;
   const session = await openSession(deps, flags);
   const outcome = await followCoreDevice(session, {
     thingName,

@@ -39,8 +39,8 @@ export function formatViolation(v: ActiveViolation): string {
 export async function violationsCommand(argv: string[], deps: CliDeps): Promise<number> {
   const flags = parseFlags('violations', argv, { ...COMMON_OPTIONS, thing: { type: 'string' }, profile: { type: 'string' } });
   exactlyOne('violations', { thing: flags.thing, profile: flags.profile });
-  const thingName = nameFlag('violations', 'thing', flags.thing);
-  const profileName = nameFlag('violations', 'profile', flags.profile);
+  const thingName = nameFlag('thing', flags.thing);
+  const profileName = nameFlag('profile', flags.profile);
   const session = await openSession(deps, flags);
   const violations: ActiveViolation[] = [];
   let nextToken: string | undefined;

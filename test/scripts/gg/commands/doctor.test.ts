@@ -1,0 +1,120 @@
+import {
+  GetCoreDeviceCommand,
+  GetDeploymentCommand,
+  ListEffectiveDeploymentsCommand,
+  ListInstalledComponentsCommand,
+} from '@aws-sdk/client-greengrassv2';
+import {
+  DescribeCustomMetricCommand,
+  ListSecurityProfilesForTargetCommand,
+  ListThingGroupsForThingCommand,
+  ListThingPrincipalsCommand,
+  TestAuthorizationCommand,
+} from '@aws-sdk/client-iot';
+import { run } from '../../../../scripts/gg/cli';
+import { ACCOUNT, awsError, COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls, VERSION } from '../helpers';
+
+const CERT = `arn:aws:iot:eu-west-1:${ACCOUNT}:cert/abc123`;
+const GROUP_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/fleet`;
+const ALL_THINGS = `arn:aws:iot:eu-west-1:${ACCOUNT}:all/registered-things`;
+const topic = (t: string) => `arn:aws:iot:eu-west-1:${ACCOUNT}:topic/${t}`;
+const filter = (t: string) => `arn:aws:iot:eu-west-1:${ACCOUNT}:topicfilter/${t}`;
+
+function healthyDevice(): void {
+  mocks.greengrass.on(GetCoreDeviceCommand).resolves({ status: 'HEALTHY', coreVersion: '2.12.0' });
+  mocks.greengrass.on(ListInstalledComponentsCommand).resolves({ installedComponents: [{ componentName: COMPONENT, componentVersion: VERSION, lifecycleState: 'RUNNING' }] });
+  mocks.greengrass.on(ListEffectiveDeploymentsCommand).resolves({
+    effectiveDeployments: [
+      { deploymentId: 'other', deploymentName: 'o', targetArn: GROUP_ARN, coreDeviceExecutionStatus: 'SUCCEEDED', creationTimestamp: new Date(2), modifiedTimestamp: new Date(2) },
+      { deploymentId: 'ours', deploymentName: 'x', targetArn: 't', coreDeviceExecutionStatus: 'COMPLETED', creationTimestamp: new Date(1), modifiedTimestamp: new Date(1) },
+    ],
+  });
+  mocks.greengrass.on(GetDeploymentCommand, { deploymentId: 'other' }).resolves({ components: { 'aws.greengrass.Nucleus': { componentVersion: '2.12.0' } } });
+  mocks.greengrass.on(GetDeploymentCommand, { deploymentId: 'ours' }).resolves({
+    components: { [COMPONENT]: { componentVersion: VERSION, configurationUpdate: { merge: '{"format":"cbor","customMetrics":{"cpu":{"source":"cpuUsage"}}}' } } },
+  });
+  mocks.iot.on(ListThingPrincipalsCommand).resolves({ principals: [CERT] });
+  mocks.iot.on(TestAuthorizationCommand).callsFake((input: { authInfos: unknown[] }) => ({
+    authResults: input.authInfos.map((authInfo) => ({ authInfo, authDecision: 'ALLOWED' })),
+  }));
+  mocks.iot.on(ListThingGroupsForThingCommand).resolves({ thingGroups: [{ groupName: 'fleet', groupArn: GROUP_ARN }] });
+  mocks.iot.on(ListSecurityProfilesForTargetCommand).resolves({ securityProfileTargetMappings: [] });
+  mocks.iot.on(ListSecurityProfilesForTargetCommand, { securityProfileTargetArn: GROUP_ARN }).resolves({
+    securityProfileTargetMappings: [{ securityProfileIdentifier: { name: 'fleet-rules', arn: 'arn:p' }, target: { arn: GROUP_ARN } }],
+  });
+  mocks.iot.on(DescribeCustomMetricCommand).resolves({ metricName: 'cpu', metricType: 'number' });
+}
+
+beforeEach(resetMocks);
+afterEach(removeProjects);
+
+describe('doctor', () => {
+  it('passes every check and tests the report topics of the deployed format', async () => {
+    healthyDevice();
+    const h = harness(makeProject());
+    expect(await run(['doctor', '--thing', 'core-1'], h.deps)).toBe(0);
+    expect(mocks.iot.commandCalls(TestAuthorizationCommand)[0]!.args[0].input).toEqual({
+      principal: CERT,
+      clientId: 'core-1',
+      authInfos: [
+        { actionType: 'PUBLISH', resources: [topic('$aws/things/core-1/defender/metrics/cbor')] },
+        { actionType: 'SUBSCRIBE', resources: [filter('$aws/things/core-1/defender/metrics/cbor/accepted'), filter('$aws/things/core-1/defender/metrics/cbor/rejected')] },
+        { actionType: 'RECEIVE', resources: [topic('$aws/things/core-1/defender/metrics/cbor/accepted'), topic('$aws/things/core-1/defender/metrics/cbor/rejected')] },
+      ],
+    });
+    expect(mocks.iot.commandCalls(ListSecurityProfilesForTargetCommand).map((c) => c.args[0].input)).toEqual([
+      { securityProfileTargetArn: GROUP_ARN },
+      { securityProfileTargetArn: ALL_THINGS },
+    ]);
+    expect(mocks.iot.commandCalls(DescribeCustomMetricCommand)[0]!.args[0].input).toEqual({ metricName: 'cpu' });
+    expect(h.lines.filter((l) => l.startsWith('[ok]'))).toHaveLength(5);
+    expect(h.text()).toContain('[ok]   security profile covers the thing: fleet-rules (via thinggroup/fleet)');
+    expect(h.lines.at(-1)).toBe('all checks passed');
+  });
+
+  it('names each failure with its remedy', async () => {
+    healthyDevice();
+    mocks.greengrass.on(ListInstalledComponentsCommand).resolves({ installedComponents: [{ componentName: COMPONENT, componentVersion: '1.0.0', lifecycleState: 'RUNNING' }] });
+    mocks.iot.on(TestAuthorizationCommand).callsFake((input: { authInfos: Array<{ actionType: string }> }) => ({
+      authResults: input.authInfos.map((authInfo) => ({ authInfo, authDecision: authInfo.actionType === 'PUBLISH' ? 'IMPLICIT_DENY' : 'ALLOWED' })),
+    }));
+    mocks.iot.on(ListSecurityProfilesForTargetCommand, { securityProfileTargetArn: GROUP_ARN }).resolves({});
+    mocks.iot.on(DescribeCustomMetricCommand).rejects(awsError('ResourceNotFoundException', 'nope', 404));
+    const h = harness(makeProject());
+    expect(await run(['doctor', '--thing', 'core-1'], h.deps)).toBe(1);
+    const text = h.text();
+    expect(text).toContain(`[FAIL] component running: ${COMPONENT} 1.0.0 RUNNING, gdk-config.json says ${VERSION}`);
+    expect(text).toContain('fix: npm run gg -- deploy --thing core-1');
+    expect(text).toContain(`[FAIL] certificate may publish reports: denied: PUBLISH ${topic('$aws/things/core-1/defender/metrics/cbor')} (IMPLICIT_DENY)`);
+    expect(text).toContain(`"Action":"iot:Publish","Resource":"${topic('$aws/things/core-1/defender/metrics/cbor')}"`);
+    expect(text).toContain('[FAIL] security profile covers the thing: no security profile');
+    expect(text).toContain('fix: npm run gg -- setup-defender');
+    expect(text).toContain('[FAIL] custom metrics registered: cpu is not registered');
+    expect(h.lines.at(-1)).toBe('4 check(s) failed');
+  });
+
+  it('uses --config-json instead of the deployment and reports a missing certificate', async () => {
+    healthyDevice();
+    mocks.iot.on(ListThingPrincipalsCommand).resolves({ principals: [] });
+    const h = harness(makeProject());
+    expect(await run(['doctor', '--thing', 'core-1', '--config-json', '{}'], h.deps)).toBe(1);
+    expect(mocks.greengrass.commandCalls(GetDeploymentCommand)).toHaveLength(0);
+    expect(h.text()).toContain('[FAIL] certificate may publish reports: no certificate is attached to core-1');
+    expect(h.text()).toContain('[ok]   custom metrics registered: none configured');
+  });
+
+  it('reports a thing that is not a core device', async () => {
+    healthyDevice();
+    mocks.greengrass.on(GetCoreDeviceCommand).rejects(awsError('ResourceNotFoundException', 'nope', 404));
+    const h = harness(makeProject());
+    expect(await run(['doctor', '--thing', 'core-1'], h.deps)).toBe(1);
+    expect(h.text()).toContain('[FAIL] core device: core-1 is not a Greengrass core device in eu-west-1');
+  });
+
+  it('--dry-run sends nothing', async () => {
+    const h = harness(makeProject());
+    expect(await run(['doctor', '--thing', 'core-1', '--dry-run'], h.deps)).toBe(0);
+    expect(totalCalls()).toBe(0);
+    expect(h.text()).toContain('[dry-run] iot TestAuthorization');
+  });
+});

@@ -1,0 +1,152 @@
+import {
+  AttachSecurityProfileCommand,
+  CreateCustomMetricCommand,
+  CreateSecurityProfileCommand,
+  DescribeCustomMetricCommand,
+  DescribeSecurityProfileCommand,
+  UpdateSecurityProfileCommand,
+} from '@aws-sdk/client-iot';
+import { run } from '../../../../scripts/gg/cli';
+import { ACCOUNT, awsError, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
+
+const PROFILE = 'com-example-TestAgent-metrics';
+const notFound = () => awsError('ResourceNotFoundException', 'not found', 404);
+
+beforeEach(() => {
+  resetMocks();
+  mocks.iot.on(DescribeCustomMetricCommand).rejects(notFound());
+  mocks.iot.on(DescribeSecurityProfileCommand).rejects(notFound());
+  mocks.iot.on(CreateCustomMetricCommand).resolves({});
+  mocks.iot.on(CreateSecurityProfileCommand).resolves({});
+  mocks.iot.on(AttachSecurityProfileCommand).resolves({});
+});
+afterEach(removeProjects);
+
+describe('setup-defender', () => {
+  it('registers custom metrics, creates the rules profile and attaches it to the group', async () => {
+    mocks.iot.on(DescribeCustomMetricCommand, { metricName: 'ips' }).resolves({ metricName: 'ips', metricType: 'ip-address-list' });
+    const h = harness(makeProject());
+    const argv = ['setup-defender', '--group', 'fleet', '--custom-metric', 'cpu=cpuUsage', '--custom-metric', 'ips=ipAddresses',
+      '--sns-topic-arn', 'arn:aws:sns:eu-west-1:1:alarms', '--sns-role-arn', 'arn:aws:iam::1:role/dd', '--bytes-out', '5000000', '--max-listening-tcp-ports', '10'];
+    expect(await run(argv, h.deps)).toBe(0);
+
+    expect(mocks.iot.commandCalls(CreateCustomMetricCommand).map((c) => c.args[0].input)).toEqual([
+      { metricName: 'cpu', metricType: 'number', displayName: 'cpuUsage: CPU busy % over the last interval, all cores (/proc/stat)' },
+    ]);
+    expect(h.text()).toContain('custom metric ips (ip-address-list) already registered');
+
+    const profile = mocks.iot.commandCalls(CreateSecurityProfileCommand)[0]!.args[0].input;
+    expect(profile.securityProfileName).toBe(PROFILE);
+    expect(profile.alertTargets).toEqual({ SNS: { alertTargetArn: 'arn:aws:sns:eu-west-1:1:alarms', roleArn: 'arn:aws:iam::1:role/dd' } });
+    expect(profile.additionalMetricsToRetainV2).toEqual([
+      { metric: 'aws:listening-tcp-ports' },
+      { metric: 'aws:listening-udp-ports' },
+      { metric: 'aws:destination-ip-addresses' },
+    ]);
+    const byName = Object.fromEntries((profile.behaviors ?? []).map((b) => [b.name, b]));
+    expect(Object.keys(byName)).toEqual([
+      'bytes-out', 'bytes-in', 'packets-out', 'packets-in', 'listening-tcp-ports', 'listening-udp-ports', 'established-tcp-connections', 'cpu-high',
+    ]);
+    expect(byName['bytes-out']).toEqual({
+      name: 'bytes-out',
+      metric: 'aws:all-bytes-out',
+      criteria: { comparisonOperator: 'greater-than', durationSeconds: 300, value: { count: 5000000 }, consecutiveDatapointsToAlarm: 1, consecutiveDatapointsToClear: 1 },
+    });
+    expect(byName['bytes-in']).toEqual({
+      name: 'bytes-in',
+      metric: 'aws:all-bytes-in',
+      criteria: { comparisonOperator: 'greater-than', durationSeconds: 300, statisticalThreshold: { statistic: 'p99' }, consecutiveDatapointsToAlarm: 1, consecutiveDatapointsToClear: 1 },
+    });
+    expect(byName['listening-tcp-ports']).toEqual({
+      name: 'listening-tcp-ports',
+      metric: 'aws:num-listening-tcp-ports',
+      criteria: { comparisonOperator: 'greater-than', value: { count: 10 }, consecutiveDatapointsToAlarm: 1, consecutiveDatapointsToClear: 1 },
+    });
+    expect(byName['established-tcp-connections']!.metric).toBe('aws:num-established-tcp-connections');
+    expect(byName['listening-udp-ports']!.metric).toBe('aws:num-listening-udp-ports');
+    expect(byName['cpu-high']).toEqual({
+      name: 'cpu-high',
+      metric: 'cpu',
+      criteria: { comparisonOperator: 'greater-than', value: { number: 90 }, consecutiveDatapointsToAlarm: 2, consecutiveDatapointsToClear: 2 },
+    });
+
+    expect(mocks.iot.commandCalls(AttachSecurityProfileCommand).map((c) => c.args[0].input)).toEqual([
+      { securityProfileName: PROFILE, securityProfileTargetArn: `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/fleet` },
+    ]);
+    expect(h.lines[0]).toContain('without one the reports are ignored');
+  });
+
+  it('updates an existing profile with its version and attaches it to all registered things', async () => {
+    mocks.iot.on(DescribeSecurityProfileCommand).resolves({ securityProfileName: 'mine', version: 7 });
+    mocks.iot.on(UpdateSecurityProfileCommand).resolves({});
+    const h = harness(makeProject());
+    expect(await run(['setup-defender', '--all-things', '--profile-name', 'mine', '--config-json', '{"customMetrics":{"mem":{"source":"memoryUsed"}}}', '--memory-threshold', '75'], h.deps)).toBe(0);
+    expect(mocks.iot.commandCalls(CreateSecurityProfileCommand)).toHaveLength(0);
+    const update = mocks.iot.commandCalls(UpdateSecurityProfileCommand)[0]!.args[0].input;
+    expect(update.securityProfileName).toBe('mine');
+    expect(update.expectedVersion).toBe(7);
+    expect(update.alertTargets).toBeUndefined();
+    expect(update.behaviors?.find((b) => b.name === 'mem-high')?.criteria?.value).toEqual({ number: 75 });
+    expect(mocks.iot.commandCalls(AttachSecurityProfileCommand)[0]!.args[0].input).toEqual({
+      securityProfileName: 'mine',
+      securityProfileTargetArn: `arn:aws:iot:eu-west-1:${ACCOUNT}:all/registered-things`,
+    });
+  });
+
+  it('adds an ML Detect profile with --ml', async () => {
+    const h = harness(makeProject());
+    expect(await run(['setup-defender', '--group', 'fleet', '--ml', '--ml-confidence', 'MEDIUM', '--custom-metric', 'cpu=cpuUsage', '--custom-metric', 'load=loadAverage'], h.deps)).toBe(0);
+    const created = mocks.iot.commandCalls(CreateSecurityProfileCommand).map((c) => c.args[0].input);
+    expect(created.map((p) => p.securityProfileName)).toEqual([PROFILE, `${PROFILE}-ml`]);
+    const ml = created[1]!;
+    expect(ml.behaviors).toEqual([
+      ['ml-bytes-out', 'aws:all-bytes-out'],
+      ['ml-bytes-in', 'aws:all-bytes-in'],
+      ['ml-packets-out', 'aws:all-packets-out'],
+      ['ml-packets-in', 'aws:all-packets-in'],
+      ['ml-listening-tcp-ports', 'aws:num-listening-tcp-ports'],
+      ['ml-listening-udp-ports', 'aws:num-listening-udp-ports'],
+      ['ml-established-tcp-connections', 'aws:num-established-tcp-connections'],
+      ['ml-cpu', 'cpu'],
+    ].map(([name, metric]) => ({ name, metric, criteria: { mlDetectionConfig: { confidenceLevel: 'MEDIUM' } } })));
+    expect(ml.additionalMetricsToRetainV2).toBeUndefined();
+    expect(mocks.iot.commandCalls(AttachSecurityProfileCommand).map((c) => c.args[0].input.securityProfileName)).toEqual([PROFILE, `${PROFILE}-ml`]);
+  });
+
+  it('refuses a custom metric registered with another type', async () => {
+    mocks.iot.on(DescribeCustomMetricCommand).resolves({ metricName: 'cpu', metricType: 'string-list' });
+    const h = harness(makeProject());
+    expect(await run(['setup-defender', '--group', 'fleet', '--custom-metric', 'cpu=cpuUsage'], h.deps)).toBe(1);
+    expect(h.errors[0]).toBe('error: custom metric cpu is registered as string-list, but its source sends number; a custom metric\'s type cannot be changed');
+    expect(h.errors[1]).toContain('delete it');
+    expect(mocks.iot.commandCalls(CreateSecurityProfileCommand)).toHaveLength(0);
+  });
+
+  it('treats an existing attachment as done', async () => {
+    mocks.iot.on(AttachSecurityProfileCommand).rejects(awsError('ResourceAlreadyExistsException', 'exists', 409));
+    const h = harness(makeProject());
+    expect(await run(['setup-defender', '--group', 'fleet'], h.deps)).toBe(0);
+    expect(h.text()).toContain('was already attached');
+  });
+
+  it.each([
+    [['setup-defender'], 'needs exactly one of --group or --all-things'],
+    [['setup-defender', '--group', 'g', '--sns-topic-arn', 'arn:x'], '--sns-topic-arn and --sns-role-arn go together'],
+    [['setup-defender', '--group', 'g', '--statistic', 'p42'], '--statistic must be one of'],
+    [['setup-defender', '--group', 'g', '--ml-confidence', 'HIGH'], '--ml-confidence needs --ml'],
+    [['setup-defender', '--group', 'g', '--cpu-threshold', '150'], '--cpu-threshold must be a number from 0 to 100'],
+  ])('%j is refused before any AWS call', async (argv, message) => {
+    const h = harness(makeProject());
+    expect(await run(argv, h.deps)).toBe(2);
+    expect(h.errors[0]).toContain(message);
+    expect(totalCalls()).toBe(0);
+  });
+
+  it('--dry-run sends nothing', async () => {
+    const h = harness(makeProject());
+    expect(await run(['setup-defender', '--group', 'fleet', '--dry-run', '--custom-metric', 'cpu=cpuUsage'], h.deps)).toBe(0);
+    expect(totalCalls()).toBe(0);
+    expect(h.text()).toContain('[dry-run] iot CreateSecurityProfile');
+    expect(h.text()).toContain('[dry-run] iot CreateCustomMetric');
+  });
+});
