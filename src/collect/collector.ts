@@ -97,13 +97,13 @@ export function createCollector(deps: CollectorDeps): Collector {
         problems.push({ subject: 'interfaces', message: `cannot list the network interfaces, sockets are reported without them: ${describeError(error)}` });
         interfaceOf = () => undefined;
       }
-      const tcp = new SocketSummary(interfaceOf, TCP_LISTEN);
-      const udp = new SocketSummary(interfaceOf, UDP_UNCONNECTED);
+      const [tcp4, tcp6] = [new SocketSummary(interfaceOf, TCP_LISTEN), new SocketSummary(interfaceOf, TCP_LISTEN)];
+      const [udp4, udp6] = [new SocketSummary(interfaceOf, UDP_UNCONNECTED), new SocketSummary(interfaceOf, UDP_UNCONNECTED)];
       const [tcp4Failure, tcp6Failure, udp4Failure, udp6Failure, network, customMetrics] = await Promise.all([
-        readSocketTable(deps.procfs, 'net/tcp', 4, tcpStates, tcp),
-        readSocketTable(deps.procfs, 'net/tcp6', 6, tcpStates, tcp),
-        readSocketTable(deps.procfs, 'net/udp', 4, udpStates, udp),
-        readSocketTable(deps.procfs, 'net/udp6', 6, udpStates, udp),
+        readSocketTable(deps.procfs, 'net/tcp', 4, tcpStates, tcp4),
+        readSocketTable(deps.procfs, 'net/tcp6', 6, tcpStates, tcp6),
+        readSocketTable(deps.procfs, 'net/udp', 4, udpStates, udp4),
+        readSocketTable(deps.procfs, 'net/udp6', 6, udpStates, udp6),
         readNetwork(deps.procfs, options.networkStatsIncludeLoopback),
         custom.collect(options.customMetrics),
       ]);
@@ -115,10 +115,11 @@ export function createCollector(deps: CollectorDeps): Collector {
         return failures.every((f) => f === undefined);
       };
       if (complete(['listening_tcp_ports', 'tcp_connections'], tcp4Failure, tcp6Failure)) {
+        const tcp = tcp4.merge(tcp6);
         sample.listeningTcpPorts = tcp.listeningPorts();
         sample.establishedConnections = tcp.establishedConnections();
       }
-      if (complete(['listening_udp_ports'], udp4Failure, udp6Failure)) sample.listeningUdpPorts = udp.listeningPorts();
+      if (complete(['listening_udp_ports'], udp4Failure, udp6Failure)) sample.listeningUdpPorts = udp4.merge(udp6).listeningPorts();
 
       if ('subject' in network) problems.push(network);
       else {

@@ -149,7 +149,8 @@ export function createInterfaceAttribution(addresses: readonly InterfaceAddress[
 }
 
 /**
- * Gathers the rows of one report block (TCP: tcp + tcp6; UDP: udp + udp6) as they are parsed: listening ports once
+ * Gathers the rows of a socket table as they are parsed (one summary per table, so that the order does not depend on
+ * which read finished first; `merge` then joins a block's tables: TCP = tcp + tcp6, UDP = udp + udp6): listening ports once
  * per port and interface (0.0.0.0:22 and :::22 are one entry), established connections once per remote endpoint,
  * local port and local interface (a connection seen as IPv4 and as IPv4-mapped IPv6 is one entry).
  */
@@ -175,6 +176,13 @@ export class SocketSummary {
       this.connections.set(key, name === undefined ? { remoteAddr, localPort: row.localPort } : { remoteAddr, localPort: row.localPort, localInterface: name });
     }
   };
+
+  /** Adds the entries of `other` (the same block's other table) that this one does not have, after its own. */
+  merge(other: SocketSummary): this {
+    for (const [key, port] of other.ports) if (!this.ports.has(key)) this.ports.set(key, port);
+    for (const [key, connection] of other.connections) if (!this.connections.has(key)) this.connections.set(key, connection);
+    return this;
+  }
 
   /** Sorted by port, then interface. */
   listeningPorts(): ListeningPort[] {

@@ -9,7 +9,6 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import { MQTT_PROXY_SERVICE, PUBLISH_OPERATION, SUBSCRIBE_OPERATION } from '../component/definition';
-import type { ReportFormat } from '../config/definition';
 import { interpolateThingName, isAuthorized, parseServicePolicies, type CompiledPolicy } from './authorization';
 import {
   changedPaths,
@@ -22,7 +21,7 @@ import {
   resetConfiguration,
   type ConfigObject,
 } from './config-store';
-import { DefenderFake } from './defender-fake';
+import { DefenderFake, type DefenderOutcome } from './defender-fake';
 import { RpcConnection, type RpcStream } from './rpc-connection';
 import {
   KEY_NOT_FOUND,
@@ -67,17 +66,7 @@ export interface DeploymentResult {
   message?: string;
 }
 
-export interface DefenderReportEvent {
-  component: string;
-  thingName: string;
-  format: ReportFormat;
-  topic: string;
-  reportId?: number;
-  status: 'ACCEPTED' | 'REJECTED';
-  errors: string[];
-  tooSoon: boolean;
-  bytes: number;
-}
+export type DefenderReportEvent = Omit<DefenderOutcome, 'reply'> & { component: string };
 
 export type LocalCoreEvents = {
   connect: [{ component: string }];

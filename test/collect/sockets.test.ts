@@ -32,10 +32,14 @@ function rowsOf(text: string, family: 4 | 6, states: readonly number[] = TCP_STA
   return table.rows;
 }
 
+/** One summary per table, merged in order, as the collector does. */
 function summarise(tables: SocketRow[][], listenState: number, interfaceOf: InterfaceOf): SocketSummary {
-  const summary = new SocketSummary(interfaceOf, listenState);
-  for (const rows of tables) rows.forEach(summary.add);
-  return summary;
+  const summaries = tables.map((rows) => {
+    const summary = new SocketSummary(interfaceOf, listenState);
+    rows.forEach(summary.add);
+    return summary;
+  });
+  return summaries.reduce((merged, next) => merged.merge(next));
 }
 
 describe('SocketTableParser', () => {
