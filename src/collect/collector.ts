@@ -41,23 +41,41 @@ export interface Collector {
 const BOOT_ID_PATH = 'sys/kernel/random/boot_id';
 const BOOT_ID = /^[0-9a-f-]{36}$/;
 
+interface StartedTable {
+  file: string;
+  chunks: AsyncIterator<Buffer>;
+  first: Promise<IteratorResult<Buffer>>;
+}
+
+/** Starts reading a table now, so that the tables of a block are read in parallel, to be parsed later, in order. */
+function startTable(procfs: Procfs, file: string): StartedTable {
+  const chunks = procfs.readChunks(file)[Symbol.asyncIterator]();
+  const first = chunks.next();
+  // Awaited in readSocketTable; this only keeps a failure that comes before then from counting as unhandled.
+  first.catch(() => undefined);
+  return { file, chunks, first };
+}
+
 /**
- * Feeds one socket table into `summary` as it is read; returns why it could not, if so. A missing v6 table means IPv6
- * is off: no sockets, no problem.
+ * Feeds one socket table into `summary`; returns why it could not, if so. A missing v6 table means IPv6 is off: no
+ * sockets, no problem.
  */
-async function readSocketTable(procfs: Procfs, file: string, family: 4 | 6, keepStates: readonly number[], summary: SocketSummary): Promise<string | undefined> {
+async function readSocketTable(table: StartedTable, family: 4 | 6, keepStates: readonly number[], summary: SocketSummary): Promise<string | undefined> {
   const parser = new SocketTableParser(family, keepStates, summary.add);
   try {
-    for await (const chunk of procfs.readChunks(file)) {
-      parser.push(chunk);
-      if (parser.error !== undefined) break;
+    for (let next = await table.first; !next.done; next = await table.chunks.next()) {
+      parser.push(next.value);
+      if (parser.error !== undefined) {
+        await table.chunks.return?.();
+        break;
+      }
     }
   } catch (error) {
     if (family === 6 && isNotFound(error)) return undefined;
-    return `cannot read ${file}: ${describeError(error)}`;
+    return `cannot read ${table.file}: ${describeError(error)}`;
   }
   parser.end();
-  return parser.error === undefined ? undefined : `${file} ${parser.error}`;
+  return parser.error === undefined ? undefined : `${table.file} ${parser.error}`;
 }
 
 async function readNetwork(procfs: Procfs, includeLoopback: boolean): Promise<{ totals: NetworkTotals; bootId: string } | Problem> {
@@ -97,29 +115,31 @@ export function createCollector(deps: CollectorDeps): Collector {
         problems.push({ subject: 'interfaces', message: `cannot list the network interfaces, sockets are reported without them: ${describeError(error)}` });
         interfaceOf = () => undefined;
       }
-      const [tcp4, tcp6] = [new SocketSummary(interfaceOf, TCP_LISTEN), new SocketSummary(interfaceOf, TCP_LISTEN)];
-      const [udp4, udp6] = [new SocketSummary(interfaceOf, UDP_UNCONNECTED), new SocketSummary(interfaceOf, UDP_UNCONNECTED)];
-      const [tcp4Failure, tcp6Failure, udp4Failure, udp6Failure, network, customMetrics] = await Promise.all([
-        readSocketTable(deps.procfs, 'net/tcp', 4, tcpStates, tcp4),
-        readSocketTable(deps.procfs, 'net/tcp6', 6, tcpStates, tcp6),
-        readSocketTable(deps.procfs, 'net/udp', 4, udpStates, udp4),
-        readSocketTable(deps.procfs, 'net/udp6', 6, udpStates, udp6),
+      const tcp = new SocketSummary(interfaceOf, TCP_LISTEN);
+      const udp = new SocketSummary(interfaceOf, UDP_UNCONNECTED);
+      // A block's two tables are parsed one after the other, so that the order of its entries does not depend on timing.
+      const readBlock = async (files: [string, string], keepStates: readonly number[], summary: SocketSummary) => {
+        const [v4, v6] = [startTable(deps.procfs, files[0]), startTable(deps.procfs, files[1])];
+        return [await readSocketTable(v4, 4, keepStates, summary), await readSocketTable(v6, 6, keepStates, summary)];
+      };
+      const [tcpFailures, udpFailures, network, customMetrics] = await Promise.all([
+        readBlock(['net/tcp', 'net/tcp6'], tcpStates, tcp),
+        readBlock(['net/udp', 'net/udp6'], udpStates, udp),
         readNetwork(deps.procfs, options.networkStatsIncludeLoopback),
         custom.collect(options.customMetrics),
       ]);
       const sample: CollectedSample = { customMetrics: customMetrics.values, problems };
 
       /** A block is reported only if all of its tables were read. */
-      const complete = (subjects: string[], ...failures: Array<string | undefined>) => {
+      const complete = (subjects: string[], failures: Array<string | undefined>) => {
         for (const message of failures) if (message !== undefined) for (const subject of subjects) problems.push({ subject, message });
         return failures.every((f) => f === undefined);
       };
-      if (complete(['listening_tcp_ports', 'tcp_connections'], tcp4Failure, tcp6Failure)) {
-        const tcp = tcp4.merge(tcp6);
+      if (complete(['listening_tcp_ports', 'tcp_connections'], tcpFailures)) {
         sample.listeningTcpPorts = tcp.listeningPorts();
         sample.establishedConnections = tcp.establishedConnections();
       }
-      if (complete(['listening_udp_ports'], udp4Failure, udp6Failure)) sample.listeningUdpPorts = udp4.merge(udp6).listeningPorts();
+      if (complete(['listening_udp_ports'], udpFailures)) sample.listeningUdpPorts = udp.listeningPorts();
 
       if ('subject' in network) problems.push(network);
       else {

@@ -8,15 +8,15 @@ export const IPV4_WILDCARD = '0.0.0.0';
 export const IPV6_WILDCARD = '::';
 
 /** Hex digit values by character code; -1 for anything else. */
-const HEX_DIGITS = new Int8Array(128).fill(-1);
+const HEX_DIGITS = new Int8Array(256).fill(-1);
 for (let c = 0; c < 10; c++) HEX_DIGITS[48 + c] = c;
 for (let c = 0; c < 6; c++) HEX_DIGITS[65 + c] = HEX_DIGITS[97 + c] = 10 + c;
 
-/** Unsigned value of `length` (at most 8) hex digits at `start`, or -1 if any is not a hex digit. */
-export function parseHex(text: string, start: number, length: number): number {
+/** Unsigned value of `length` (at most 8) hex digits at `start` of ASCII `bytes`, or -1 if any is not a hex digit. */
+export function parseHex(bytes: Uint8Array, start: number, length: number): number {
   let value = 0;
   for (let i = start; i < start + length; i++) {
-    const digit = HEX_DIGITS[text.charCodeAt(i)] ?? -1;
+    const digit = HEX_DIGITS[bytes[i] ?? 0] ?? -1;
     if (digit < 0) return -1;
     value = value * 16 + digit;
   }
@@ -32,23 +32,22 @@ function dotted(bytes: readonly number[]): string {
   return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
 }
 
-/** The 8-hex-digit IPv4 address of a /proc/net/{tcp,udp} row at `start`, or undefined if it is not hex. */
-export function procIpv4At(text: string, start: number): string | undefined {
-  const word = parseHex(text, start, 8);
-  return word < 0 ? undefined : dotted(wordBytes(word));
+/** The IPv4 address of the 8 hex digits that /proc/net/{tcp,udp} print for it (`0100007F` is 127.0.0.1). */
+export function procIpv4(word: number): string {
+  return dotted(wordBytes(word));
 }
 
-/** The 32-hex-digit IPv6 address (four little-endian words) of a /proc/net/{tcp6,udp6} row at `start`, or undefined. */
-export function procIpv6At(text: string, start: number): string | undefined {
-  const bytes: number[] = [];
+/** The IPv6 address of the 32 hex digits (four little-endian words) at `start` of a /proc/net/{tcp6,udp6} row, or undefined. */
+export function procIpv6At(bytes: Uint8Array, start: number): string | undefined {
+  const octets: number[] = [];
   for (let w = 0; w < 4; w++) {
-    const word = parseHex(text, start + w * 8, 8);
+    const word = parseHex(bytes, start + w * 8, 8);
     if (word < 0) return undefined;
-    bytes.push(...wordBytes(word));
+    octets.push(...wordBytes(word));
   }
   const groups: number[] = [];
-  for (let g = 0; g < 8; g++) groups.push((bytes[2 * g] ?? 0) * 256 + (bytes[2 * g + 1] ?? 0));
-  if (groups[5] === 0xffff && groups.slice(0, 5).every((g) => g === 0)) return dotted(bytes.slice(12));
+  for (let g = 0; g < 8; g++) groups.push((octets[2 * g] ?? 0) * 256 + (octets[2 * g + 1] ?? 0));
+  if (groups[5] === 0xffff && groups.slice(0, 5).every((g) => g === 0)) return dotted(octets.slice(12));
   return formatIpv6Groups(groups);
 }
 

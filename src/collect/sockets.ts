@@ -1,6 +1,6 @@
 import type { EstablishedConnection, ListeningPort } from '../metrics/types';
 import type { InterfaceAddress } from '../procfs/interfaces';
-import { canonicalIp, formatEndpoint, isLoopback, isWildcard, parseHex, procIpv4At, procIpv6At } from './ip';
+import { canonicalIp, formatEndpoint, isLoopback, isWildcard, parseHex, procIpv4, procIpv6At } from './ip';
 
 /** `st` values of /proc/net/{tcp,tcp6,udp,udp6} rows. */
 export const TCP_ESTABLISHED = 0x01;
@@ -17,51 +17,65 @@ export interface SocketRow {
   remotePort: number;
 }
 
-function isDigitOrSpace(c: number): boolean {
-  return c === 32 || (c >= 48 && c <= 57);
+function isDigitOrSpace(c: number | undefined): boolean {
+  return c === 32 || (c !== undefined && c >= 48 && c <= 57);
 }
+
+const NEWLINE = 10;
+const COLON = 58;
+const SPACE = 32;
 
 /**
  * Parses /proc/net/{tcp,udp} (family 4) or /proc/net/{tcp6,udp6} (family 6) as it is read, chunk by chunk, and hands
  * the rows whose state is in `keepStates` to `onRow`. The columns after the `sl:` field have a fixed width (the kernel
- * prints them with %08X:%04X and %02X), so a row is read by offset from that colon, without splitting or a regex: this
- * runs on tens of thousands of rows. Any row that does not fit the layout sets `error` and stops the parse: the caller
- * must then drop what it got, since a partial list would understate the device.
+ * prints them with %08X:%04X and %02X), so a row is read by offset from that colon, on the bytes, without splitting,
+ * a regex or a string per line: this runs on tens of thousands of rows. Any row that does not fit the layout sets
+ * `error` and stops the parse: the caller must then drop what it got, since a partial list would understate the device.
  */
 export class SocketTableParser {
   error: string | undefined;
-  private rest = '';
+  /** The start of a line cut by the end of the previous chunk. */
+  private carry: Buffer | undefined;
   private lineNumber = 0;
   private readonly addressLength: number;
-  private readonly format: (text: string, start: number) => string | undefined;
   // Rows share few distinct addresses (the host's own, the busy peers): format each once.
-  private readonly formatted = new Map<string, string | undefined>();
+  private readonly ipv4 = new Map<number, string>();
+  private readonly ipv6 = new Map<string, string | undefined>();
 
   constructor(
-    family: 4 | 6,
+    private readonly family: 4 | 6,
     private readonly keepStates: readonly number[],
     private readonly onRow: (row: SocketRow) => void,
   ) {
     this.addressLength = family === 4 ? 8 : 32;
-    this.format = family === 4 ? procIpv4At : procIpv6At;
   }
 
-  /** Parses the complete lines of `chunk`, keeping a trailing partial line for the next one. */
-  push(chunk: string): void {
+  /** Parses the complete lines of `chunk`, keeping a copy of a trailing partial line (the chunk's buffer is reused). */
+  push(chunk: Buffer): void {
     if (this.error !== undefined) return;
-    const text = this.rest + chunk;
-    let lineStart = 0;
-    for (let lineEnd = text.indexOf('\n'); lineEnd >= 0; lineEnd = text.indexOf('\n', lineStart)) {
-      if (!this.line(text, lineStart, lineEnd)) return;
-      lineStart = lineEnd + 1;
+    let start = 0;
+    if (this.carry !== undefined) {
+      const newline = chunk.indexOf(NEWLINE);
+      if (newline < 0) {
+        this.carry = Buffer.concat([this.carry, chunk]);
+        return;
+      }
+      const line = Buffer.concat([this.carry, chunk.subarray(0, newline)]);
+      this.carry = undefined;
+      if (!this.line(line, 0, line.length)) return;
+      start = newline + 1;
     }
-    this.rest = text.slice(lineStart);
+    for (let end = chunk.indexOf(NEWLINE, start); end >= 0; end = chunk.indexOf(NEWLINE, start)) {
+      if (!this.line(chunk, start, end)) return;
+      start = end + 1;
+    }
+    if (start < chunk.length) this.carry = Buffer.from(chunk.subarray(start));
   }
 
   /** At the end of the file: parses a last line without a newline, and checks that there was a header. */
   end(): void {
     if (this.error !== undefined) return;
-    if (this.rest !== '') this.line(this.rest, 0, this.rest.length);
+    if (this.carry !== undefined) this.line(this.carry, 0, this.carry.length);
     else if (this.lineNumber === 0) this.error = 'the header line is missing (empty file)';
   }
 
@@ -70,48 +84,59 @@ export class SocketTableParser {
     return false;
   }
 
-  private line(text: string, lineStart: number, lineEnd: number): boolean {
+  private line(bytes: Buffer, start: number, end: number): boolean {
     this.lineNumber++;
     if (this.lineNumber === 1) {
-      return text.slice(lineStart, lineEnd).includes('local_address') || this.fail('the header line is missing (empty or truncated file)');
+      return bytes.toString('latin1', start, end).includes('local_address') || this.fail('the header line is missing (empty or truncated file)');
     }
     const addressLength = this.addressLength;
-    const colon = text.indexOf(':', lineStart);
+    let colon = start;
+    while (colon < end && isDigitOrSpace(bytes[colon])) colon++;
     const localAt = colon + 2;
     const remoteAt = localAt + addressLength + 6;
     const stateAt = remoteAt + addressLength + 6;
-    let valid =
-      colon > lineStart &&
-      stateAt + 3 <= lineEnd &&
-      text.charCodeAt(colon + 1) === 32 &&
-      text.charCodeAt(localAt + addressLength) === 58 &&
-      text.charCodeAt(remoteAt - 1) === 32 &&
-      text.charCodeAt(remoteAt + addressLength) === 58 &&
-      text.charCodeAt(stateAt - 1) === 32 &&
-      text.charCodeAt(stateAt + 2) === 32;
-    for (let i = lineStart; valid && i < colon; i++) valid = isDigitOrSpace(text.charCodeAt(i));
-    const state = valid ? parseHex(text, stateAt, 2) : -1;
+    const valid =
+      colon > start &&
+      stateAt + 3 <= end &&
+      bytes[colon] === COLON &&
+      bytes[colon + 1] === SPACE &&
+      bytes[localAt + addressLength] === COLON &&
+      bytes[remoteAt - 1] === SPACE &&
+      bytes[remoteAt + addressLength] === COLON &&
+      bytes[stateAt - 1] === SPACE &&
+      bytes[stateAt + 2] === SPACE;
+    const state = valid ? parseHex(bytes, stateAt, 2) : -1;
     if (state < 0) {
-      return this.fail(`line ${this.lineNumber} is not a socket row: "${text.slice(lineStart, Math.min(lineEnd, lineStart + 100)).trim()}"`);
+      return this.fail(`line ${this.lineNumber} is not a socket row: "${bytes.toString('latin1', start, Math.min(end, start + 100)).trim()}"`);
     }
     if (!this.keepStates.includes(state)) return true;
-    const localAddress = this.address(text, localAt);
-    const localPort = parseHex(text, localAt + addressLength + 1, 4);
-    const remoteAddress = this.address(text, remoteAt);
-    const remotePort = parseHex(text, remoteAt + addressLength + 1, 4);
+    const localAddress = this.address(bytes, localAt);
+    const localPort = parseHex(bytes, localAt + addressLength + 1, 4);
+    const remoteAddress = this.address(bytes, remoteAt);
+    const remotePort = parseHex(bytes, remoteAt + addressLength + 1, 4);
     if (localAddress === undefined || remoteAddress === undefined || localPort < 0 || remotePort < 0) {
-      return this.fail(`line ${this.lineNumber} has an address that is not hex: "${text.slice(lineStart, stateAt + 2).trim()}"`);
+      return this.fail(`line ${this.lineNumber} has an address that is not hex: "${bytes.toString('latin1', start, stateAt + 2).trim()}"`);
     }
     this.onRow({ state, localAddress, localPort, remoteAddress, remotePort });
     return true;
   }
 
-  private address(text: string, start: number): string | undefined {
-    const hex = text.slice(start, start + this.addressLength);
-    let address = this.formatted.get(hex);
-    if (address === undefined && !this.formatted.has(hex)) {
-      address = this.format(hex, 0);
-      this.formatted.set(hex, address);
+  private address(bytes: Buffer, start: number): string | undefined {
+    if (this.family === 4) {
+      const word = parseHex(bytes, start, 8);
+      if (word < 0) return undefined;
+      let address = this.ipv4.get(word);
+      if (address === undefined) {
+        address = procIpv4(word);
+        this.ipv4.set(word, address);
+      }
+      return address;
+    }
+    const hex = bytes.toString('latin1', start, start + 32);
+    let address = this.ipv6.get(hex);
+    if (address === undefined && !this.ipv6.has(hex)) {
+      address = procIpv6At(bytes, start);
+      this.ipv6.set(hex, address);
     }
     return address;
   }
@@ -149,14 +174,20 @@ export function createInterfaceAttribution(addresses: readonly InterfaceAddress[
 }
 
 /**
- * Gathers the rows of a socket table as they are parsed (one summary per table, so that the order does not depend on
- * which read finished first; `merge` then joins a block's tables: TCP = tcp + tcp6, UDP = udp + udp6): listening ports once
- * per port and interface (0.0.0.0:22 and :::22 are one entry), established connections once per remote endpoint,
- * local port and local interface (a connection seen as IPv4 and as IPv4-mapped IPv6 is one entry).
+ * Gathers the rows of one report block as they are parsed (TCP: tcp then tcp6; UDP: udp then udp6): listening ports
+ * once per port and interface (0.0.0.0:22 and :::22 are one entry), established connections once per remote endpoint,
+ * local port and local interface (two local addresses on one interface can make two sockets one entry).
  */
 export class SocketSummary {
   private readonly ports = new Map<string, ListeningPort>();
-  private readonly connections = new Map<string, EstablishedConnection>();
+  private readonly connections: EstablishedConnection[] = [];
+  /**
+   * Remote address, then both ports packed in one int32: no key string is built per row, and the address strings come
+   * from the parser's cache, so each one's hash is computed once (a composite string key cost twice the whole parse).
+   */
+  private readonly connectionsByRemote = new Map<string, Map<number, EstablishedConnection>>();
+  /** The rare connections whose endpoints an earlier one on another interface already has. */
+  private readonly otherInterfaces = new Set<string>();
 
   constructor(
     private readonly interfaceOf: InterfaceOf,
@@ -170,19 +201,24 @@ export class SocketSummary {
       const key = `${row.localPort}/${name ?? ''}`;
       if (!this.ports.has(key)) this.ports.set(key, name === undefined ? { port: row.localPort } : { port: row.localPort, interface: name });
     } else if (row.state === TCP_ESTABLISHED) {
-      const remoteAddr = formatEndpoint(row.remoteAddress, row.remotePort);
-      const key = `${remoteAddr}/${row.localPort}/${name ?? ''}`;
-      if (this.connections.has(key)) return;
-      this.connections.set(key, name === undefined ? { remoteAddr, localPort: row.localPort } : { remoteAddr, localPort: row.localPort, localInterface: name });
+      let byPorts = this.connectionsByRemote.get(row.remoteAddress);
+      if (byPorts === undefined) {
+        byPorts = new Map();
+        this.connectionsByRemote.set(row.remoteAddress, byPorts);
+      }
+      const ports = (row.remotePort << 16) | row.localPort;
+      const first = byPorts.get(ports);
+      if (first === undefined) {
+        byPorts.set(ports, this.connection(row, name));
+      } else {
+        if (first.localInterface === name) return;
+        const key = `${row.remoteAddress}/${ports}/${name ?? ''}`;
+        if (this.otherInterfaces.has(key)) return;
+        this.otherInterfaces.add(key);
+        this.connection(row, name);
+      }
     }
   };
-
-  /** Adds the entries of `other` (the same block's other table) that this one does not have, after its own. */
-  merge(other: SocketSummary): this {
-    for (const [key, port] of other.ports) if (!this.ports.has(key)) this.ports.set(key, port);
-    for (const [key, connection] of other.connections) if (!this.connections.has(key)) this.connections.set(key, connection);
-    return this;
-  }
 
   /** Sorted by port, then interface. */
   listeningPorts(): ListeningPort[] {
@@ -191,6 +227,13 @@ export class SocketSummary {
 
   /** In the order first seen. */
   establishedConnections(): EstablishedConnection[] {
-    return [...this.connections.values()];
+    return this.connections;
+  }
+
+  private connection(row: SocketRow, name: string | undefined): EstablishedConnection {
+    const remoteAddr = formatEndpoint(row.remoteAddress, row.remotePort);
+    const connection = name === undefined ? { remoteAddr, localPort: row.localPort } : { remoteAddr, localPort: row.localPort, localInterface: name };
+    this.connections.push(connection);
+    return connection;
   }
 }

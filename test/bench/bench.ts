@@ -131,6 +131,8 @@ async function main(): Promise<void> {
       const root = path.join(dir, `proc-${connections}`);
       // Both ends of each loopback connection are ESTABLISHED rows, as in the live rows.
       writeGeneratedProc(root, { established: 2 * connections, listeners: 20 });
+      // cpuUsage needs counters that move.
+      fs.symlinkSync('/proc/stat', path.join(root, 'stat'));
       rows.push({ source: 'fixture', connections, result: await runToEnd(worker, ['sample', root, String(SAMPLES)]) });
     }
     for (const connections of CONNECTIONS) {
@@ -148,6 +150,10 @@ async function main(): Promise<void> {
     const idle = await runToEnd(worker, ['idle', '/proc']);
 
     printTable(rows);
+    console.log(
+      '\nfloor = the same reads with fs.promises.readFile and nothing else. For fixture rows those are page-cache copies (no kernel ' +
+        'formatting), so their ratio is the parsing cost; live rows carry the real /proc cost. tcp rows include both ends of each connection.',
+    );
     console.log(`\nresident idle process (collector + report builder, after 3 samples): RSS ${fmt(idle['rssMiB'])} MiB, heap used ${fmt(idle['heapUsedMiB'])} MiB, peak RSS ${fmt(idle['peakRssMiB'])} MiB`);
     for (const row of rows) {
       const problems = row.result?.['problems'];

@@ -23,7 +23,7 @@ function scriptedProcfs(files: Record<string, string[]>, entries: string[] = [])
       return texts[Math.min(index, texts.length - 1)] ?? '';
     },
     async *readChunks(file) {
-      yield await this.readText(file);
+      yield Buffer.from(await this.readText(file), 'latin1');
     },
     listDir: async () => entries,
   };

@@ -17,11 +17,12 @@ import { GENERATED_INTERFACES, TCP_HEADER, TCP6_HEADER, generatedLocal, generate
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'proc');
 const TCP_STATES = [TCP_LISTEN, TCP_ESTABLISHED];
 
-/** Feeds `text` to the parser in pieces of `chunkLength` characters, as the file would be read. */
+/** Feeds `text` to the parser in pieces of `chunkLength` bytes, as the file would be read. */
 function parse(text: string, family: 4 | 6, states: readonly number[] = TCP_STATES, chunkLength = 4096): { rows: SocketRow[] } | { error: string } {
   const rows: SocketRow[] = [];
   const parser = new SocketTableParser(family, states, (row) => rows.push(row));
-  for (let at = 0; at < text.length; at += chunkLength) parser.push(text.slice(at, at + chunkLength));
+  const bytes = Buffer.from(text, 'latin1');
+  for (let at = 0; at < bytes.length; at += chunkLength) parser.push(bytes.subarray(at, at + chunkLength));
   parser.end();
   return parser.error === undefined ? { rows } : { error: parser.error };
 }
@@ -32,14 +33,11 @@ function rowsOf(text: string, family: 4 | 6, states: readonly number[] = TCP_STA
   return table.rows;
 }
 
-/** One summary per table, merged in order, as the collector does. */
+/** One summary fed the tables in order, as the collector does. */
 function summarise(tables: SocketRow[][], listenState: number, interfaceOf: InterfaceOf): SocketSummary {
-  const summaries = tables.map((rows) => {
-    const summary = new SocketSummary(interfaceOf, listenState);
-    rows.forEach(summary.add);
-    return summary;
-  });
-  return summaries.reduce((merged, next) => merged.merge(next));
+  const summary = new SocketSummary(interfaceOf, listenState);
+  for (const rows of tables) rows.forEach(summary.add);
+  return summary;
 }
 
 describe('SocketTableParser', () => {
@@ -156,6 +154,38 @@ describe('SocketSummary', () => {
       { remoteAddr: '[2001:db8::99]:60000', localPort: 22, localInterface: 'eth0' },
       { remoteAddr: '10.0.0.1:1', localPort: 22 },
     ]);
+  });
+});
+
+describe('SocketSummary de-duplication', () => {
+  const interfaceOf = createInterfaceAttribution([
+    { name: 'lo', address: '127.0.0.1', family: 4, internal: true },
+    { name: 'eth0', address: '192.0.2.2', family: 4, internal: false },
+    { name: 'eth1', address: '198.51.100.2', family: 4, internal: false },
+  ]);
+  const row = (localAddress: string, localPort: number, remotePort: number): SocketRow => ({ state: TCP_ESTABLISHED, localAddress, localPort, remoteAddress: '203.0.113.9', remotePort });
+
+  it('keeps connections that share a remote endpoint but not the local port or interface, once each', () => {
+    const connections = summarise(
+      [[row('192.0.2.2', 5000, 443), row('198.51.100.2', 5000, 443), row('192.0.2.2', 5001, 443), row('198.51.100.2', 5000, 443), row('192.0.2.2', 5000, 443)]],
+      TCP_LISTEN,
+      interfaceOf,
+    ).establishedConnections();
+    expect(connections).toEqual([
+      { remoteAddr: '203.0.113.9:443', localPort: 5000, localInterface: 'eth0' },
+      { remoteAddr: '203.0.113.9:443', localPort: 5000, localInterface: 'eth1' },
+      { remoteAddr: '203.0.113.9:443', localPort: 5001, localInterface: 'eth0' },
+    ]);
+  });
+
+  it('makes one entry of two sockets whose local addresses are on the same interface', () => {
+    const connections = summarise([[row('127.0.0.1', 5000, 443)], [row('127.0.0.2', 5000, 443)]], TCP_LISTEN, interfaceOf).establishedConnections();
+    expect(connections).toEqual([{ remoteAddr: '203.0.113.9:443', localPort: 5000, localInterface: 'lo' }]);
+  });
+
+  it('tells ports apart whose packed pair could collide if packed carelessly', () => {
+    const connections = summarise([[row('192.0.2.2', 1, 65535), row('192.0.2.2', 65535, 1), row('192.0.2.2', 0x8000, 0x8000)]], TCP_LISTEN, interfaceOf).establishedConnections();
+    expect(connections.map((c) => `${c.remoteAddr}/${c.localPort}`)).toEqual(['203.0.113.9:65535/1', '203.0.113.9:1/65535', '203.0.113.9:32768/32768']);
   });
 });
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createProcfs, isNotFound } from '../../src/procfs/procfs';
+import { CHUNK_BYTES, createProcfs, isNotFound } from '../../src/procfs/procfs';
 
 describe('createProcfs', () => {
   let root: string;
@@ -30,5 +30,41 @@ describe('createProcfs', () => {
     const text = await createProcfs('/proc').readText('self/status');
     expect(text).toMatch(/^Name:/);
     expect(text).toContain(`Pid:\t${process.pid}\n`);
+  });
+});
+
+describe('readChunks', () => {
+  let root: string;
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'ddchunk-'));
+    fs.writeFileSync(path.join(root, 'big'), Buffer.from(Array.from({ length: 3 * CHUNK_BYTES + 123 }, (_, i) => 65 + (i % 26))));
+    fs.writeFileSync(path.join(root, 'empty'), '');
+  });
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  /** Copies each piece, since its buffer is reused for the next one. */
+  async function pieces(procfs: ReturnType<typeof createProcfs>, file: string): Promise<Buffer[]> {
+    const copies: Buffer[] = [];
+    for await (const chunk of procfs.readChunks(file)) copies.push(Buffer.from(chunk));
+    return copies;
+  }
+
+  it('hands out the whole file in pieces of at most CHUNK_BYTES', async () => {
+    const read = await pieces(createProcfs(root), 'big');
+    expect(read.length).toBeGreaterThanOrEqual(4);
+    expect(read.every((p) => p.length <= CHUNK_BYTES)).toBe(true);
+    expect(Buffer.concat(read).equals(fs.readFileSync(path.join(root, 'big')))).toBe(true);
+  });
+
+  it('reads the real /proc/net/tcp, which hands out a page per read(2), to its end', async () => {
+    const read = Buffer.concat(await pieces(createProcfs('/proc'), 'net/tcp')).toString('latin1');
+    expect(read.split('\n')[0]).toContain('local_address');
+    expect(read.endsWith('\n')).toBe(true);
+  });
+
+  it('gives no piece for an empty file and rejects for a missing one', async () => {
+    expect(await pieces(createProcfs(root), 'empty')).toEqual([]);
+    const error: unknown = await pieces(createProcfs(root), 'missing').catch((e: unknown) => e);
+    expect(isNotFound(error)).toBe(true);
   });
 });
