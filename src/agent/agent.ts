@@ -10,6 +10,7 @@ import { defaultConfig, describeConfigErrors, parseConfig } from '../config/pars
 import type { IpcConnection, IpcConnector, Subscription, ValidationRequest } from '../ipc/ipc';
 import { IpcError } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
+import { describeError } from '../util/describe-error';
 import { buildReport } from '../report/build';
 import { validateReport } from '../report/validate';
 import { computeNetworkDelta, NetworkBaseline } from '../state/network-delta';
@@ -156,7 +157,7 @@ export class Agent {
       raw = await connection.getConfiguration([]);
     } catch (error) {
       if (error instanceof IpcError && error.kind === 'disconnected') throw error;
-      this.deps.logger.error(`cannot read the component configuration (${describe(error)}); keeping the ${atStart ? 'defaults' : 'current configuration'}`);
+      this.deps.logger.error(`cannot read the component configuration (${describeError(error)}); keeping the ${atStart ? 'defaults' : 'current configuration'}`);
       return;
     }
     const previous = this.config;
@@ -211,7 +212,7 @@ export class Agent {
         this.scheduleNextCycle();
       }
     } catch (error) {
-      this.deps.logger.warn(`applying the configuration update failed: ${describe(error)}`);
+      this.deps.logger.warn(`applying the configuration update failed: ${describeError(error)}`);
     }
   }
 
@@ -224,7 +225,7 @@ export class Agent {
     try {
       await connection.sendConfigurationValidityReport(request.deploymentId, accepted, message);
     } catch (error) {
-      this.deps.logger.warn(`could not send the configuration validity report for deployment ${request.deploymentId}: ${describe(error)}`);
+      this.deps.logger.warn(`could not send the configuration validity report for deployment ${request.deploymentId}: ${describeError(error)}`);
     }
   }
 
@@ -252,7 +253,7 @@ export class Agent {
         if (error instanceof IpcError && error.kind === 'unauthorized') {
           this.deps.logger.error(`${deniedCallMessage(this.deps.identity.componentName, 'SubscribeToIoTCore', topic)} Reports are still sent, but their outcome will not be logged.`);
         } else {
-          this.deps.logger.error(`cannot subscribe to ${topic}: ${describe(error)}; reports are still sent, but their outcome will not be logged`);
+          this.deps.logger.error(`cannot subscribe to ${topic}: ${describeError(error)}; reports are still sent, but their outcome will not be logged`);
         }
         this.subscribedTopicsKey = '';
       }
@@ -345,7 +346,7 @@ export class Agent {
         }, collectionMs);
       }
     } catch (error) {
-      this.deps.logger.error(`report cycle failed: ${describe(error)}; the next one comes in ${this.config.intervalSeconds} s`);
+      this.deps.logger.error(`report cycle failed: ${describeError(error)}; the next one comes in ${this.config.intervalSeconds} s`);
     } finally {
       await this.saveState();
       this.scheduleNextCycle();
@@ -396,7 +397,7 @@ export class Agent {
       if (error instanceof IpcError && error.kind === 'unauthorized') {
         this.deps.logger.error(`report ${reportId} not sent: ${deniedCallMessage(this.deps.identity.componentName, 'PublishToIoTCore', topic)}`);
       } else {
-        this.deps.logger.warn(`report ${reportId} not sent: ${describe(error)}; the next report comes in ${config.intervalSeconds} s (reports are never replayed)`);
+        this.deps.logger.warn(`report ${reportId} not sent: ${describeError(error)}; the next report comes in ${config.intervalSeconds} s (reports are never replayed)`);
       }
       return;
     }
@@ -428,13 +429,9 @@ export class Agent {
     try {
       await this.deps.stateStore.save(this.state);
     } catch (error) {
-      this.deps.logger.warn(`cannot save the state file (${describe(error)}): after a restart the first report will omit network_stats`);
+      this.deps.logger.warn(`cannot save the state file (${describeError(error)}): after a restart the first report will omit network_stats`);
     }
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function describeChanges(previous: AgentConfig, next: AgentConfig): string[] {

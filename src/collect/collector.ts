@@ -5,7 +5,7 @@ import { systemInterfaceSource, type InterfaceAddressSource } from '../procfs/in
 import { createProcfs, isNotFound, type Procfs } from '../procfs/procfs';
 import { systemStatfs, type StatfsSource } from '../procfs/statfs';
 import { createCustomMetricsCollector } from './custom-metrics';
-import { describeError } from './describe-error';
+import { describeError } from '../util/describe-error';
 import { parseNetDevTotals } from './netdev';
 import { SocketSummary, SocketTableParser, TCP_ESTABLISHED, TCP_LISTEN, UDP_UNCONNECTED, createInterfaceAttribution, type InterfaceOf } from './sockets';
 

@@ -6,7 +6,7 @@ import type { CustomMetricValue, Problem } from '../metrics/types';
 import type { InterfaceAddressSource } from '../procfs/interfaces';
 import type { Procfs } from '../procfs/procfs';
 import type { StatfsSource } from '../procfs/statfs';
-import { describeError } from './describe-error';
+import { describeError } from '../util/describe-error';
 import { canonicalIp } from './ip';
 
 export interface CustomMetricsDeps {
