@@ -6,11 +6,10 @@ import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import YAML from 'yaml';
 import type { ComponentIdentity } from '../../src/component/identity';
+import { RECIPE_SIZE_LIMIT_BYTES } from '../build/recipe';
 import { CliError } from './errors';
 
 export const BUILD_DIR = 'greengrass-build';
-/** CreateComponentVersion and gdk refuse larger inline recipes. */
-export const INLINE_RECIPE_LIMIT_BYTES = 16_000;
 const RECIPE_FILE_NAMES = ['recipe.yaml', 'recipe.yml', 'recipe.json'];
 const SEMVER = /^(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$/;
 
@@ -120,8 +119,8 @@ export function rewriteRecipeForPublish(recipeText: string, identity: ComponentI
   }
   const text = YAML.stringify(recipe, { lineWidth: 0 });
   const bytes = Buffer.byteLength(text);
-  if (bytes > INLINE_RECIPE_LIMIT_BYTES) {
-    throw new CliError(`the recipe is ${bytes} bytes; CreateComponentVersion accepts at most ${INLINE_RECIPE_LIMIT_BYTES}`, 'shorten the recipe (descriptions, policies) and rebuild');
+  if (bytes > RECIPE_SIZE_LIMIT_BYTES) {
+    throw new CliError(`the recipe is ${bytes} bytes; CreateComponentVersion accepts at most ${RECIPE_SIZE_LIMIT_BYTES}`, 'shorten the recipe (descriptions, policies) and rebuild');
   }
   return text;
 }

@@ -3,13 +3,14 @@
  * report, and tells the operator what became of it. Nothing here throws out of a cycle: every
  * failure is logged with its remedy and the next interval comes anyway.
  */
-import type { Collector } from '../collect/collector';
+import { toMetricsSample, type Collector } from '../collect/collector';
 import { metricsTopics } from '../component/definition';
 import type { AgentConfig } from '../config/definition';
 import { defaultConfig, describeConfigErrors, parseConfig } from '../config/parse';
 import type { IpcConnection, IpcConnector, Subscription, ValidationRequest } from '../ipc/ipc';
 import { IpcError } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
+import type { MetricsSample, NetworkTotals } from '../metrics/types';
 import { describeError } from '../util/describe-error';
 import { buildReport } from '../report/build';
 import { validateReport } from '../report/validate';
@@ -336,14 +337,7 @@ export class Agent {
           'report skipped: not connected to the Greengrass nucleus (reconnecting). Device Defender accepts only current data, so it is not queued for later',
         );
       } else {
-        const customMetrics = sample.customMetrics;
-        await this.publishReport(connection, thing, {
-          ...(sample.listeningTcpPorts ? { listeningTcpPorts: sample.listeningTcpPorts } : {}),
-          ...(sample.listeningUdpPorts ? { listeningUdpPorts: sample.listeningUdpPorts } : {}),
-          ...(sample.establishedConnections ? { establishedConnections: sample.establishedConnections } : {}),
-          ...(networkStats ? { networkStats } : {}),
-          customMetrics,
-        }, collectionMs);
+        await this.publishReport(connection, thing, toMetricsSample(sample, networkStats), collectionMs);
       }
     } catch (error) {
       this.deps.logger.error(`report cycle failed: ${describeError(error)}; the next one comes in ${this.config.intervalSeconds} s`);
@@ -353,7 +347,7 @@ export class Agent {
     }
   }
 
-  private networkDelta(bootId: string | undefined, totals: import('../metrics/types').NetworkTotals | undefined) {
+  private networkDelta(bootId: string | undefined, totals: NetworkTotals | undefined) {
     if (!bootId || !totals) return undefined;
     const baseline: NetworkBaseline | undefined = this.state.network;
     const result = computeNetworkDelta(baseline, { bootId, totals });
@@ -365,7 +359,7 @@ export class Agent {
   private async publishReport(
     connection: IpcConnection,
     thing: string,
-    sample: import('../metrics/types').MetricsSample,
+    sample: MetricsSample,
     collectionMs: number,
   ): Promise<void> {
     const config = this.config;

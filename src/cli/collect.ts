@@ -4,10 +4,10 @@
  */
 import { parseArgs } from 'node:util';
 import { decode as decodeCbor } from 'cbor-x';
-import type { Collector } from '../collect/collector';
+import { toMetricsSample, type Collector } from '../collect/collector';
 import { CUSTOM_METRIC_SOURCES, CustomMetricSource, CustomMetricSpec, ReportFormat } from '../config/definition';
 import { defaultConfig, describeConfigErrors, parseConfig } from '../config/parse';
-import type { MetricsSample } from '../metrics/types';
+import type { NetworkDelta } from '../metrics/types';
 import { buildReport } from '../report/build';
 import { validateReport } from '../report/validate';
 import { computeNetworkDelta, NetworkBaseline } from '../state/network-delta';
@@ -134,19 +134,15 @@ export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<
     if (index > 0) await deps.sleep(seconds * 1000);
     const collected = await collector.collect({ customMetrics, networkStatsIncludeLoopback: options['include-loopback'] ?? false });
     for (const problem of collected.problems) deps.err(`warning: ${problem.subject} left out: ${problem.message}`);
-    const sample: MetricsSample = {
-      ...(collected.listeningTcpPorts ? { listeningTcpPorts: collected.listeningTcpPorts } : {}),
-      ...(collected.listeningUdpPorts ? { listeningUdpPorts: collected.listeningUdpPorts } : {}),
-      ...(collected.establishedConnections ? { establishedConnections: collected.establishedConnections } : {}),
-      customMetrics: collected.customMetrics,
-    };
+    let networkStats: NetworkDelta | undefined;
     if (collected.bootId && collected.networkTotals) {
       const current = { bootId: collected.bootId, totals: collected.networkTotals };
       const delta = computeNetworkDelta(baseline, current);
       baseline = current;
-      if (delta.delta) sample.networkStats = delta.delta;
-      else deps.err(`note: network_stats left out: ${delta.reason}`);
+      networkStats = delta.delta;
+      if (!networkStats) deps.err(`note: network_stats left out: ${delta.reason}`);
     }
+    const sample = toMetricsSample(collected, networkStats);
     lastReportId = nextReportId(lastReportId, deps.now());
     const built = buildReport(sample, {
       reportId: lastReportId,

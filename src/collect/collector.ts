@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CustomMetricSpec } from '../config/definition';
-import type { CustomMetricValue, EstablishedConnection, ListeningPort, NetworkTotals, Problem } from '../metrics/types';
+import type { CustomMetricValue, EstablishedConnection, ListeningPort, MetricsSample, NetworkDelta, NetworkTotals, Problem } from '../metrics/types';
 import { systemInterfaceSource, type InterfaceAddressSource } from '../procfs/interfaces';
 import { createProcfs, isNotFound, type Procfs } from '../procfs/procfs';
 import { systemStatfs, type StatfsSource } from '../procfs/statfs';
@@ -155,4 +155,15 @@ export function createCollector(deps: CollectorDeps): Collector {
 /** The collector on the real system: procfs at `procfsRoot`, getifaddrs, statfs. */
 export function createSystemCollector(procfsRoot: string): Collector {
   return createCollector({ procfs: createProcfs(procfsRoot), interfaces: systemInterfaceSource(), statfs: systemStatfs() });
+}
+
+/** The report's view of a collected sample: the blocks that were collected, plus the network delta if there is one. */
+export function toMetricsSample(collected: CollectedSample, networkStats: NetworkDelta | undefined): MetricsSample {
+  return {
+    ...(collected.listeningTcpPorts ? { listeningTcpPorts: collected.listeningTcpPorts } : {}),
+    ...(collected.listeningUdpPorts ? { listeningUdpPorts: collected.listeningUdpPorts } : {}),
+    ...(collected.establishedConnections ? { establishedConnections: collected.establishedConnections } : {}),
+    ...(networkStats ? { networkStats } : {}),
+    customMetrics: collected.customMetrics,
+  };
 }
