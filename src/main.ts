@@ -53,7 +53,9 @@ function shutdown(signal: string): void {
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
 // The agent must never stop reporting silently: a stray error is logged, and the cycles go on.
-process.on('unhandledRejection', (reason) => logger.error(`unexpected error (agent keeps running): ${reason instanceof Error ? reason.stack : String(reason)}`));
+process.on('unhandledRejection', (reason) =>
+  logger.error(`unexpected error (agent keeps running): ${reason instanceof Error ? reason.stack : String(reason)}`),
+);
 process.on('uncaughtException', (error) => logger.error(`unexpected error (agent keeps running): ${error.stack ?? error.message}`));
 
 agent.start().catch((error: unknown) => {

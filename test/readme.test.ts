@@ -8,7 +8,10 @@ const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
 describe('README', () => {
   it('has a quick start of exactly two commands: run the agent, run the tests', () => {
     const section = readme.split('## Quick start')[1]!.split('```sh')[1]!.split('```')[0]!;
-    const commands = section.trim().split('\n').map((line) => line.split('#')[0]!.trim());
+    const commands = section
+      .trim()
+      .split('\n')
+      .map((line) => line.split('#')[0]!.trim());
     expect(commands).toEqual(['npm install && npm start', 'npm install && npm test']);
   });
 

@@ -11,7 +11,7 @@ import { readGdkConfig, type ComponentIdentity } from '../../src/component/ident
 import { recipeDefaultConfiguration } from '../../src/config/definition';
 import { BUNDLE_FILE, nativeAddonFile, recipeToYaml, renderRecipe, TARGET_PLATFORMS, type Recipe } from './recipe';
 
-export const ROOT_RECIPE_FILE = 'recipe.yaml';
+const ROOT_RECIPE_FILE = 'recipe.yaml';
 /** gdk leaves this string as the artifacts folder name; greengrass-cli needs a real version. */
 const NEXT_PATCH = 'NEXT_PATCH';
 const LOCAL_VERSION_FOR_NEXT_PATCH = '0.0.0-local';
@@ -27,7 +27,7 @@ export interface BuildOptions {
   localVersion?: string;
 }
 
-export interface LocalLayout {
+interface LocalLayout {
   version: string;
   recipeFile: string;
   recipesDir: string;
@@ -36,7 +36,7 @@ export interface LocalLayout {
   componentArtifactsDir: string;
 }
 
-export interface GdkLayout {
+interface GdkLayout {
   recipeFile: string;
   componentArtifactsDir: string;
 }

@@ -33,10 +33,15 @@ async function main(): Promise<void> {
   });
   const show = (path: string): string => relative(process.cwd(), path) || '.';
   for (const warning of result.warnings) console.warn(`warning: ${warning}`);
-  console.log(`${result.identity.name} ${result.local.version}: bundle ${result.bundleBytes} B, recipe ${result.recipeBytes} B (limit ${RECIPE_SIZE_LIMIT_BYTES})`);
-  console.log(`  greengrass-cli: --recipeDir ${show(result.local.recipesDir)} --artifactDir ${show(result.local.artifactsDir)} --merge ${result.identity.name}=${result.local.version}`);
+  console.log(
+    `${result.identity.name} ${result.local.version}: bundle ${result.bundleBytes} B, recipe ${result.recipeBytes} B (limit ${RECIPE_SIZE_LIMIT_BYTES})`,
+  );
+  console.log(
+    `  greengrass-cli: --recipeDir ${show(result.local.recipesDir)} --artifactDir ${show(result.local.artifactsDir)} --merge ${result.identity.name}=${result.local.version}`,
+  );
   if (result.gdk) console.log(`  gdk: ${show(result.gdk.recipeFile)}, ${show(result.gdk.componentArtifactsDir)}/`);
-  if (result.recipeBytes >= RECIPE_SIZE_LIMIT_BYTES) throw new Error(`the recipe is ${result.recipeBytes} bytes; gdk publish refuses ${RECIPE_SIZE_LIMIT_BYTES} or more`);
+  if (result.recipeBytes >= RECIPE_SIZE_LIMIT_BYTES)
+    throw new Error(`the recipe is ${result.recipeBytes} bytes; gdk publish refuses ${RECIPE_SIZE_LIMIT_BYTES} or more`);
 }
 
 main().catch((error: unknown) => {

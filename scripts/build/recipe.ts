@@ -33,7 +33,7 @@ export function nativeAddonFile(target: TargetPlatform): string {
   return `aws-crt-nodejs-linux-${target.nodeArch}.node`;
 }
 
-export const IDENTITY_PLACEHOLDERS = {
+const IDENTITY_PLACEHOLDERS = {
   ComponentName: 'COMPONENT_NAME',
   ComponentVersion: 'COMPONENT_VERSION',
   ComponentPublisher: 'COMPONENT_AUTHOR',
@@ -45,7 +45,7 @@ export interface RenderInputs {
   defaultConfiguration: Record<string, unknown>;
 }
 
-export class RecipeTemplateError extends Error {
+class RecipeTemplateError extends Error {
   constructor(message: string) {
     super(`recipe.yaml: ${message}`);
     this.name = 'RecipeTemplateError';
@@ -57,10 +57,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function artifactFileNames(manifest: Record<string, unknown>, label: string): string[] {
-  const artifacts = manifest['Artifacts'];
+  const artifacts = manifest.Artifacts;
   if (!Array.isArray(artifacts)) throw new RecipeTemplateError(`manifest "${label}" has no Artifacts list`);
   return artifacts.map((artifact, index) => {
-    const uri = isRecord(artifact) ? artifact['URI'] : undefined;
+    const uri = isRecord(artifact) ? artifact.URI : undefined;
     if (typeof uri !== 'string' || !uri.startsWith(ARTIFACT_URI_PREFIX)) {
       throw new RecipeTemplateError(`manifest "${label}" artifact ${index + 1}: URI must start with ${ARTIFACT_URI_PREFIX}`);
     }
@@ -72,22 +72,26 @@ function checkManifests(manifests: unknown): void {
   if (!Array.isArray(manifests) || manifests.length === 0) throw new RecipeTemplateError('Manifests must be a non-empty list');
   const covered = new Set<string>();
   manifests.forEach((manifest, index) => {
-    const label = isRecord(manifest) && typeof manifest['Name'] === 'string' ? manifest['Name'] : `#${index + 1}`;
-    const platform = isRecord(manifest) ? manifest['Platform'] : undefined;
-    if (!isRecord(manifest) || !isRecord(platform) || platform['os'] !== 'linux') {
+    const label = isRecord(manifest) && typeof manifest.Name === 'string' ? manifest.Name : `#${index + 1}`;
+    const platform = isRecord(manifest) ? manifest.Platform : undefined;
+    if (!isRecord(manifest) || !isRecord(platform) || platform.os !== 'linux') {
       throw new RecipeTemplateError(`manifest "${label}" must have Platform.os: linux`);
     }
-    const target = TARGET_PLATFORMS.find((t) => t.architecture === platform['architecture']);
+    const target = TARGET_PLATFORMS.find((t) => t.architecture === platform.architecture);
     if (!target) {
       const known = TARGET_PLATFORMS.map((t) => t.architecture).join(', ');
-      throw new RecipeTemplateError(`manifest "${label}": architecture ${String(platform['architecture'])} has no aws-crt addon in this build (known: ${known})`);
+      throw new RecipeTemplateError(
+        `manifest "${label}": architecture ${String(platform.architecture)} has no aws-crt addon in this build (known: ${known})`,
+      );
     }
     if (covered.has(target.architecture)) throw new RecipeTemplateError(`two manifests for architecture ${target.architecture}`);
     covered.add(target.architecture);
     const expected = [BUNDLE_FILE, nativeAddonFile(target)];
     const actual = artifactFileNames(manifest, label);
     if (actual.length !== expected.length || expected.some((file) => !actual.includes(file))) {
-      throw new RecipeTemplateError(`manifest "${label}" must list exactly ${expected.join(' and ')} (found ${actual.join(', ') || 'none'})`);
+      throw new RecipeTemplateError(
+        `manifest "${label}" must list exactly ${expected.join(' and ')} (found ${actual.join(', ') || 'none'})`,
+      );
     }
   });
   const missing = TARGET_PLATFORMS.filter((t) => !covered.has(t.architecture)).map((t) => t.architecture);
@@ -102,9 +106,11 @@ export function renderRecipe(template: unknown, inputs: RenderInputs): Recipe {
     }
   }
   if ('ComponentConfiguration' in template) {
-    throw new RecipeTemplateError('must not contain ComponentConfiguration; the build generates it from src/config/definition.ts and src/component/definition.ts');
+    throw new RecipeTemplateError(
+      'must not contain ComponentConfiguration; the build generates it from src/config/definition.ts and src/component/definition.ts',
+    );
   }
-  checkManifests(template['Manifests']);
+  checkManifests(template.Manifests);
 
   const identityValues: Record<string, string> = {
     ComponentName: inputs.identity.name,
@@ -117,7 +123,7 @@ export function renderRecipe(template: unknown, inputs: RenderInputs): Recipe {
   const copy = JSON.parse(JSON.stringify(template)) as Recipe;
   for (const [key, value] of Object.entries(copy)) {
     if (key === 'ComponentDependencies' || key === 'Manifests') {
-      rendered['ComponentConfiguration'] ??= { DefaultConfiguration: inputs.defaultConfiguration };
+      rendered.ComponentConfiguration ??= { DefaultConfiguration: inputs.defaultConfiguration };
     }
     rendered[key] = identityValues[key] ?? value;
   }

@@ -3,7 +3,14 @@
  * set (checked against CONFIG_KEYS) plus the least-privilege accessControl for the topics used.
  */
 import { accessControlFor, REPORT_FORMATS, THING_NAME_VARIABLE } from '../../src/component/definition';
-import { AgentConfig, CONFIG_KEYS, CUSTOM_METRIC_SOURCES, CustomMetricSource, CustomMetricSpec, ReportFormat } from '../../src/config/definition';
+import {
+  type AgentConfig,
+  CONFIG_KEYS,
+  CUSTOM_METRIC_SOURCES,
+  type CustomMetricSource,
+  type CustomMetricSpec,
+  type ReportFormat,
+} from '../../src/config/definition';
 import { UsageError } from './errors';
 
 export type AgentSettings = Partial<Record<keyof AgentConfig, unknown>>;
@@ -16,7 +23,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function validateCustomMetrics(value: unknown): Record<string, CustomMetricSpec> {
+function validateCustomMetrics(value: unknown): Record<string, CustomMetricSpec> {
   if (!isRecord(value)) throw new UsageError('customMetrics must be an object: { "<metric name>": { "source": "<source>" } }');
   const result: Record<string, CustomMetricSpec> = {};
   for (const [name, spec] of Object.entries(value)) {
@@ -27,7 +34,10 @@ export function validateCustomMetrics(value: unknown): Record<string, CustomMetr
       throw new UsageError(`custom metric "${name}" needs a source, one of: ${Object.keys(CUSTOM_METRIC_SOURCES).join(', ')}`);
     }
     const source = spec.source as CustomMetricSource;
-    if (spec.mountPoint !== undefined && (source !== 'diskUsed' || typeof spec.mountPoint !== 'string' || !spec.mountPoint.startsWith('/'))) {
+    if (
+      spec.mountPoint !== undefined &&
+      (source !== 'diskUsed' || typeof spec.mountPoint !== 'string' || !spec.mountPoint.startsWith('/'))
+    ) {
       throw new UsageError(`custom metric "${name}": mountPoint is only for diskUsed and must be an absolute path`);
     }
     result[name] = spec.mountPoint !== undefined ? { source, mountPoint: spec.mountPoint as string } : { source };
@@ -123,7 +133,10 @@ export function settingsFromMerge(merge: string | undefined): AgentSettings {
 }
 
 /** Custom metrics named by `--config-json` and `--custom-metric` flags (the flags win). */
-export function customMetricsFromFlags(configJson: string | undefined, customMetricFlags: readonly string[] | undefined): Record<string, CustomMetricSpec> {
+export function customMetricsFromFlags(
+  configJson: string | undefined,
+  customMetricFlags: readonly string[] | undefined,
+): Record<string, CustomMetricSpec> {
   const fromJson = configJson !== undefined ? customMetricsOf(settingsFromConfigJson(configJson)) : {};
   return { ...fromJson, ...Object.fromEntries((customMetricFlags ?? []).map(parseCustomMetricFlag)) };
 }

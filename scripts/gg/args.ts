@@ -49,9 +49,15 @@ export function choiceFlag<T extends string>(flag: string, value: string | undef
 
 /** Exactly one of the named flags must be given; returns its name. */
 export function exactlyOne(subcommand: string, given: Record<string, unknown>): string {
-  const present = Object.entries(given).filter(([, v]) => v !== undefined && v !== false).map(([k]) => k);
+  const present = Object.entries(given)
+    .filter(([, v]) => v !== undefined && v !== false)
+    .map(([k]) => k);
   if (present.length !== 1) {
-    throw new UsageError(`${subcommand} needs exactly one of ${Object.keys(given).map((k) => `--${k}`).join(' or ')}`);
+    throw new UsageError(
+      `${subcommand} needs exactly one of ${Object.keys(given)
+        .map((k) => `--${k}`)
+        .join(' or ')}`,
+    );
   }
   return present[0]!;
 }

@@ -25,7 +25,12 @@ const MAX_RETRY_DELAY_MS = 16_000;
 const DRY_RUN_ACCOUNT = '<account-id>';
 
 const THROTTLING_NAMES = new Set([
-  'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown', 'ThrottledException',
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'SlowDown',
+  'ThrottledException',
 ]);
 const ACCESS_DENIED_NAMES = new Set(['AccessDeniedException', 'AccessDenied', 'UnauthorizedException', 'AuthorizationErrorException']);
 const NOT_FOUND_NAMES = new Set(['ResourceNotFoundException', 'NotFound', 'NoSuchBucket', 'NoSuchKey']);
@@ -65,7 +70,7 @@ function isAccessDenied(error: unknown): boolean {
   return ACCESS_DENIED_NAMES.has(errorName(error));
 }
 
-export function commandName(command: SdkCommand): string {
+function commandName(command: SdkCommand): string {
   return command.constructor.name.replace(/Command$/, '');
 }
 
@@ -94,7 +99,11 @@ function printable(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(printable);
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, printable(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, printable(v)]),
+    );
   }
   return value;
 }

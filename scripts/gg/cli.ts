@@ -17,24 +17,34 @@ interface Subcommand {
 }
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
-  publish: { summary: 'upload artifacts and create the component version (gdk-compatible bucket)', help: PUBLISH_HELP, run: publishCommand },
+  publish: {
+    summary: 'upload artifacts and create the component version (gdk-compatible bucket)',
+    help: PUBLISH_HELP,
+    run: publishCommand,
+  },
   deploy: { summary: 'add the component to a core device or thing group deployment', help: DEPLOY_HELP, run: deployCommand },
   status: { summary: 'follow a deployment on a core device until it ends', help: STATUS_HELP, run: statusCommand },
-  'setup-defender': { summary: 'register custom metrics, create and attach the security profile', help: SETUP_DEFENDER_HELP, run: setupDefenderCommand },
+  'setup-defender': {
+    summary: 'register custom metrics, create and attach the security profile',
+    help: SETUP_DEFENDER_HELP,
+    run: setupDefenderCommand,
+  },
   doctor: { summary: 'check everything a core device needs for its reports to count', help: DOCTOR_HELP, run: doctorCommand },
   violations: { summary: 'list active Device Defender violations', help: VIOLATIONS_HELP, run: violationsCommand },
   cleanup: { summary: 'remove the component, its versions, profiles and custom metrics', help: CLEANUP_HELP, run: cleanupCommand },
 };
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
 
 export const MAIN_HELP = `Usage: npm run gg -- <subcommand> [flags]
 
 Operator tool for the Device Defender metrics agent (uses your AWS credentials and region).
 Subcommands:
-${Object.entries(SUBCOMMANDS).map(([name, s]) => `  ${name.padEnd(15)} ${s.summary}`).join('\n')}
+${Object.entries(SUBCOMMANDS)
+  .map(([name, s]) => `  ${name.padEnd(15)} ${s.summary}`)
+  .join('\n')}
 
 Every subcommand takes --help, --dry-run (print the AWS requests, send none) and --region.
 Typical order: publish, deploy --thing T --wait, setup-defender --group G, doctor --thing T.`;
@@ -45,8 +55,10 @@ function nextStepFor(error: unknown): string | undefined {
   if (name === 'CredentialsProviderError' || name === 'ExpiredTokenException' || name === 'ExpiredToken') {
     return 'configure AWS credentials (aws configure, AWS_PROFILE, or aws sso login) and try again';
   }
-  if (name === 'ValidationException' || name === 'InvalidRequestException') return 'AWS rejected the request as invalid: check the flags against --help';
-  if (name === 'ServiceQuotaExceededException' || name === 'LimitExceededException') return 'an AWS quota is reached: delete unused resources or ask for a higher quota';
+  if (name === 'ValidationException' || name === 'InvalidRequestException')
+    return 'AWS rejected the request as invalid: check the flags against --help';
+  if (name === 'ServiceQuotaExceededException' || name === 'LimitExceededException')
+    return 'an AWS quota is reached: delete unused resources or ask for a higher quota';
   return undefined;
 }
 

@@ -11,7 +11,7 @@ export type CustomMetricCheck = { name: string; expected: CustomMetricType } & (
   | { state: 'wrong-type'; actual: string }
 );
 
-export function expectedType(spec: CustomMetricSpec): CustomMetricType {
+function expectedType(spec: CustomMetricSpec): CustomMetricType {
   return CUSTOM_METRIC_SOURCES[spec.source].type;
 }
 
@@ -27,7 +27,7 @@ export async function checkCustomMetric(session: Session, name: string, spec: Cu
   }
 }
 
-export function wrongTypeError(check: CustomMetricCheck & { state: 'wrong-type' }): CliError {
+function wrongTypeError(check: CustomMetricCheck & { state: 'wrong-type' }): CliError {
   return new CliError(
     `custom metric ${check.name} is registered as ${check.actual}, but its source sends ${check.expected}; a custom metric's type cannot be changed`,
     `delete it (aws iot delete-custom-metric --metric-name ${check.name}, after removing it from security profiles) or give the agent's metric another name`,

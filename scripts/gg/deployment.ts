@@ -50,10 +50,7 @@ function withoutEmpty<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-export async function createRevision(
-  session: Session,
-  request: CreateDeploymentRequest,
-): Promise<string> {
+export async function createRevision(session: Session, request: CreateDeploymentRequest): Promise<string> {
   const created = await session.aws.greengrass(new CreateDeploymentCommand(withoutEmpty(request)));
   if (!created.deploymentId) throw new Error('CreateDeployment returned no deploymentId');
   return created.deploymentId;

@@ -30,7 +30,9 @@ async function confirm(question: string): Promise<boolean> {
 function runBuild(projectRoot: string): Promise<void> {
   return new Promise((done, fail) => {
     const build = spawn('npm', ['run', '--silent', 'build', '--', '--gdk'], { cwd: projectRoot, stdio: 'inherit' });
-    build.on('error', (error) => fail(new CliError(`cannot start the build: ${error.message}`, 'run `npm run build -- --gdk` yourself and look at its output')));
+    build.on('error', (error) =>
+      fail(new CliError(`cannot start the build: ${error.message}`, 'run `npm run build -- --gdk` yourself and look at its output')),
+    );
     build.on('exit', (code) =>
       code === 0 ? done() : fail(new CliError(`the build exited with ${code}`, 'fix the build errors above, then publish again')),
     );

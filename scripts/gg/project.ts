@@ -25,7 +25,10 @@ export function readPublishSettings(projectRoot: string, componentName: string):
   };
   const publish = config.component?.[componentName]?.publish;
   if (typeof publish?.bucket !== 'string' || publish.bucket === '') {
-    throw new CliError('gdk-config.json has no publish.bucket', `add "publish": { "bucket": "<prefix>", "region": "<region>" } to component ${componentName}`);
+    throw new CliError(
+      'gdk-config.json has no publish.bucket',
+      `add "publish": { "bucket": "<prefix>", "region": "<region>" } to component ${componentName}`,
+    );
   }
   return { bucketPrefix: publish.bucket, region: typeof publish.region === 'string' && publish.region !== '' ? publish.region : undefined };
 }
@@ -54,7 +57,7 @@ export function nextPatchVersion(version: string): string {
   return `${match[1]}.${match[2]}.${Number(match[3]) + 1}`;
 }
 
-export function builtArtifactsDir(projectRoot: string, identity: ComponentIdentity): string {
+function builtArtifactsDir(projectRoot: string, identity: ComponentIdentity): string {
   return join(projectRoot, BUILD_DIR, 'artifacts', identity.name, identity.version);
 }
 
@@ -94,9 +97,15 @@ interface RecipeArtifact {
  * Points every s3:// artifact URI at the uploaded object, as gdk publish does, and checks that the
  * build is for the identity being published. Returns the recipe as YAML text.
  */
-export function rewriteRecipeForPublish(recipeText: string, identity: ComponentIdentity, bucket: string, artifactFiles: readonly string[]): string {
+export function rewriteRecipeForPublish(
+  recipeText: string,
+  identity: ComponentIdentity,
+  bucket: string,
+  artifactFiles: readonly string[],
+): string {
   const recipe = YAML.parse(recipeText) as Record<string, unknown> | null;
-  if (typeof recipe !== 'object' || recipe === null) throw new CliError('the built recipe is not a YAML/JSON object', `rebuild with \`npm run build -- --gdk\``);
+  if (typeof recipe !== 'object' || recipe === null)
+    throw new CliError('the built recipe is not a YAML/JSON object', `rebuild with \`npm run build -- --gdk\``);
   if (recipe.ComponentName !== identity.name || recipe.ComponentVersion !== identity.version) {
     throw new CliError(
       `the built recipe is ${String(recipe.ComponentName)} ${String(recipe.ComponentVersion)}, gdk-config.json says ${identity.name} ${identity.version}`,
@@ -120,7 +129,10 @@ export function rewriteRecipeForPublish(recipeText: string, identity: ComponentI
   const text = YAML.stringify(recipe, { lineWidth: 0 });
   const bytes = Buffer.byteLength(text);
   if (bytes > RECIPE_SIZE_LIMIT_BYTES) {
-    throw new CliError(`the recipe is ${bytes} bytes; CreateComponentVersion accepts at most ${RECIPE_SIZE_LIMIT_BYTES}`, 'shorten the recipe (descriptions, policies) and rebuild');
+    throw new CliError(
+      `the recipe is ${bytes} bytes; CreateComponentVersion accepts at most ${RECIPE_SIZE_LIMIT_BYTES}`,
+      'shorten the recipe (descriptions, policies) and rebuild',
+    );
   }
   return text;
 }

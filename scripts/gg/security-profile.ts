@@ -6,7 +6,7 @@ import type { AlertTarget, Behavior, ConfidenceLevel, MetricToRetain } from '@aw
 import { CUSTOM_METRIC_SOURCES, type CustomMetricSource, type CustomMetricSpec } from '../../src/config/definition';
 
 /** Device Defender evaluates delta metrics over one of a few fixed windows; one report interval is the shortest. */
-export const DURATION_SECONDS = 300;
+const DURATION_SECONDS = 300;
 export const STATISTICS = ['p0', 'p0.1', 'p0.01', 'p1', 'p10', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'p100'] as const;
 export const CONFIDENCE_LEVELS: readonly ConfidenceLevel[] = ['LOW', 'MEDIUM', 'HIGH'];
 
@@ -92,11 +92,18 @@ export function ruleBehaviors(thresholds: Thresholds, customMetrics: Record<stri
   const custom: Behavior[] = Object.entries(customMetrics).flatMap(([name, spec]) => {
     const key = CUSTOM_RULES[spec.source];
     if (!key) return [];
-    return [{
-      name: `${name}-high`,
-      metric: name,
-      criteria: { comparisonOperator: 'greater-than', value: { number: thresholds[key] as number }, consecutiveDatapointsToAlarm: 2, consecutiveDatapointsToClear: 2 },
-    }];
+    return [
+      {
+        name: `${name}-high`,
+        metric: name,
+        criteria: {
+          comparisonOperator: 'greater-than',
+          value: { number: thresholds[key] as number },
+          consecutiveDatapointsToAlarm: 2,
+          consecutiveDatapointsToClear: 2,
+        },
+      },
+    ];
   });
   return [...traffic, ...counts, ...custom];
 }
@@ -111,6 +118,9 @@ export function mlBehaviors(confidenceLevel: ConfidenceLevel, customMetrics: Rec
   return [...builtIn, ...custom];
 }
 
-export function snsAlertTargets(topicArn: string | undefined, roleArn: string | undefined): Partial<Record<'SNS', AlertTarget>> | undefined {
+export function snsAlertTargets(
+  topicArn: string | undefined,
+  roleArn: string | undefined,
+): Partial<Record<'SNS', AlertTarget>> | undefined {
   return topicArn && roleArn ? { SNS: { alertTargetArn: topicArn, roleArn } } : undefined;
 }

@@ -35,7 +35,10 @@ export async function openSession(deps: CliDeps, flags: SessionFlags): Promise<S
   try {
     identity = readGdkConfig(deps.projectRoot);
   } catch (error) {
-    throw new CliError(`cannot read gdk-config.json in ${deps.projectRoot}: ${(error as Error).message}`, 'run the command from the project root');
+    throw new CliError(
+      `cannot read gdk-config.json in ${deps.projectRoot}: ${(error as Error).message}`,
+      'run the command from the project root',
+    );
   }
   const wanted = flags.region ?? configuredRegion(deps, identity);
   const clients = deps.createClients(wanted);

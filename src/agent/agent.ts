@@ -14,14 +14,14 @@ import type { MetricsSample, NetworkTotals } from '../metrics/types';
 import { describeError } from '../util/describe-error';
 import { buildReport } from '../report/build';
 import { validateReport } from '../report/validate';
-import { computeNetworkDelta, NetworkBaseline } from '../state/network-delta';
+import { computeNetworkDelta, type NetworkBaseline } from '../state/network-delta';
 import { nextReportId } from '../state/report-id';
 import type { AgentState, StateStore } from '../state/state-store';
-import { backoffDelayMs, Clock } from './clock';
+import { backoffDelayMs, type Clock } from './clock';
 import { parseDefenderReply, PendingReplies } from './replies';
 import { deniedCallMessage } from './remedies';
 
-export interface AgentIdentity {
+interface AgentIdentity {
   componentName: string;
   componentVersion: string;
   /** The core device's thing (AWS_IOT_THING_NAME), used when the configuration names none. */
@@ -97,7 +97,9 @@ export class Agent {
     await connection?.close();
     await this.cycleRunning;
     await this.saveState();
-    this.deps.logger.info(`stopped: state saved (last report id ${this.state.lastReportId}); ${this.pending.unansweredCount} report(s) got no reply in this run`);
+    this.deps.logger.info(
+      `stopped: state saved (last report id ${this.state.lastReportId}); ${this.pending.unansweredCount} report(s) got no reply in this run`,
+    );
   }
 
   private async connect(): Promise<void> {
@@ -111,7 +113,8 @@ export class Agent {
       }
       this.connection = connection;
       connection.onDisconnect((reason) => this.handleDisconnect(connection, reason));
-      if (this.connectAttempt > 0) this.deps.logger.info(`reconnected to the Greengrass nucleus after ${this.connectAttempt} failed attempt(s)`);
+      if (this.connectAttempt > 0)
+        this.deps.logger.info(`reconnected to the Greengrass nucleus after ${this.connectAttempt} failed attempt(s)`);
       this.connectAttempt = 0;
       await this.readConfiguration(connection, true);
       await this.subscribeToConfiguration(connection);
@@ -133,7 +136,9 @@ export class Agent {
     this.connection = undefined;
     this.replySubscriptions = [];
     this.subscribedTopicsKey = '';
-    this.deps.logger.warn(`lost the connection to the Greengrass nucleus (${reason}); reconnecting (the nucleus restarts during deployments)`);
+    this.deps.logger.warn(
+      `lost the connection to the Greengrass nucleus (${reason}); reconnecting (the nucleus restarts during deployments)`,
+    );
     this.scheduleReconnect(undefined);
   }
 
@@ -143,7 +148,9 @@ export class Agent {
     this.connectAttempt += 1;
     if (error !== undefined) {
       const message = error instanceof Error ? error.message : String(error);
-      this.deps.logger.warn(`cannot reach the Greengrass nucleus over IPC (attempt ${this.connectAttempt}): ${message}; retrying in ${(delay / 1000).toFixed(1)} s`);
+      this.deps.logger.warn(
+        `cannot reach the Greengrass nucleus over IPC (attempt ${this.connectAttempt}): ${message}; retrying in ${(delay / 1000).toFixed(1)} s`,
+      );
     }
     this.cancelReconnectTimer?.();
     this.cancelReconnectTimer = this.deps.clock.setTimer(delay, () => {
@@ -158,7 +165,9 @@ export class Agent {
       raw = await connection.getConfiguration([]);
     } catch (error) {
       if (error instanceof IpcError && error.kind === 'disconnected') throw error;
-      this.deps.logger.error(`cannot read the component configuration (${describeError(error)}); keeping the ${atStart ? 'defaults' : 'current configuration'}`);
+      this.deps.logger.error(
+        `cannot read the component configuration (${describeError(error)}); keeping the ${atStart ? 'defaults' : 'current configuration'}`,
+      );
       return;
     }
     const previous = this.config;
@@ -222,11 +231,14 @@ export class Agent {
     const accepted = errors.length === 0;
     const message = accepted ? undefined : `invalid configuration for ${this.deps.identity.componentName}: ${describeConfigErrors(errors)}`;
     if (accepted) this.deps.logger.info(`deployment ${request.deploymentId}: proposed configuration is valid`);
-    else this.deps.logger.error(`deployment ${request.deploymentId}: rejecting the proposed configuration: ${describeConfigErrors(errors)}`);
+    else
+      this.deps.logger.error(`deployment ${request.deploymentId}: rejecting the proposed configuration: ${describeConfigErrors(errors)}`);
     try {
       await connection.sendConfigurationValidityReport(request.deploymentId, accepted, message);
     } catch (error) {
-      this.deps.logger.warn(`could not send the configuration validity report for deployment ${request.deploymentId}: ${describeError(error)}`);
+      this.deps.logger.warn(
+        `could not send the configuration validity report for deployment ${request.deploymentId}: ${describeError(error)}`,
+      );
     }
   }
 
@@ -252,9 +264,13 @@ export class Agent {
       } catch (error) {
         if (error instanceof IpcError && error.kind === 'disconnected') throw error;
         if (error instanceof IpcError && error.kind === 'unauthorized') {
-          this.deps.logger.error(`${deniedCallMessage(this.deps.identity.componentName, 'SubscribeToIoTCore', topic)} Reports are still sent, but their outcome will not be logged.`);
+          this.deps.logger.error(
+            `${deniedCallMessage(this.deps.identity.componentName, 'SubscribeToIoTCore', topic)} Reports are still sent, but their outcome will not be logged.`,
+          );
         } else {
-          this.deps.logger.error(`cannot subscribe to ${topic}: ${describeError(error)}; reports are still sent, but their outcome will not be logged`);
+          this.deps.logger.error(
+            `cannot subscribe to ${topic}: ${describeError(error)}; reports are still sent, but their outcome will not be logged`,
+          );
         }
         this.subscribedTopicsKey = '';
       }
@@ -292,7 +308,9 @@ export class Agent {
         `${this.config.format.toUpperCase()} with ${this.config.shortNames ? 'short' : 'long'} names, custom metrics: ${custom.length > 0 ? custom.join(', ') : 'none'}, procfs ${this.config.procfsRoot}`,
     );
     if (!thing) {
-      this.deps.logger.error('no thing name: AWS_IOT_THING_NAME is not set and the configuration has no thingName. Set thingName in the configuration');
+      this.deps.logger.error(
+        'no thing name: AWS_IOT_THING_NAME is not set and the configuration has no thingName. Set thingName in the configuration',
+      );
     }
   }
 
@@ -356,12 +374,7 @@ export class Agent {
     return result.delta;
   }
 
-  private async publishReport(
-    connection: IpcConnection,
-    thing: string,
-    sample: MetricsSample,
-    collectionMs: number,
-  ): Promise<void> {
+  private async publishReport(connection: IpcConnection, thing: string, sample: MetricsSample, collectionMs: number): Promise<void> {
     const config = this.config;
     const now = this.deps.clock.now();
     const reportId = nextReportId(this.state.lastReportId || undefined, now);
@@ -377,7 +390,9 @@ export class Agent {
     for (const problem of built.problems) this.deps.logger.warn(`report ${reportId}: ${problem.subject}: ${problem.message}`);
     const invalid = validateReport(built.document);
     if (invalid.length > 0) {
-      this.deps.logger.error(`report ${reportId} not sent: it does not conform to the Device Defender schema: ${invalid.slice(0, 5).join('; ')}`);
+      this.deps.logger.error(
+        `report ${reportId} not sent: it does not conform to the Device Defender schema: ${invalid.slice(0, 5).join('; ')}`,
+      );
       return;
     }
     const topic = metricsTopics(thing, config.format).publish;
@@ -389,9 +404,13 @@ export class Agent {
       await connection.publishToIoTCore(topic, built.payload, '1');
     } catch (error) {
       if (error instanceof IpcError && error.kind === 'unauthorized') {
-        this.deps.logger.error(`report ${reportId} not sent: ${deniedCallMessage(this.deps.identity.componentName, 'PublishToIoTCore', topic)}`);
+        this.deps.logger.error(
+          `report ${reportId} not sent: ${deniedCallMessage(this.deps.identity.componentName, 'PublishToIoTCore', topic)}`,
+        );
       } else {
-        this.deps.logger.warn(`report ${reportId} not sent: ${describeError(error)}; the next report comes in ${config.intervalSeconds} s (reports are never replayed)`);
+        this.deps.logger.warn(
+          `report ${reportId} not sent: ${describeError(error)}; the next report comes in ${config.intervalSeconds} s (reports are never replayed)`,
+        );
       }
       return;
     }
@@ -400,7 +419,11 @@ export class Agent {
     this.pending.add(reportId, publishedAt);
     const c = built.counts;
     const list = (label: string, count: { listed: number; total: number } | undefined) =>
-      count === undefined ? `${label} n/a` : count.listed === count.total ? `${label} ${count.total}` : `${label} ${count.total} (${count.listed} listed)`;
+      count === undefined
+        ? `${label} n/a`
+        : count.listed === count.total
+          ? `${label} ${count.total}`
+          : `${label} ${count.total} (${count.listed} listed)`;
     this.deps.logger.info(
       `report ${reportId} published to ${topic}: ${built.bytes} bytes ${config.format.toUpperCase()}${config.shortNames ? ' short names' : ''}, ` +
         `${list('tcp ports', c.tcpPorts)}, ${list('udp ports', c.udpPorts)}, ${list('connections', c.connections)}, ` +
@@ -423,7 +446,9 @@ export class Agent {
     try {
       await this.deps.stateStore.save(this.state);
     } catch (error) {
-      this.deps.logger.warn(`cannot save the state file (${describeError(error)}): after a restart the first report will omit network_stats`);
+      this.deps.logger.warn(
+        `cannot save the state file (${describeError(error)}): after a restart the first report will omit network_stats`,
+      );
     }
   }
 }

@@ -18,13 +18,13 @@ export function parseDefenderReply(payload: Buffer, topic: string): DefenderRepl
   if (body === null || typeof body !== 'object') return { unreadable: `reply on ${topic} is not an object` };
   const fields = body as Record<string, unknown>;
   const status = topic.endsWith('/rejected') ? 'REJECTED' : 'ACCEPTED';
-  const details = (fields['statusDetails'] ?? {}) as Record<string, unknown>;
-  const reportId = Number(fields['reportId']);
+  const details = (fields.statusDetails ?? {}) as Record<string, unknown>;
+  const reportId = Number(fields.reportId);
   return {
     status,
     ...(Number.isSafeInteger(reportId) && reportId > 0 ? { reportId } : {}),
-    ...(typeof details['ErrorCode'] === 'string' ? { errorCode: details['ErrorCode'] } : {}),
-    ...(typeof details['ErrorMessage'] === 'string' ? { errorMessage: details['ErrorMessage'] } : {}),
+    ...(typeof details.ErrorCode === 'string' ? { errorCode: details.ErrorCode } : {}),
+    ...(typeof details.ErrorMessage === 'string' ? { errorMessage: details.ErrorMessage } : {}),
   };
 }
 

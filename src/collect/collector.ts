@@ -1,13 +1,29 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CustomMetricSpec } from '../config/definition';
-import type { CustomMetricValue, EstablishedConnection, ListeningPort, MetricsSample, NetworkDelta, NetworkTotals, Problem } from '../metrics/types';
+import type {
+  CustomMetricValue,
+  EstablishedConnection,
+  ListeningPort,
+  MetricsSample,
+  NetworkDelta,
+  NetworkTotals,
+  Problem,
+} from '../metrics/types';
 import { systemInterfaceSource, type InterfaceAddressSource } from '../procfs/interfaces';
 import { createProcfs, isNotFound, type Procfs } from '../procfs/procfs';
 import { systemStatfs, type StatfsSource } from '../procfs/statfs';
 import { createCustomMetricsCollector } from './custom-metrics';
 import { describeError } from '../util/describe-error';
 import { parseNetDevTotals } from './netdev';
-import { SocketSummary, SocketTableParser, TCP_ESTABLISHED, TCP_LISTEN, UDP_UNCONNECTED, createInterfaceAttribution, type InterfaceOf } from './sockets';
+import {
+  SocketSummary,
+  SocketTableParser,
+  TCP_ESTABLISHED,
+  TCP_LISTEN,
+  UDP_UNCONNECTED,
+  createInterfaceAttribution,
+  type InterfaceOf,
+} from './sockets';
 
 export interface CollectOptions {
   customMetrics: Record<string, CustomMetricSpec>;
@@ -60,7 +76,12 @@ function startTable(procfs: Procfs, file: string): StartedTable {
  * Feeds one socket table into `summary`; returns why it could not, if so. A missing v6 table means IPv6 is off: no
  * sockets, no problem.
  */
-async function readSocketTable(table: StartedTable, family: 4 | 6, keepStates: readonly number[], summary: SocketSummary): Promise<string | undefined> {
+async function readSocketTable(
+  table: StartedTable,
+  family: 4 | 6,
+  keepStates: readonly number[],
+  summary: SocketSummary,
+): Promise<string | undefined> {
   const parser = new SocketTableParser(family, keepStates, summary.add);
   try {
     for (let next = await table.first; !next.done; next = await table.chunks.next()) {
@@ -112,7 +133,10 @@ export function createCollector(deps: CollectorDeps): Collector {
         interfaceOf = createInterfaceAttribution(deps.interfaces.list());
       } catch (error) {
         // Ports and connections are still true without interface names.
-        problems.push({ subject: 'interfaces', message: `cannot list the network interfaces, sockets are reported without them: ${describeError(error)}` });
+        problems.push({
+          subject: 'interfaces',
+          message: `cannot list the network interfaces, sockets are reported without them: ${describeError(error)}`,
+        });
         interfaceOf = () => undefined;
       }
       const tcp = new SocketSummary(interfaceOf, TCP_LISTEN);

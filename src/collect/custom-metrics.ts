@@ -16,7 +16,7 @@ export interface CustomMetricsDeps {
   sleep: (ms: number) => Promise<void>;
 }
 
-export interface CustomMetricsResult {
+interface CustomMetricsResult {
   values: Record<string, CustomMetricValue>;
   problems: Problem[];
 }
@@ -27,7 +27,7 @@ export interface CustomMetricsCollector {
 
 /** How long the first CPU reading spans when there is no earlier reading to compare with. */
 export const FIRST_CPU_INTERVAL_MS = 200;
-export const DEFAULT_MOUNT_POINT = '/';
+const DEFAULT_MOUNT_POINT = '/';
 
 /** Device Defender keeps 15 significant digits; two decimals are all a percentage or a load needs. */
 function round(value: number): number {
@@ -56,18 +56,19 @@ interface CpuTicks {
 }
 
 /** The aggregate `cpu` line of /proc/stat: user nice system idle iowait irq softirq steal (guest time is inside user). */
-export function parseCpuTicks(stat: string): CpuTicks {
+function parseCpuTicks(stat: string): CpuTicks {
   const line = stat.split('\n').find((l) => l.startsWith('cpu '));
   if (line === undefined) throw new Error('/proc/stat has no aggregate "cpu" line');
   const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
-  if (ticks.length < 4 || !ticks.every((t) => Number.isSafeInteger(t) && t >= 0)) throw new Error(`/proc/stat: malformed cpu line "${line.trim()}"`);
+  if (ticks.length < 4 || !ticks.every((t) => Number.isSafeInteger(t) && t >= 0))
+    throw new Error(`/proc/stat: malformed cpu line "${line.trim()}"`);
   const total = ticks.reduce((sum, t) => sum + t, 0);
   const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
   return { busy: total - idle, total };
 }
 
 /** Used % of MemTotal, counting MemAvailable (kernel >= 3.14) as free, as `free` and `top` do. */
-export function parseMemoryUsedPercent(meminfo: string): number {
+function parseMemoryUsedPercent(meminfo: string): number {
   const kilobytes = (key: string) => {
     const line = meminfo.split('\n').find((l) => l.startsWith(`${key}:`));
     if (line === undefined) throw new Error(`/proc/meminfo has no ${key}`);

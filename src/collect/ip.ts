@@ -4,8 +4,8 @@
  * the peer the socket really talks to.
  */
 
-export const IPV4_WILDCARD = '0.0.0.0';
-export const IPV6_WILDCARD = '::';
+const IPV4_WILDCARD = '0.0.0.0';
+const IPV6_WILDCARD = '::';
 
 /** Hex digit values by character code; -1 for anything else. */
 const HEX_DIGITS = new Int8Array(256).fill(-1);

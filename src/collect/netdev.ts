@@ -1,6 +1,6 @@
 import type { NetworkTotals } from '../metrics/types';
 
-export const LOOPBACK_DEVICE = 'lo';
+const LOOPBACK_DEVICE = 'lo';
 
 const DIGITS = /^\d+$/;
 /** Receive bytes and packets are the first two of 8 receive columns; transmit bytes and packets follow them. */
@@ -23,7 +23,10 @@ export function parseNetDevTotals(text: string, includeLoopback: boolean): Netwo
     // Counters can run into the name's colon ("eth0:198080753"), so split at the colon, not at whitespace.
     const colon = line.indexOf(':');
     const name = line.slice(0, colon).trim();
-    const columns = line.slice(colon + 1).trim().split(/\s+/);
+    const columns = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
     if (colon < 0 || name === '' || columns.length !== COLUMNS || !columns.every((c) => DIGITS.test(c))) {
       throw new Error(`line ${index + 3} is not an interface row: "${line.trim().slice(0, 100)}"`);
     }

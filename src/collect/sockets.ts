@@ -87,7 +87,9 @@ export class SocketTableParser {
   private line(bytes: Buffer, start: number, end: number): boolean {
     this.lineNumber++;
     if (this.lineNumber === 1) {
-      return bytes.toString('latin1', start, end).includes('local_address') || this.fail('the header line is missing (empty or truncated file)');
+      return (
+        bytes.toString('latin1', start, end).includes('local_address') || this.fail('the header line is missing (empty or truncated file)')
+      );
     }
     const addressLength = this.addressLength;
     let colon = start;
@@ -107,7 +109,9 @@ export class SocketTableParser {
       bytes[stateAt + 2] === SPACE;
     const state = valid ? parseHex(bytes, stateAt, 2) : -1;
     if (state < 0) {
-      return this.fail(`line ${this.lineNumber} is not a socket row: "${bytes.toString('latin1', start, Math.min(end, start + 100)).trim()}"`);
+      return this.fail(
+        `line ${this.lineNumber} is not a socket row: "${bytes.toString('latin1', start, Math.min(end, start + 100)).trim()}"`,
+      );
     }
     if (!this.keepStates.includes(state)) return true;
     const localAddress = this.address(bytes, localAt);
@@ -199,7 +203,8 @@ export class SocketSummary {
     if (row.state === this.listenState) {
       if (row.localPort === 0) return;
       const key = `${row.localPort}/${name ?? ''}`;
-      if (!this.ports.has(key)) this.ports.set(key, name === undefined ? { port: row.localPort } : { port: row.localPort, interface: name });
+      if (!this.ports.has(key))
+        this.ports.set(key, name === undefined ? { port: row.localPort } : { port: row.localPort, interface: name });
     } else if (row.state === TCP_ESTABLISHED) {
       let byPorts = this.connectionsByRemote.get(row.remoteAddress);
       if (byPorts === undefined) {
@@ -232,7 +237,8 @@ export class SocketSummary {
 
   private connection(row: SocketRow, name: string | undefined): EstablishedConnection {
     const remoteAddr = formatEndpoint(row.remoteAddress, row.remotePort);
-    const connection = name === undefined ? { remoteAddr, localPort: row.localPort } : { remoteAddr, localPort: row.localPort, localInterface: name };
+    const connection =
+      name === undefined ? { remoteAddr, localPort: row.localPort } : { remoteAddr, localPort: row.localPort, localInterface: name };
     this.connections.push(connection);
     return connection;
   }

@@ -25,7 +25,7 @@ export function metricsTopics(thingName: string, format: ReportFormat): MetricsT
   return { publish, accepted: `${publish}/accepted`, rejected: `${publish}/rejected` };
 }
 
-export interface AccessControlPolicy {
+interface AccessControlPolicy {
   policyDescription: string;
   operations: string[];
   resources: string[];
@@ -45,7 +45,7 @@ export function subscribePolicyId(componentName: string): string {
  * Least privilege: publish only on the two report topics, subscribe only on their replies.
  * Both formats are allowed because the format can be changed live by configuration.
  */
-export function mqttProxyPolicies(componentName: string, thingName: string): MqttProxyPolicies {
+function mqttProxyPolicies(componentName: string, thingName: string): MqttProxyPolicies {
   const topics = REPORT_FORMATS.map((format) => metricsTopics(thingName, format));
   return {
     [publishPolicyId(componentName)]: {

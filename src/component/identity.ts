@@ -13,7 +13,7 @@ export interface ComponentIdentity {
 
 declare const __COMPONENT_IDENTITY__: ComponentIdentity | undefined;
 
-export function parseGdkConfig(text: string): ComponentIdentity {
+function parseGdkConfig(text: string): ComponentIdentity {
   const config = JSON.parse(text) as { component?: Record<string, { author?: unknown; version?: unknown }> };
   const entries = Object.entries(config.component ?? {});
   if (entries.length !== 1) throw new Error('gdk-config.json must name exactly one component');

@@ -62,15 +62,38 @@ export interface ConfigKeyDoc {
 }
 
 export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
-  { key: 'intervalSeconds', recipeDefault: '300', description: `Seconds between reports. At least ${MIN_PRODUCTION_INTERVAL_SECONDS} (Device Defender throttles faster reporting).` },
-  { key: 'allowFastIntervalForDevelopment', recipeDefault: 'false', description: `Local development only: allows intervals down to ${MIN_DEVELOPMENT_INTERVAL_SECONDS} s and logs a warning on every start. Never set it on a fleet.` },
+  {
+    key: 'intervalSeconds',
+    recipeDefault: '300',
+    description: `Seconds between reports. At least ${MIN_PRODUCTION_INTERVAL_SECONDS} (Device Defender throttles faster reporting).`,
+  },
+  {
+    key: 'allowFastIntervalForDevelopment',
+    recipeDefault: 'false',
+    description: `Local development only: allows intervals down to ${MIN_DEVELOPMENT_INTERVAL_SECONDS} s and logs a warning on every start. Never set it on a fleet.`,
+  },
   { key: 'format', recipeDefault: 'json', description: '`json` or `cbor`: the report encoding and the topic suffix.' },
   { key: 'shortNames', recipeDefault: 'false', description: 'Use the short key names (`hed`, `met`, `tp`, ...) instead of the long ones.' },
   { key: 'thingName', recipeDefault: '', description: "Thing the reports are attributed to. Empty: the core device's own thing." },
-  { key: 'customMetrics', recipeDefault: {}, description: 'Opt-in custom metrics: `{ "<metric name>": { "source": "<source>", "mountPoint": "/" } }`. Sources: ' + Object.keys(CUSTOM_METRIC_SOURCES).join(', ') + '.' },
-  { key: 'maxListedPorts', recipeDefault: '200', description: 'Most ports listed per listening_tcp_ports / listening_udp_ports block; `total` stays the true count.' },
+  {
+    key: 'customMetrics',
+    recipeDefault: {},
+    description:
+      'Opt-in custom metrics: `{ "<metric name>": { "source": "<source>", "mountPoint": "/" } }`. Sources: ' +
+      Object.keys(CUSTOM_METRIC_SOURCES).join(', ') +
+      '.',
+  },
+  {
+    key: 'maxListedPorts',
+    recipeDefault: '200',
+    description: 'Most ports listed per listening_tcp_ports / listening_udp_ports block; `total` stays the true count.',
+  },
   { key: 'maxListedConnections', recipeDefault: '500', description: 'Most established connections listed; `total` stays the true count.' },
-  { key: 'maxReportBytes', recipeDefault: '64000', description: `Byte budget of one encoded report (${MIN_REPORT_BYTES}..${MAX_REPORT_BYTES_LIMIT}); lists are trimmed to fit, totals never.` },
+  {
+    key: 'maxReportBytes',
+    recipeDefault: '64000',
+    description: `Byte budget of one encoded report (${MIN_REPORT_BYTES}..${MAX_REPORT_BYTES_LIMIT}); lists are trimmed to fit, totals never.`,
+  },
   { key: 'networkStatsIncludeLoopback', recipeDefault: 'false', description: 'Count traffic on `lo` in network_stats.' },
   { key: 'procfsRoot', recipeDefault: '/proc', description: 'Where procfs is mounted (for example `/host/proc` in a container).' },
   { key: 'logLevel', recipeDefault: 'info', description: '`debug`, `info`, `warn` or `error`.' },

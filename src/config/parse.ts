@@ -3,12 +3,12 @@
  * keys case-insensitive) into an AgentConfig, naming every bad key and why.
  */
 import {
-  AgentConfig,
+  type AgentConfig,
   CONFIG_KEYS,
   CUSTOM_METRIC_SOURCES,
-  CustomMetricSource,
-  CustomMetricSpec,
-  LogLevel,
+  type CustomMetricSource,
+  type CustomMetricSpec,
+  type LogLevel,
   MAX_REPORT_BYTES_LIMIT,
   MIN_DEVELOPMENT_INTERVAL_SECONDS,
   MIN_PRODUCTION_INTERVAL_SECONDS,
@@ -89,13 +89,13 @@ function customMetrics(value: unknown): Record<string, CustomMetricSpec> {
       throw new InvalidValue(`metric name "${name}" must be 1-128 of a-z A-Z 0-9 : _ - and not start with aws:`);
     }
     const fields = lowerCaseKeys(spec);
-    const source = sources.find((s) => s.toLowerCase() === String(fields['source'] ?? '').toLowerCase());
+    const source = sources.find((s) => s.toLowerCase() === String(fields.source ?? '').toLowerCase());
     if (!source) {
-      throw new InvalidValue(`metric "${name}": source must be one of ${sources.join(', ')} (got ${JSON.stringify(fields['source'])})`);
+      throw new InvalidValue(`metric "${name}": source must be one of ${sources.join(', ')} (got ${JSON.stringify(fields.source)})`);
     }
     const entry: CustomMetricSpec = { source: source as CustomMetricSource };
     if (source === 'diskUsed') {
-      const mountPoint = fields['mountpoint'] ?? '/';
+      const mountPoint = fields.mountpoint ?? '/';
       if (typeof mountPoint !== 'string' || !mountPoint.startsWith('/')) {
         throw new InvalidValue(`metric "${name}": mountPoint must be an absolute path (got ${JSON.stringify(mountPoint)})`);
       }

@@ -7,7 +7,7 @@
  */
 import { cancel } from 'aws-crt';
 import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
-import { IpcConnection, IpcConnector, IpcError, Subscription, ValidationRequest } from './ipc';
+import { type IpcConnection, type IpcConnector, IpcError, type Subscription, type ValidationRequest } from './ipc';
 
 type Client = greengrasscoreipc.Client;
 type StreamingOperation = eventstream_rpc.StreamingOperation<unknown, unknown, unknown, unknown>;
@@ -110,9 +110,14 @@ class GreengrassIpcConnection implements IpcConnection {
   }
 
   sendConfigurationValidityReport(deploymentId: string, accepted: boolean, message?: string): Promise<void> {
-    const status = accepted ? greengrasscoreipc.model.ConfigurationValidityStatus.ACCEPTED : greengrasscoreipc.model.ConfigurationValidityStatus.REJECTED;
+    const status = accepted
+      ? greengrasscoreipc.model.ConfigurationValidityStatus.ACCEPTED
+      : greengrasscoreipc.model.ConfigurationValidityStatus.REJECTED;
     return this.call('SendConfigurationValidityReport', deploymentId, (options) =>
-      this.client.sendConfigurationValidityReport({ configurationValidityReport: { status, deploymentId, ...(message ? { message } : {}) } }, options),
+      this.client.sendConfigurationValidityReport(
+        { configurationValidityReport: { status, deploymentId, ...(message ? { message } : {}) } },
+        options,
+      ),
     ).then(() => undefined);
   }
 
@@ -135,7 +140,11 @@ class GreengrassIpcConnection implements IpcConnection {
     for (const listener of this.disconnectListeners) listener(reason);
   }
 
-  private async call<T>(operation: string, resource: string | undefined, start: (options: eventstream_rpc.OperationOptions) => Promise<T>): Promise<T> {
+  private async call<T>(
+    operation: string,
+    resource: string | undefined,
+    start: (options: eventstream_rpc.OperationOptions) => Promise<T>,
+  ): Promise<T> {
     if (this.disconnected) throw new IpcError('disconnected', operation, 'not connected to the Greengrass nucleus', resource);
     const controller = new cancel.CancelController();
     this.inFlight.add(controller);
@@ -175,14 +184,29 @@ function withDeadline<T>(promise: Promise<T>, timeoutMs: number, onTimeout: () =
 function toIpcError(error: unknown, operation: string, resource?: string, disconnected = false): IpcError {
   if (error instanceof IpcError) return error;
   if (error instanceof DeadlineExceeded) return new IpcError('timeout', operation, `${operation} got ${error.message}`, resource);
-  if (disconnected) return new IpcError('disconnected', operation, `${operation} interrupted: the connection to the nucleus closed`, resource);
+  if (disconnected)
+    return new IpcError('disconnected', operation, `${operation} interrupted: the connection to the nucleus closed`, resource);
   if (error instanceof eventstream_rpc.RpcError) {
     const service = error.serviceError as { _errorCode?: string; message?: string } | undefined;
     if (service?._errorCode === 'UnauthorizedError') {
-      return new IpcError('unauthorized', operation, `${operation} was denied by the nucleus: ${service.message ?? 'Not Authorized'}`, resource);
+      return new IpcError(
+        'unauthorized',
+        operation,
+        `${operation} was denied by the nucleus: ${service.message ?? 'Not Authorized'}`,
+        resource,
+      );
     }
-    if (service) return new IpcError('service', operation, `${operation} failed: ${service._errorCode ?? 'error'}: ${service.message ?? ''}`.trim(), resource);
-    const kind = error.type === eventstream_rpc.RpcErrorType.NetworkError || error.type === eventstream_rpc.RpcErrorType.HandshakeError ? 'disconnected' : 'service';
+    if (service)
+      return new IpcError(
+        'service',
+        operation,
+        `${operation} failed: ${service._errorCode ?? 'error'}: ${service.message ?? ''}`.trim(),
+        resource,
+      );
+    const kind =
+      error.type === eventstream_rpc.RpcErrorType.NetworkError || error.type === eventstream_rpc.RpcErrorType.HandshakeError
+        ? 'disconnected'
+        : 'service';
     return new IpcError(kind, operation, `${operation} failed: ${describe(error)}`, resource);
   }
   return new IpcError('service', operation, `${operation} failed: ${describe(error)}`, resource);

@@ -20,7 +20,7 @@ export interface LogSink {
   err(line: string): void;
 }
 
-export const processSink: LogSink = {
+const processSink: LogSink = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 };

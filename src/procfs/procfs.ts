@@ -36,7 +36,8 @@ async function* readChunks(file: string): AsyncGenerator<Buffer> {
       let bytesRead = -1;
       while (filled < CHUNK_BYTES && bytesRead !== 0) {
         const space = CHUNK_BYTES - filled;
-        bytesRead = piece === 0 ? (await handle.read(buffer, filled, space, null)).bytesRead : fs.readSync(handle.fd, buffer, filled, space, null);
+        bytesRead =
+          piece === 0 ? (await handle.read(buffer, filled, space, null)).bytesRead : fs.readSync(handle.fd, buffer, filled, space, null);
         filled += bytesRead;
       }
       if (filled > 0) yield buffer.subarray(0, filled);

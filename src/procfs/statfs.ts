@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 
 /** Block counts of a mounted file system, as statfs(2) reports them. */
-export interface FileSystemBlocks {
+interface FileSystemBlocks {
   blocks: number;
   bfree: number;
   /** Free blocks available to unprivileged users. */

@@ -21,7 +21,7 @@ export interface ReportOptions {
   maxReportBytes: number;
 }
 
-export interface ListCount {
+interface ListCount {
   listed: number;
   total: number;
 }
@@ -39,7 +39,7 @@ export interface BuiltReport {
   problems: Problem[];
 }
 
-export const REPORT_VERSION = '1.0';
+const REPORT_VERSION = '1.0';
 
 type ListKind = 'tcpPorts' | 'udpPorts' | 'connections';
 

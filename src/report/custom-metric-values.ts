@@ -38,9 +38,12 @@ export function metricNameProblem(name: string): string | undefined {
 /** Why a value cannot be sent as a custom `number`, or undefined when it can (as it stands). */
 export function customNumberProblem(value: unknown): string | undefined {
   if (typeof value === 'bigint') {
-    return significantDecimalDigits(value) > SIGNIFICANT_DIGITS ? `${value} has more than ${SIGNIFICANT_DIGITS} significant digits` : undefined;
+    return significantDecimalDigits(value) > SIGNIFICANT_DIGITS
+      ? `${value} has more than ${SIGNIFICANT_DIGITS} significant digits`
+      : undefined;
   }
-  if (typeof value !== 'number' || !Number.isFinite(value)) return `${typeof value === 'string' ? JSON.stringify(value) : String(value)} is not a finite number`;
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    return `${typeof value === 'string' ? JSON.stringify(value) : String(value)} is not a finite number`;
   if (roundToSignificantDigits(value) !== value) return `${value} has more than ${SIGNIFICANT_DIGITS} significant digits`;
   return undefined;
 }
@@ -110,7 +113,11 @@ export function checkCustomMetric(name: string, metric: CustomMetricValue): Chec
       const valid = metric.value.filter((entry) => entryProblem(entry) === undefined);
       const invalid = metric.value.filter((entry) => entryProblem(entry) !== undefined);
       if (invalid.length === 0) return { value: metric, problems: [] };
-      const reasons = invalid.slice(0, 5).map((entry) => entryProblem(entry)).join('; ') + (invalid.length > 5 ? `; and ${invalid.length - 5} more` : '');
+      const reasons =
+        invalid
+          .slice(0, 5)
+          .map((entry) => entryProblem(entry))
+          .join('; ') + (invalid.length > 5 ? `; and ${invalid.length - 5} more` : '');
       if (valid.length === 0) return leftOut(`no valid entry: ${reasons}`);
       return {
         value: { type: metric.type, value: valid },

@@ -10,7 +10,13 @@
 import { Decoder, Encoder } from 'cbor-x';
 import type { ReportFormat } from '../config/definition';
 
-const cborEncoder = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true, pack: false, useSelfDescribedHeader: false });
+const cborEncoder = new Encoder({
+  useRecords: false,
+  mapsAsObjects: true,
+  variableMapSize: true,
+  pack: false,
+  useSelfDescribedHeader: false,
+});
 const cborDecoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
 const UINT32_MAX = 0xffff_ffff;
@@ -77,6 +83,7 @@ function containsBigInt(value: unknown): boolean {
 }
 
 const PLAIN_JSON_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the whole ASCII range, control characters included
 const ASCII = /^[\x00-\x7f]*$/;
 
 function jsonSize(value: unknown): number {
@@ -169,6 +176,7 @@ function cborSize(value: unknown): number {
   }
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON forbids raw control characters inside strings (RFC 8259)
 const JSON_STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
 const JSON_NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 const JSON_WHITESPACE = /[ \t\n\r]*/y;
@@ -242,7 +250,11 @@ export function parseJsonExact(text: string): unknown {
       }
     }
     if (first === '"') return readString();
-    for (const [literal, literalValue] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [literal, literalValue] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (text.startsWith(literal, position)) {
         position += literal.length;
         return literalValue;

@@ -43,9 +43,11 @@ class ReportChecker {
       const reportId = header[n.report_id];
       if (!(isInteger(reportId) && reportId > 0)) this.fail(join(n.header, n.report_id), 'must be a positive integer');
       const version = header[n.version];
-      if (typeof version !== 'string' || !/^\d+\.\d+$/.test(version)) this.fail(join(n.header, n.version), 'must be a "Major.Minor" string such as "1.0"');
+      if (typeof version !== 'string' || !/^\d+\.\d+$/.test(version))
+        this.fail(join(n.header, n.version), 'must be a "Major.Minor" string such as "1.0"');
     }
-    if (!(n.metrics in document) && !(n.custom_metrics in document)) this.fail('report', `needs a "${n.metrics}" or a "${n.custom_metrics}" block`);
+    if (!(n.metrics in document) && !(n.custom_metrics in document))
+      this.fail('report', `needs a "${n.metrics}" or a "${n.custom_metrics}" block`);
     const metrics = this.object(document, '', 'metrics', false);
     if (metrics) this.checkMetrics(metrics);
     const customMetrics = this.object(document, '', 'custom_metrics', false);
@@ -65,7 +67,8 @@ class ReportChecker {
       this.allowOnly(stats, path, ['bytes_in', 'bytes_out', 'packets_in', 'packets_out']);
       for (const counter of ['bytes_in', 'bytes_out', 'packets_in', 'packets_out'] as const) {
         const value = stats[n[counter]];
-        if (value !== undefined && !(isInteger(value) && value >= 0)) this.fail(join(path, n[counter]), 'must be a non-negative integer (a delta)');
+        if (value !== undefined && !(isInteger(value) && value >= 0))
+          this.fail(join(path, n[counter]), 'must be a non-negative integer (a delta)');
       }
     }
     const tcp = this.object(metrics, n.metrics, 'tcp_connections', false);
@@ -74,13 +77,20 @@ class ReportChecker {
       this.allowOnly(tcp, tcpPath, ['established_connections']);
       const established = this.object(tcp, tcpPath, 'established_connections', false);
       if (established) {
-        this.checkList(established, join(tcpPath, n.established_connections), 'connections', (entry, path) => this.checkConnection(entry, path));
+        this.checkList(established, join(tcpPath, n.established_connections), 'connections', (entry, path) =>
+          this.checkConnection(entry, path),
+        );
       }
     }
   }
 
   /** A block holding a list and its `total` (the true count, at least the list's length). */
-  private checkList(block: Fields, path: string, listKey: 'ports' | 'connections', checkEntry: (entry: Fields, path: string) => void): void {
+  private checkList(
+    block: Fields,
+    path: string,
+    listKey: 'ports' | 'connections',
+    checkEntry: (entry: Fields, path: string) => void,
+  ): void {
     const n = this.names;
     this.allowOnly(block, path, [listKey, 'total']);
     const list = block[n[listKey]];
@@ -96,7 +106,8 @@ class ReportChecker {
     const total = block[n.total];
     if (total === undefined) return;
     if (!(isInteger(total) && total >= 0)) this.fail(join(path, n.total), 'must be a non-negative integer');
-    else if (Array.isArray(list) && total < list.length) this.fail(join(path, n.total), `is ${total}, less than the ${list.length} entries listed`);
+    else if (Array.isArray(list) && total < list.length)
+      this.fail(join(path, n.total), `is ${total}, less than the ${list.length} entries listed`);
   }
 
   private checkPort(entry: Fields, path: string): void {

@@ -36,7 +36,8 @@ const COUNTERS: ReadonlyArray<[keyof NetworkTotals, string]> = [
 
 export function computeNetworkDelta(baseline: NetworkBaseline | undefined, current: NetworkBaseline): NetworkDeltaResult {
   if (!baseline) return { reason: 'first sample: no baseline yet' };
-  if (baseline.bootId !== current.bootId) return { reason: 'the device rebooted since the previous sample (new boot id): counters restarted from zero' };
+  if (baseline.bootId !== current.bootId)
+    return { reason: 'the device rebooted since the previous sample (new boot id): counters restarted from zero' };
   for (const [counter, reportName] of COUNTERS) {
     if (current.totals[counter] < baseline.totals[counter]) {
       return {
@@ -60,7 +61,12 @@ export function persistBaseline(baseline: NetworkBaseline): PersistedNetworkBase
   const { bytesIn, bytesOut, packetsIn, packetsOut } = baseline.totals;
   return {
     bootId: baseline.bootId,
-    totals: { bytesIn: bytesIn.toString(), bytesOut: bytesOut.toString(), packetsIn: packetsIn.toString(), packetsOut: packetsOut.toString() },
+    totals: {
+      bytesIn: bytesIn.toString(),
+      bytesOut: bytesOut.toString(),
+      packetsIn: packetsIn.toString(),
+      packetsOut: packetsOut.toString(),
+    },
   };
 }
 

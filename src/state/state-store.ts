@@ -18,7 +18,7 @@ export interface AgentState {
   network?: NetworkBaseline;
 }
 
-export interface LoadedState {
+interface LoadedState {
   state?: AgentState;
   /** Why the file (or part of it) could not be used. */
   problem?: string;
@@ -81,7 +81,8 @@ function parseStateFile(text: string, path: string): LoadedState {
   const file = parsed as Partial<Record<keyof StateFile, unknown>>;
   if (file.version !== 1) return invalid(`unsupported version ${JSON.stringify(file.version)}`);
   if (!isNonNegativeInteger(file.lastReportId)) return invalid('lastReportId is not a non-negative integer');
-  if (file.lastPublishedAtMs !== undefined && !isNonNegativeInteger(file.lastPublishedAtMs)) return invalid('lastPublishedAtMs is not a timestamp');
+  if (file.lastPublishedAtMs !== undefined && !isNonNegativeInteger(file.lastPublishedAtMs))
+    return invalid('lastPublishedAtMs is not a timestamp');
   const state: AgentState = {
     version: 1,
     lastReportId: file.lastReportId,

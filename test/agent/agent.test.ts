@@ -1,12 +1,12 @@
 import { decode as decodeCbor } from 'cbor-x';
 import { Agent } from '../../src/agent/agent';
 import type { CollectedSample, Collector } from '../../src/collect/collector';
-import { createLogger, Logger } from '../../src/log/logger';
+import { createLogger, type Logger } from '../../src/log/logger';
 import type { NetworkTotals } from '../../src/metrics/types';
 import { validateReport } from '../../src/report/validate';
 import type { AgentState, StateStore } from '../../src/state/state-store';
-import { FakeClock } from '../fakes/clock';
-import { FakeNucleus } from '../fakes/ipc';
+import { FakeClock } from '../support/fake-clock';
+import { FakeNucleus } from '../support/fake-ipc';
 
 const THING = 'CoreThing';
 const JSON_TOPIC = `$aws/things/${THING}/defender/metrics/json`;
@@ -93,9 +93,16 @@ describe('Agent', () => {
     expect(validateReport(first!.document)).toEqual([]);
     expect(first!.document.metrics.network_stats).toBeUndefined();
     expect(first!.document.metrics.listening_tcp_ports.total).toBe(2);
-    expect(logged(h, /INFO .*com\.example\.Agent 1\.2\.3 started on linux\/x64: thing CoreThing, topic \$aws\/things\/CoreThing\/defender\/metrics\/json, every 300 s/)).toHaveLength(1);
+    expect(
+      logged(
+        h,
+        /INFO .*com\.example\.Agent 1\.2\.3 started on linux\/x64: thing CoreThing, topic \$aws\/things\/CoreThing\/defender\/metrics\/json, every 300 s/,
+      ),
+    ).toHaveLength(1);
     expect(logged(h, /network_stats left out of this report: .*baseline/i)).toHaveLength(1);
-    expect(logged(h, /report \d+ published to .*metrics\/json: \d+ bytes JSON, tcp ports 2, udp ports 1, connections 1, network stats omitted/)).toHaveLength(1);
+    expect(
+      logged(h, /report \d+ published to .*metrics\/json: \d+ bytes JSON, tcp ports 2, udp ports 1, connections 1, network stats omitted/),
+    ).toHaveLength(1);
     await h.agent.stop();
   });
 
@@ -130,7 +137,9 @@ describe('Agent', () => {
       status: 'REJECTED',
       statusDetails: { ErrorCode: 'InvalidPayload', ErrorMessage: 'Malformed metrics report' },
     });
-    expect(logged(h, new RegExp(`WARN .*report ${secondId} REJECTED by Device Defender after 0 ms: InvalidPayload: Malformed metrics report`))).toHaveLength(1);
+    expect(
+      logged(h, new RegExp(`WARN .*report ${secondId} REJECTED by Device Defender after 0 ms: InvalidPayload: Malformed metrics report`)),
+    ).toHaveLength(1);
 
     await h.clock.advance(300_000); // third report, never answered
     await h.clock.advance(300_000); // fourth cycle expires it
@@ -145,8 +154,13 @@ describe('Agent', () => {
     await h.agent.start();
     await h.clock.advance(0);
     expect(h.nucleus.published).toHaveLength(0);
-    const [line] = logged(h, /ERROR .*not sent: aws\.greengrass#PublishToIoTCore on "\$aws\/things\/CoreThing\/defender\/metrics\/json" was denied/);
-    expect(line).toContain('"accessControl":{"aws.greengrass.ipc.mqttproxy":{"com.example.Agent:mqttproxy:publish-reports":{"operations":["aws.greengrass#PublishToIoTCore"],"resources":["$aws/things/CoreThing/defender/metrics/json"]}}}');
+    const [line] = logged(
+      h,
+      /ERROR .*not sent: aws\.greengrass#PublishToIoTCore on "\$aws\/things\/CoreThing\/defender\/metrics\/json" was denied/,
+    );
+    expect(line).toContain(
+      '"accessControl":{"aws.greengrass.ipc.mqttproxy":{"com.example.Agent:mqttproxy:publish-reports":{"operations":["aws.greengrass#PublishToIoTCore"],"resources":["$aws/things/CoreThing/defender/metrics/json"]}}}',
+    );
 
     h.nucleus.deniedTopics.clear();
     await h.clock.advance(300_000);
@@ -195,7 +209,12 @@ describe('Agent', () => {
     await h.clock.advance(1_000);
     expect(h.agent.currentConfig.format).toBe('cbor');
     expect(h.agent.currentConfig.intervalSeconds).toBe(300);
-    expect(logged(h, /ERROR .*configuration update rejected: format: must be one of json, cbor \(got "xml"\)\. Keeping the previous configuration/)).toHaveLength(1);
+    expect(
+      logged(
+        h,
+        /ERROR .*configuration update rejected: format: must be one of json, cbor \(got "xml"\)\. Keeping the previous configuration/,
+      ),
+    ).toHaveLength(1);
     await h.agent.stop();
   });
 
@@ -206,7 +225,11 @@ describe('Agent', () => {
     h.nucleus.proposeConfiguration('deployment-2', { intervalSeconds: '900', format: 'cbor' });
     await h.clock.advance(0);
     expect(h.nucleus.validityReports).toEqual([
-      { deploymentId: 'deployment-1', accepted: false, message: expect.stringMatching(/^invalid configuration for com\.example\.Agent: intervalSeconds: 30 is below 300/) },
+      {
+        deploymentId: 'deployment-1',
+        accepted: false,
+        message: expect.stringMatching(/^invalid configuration for com\.example\.Agent: intervalSeconds: 30 is below 300/),
+      },
       { deploymentId: 'deployment-2', accepted: true },
     ]);
     await h.agent.stop();

@@ -31,8 +31,12 @@ describe('parseDefenderReply', () => {
   });
 
   it('says what is wrong with an unreadable reply instead of throwing', () => {
-    expect(parseDefenderReply(Buffer.from('{nope'), `${base}/json/accepted`)).toEqual({ unreadable: expect.stringContaining(`cannot decode reply on ${base}/json/accepted`) });
-    expect(parseDefenderReply(Buffer.from('42'), `${base}/json/accepted`)).toEqual({ unreadable: expect.stringContaining('not an object') });
+    expect(parseDefenderReply(Buffer.from('{nope'), `${base}/json/accepted`)).toEqual({
+      unreadable: expect.stringContaining(`cannot decode reply on ${base}/json/accepted`),
+    });
+    expect(parseDefenderReply(Buffer.from('42'), `${base}/json/accepted`)).toEqual({
+      unreadable: expect.stringContaining('not an object'),
+    });
   });
 });
 

@@ -67,7 +67,10 @@ async function runToEnd(worker: string, args: string[]): Promise<Json> {
 
 /** The soft RLIMIT_NOFILE, from /proc (process.getrlimit does not exist). */
 function openFileLimit(): number {
-  const line = fs.readFileSync('/proc/self/limits', 'latin1').split('\n').find((l) => l.startsWith('Max open files'));
+  const line = fs
+    .readFileSync('/proc/self/limits', 'latin1')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
   const soft = line?.split(/\s{2,}/)[1];
   return soft === 'unlimited' ? Infinity : Number(soft);
 }
@@ -88,7 +91,7 @@ async function openLiveConnections(worker: string, count: number): Promise<{ clo
   const client = startWorker(worker, ['connect', String(port), String(count)]);
   helpers.push(client.child);
   const [clientReady, serverReady] = await Promise.all([client.next(), server.next()]);
-  const failure = clientReady['error'] ?? serverReady['error'];
+  const failure = clientReady.error ?? serverReady.error;
   if (failure !== undefined) {
     await close();
     return { skipped: `could not open ${count} connections: ${String(failure)}` };
@@ -110,11 +113,22 @@ function printTable(rows: Row[]): void {
   const body = rows.map((row) => {
     const r = row.result;
     if (!r) return [row.source, String(row.connections), `skipped: ${row.skipped ?? ''}`];
-    const ratio = typeof r['medianMs'] === 'number' && typeof r['floorMs'] === 'number' ? r['medianMs'] / r['floorMs'] : undefined;
-    return [row.source, String(row.connections), String(r['tcpRows']), fmt(r['medianMs'], 2), fmt(r['floorMs'], 2), fmt(ratio, 2), fmt(r['maxStallMs']), fmt(r['peakRssMiB']), String(r['reportBytes'])];
+    const ratio = typeof r.medianMs === 'number' && typeof r.floorMs === 'number' ? r.medianMs / r.floorMs : undefined;
+    return [
+      row.source,
+      String(row.connections),
+      String(r.tcpRows),
+      fmt(r.medianMs, 2),
+      fmt(r.floorMs, 2),
+      fmt(ratio, 2),
+      fmt(r.maxStallMs),
+      fmt(r.peakRssMiB),
+      String(r.reportBytes),
+    ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b.length === header.length ? (b[i] ?? '').length : 0))));
-  const line = (cells: string[]) => (cells.length === header.length ? cells.map((c, i) => c.padStart(widths[i] ?? 0)).join(' | ') : cells.join(' | '));
+  const line = (cells: string[]) =>
+    cells.length === header.length ? cells.map((c, i) => c.padStart(widths[i] ?? 0)).join(' | ') : cells.join(' | ');
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
   for (const b of body) console.log(line(b));
@@ -124,7 +138,9 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddbench-'));
   try {
     const worker = await bundleWorker(dir);
-    console.log(`node ${process.version}, ${os.cpus().length} CPUs, ${SAMPLES} samples per row, all 8 custom metrics on, JSON long names\n`);
+    console.log(
+      `node ${process.version}, ${os.cpus().length} CPUs, ${SAMPLES} samples per row, all 8 custom metrics on, JSON long names\n`,
+    );
     const rows: Row[] = [];
 
     for (const connections of CONNECTIONS) {
@@ -154,23 +170,30 @@ async function main(): Promise<void> {
       '\nfloor = the same reads with fs.promises.readFile and nothing else. For fixture rows those are page-cache copies (no kernel ' +
         'formatting), so their ratio is the parsing cost; live rows carry the real /proc cost. tcp rows include both ends of each connection.',
     );
-    console.log(`\nresident idle process (collector + report builder, after 3 samples): RSS ${fmt(idle['rssMiB'])} MiB, heap used ${fmt(idle['heapUsedMiB'])} MiB, peak RSS ${fmt(idle['peakRssMiB'])} MiB`);
+    console.log(
+      `\nresident idle process (collector + report builder, after 3 samples): RSS ${fmt(idle.rssMiB)} MiB, heap used ${fmt(idle.heapUsedMiB)} MiB, peak RSS ${fmt(idle.peakRssMiB)} MiB`,
+    );
     for (const row of rows) {
-      const problems = row.result?.['problems'];
-      if (Array.isArray(problems) && problems.length > 0) console.log(`problems (${row.source} ${row.connections}): ${problems.join('; ')}`);
-      if (row.result?.['error'] !== undefined) console.log(`error (${row.source} ${row.connections}): ${String(row.result['error'])}`);
+      const problems = row.result?.problems;
+      if (Array.isArray(problems) && problems.length > 0)
+        console.log(`problems (${row.source} ${row.connections}): ${problems.join('; ')}`);
+      if (row.result?.error !== undefined) console.log(`error (${row.source} ${row.connections}): ${String(row.result.error)}`);
     }
 
     const misses: string[] = [];
     for (const row of rows) {
       const r = row.result;
-      if (!r || typeof r['medianMs'] !== 'number' || typeof r['floorMs'] !== 'number') continue;
+      if (!r || typeof r.medianMs !== 'number' || typeof r.floorMs !== 'number') continue;
       const label = `${row.source} ${row.connections}`;
-      if (r['medianMs'] / r['floorMs'] > TARGETS.ratioToFloor) misses.push(`${label}: ${(r['medianMs'] / r['floorMs']).toFixed(2)}x the floor (target ${TARGETS.ratioToFloor}x)`);
-      if (row.connections === 10_000 && r['medianMs'] > TARGETS.msAt10k) misses.push(`${label}: ${r['medianMs'].toFixed(1)} ms (target ${TARGETS.msAt10k} ms)`);
-      if (typeof r['maxStallMs'] === 'number' && r['maxStallMs'] > TARGETS.stallMs) misses.push(`${label}: stall ${r['maxStallMs'].toFixed(1)} ms (target ${TARGETS.stallMs} ms)`);
+      if (r.medianMs / r.floorMs > TARGETS.ratioToFloor)
+        misses.push(`${label}: ${(r.medianMs / r.floorMs).toFixed(2)}x the floor (target ${TARGETS.ratioToFloor}x)`);
+      if (row.connections === 10_000 && r.medianMs > TARGETS.msAt10k)
+        misses.push(`${label}: ${r.medianMs.toFixed(1)} ms (target ${TARGETS.msAt10k} ms)`);
+      if (typeof r.maxStallMs === 'number' && r.maxStallMs > TARGETS.stallMs)
+        misses.push(`${label}: stall ${r.maxStallMs.toFixed(1)} ms (target ${TARGETS.stallMs} ms)`);
     }
-    if (typeof idle['rssMiB'] === 'number' && idle['rssMiB'] > TARGETS.idleRssMiB) misses.push(`idle RSS ${idle['rssMiB'].toFixed(1)} MiB (target ${TARGETS.idleRssMiB} MiB)`);
+    if (typeof idle.rssMiB === 'number' && idle.rssMiB > TARGETS.idleRssMiB)
+      misses.push(`idle RSS ${idle.rssMiB.toFixed(1)} MiB (target ${TARGETS.idleRssMiB} MiB)`);
     console.log(misses.length === 0 ? '\nall targets met' : `\ntargets missed:\n  ${misses.join('\n  ')}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -27,10 +27,21 @@ const ALL_CUSTOM_METRICS: Record<string, CustomMetricSpec> = {
   ip_addresses: { source: 'ipAddresses' },
   interface_names: { source: 'interfaceNames' },
 };
-const FLOOR_FILES = ['net/tcp', 'net/tcp6', 'net/udp', 'net/udp6', 'net/dev', 'sys/kernel/random/boot_id', 'stat', 'meminfo', 'uptime', 'loadavg'];
+const FLOOR_FILES = [
+  'net/tcp',
+  'net/tcp6',
+  'net/udp',
+  'net/udp6',
+  'net/dev',
+  'sys/kernel/random/boot_id',
+  'stat',
+  'meminfo',
+  'uptime',
+  'loadavg',
+];
 
 const MIB = 1024 * 1024;
-const print = (result: object) => process.stdout.write(JSON.stringify(result) + '\n');
+const print = (result: object) => process.stdout.write(`${JSON.stringify(result)}\n`);
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? NaN;
@@ -47,7 +58,14 @@ async function sampleOnce(collector: ReturnType<typeof createSystemCollector>, r
     ...(collected.networkTotals ? { networkStats: collected.networkTotals } : {}),
     customMetrics: collected.customMetrics,
   };
-  const built = buildReport(sample, { reportId, shortNames: false, format: 'json', maxListedPorts: 200, maxListedConnections: 500, maxReportBytes: 64_000 });
+  const built = buildReport(sample, {
+    reportId,
+    shortNames: false,
+    format: 'json',
+    maxListedPorts: 200,
+    maxListedConnections: 500,
+    maxReportBytes: 64_000,
+  });
   return { collected, bytes: built.bytes };
 }
 
@@ -102,7 +120,11 @@ async function idle(root: string): Promise<void> {
   for (let i = 1; i <= 3; i++) await sampleOnce(collector, i);
   // Let the young generation empty, as it would between two reports 5 minutes apart.
   await delay(3_000);
-  print({ rssMiB: process.memoryUsage.rss() / MIB, heapUsedMiB: process.memoryUsage().heapUsed / MIB, peakRssMiB: (process.resourceUsage().maxRSS * 1024) / MIB });
+  print({
+    rssMiB: process.memoryUsage.rss() / MIB,
+    heapUsedMiB: process.memoryUsage().heapUsed / MIB,
+    peakRssMiB: (process.resourceUsage().maxRSS * 1024) / MIB,
+  });
 }
 
 function holdUntilStdinCloses(sockets: Array<net.Socket | net.Server>): void {
@@ -152,7 +174,15 @@ async function connect(port: number, count: number): Promise<void> {
 
 const [mode, first = '', second = ''] = process.argv.slice(2);
 const run =
-  mode === 'sample' ? sample(first, Number(second)) : mode === 'idle' ? idle(first) : mode === 'serve' ? serve(Number(first)) : mode === 'connect' ? connect(Number(first), Number(second)) : Promise.reject(new Error(`unknown mode ${mode}`));
+  mode === 'sample'
+    ? sample(first, Number(second))
+    : mode === 'idle'
+      ? idle(first)
+      : mode === 'serve'
+        ? serve(Number(first))
+        : mode === 'connect'
+          ? connect(Number(first), Number(second))
+          : Promise.reject(new Error(`unknown mode ${mode}`));
 run.catch((error: unknown) => {
   print({ error: String(error) });
   process.exitCode = 1;

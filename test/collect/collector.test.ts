@@ -56,11 +56,13 @@ describe('collect from the captured /proc', () => {
 
   it('reports UDP sockets that are bound but not connected, and not connected clients', async () => {
     const ports = (await collector.collect(NO_CUSTOM)).listeningUdpPorts ?? [];
-    expect(ports).toEqual([
-      { port: manifest.udp.loopback4, interface: lo },
-      { port: manifest.udp.wildcard },
-      { port: manifest.udp.loopback6, interface: lo },
-    ].sort((a, b) => a.port - b.port));
+    expect(ports).toEqual(
+      [
+        { port: manifest.udp.loopback4, interface: lo },
+        { port: manifest.udp.wildcard },
+        { port: manifest.udp.loopback6, interface: lo },
+      ].sort((a, b) => a.port - b.port),
+    );
   });
 
   it('reports both ends of every established connection, IPv4-mapped as IPv4, IPv6 bracketed', async () => {
@@ -90,7 +92,10 @@ describe('collect from the hand-made edge cases', () => {
   const collector = collectorFor(EDGE, interfaces);
 
   it('keeps what it could read and explains what it could not', async () => {
-    const sample = await collector.collect({ customMetrics: { mem: { source: 'memoryUsed' }, up: { source: 'uptime' }, load: { source: 'loadAverage' } }, networkStatsIncludeLoopback: false });
+    const sample = await collector.collect({
+      customMetrics: { mem: { source: 'memoryUsed' }, up: { source: 'uptime' }, load: { source: 'loadAverage' } },
+      networkStatsIncludeLoopback: false,
+    });
     expect(sample.listeningTcpPorts).toEqual([{ port: 22 }, { port: 53, interface: 'lo' }, { port: 631, interface: 'lo' }, { port: 8080 }]);
     expect(sample.establishedConnections).toEqual([
       { remoteAddr: '127.0.0.1:40000', localPort: 53, localInterface: 'lo' },
@@ -99,7 +104,12 @@ describe('collect from the hand-made edge cases', () => {
     ]);
     // net/udp is truncated: the block is left out; net/udp6 is missing (IPv6 off), which is no problem.
     expect(sample.listeningUdpPorts).toBeUndefined();
-    expect(sample.networkTotals).toEqual({ bytesIn: 18446744073709551015n, packetsIn: 123456789013n, bytesOut: 9007199254741018n, packetsOut: 5n });
+    expect(sample.networkTotals).toEqual({
+      bytesIn: 18446744073709551015n,
+      packetsIn: 123456789013n,
+      bytesOut: 9007199254741018n,
+      packetsOut: 5n,
+    });
     expect(sample.bootId).toBe('c2a9f8d4-5b1e-4c3a-9d7f-1e2b3c4d5e6f');
     expect(sample.customMetrics).toEqual({ up: { type: 'number', value: 12345.67 } });
     expect(sample.problems).toEqual([

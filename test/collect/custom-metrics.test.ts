@@ -52,7 +52,8 @@ function collectorWith(procfs: Procfs, overrides: Partial<CustomMetricsDeps> = {
   return { collector, sleeps };
 }
 
-const metric = (source: CustomMetricSpec['source'], mountPoint?: string): CustomMetricSpec => (mountPoint ? { source, mountPoint } : { source });
+const metric = (source: CustomMetricSpec['source'], mountPoint?: string): CustomMetricSpec =>
+  mountPoint ? { source, mountPoint } : { source };
 
 describe('cpuUsage', () => {
   const stat = (user: number, system: number, idle: number, iowait: number, guest = 0) =>
@@ -67,7 +68,7 @@ describe('cpuUsage', () => {
     // busy 300 -> 600 of 1200 -> 1600
     expect(await collector.collect({ cpu: metric('cpuUsage') })).toEqual({ values: { cpu: { type: 'number', value: 75 } }, problems: [] });
     expect(sleeps).toHaveLength(1);
-    expect(procfs.reads['stat']).toBe(3);
+    expect(procfs.reads.stat).toBe(3);
   });
 
   it('reports a problem when the counters do not move', async () => {
@@ -90,14 +91,16 @@ describe('the other sources', () => {
     const uptime = Number(fs.readFileSync(path.join(CAPTURED, 'uptime'), 'latin1').split(' ')[0]);
     const load = fs.readFileSync(path.join(CAPTURED, 'loadavg'), 'latin1').split(' ').slice(0, 3).map(Number);
     expect(result.problems).toEqual([]);
-    expect(result.values['up']).toEqual({ type: 'number', value: Math.round(uptime * 100) / 100 });
-    expect(result.values['load']).toEqual({ type: 'number-list', value: load });
-    const memory = result.values['mem'];
+    expect(result.values.up).toEqual({ type: 'number', value: Math.round(uptime * 100) / 100 });
+    expect(result.values.load).toEqual({ type: 'number-list', value: load });
+    const memory = result.values.mem;
     expect(memory?.type === 'number' && memory.value > 0 && memory.value < 100).toBe(true);
   });
 
   it('computes memory used from MemAvailable, rounded to two decimals', async () => {
-    const { collector } = collectorWith(scriptedProcfs({ meminfo: ['MemTotal:  3000000 kB\nMemFree:  100 kB\nMemAvailable:  1000000 kB\n'] }));
+    const { collector } = collectorWith(
+      scriptedProcfs({ meminfo: ['MemTotal:  3000000 kB\nMemFree:  100 kB\nMemAvailable:  1000000 kB\n'] }),
+    );
     expect((await collector.collect({ mem: metric('memoryUsed') })).values).toEqual({ mem: { type: 'number', value: 66.67 } });
   });
 
@@ -140,7 +143,7 @@ describe('the other sources', () => {
     });
     expect(result.values).toEqual({ a: { type: 'number', value: 100.12 }, d: { type: 'number', value: 100.12 } });
     expect(Object.keys(result.values)).toEqual(['a', 'd']);
-    expect(procfs.reads['uptime']).toBe(1);
+    expect(procfs.reads.uptime).toBe(1);
     expect(result.problems).toEqual([
       { subject: 'custom_metrics.b', message: expect.stringContaining('ENOENT') },
       { subject: 'custom_metrics.c', message: '/proc/meminfo has no MemAvailable' },
@@ -155,10 +158,12 @@ describe('on this machine', () => {
       interfaces: systemInterfaceSource(),
     });
     const sources = ['memoryUsed', 'diskUsed', 'uptime', 'processCount', 'loadAverage', 'ipAddresses', 'interfaceNames'] as const;
-    const result = await collector.collect(Object.fromEntries(sources.map((s) => [s, metric(s, s === 'diskUsed' ? os.tmpdir() : undefined)])));
+    const result = await collector.collect(
+      Object.fromEntries(sources.map((s) => [s, metric(s, s === 'diskUsed' ? os.tmpdir() : undefined)])),
+    );
     expect(result.problems).toEqual([]);
     expect(Object.keys(result.values)).toEqual([...sources]);
-    const processes = result.values['processCount'];
+    const processes = result.values.processCount;
     expect(processes?.type === 'number' && processes.value >= 1).toBe(true);
   });
 });

@@ -1,4 +1,13 @@
-import { canonicalIp, formatEndpoint, formatIpv6Groups, isLoopback, isWildcard, parseHex, procIpv4, procIpv6At } from '../../src/collect/ip';
+import {
+  canonicalIp,
+  formatEndpoint,
+  formatIpv6Groups,
+  isLoopback,
+  isWildcard,
+  parseHex,
+  procIpv4,
+  procIpv6At,
+} from '../../src/collect/ip';
 import { procHexIpv6 } from '../fixtures/proc/generate';
 
 describe('addresses as /proc prints them', () => {

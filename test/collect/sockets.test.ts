@@ -12,13 +12,26 @@ import {
   type SocketRow,
 } from '../../src/collect/sockets';
 import type { InterfaceAddress } from '../../src/procfs/interfaces';
-import { GENERATED_INTERFACES, TCP_HEADER, TCP6_HEADER, generatedLocal, generatedRemote, socketRow, writeGeneratedProc } from '../fixtures/proc/generate';
+import {
+  GENERATED_INTERFACES,
+  TCP_HEADER,
+  TCP6_HEADER,
+  generatedLocal,
+  generatedRemote,
+  socketRow,
+  writeGeneratedProc,
+} from '../fixtures/proc/generate';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'proc');
 const TCP_STATES = [TCP_LISTEN, TCP_ESTABLISHED];
 
 /** Feeds `text` to the parser in pieces of `chunkLength` bytes, as the file would be read. */
-function parse(text: string, family: 4 | 6, states: readonly number[] = TCP_STATES, chunkLength = 4096): { rows: SocketRow[] } | { error: string } {
+function parse(
+  text: string,
+  family: 4 | 6,
+  states: readonly number[] = TCP_STATES,
+  chunkLength = 4096,
+): { rows: SocketRow[] } | { error: string } {
   const rows: SocketRow[] = [];
   const parser = new SocketTableParser(family, states, (row) => rows.push(row));
   const bytes = Buffer.from(text, 'latin1');
@@ -47,7 +60,13 @@ describe('SocketTableParser', () => {
     expect(tcp.filter((r) => r.state === TCP_ESTABLISHED)).toHaveLength(5);
     expect(tcp.some((r) => r.localPort === 0xd824)).toBe(false); // the TIME_WAIT row
     const tcp6 = rowsOf(fs.readFileSync(path.join(FIXTURES, 'captured/net/tcp6'), 'latin1'), 6);
-    expect(tcp6).toContainEqual({ state: TCP_ESTABLISHED, localAddress: '127.0.0.1', localPort: 0x900f, remoteAddress: '127.0.0.1', remotePort: 0xcd7a });
+    expect(tcp6).toContainEqual({
+      state: TCP_ESTABLISHED,
+      localAddress: '127.0.0.1',
+      localPort: 0x900f,
+      remoteAddress: '127.0.0.1',
+      remotePort: 0xcd7a,
+    });
     expect(tcp6).toContainEqual({ state: TCP_LISTEN, localAddress: 'fd00::2', localPort: 0xb077, remoteAddress: '::', remotePort: 0 });
   });
 
@@ -73,16 +92,19 @@ describe('SocketTableParser', () => {
   });
 
   it('accepts a header-only table (no sockets)', () => {
-    expect(rowsOf(TCP6_HEADER + '\n', 6)).toEqual([]);
+    expect(rowsOf(`${TCP6_HEADER}\n`, 6)).toEqual([]);
   });
 
   it.each([
     ['an empty file', ''],
-    ['a missing header', socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a) + '\n'],
+    ['a missing header', `${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a)}\n`],
     ['a truncated last row', `${TCP_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a)}\n   1: 0100007F:1F90 0000`],
     ['a row that is not a socket', `${TCP_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a)}\ngarbage here\n`],
     ['a non-hex state', `${TCP_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a).replace(' 0A ', ' 0Z ')}\n`],
-    ['a non-hex address in a kept row', `${TCP_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a).replace('0100000A', '010000XA')}\n`],
+    [
+      'a non-hex address in a kept row',
+      `${TCP_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a).replace('0100000A', '010000XA')}\n`,
+    ],
     ['an IPv4 row in the IPv6 table', `${TCP6_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a)}\n`],
   ])('turns %s into an error naming the line', (_name, text) => {
     const family = text.startsWith(TCP6_HEADER) ? 6 : 4;
@@ -127,15 +149,29 @@ describe('createInterfaceAttribution', () => {
 
 describe('SocketSummary', () => {
   const interfaceOf = createInterfaceAttribution(GENERATED_INTERFACES);
-  const listen = (localAddress: string, localPort: number): SocketRow => ({ state: TCP_LISTEN, localAddress, localPort, remoteAddress: '0.0.0.0', remotePort: 0 });
+  const listen = (localAddress: string, localPort: number): SocketRow => ({
+    state: TCP_LISTEN,
+    localAddress,
+    localPort,
+    remoteAddress: '0.0.0.0',
+    remotePort: 0,
+  });
 
   it('reports a wildcard port once, without an interface, whatever the address family', () => {
-    const ports = summarise([[listen('0.0.0.0', 22)], [listen('::', 22), listen('::1', 22), listen('127.0.0.1', 22)]], TCP_LISTEN, interfaceOf).listeningPorts();
+    const ports = summarise(
+      [[listen('0.0.0.0', 22)], [listen('::', 22), listen('::1', 22), listen('127.0.0.1', 22)]],
+      TCP_LISTEN,
+      interfaceOf,
+    ).listeningPorts();
     expect(ports).toEqual([{ port: 22 }, { port: 22, interface: 'lo' }]);
   });
 
   it('sorts ports and skips port 0', () => {
-    const ports = summarise([[listen('192.0.2.2', 8080), listen('0.0.0.0', 0), listen('192.0.2.2', 443)]], TCP_LISTEN, interfaceOf).listeningPorts();
+    const ports = summarise(
+      [[listen('192.0.2.2', 8080), listen('0.0.0.0', 0), listen('192.0.2.2', 443)]],
+      TCP_LISTEN,
+      interfaceOf,
+    ).listeningPorts();
     expect(ports).toEqual([
       { port: 443, interface: 'eth0' },
       { port: 8080, interface: 'eth0' },
@@ -143,9 +179,18 @@ describe('SocketSummary', () => {
   });
 
   it('merges the same connection seen as IPv4 and as IPv4-mapped IPv6, brackets IPv6 peers', () => {
-    const row = (localAddress: string, remoteAddress: string, remotePort: number): SocketRow => ({ state: TCP_ESTABLISHED, localAddress, localPort: 22, remoteAddress, remotePort });
+    const row = (localAddress: string, remoteAddress: string, remotePort: number): SocketRow => ({
+      state: TCP_ESTABLISHED,
+      localAddress,
+      localPort: 22,
+      remoteAddress,
+      remotePort,
+    });
     const connections = summarise(
-      [[row('192.0.2.2', '203.0.113.7', 51000), listen('0.0.0.0', 22)], [row('192.0.2.2', '203.0.113.7', 51000), row('2001:db8::2', '2001:db8::99', 60000), row('10.9.9.9', '10.0.0.1', 1)]],
+      [
+        [row('192.0.2.2', '203.0.113.7', 51000), listen('0.0.0.0', 22)],
+        [row('192.0.2.2', '203.0.113.7', 51000), row('2001:db8::2', '2001:db8::99', 60000), row('10.9.9.9', '10.0.0.1', 1)],
+      ],
       TCP_LISTEN,
       interfaceOf,
     ).establishedConnections();
@@ -163,11 +208,25 @@ describe('SocketSummary de-duplication', () => {
     { name: 'eth0', address: '192.0.2.2', family: 4, internal: false },
     { name: 'eth1', address: '198.51.100.2', family: 4, internal: false },
   ]);
-  const row = (localAddress: string, localPort: number, remotePort: number): SocketRow => ({ state: TCP_ESTABLISHED, localAddress, localPort, remoteAddress: '203.0.113.9', remotePort });
+  const row = (localAddress: string, localPort: number, remotePort: number): SocketRow => ({
+    state: TCP_ESTABLISHED,
+    localAddress,
+    localPort,
+    remoteAddress: '203.0.113.9',
+    remotePort,
+  });
 
   it('keeps connections that share a remote endpoint but not the local port or interface, once each', () => {
     const connections = summarise(
-      [[row('192.0.2.2', 5000, 443), row('198.51.100.2', 5000, 443), row('192.0.2.2', 5001, 443), row('198.51.100.2', 5000, 443), row('192.0.2.2', 5000, 443)]],
+      [
+        [
+          row('192.0.2.2', 5000, 443),
+          row('198.51.100.2', 5000, 443),
+          row('192.0.2.2', 5001, 443),
+          row('198.51.100.2', 5000, 443),
+          row('192.0.2.2', 5000, 443),
+        ],
+      ],
       TCP_LISTEN,
       interfaceOf,
     ).establishedConnections();
@@ -179,13 +238,25 @@ describe('SocketSummary de-duplication', () => {
   });
 
   it('makes one entry of two sockets whose local addresses are on the same interface', () => {
-    const connections = summarise([[row('127.0.0.1', 5000, 443)], [row('127.0.0.2', 5000, 443)]], TCP_LISTEN, interfaceOf).establishedConnections();
+    const connections = summarise(
+      [[row('127.0.0.1', 5000, 443)], [row('127.0.0.2', 5000, 443)]],
+      TCP_LISTEN,
+      interfaceOf,
+    ).establishedConnections();
     expect(connections).toEqual([{ remoteAddr: '203.0.113.9:443', localPort: 5000, localInterface: 'lo' }]);
   });
 
   it('tells ports apart whose packed pair could collide if packed carelessly', () => {
-    const connections = summarise([[row('192.0.2.2', 1, 65535), row('192.0.2.2', 65535, 1), row('192.0.2.2', 0x8000, 0x8000)]], TCP_LISTEN, interfaceOf).establishedConnections();
-    expect(connections.map((c) => `${c.remoteAddr}/${c.localPort}`)).toEqual(['203.0.113.9:65535/1', '203.0.113.9:1/65535', '203.0.113.9:32768/32768']);
+    const connections = summarise(
+      [[row('192.0.2.2', 1, 65535), row('192.0.2.2', 65535, 1), row('192.0.2.2', 0x8000, 0x8000)]],
+      TCP_LISTEN,
+      interfaceOf,
+    ).establishedConnections();
+    expect(connections.map((c) => `${c.remoteAddr}/${c.localPort}`)).toEqual([
+      '203.0.113.9:65535/1',
+      '203.0.113.9:1/65535',
+      '203.0.113.9:32768/32768',
+    ]);
   });
 });
 
@@ -214,7 +285,11 @@ describe('at 10,000 connections (generated table)', () => {
     for (const i of [0, 1, 4_999, 9_999]) {
       const local = generatedLocal(i);
       const remote = generatedRemote(i);
-      expect(connections[i]).toEqual({ remoteAddr: `${remote.address}:${remote.port}`, localPort: local.port, localInterface: local.interface });
+      expect(connections[i]).toEqual({
+        remoteAddr: `${remote.address}:${remote.port}`,
+        localPort: local.port,
+        localInterface: local.interface,
+      });
     }
     expect(connections.filter((c) => c.localInterface === 'lo')).toHaveLength(5_000);
   });

@@ -22,7 +22,13 @@ describe('parseConfig', () => {
   });
 
   it('accepts numbers and booleans as strings or native values, and keys in any case', () => {
-    const { config, errors } = parseConfig({ IntervalSeconds: 600.0, SHORTNAMES: 'true', format: 'CBOR', maxReportBytes: '9000', accessControl: {} });
+    const { config, errors } = parseConfig({
+      IntervalSeconds: 600.0,
+      SHORTNAMES: 'true',
+      format: 'CBOR',
+      maxReportBytes: '9000',
+      accessControl: {},
+    });
     expect(errors).toEqual([]);
     expect(config.intervalSeconds).toBe(600);
     expect(config.shortNames).toBe(true);
@@ -45,10 +51,26 @@ describe('parseConfig', () => {
   it('names each bad key, says why, and keeps the fallback value for it', () => {
     const fallback = { ...defaultConfig(), format: 'cbor' as const, maxListedPorts: 42 };
     const { config, errors } = parseConfig(
-      { format: 'xml', maxListedPorts: 'many', shortNames: 'yes', thingName: 'bad/name', procfsRoot: 'proc', logLevel: 'loud', intervalSecond: '300' },
+      {
+        format: 'xml',
+        maxListedPorts: 'many',
+        shortNames: 'yes',
+        thingName: 'bad/name',
+        procfsRoot: 'proc',
+        logLevel: 'loud',
+        intervalSecond: '300',
+      },
       fallback,
     );
-    expect(errors.map((e) => e.key).sort()).toEqual(['format', 'intervalSecond', 'logLevel', 'maxListedPorts', 'procfsRoot', 'shortNames', 'thingName']);
+    expect(errors.map((e) => e.key).sort()).toEqual([
+      'format',
+      'intervalSecond',
+      'logLevel',
+      'maxListedPorts',
+      'procfsRoot',
+      'shortNames',
+      'thingName',
+    ]);
     expect(config.format).toBe('cbor');
     expect(config.maxListedPorts).toBe(42);
     const text = describeConfigErrors(errors);

@@ -42,7 +42,7 @@ const LIFECYCLE_STEPS = ['install', 'run', 'startup', 'shutdown', 'recover', 'bo
 
 /** Lifecycle steps in object form that have no Script (e.g. "Manifests[0].Lifecycle.Install"). */
 export function stepsWithoutScript(recipe: Record<string, unknown>): string[] {
-  const manifests = Array.isArray(recipe['Manifests']) ? (recipe['Manifests'] as unknown[]) : [];
+  const manifests = Array.isArray(recipe.Manifests) ? (recipe.Manifests as unknown[]) : [];
   const missing: string[] = [];
   manifests.forEach((manifest, index) => {
     const lifecycle = (manifest as { Lifecycle?: Record<string, unknown> }).Lifecycle ?? {};

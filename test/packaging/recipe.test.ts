@@ -26,7 +26,7 @@ interface Manifest {
   Artifacts: Array<{ URI: string }>;
   Lifecycle: { Install: { Script: string }; Run: { Script: string; RequiresPrivilege: boolean } };
 }
-const manifestsOf = (recipe: Recipe): Manifest[] => recipe['Manifests'] as Manifest[];
+const manifestsOf = (recipe: Recipe): Manifest[] => recipe.Manifests as Manifest[];
 
 describe('gdk-config.json', () => {
   const config = JSON.parse(readFileSync(join(projectRoot, 'gdk-config.json'), 'utf8')) as {
@@ -44,7 +44,10 @@ describe('gdk-config.json', () => {
   });
 
   it('the schema check is not vacuous: a custom build without a command is refused', () => {
-    const broken = { ...config, component: { [identity.name]: { author: 'a', version: '1.0.0', build: { build_system: 'custom' }, publish: { bucket: 'b' } } } };
+    const broken = {
+      ...config,
+      component: { [identity.name]: { author: 'a', version: '1.0.0', build: { build_system: 'custom' }, publish: { bucket: 'b' } } },
+    };
     expect(gdkConfigSchemaErrors(broken)).not.toEqual([]);
   });
 });
@@ -62,11 +65,15 @@ describe('root recipe.yaml template', () => {
 describe('renderRecipe', () => {
   it('takes name, version and publisher from gdk-config.json', () => {
     const recipe = render();
-    expect([recipe['ComponentName'], recipe['ComponentVersion'], recipe['ComponentPublisher']]).toEqual([identity.name, identity.version, identity.author]);
+    expect([recipe.ComponentName, recipe.ComponentVersion, recipe.ComponentPublisher]).toEqual([
+      identity.name,
+      identity.version,
+      identity.author,
+    ]);
   });
 
   it('generates DefaultConfiguration from the configuration definition and the least-privilege policy', () => {
-    const configuration = (render()['ComponentConfiguration'] as { DefaultConfiguration: Record<string, unknown> }).DefaultConfiguration;
+    const configuration = (render().ComponentConfiguration as { DefaultConfiguration: Record<string, unknown> }).DefaultConfiguration;
     const { accessControl, ...keys } = configuration;
     expect(keys).toEqual(recipeDefaultConfiguration());
     expect(accessControl).toEqual(accessControlFor(identity.name, '{iot:thingName}'));
@@ -83,7 +90,7 @@ describe('renderRecipe', () => {
 
   it('gives each Linux architecture a manifest with the bundle and only its own aws-crt addon', () => {
     const byArchitecture = Object.fromEntries(
-      manifestsOf(render()).map((m) => [`${m.Platform['os']}/${m.Platform['architecture']}`, m.Artifacts.map((a) => a.URI).sort()]),
+      manifestsOf(render()).map((m) => [`${m.Platform.os}/${m.Platform.architecture}`, m.Artifacts.map((a) => a.URI).sort()]),
     );
     expect(byArchitecture).toEqual({
       'linux/amd64': [`${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-x64.node`, `${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`],
@@ -100,7 +107,9 @@ describe('renderRecipe', () => {
   });
 
   it('depends softly on a nucleus that can put the thing name into the IPC policy', () => {
-    expect(render()['ComponentDependencies']).toEqual({ 'aws.greengrass.Nucleus': { VersionRequirement: '>=2.6.0 <3.0.0', DependencyType: 'SOFT' } });
+    expect(render().ComponentDependencies).toEqual({
+      'aws.greengrass.Nucleus': { VersionRequirement: '>=2.6.0 <3.0.0', DependencyType: 'SOFT' },
+    });
   });
 
   it('writes YAML that reads back identically, with the format version quoted for YAML 1.1 readers', () => {
@@ -112,24 +121,30 @@ describe('renderRecipe', () => {
   });
 
   it('refuses a template with a real identity value, which the build would silently replace', () => {
-    expect(() => render({ ...loadTemplate(), ComponentVersion: '2.0.0' })).toThrow(/ComponentVersion must stay the placeholder COMPONENT_VERSION/);
+    expect(() => render({ ...loadTemplate(), ComponentVersion: '2.0.0' })).toThrow(
+      /ComponentVersion must stay the placeholder COMPONENT_VERSION/,
+    );
   });
 
   it('refuses a template with its own ComponentConfiguration', () => {
-    expect(() => render({ ...loadTemplate(), ComponentConfiguration: { DefaultConfiguration: {} } })).toThrow(/must not contain ComponentConfiguration/);
+    expect(() => render({ ...loadTemplate(), ComponentConfiguration: { DefaultConfiguration: {} } })).toThrow(
+      /must not contain ComponentConfiguration/,
+    );
   });
 
   it('refuses a manifest that ships another architecture’s addon', () => {
     const template = loadTemplate();
-    const manifests = structuredClone(template['Manifests']) as Manifest[];
+    const manifests = structuredClone(template.Manifests) as Manifest[];
     manifests[0]!.Artifacts.push({ URI: `${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-arm64.node` });
-    expect(() => render({ ...template, Manifests: manifests })).toThrow(/"Linux amd64" must list exactly defender-agent.js and aws-crt-nodejs-linux-x64.node/);
+    expect(() => render({ ...template, Manifests: manifests })).toThrow(
+      /"Linux amd64" must list exactly defender-agent.js and aws-crt-nodejs-linux-x64.node/,
+    );
   });
 
   it('refuses an architecture without a prebuilt addon, and a missing one', () => {
     const template = loadTemplate();
-    const manifests = structuredClone(template['Manifests']) as Manifest[];
-    manifests[1]!.Platform['architecture'] = 'arm';
+    const manifests = structuredClone(template.Manifests) as Manifest[];
+    manifests[1]!.Platform.architecture = 'arm';
     expect(() => render({ ...template, Manifests: manifests })).toThrow(/architecture arm has no aws-crt addon/);
     expect(() => render({ ...template, Manifests: manifests.slice(0, 1) })).toThrow(/no manifest for architecture aarch64/);
   });
@@ -138,9 +153,9 @@ describe('renderRecipe', () => {
 describe('the schema checks used above', () => {
   it('catch what gdk catches (a bad Unarchive) and what it misses (a step without Script)', () => {
     const recipe = render();
-    const manifests = structuredClone(recipe['Manifests']) as Array<Record<string, unknown>>;
-    (manifests[0]!['Artifacts'] as Array<Record<string, unknown>>)[0]!['Unarchive'] = 'TAR';
-    (manifests[1]!['Lifecycle'] as Record<string, unknown>)['Install'] = { RequiresPrivilege: true };
+    const manifests = structuredClone(recipe.Manifests) as Array<Record<string, unknown>>;
+    (manifests[0]!.Artifacts as Array<Record<string, unknown>>)[0]!.Unarchive = 'TAR';
+    (manifests[1]!.Lifecycle as Record<string, unknown>).Install = { RequiresPrivilege: true };
     const broken = { ...recipe, Manifests: manifests };
     expect(recipeSchemaErrors(broken).join('\n')).toContain('unarchive');
     expect(stepsWithoutScript(broken)).toEqual(['Manifests[1].Lifecycle.Install']);

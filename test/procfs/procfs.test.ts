@@ -21,7 +21,9 @@ describe('createProcfs', () => {
   });
 
   it('rejects with ENOENT for a missing file, which isNotFound recognises', async () => {
-    const error: unknown = await createProcfs(root).readText('net/tcp6').catch((e: unknown) => e);
+    const error: unknown = await createProcfs(root)
+      .readText('net/tcp6')
+      .catch((e: unknown) => e);
     expect(isNotFound(error)).toBe(true);
     expect(isNotFound(new Error('EACCES'))).toBe(false);
   });

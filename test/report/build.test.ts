@@ -5,7 +5,14 @@ import { LONG_TO_SHORT } from '../../src/report/names';
 import { validateReport } from '../../src/report/validate';
 import { assertPlainCbor } from './plain-cbor';
 
-const OPTIONS: ReportOptions = { reportId: 1700000000, shortNames: false, format: 'json', maxListedPorts: 200, maxListedConnections: 500, maxReportBytes: 64000 };
+const OPTIONS: ReportOptions = {
+  reportId: 1700000000,
+  shortNames: false,
+  format: 'json',
+  maxListedPorts: 200,
+  maxListedConnections: 500,
+  maxReportBytes: 64000,
+};
 
 const FULL_SAMPLE: MetricsSample = {
   listeningTcpPorts: [{ port: 443, interface: 'eth0' }, { port: 22 }],
@@ -35,7 +42,8 @@ function asDecoded(value: unknown, format: 'json' | 'cbor'): unknown {
   const limit = format === 'json' ? BigInt(Number.MAX_SAFE_INTEGER) : 0xffffffffn;
   if (typeof value === 'bigint') return value <= limit ? Number(value) : value;
   if (Array.isArray(value)) return value.map((item) => asDecoded(item, format));
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asDecoded(v, format)]));
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asDecoded(v, format)]));
   return value;
 }
 
@@ -53,7 +61,10 @@ function connections(count: number, distinctRemotes = count): EstablishedConnect
   return Array.from({ length: count }, (_, i) => {
     const remote = i % distinctRemotes;
     return {
-      remoteAddr: remote % 4 === 0 ? `[2001:db8::${remote.toString(16)}]:443` : `10.${(remote >> 16) & 255}.${(remote >> 8) & 255}.${remote & 255}:${1024 + (i % 60000)}`,
+      remoteAddr:
+        remote % 4 === 0
+          ? `[2001:db8::${remote.toString(16)}]:443`
+          : `10.${(remote >> 16) & 255}.${(remote >> 8) & 255}.${remote & 255}:${1024 + (i % 60000)}`,
       localPort: 1 + (i % 65535),
       localInterface: i % 2 ? 'eth0' : 'wlan0',
     };
@@ -99,7 +110,15 @@ describe('buildReport', () => {
       met: {
         tp: { pts: [{ pt: 22 }, { pt: 443, if: 'eth0' }], t: 2 },
         up: { pts: [{ pt: 5353, if: 'wlan0' }], t: 1 },
-        tc: { ec: { cs: [{ rad: '192.168.0.1:8000', lp: 80, li: 'eth0' }, { rad: '[2001:db8::1]:443', lp: 51000 }], t: 2 } },
+        tc: {
+          ec: {
+            cs: [
+              { rad: '192.168.0.1:8000', lp: 80, li: 'eth0' },
+              { rad: '[2001:db8::1]:443', lp: 51000 },
+            ],
+            t: 2,
+          },
+        },
         ns: { bi: 2n ** 60n + 1n, bo: 300n, pi: 4n, po: 5n },
       },
       cmet: EXPECTED_CUSTOM,
@@ -127,7 +146,10 @@ describe('buildReport', () => {
 
   it('leaves out blocks the sample does not have', () => {
     const built = buildReport({ listeningUdpPorts: [], customMetrics: {} }, OPTIONS);
-    expect(built.document).toEqual({ header: { report_id: 1700000000, version: '1.0' }, metrics: { listening_udp_ports: { ports: [], total: 0 } } });
+    expect(built.document).toEqual({
+      header: { report_id: 1700000000, version: '1.0' },
+      metrics: { listening_udp_ports: { ports: [], total: 0 } },
+    });
     expect(built.counts).toEqual({ udpPorts: { listed: 0, total: 0 }, customMetrics: 0 });
   });
 
@@ -154,7 +176,11 @@ describe('buildReport', () => {
     );
     expect(built.document.custom_metrics).toEqual({ good: [{ number: 33.3333333333333 }], names: [{ string_list: ['eth0'] }] });
     expect(built.counts.customMetrics).toBe(2);
-    expect(built.problems.map((problem) => problem.subject)).toEqual(['custom_metrics.broken', 'custom_metrics.aws:reserved', 'custom_metrics.names']);
+    expect(built.problems.map((problem) => problem.subject)).toEqual([
+      'custom_metrics.broken',
+      'custom_metrics.aws:reserved',
+      'custom_metrics.names',
+    ]);
     expect(validateReport(built.document)).toEqual([]);
   });
 
@@ -186,15 +212,30 @@ describe('buildReport', () => {
       { remoteAddr: '[2001:db8::9]:444', localPort: 40002 },
     ];
     const built = buildReport({ establishedConnections: [...busy, ...rare], customMetrics: {} }, { ...OPTIONS, maxListedConnections: 4 });
-    const listed = (built.document.metrics as any).tcp_connections.established_connections;
-    expect(listed.connections.map((c: any) => c.remote_addr)).toEqual(['10.0.0.1:2000', '203.0.113.9:443', '[2001:db8::9]:443', '10.0.0.1:2001']);
+    const listed = (built.document.metrics as Record<string, Record<string, Record<string, unknown>>>).tcp_connections!
+      .established_connections as {
+      connections: { remote_addr: string }[];
+      total: number;
+    };
+    expect(listed.connections.map((c) => c.remote_addr)).toEqual([
+      '10.0.0.1:2000',
+      '203.0.113.9:443',
+      '[2001:db8::9]:443',
+      '10.0.0.1:2001',
+    ]);
     expect(listed.total).toBe(53);
     expect(built.counts.connections).toEqual({ listed: 4, total: 53 });
   });
 
   it('with a cap of zero lists nothing but still reports the totals', () => {
-    const built = buildReport({ listeningTcpPorts: [{ port: 22 }], establishedConnections: connections(3), customMetrics: {} }, { ...OPTIONS, maxListedPorts: 0, maxListedConnections: 0 });
-    expect(built.document.metrics).toEqual({ listening_tcp_ports: { ports: [], total: 1 }, tcp_connections: { established_connections: { connections: [], total: 3 } } });
+    const built = buildReport(
+      { listeningTcpPorts: [{ port: 22 }], establishedConnections: connections(3), customMetrics: {} },
+      { ...OPTIONS, maxListedPorts: 0, maxListedConnections: 0 },
+    );
+    expect(built.document.metrics).toEqual({
+      listening_tcp_ports: { ports: [], total: 1 },
+      tcp_connections: { established_connections: { connections: [], total: 3 } },
+    });
   });
 
   describe('byte budget at 10,000 connections', () => {
@@ -213,23 +254,28 @@ describe('buildReport', () => {
       ['json', false, 8_000],
       ['json', true, 8_000],
       ['cbor', true, 8_000],
-    ] as const)('%s (short names: %s) fits %d bytes, uses the budget, stays valid, keeps totals, stats and custom metrics', (format, shortNames, budget) => {
-      const built = buildReport(sample, { ...OPTIONS, format, shortNames, maxListedConnections: 10_000, maxReportBytes: budget });
-      expect(built.bytes).toBeLessThanOrEqual(budget);
-      // Nearly full: one more entry (well under 100 bytes each) would not have fitted.
-      expect(built.bytes).toBeGreaterThan(budget - 100);
-      expect(built.trimmed).toBe(true);
-      expect(built.problems).toEqual([]);
-      const decoded = decodeReport(built.payload, format);
-      expect(validateReport(decoded)).toEqual([]);
-      expect(decoded).toEqual(asDecoded(built.document, format));
-      expect(built.counts.connections?.total).toBe(10_000);
-      expect(built.counts.connections!.listed).toBeLessThan(budget / 20);
-      expect(built.counts.customMetrics).toBe(2);
-      const metrics = (decoded as any)[shortNames ? 'met' : 'metrics'];
-      expect(metrics[shortNames ? 'ns' : 'network_stats'][shortNames ? 'bi' : 'bytes_in']).toBe(2n ** 62n);
-      expect(metrics[shortNames ? 'tc' : 'tcp_connections'][shortNames ? 'ec' : 'established_connections'][shortNames ? 't' : 'total']).toBe(10_000);
-    });
+    ] as const)(
+      '%s (short names: %s) fits %d bytes, uses the budget, stays valid, keeps totals, stats and custom metrics',
+      (format, shortNames, budget) => {
+        const built = buildReport(sample, { ...OPTIONS, format, shortNames, maxListedConnections: 10_000, maxReportBytes: budget });
+        expect(built.bytes).toBeLessThanOrEqual(budget);
+        // Nearly full: one more entry (well under 100 bytes each) would not have fitted.
+        expect(built.bytes).toBeGreaterThan(budget - 100);
+        expect(built.trimmed).toBe(true);
+        expect(built.problems).toEqual([]);
+        const decoded = decodeReport(built.payload, format);
+        expect(validateReport(decoded)).toEqual([]);
+        expect(decoded).toEqual(asDecoded(built.document, format));
+        expect(built.counts.connections?.total).toBe(10_000);
+        expect(built.counts.connections!.listed).toBeLessThan(budget / 20);
+        expect(built.counts.customMetrics).toBe(2);
+        const metrics = (decoded as any)[shortNames ? 'met' : 'metrics'];
+        expect(metrics[shortNames ? 'ns' : 'network_stats'][shortNames ? 'bi' : 'bytes_in']).toBe(2n ** 62n);
+        expect(
+          metrics[shortNames ? 'tc' : 'tcp_connections'][shortNames ? 'ec' : 'established_connections'][shortNames ? 't' : 'total'],
+        ).toBe(10_000);
+      },
+    );
 
     it('keeps the short port lists whole and cuts the long connection list', () => {
       const built = buildReport(sample, { ...OPTIONS, maxListedConnections: 10_000, maxReportBytes: 8_000 });
@@ -239,12 +285,15 @@ describe('buildReport', () => {
 
     it('shares a tight budget evenly between long lists', () => {
       const ports = Array.from({ length: 3000 }, (_, i) => ({ port: 1 + i }));
-      const built = buildReport({ listeningTcpPorts: ports, listeningUdpPorts: ports, establishedConnections: connections(3000), customMetrics: {} }, {
-        ...OPTIONS,
-        maxListedPorts: 3000,
-        maxListedConnections: 3000,
-        maxReportBytes: 8_000,
-      });
+      const built = buildReport(
+        { listeningTcpPorts: ports, listeningUdpPorts: ports, establishedConnections: connections(3000), customMetrics: {} },
+        {
+          ...OPTIONS,
+          maxListedPorts: 3000,
+          maxListedConnections: 3000,
+          maxReportBytes: 8_000,
+        },
+      );
       const listed = [built.counts.tcpPorts!.listed, built.counts.udpPorts!.listed, built.counts.connections!.listed];
       expect(built.bytes).toBeLessThanOrEqual(8_000);
       expect(Math.min(...listed)).toBeGreaterThan(50);
@@ -260,7 +309,10 @@ describe('buildReport', () => {
       expect(built.bytes).toBeLessThanOrEqual(4_096);
       expect(built.document.custom_metrics).toEqual({ small: [{ number: 1 }] });
       expect(built.problems).toEqual([
-        { subject: 'custom_metrics.big', message: 'left out: the report does not fit maxReportBytes (4096) even with empty port and connection lists' },
+        {
+          subject: 'custom_metrics.big',
+          message: 'left out: the report does not fit maxReportBytes (4096) even with empty port and connection lists',
+        },
       ]);
       expect(built.counts.connections!.listed).toBeGreaterThan(0);
       expect(validateReport(built.document)).toEqual([]);
@@ -268,7 +320,10 @@ describe('buildReport', () => {
 
     it('says so when even an empty report does not fit', () => {
       const built = buildReport(sample, { ...OPTIONS, maxReportBytes: 100 });
-      expect(built.problems).toContainEqual({ subject: 'report', message: `${built.bytes} bytes, above maxReportBytes (100) even with empty lists and no custom metrics` });
+      expect(built.problems).toContainEqual({
+        subject: 'report',
+        message: `${built.bytes} bytes, above maxReportBytes (100) even with empty lists and no custom metrics`,
+      });
       expect(built.counts.connections).toEqual({ listed: 0, total: 10_000 });
       expect(built.document.custom_metrics).toBeUndefined();
     });

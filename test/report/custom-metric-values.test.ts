@@ -17,7 +17,7 @@ describe('roundToSignificantDigits', () => {
     expect(roundToSignificantDigits(33.333333333333336)).toBe(33.3333333333333);
     expect(roundToSignificantDigits(0.1 + 0.2)).toBe(0.3);
     expect(roundToSignificantDigits(-12.5)).toBe(-12.5);
-    expect(roundToSignificantDigits(123456789012345678)).toBe(123456789012346000);
+    expect(roundToSignificantDigits(Number('123456789012345678'))).toBe(123456789012346000);
     expect(Object.is(roundToSignificantDigits(-0), 0)).toBe(true);
   });
 });
@@ -26,8 +26,14 @@ describe('checkCustomMetric', () => {
   const check = (value: CustomMetricValue, name = 'metric') => checkCustomMetric(name, value);
 
   it('passes valid values of every type through, rounding numbers to 15 significant digits', () => {
-    expect(check({ type: 'number', value: 33.333333333333336 })).toEqual({ value: { type: 'number', value: 33.3333333333333 }, problems: [] });
-    expect(check({ type: 'number-list', value: [0.25, 1 / 3, -2] })).toEqual({ value: { type: 'number-list', value: [0.25, 0.333333333333333, -2] }, problems: [] });
+    expect(check({ type: 'number', value: 33.333333333333336 })).toEqual({
+      value: { type: 'number', value: 33.3333333333333 },
+      problems: [],
+    });
+    expect(check({ type: 'number-list', value: [0.25, 1 / 3, -2] })).toEqual({
+      value: { type: 'number-list', value: [0.25, 0.333333333333333, -2] },
+      problems: [],
+    });
     expect(check({ type: 'string-list', value: ['eth0', 'wlan0', 'br-lan', 'a/b.c:d_e'] })).toEqual({
       value: { type: 'string-list', value: ['eth0', 'wlan0', 'br-lan', 'a/b.c:d_e'] },
       problems: [],
@@ -38,7 +44,9 @@ describe('checkCustomMetric', () => {
 
   it('leaves out a number that is not finite, naming the metric', () => {
     for (const value of [Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(check({ type: 'number', value }, 'cpu')).toEqual({ problems: [{ subject: 'custom_metrics.cpu', message: `${value} is not a finite number; metric left out` }] });
+      expect(check({ type: 'number', value }, 'cpu')).toEqual({
+        problems: [{ subject: 'custom_metrics.cpu', message: `${value} is not a finite number; metric left out` }],
+      });
     }
     expect(check({ type: 'number', value: '5' as unknown as number }).value).toBeUndefined();
   });
@@ -47,7 +55,9 @@ describe('checkCustomMetric', () => {
     expect(check({ type: 'number-list', value: [1, Number.NaN, 3] }, 'load')).toEqual({
       problems: [{ subject: 'custom_metrics.load', message: 'entry [1] NaN is not a finite number; metric left out' }],
     });
-    expect(check({ type: 'number-list', value: 5 as unknown as number[] }).problems[0]?.message).toBe('the value is not a list; metric left out');
+    expect(check({ type: 'number-list', value: 5 as unknown as number[] }).problems[0]?.message).toBe(
+      'the value is not a list; metric left out',
+    );
   });
 
   it('leaves out only the bad entries of a string list, and says which', () => {
@@ -75,9 +85,13 @@ describe('checkCustomMetric', () => {
 
   it('leaves out metrics with a bad name or an unknown type', () => {
     expect(check({ type: 'number', value: 1 }, 'aws:cpu')).toEqual({
-      problems: [{ subject: 'custom_metrics.aws:cpu', message: 'names starting with "aws:" are reserved for AWS metrics; metric left out' }],
+      problems: [
+        { subject: 'custom_metrics.aws:cpu', message: 'names starting with "aws:" are reserved for AWS metrics; metric left out' },
+      ],
     });
-    expect(check({ type: 'percent', value: 1 } as unknown as CustomMetricValue).problems[0]?.message).toBe('unknown metric type "percent"; metric left out');
+    expect(check({ type: 'percent', value: 1 } as unknown as CustomMetricValue).problems[0]?.message).toBe(
+      'unknown metric type "percent"; metric left out',
+    );
   });
 });
 

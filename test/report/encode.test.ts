@@ -37,7 +37,7 @@ describe('parseJsonExact', () => {
       9007199254740992n,
       -9007199254740993n,
       1.5e300,
-      12345678901234567890.5,
+      Number('12345678901234567890.5'),
     ]);
   });
 
@@ -48,14 +48,28 @@ describe('parseJsonExact', () => {
     expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
   });
 
-  it.each(['', '{', '{"a":1,}', '[1,]', "{'a':1}", '01', '1.', '"tab\there"', '{"a":1} x', 'nul', '{"a" 1}', '[1 2]', '-'])('rejects %j', (text) => {
-    expect(() => parseJsonExact(text)).toThrow(SyntaxError);
-  });
+  it.each(['', '{', '{"a":1,}', '[1,]', "{'a':1}", '01', '1.', '"tab\there"', '{"a":1} x', 'nul', '{"a" 1}', '[1 2]', '-'])(
+    'rejects %j',
+    (text) => {
+      expect(() => parseJsonExact(text)).toThrow(SyntaxError);
+    },
+  );
 });
 
 describe('encodeReport / decodeReport, CBOR', () => {
   it('writes a plain CBOR map (no cbor-x records or tags) that a generic decoder reads', () => {
-    const document = { hed: { rid: 1530304554, v: '1.0' }, met: { tp: { pts: [{ pt: 22, if: 'eth0' }, { pt: 80, if: 'eth0' }], t: 2 } } };
+    const document = {
+      hed: { rid: 1530304554, v: '1.0' },
+      met: {
+        tp: {
+          pts: [
+            { pt: 22, if: 'eth0' },
+            { pt: 80, if: 'eth0' },
+          ],
+          t: 2,
+        },
+      },
+    };
     const payload = encodeReport(document, 'cbor');
     assertPlainCbor(payload);
     expect(cborXDecode(payload)).toEqual(document);
@@ -87,11 +101,28 @@ describe('encodeReport / decodeReport, CBOR', () => {
 });
 
 describe('encodedSize', () => {
-  const strings = ['', 'a', 'x'.repeat(23), 'x'.repeat(24), 'x'.repeat(255), 'x'.repeat(256), 'x'.repeat(65536), 'é', 'eth0\u{1F600}', 'quote " and \\ and \n', '\u0001'];
+  const strings = [
+    '',
+    'a',
+    'x'.repeat(23),
+    'x'.repeat(24),
+    'x'.repeat(255),
+    'x'.repeat(256),
+    'x'.repeat(65536),
+    'é',
+    'eth0\u{1F600}',
+    'quote " and \\ and \n',
+    '\u0001',
+  ];
   const integers = [0, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, -1, -24, -25, -(2 ** 32), -(2 ** 32) - 1];
   const bigints = [0n, 23n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 63n, 2n ** 64n - 1n, -(2n ** 32n), -(2n ** 32n) - 1n];
   const others = [1.5, -0, 0.1, 1e21, 1e300, true, false, null];
-  const lists = [[], Array.from({ length: 23 }, (_, i) => i), Array.from({ length: 24 }, (_, i) => i), Array.from({ length: 300 }, () => 'ab')];
+  const lists = [
+    [],
+    Array.from({ length: 23 }, (_, i) => i),
+    Array.from({ length: 24 }, (_, i) => i),
+    Array.from({ length: 300 }, () => 'ab'),
+  ];
   const objects = [{}, { a: 1, b: undefined, c: 'x' }, Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, i]))];
 
   it.each(['json', 'cbor'] as const)('is the exact encoded length of every kind of %s value', (format) => {

@@ -10,6 +10,14 @@ describe('report key names', () => {
 
   it('give the spec names in each mode', () => {
     expect(keyNames(false).listening_tcp_ports).toBe('listening_tcp_ports');
-    expect(keyNames(true)).toMatchObject({ header: 'hed', report_id: 'rid', version: 'v', metrics: 'met', custom_metrics: 'cmet', remote_addr: 'rad', local_interface: 'li' });
+    expect(keyNames(true)).toMatchObject({
+      header: 'hed',
+      report_id: 'rid',
+      version: 'v',
+      metrics: 'met',
+      custom_metrics: 'cmet',
+      remote_addr: 'rad',
+      local_interface: 'li',
+    });
   });
 });

@@ -4,10 +4,18 @@ import { validateReport } from '../../src/report/validate';
 const CANONICAL_LONG = {
   header: { report_id: 1530304554, version: '1.0' },
   metrics: {
-    listening_tcp_ports: { ports: [{ interface: 'eth0', port: 24800 }, { interface: 'eth0', port: 22 }], total: 2 },
+    listening_tcp_ports: {
+      ports: [
+        { interface: 'eth0', port: 24800 },
+        { interface: 'eth0', port: 22 },
+      ],
+      total: 2,
+    },
     listening_udp_ports: { ports: [{ interface: 'eth0', port: 5353 }], total: 1 },
     network_stats: { bytes_in: 29358693495, bytes_out: 26485035, packets_in: 10013573555, packets_out: 11382615 },
-    tcp_connections: { established_connections: { connections: [{ local_interface: 'eth0', local_port: 80, remote_addr: '192.168.0.1:8000' }], total: 1 } },
+    tcp_connections: {
+      established_connections: { connections: [{ local_interface: 'eth0', local_port: 80, remote_addr: '192.168.0.1:8000' }], total: 1 },
+    },
   },
   custom_metrics: { MyMetricOfType_Number: [{ number: 1 }], MyMetricOfType_IpList: [{ ip_list: ['172.0.0.10'] }] },
 };
@@ -78,7 +86,9 @@ describe('validateReport', () => {
     }
     expect(validateReport(longWith((r) => delete r.header.report_id))).toEqual(['header.report_id: must be a positive integer']);
     for (const bad of ['1', '1.0.0', 'v1.0', 1.0]) {
-      expect(validateReport(longWith((r) => (r.header.version = bad)))).toEqual(['header.version: must be a "Major.Minor" string such as "1.0"']);
+      expect(validateReport(longWith((r) => (r.header.version = bad)))).toEqual([
+        'header.version: must be a "Major.Minor" string such as "1.0"',
+      ]);
     }
     expect(validateReport(shortWith((r) => (r.hed.v = '2')))).toEqual(['hed.v: must be a "Major.Minor" string such as "1.0"']);
   });
@@ -108,13 +118,19 @@ describe('validateReport', () => {
   it('rejects unknown keys', () => {
     expect(validateReport(longWith((r) => (r.metrics.cpu = 5)))).toEqual(['metrics.cpu: unknown key']);
     expect(validateReport(longWith((r) => (r.extra = {})))).toEqual(['extra: unknown key']);
-    expect(validateReport(longWith((r) => (r.metrics.network_stats.bytes_total = 1)))).toEqual(['metrics.network_stats.bytes_total: unknown key']);
+    expect(validateReport(longWith((r) => (r.metrics.network_stats.bytes_total = 1)))).toEqual([
+      'metrics.network_stats.bytes_total: unknown key',
+    ]);
   });
 
   it('rejects blocks of the wrong type', () => {
     expect(validateReport(longWith((r) => (r.metrics = [])))).toEqual(['metrics: must be an object']);
-    expect(validateReport(longWith((r) => (r.metrics.listening_tcp_ports.ports = { port: 22 })))).toEqual(['metrics.listening_tcp_ports.ports: must be a list']);
-    expect(validateReport(longWith((r) => (r.metrics.listening_udp_ports.ports = [22])))).toEqual(['metrics.listening_udp_ports.ports[0]: must be an object']);
+    expect(validateReport(longWith((r) => (r.metrics.listening_tcp_ports.ports = { port: 22 })))).toEqual([
+      'metrics.listening_tcp_ports.ports: must be a list',
+    ]);
+    expect(validateReport(longWith((r) => (r.metrics.listening_udp_ports.ports = [22])))).toEqual([
+      'metrics.listening_udp_ports.ports[0]: must be an object',
+    ]);
   });
 
   it('rejects ports outside 1..65535 and local ports outside 0..65535', () => {
@@ -134,21 +150,35 @@ describe('validateReport', () => {
   });
 
   it('rejects interface names that are not strings (PY sends null)', () => {
-    expect(validateReport(longWith((r) => (r.metrics.tcp_connections.established_connections.connections[0].local_interface = null)))).toEqual([
-      'metrics.tcp_connections.established_connections.connections[0].local_interface: must be a string',
-    ]);
+    expect(
+      validateReport(longWith((r) => (r.metrics.tcp_connections.established_connections.connections[0].local_interface = null))),
+    ).toEqual(['metrics.tcp_connections.established_connections.connections[0].local_interface: must be a string']);
     expect(validateReport(longWith((r) => (r.metrics.listening_tcp_ports.ports[0].interface = 3)))).toEqual([
       'metrics.listening_tcp_ports.ports[0].interface: must be a string',
     ]);
   });
 
   it('rejects remote addresses that are not ip:port with IPv6 in brackets', () => {
-    for (const bad of ['192.168.0.1', '2001:db8::1:443', '[192.168.0.1]:80', '[2001:db8::1]', '192.168.0.1:0', '192.168.0.1:65536', 'example.com:80', '999.1.1.1:80', 8000]) {
-      expect(validateReport(longWith((r) => (r.metrics.tcp_connections.established_connections.connections[0].remote_addr = bad)))).toEqual([
-        'metrics.tcp_connections.established_connections.connections[0].remote_addr: must be "ip:port" with a port 1..65535, IPv6 in brackets ("[2001:db8::1]:443")',
-      ]);
+    for (const bad of [
+      '192.168.0.1',
+      '2001:db8::1:443',
+      '[192.168.0.1]:80',
+      '[2001:db8::1]',
+      '192.168.0.1:0',
+      '192.168.0.1:65536',
+      'example.com:80',
+      '999.1.1.1:80',
+      8000,
+    ]) {
+      expect(validateReport(longWith((r) => (r.metrics.tcp_connections.established_connections.connections[0].remote_addr = bad)))).toEqual(
+        [
+          'metrics.tcp_connections.established_connections.connections[0].remote_addr: must be "ip:port" with a port 1..65535, IPv6 in brackets ("[2001:db8::1]:443")',
+        ],
+      );
     }
-    expect(validateReport(longWith((r) => delete r.metrics.tcp_connections.established_connections.connections[0].remote_addr))).toHaveLength(1);
+    expect(
+      validateReport(longWith((r) => delete r.metrics.tcp_connections.established_connections.connections[0].remote_addr)),
+    ).toHaveLength(1);
   });
 
   it('rejects negative or fractional network_stats deltas', () => {
@@ -166,21 +196,29 @@ describe('validateReport', () => {
       'metrics.listening_tcp_ports.total: is 1, less than the 2 entries listed',
     ]);
     expect(validateReport(shortWith((r) => (r.met.tc.ec.t = 0)))).toEqual(['met.tc.ec.t: is 0, less than the 1 entries listed']);
-    expect(validateReport(longWith((r) => (r.metrics.listening_udp_ports.total = -1)))).toEqual(['metrics.listening_udp_ports.total: must be a non-negative integer']);
+    expect(validateReport(longWith((r) => (r.metrics.listening_udp_ports.total = -1)))).toEqual([
+      'metrics.listening_udp_ports.total: must be a non-negative integer',
+    ]);
   });
 
   it('rejects custom metrics that are not wrapped in a one-element list with one known value key', () => {
     const shape = 'must be a one-element list holding one of {"number": ...}, {"number_list": ...}, {"string_list": ...}, {"ip_list": ...}';
     for (const bad of [{ number: 0 }, [], [{ number: 1 }, { number: 2 }], [{ integer: 1 }], [{ number: 1, number_list: [1] }], [7], 'x']) {
-      expect(validateReport(longWith((r) => (r.custom_metrics.MyMetricOfType_Number = bad)))).toEqual([`custom_metrics.MyMetricOfType_Number: ${shape}`]);
+      expect(validateReport(longWith((r) => (r.custom_metrics.MyMetricOfType_Number = bad)))).toEqual([
+        `custom_metrics.MyMetricOfType_Number: ${shape}`,
+      ]);
     }
   });
 
   it('rejects custom values Device Defender would drop, and bad metric names', () => {
     const withCustom = (value: unknown, name = 'm') => validateReport({ hed: { rid: 1, v: '1.0' }, cmet: { [name]: value } });
-    expect(withCustom([{ number: 33.333333333333336 }])).toEqual(['cmet.m[0].number: 33.333333333333336 has more than 15 significant digits']);
+    expect(withCustom([{ number: 33.333333333333336 }])).toEqual([
+      'cmet.m[0].number: 33.333333333333336 has more than 15 significant digits',
+    ]);
     expect(withCustom([{ number: '5' }])).toEqual(['cmet.m[0].number: "5" is not a finite number']);
-    expect(withCustom([{ number: 1234567890123456789n }])).toEqual(['cmet.m[0].number: 1234567890123456789 has more than 15 significant digits']);
+    expect(withCustom([{ number: 1234567890123456789n }])).toEqual([
+      'cmet.m[0].number: 1234567890123456789 has more than 15 significant digits',
+    ]);
     expect(withCustom([{ number_list: [1, Number.NaN] }])).toEqual(['cmet.m[0].number_list[1]: NaN is not a finite number']);
     expect(withCustom([{ number_list: 5 }])).toEqual(['cmet.m[0].number_list: must be a list']);
     expect(withCustom([{ string_list: ['ok', 'not ok', ''] }])).toEqual([
@@ -192,7 +230,9 @@ describe('validateReport', () => {
       'cmet.m[0].ip_list[2]: "fe80::1%eth0" is not an IPv4 or IPv6 address',
     ]);
     expect(withCustom([{ number: 1 }], 'aws:cpu')).toEqual(['cmet.aws:cpu: names starting with "aws:" are reserved for AWS metrics']);
-    expect(withCustom([{ number: 1 }], 'cpu usage')).toEqual(['cmet.cpu usage: the name must be 1-128 characters of letters, digits, ":", "_" or "-"']);
+    expect(withCustom([{ number: 1 }], 'cpu usage')).toEqual([
+      'cmet.cpu usage: the name must be 1-128 characters of letters, digits, ":", "_" or "-"',
+    ]);
     expect(withCustom([{ number: 1 }], 'x'.repeat(129))).toHaveLength(1);
   });
 });

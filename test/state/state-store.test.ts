@@ -32,7 +32,12 @@ describe('createFileStateStore', () => {
     await store.save(state);
     expect(await createFileStateStore(path).load()).toEqual({ state });
     const file = JSON.parse(await readFile(path, 'utf8'));
-    expect(file.network.totals).toEqual({ bytesIn: '18446744073709551615', bytesOut: '9007199254740993', packetsIn: '0', packetsOut: '12' });
+    expect(file.network.totals).toEqual({
+      bytesIn: '18446744073709551615',
+      bytesOut: '9007199254740993',
+      packetsIn: '0',
+      packetsOut: '12',
+    });
   });
 
   it('saves a state without baseline or publish time', async () => {

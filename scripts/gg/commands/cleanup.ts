@@ -151,4 +151,3 @@ export async function cleanupCommand(argv: string[], deps: CliDeps): Promise<num
   }
   return 0;
 }
-

@@ -1,9 +1,5 @@
 /** `deploy`: put the component (gdk-config version) on a core device or thing group, keeping everything else deployed there. */
-import {
-  DescribeComponentCommand,
-  type DeploymentIoTJobConfiguration,
-  type DeploymentPolicies,
-} from '@aws-sdk/client-greengrassv2';
+import { DescribeComponentCommand, type DeploymentIoTJobConfiguration, type DeploymentPolicies } from '@aws-sdk/client-greengrassv2';
 import { REPORT_FORMATS, THING_NAME_VARIABLE } from '../../../src/component/definition';
 import {
   ACCESS_CONTROL_KEY,
@@ -83,17 +79,19 @@ const OPTIONS = {
 
 type DeployFlags = ReturnType<typeof parseFlags<typeof OPTIONS>>;
 
-export const GROUP_POLICY_CAVEAT =
+const GROUP_POLICY_CAVEAT =
   `caveat: for a thing group the accessControl names ${THING_NAME_VARIABLE}. The nucleus substitutes it only when it is >= 2.6.0 ` +
   'with interpolateComponentConfiguration: true in its configuration; otherwise the policy is literal and every publish is ' +
   'denied. Enable interpolation on the nucleus, or deploy per thing (--thing) instead.';
 
-export const DEFAULT_ROLLOUT = { baseRatePerMinute: 5, incrementFactor: 2, numberOfSucceededThings: 5, maximumPerMinute: 50 };
-export const DEFAULT_ABORT = { thresholdPercentage: 10, minNumberOfExecutedThings: 5 };
-export const DEFAULT_JOB_TIMEOUT_MINUTES = 60;
+const DEFAULT_ROLLOUT = { baseRatePerMinute: 5, incrementFactor: 2, numberOfSucceededThings: 5, maximumPerMinute: 50 };
+const DEFAULT_ABORT = { thresholdPercentage: 10, minNumberOfExecutedThings: 5 };
+const DEFAULT_JOB_TIMEOUT_MINUTES = 60;
 
 /** The agent keys of this deploy: --config-json first, then the dedicated flags on top. */
-export function settingsFromFlags(flags: Pick<DeployFlags, 'config-json' | 'interval' | 'format' | 'short-names' | 'custom-metric'>): AgentSettings {
+function settingsFromFlags(
+  flags: Pick<DeployFlags, 'config-json' | 'interval' | 'format' | 'short-names' | 'custom-metric'>,
+): AgentSettings {
   const settings = flags['config-json'] !== undefined ? settingsFromConfigJson(flags['config-json']) : {};
   const interval = integerFlag('interval', flags.interval, 1);
   if (interval !== undefined) settings.intervalSeconds = interval;
@@ -117,14 +115,17 @@ interface PolicyFlags {
 function parsePolicyFlags(flags: DeployFlags): PolicyFlags {
   return {
     failureHandling: choiceFlag('failure-handling', flags['failure-handling'], ['ROLLBACK', 'DO_NOTHING'] as const),
-    updateAction: choiceFlag('component-update-action', flags['component-update-action'], ['NOTIFY_COMPONENTS', 'SKIP_NOTIFY_COMPONENTS'] as const),
+    updateAction: choiceFlag('component-update-action', flags['component-update-action'], [
+      'NOTIFY_COMPONENTS',
+      'SKIP_NOTIFY_COMPONENTS',
+    ] as const),
     updateTimeout: integerFlag('component-update-timeout', flags['component-update-timeout'], 1),
     validationTimeout: integerFlag('config-validation-timeout', flags['config-validation-timeout'], 1),
   };
 }
 
 /** Flags win over the current deployment's policies; failure handling defaults to ROLLBACK. */
-export function deploymentPolicies(given: PolicyFlags, current: DeploymentPolicies | undefined): DeploymentPolicies {
+function deploymentPolicies(given: PolicyFlags, current: DeploymentPolicies | undefined): DeploymentPolicies {
   const policies: DeploymentPolicies = {
     ...current,
     failureHandlingPolicy: given.failureHandling ?? current?.failureHandlingPolicy ?? 'ROLLBACK',
@@ -167,7 +168,11 @@ function parseJobFlags(flags: DeployFlags): JobFlags {
 }
 
 /** Flags win; then the current deployment's settings; the defaults fill in only for groups. */
-export function iotJobConfiguration(given: JobFlags, current: DeploymentIoTJobConfiguration | undefined, isGroup: boolean): DeploymentIoTJobConfiguration | undefined {
+function iotJobConfiguration(
+  given: JobFlags,
+  current: DeploymentIoTJobConfiguration | undefined,
+  isGroup: boolean,
+): DeploymentIoTJobConfiguration | undefined {
   const result: DeploymentIoTJobConfiguration = { ...current };
   if (Object.keys(given.rollout).length || (isGroup && !current?.jobExecutionsRolloutConfig)) {
     const r = { ...DEFAULT_ROLLOUT, ...given.rollout };
@@ -183,7 +188,14 @@ export function iotJobConfiguration(given: JobFlags, current: DeploymentIoTJobCo
   if (Object.keys(given.abort).length || (isGroup && !current?.abortConfig)) {
     const a = { ...DEFAULT_ABORT, ...given.abort };
     result.abortConfig = {
-      criteriaList: [{ failureType: 'ALL', action: 'CANCEL', thresholdPercentage: a.thresholdPercentage, minNumberOfExecutedThings: a.minNumberOfExecutedThings }],
+      criteriaList: [
+        {
+          failureType: 'ALL',
+          action: 'CANCEL',
+          thresholdPercentage: a.thresholdPercentage,
+          minNumberOfExecutedThings: a.minNumberOfExecutedThings,
+        },
+      ],
     };
   }
   if (given.timeoutMinutes !== undefined || (isGroup && !current?.timeoutConfig)) {
@@ -198,12 +210,18 @@ async function requireDeployable(session: Session, componentVersionArn: string):
     const component = await session.aws.greengrass(new DescribeComponentCommand({ arn: componentVersionArn }));
     const state = component.status?.componentState;
     if (state !== 'DEPLOYABLE') {
-      throw new CliError(`${name} ${version} is ${state ?? 'in an unknown state'}, not DEPLOYABLE`, 'wait for publish to finish, or publish a new version');
+      throw new CliError(
+        `${name} ${version} is ${state ?? 'in an unknown state'}, not DEPLOYABLE`,
+        'wait for publish to finish, or publish a new version',
+      );
     }
   } catch (error) {
     if (!isNotFound(error)) throw error;
     if (session.aws.dryRun) return;
-    throw new CliError(`${name} ${version} is not published in ${session.aws.region}`, 'run `npm run gg -- publish` first (or set the published version in gdk-config.json)');
+    throw new CliError(
+      `${name} ${version} is not published in ${session.aws.region}`,
+      'run `npm run gg -- publish` first (or set the published version in gdk-config.json)',
+    );
   }
 }
 

@@ -13,7 +13,14 @@ import {
   type AuthInfo,
 } from '@aws-sdk/client-iot';
 import { metricsTopics } from '../../../src/component/definition';
-import { customMetricsOf, policyThingName, reportFormatOf, settingsFromConfigJson, settingsFromMerge, type AgentSettings } from '../agent-config';
+import {
+  customMetricsOf,
+  policyThingName,
+  reportFormatOf,
+  settingsFromConfigJson,
+  settingsFromMerge,
+  type AgentSettings,
+} from '../agent-config';
 import { isNotFound, type Arns } from '../aws';
 import { COMMON_HELP, COMMON_OPTIONS, nameFlag, parseFlags } from '../args';
 import { checkCustomMetric } from '../custom-metrics';
@@ -32,7 +39,7 @@ with what to do. Exits non-zero if any check fails.
   --config-json '{...}' the agent configuration to check against (default: read from its deployment)
 ${COMMON_HELP}`;
 
-export interface CheckResult {
+interface CheckResult {
   name: string;
   ok: boolean;
   detail: string;
@@ -52,7 +59,12 @@ async function checkCoreDevice(session: Session, thingName: string): Promise<Che
     };
   } catch (error) {
     if (!isNotFound(error)) throw error;
-    return { name, ok: false, detail: `${thingName} is not a Greengrass core device in ${session.aws.region}`, remedy: 'check the thing name and --region' };
+    return {
+      name,
+      ok: false,
+      detail: `${thingName} is not a Greengrass core device in ${session.aws.region}`,
+      remedy: 'check the thing name and --region',
+    };
   }
 }
 
@@ -61,27 +73,46 @@ async function checkComponent(session: Session, thingName: string): Promise<Chec
   const name = 'component running';
   let nextToken: string | undefined;
   do {
-    const page = await session.aws.greengrass(new ListInstalledComponentsCommand({ coreDeviceThingName: thingName, topologyFilter: 'ALL', nextToken }));
+    const page = await session.aws.greengrass(
+      new ListInstalledComponentsCommand({ coreDeviceThingName: thingName, topologyFilter: 'ALL', nextToken }),
+    );
     const component = (page.installedComponents ?? []).find((c) => c.componentName === componentName);
     if (component) {
       const detail = `${componentName} ${component.componentVersion} ${component.lifecycleState}`;
       if (component.componentVersion !== version) {
-        return { name, ok: false, detail: `${detail}, gdk-config.json says ${version}`, remedy: `npm run gg -- deploy --thing ${thingName}` };
+        return {
+          name,
+          ok: false,
+          detail: `${detail}, gdk-config.json says ${version}`,
+          remedy: `npm run gg -- deploy --thing ${thingName}`,
+        };
       }
       if (component.lifecycleState !== 'RUNNING') {
-        return { name, ok: false, detail: `${detail} ${component.lifecycleStateDetails ?? ''}`.trimEnd(), remedy: `read ${componentLogPath(componentName)} on the core` };
+        return {
+          name,
+          ok: false,
+          detail: `${detail} ${component.lifecycleStateDetails ?? ''}`.trimEnd(),
+          remedy: `read ${componentLogPath(componentName)} on the core`,
+        };
       }
       return { name, ok: true, detail };
     }
     nextToken = page.nextToken;
   } while (nextToken);
-  return { name, ok: false, detail: `${componentName} is not installed on ${thingName}`, remedy: `npm run gg -- deploy --thing ${thingName}` };
+  return {
+    name,
+    ok: false,
+    detail: `${componentName} is not installed on ${thingName}`,
+    remedy: `npm run gg -- deploy --thing ${thingName}`,
+  };
 }
 
 /** The agent configuration the device got: the newest of its deployments that carries the component. */
 async function deployedSettings(session: Session, thingName: string): Promise<AgentSettings> {
   const listed = await session.aws.greengrass(new ListEffectiveDeploymentsCommand({ coreDeviceThingName: thingName }));
-  const newestFirst = [...(listed.effectiveDeployments ?? [])].sort((a, b) => (b.creationTimestamp?.getTime() ?? 0) - (a.creationTimestamp?.getTime() ?? 0));
+  const newestFirst = [...(listed.effectiveDeployments ?? [])].sort(
+    (a, b) => (b.creationTimestamp?.getTime() ?? 0) - (a.creationTimestamp?.getTime() ?? 0),
+  );
   for (const effective of newestFirst) {
     if (!effective.deploymentId) continue;
     const deployment = await session.aws.greengrass(new GetDeploymentCommand({ deploymentId: effective.deploymentId }));
@@ -104,9 +135,15 @@ async function checkAuthorization(session: Session, arns: Arns, thingName: strin
   const name = 'certificate may publish reports';
   const principals = await session.aws.iot(new ListThingPrincipalsCommand({ thingName }));
   // A dry run has no principals to read; the placeholder still shows the authorization request.
-  const certificate = (principals.principals ?? []).find((p) => p.includes(':cert/')) ?? (session.aws.dryRun ? '<certificate-arn>' : undefined);
+  const certificate =
+    (principals.principals ?? []).find((p) => p.includes(':cert/')) ?? (session.aws.dryRun ? '<certificate-arn>' : undefined);
   if (!certificate) {
-    return { name, ok: false, detail: `no certificate is attached to ${thingName}`, remedy: 'attach the core device certificate to the thing (aws iot attach-thing-principal)' };
+    return {
+      name,
+      ok: false,
+      detail: `no certificate is attached to ${thingName}`,
+      remedy: 'attach the core device certificate to the thing (aws iot attach-thing-principal)',
+    };
   }
   const topics = metricsTopics(policyThingName(settings, thingName), reportFormatOf(settings));
   const authInfos: AuthInfo[] = [
@@ -138,7 +175,7 @@ async function checkSecurityProfile(session: Session, arns: Arns, thingName: str
     return {
       name,
       ok: false,
-      detail: 'no security profile is attached to the thing\'s groups or to all registered things: Device Defender ignores its reports',
+      detail: "no security profile is attached to the thing's groups or to all registered things: Device Defender ignores its reports",
       remedy: 'npm run gg -- setup-defender --group <group> (or --all-things)',
     };
   }

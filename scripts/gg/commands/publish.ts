@@ -6,7 +6,13 @@ import {
   ListComponentVersionsCommand,
   type DescribeComponentCommandOutput,
 } from '@aws-sdk/client-greengrassv2';
-import { CreateBucketCommand, GetBucketLocationCommand, HeadBucketCommand, PutObjectCommand, type BucketLocationConstraint } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetBucketLocationCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+  type BucketLocationConstraint,
+} from '@aws-sdk/client-s3';
 import { AccessDeniedError, isConflict, isNotFound, type Arns } from '../aws';
 import { COMMON_HELP, COMMON_OPTIONS, integerFlag, parseFlags } from '../args';
 import type { CliDeps } from '../deps';
@@ -71,7 +77,9 @@ async function ensureBucket(session: Session, bucket: string, account: string): 
     await aws.s3(
       new CreateBucketCommand({
         Bucket: bucket,
-        ...(aws.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: aws.region as BucketLocationConstraint } }),
+        ...(aws.region === 'us-east-1'
+          ? {}
+          : { CreateBucketConfiguration: { LocationConstraint: aws.region as BucketLocationConstraint } }),
       }),
     );
     return;
@@ -79,7 +87,10 @@ async function ensureBucket(session: Session, bucket: string, account: string): 
   const location = await aws.s3(new GetBucketLocationCommand({ Bucket: bucket, ExpectedBucketOwner: account }));
   const bucketRegion = location.LocationConstraint || 'us-east-1';
   if (bucketRegion !== aws.region) {
-    throw new CliError(`bucket ${bucket} is in ${bucketRegion}, not ${aws.region}`, 'publish in the bucket\'s region, or change publish.bucket in gdk-config.json');
+    throw new CliError(
+      `bucket ${bucket} is in ${bucketRegion}, not ${aws.region}`,
+      "publish in the bucket's region, or change publish.bucket in gdk-config.json",
+    );
   }
 }
 
@@ -103,7 +114,10 @@ async function waitUntilDeployable(session: Session, arn: string, deadlineSecond
       );
     }
     if (elapsed >= deadlineSeconds) {
-      throw new CliError(`the component version is still ${state} after ${deadlineSeconds} s`, `check later with \`aws greengrassv2 describe-component --arn ${arn}\``);
+      throw new CliError(
+        `the component version is still ${state} after ${deadlineSeconds} s`,
+        `check later with \`aws greengrassv2 describe-component --arn ${arn}\``,
+      );
     }
     await session.sleep(POLL_MS);
   }
@@ -119,7 +133,9 @@ export async function publishCommand(argv: string[], deps: CliDeps): Promise<num
 
   if (!hasBuildOutput(projectRoot, identity)) {
     if (aws.dryRun) {
-      out.info(`[dry-run] ${BUILD_DIR}/ is missing: publish would run \`npm run build -- --gdk\` first; build once to see the upload and recipe requests`);
+      out.info(
+        `[dry-run] ${BUILD_DIR}/ is missing: publish would run \`npm run build -- --gdk\` first; build once to see the upload and recipe requests`,
+      );
     } else {
       out.info(`${BUILD_DIR}/ is missing: running npm run build -- --gdk`);
       await deps.runBuild(projectRoot);
@@ -140,8 +156,13 @@ export async function publishCommand(argv: string[], deps: CliDeps): Promise<num
     await aws.s3(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(artifact.path), ExpectedBucketOwner: arns.account }));
   }
 
-  const recipe = rewriteRecipeForPublish(readBuiltRecipe(projectRoot).text, identity, bucket, artifacts.map((a) => a.fileName));
-  let created;
+  const recipe = rewriteRecipeForPublish(
+    readBuiltRecipe(projectRoot).text,
+    identity,
+    bucket,
+    artifacts.map((a) => a.fileName),
+  );
+  let created: Awaited<ReturnType<typeof aws.greengrass>>;
   try {
     created = await aws.greengrass(new CreateComponentVersionCommand({ inlineRecipe: Buffer.from(recipe, 'utf8') }));
   } catch (error) {

@@ -51,7 +51,8 @@ Thresholds (rules profile):
   --memory-threshold P           custom metrics of source memoryUsed, % (default ${DEFAULT_THRESHOLDS.memoryPercent})
 ${COMMON_HELP}`;
 
-export const NO_PROFILE_WARNING = 'Device Defender evaluates (and keeps) reports only of devices covered by a security profile: without one the reports are ignored.';
+const NO_PROFILE_WARNING =
+  'Device Defender evaluates (and keeps) reports only of devices covered by a security profile: without one the reports are ignored.';
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
@@ -161,13 +162,15 @@ export async function setupDefenderCommand(argv: string[], deps: CliDeps): Promi
   await registerCustomMetrics(session, customMetrics);
 
   const alertTargets = snsAlertTargets(flags['sns-topic-arn'], flags['sns-role-arn']);
-  const profiles: ProfileSpec[] = [{
-    name: profileName,
-    description: `Rules for the metrics ${identity.name} reports`,
-    behaviors: ruleBehaviors(thresholds, customMetrics),
-    alertTargets,
-    retained: RETAINED_METRICS,
-  }];
+  const profiles: ProfileSpec[] = [
+    {
+      name: profileName,
+      description: `Rules for the metrics ${identity.name} reports`,
+      behaviors: ruleBehaviors(thresholds, customMetrics),
+      alertTargets,
+      retained: RETAINED_METRICS,
+    },
+  ];
   if (flags.ml) {
     profiles.push({
       name: mlProfileName(profileName),

@@ -85,7 +85,9 @@ function reportFailure(session: Session, thingName: string, deployment: Effectiv
 
 function deadlineReached(session: Session, thingName: string, what: string): Outcome {
   session.out.error(`${thingName}: deadline reached: ${what}`);
-  session.out.error(`  next: run \`npm run gg -- status --thing ${thingName}\` again later, or read /greengrass/v2/logs/greengrass.log on the core`);
+  session.out.error(
+    `  next: run \`npm run gg -- status --thing ${thingName}\` again later, or read /greengrass/v2/logs/greengrass.log on the core`,
+  );
   return 'deadline';
 }
 
@@ -95,7 +97,12 @@ async function deployedVersion(session: Session, deploymentId: string): Promise<
   return deployment.components?.[session.identity.name]?.componentVersion;
 }
 
-async function checkComponentRunning(session: Session, options: FollowOptions, version: string, deployedAt: Date | undefined): Promise<Outcome> {
+async function checkComponentRunning(
+  session: Session,
+  options: FollowOptions,
+  version: string,
+  deployedAt: Date | undefined,
+): Promise<Outcome> {
   const { out, identity } = session;
   for (;;) {
     const component = await installedComponent(session, options.thingName, identity.name);
@@ -106,13 +113,17 @@ async function checkComponentRunning(session: Session, options: FollowOptions, v
         return 'succeeded';
       }
       if (COMPONENT_FAILED.has(component.lifecycleState ?? '')) {
-        out.error(`${options.thingName}: ${identity.name} ${version} is ${component.lifecycleState}: ${component.lifecycleStateDetails ?? ''}`.trimEnd());
+        out.error(
+          `${options.thingName}: ${identity.name} ${version} is ${component.lifecycleState}: ${component.lifecycleStateDetails ?? ''}`.trimEnd(),
+        );
         if (component.lifecycleStatusCodes?.length) out.error(`  status codes: ${component.lifecycleStatusCodes.join(', ')}`);
         out.error(`  logs on the core: ${componentLogPath(identity.name)}`);
         return 'failed';
       }
     }
-    const seen = component ? `${component.componentVersion} ${component.lifecycleState}${fresh ? '' : ' (reported before the deployment)'}` : 'not reported';
+    const seen = component
+      ? `${component.componentVersion} ${component.lifecycleState}${fresh ? '' : ' (reported before the deployment)'}`
+      : 'not reported';
     if (session.now().getTime() >= options.deadlineAt) {
       return deadlineReached(session, options.thingName, `${identity.name} is ${seen}, expected ${version} RUNNING`);
     }
@@ -134,7 +145,10 @@ export async function followCoreDevice(session: Session, options: FollowOptions)
     }
     const deployment = options.deploymentId ? deployments.find((d) => d.deploymentId === options.deploymentId) : newest(deployments);
     if (!options.deploymentId && !deployment) {
-      throw new CliError(`core device ${options.thingName} has no deployments`, 'deploy first: npm run gg -- deploy --thing ' + options.thingName);
+      throw new CliError(
+        `core device ${options.thingName} has no deployments`,
+        `deploy first: npm run gg -- deploy --thing ${options.thingName}`,
+      );
     }
     const now = session.now().getTime();
     const status = deployment?.coreDeviceExecutionStatus ?? 'NOT YET RECEIVED';
@@ -161,7 +175,13 @@ export async function followCoreDevice(session: Session, options: FollowOptions)
 }
 
 /** Follows every core device of a thing group in turn, under one shared deadline. */
-export async function followThingGroup(session: Session, groupArn: string, deploymentId: string, deadlineAt: number, pollMs: number): Promise<Outcome> {
+export async function followThingGroup(
+  session: Session,
+  groupArn: string,
+  deploymentId: string,
+  deadlineAt: number,
+  pollMs: number,
+): Promise<Outcome> {
   const devices: string[] = [];
   let nextToken: string | undefined;
   do {

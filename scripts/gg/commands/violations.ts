@@ -11,7 +11,7 @@ Lists the active Device Defender violations (alarms) of a thing or of a security
   --profile P    one security profile
 ${COMMON_HELP}`;
 
-export function formatMetricValue(value: MetricValue | undefined): string {
+function formatMetricValue(value: MetricValue | undefined): string {
   if (!value) return '(no value)';
   if (value.count !== undefined) return String(value.count);
   if (value.number !== undefined) return String(value.number);
@@ -22,7 +22,7 @@ export function formatMetricValue(value: MetricValue | undefined): string {
   return JSON.stringify(value);
 }
 
-export function formatViolation(v: ActiveViolation): string {
+function formatViolation(v: ActiveViolation): string {
   const behavior = v.behavior;
   const confidence = v.violationEventAdditionalInfo?.confidenceLevel;
   const parts = [

@@ -9,7 +9,7 @@ import {
 import { UsageError } from '../../../scripts/gg/errors';
 
 describe('configuration merge document', () => {
-  it('carries the given keys in recipe form and the thing\'s own topics', () => {
+  it("carries the given keys in recipe form and the thing's own topics", () => {
     const merge = buildConfigurationMerge('c.Agent', { intervalSeconds: 600, shortNames: true, format: 'cbor' }, 'core-1');
     expect(JSON.parse(merge)).toEqual({
       intervalSeconds: '600',

@@ -2,13 +2,26 @@ import { CreateDeploymentCommand, GreengrassV2Client, ListDeploymentsCommand } f
 import { IoTClient } from '@aws-sdk/client-iot';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
-import { AccessDeniedError, Arns, AwsGateway, DEFAULT_MAX_RETRIES, describeRequest, iamAction, partitionFor } from '../../../scripts/gg/aws';
-import { CliError } from '../../../scripts/gg/errors';
+import {
+  AccessDeniedError,
+  Arns,
+  AwsGateway,
+  DEFAULT_MAX_RETRIES,
+  describeRequest,
+  iamAction,
+  partitionFor,
+} from '../../../scripts/gg/aws';
+import type { CliError } from '../../../scripts/gg/errors';
 import { awsError, mocks, resetMocks } from './helpers';
 
 function gateway(sleeps: number[], lines: string[] = [], dryRun = false): AwsGateway {
   const config = { region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } };
-  const clients = { greengrass: new GreengrassV2Client(config), iot: new IoTClient(config), s3: new S3Client(config), sts: new STSClient(config) };
+  const clients = {
+    greengrass: new GreengrassV2Client(config),
+    iot: new IoTClient(config),
+    s3: new S3Client(config),
+    sts: new STSClient(config),
+  };
   return new AwsGateway(clients, 'eu-west-1', {
     dryRun,
     out: { info: (l) => lines.push(l), error: (l) => lines.push(l) },
@@ -44,7 +57,9 @@ describe('AwsGateway', () => {
 
   it('names the IAM action when AWS denies a call, without retrying', async () => {
     mocks.greengrass.on(CreateDeploymentCommand).rejects(awsError('AccessDeniedException', 'User is not authorized', 403));
-    const error = await gateway([]).greengrass(new CreateDeploymentCommand({ targetArn: 'arn' })).catch((e: unknown) => e);
+    const error = await gateway([])
+      .greengrass(new CreateDeploymentCommand({ targetArn: 'arn' }))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AccessDeniedError);
     expect((error as AccessDeniedError).action).toBe('greengrass:CreateDeployment');
     expect((error as CliError).nextStep).toContain('grant the IAM action greengrass:CreateDeployment');
@@ -60,7 +75,9 @@ describe('AwsGateway', () => {
     const lines: string[] = [];
     const aws = gateway([], lines, true);
     await expect(aws.greengrass(new ListDeploymentsCommand({ targetArn: 'arn:x' }))).resolves.toEqual({});
-    await expect(aws.s3(new (await import('@aws-sdk/client-s3')).HeadBucketCommand({ Bucket: 'b' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(aws.s3(new (await import('@aws-sdk/client-s3')).HeadBucketCommand({ Bucket: 'b' }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
     expect(lines[0]).toBe('[dry-run] greengrass ListDeployments {\n  "targetArn": "arn:x"\n}');
     expect(mocks.greengrass.calls()).toHaveLength(0);
     expect(mocks.s3.calls()).toHaveLength(0);

@@ -36,7 +36,7 @@ describe('gg CLI', () => {
     expect(h.errors[0]).toBe('error: unknown subcommand "deplyo"');
   });
 
-  it('rejects positional arguments with the subcommand\'s help pointer', async () => {
+  it("rejects positional arguments with the subcommand's help pointer", async () => {
     const h = harness(makeProject());
     expect(await run(['status', 'core-1'], h.deps)).toBe(2);
     expect(h.errors[0]).toMatch(/^error: status: Unexpected argument 'core-1'/);
@@ -50,7 +50,11 @@ describe('gg CLI', () => {
   });
 
   it('runs as `npm run gg -- --help`', () => {
-    const result = spawnSync('npm', ['run', '--silent', 'gg', '--', '--help'], { cwd: join(__dirname, '..', '..', '..'), encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync('npm', ['run', '--silent', 'gg', '--', '--help'], {
+      cwd: join(__dirname, '..', '..', '..'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('Usage: npm run gg -- <subcommand> [flags]');
   });

@@ -12,7 +12,7 @@ import type { CliDeps } from '../../../scripts/gg/deps';
 export const COMPONENT = 'com.example.TestAgent';
 export const VERSION = '1.2.3';
 export const ACCOUNT = '123456789012';
-export const REGION = 'eu-west-1';
+const REGION = 'eu-west-1';
 
 export const mocks = {
   greengrass: mockClient(GreengrassV2Client),
@@ -102,7 +102,12 @@ export function harness(projectRoot: string, overrides: Partial<CliDeps> = {}): 
   const deps: CliDeps = {
     createClients: (region) => {
       const config = { region: region ?? REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-      return { greengrass: new GreengrassV2Client(config), iot: new IoTClient(config), s3: new S3Client(config), sts: new STSClient(config) };
+      return {
+        greengrass: new GreengrassV2Client(config),
+        iot: new IoTClient(config),
+        s3: new S3Client(config),
+        sts: new STSClient(config),
+      };
     },
     out: { info: (line) => lines.push(line), error: (line) => errors.push(line) },
     sleep: async (ms) => {

@@ -18,7 +18,9 @@ describe('recipe rewrite for publish', () => {
   });
 
   it('refuses a build of another version', () => {
-    expect(() => rewriteRecipeForPublish(RECIPE, { ...identity, version: '2.0.0' }, 'b', ['agent.js', 'crt-arm64.node'])).toThrow(/gdk-config.json says com.example.TestAgent 2.0.0/);
+    expect(() => rewriteRecipeForPublish(RECIPE, { ...identity, version: '2.0.0' }, 'b', ['agent.js', 'crt-arm64.node'])).toThrow(
+      /gdk-config.json says com.example.TestAgent 2.0.0/,
+    );
   });
 
   it('refuses a recipe naming an artifact the build did not produce', () => {
@@ -42,6 +44,9 @@ describe('gdk conventions', () => {
   });
 
   it('reads publish.bucket and publish.region from gdk-config.json', () => {
-    expect(readPublishSettings(makeProject({ region: 'ap-south-1' }), COMPONENT)).toEqual({ bucketPrefix: 'agent-artifacts', region: 'ap-south-1' });
+    expect(readPublishSettings(makeProject({ region: 'ap-south-1' }), COMPONENT)).toEqual({
+      bucketPrefix: 'agent-artifacts',
+      region: 'ap-south-1',
+    });
   });
 });

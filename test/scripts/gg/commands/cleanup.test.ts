@@ -20,7 +20,9 @@ const PROFILE = 'com-example-TestAgent-metrics';
 const versionArn = (v: string) => `arn:aws:greengrass:eu-west-1:${ACCOUNT}:components:${COMPONENT}:versions:${v}`;
 
 function account(): void {
-  mocks.greengrass.on(ListDeploymentsCommand).resolves({ deployments: [{ deploymentId: 'cur', targetArn: GROUP_ARN, isLatestForTarget: true }] });
+  mocks.greengrass
+    .on(ListDeploymentsCommand)
+    .resolves({ deployments: [{ deploymentId: 'cur', targetArn: GROUP_ARN, isLatestForTarget: true }] });
   mocks.greengrass.on(GetDeploymentCommand).resolves({
     deploymentName: 'fleet',
     components: { [COMPONENT]: { componentVersion: '1.2.3' }, 'com.example.Other': { componentVersion: '3.0.0' } },
@@ -29,7 +31,10 @@ function account(): void {
   });
   mocks.greengrass.on(CreateDeploymentCommand).resolves({ deploymentId: 'next' });
   mocks.greengrass.on(ListComponentVersionsCommand).resolves({
-    componentVersions: [{ componentVersion: '1.2.3', arn: versionArn('1.2.3') }, { componentVersion: '1.2.2', arn: versionArn('1.2.2') }],
+    componentVersions: [
+      { componentVersion: '1.2.3', arn: versionArn('1.2.3') },
+      { componentVersion: '1.2.2', arn: versionArn('1.2.2') },
+    ],
   });
   mocks.greengrass.on(DeleteComponentCommand).resolves({});
   mocks.iot.on(DescribeSecurityProfileCommand).rejects(awsError('ResourceNotFoundException', 'nope', 404));
@@ -47,13 +52,21 @@ describe('cleanup', () => {
   it('refuses without a terminal and without --force, touching nothing', async () => {
     const h = harness(makeProject());
     expect(await run(['cleanup', '--group', 'fleet'], h.deps)).toBe(1);
-    expect(h.errors).toEqual(['error: cleanup deletes resources and there is no terminal to confirm on', 'next: run it again with --force if you mean it']);
+    expect(h.errors).toEqual([
+      'error: cleanup deletes resources and there is no terminal to confirm on',
+      'next: run it again with --force if you mean it',
+    ]);
     expect(totalCalls()).toBe(0);
   });
 
   it('does nothing when the operator says no', async () => {
     const questions: string[] = [];
-    const h = harness(makeProject(), { confirm: async (q) => { questions.push(q); return false; } });
+    const h = harness(makeProject(), {
+      confirm: async (q) => {
+        questions.push(q);
+        return false;
+      },
+    });
     expect(await run(['cleanup', '--group', 'fleet'], h.deps)).toBe(1);
     expect(questions).toEqual(['Proceed? [y/N] ']);
     expect(h.lines).toContain(`  - detach and delete security profiles ${PROFILE} and ${PROFILE}-ml`);
@@ -72,19 +85,31 @@ describe('cleanup', () => {
       deploymentPolicies: { failureHandlingPolicy: 'ROLLBACK' },
       iotJobConfiguration: { timeoutConfig: { inProgressTimeoutInMinutes: 15 } },
     });
-    expect(mocks.greengrass.commandCalls(DeleteComponentCommand).map((c) => c.args[0].input)).toEqual([{ arn: versionArn('1.2.3') }, { arn: versionArn('1.2.2') }]);
-    expect(mocks.iot.commandCalls(DetachSecurityProfileCommand).map((c) => c.args[0].input)).toEqual([{ securityProfileName: PROFILE, securityProfileTargetArn: GROUP_ARN }]);
+    expect(mocks.greengrass.commandCalls(DeleteComponentCommand).map((c) => c.args[0].input)).toEqual([
+      { arn: versionArn('1.2.3') },
+      { arn: versionArn('1.2.2') },
+    ]);
+    expect(mocks.iot.commandCalls(DetachSecurityProfileCommand).map((c) => c.args[0].input)).toEqual([
+      { securityProfileName: PROFILE, securityProfileTargetArn: GROUP_ARN },
+    ]);
     expect(mocks.iot.commandCalls(DeleteSecurityProfileCommand).map((c) => c.args[0].input)).toEqual([{ securityProfileName: PROFILE }]);
-    expect(mocks.iot.commandCalls(DeleteCustomMetricCommand).map((c) => c.args[0].input)).toEqual([{ metricName: 'cpu' }, { metricName: 'ips' }]);
+    expect(mocks.iot.commandCalls(DeleteCustomMetricCommand).map((c) => c.args[0].input)).toEqual([
+      { metricName: 'cpu' },
+      { metricName: 'ips' },
+    ]);
     expect(h.text()).toContain(`security profile ${PROFILE}-ml does not exist`);
   });
 
   it('--force skips the question; a version still in use is kept and reported', async () => {
     account();
-    mocks.greengrass.on(DeleteComponentCommand, { arn: versionArn('1.2.2') }).rejects(awsError('ConflictException', 'in use by deployment', 409));
+    mocks.greengrass
+      .on(DeleteComponentCommand, { arn: versionArn('1.2.2') })
+      .rejects(awsError('ConflictException', 'in use by deployment', 409));
     const h = harness(makeProject());
     expect(await run(['cleanup', '--thing', 'core-1', '--force'], h.deps)).toBe(1);
-    expect(mocks.greengrass.commandCalls(ListDeploymentsCommand)[0]!.args[0].input.targetArn).toBe(`arn:aws:iot:eu-west-1:${ACCOUNT}:thing/core-1`);
+    expect(mocks.greengrass.commandCalls(ListDeploymentsCommand)[0]!.args[0].input.targetArn).toBe(
+      `arn:aws:iot:eu-west-1:${ACCOUNT}:thing/core-1`,
+    );
     expect(h.errors).toContain(`kept ${COMPONENT} 1.2.2: in use by deployment (another deployment may still use it)`);
   });
 

@@ -62,7 +62,10 @@ describe('deploy to a thing', () => {
     expect(mocks.greengrass.commandCalls(DescribeComponentCommand)[0]!.args[0].input).toEqual({
       arn: `arn:aws:greengrass:eu-west-1:${ACCOUNT}:components:${COMPONENT}:versions:${VERSION}`,
     });
-    expect(mocks.greengrass.commandCalls(ListDeploymentsCommand)[0]!.args[0].input).toEqual({ targetArn: THING_ARN, historyFilter: 'LATEST_ONLY' });
+    expect(mocks.greengrass.commandCalls(ListDeploymentsCommand)[0]!.args[0].input).toEqual({
+      targetArn: THING_ARN,
+      historyFilter: 'LATEST_ONLY',
+    });
     expect(mocks.greengrass.commandCalls(GetDeploymentCommand)[0]!.args[0].input).toEqual({ deploymentId: 'old-dep' });
 
     const input = createdInput();
@@ -107,7 +110,17 @@ describe('deploy to a thing', () => {
     published();
     mocks.greengrass.on(ListDeploymentsCommand).resolves({ deployments: [] });
     const h = harness(makeProject());
-    const argv = ['deploy', '--thing', 'core-1', '--component-update-action', 'SKIP_NOTIFY_COMPONENTS', '--component-update-timeout', '30', '--config-validation-timeout', '20'];
+    const argv = [
+      'deploy',
+      '--thing',
+      'core-1',
+      '--component-update-action',
+      'SKIP_NOTIFY_COMPONENTS',
+      '--component-update-timeout',
+      '30',
+      '--config-validation-timeout',
+      '20',
+    ];
     expect(await run(argv, h.deps)).toBe(0);
     const input = createdInput();
     expect(input.deploymentName).toBe(`${COMPONENT} on thing core-1`);
@@ -130,10 +143,15 @@ describe('deploy to a thing', () => {
   });
 
   it('asks to publish first when the version does not exist', async () => {
-    mocks.greengrass.on(DescribeComponentCommand).rejects(Object.assign(new Error('nope'), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } }));
+    mocks.greengrass
+      .on(DescribeComponentCommand)
+      .rejects(Object.assign(new Error('nope'), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } }));
     const h = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1'], h.deps)).toBe(1);
-    expect(h.errors).toEqual([`error: ${COMPONENT} ${VERSION} is not published in eu-west-1`, 'next: run `npm run gg -- publish` first (or set the published version in gdk-config.json)']);
+    expect(h.errors).toEqual([
+      `error: ${COMPONENT} ${VERSION} is not published in eu-west-1`,
+      'next: run `npm run gg -- publish` first (or set the published version in gdk-config.json)',
+    ]);
     expect(mocks.greengrass.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
   });
 
@@ -143,15 +161,49 @@ describe('deploy to a thing', () => {
     const created = new Date('2025-01-01T00:00:00Z');
     mocks.greengrass
       .on(ListEffectiveDeploymentsCommand)
-      .resolvesOnce({ effectiveDeployments: [{ deploymentId: 'new-dep', deploymentName: 'x', targetArn: THING_ARN, coreDeviceExecutionStatus: 'IN_PROGRESS', creationTimestamp: created, modifiedTimestamp: created }] })
-      .resolves({ effectiveDeployments: [{ deploymentId: 'new-dep', deploymentName: 'x', targetArn: THING_ARN, coreDeviceExecutionStatus: 'COMPLETED', creationTimestamp: created, modifiedTimestamp: created }] });
-    mocks.greengrass.on(GetDeploymentCommand, { deploymentId: 'new-dep' }).resolves({ components: { [COMPONENT]: { componentVersion: VERSION } } });
+      .resolvesOnce({
+        effectiveDeployments: [
+          {
+            deploymentId: 'new-dep',
+            deploymentName: 'x',
+            targetArn: THING_ARN,
+            coreDeviceExecutionStatus: 'IN_PROGRESS',
+            creationTimestamp: created,
+            modifiedTimestamp: created,
+          },
+        ],
+      })
+      .resolves({
+        effectiveDeployments: [
+          {
+            deploymentId: 'new-dep',
+            deploymentName: 'x',
+            targetArn: THING_ARN,
+            coreDeviceExecutionStatus: 'COMPLETED',
+            creationTimestamp: created,
+            modifiedTimestamp: created,
+          },
+        ],
+      });
+    mocks.greengrass
+      .on(GetDeploymentCommand, { deploymentId: 'new-dep' })
+      .resolves({ components: { [COMPONENT]: { componentVersion: VERSION } } });
     mocks.greengrass.on(ListInstalledComponentsCommand).resolves({
-      installedComponents: [{ componentName: COMPONENT, componentVersion: VERSION, lifecycleState: 'RUNNING', lastReportedTimestamp: new Date('2025-01-01T00:00:30Z') }],
+      installedComponents: [
+        {
+          componentName: COMPONENT,
+          componentVersion: VERSION,
+          lifecycleState: 'RUNNING',
+          lastReportedTimestamp: new Date('2025-01-01T00:00:30Z'),
+        },
+      ],
     });
     const h = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--wait', '--poll-seconds', '5'], h.deps)).toBe(0);
-    expect(mocks.greengrass.commandCalls(ListInstalledComponentsCommand)[0]!.args[0].input).toEqual({ coreDeviceThingName: 'core-1', topologyFilter: 'ALL' });
+    expect(mocks.greengrass.commandCalls(ListInstalledComponentsCommand)[0]!.args[0].input).toEqual({
+      coreDeviceThingName: 'core-1',
+      topologyFilter: 'ALL',
+    });
     expect(h.sleeps).toEqual([5000]);
     expect(h.text()).toContain('core-1: deployment new-dep IN_PROGRESS (0 s)');
     expect(h.text()).toContain('core-1: deployment new-dep COMPLETED (5 s)');
@@ -175,7 +227,9 @@ describe('deploy to a thing group', () => {
     expect(await run(['deploy', '--group', 'fleet'], h.deps)).toBe(0);
     const input = createdInput();
     expect(input.targetArn).toBe(GROUP_ARN);
-    expect(JSON.parse(input.components![COMPONENT]!.configurationUpdate!.merge!)).toEqual({ accessControl: accessControlFor(COMPONENT, THING_NAME_VARIABLE) });
+    expect(JSON.parse(input.components![COMPONENT]!.configurationUpdate!.merge!)).toEqual({
+      accessControl: accessControlFor(COMPONENT, THING_NAME_VARIABLE),
+    });
     expect(input.iotJobConfiguration).toEqual({
       jobExecutionsRolloutConfig: {
         exponentialRate: { baseRatePerMinute: 5, incrementFactor: 2, rateIncreaseCriteria: { numberOfSucceededThings: 5 } },
@@ -187,11 +241,21 @@ describe('deploy to a thing group', () => {
     expect(h.text()).toMatch(/caveat: .*\{iot:thingName\}.*>= 2\.6\.0.*interpolateComponentConfiguration: true.*every publish is denied/);
   });
 
-  it('applies rollout flags and keeps the group\'s existing job settings it was not told to change', async () => {
+  it("applies rollout flags and keeps the group's existing job settings it was not told to change", async () => {
     published();
     currentDeployment(GROUP_ARN);
     const h = harness(makeProject());
-    const argv = ['deploy', '--group', 'fleet', '--rollout-base-rate', '2', '--rollout-max-per-minute', '20', '--abort-threshold-percent', '25'];
+    const argv = [
+      'deploy',
+      '--group',
+      'fleet',
+      '--rollout-base-rate',
+      '2',
+      '--rollout-max-per-minute',
+      '20',
+      '--abort-threshold-percent',
+      '25',
+    ];
     expect(await run(argv, h.deps)).toBe(0);
     expect(createdInput().iotJobConfiguration).toEqual({
       jobExecutionsRolloutConfig: {
@@ -209,12 +273,24 @@ describe('deploy to a thing group', () => {
     mocks.greengrass.on(ListCoreDevicesCommand).resolves({ coreDevices: [{ coreDeviceThingName: 'a' }, { coreDeviceThingName: 'b' }] });
     const at = new Date('2025-01-01T00:00:00Z');
     const effective = (status: 'SUCCEEDED' | 'FAILED') => ({
-      effectiveDeployments: [{ deploymentId: 'new-dep', deploymentName: 'x', targetArn: GROUP_ARN, coreDeviceExecutionStatus: status, creationTimestamp: at, modifiedTimestamp: at, reason: 'boom' }],
+      effectiveDeployments: [
+        {
+          deploymentId: 'new-dep',
+          deploymentName: 'x',
+          targetArn: GROUP_ARN,
+          coreDeviceExecutionStatus: status,
+          creationTimestamp: at,
+          modifiedTimestamp: at,
+          reason: 'boom',
+        },
+      ],
     });
     mocks.greengrass.on(ListEffectiveDeploymentsCommand, { coreDeviceThingName: 'a' }).resolves(effective('SUCCEEDED'));
     mocks.greengrass.on(ListEffectiveDeploymentsCommand, { coreDeviceThingName: 'b' }).resolves(effective('FAILED'));
     mocks.greengrass.on(GetDeploymentCommand).resolves({ components: { [COMPONENT]: { componentVersion: VERSION } } });
-    mocks.greengrass.on(ListInstalledComponentsCommand).resolves({ installedComponents: [{ componentName: COMPONENT, componentVersion: VERSION, lifecycleState: 'RUNNING' }] });
+    mocks.greengrass
+      .on(ListInstalledComponentsCommand)
+      .resolves({ installedComponents: [{ componentName: COMPONENT, componentVersion: VERSION, lifecycleState: 'RUNNING' }] });
     const h = harness(makeProject());
     expect(await run(['deploy', '--group', 'fleet', '--wait'], h.deps)).toBe(1);
     expect(mocks.greengrass.commandCalls(ListCoreDevicesCommand)[0]!.args[0].input).toEqual({ thingGroupArn: GROUP_ARN });

@@ -22,16 +22,39 @@ const filter = (t: string) => `arn:aws:iot:eu-west-1:${ACCOUNT}:topicfilter/${t}
 
 function healthyDevice(): void {
   mocks.greengrass.on(GetCoreDeviceCommand).resolves({ status: 'HEALTHY', coreVersion: '2.12.0' });
-  mocks.greengrass.on(ListInstalledComponentsCommand).resolves({ installedComponents: [{ componentName: COMPONENT, componentVersion: VERSION, lifecycleState: 'RUNNING' }] });
+  mocks.greengrass
+    .on(ListInstalledComponentsCommand)
+    .resolves({ installedComponents: [{ componentName: COMPONENT, componentVersion: VERSION, lifecycleState: 'RUNNING' }] });
   mocks.greengrass.on(ListEffectiveDeploymentsCommand).resolves({
     effectiveDeployments: [
-      { deploymentId: 'other', deploymentName: 'o', targetArn: GROUP_ARN, coreDeviceExecutionStatus: 'SUCCEEDED', creationTimestamp: new Date(2), modifiedTimestamp: new Date(2) },
-      { deploymentId: 'ours', deploymentName: 'x', targetArn: 't', coreDeviceExecutionStatus: 'COMPLETED', creationTimestamp: new Date(1), modifiedTimestamp: new Date(1) },
+      {
+        deploymentId: 'other',
+        deploymentName: 'o',
+        targetArn: GROUP_ARN,
+        coreDeviceExecutionStatus: 'SUCCEEDED',
+        creationTimestamp: new Date(2),
+        modifiedTimestamp: new Date(2),
+      },
+      {
+        deploymentId: 'ours',
+        deploymentName: 'x',
+        targetArn: 't',
+        coreDeviceExecutionStatus: 'COMPLETED',
+        creationTimestamp: new Date(1),
+        modifiedTimestamp: new Date(1),
+      },
     ],
   });
-  mocks.greengrass.on(GetDeploymentCommand, { deploymentId: 'other' }).resolves({ components: { 'aws.greengrass.Nucleus': { componentVersion: '2.12.0' } } });
+  mocks.greengrass
+    .on(GetDeploymentCommand, { deploymentId: 'other' })
+    .resolves({ components: { 'aws.greengrass.Nucleus': { componentVersion: '2.12.0' } } });
   mocks.greengrass.on(GetDeploymentCommand, { deploymentId: 'ours' }).resolves({
-    components: { [COMPONENT]: { componentVersion: VERSION, configurationUpdate: { merge: '{"format":"cbor","customMetrics":{"cpu":{"source":"cpuUsage"}}}' } } },
+    components: {
+      [COMPONENT]: {
+        componentVersion: VERSION,
+        configurationUpdate: { merge: '{"format":"cbor","customMetrics":{"cpu":{"source":"cpuUsage"}}}' },
+      },
+    },
   });
   mocks.iot.on(ListThingPrincipalsCommand).resolves({ principals: [CERT] });
   mocks.iot.on(TestAuthorizationCommand).callsFake((input: { authInfos: unknown[] }) => ({
@@ -58,8 +81,20 @@ describe('doctor', () => {
       clientId: 'core-1',
       authInfos: [
         { actionType: 'PUBLISH', resources: [topic('$aws/things/core-1/defender/metrics/cbor')] },
-        { actionType: 'SUBSCRIBE', resources: [filter('$aws/things/core-1/defender/metrics/cbor/accepted'), filter('$aws/things/core-1/defender/metrics/cbor/rejected')] },
-        { actionType: 'RECEIVE', resources: [topic('$aws/things/core-1/defender/metrics/cbor/accepted'), topic('$aws/things/core-1/defender/metrics/cbor/rejected')] },
+        {
+          actionType: 'SUBSCRIBE',
+          resources: [
+            filter('$aws/things/core-1/defender/metrics/cbor/accepted'),
+            filter('$aws/things/core-1/defender/metrics/cbor/rejected'),
+          ],
+        },
+        {
+          actionType: 'RECEIVE',
+          resources: [
+            topic('$aws/things/core-1/defender/metrics/cbor/accepted'),
+            topic('$aws/things/core-1/defender/metrics/cbor/rejected'),
+          ],
+        },
       ],
     });
     expect(mocks.iot.commandCalls(ListSecurityProfilesForTargetCommand).map((c) => c.args[0].input)).toEqual([
@@ -74,9 +109,14 @@ describe('doctor', () => {
 
   it('names each failure with its remedy', async () => {
     healthyDevice();
-    mocks.greengrass.on(ListInstalledComponentsCommand).resolves({ installedComponents: [{ componentName: COMPONENT, componentVersion: '1.0.0', lifecycleState: 'RUNNING' }] });
+    mocks.greengrass
+      .on(ListInstalledComponentsCommand)
+      .resolves({ installedComponents: [{ componentName: COMPONENT, componentVersion: '1.0.0', lifecycleState: 'RUNNING' }] });
     mocks.iot.on(TestAuthorizationCommand).callsFake((input: { authInfos: Array<{ actionType: string }> }) => ({
-      authResults: input.authInfos.map((authInfo) => ({ authInfo, authDecision: authInfo.actionType === 'PUBLISH' ? 'IMPLICIT_DENY' : 'ALLOWED' })),
+      authResults: input.authInfos.map((authInfo) => ({
+        authInfo,
+        authDecision: authInfo.actionType === 'PUBLISH' ? 'IMPLICIT_DENY' : 'ALLOWED',
+      })),
     }));
     mocks.iot.on(ListSecurityProfilesForTargetCommand, { securityProfileTargetArn: GROUP_ARN }).resolves({});
     mocks.iot.on(DescribeCustomMetricCommand).rejects(awsError('ResourceNotFoundException', 'nope', 404));
@@ -85,7 +125,9 @@ describe('doctor', () => {
     const text = h.text();
     expect(text).toContain(`[FAIL] component running: ${COMPONENT} 1.0.0 RUNNING, gdk-config.json says ${VERSION}`);
     expect(text).toContain('fix: npm run gg -- deploy --thing core-1');
-    expect(text).toContain(`[FAIL] certificate may publish reports: denied: PUBLISH ${topic('$aws/things/core-1/defender/metrics/cbor')} (IMPLICIT_DENY)`);
+    expect(text).toContain(
+      `[FAIL] certificate may publish reports: denied: PUBLISH ${topic('$aws/things/core-1/defender/metrics/cbor')} (IMPLICIT_DENY)`,
+    );
     expect(text).toContain(`"Action":"iot:Publish","Resource":"${topic('$aws/things/core-1/defender/metrics/cbor')}"`);
     expect(text).toContain('[FAIL] security profile covers the thing: no security profile');
     expect(text).toContain('fix: npm run gg -- setup-defender');

@@ -1,15 +1,24 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  CreateComponentVersionCommand,
-  DescribeComponentCommand,
-  ListComponentVersionsCommand,
-} from '@aws-sdk/client-greengrassv2';
+import { CreateComponentVersionCommand, DescribeComponentCommand, ListComponentVersionsCommand } from '@aws-sdk/client-greengrassv2';
 import { CreateBucketCommand, GetBucketLocationCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import YAML from 'yaml';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, ARTIFACTS, awsError, COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls, VERSION, writeBuild } from '../helpers';
+import {
+  ACCOUNT,
+  ARTIFACTS,
+  awsError,
+  COMPONENT,
+  harness,
+  makeProject,
+  mocks,
+  removeProjects,
+  resetMocks,
+  totalCalls,
+  VERSION,
+  writeBuild,
+} from '../helpers';
 
 const BUCKET = `agent-artifacts-eu-west-1-${ACCOUNT}`;
 const VERSION_ARN = `arn:aws:greengrass:eu-west-1:${ACCOUNT}:components:${COMPONENT}:versions:${VERSION}`;
@@ -61,7 +70,10 @@ describe('publish', () => {
       `s3://${BUCKET}/${COMPONENT}/${VERSION}/crt-arm64.node`,
     ]);
 
-    expect(mocks.greengrass.commandCalls(DescribeComponentCommand).map((c) => c.args[0].input)).toEqual([{ arn: VERSION_ARN }, { arn: VERSION_ARN }]);
+    expect(mocks.greengrass.commandCalls(DescribeComponentCommand).map((c) => c.args[0].input)).toEqual([
+      { arn: VERSION_ARN },
+      { arn: VERSION_ARN },
+    ]);
     expect(h.sleeps).toHaveLength(1);
     expect(h.text()).toContain('component state REQUESTED');
     expect(h.text()).toContain(`is DEPLOYABLE: ${VERSION_ARN}`);
@@ -139,7 +151,12 @@ describe('publish', () => {
     happyPath();
     const root = makeProject({ withBuild: false });
     const builds: string[] = [];
-    const h = harness(root, { runBuild: async (dir) => { builds.push(dir); writeBuild(dir); } });
+    const h = harness(root, {
+      runBuild: async (dir) => {
+        builds.push(dir);
+        writeBuild(dir);
+      },
+    });
     expect(await run(['publish'], h.deps)).toBe(0);
     expect(builds).toEqual([root]);
     expect(mocks.s3.commandCalls(PutObjectCommand)).toHaveLength(2);

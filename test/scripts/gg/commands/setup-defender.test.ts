@@ -26,8 +26,23 @@ describe('setup-defender', () => {
   it('registers custom metrics, creates the rules profile and attaches it to the group', async () => {
     mocks.iot.on(DescribeCustomMetricCommand, { metricName: 'ips' }).resolves({ metricName: 'ips', metricType: 'ip-address-list' });
     const h = harness(makeProject());
-    const argv = ['setup-defender', '--group', 'fleet', '--custom-metric', 'cpu=cpuUsage', '--custom-metric', 'ips=ipAddresses',
-      '--sns-topic-arn', 'arn:aws:sns:eu-west-1:1:alarms', '--sns-role-arn', 'arn:aws:iam::1:role/dd', '--bytes-out', '5000000', '--max-listening-tcp-ports', '10'];
+    const argv = [
+      'setup-defender',
+      '--group',
+      'fleet',
+      '--custom-metric',
+      'cpu=cpuUsage',
+      '--custom-metric',
+      'ips=ipAddresses',
+      '--sns-topic-arn',
+      'arn:aws:sns:eu-west-1:1:alarms',
+      '--sns-role-arn',
+      'arn:aws:iam::1:role/dd',
+      '--bytes-out',
+      '5000000',
+      '--max-listening-tcp-ports',
+      '10',
+    ];
     expect(await run(argv, h.deps)).toBe(0);
 
     expect(mocks.iot.commandCalls(CreateCustomMetricCommand).map((c) => c.args[0].input)).toEqual([
@@ -45,29 +60,58 @@ describe('setup-defender', () => {
     ]);
     const byName = Object.fromEntries((profile.behaviors ?? []).map((b) => [b.name, b]));
     expect(Object.keys(byName)).toEqual([
-      'bytes-out', 'bytes-in', 'packets-out', 'packets-in', 'listening-tcp-ports', 'listening-udp-ports', 'established-tcp-connections', 'cpu-high',
+      'bytes-out',
+      'bytes-in',
+      'packets-out',
+      'packets-in',
+      'listening-tcp-ports',
+      'listening-udp-ports',
+      'established-tcp-connections',
+      'cpu-high',
     ]);
     expect(byName['bytes-out']).toEqual({
       name: 'bytes-out',
       metric: 'aws:all-bytes-out',
-      criteria: { comparisonOperator: 'greater-than', durationSeconds: 300, value: { count: 5000000 }, consecutiveDatapointsToAlarm: 1, consecutiveDatapointsToClear: 1 },
+      criteria: {
+        comparisonOperator: 'greater-than',
+        durationSeconds: 300,
+        value: { count: 5000000 },
+        consecutiveDatapointsToAlarm: 1,
+        consecutiveDatapointsToClear: 1,
+      },
     });
     expect(byName['bytes-in']).toEqual({
       name: 'bytes-in',
       metric: 'aws:all-bytes-in',
-      criteria: { comparisonOperator: 'greater-than', durationSeconds: 300, statisticalThreshold: { statistic: 'p99' }, consecutiveDatapointsToAlarm: 1, consecutiveDatapointsToClear: 1 },
+      criteria: {
+        comparisonOperator: 'greater-than',
+        durationSeconds: 300,
+        statisticalThreshold: { statistic: 'p99' },
+        consecutiveDatapointsToAlarm: 1,
+        consecutiveDatapointsToClear: 1,
+      },
     });
     expect(byName['listening-tcp-ports']).toEqual({
       name: 'listening-tcp-ports',
       metric: 'aws:num-listening-tcp-ports',
-      criteria: { comparisonOperator: 'greater-than', value: { count: 10 }, consecutiveDatapointsToAlarm: 1, consecutiveDatapointsToClear: 1 },
+      criteria: {
+        comparisonOperator: 'greater-than',
+        value: { count: 10 },
+        consecutiveDatapointsToAlarm: 1,
+        consecutiveDatapointsToClear: 1,
+      },
     });
     expect(byName['established-tcp-connections']!.metric).toBe('aws:num-established-tcp-connections');
     expect(byName['listening-udp-ports']!.metric).toBe('aws:num-listening-udp-ports');
     expect(byName['cpu-high']).toEqual({
       name: 'cpu-high',
       metric: 'cpu',
-      criteria: { comparisonOperator: 'greater-than', value: { number: 90 }, consecutiveDatapointsToAlarm: 2, consecutiveDatapointsToClear: 2 },
+      criteria: {
+        comparisonOperator: 'greater-than',
+        value: { number: 90 },
+        consecutiveDatapointsToAlarm: 2,
+        consecutiveDatapointsToClear: 2,
+      },
     });
 
     expect(mocks.iot.commandCalls(AttachSecurityProfileCommand).map((c) => c.args[0].input)).toEqual([
@@ -80,7 +124,21 @@ describe('setup-defender', () => {
     mocks.iot.on(DescribeSecurityProfileCommand).resolves({ securityProfileName: 'mine', version: 7 });
     mocks.iot.on(UpdateSecurityProfileCommand).resolves({});
     const h = harness(makeProject());
-    expect(await run(['setup-defender', '--all-things', '--profile-name', 'mine', '--config-json', '{"customMetrics":{"mem":{"source":"memoryUsed"}}}', '--memory-threshold', '75'], h.deps)).toBe(0);
+    expect(
+      await run(
+        [
+          'setup-defender',
+          '--all-things',
+          '--profile-name',
+          'mine',
+          '--config-json',
+          '{"customMetrics":{"mem":{"source":"memoryUsed"}}}',
+          '--memory-threshold',
+          '75',
+        ],
+        h.deps,
+      ),
+    ).toBe(0);
     expect(mocks.iot.commandCalls(CreateSecurityProfileCommand)).toHaveLength(0);
     const update = mocks.iot.commandCalls(UpdateSecurityProfileCommand)[0]!.args[0].input;
     expect(update.securityProfileName).toBe('mine');
@@ -95,29 +153,52 @@ describe('setup-defender', () => {
 
   it('adds an ML Detect profile with --ml', async () => {
     const h = harness(makeProject());
-    expect(await run(['setup-defender', '--group', 'fleet', '--ml', '--ml-confidence', 'MEDIUM', '--custom-metric', 'cpu=cpuUsage', '--custom-metric', 'load=loadAverage'], h.deps)).toBe(0);
+    expect(
+      await run(
+        [
+          'setup-defender',
+          '--group',
+          'fleet',
+          '--ml',
+          '--ml-confidence',
+          'MEDIUM',
+          '--custom-metric',
+          'cpu=cpuUsage',
+          '--custom-metric',
+          'load=loadAverage',
+        ],
+        h.deps,
+      ),
+    ).toBe(0);
     const created = mocks.iot.commandCalls(CreateSecurityProfileCommand).map((c) => c.args[0].input);
     expect(created.map((p) => p.securityProfileName)).toEqual([PROFILE, `${PROFILE}-ml`]);
     const ml = created[1]!;
-    expect(ml.behaviors).toEqual([
-      ['ml-bytes-out', 'aws:all-bytes-out'],
-      ['ml-bytes-in', 'aws:all-bytes-in'],
-      ['ml-packets-out', 'aws:all-packets-out'],
-      ['ml-packets-in', 'aws:all-packets-in'],
-      ['ml-listening-tcp-ports', 'aws:num-listening-tcp-ports'],
-      ['ml-listening-udp-ports', 'aws:num-listening-udp-ports'],
-      ['ml-established-tcp-connections', 'aws:num-established-tcp-connections'],
-      ['ml-cpu', 'cpu'],
-    ].map(([name, metric]) => ({ name, metric, criteria: { mlDetectionConfig: { confidenceLevel: 'MEDIUM' } } })));
+    expect(ml.behaviors).toEqual(
+      [
+        ['ml-bytes-out', 'aws:all-bytes-out'],
+        ['ml-bytes-in', 'aws:all-bytes-in'],
+        ['ml-packets-out', 'aws:all-packets-out'],
+        ['ml-packets-in', 'aws:all-packets-in'],
+        ['ml-listening-tcp-ports', 'aws:num-listening-tcp-ports'],
+        ['ml-listening-udp-ports', 'aws:num-listening-udp-ports'],
+        ['ml-established-tcp-connections', 'aws:num-established-tcp-connections'],
+        ['ml-cpu', 'cpu'],
+      ].map(([name, metric]) => ({ name, metric, criteria: { mlDetectionConfig: { confidenceLevel: 'MEDIUM' } } })),
+    );
     expect(ml.additionalMetricsToRetainV2).toBeUndefined();
-    expect(mocks.iot.commandCalls(AttachSecurityProfileCommand).map((c) => c.args[0].input.securityProfileName)).toEqual([PROFILE, `${PROFILE}-ml`]);
+    expect(mocks.iot.commandCalls(AttachSecurityProfileCommand).map((c) => c.args[0].input.securityProfileName)).toEqual([
+      PROFILE,
+      `${PROFILE}-ml`,
+    ]);
   });
 
   it('refuses a custom metric registered with another type', async () => {
     mocks.iot.on(DescribeCustomMetricCommand).resolves({ metricName: 'cpu', metricType: 'string-list' });
     const h = harness(makeProject());
     expect(await run(['setup-defender', '--group', 'fleet', '--custom-metric', 'cpu=cpuUsage'], h.deps)).toBe(1);
-    expect(h.errors[0]).toBe('error: custom metric cpu is registered as string-list, but its source sends number; a custom metric\'s type cannot be changed');
+    expect(h.errors[0]).toBe(
+      "error: custom metric cpu is registered as string-list, but its source sends number; a custom metric's type cannot be changed",
+    );
     expect(h.errors[1]).toContain('delete it');
     expect(mocks.iot.commandCalls(CreateSecurityProfileCommand)).toHaveLength(0);
   });

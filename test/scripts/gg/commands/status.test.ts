@@ -9,8 +9,19 @@ import { COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, VER
 
 const CREATED = new Date('2025-01-01T00:00:00Z');
 
-function effective(status: EffectiveDeployment['coreDeviceExecutionStatus'], extra: Partial<EffectiveDeployment> = {}): EffectiveDeployment {
-  return { deploymentId: 'dep-1', deploymentName: 'd', targetArn: 'arn:t', coreDeviceExecutionStatus: status, creationTimestamp: CREATED, modifiedTimestamp: CREATED, ...extra };
+function effective(
+  status: EffectiveDeployment['coreDeviceExecutionStatus'],
+  extra: Partial<EffectiveDeployment> = {},
+): EffectiveDeployment {
+  return {
+    deploymentId: 'dep-1',
+    deploymentName: 'd',
+    targetArn: 'arn:t',
+    coreDeviceExecutionStatus: status,
+    creationTimestamp: CREATED,
+    modifiedTimestamp: CREATED,
+    ...extra,
+  };
 }
 
 beforeEach(() => {
@@ -25,7 +36,10 @@ describe('status', () => {
       effectiveDeployments: [
         effective('FAILED', {
           reason: 'COMPONENT_BROKEN',
-          statusDetails: { errorTypes: ['COMPONENT_ERROR'], errorStack: ['DEPLOYMENT_FAILURE', 'COMPONENT_UPDATE_ERROR', 'COMPONENT_BROKEN'] },
+          statusDetails: {
+            errorTypes: ['COMPONENT_ERROR'],
+            errorStack: ['DEPLOYMENT_FAILURE', 'COMPONENT_UPDATE_ERROR', 'COMPONENT_BROKEN'],
+          },
         }),
       ],
     });
@@ -47,7 +61,9 @@ describe('status', () => {
   it('stops at the deadline with a clear message and a non-zero exit', async () => {
     mocks.greengrass.on(ListEffectiveDeploymentsCommand).resolves({ effectiveDeployments: [effective('IN_PROGRESS')] });
     const h = harness(makeProject());
-    expect(await run(['status', '--thing', 'core-1', '--deployment-id', 'dep-1', '--deadline-seconds', '30', '--poll-seconds', '10'], h.deps)).toBe(1);
+    expect(
+      await run(['status', '--thing', 'core-1', '--deployment-id', 'dep-1', '--deadline-seconds', '30', '--poll-seconds', '10'], h.deps),
+    ).toBe(1);
     expect(h.sleeps).toEqual([10_000, 10_000, 10_000]);
     expect(mocks.greengrass.commandCalls(ListEffectiveDeploymentsCommand)).toHaveLength(4);
     expect(h.errors[0]).toBe('core-1: deadline reached: deployment is still IN_PROGRESS after 30 s');
@@ -60,7 +76,14 @@ describe('status', () => {
       .resolvesOnce({ effectiveDeployments: [] })
       .resolves({ effectiveDeployments: [effective('COMPLETED')] });
     mocks.greengrass.on(ListInstalledComponentsCommand).resolves({
-      installedComponents: [{ componentName: COMPONENT, componentVersion: VERSION, lifecycleState: 'RUNNING', lastReportedTimestamp: new Date('2025-01-01T00:01:00Z') }],
+      installedComponents: [
+        {
+          componentName: COMPONENT,
+          componentVersion: VERSION,
+          lifecycleState: 'RUNNING',
+          lastReportedTimestamp: new Date('2025-01-01T00:01:00Z'),
+        },
+      ],
     });
     const h = harness(makeProject());
     expect(await run(['status', '--thing', 'core-1', '--deployment-id', 'dep-1'], h.deps)).toBe(0);
@@ -70,7 +93,10 @@ describe('status', () => {
 
   it('follows the newest deployment when no id is given', async () => {
     mocks.greengrass.on(ListEffectiveDeploymentsCommand).resolves({
-      effectiveDeployments: [effective('COMPLETED', { deploymentId: 'old', creationTimestamp: new Date('2024-01-01T00:00:00Z') }), effective('FAILED', { deploymentId: 'newest' })],
+      effectiveDeployments: [
+        effective('COMPLETED', { deploymentId: 'old', creationTimestamp: new Date('2024-01-01T00:00:00Z') }),
+        effective('FAILED', { deploymentId: 'newest' }),
+      ],
     });
     const h = harness(makeProject());
     expect(await run(['status', '--thing', 'core-1'], h.deps)).toBe(1);
@@ -80,7 +106,15 @@ describe('status', () => {
   it('fails when the component is BROKEN after a completed deployment', async () => {
     mocks.greengrass.on(ListEffectiveDeploymentsCommand).resolves({ effectiveDeployments: [effective('COMPLETED')] });
     mocks.greengrass.on(ListInstalledComponentsCommand).resolves({
-      installedComponents: [{ componentName: COMPONENT, componentVersion: VERSION, lifecycleState: 'BROKEN', lifecycleStateDetails: 'exited 1', lastReportedTimestamp: new Date('2025-01-01T00:01:00Z') }],
+      installedComponents: [
+        {
+          componentName: COMPONENT,
+          componentVersion: VERSION,
+          lifecycleState: 'BROKEN',
+          lifecycleStateDetails: 'exited 1',
+          lastReportedTimestamp: new Date('2025-01-01T00:01:00Z'),
+        },
+      ],
     });
     const h = harness(makeProject());
     expect(await run(['status', '--thing', 'core-1', '--deployment-id', 'dep-1'], h.deps)).toBe(1);
@@ -92,8 +126,26 @@ describe('status', () => {
     mocks.greengrass.on(ListEffectiveDeploymentsCommand).resolves({ effectiveDeployments: [effective('COMPLETED')] });
     mocks.greengrass
       .on(ListInstalledComponentsCommand)
-      .resolvesOnce({ installedComponents: [{ componentName: COMPONENT, componentVersion: VERSION, lifecycleState: 'RUNNING', lastReportedTimestamp: new Date('2024-12-31T00:00:00Z') }] })
-      .resolves({ installedComponents: [{ componentName: COMPONENT, componentVersion: VERSION, lifecycleState: 'RUNNING', lastReportedTimestamp: new Date('2025-01-01T00:00:20Z') }] });
+      .resolvesOnce({
+        installedComponents: [
+          {
+            componentName: COMPONENT,
+            componentVersion: VERSION,
+            lifecycleState: 'RUNNING',
+            lastReportedTimestamp: new Date('2024-12-31T00:00:00Z'),
+          },
+        ],
+      })
+      .resolves({
+        installedComponents: [
+          {
+            componentName: COMPONENT,
+            componentVersion: VERSION,
+            lifecycleState: 'RUNNING',
+            lastReportedTimestamp: new Date('2025-01-01T00:00:20Z'),
+          },
+        ],
+      });
     const h = harness(makeProject());
     expect(await run(['status', '--thing', 'core-1', '--deployment-id', 'dep-1'], h.deps)).toBe(0);
     expect(mocks.greengrass.commandCalls(ListInstalledComponentsCommand)).toHaveLength(2);

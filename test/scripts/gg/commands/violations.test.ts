@@ -6,29 +6,33 @@ beforeEach(resetMocks);
 afterEach(removeProjects);
 
 describe('violations', () => {
-  it('lists every page of a thing\'s active violations readably', async () => {
+  it("lists every page of a thing's active violations readably", async () => {
     mocks.iot
       .on(ListActiveViolationsCommand)
       .resolvesOnce({
-        activeViolations: [{
-          thingName: 'core-1',
-          securityProfileName: 'rules',
-          behavior: { name: 'listening-tcp-ports', metric: 'aws:num-listening-tcp-ports' },
-          lastViolationValue: { count: 40 },
-          violationStartTime: new Date('2025-01-01T00:00:00Z'),
-          lastViolationTime: new Date('2025-01-01T00:05:00Z'),
-        }],
+        activeViolations: [
+          {
+            thingName: 'core-1',
+            securityProfileName: 'rules',
+            behavior: { name: 'listening-tcp-ports', metric: 'aws:num-listening-tcp-ports' },
+            lastViolationValue: { count: 40 },
+            violationStartTime: new Date('2025-01-01T00:00:00Z'),
+            lastViolationTime: new Date('2025-01-01T00:05:00Z'),
+          },
+        ],
         nextToken: 'page-2',
       })
       .resolves({
-        activeViolations: [{
-          thingName: 'core-1',
-          securityProfileName: 'rules-ml',
-          behavior: { name: 'ml-bytes-out', metric: 'aws:all-bytes-out' },
-          lastViolationValue: { count: 123 },
-          violationEventAdditionalInfo: { confidenceLevel: 'HIGH' },
-          verificationState: 'UNKNOWN',
-        }],
+        activeViolations: [
+          {
+            thingName: 'core-1',
+            securityProfileName: 'rules-ml',
+            behavior: { name: 'ml-bytes-out', metric: 'aws:all-bytes-out' },
+            lastViolationValue: { count: 123 },
+            violationEventAdditionalInfo: { confidenceLevel: 'HIGH' },
+            verificationState: 'UNKNOWN',
+          },
+        ],
       });
     const h = harness(makeProject());
     expect(await run(['violations', '--thing', 'core-1'], h.deps)).toBe(0);
@@ -47,7 +51,10 @@ describe('violations', () => {
     mocks.iot.on(ListActiveViolationsCommand).resolves({ activeViolations: [] });
     const h = harness(makeProject());
     expect(await run(['violations', '--profile', 'rules'], h.deps)).toBe(0);
-    expect(mocks.iot.commandCalls(ListActiveViolationsCommand)[0]!.args[0].input).toEqual({ securityProfileName: 'rules', nextToken: undefined });
+    expect(mocks.iot.commandCalls(ListActiveViolationsCommand)[0]!.args[0].input).toEqual({
+      securityProfileName: 'rules',
+      nextToken: undefined,
+    });
     expect(h.lines).toEqual(['no active violations for profile rules']);
   });
 

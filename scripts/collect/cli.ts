@@ -1,0 +1,205 @@
+/**
+ * `npm run collect`: the one-shot collector (like the Python agent's `collector.py -n 1 -s 1`).
+ * Prints reports instead of publishing them, so an operator can see exactly what would be sent.
+ */
+import { parseArgs } from 'node:util';
+import { decode as decodeCbor } from 'cbor-x';
+import { toMetricsSample, type Collector } from '../../src/collect/collector';
+import { CUSTOM_METRIC_SOURCES, type CustomMetricSource, type CustomMetricSpec, type ReportFormat } from '../../src/config/definition';
+import { defaultConfig, describeConfigErrors, parseConfig } from '../../src/config/parse';
+import type { NetworkDelta } from '../../src/metrics/types';
+import { buildReport } from '../../src/report/build';
+import { validateReport } from '../../src/report/validate';
+import { computeNetworkDelta, type NetworkBaseline } from '../../src/state/network-delta';
+import { nextReportId } from '../../src/state/report-id';
+
+export const COLLECT_HELP = `Usage: npm run collect -- [options]
+
+Collects device-side metrics from /proc and prints the Device Defender report that the agent
+would publish. Nothing is sent anywhere.
+
+Options:
+  -n, --count N            number of reports to print (default 1)
+  -s, --seconds S          seconds between reports (default 1); network_stats are deltas, so they
+                           appear from the second report on
+      --names long|short   key names (default long)
+      --format json|cbor   encoding; cbor prints the encoded size and the decoded report (default json)
+      --custom-metrics L   custom metrics to include: "all" (every source under its default name) or a
+                           comma-separated list of name=source[:mountPoint], for example
+                           cpu_usage=cpuUsage,disk_root=diskUsed:/  Sources: ${Object.keys(CUSTOM_METRIC_SOURCES).join(', ')}
+      --procfs-root DIR    where procfs is mounted (default /proc)
+      --include-loopback   count traffic on lo in network_stats
+      --max-report-bytes N byte budget of one encoded report (default ${defaultConfig().maxReportBytes})
+  -h, --help               show this help
+`;
+
+/** Default metric names for `--custom-metrics all`: snake_case, valid CreateCustomMetric names. */
+const DEFAULT_CUSTOM_METRIC_NAMES: Record<CustomMetricSource, string> = {
+  cpuUsage: 'cpu_usage',
+  memoryUsed: 'memory_used',
+  diskUsed: 'disk_used_root',
+  uptime: 'uptime',
+  processCount: 'process_count',
+  loadAverage: 'load_average',
+  ipAddresses: 'ip_addresses',
+  interfaceNames: 'interface_names',
+};
+
+export interface CollectCliDeps {
+  createCollector: (procfsRoot: string) => Collector;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  sleep: (ms: number) => Promise<void>;
+  now: () => number;
+}
+
+export function parseCustomMetricList(text: string): Record<string, CustomMetricSpec> {
+  if (text === 'all') {
+    return Object.fromEntries(
+      (Object.keys(DEFAULT_CUSTOM_METRIC_NAMES) as CustomMetricSource[]).map((source) => [
+        DEFAULT_CUSTOM_METRIC_NAMES[source],
+        source === 'diskUsed' ? { source, mountPoint: '/' } : { source },
+      ]),
+    );
+  }
+  const specs: Record<string, { source: string; mountPoint?: string }> = {};
+  for (const item of text.split(',').filter((part) => part.trim() !== '')) {
+    const [name, rest] = item.split('=', 2);
+    if (!name || !rest) throw new Error(`--custom-metrics: "${item}" is not name=source[:mountPoint]`);
+    const colon = rest.indexOf(':');
+    specs[name.trim()] =
+      colon < 0 ? { source: rest.trim() } : { source: rest.slice(0, colon).trim(), mountPoint: rest.slice(colon + 1).trim() };
+  }
+  const { config, errors } = parseConfig({ customMetrics: specs });
+  if (errors.length > 0) throw new Error(`--custom-metrics: ${describeConfigErrors(errors)}`);
+  return config.customMetrics;
+}
+
+function parseCollectFlags(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      count: { type: 'string', short: 'n', default: '1' },
+      seconds: { type: 'string', short: 's', default: '1' },
+      names: { type: 'string', default: 'long' },
+      format: { type: 'string', default: 'json' },
+      'custom-metrics': { type: 'string', default: '' },
+      'procfs-root': { type: 'string', default: '/proc' },
+      'include-loopback': { type: 'boolean', default: false },
+      'max-report-bytes': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  }).values;
+}
+
+export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<number> {
+  let options: ReturnType<typeof parseCollectFlags>;
+  try {
+    options = parseCollectFlags(argv);
+  } catch (error) {
+    deps.err(`${error instanceof Error ? error.message : String(error)}\n\n${COLLECT_HELP}`);
+    return 2;
+  }
+  if (options.help) {
+    deps.out(COLLECT_HELP);
+    return 0;
+  }
+  const count = Number(options.count);
+  const seconds = Number(options.seconds);
+  const problems: string[] = [];
+  if (!Number.isInteger(count) || count < 1) problems.push(`--count must be a whole number >= 1 (got ${options.count})`);
+  if (!Number.isFinite(seconds) || seconds < 0) problems.push(`--seconds must be a number >= 0 (got ${options.seconds})`);
+  if (options.names !== 'long' && options.names !== 'short') problems.push(`--names must be long or short (got ${options.names})`);
+  if (options.format !== 'json' && options.format !== 'cbor') problems.push(`--format must be json or cbor (got ${options.format})`);
+  const parsed = parseConfig({
+    procfsRoot: options['procfs-root'],
+    ...(options['max-report-bytes'] !== undefined ? { maxReportBytes: options['max-report-bytes'] } : {}),
+  });
+  problems.push(...parsed.errors.map((e) => `--${e.key === 'procfsRoot' ? 'procfs-root' : 'max-report-bytes'}: ${e.message}`));
+  let customMetrics: Record<string, CustomMetricSpec> = {};
+  try {
+    customMetrics = parseCustomMetricList(options['custom-metrics'] ?? '');
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error));
+  }
+  if (problems.length > 0) {
+    deps.err(`${problems.join('\n')}\n\nRun with --help for the options.`);
+    return 2;
+  }
+
+  const config = parsed.config;
+  const format = options.format as ReportFormat;
+  const collector = deps.createCollector(config.procfsRoot);
+  let baseline: NetworkBaseline | undefined;
+  let lastReportId: number | undefined;
+  let exitCode = 0;
+  for (let index = 0; index < count; index += 1) {
+    if (index > 0) await deps.sleep(seconds * 1000);
+    const collected = await collector.collect({ customMetrics, networkStatsIncludeLoopback: options['include-loopback'] ?? false });
+    for (const problem of collected.problems) deps.err(`warning: ${problem.subject} left out: ${problem.message}`);
+    let networkStats: NetworkDelta | undefined;
+    if (collected.bootId && collected.networkTotals) {
+      const current = { bootId: collected.bootId, totals: collected.networkTotals };
+      const delta = computeNetworkDelta(baseline, current);
+      baseline = current;
+      networkStats = delta.delta;
+      if (!networkStats) deps.err(`note: network_stats left out: ${delta.reason}`);
+    }
+    const sample = toMetricsSample(collected, networkStats);
+    lastReportId = nextReportId(lastReportId, deps.now());
+    const built = buildReport(sample, {
+      reportId: lastReportId,
+      shortNames: options.names === 'short',
+      format,
+      maxListedPorts: config.maxListedPorts,
+      maxListedConnections: config.maxListedConnections,
+      maxReportBytes: config.maxReportBytes,
+    });
+    for (const problem of built.problems) deps.err(`warning: ${problem.subject}: ${problem.message}`);
+    const invalid = validateReport(built.document);
+    if (invalid.length > 0) {
+      deps.err(`report ${lastReportId} does not conform to the Device Defender schema:\n  ${invalid.join('\n  ')}`);
+      exitCode = 1;
+    }
+    const shown = format === 'cbor' ? decodeCbor(built.payload) : JSON.parse(built.payload.toString('utf8'));
+    if (format === 'cbor') deps.out(`CBOR report: ${built.bytes} bytes (${Buffer.byteLength(JSON.stringify(shown))} as compact JSON)`);
+    deps.out(prettyJson(format === 'cbor' ? shown : built.payload.toString('utf8')));
+  }
+  return exitCode;
+}
+
+/** Indents the report while keeping integers above 2^53 exactly as encoded. */
+function prettyJson(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  let depth = 0;
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text[i]!;
+    if (inString) {
+      out += ch;
+      if (ch === '\\') out += text[++i] ?? '';
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') {
+      inString = true;
+      out += ch;
+    } else if (ch === '{' || ch === '[') {
+      depth += 1;
+      out += `${ch}\n${'  '.repeat(depth)}`;
+    } else if (ch === '}' || ch === ']') {
+      depth -= 1;
+      out += `\n${'  '.repeat(depth)}${ch}`;
+    } else if (ch === ',') {
+      out += `,\n${'  '.repeat(depth)}`;
+    } else if (ch === ':') {
+      out += ': ';
+    } else {
+      out += ch;
+    }
+  }
+  return out.replace(/"(-?\d+)n"/g, '$1').replace(/([{[])\n\s*([}\]])/g, '$1$2');
+}

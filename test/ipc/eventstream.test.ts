@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import zlib from 'node:zlib';
+import {
+  crc32,
+  crc32Fallback,
+  decodeMessage,
+  encodeMessage,
+  EventstreamError,
+  FrameSplitter,
+  type EventstreamMessage,
+} from '../../src/ipc/eventstream';
+
+const everyHeaderType: EventstreamMessage = {
+  headers: [
+    { name: 'yes', value: { type: 'bool', value: true } },
+    { name: 'no', value: { type: 'bool', value: false } },
+    { name: 'b', value: { type: 'byte', value: -7 } },
+    { name: 's', value: { type: 'short', value: -30000 } },
+    { name: ':stream-id', value: { type: 'int32', value: 2147483647 } },
+    { name: 'l', value: { type: 'int64', value: -9007199254740993n } },
+    { name: 'bytes', value: { type: 'bytes', value: Buffer.from([0, 1, 255]) } },
+    { name: 'operation', value: { type: 'string', value: 'aws.greengrass#PublishToIoTCore — ü' } },
+    { name: 't', value: { type: 'timestamp', value: 1700000000123n } },
+    { name: 'u', value: { type: 'uuid', value: Buffer.from('00112233445566778899aabbccddeeff', 'hex') } },
+  ],
+  payload: Buffer.from('{"topicName":"a/b"}'),
+};
+
+describe('eventstream codec', () => {
+  it('round-trips every header type and the payload', () => {
+    expect(decodeMessage(encodeMessage(everyHeaderType))).toEqual(everyHeaderType);
+  });
+
+  it('writes the documented layout: total_len, headers_len, prelude CRC, message CRC', () => {
+    const frame = encodeMessage({ headers: [{ name: 'x', value: { type: 'int32', value: 5 } }], payload: Buffer.from('hi') });
+    // header: 1 (name len) + 1 (name) + 1 (type) + 4 (int32) = 7 bytes
+    expect(frame.readUInt32BE(0)).toBe(16 + 7 + 2);
+    expect(frame.readUInt32BE(4)).toBe(7);
+    expect(frame.readUInt32BE(8)).toBe(zlib.crc32(frame.subarray(0, 8)));
+    expect(frame.readUInt32BE(frame.length - 4)).toBe(zlib.crc32(frame.subarray(0, frame.length - 4)));
+    expect(frame.subarray(12, 19)).toEqual(Buffer.from([1, 0x78, 4, 0, 0, 0, 5]));
+  });
+
+  it('rejects a corrupted frame', () => {
+    const frame = encodeMessage(everyHeaderType);
+    frame.writeUInt8(frame.readUInt8(frame.length - 6) ^ 0xff, frame.length - 6);
+    expect(() => decodeMessage(frame)).toThrow('message CRC mismatch');
+    const prelude = encodeMessage(everyHeaderType);
+    prelude.writeUInt8(prelude.readUInt8(5) ^ 0x01, 5);
+    expect(() => decodeMessage(prelude)).toThrow('prelude CRC mismatch');
+  });
+
+  it('refuses header names and values beyond the aws-c-event-stream limits', () => {
+    expect(() =>
+      encodeMessage({ headers: [{ name: 'n'.repeat(256), value: { type: 'bool', value: true } }], payload: Buffer.alloc(0) }),
+    ).toThrow(EventstreamError);
+    expect(() =>
+      encodeMessage({ headers: [{ name: 'v', value: { type: 'string', value: 'x'.repeat(32768) } }], payload: Buffer.alloc(0) }),
+    ).toThrow(EventstreamError);
+  });
+
+  it('has a table CRC that agrees with zlib', () => {
+    expect(crc32Fallback(Buffer.from('123456789'), 0)).toBe(0xcbf43926);
+    for (let i = 0; i < 20; i++) {
+      const data = randomBytes(i * 37);
+      expect(crc32Fallback(data, 0)).toBe(zlib.crc32(data));
+      expect(crc32(data)).toBe(zlib.crc32(data));
+    }
+  });
+});
+
+describe('FrameSplitter', () => {
+  it('reassembles frames split across chunks and separates frames sharing a chunk', () => {
+    const a = encodeMessage({ headers: [], payload: Buffer.from('first') });
+    const b = encodeMessage(everyHeaderType);
+    const stream = Buffer.concat([a, b, a]);
+    const splitter = new FrameSplitter();
+    const frames: Buffer[] = [];
+    for (let offset = 0; offset < stream.length; offset += 3) frames.push(...splitter.push(stream.subarray(offset, offset + 3)));
+    expect(frames.map((f) => decodeMessage(f))).toEqual([decodeMessage(a), everyHeaderType, decodeMessage(a)]);
+    expect(splitter.bufferedBytes).toBe(0);
+  });
+
+  it('rejects an impossible total_len', () => {
+    const bogus = Buffer.alloc(8);
+    bogus.writeUInt32BE(3, 0);
+    expect(() => new FrameSplitter().push(bogus)).toThrow('invalid total_len 3');
+  });
+});

@@ -1,0 +1,165 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { accessControlFor } from '../../src/component/definition';
+import { recipeDefaultConfiguration } from '../../src/config/definition';
+import { buildComponent, type BuildResult } from '../../scripts/build/build';
+import { BUNDLE_FILE, RECIPE_SIZE_LIMIT_BYTES, type Recipe } from '../../scripts/build/recipe';
+import { recipeSchemaErrors, stepsWithoutScript } from './gdk-schemas';
+
+const projectRoot = join(__dirname, '..', '..');
+const tempDirs: string[] = [];
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const readRecipe = (file: string): Recipe => parse(readFileSync(file, 'utf8'), { version: '1.1' }) as Recipe;
+const listFiles = (dir: string): string[] => readdirSync(dir).sort();
+const manifestFiles = (recipe: Recipe): string[][] =>
+  (recipe.Manifests as Array<{ Artifacts: Array<{ URI: string }> }>).map((m) => m.Artifacts.map((a) => a.URI.split('/').pop() ?? ''));
+
+/** ELF e_machine of a shared object: 62 = x86-64, 183 = AArch64. */
+const elfMachine = (file: string): number => readFileSync(file).readUInt16LE(18);
+
+let outputRoot: string;
+let result: BuildResult;
+
+beforeAll(async () => {
+  outputRoot = tempDir('pkg-');
+  result = await buildComponent({ projectRoot, outputRoot, gdk: true });
+});
+
+describe('buildComponent', () => {
+  it('writes the greengrass-cli layout: recipes/<Name>-<Version>.yaml and artifacts/<Name>/<Version>/', () => {
+    const { name, version } = result.identity;
+    expect(result.local.recipeFile).toBe(join(outputRoot, 'recipes', `${name}-${version}.yaml`));
+    expect(listFiles(join(outputRoot, 'recipes'))).toEqual([`${name}-${version}.yaml`]);
+    expect(result.local.componentArtifactsDir).toBe(join(outputRoot, 'artifacts', name, version));
+    expect(listFiles(result.local.componentArtifactsDir)).toEqual([...result.artifactFiles].sort());
+  });
+
+  it('writes the gdk layout: greengrass-build/recipes/recipe.yaml and plain files under artifacts/<Name>/<gdk version>/', () => {
+    const { name, version } = result.identity;
+    expect(result.gdk?.recipeFile).toBe(join(outputRoot, 'greengrass-build', 'recipes', 'recipe.yaml'));
+    expect(listFiles(join(outputRoot, 'greengrass-build', 'artifacts', name))).toEqual([version]);
+    expect(listFiles(join(outputRoot, 'greengrass-build', 'artifacts', name, version))).toEqual([...result.artifactFiles].sort());
+  });
+
+  it('ships exactly the files the manifests name, in both layouts', () => {
+    const named = [...new Set(manifestFiles(result.recipe).flat())].sort();
+    expect([...result.artifactFiles].sort()).toEqual(named);
+  });
+
+  it('writes recipes that gdk accepts, with a Script in every step, under 16000 bytes', () => {
+    for (const file of [result.local.recipeFile, result.gdk!.recipeFile]) {
+      const recipe = readRecipe(file);
+      expect(recipeSchemaErrors(recipe)).toEqual([]);
+      expect(stepsWithoutScript(recipe)).toEqual([]);
+      expect(readFileSync(file).byteLength).toBeLessThan(RECIPE_SIZE_LIMIT_BYTES);
+      expect(recipe.ComponentName).toBe(result.identity.name);
+      expect(recipe.ComponentPublisher).toBe(result.identity.author);
+    }
+  });
+
+  it('puts the configuration definition and the least-privilege policy into both recipes', () => {
+    for (const file of [result.local.recipeFile, result.gdk!.recipeFile]) {
+      const { accessControl, ...keys } = (readRecipe(file).ComponentConfiguration as { DefaultConfiguration: Record<string, unknown> })
+        .DefaultConfiguration;
+      expect(keys).toEqual(recipeDefaultConfiguration());
+      expect(accessControl).toEqual(accessControlFor(result.identity.name, '{iot:thingName}'));
+      expect(JSON.stringify(accessControl)).not.toContain('*');
+    }
+  });
+
+  it('gives each manifest the addon compiled for its architecture', () => {
+    const recipe = readRecipe(result.local.recipeFile);
+    const expectedMachine: Record<string, number> = { amd64: 62, aarch64: 183 };
+    for (const manifest of recipe.Manifests as Array<{ Platform: { architecture: string }; Artifacts: Array<{ URI: string }> }>) {
+      const addons = manifest.Artifacts.map((a) => a.URI.split('/').pop() ?? '').filter((file) => file.endsWith('.node'));
+      expect(addons).toHaveLength(1);
+      expect(elfMachine(join(result.local.componentArtifactsDir, addons[0]!))).toBe(expectedMachine[manifest.Platform.architecture]);
+    }
+  });
+
+  it('bakes the gdk-config identity into the bundle', () => {
+    const bundle = readFileSync(join(result.local.componentArtifactsDir, BUNDLE_FILE), 'utf8');
+    expect(bundle).toContain(JSON.stringify(result.identity.name));
+    expect(result.bundleBytes).toBe(Buffer.byteLength(bundle));
+  });
+
+  it('runs from a folder without node_modules and loads the aws-crt addon shipped beside it', async () => {
+    const runDir = tempDir('run-');
+    const addon = `aws-crt-nodejs-${process.platform}-${process.arch}.node`;
+    for (const file of [BUNDLE_FILE, addon]) copyFileSync(join(result.local.componentArtifactsDir, file), join(runDir, file));
+    // Reports every native addon the process loads; the IPC variables point at a socket nobody serves, so the
+    // agent has to load aws-crt to try it.
+    const probe = join(runDir, 'probe.js');
+    writeFileSync(
+      probe,
+      `const dlopen = process.dlopen;
+process.dlopen = function (module, file, ...rest) { const r = dlopen.call(this, module, file, ...rest); process.stderr.write('NATIVE-LOADED ' + file + '\\n'); return r; };`,
+    );
+    const child = spawn(process.execPath, ['-r', probe, BUNDLE_FILE], {
+      cwd: runDir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        SVCUID: 'probe',
+        AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT: join(runDir, 'none.sock'),
+        AWS_IOT_THING_NAME: 'Probe',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    const loaded = await new Promise<string | undefined>((resolvePromise) => {
+      const timer = setTimeout(() => resolvePromise(undefined), 20_000);
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const match = /NATIVE-LOADED (\S+)/.exec(stderr);
+        if (match) {
+          clearTimeout(timer);
+          resolvePromise(match[1]);
+        }
+      });
+      child.on('exit', () => {
+        clearTimeout(timer);
+        resolvePromise(/NATIVE-LOADED (\S+)/.exec(stderr)?.[1]);
+      });
+    });
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    expect(stderr).not.toContain('AWS CRT binary not present');
+    expect(loaded).toBe(join(runDir, addon));
+  });
+});
+
+describe('buildComponent with "version": "NEXT_PATCH" in gdk-config.json', () => {
+  it('names the gdk artifacts folder NEXT_PATCH and gives the local layout a deployable version', async () => {
+    const project = tempDir('proj-');
+    for (const entry of ['recipe.yaml', 'src', 'node_modules', 'tsconfig.json'])
+      symlinkSync(join(projectRoot, entry), join(project, entry));
+    const config = JSON.parse(readFileSync(join(projectRoot, 'gdk-config.json'), 'utf8')) as {
+      component: Record<string, { version: string }>;
+    };
+    for (const component of Object.values(config.component)) component.version = 'NEXT_PATCH';
+    writeFileSync(join(project, 'gdk-config.json'), JSON.stringify(config));
+    const out = tempDir('pkg-');
+
+    const built = await buildComponent({ projectRoot: project, outputRoot: out, gdk: true });
+
+    const { name } = built.identity;
+    expect(listFiles(join(out, 'greengrass-build', 'artifacts', name))).toEqual(['NEXT_PATCH']);
+    expect(built.local.version).toBe('0.0.0-local');
+    expect(readRecipe(built.local.recipeFile).ComponentVersion).toBe('0.0.0-local');
+    expect(listFiles(join(out, 'artifacts', name))).toEqual(['0.0.0-local']);
+  });
+});

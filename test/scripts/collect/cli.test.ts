@@ -1,0 +1,72 @@
+import path from 'node:path';
+import { COLLECT_HELP, parseCustomMetricList, runCollect } from '../../../scripts/collect/cli';
+import { createSystemCollector } from '../../../src/collect/collector';
+import { validateReport } from '../../../src/report/validate';
+
+const CAPTURED = path.join(__dirname, '..', '..', 'fixtures', 'proc', 'captured');
+
+async function collect(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const sleeps: number[] = [];
+  const code = await runCollect(args, {
+    createCollector: createSystemCollector,
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    sleep: async (ms) => void sleeps.push(ms),
+    now: () => Date.UTC(2026, 10, 22),
+  });
+  return { code, out, err, sleeps };
+}
+
+describe('collect command', () => {
+  it('prints one valid long-name JSON report, like collector.py -n 1', async () => {
+    const { code, out, err } = await collect(['--procfs-root', CAPTURED]);
+    expect(code).toBe(0);
+    expect(out).toHaveLength(1);
+    const report = JSON.parse(out[0]!);
+    expect(validateReport(report)).toEqual([]);
+    expect(Object.keys(report.metrics).sort()).toEqual(['listening_tcp_ports', 'listening_udp_ports', 'tcp_connections']);
+    expect(err.join('\n')).toContain('network_stats left out: first sample');
+  });
+
+  it('prints N short-name reports S seconds apart, with network_stats from the second on', async () => {
+    const { code, out, sleeps } = await collect(['--procfs-root', CAPTURED, '-n', '2', '-s', '5', '--names', 'short']);
+    expect(code).toBe(0);
+    expect(sleeps).toEqual([5000]);
+    const [first, second] = out.map((t) => JSON.parse(t));
+    expect(first.met.ns).toBeUndefined();
+    expect(second.met.ns).toEqual({ bi: 0, bo: 0, pi: 0, po: 0 });
+    expect(second.hed.rid).toBeGreaterThan(first.hed.rid);
+  });
+
+  it('prints the CBOR size and the decoded report', async () => {
+    const { code, out } = await collect(['--procfs-root', CAPTURED, '--format', 'cbor', '--custom-metrics', 'uptime=uptime']);
+    expect(code).toBe(0);
+    expect(out[0]).toMatch(/^CBOR report: \d+ bytes \(\d+ as compact JSON\)$/);
+    const report = JSON.parse(out[1]!);
+    expect(report.custom_metrics.uptime[0].number).toBeGreaterThan(0);
+  });
+
+  it('explains bad flags and shows help', async () => {
+    const bad = await collect(['--names', 'tiny', '--format', 'xml', '-n', '0', '--custom-metrics', 'x=nothing']);
+    expect(bad.code).toBe(2);
+    const text = bad.err.join('\n');
+    expect(text).toContain('--names must be long or short (got tiny)');
+    expect(text).toContain('--format must be json or cbor (got xml)');
+    expect(text).toContain('--count must be a whole number >= 1 (got 0)');
+    expect(text).toContain('source must be one of');
+    const help = await collect(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toEqual([COLLECT_HELP]);
+    for (const flag of ['--count', '--seconds', '--names', '--format', '--custom-metrics', '--procfs-root'])
+      expect(COLLECT_HELP).toContain(flag);
+  });
+
+  it('expands --custom-metrics all to every source under a valid metric name', () => {
+    const all = parseCustomMetricList('all');
+    expect(Object.keys(all)).toHaveLength(8);
+    expect(all.disk_used_root).toEqual({ source: 'diskUsed', mountPoint: '/' });
+    expect(parseCustomMetricList('d=diskUsed:/data')).toEqual({ d: { source: 'diskUsed', mountPoint: '/data' } });
+  });
+});

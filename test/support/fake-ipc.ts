@@ -1,0 +1,124 @@
+import { type IpcConnection, type IpcConnector, IpcError, type Subscription, type ValidationRequest } from '../../src/ipc/ipc';
+
+export interface PublishedMessage {
+  topic: string;
+  payload: Buffer;
+  qos: string;
+}
+
+/** An in-memory nucleus for the agent's unit tests (the real protocol is tested against the local core). */
+export class FakeNucleus implements IpcConnector {
+  configuration: Record<string, unknown> = {};
+  published: PublishedMessage[] = [];
+  subscriptions = new Map<string, (payload: Buffer, topic: string) => void>();
+  validityReports: Array<{ deploymentId: string; accepted: boolean; message?: string }> = [];
+  deniedTopics = new Set<string>();
+  failConnects = 0;
+  connects = 0;
+  private configListeners: Array<(keyPath: string[]) => void> = [];
+  private validators: Array<(request: ValidationRequest) => void> = [];
+  private current: FakeConnection | undefined;
+
+  async connect(): Promise<IpcConnection> {
+    this.connects += 1;
+    if (this.failConnects > 0) {
+      this.failConnects -= 1;
+      throw new IpcError('disconnected', 'connect', 'connection refused');
+    }
+    this.configListeners = [];
+    this.validators = [];
+    this.subscriptions.clear();
+    this.current = new FakeConnection(this);
+    return this.current;
+  }
+
+  get connected(): boolean {
+    return this.current !== undefined && !this.current.closed;
+  }
+
+  /** Simulates the nucleus going away (restart during a deployment). */
+  dropConnection(): void {
+    this.current?.drop('socket closed');
+    this.current = undefined;
+  }
+
+  changeConfiguration(patch: Record<string, unknown>): void {
+    this.configuration = { ...this.configuration, ...patch };
+    for (const key of Object.keys(patch)) for (const listener of this.configListeners) listener([key]);
+  }
+
+  proposeConfiguration(deploymentId: string, configuration: Record<string, unknown>): void {
+    for (const validator of this.validators) validator({ deploymentId, configuration });
+  }
+
+  reply(topic: string, body: unknown): void {
+    const listener = this.subscriptions.get(topic);
+    if (listener) listener(Buffer.from(JSON.stringify(body)), topic);
+  }
+
+  /** @internal */
+  addConfigListener(listener: (keyPath: string[]) => void): void {
+    this.configListeners.push(listener);
+  }
+
+  /** @internal */
+  addValidator(listener: (request: ValidationRequest) => void): void {
+    this.validators.push(listener);
+  }
+}
+
+class FakeConnection implements IpcConnection {
+  closed = false;
+  private disconnectListeners: Array<(reason: string) => void> = [];
+
+  constructor(private readonly nucleus: FakeNucleus) {}
+
+  async publishToIoTCore(topic: string, payload: Buffer, qos: '0' | '1'): Promise<void> {
+    this.assertOpen('PublishToIoTCore');
+    if (this.nucleus.deniedTopics.has(topic)) throw new IpcError('unauthorized', 'PublishToIoTCore', 'Not Authorized', topic);
+    this.nucleus.published.push({ topic, payload, qos });
+  }
+
+  async subscribeToIoTCore(topic: string, onMessage: (payload: Buffer, topic: string) => void): Promise<Subscription> {
+    this.assertOpen('SubscribeToIoTCore');
+    if (this.nucleus.deniedTopics.has(topic)) throw new IpcError('unauthorized', 'SubscribeToIoTCore', 'Not Authorized', topic);
+    this.nucleus.subscriptions.set(topic, onMessage);
+    return { close: async () => void this.nucleus.subscriptions.delete(topic) };
+  }
+
+  async getConfiguration(): Promise<unknown> {
+    this.assertOpen('GetConfiguration');
+    return structuredClone(this.nucleus.configuration);
+  }
+
+  async subscribeToConfigurationUpdate(onUpdate: (keyPath: string[]) => void): Promise<Subscription> {
+    this.nucleus.addConfigListener(onUpdate);
+    return { close: async () => undefined };
+  }
+
+  async subscribeToValidateConfigurationUpdates(onValidate: (request: ValidationRequest) => void): Promise<Subscription> {
+    this.nucleus.addValidator(onValidate);
+    return { close: async () => undefined };
+  }
+
+  async sendConfigurationValidityReport(deploymentId: string, accepted: boolean, message?: string): Promise<void> {
+    this.nucleus.validityReports.push({ deploymentId, accepted, ...(message ? { message } : {}) });
+  }
+
+  onDisconnect(listener: (reason: string) => void): void {
+    this.disconnectListeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  drop(reason: string): void {
+    this.closed = true;
+    for (const listener of this.disconnectListeners) listener(reason);
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.closed) throw new IpcError('disconnected', operation, 'not connected');
+  }
+}

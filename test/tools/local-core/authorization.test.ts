@@ -1,0 +1,122 @@
+import { accessControlFor, MQTT_PROXY_SERVICE, PUBLISH_OPERATION, SUBSCRIBE_OPERATION } from '../../../src/component/definition';
+import {
+  compileResource,
+  interpolateThingName,
+  isAuthorized,
+  parseServicePolicies,
+  resourceAllows,
+} from '../../../tools/local-core/authorization';
+
+// Every row of the table in greengrass-ipc.md A7 (checked there against the nucleus WildcardTrie).
+const TABLE: Array<{ resource: string; allowed: string[]; denied: string[] }> = [
+  { resource: 'a/b', allowed: ['a/b'], denied: ['a/+'] },
+  { resource: 'a/+', allowed: ['a/b', 'a/+', 'a/', 'a/#'], denied: ['a/b/c'] },
+  { resource: 'a/#', allowed: ['a', 'a/b/c', 'a/+/c'], denied: ['ab'] },
+  { resource: 'a#', allowed: ['a#'], denied: ['a/b'] },
+  { resource: '*', allowed: ['anything/at/all'], denied: [] },
+  { resource: 'a/*', allowed: ['a/b/c'], denied: [] },
+  { resource: 'a*', allowed: ['ab/c'], denied: [] },
+  { resource: '+/b', allowed: ['x/b'], denied: [] },
+  { resource: 'sensors/+/temp/#', allowed: ['sensors/s1/temp'], denied: ['sensors/s1/x/temp'] },
+  { resource: 'a/+b', allowed: ['a/+b'], denied: ['a/xb'] },
+  { resource: 'things/{iot:thingName}/x', allowed: ['things/{iot:thingName}/x'], denied: ['things/T1/x'] },
+  { resource: 'a/${*}', allowed: ['a/*'], denied: ['a/b'] },
+];
+
+describe('policy resource matching (A7 table)', () => {
+  for (const row of TABLE) {
+    for (const topic of row.allowed) it(`${row.resource} allows ${topic}`, () => expect(resourceAllows(row.resource, topic)).toBe(true));
+    for (const topic of row.denied) it(`${row.resource} denies ${topic}`, () => expect(resourceAllows(row.resource, topic)).toBe(false));
+  }
+
+  it('treats ${$} and ${?} as literal characters', () => {
+    expect(resourceAllows('cost/${$}/q${?}', 'cost/$/q?')).toBe(true);
+    expect(resourceAllows('cost/${$}/q${?}', 'cost/x/qy')).toBe(false);
+  });
+
+  it('refuses to load a resource with a bare ?', () => {
+    expect(compileResource('a/?')).toBeUndefined();
+    expect(resourceAllows('a/?', 'a/?')).toBe(false);
+  });
+
+  it('lets # alone allow everything, and a/# allow a/ too', () => {
+    expect(resourceAllows('#', '$aws/things/T1/shadow')).toBe(true);
+    expect(resourceAllows('a/#', 'a/')).toBe(true);
+  });
+});
+
+function policies(accessControl: unknown) {
+  return parseServicePolicies(accessControl, MQTT_PROXY_SERVICE);
+}
+
+describe('parseServicePolicies / isAuthorized', () => {
+  const component = 'com.example.Agent';
+
+  it("grants the project's least-privilege policy exactly its topics", () => {
+    const { policies: parsed, problem } = policies(accessControlFor(component, 'T1'));
+    expect(problem).toBeUndefined();
+    expect(isAuthorized(parsed, PUBLISH_OPERATION, '$aws/things/T1/defender/metrics/json')).toBe(true);
+    expect(isAuthorized(parsed, PUBLISH_OPERATION, '$aws/things/T1/defender/metrics/json/accepted')).toBe(false);
+    expect(isAuthorized(parsed, SUBSCRIBE_OPERATION, '$aws/things/T1/defender/metrics/cbor/rejected')).toBe(true);
+    expect(isAuthorized(parsed, SUBSCRIBE_OPERATION, '$aws/things/T1/defender/metrics/cbor')).toBe(false);
+    expect(isAuthorized(parsed, PUBLISH_OPERATION, '$aws/things/T2/defender/metrics/json')).toBe(false);
+  });
+
+  it('accepts "*" as every operation, and nothing else loosely (operation names are case-sensitive)', () => {
+    const any = policies({ [MQTT_PROXY_SERVICE]: { p: { operations: ['*'], resources: ['x'] } } }).policies;
+    expect(isAuthorized(any, SUBSCRIBE_OPERATION, 'x')).toBe(true);
+    const lower = policies({ [MQTT_PROXY_SERVICE]: { p: { operations: ['aws.greengrass#publishtoiotcore'], resources: ['x'] } } }).policies;
+    expect(isAuthorized(lower, PUBLISH_OPERATION, 'x')).toBe(false);
+  });
+
+  it('reads property names case-insensitively and accepts accessControl as a JSON string', () => {
+    const text = JSON.stringify({ [MQTT_PROXY_SERVICE]: { p: { Operations: [PUBLISH_OPERATION], RESOURCES: ['t/+'] } } });
+    const { policies: parsed, problem } = policies(text);
+    expect(problem).toBeUndefined();
+    expect(isAuthorized(parsed, PUBLISH_OPERATION, 't/1')).toBe(true);
+  });
+
+  it('drops every policy of the component when one does not deserialize', () => {
+    const result = policies({
+      [MQTT_PROXY_SERVICE]: {
+        good: { operations: [PUBLISH_OPERATION], resources: ['t/1'] },
+        bad: { operations: PUBLISH_OPERATION, resources: ['t/2'] },
+      },
+    });
+    expect(result.policies).toEqual([]);
+    expect(result.problem).toMatch(/operations must be an array/);
+    expect(policies('{not json').problem).toMatch(/not valid JSON/);
+    expect(policies([1]).problem).toMatch(/must be an object/);
+  });
+
+  it('loads a policy without resources, which never matches', () => {
+    const { policies: parsed, problem } = policies({ [MQTT_PROXY_SERVICE]: { p: { operations: ['*'] } } });
+    expect(problem).toBeUndefined();
+    expect(isAuthorized(parsed, PUBLISH_OPERATION, '')).toBe(false);
+  });
+
+  it('ignores other IPC services', () => {
+    expect(policies({ 'aws.greengrass.ipc.pubsub': { p: { operations: ['*'], resources: ['*'] } } }).policies).toEqual([]);
+  });
+});
+
+describe('interpolateThingName', () => {
+  it('replaces every {iot:thingName} in string values, strings holding JSON included', () => {
+    const config = {
+      a: 'things/{iot:thingName}/x/{iot:thingName}',
+      list: ['{iot:thingName}', 3],
+      nested: { n: true },
+      text: '{"r":"{iot:thingName}"}',
+    };
+    expect(interpolateThingName(config, 'T1')).toEqual({ a: 'things/T1/x/T1', list: ['T1', 3], nested: { n: true }, text: '{"r":"T1"}' });
+  });
+
+  it('with interpolation a {iot:thingName} policy allows the real topic; without it only the literal', () => {
+    const accessControl = { [MQTT_PROXY_SERVICE]: { p: { operations: [PUBLISH_OPERATION], resources: ['things/{iot:thingName}/x'] } } };
+    const literal = policies(accessControl).policies;
+    const interpolated = policies(interpolateThingName(accessControl, 'T1')).policies;
+    expect(isAuthorized(literal, PUBLISH_OPERATION, 'things/T1/x')).toBe(false);
+    expect(isAuthorized(literal, PUBLISH_OPERATION, 'things/{iot:thingName}/x')).toBe(true);
+    expect(isAuthorized(interpolated, PUBLISH_OPERATION, 'things/T1/x')).toBe(true);
+  });
+});

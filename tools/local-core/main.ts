@@ -1,0 +1,221 @@
+/**
+ * `npm start`: after `npm run build` has written the component, starts a local stand-in for the Greengrass core (IPC server + fake Device
+ * Defender) in a fresh temporary root, launches the built component from its recipe with a development
+ * configuration, and shows live what happens: each report and Defender's answer, denied IPC calls, and the agent's
+ * own log lines. Ctrl-C stops everything and removes the temporary root.
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MIN_DEVELOPMENT_INTERVAL_SECONDS, type ReportFormat } from '../../src/config/definition';
+import { LocalCore, type DefenderReportEvent } from './core';
+import { launchComponent, type ComponentProcess, type ExitEvent, type OutputLine } from './launcher';
+
+const DEFAULT_THING_NAME = 'LocalCoreThing';
+/** Where `npm start` has the build write the component (kept out of the greengrass-cli layout in the project root). */
+const DEFAULT_COMPONENT_DIR = '.local-core/component';
+const DEFAULT_INTERVAL_SECONDS = 10;
+const STOP_TIMEOUT_MS = 5_000;
+/** With --reports, how long past the expected reports to wait before giving up. */
+const REPORTS_GRACE_SECONDS = 60;
+
+const USAGE = `Usage: npm start -- [options]
+
+Runs the built component (npm start builds it first) against a local Greengrass core stand-in (IPC server + fake Device Defender) and
+shows every report with Defender's answer, denied IPC calls and the agent's log. Ctrl-C stops.
+
+  --interval N       seconds between reports (default ${DEFAULT_INTERVAL_SECONDS}, at least ${MIN_DEVELOPMENT_INTERVAL_SECONDS}); the
+                     component runs with allowFastIntervalForDevelopment, Defender throttles at the same pace
+  --format F         json or cbor (default json)
+  --short-names      report with the short key names
+  --thing NAME       thing name of the core (default $LOCAL_CORE_THING_NAME or ${DEFAULT_THING_NAME})
+  --reports N        exit after N reports: 0 if all were accepted, 1 otherwise (a smoke check)
+  --component-dir D  where the build wrote recipes/ and artifacts/ (default .local-core/component)
+  --keep-root        keep the temporary core root (logs/, work/, packages/) and print where it is
+  --help             show this text`;
+
+export interface StartOptions {
+  intervalSeconds: number;
+  format: ReportFormat;
+  shortNames: boolean;
+  thingName: string;
+  reports?: number;
+  keepRoot: boolean;
+  componentDir: string;
+}
+
+class UsageError extends Error {}
+
+function positiveInteger(flag: string, text: string, minimum: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < minimum) throw new UsageError(`${flag} needs a whole number >= ${minimum}, got "${text}"`);
+  return value;
+}
+
+export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): StartOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      interval: { type: 'string' },
+      format: { type: 'string' },
+      'short-names': { type: 'boolean', default: false },
+      thing: { type: 'string' },
+      reports: { type: 'string' },
+      'keep-root': { type: 'boolean', default: false },
+      'component-dir': { type: 'string', default: DEFAULT_COMPONENT_DIR },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  const format = values.format ?? 'json';
+  if (format !== 'json' && format !== 'cbor') throw new UsageError(`--format must be json or cbor, got "${format}"`);
+  const thingName = values.thing ?? env.LOCAL_CORE_THING_NAME ?? DEFAULT_THING_NAME;
+  if (!/^[a-zA-Z0-9:_-]{1,128}$/.test(thingName)) throw new UsageError(`"${thingName}" is not a valid thing name (letters, digits, : _ -)`);
+  return {
+    intervalSeconds:
+      values.interval === undefined
+        ? DEFAULT_INTERVAL_SECONDS
+        : positiveInteger('--interval', values.interval, MIN_DEVELOPMENT_INTERVAL_SECONDS),
+    format,
+    shortNames: values['short-names'],
+    thingName,
+    keepRoot: values['keep-root'],
+    componentDir: resolve(values['component-dir']),
+    ...(values.reports === undefined ? {} : { reports: positiveInteger('--reports', values.reports, 1) }),
+  };
+}
+
+/** The newest recipe in `<dir>/recipes` and the artifact folder beside it: the greengrass-cli layout the build writes. */
+function findBuiltComponent(dir: string): { recipeFile: string; artifactsDir: string } {
+  const recipesDir = join(dir, 'recipes');
+  let recipes: string[];
+  try {
+    recipes = readdirSync(recipesDir).filter((name) => /\.(ya?ml|json)$/.test(name));
+  } catch {
+    recipes = [];
+  }
+  const newest = recipes.map((name) => join(recipesDir, name)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  if (!newest) throw new Error(`no built recipe in ${recipesDir}: run \`npm run build -- --out ${dir}\` first (npm start does)`);
+  return { recipeFile: newest, artifactsDir: join(dir, 'artifacts') };
+}
+
+const clock = (): string => new Date().toTimeString().slice(0, 8);
+const say = (tag: string, message: string): void => console.log(`${clock()} ${`[${tag}]`.padEnd(8)} ${message}`);
+
+export function describeReport(count: number, report: DefenderReportEvent): string {
+  const id = report.reportId === undefined ? 'no reportId' : `reportId ${report.reportId}`;
+  const outcome =
+    report.status === 'ACCEPTED' ? 'ACCEPTED' : `REJECTED${report.tooSoon ? ' (throttled)' : ''}: ${report.errors.join('; ')}`;
+  return `#${count} ${id}, ${report.bytes} B ${report.format} on ${report.topic} -> ${outcome}`;
+}
+
+async function run(options: StartOptions): Promise<number> {
+  const root = mkdtempSync(join(tmpdir(), 'ddlc-'));
+  // Defender's throttle window, one second shorter than the interval so timer jitter is not reported as throttling.
+  const core = new LocalCore({
+    socketPath: join(root, 'ipc.sock'),
+    thingName: options.thingName,
+    interpolateComponentConfiguration: true,
+    defenderMinIntervalSeconds: Math.max(1, options.intervalSeconds - 1),
+  });
+  let component: ComponentProcess | undefined;
+  let finished: (code: number) => void = () => undefined;
+  const outcome = new Promise<number>((resolve) => {
+    finished = resolve;
+  });
+  const onSignal = (): void => finished(0);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let deadline: NodeJS.Timeout | undefined;
+
+  try {
+    const built = findBuiltComponent(options.componentDir);
+
+    await core.start();
+    say(
+      'core',
+      `listening on ${core.socketPath} as thing ${options.thingName}; Defender accepts one report per ${options.intervalSeconds - 1} s or more`,
+    );
+    core.on('connect', ({ component: name }) => say('core', `${name} connected`));
+    core.on('disconnect', ({ component: name }) => say('core', `${name} disconnected`));
+    core.on('state', ({ component: name, state }) => say('core', `${name} reported state ${state}`));
+    core.on('denied', ({ component: name, operation, resource }) => say('denied', `${name}: ${operation} on ${resource}`));
+    core.on('access-control-error', ({ component: name, problem }) =>
+      say('denied', `${name}: accessControl unusable, every call will be denied: ${problem}`),
+    );
+    let reports = 0;
+    let rejected = 0;
+    core.on('defender-report', (report) => {
+      reports += 1;
+      if (report.status !== 'ACCEPTED') rejected += 1;
+      say('report', describeReport(reports, report));
+      if (options.reports !== undefined && reports >= options.reports) finished(rejected === 0 ? 0 : 1);
+    });
+
+    component = launchComponent({
+      core,
+      rootDir: join(root, 'core'),
+      recipeFile: built.recipeFile,
+      artifactsDir: built.artifactsDir,
+      thingName: options.thingName,
+      configurationMerge: {
+        intervalSeconds: String(options.intervalSeconds),
+        allowFastIntervalForDevelopment: 'true',
+        format: options.format,
+        shortNames: String(options.shortNames),
+      },
+    });
+    component.on('line', (line: OutputLine) => say('agent', `${line.step === 'Install' ? '(install) ' : ''}${line.text}`));
+    component.on('exit', ({ code, signal, requested }: ExitEvent) => {
+      if (requested) return;
+      say('core', `${component?.name ?? 'component'} exited unexpectedly (${code ?? signal}); see ${component?.logFile ?? 'its log'}`);
+      finished(1);
+    });
+    await component.start();
+    say('core', `${component.name} running (pid ${component.pid ?? '?'}), log ${component.logFile}`);
+    if (options.reports !== undefined) {
+      const seconds = options.reports * options.intervalSeconds + REPORTS_GRACE_SECONDS;
+      deadline = setTimeout(() => {
+        say('core', `gave up: ${reports} of ${options.reports} reports after ${seconds} s`);
+        finished(1);
+      }, seconds * 1000);
+    }
+  } catch (error) {
+    say('error', error instanceof Error ? error.message : String(error));
+    finished(1);
+  }
+
+  const code = await outcome;
+  clearTimeout(deadline);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  if (component?.running) {
+    const stopped = await component.stop(STOP_TIMEOUT_MS);
+    say(
+      'core',
+      `${component.name} stopped (${stopped.forced ? 'killed after ignoring SIGTERM' : (stopped.signal ?? `exit code ${stopped.code}`)}, ${stopped.elapsedMs} ms)`,
+    );
+  }
+  await core.stop();
+  if (options.keepRoot) say('core', `kept ${root}`);
+  else rmSync(root, { recursive: true, force: true });
+  return code;
+}
+
+async function main(): Promise<void> {
+  let options: StartOptions | 'help';
+  try {
+    options = parseStartOptions(process.argv.slice(2), process.env);
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (options === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  process.exit(await run(options));
+}
+
+if (require.main === module) void main();
