@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_KEYS } from '../src/config/definition';
-import { renderConfigTable } from '../src/config/docs';
+import { renderConfigTable } from '../scripts/docs/config-table';
 
 const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
 

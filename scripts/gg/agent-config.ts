@@ -2,47 +2,31 @@
  * The configuration document a deployment merges into the component: agent keys the operator
  * set (checked against CONFIG_KEYS) plus the least-privilege accessControl for the topics used.
  */
-import { accessControlFor, REPORT_FORMATS, THING_NAME_VARIABLE } from '../../src/component/definition';
-import {
-  type AgentConfig,
-  CONFIG_KEYS,
-  CUSTOM_METRIC_SOURCES,
-  type CustomMetricSource,
-  type CustomMetricSpec,
-  type ReportFormat,
-} from '../../src/config/definition';
+import { accessControlFor, THING_NAME_VARIABLE } from '../../src/component/definition';
+import { type AgentConfig, CONFIG_KEYS, type CustomMetricSpec, type ReportFormat } from '../../src/config/definition';
+import { describeConfigErrors, parseConfig } from '../../src/config/parse';
 import { UsageError } from './errors';
 
 export type AgentSettings = Partial<Record<keyof AgentConfig, unknown>>;
 
 const KNOWN_KEYS = new Map(CONFIG_KEYS.map((doc) => [doc.key.toLowerCase(), doc]));
-const METRIC_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 export const ACCESS_CONTROL_KEY = 'accessControl';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Custom metrics as the agent's own parser takes them; what the device would refuse fails here. */
 function validateCustomMetrics(value: unknown): Record<string, CustomMetricSpec> {
-  if (!isRecord(value)) throw new UsageError('customMetrics must be an object: { "<metric name>": { "source": "<source>" } }');
-  const result: Record<string, CustomMetricSpec> = {};
-  for (const [name, spec] of Object.entries(value)) {
-    if (!METRIC_NAME.test(name) || name.startsWith('aws:')) {
-      throw new UsageError(`custom metric name "${name}" is invalid: 1-128 of a-z A-Z 0-9 : _ - and not starting with aws:`);
-    }
-    if (!isRecord(spec) || typeof spec.source !== 'string' || !(spec.source in CUSTOM_METRIC_SOURCES)) {
-      throw new UsageError(`custom metric "${name}" needs a source, one of: ${Object.keys(CUSTOM_METRIC_SOURCES).join(', ')}`);
-    }
-    const source = spec.source as CustomMetricSource;
-    if (
-      spec.mountPoint !== undefined &&
-      (source !== 'diskUsed' || typeof spec.mountPoint !== 'string' || !spec.mountPoint.startsWith('/'))
-    ) {
-      throw new UsageError(`custom metric "${name}": mountPoint is only for diskUsed and must be an absolute path`);
-    }
-    result[name] = spec.mountPoint !== undefined ? { source, mountPoint: spec.mountPoint as string } : { source };
-  }
-  return result;
+  const { config, errors } = parseConfig({ customMetrics: value });
+  if (errors.length > 0) throw new UsageError(`customMetrics: ${describeConfigErrors(errors)}`);
+  return config.customMetrics;
+}
+
+/** The agent's own parser over the settings: a value the device would refuse fails on the workstation. */
+function assertDeviceAccepts(settings: AgentSettings): void {
+  const { errors } = parseConfig(settings);
+  if (errors.length > 0) throw new UsageError(`the device would refuse this configuration: ${describeConfigErrors(errors)}`);
 }
 
 /** `--custom-metric name=source[:mountPoint]`, e.g. `cpu=cpuUsage` or `rootfs=diskUsed:/`. */
@@ -66,16 +50,15 @@ export function settingsFromConfigJson(text: string): AgentSettings {
   if (!isRecord(parsed)) throw new UsageError('--config-json must be a JSON object of configuration keys');
   const settings: AgentSettings = {};
   for (const [key, value] of Object.entries(parsed)) {
-    if (key === ACCESS_CONTROL_KEY) {
+    if (key.toLowerCase() === ACCESS_CONTROL_KEY.toLowerCase()) {
       throw new UsageError('--config-json must not set accessControl: deploy writes the least-privilege policy for the target itself');
     }
     const doc = KNOWN_KEYS.get(key.toLowerCase());
     if (!doc) throw new UsageError(`--config-json has unknown key "${key}"; known keys: ${CONFIG_KEYS.map((d) => d.key).join(', ')}`);
-    settings[doc.key] = doc.key === 'customMetrics' ? validateCustomMetrics(value) : value;
+    settings[doc.key] = value;
   }
-  if (settings.format !== undefined && !REPORT_FORMATS.includes(String(settings.format).toLowerCase() as ReportFormat)) {
-    throw new UsageError(`format must be one of ${REPORT_FORMATS.join(', ')}`);
-  }
+  assertDeviceAccepts(settings);
+  if (settings.customMetrics !== undefined) settings.customMetrics = validateCustomMetrics(settings.customMetrics);
   return settings;
 }
 

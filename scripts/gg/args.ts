@@ -1,5 +1,6 @@
 /** Flag parsing on top of node:util parseArgs: every mistake becomes a UsageError naming the flag. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { thingNameProblem } from '../../src/config/names';
 import { UsageError } from './errors';
 
 export const COMMON_OPTIONS = {
@@ -62,11 +63,8 @@ export function exactlyOne(subcommand: string, given: Record<string, unknown>): 
   return present[0]!;
 }
 
-const NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
-
 export function nameFlag(flag: string, value: string | undefined): string | undefined {
-  if (value !== undefined && !NAME.test(value)) {
-    throw new UsageError(`--${flag} "${value}" is not a valid name (1-128 of a-z A-Z 0-9 : _ -)`);
-  }
+  const problem = value === undefined ? undefined : thingNameProblem(value);
+  if (problem) throw new UsageError(`--${flag} "${value}" is not a valid name: ${problem}`);
   return value;
 }

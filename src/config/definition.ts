@@ -5,6 +5,9 @@
  * Values are written as strings in DefaultConfiguration because Greengrass turns JSON numbers
  * into floats on the way through the nucleus; the parser accepts both forms.
  */
+import { metricNameProblem } from './names';
+import { quoteValue } from './quote';
+import { absolutePath, boolean, InvalidValue, integer, jsonObject, lowerCaseFields, oneOf, thingName, type ValueParser } from './values';
 
 export type ReportFormat = 'json' | 'cbor';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -51,52 +54,134 @@ export const MIN_PRODUCTION_INTERVAL_SECONDS = 300;
 /** Floor when allowFastIntervalForDevelopment is on (local core only). */
 export const MIN_DEVELOPMENT_INTERVAL_SECONDS = 5;
 /** AWS IoT Core rejects MQTT payloads above 128 KB; stay well below it. */
-export const MAX_REPORT_BYTES_LIMIT = 120_000;
-export const MIN_REPORT_BYTES = 4_096;
+const MAX_REPORT_BYTES_LIMIT = 120_000;
+const MIN_REPORT_BYTES = 4_096;
 
-export interface ConfigKeyDoc {
-  key: keyof AgentConfig;
+/**
+ * Most custom metrics one core sends. Device Defender publishes no per-report limit; every metric
+ * costs a read per cycle and bytes in a report capped at 128 KB, so a deployment asking for more is
+ * refused at validation rather than slowing every cycle.
+ */
+export const MAX_CUSTOM_METRICS = 100;
+
+function customMetrics(value: unknown): Record<string, CustomMetricSpec> {
+  const document = jsonObject(value, '{ "<metric name>": { "source": "<source>" } }');
+  const names = Object.keys(document);
+  if (names.length > MAX_CUSTOM_METRICS) {
+    throw new InvalidValue(`has ${names.length} metrics; at most ${MAX_CUSTOM_METRICS} are allowed`);
+  }
+  const sources = Object.keys(CUSTOM_METRIC_SOURCES) as CustomMetricSource[];
+  const result: Record<string, CustomMetricSpec> = Object.create(null);
+  for (const name of names) {
+    const problem = metricNameProblem(name);
+    if (problem) throw new InvalidValue(`metric name ${quoteValue(name)} is not valid: ${problem}`);
+    const fields = lowerCaseFields(document[name]);
+    const given = fields.get('source');
+    const source = sources.find((s) => typeof given === 'string' && s.toLowerCase() === given.toLowerCase());
+    if (!source)
+      throw new InvalidValue(`metric ${quoteValue(name)}: source must be one of ${sources.join(', ')} (got ${quoteValue(given)})`);
+    const mountPoint = fields.get('mountpoint');
+    if (source !== 'diskUsed') {
+      if (mountPoint !== undefined) throw new InvalidValue(`metric ${quoteValue(name)}: mountPoint is only for diskUsed`);
+      result[name] = { source };
+      continue;
+    }
+    if (mountPoint !== undefined && (typeof mountPoint !== 'string' || !mountPoint.startsWith('/'))) {
+      throw new InvalidValue(`metric ${quoteValue(name)}: mountPoint must be an absolute path (got ${quoteValue(mountPoint)})`);
+    }
+    result[name] = { source, mountPoint: (mountPoint as string | undefined) ?? '/' };
+  }
+  return result;
+}
+
+interface ConfigKeyDefinition<K extends keyof AgentConfig> {
+  key: K;
   /** The value as it stands in the recipe's DefaultConfiguration. */
   recipeDefault: unknown;
   description: string;
+  parse: ValueParser<AgentConfig[K]>;
 }
 
+export type ConfigKeyDoc = { [K in keyof AgentConfig]: ConfigKeyDefinition<K> }[keyof AgentConfig];
+
+/**
+ * The one table of configuration rules: the agent's parser, the recipe's DefaultConfiguration, the
+ * README table and the operator tool's checks all read it. The production interval floor is applied
+ * after all keys are read, because it depends on allowFastIntervalForDevelopment.
+ */
 export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
   {
     key: 'intervalSeconds',
     recipeDefault: '300',
     description: `Seconds between reports. At least ${MIN_PRODUCTION_INTERVAL_SECONDS} (Device Defender throttles faster reporting).`,
+    parse: integer(MIN_DEVELOPMENT_INTERVAL_SECONDS, 86_400),
   },
   {
     key: 'allowFastIntervalForDevelopment',
     recipeDefault: 'false',
     description: `Local development only: allows intervals down to ${MIN_DEVELOPMENT_INTERVAL_SECONDS} s and logs a warning on every start. Never set it on a fleet.`,
+    parse: boolean,
   },
-  { key: 'format', recipeDefault: 'json', description: '`json` or `cbor`: the report encoding and the topic suffix.' },
-  { key: 'shortNames', recipeDefault: 'false', description: 'Use the short key names (`hed`, `met`, `tp`, ...) instead of the long ones.' },
-  { key: 'thingName', recipeDefault: '', description: "Thing the reports are attributed to. Empty: the core device's own thing." },
+  {
+    key: 'format',
+    recipeDefault: 'json',
+    description: '`json` or `cbor`: the report encoding and the topic suffix.',
+    parse: oneOf(['json', 'cbor'] as const),
+  },
+  {
+    key: 'shortNames',
+    recipeDefault: 'false',
+    description: 'Use the short key names (`hed`, `met`, `tp`, ...) instead of the long ones.',
+    parse: boolean,
+  },
+  {
+    key: 'thingName',
+    recipeDefault: '',
+    description: "Thing the reports are attributed to. Empty: the core device's own thing.",
+    parse: thingName,
+  },
   {
     key: 'customMetrics',
     recipeDefault: {},
-    description:
-      'Opt-in custom metrics: `{ "<metric name>": { "source": "<source>", "mountPoint": "/" } }`. Sources: ' +
-      Object.keys(CUSTOM_METRIC_SOURCES).join(', ') +
-      '.',
+    description: `Opt-in custom metrics (at most ${MAX_CUSTOM_METRICS}): \`{ "<metric name>": { "source": "<source>", "mountPoint": "/" } }\`. Sources: ${Object.keys(CUSTOM_METRIC_SOURCES).join(', ')}.`,
+    parse: customMetrics,
   },
   {
     key: 'maxListedPorts',
     recipeDefault: '200',
     description: 'Most ports listed per listening_tcp_ports / listening_udp_ports block; `total` stays the true count.',
+    parse: integer(1, 10_000),
   },
-  { key: 'maxListedConnections', recipeDefault: '500', description: 'Most established connections listed; `total` stays the true count.' },
+  {
+    key: 'maxListedConnections',
+    recipeDefault: '500',
+    description: 'Most established connections listed; `total` stays the true count.',
+    parse: integer(1, 100_000),
+  },
   {
     key: 'maxReportBytes',
     recipeDefault: '64000',
     description: `Byte budget of one encoded report (${MIN_REPORT_BYTES}..${MAX_REPORT_BYTES_LIMIT}); lists are trimmed to fit, totals never.`,
+    parse: integer(MIN_REPORT_BYTES, MAX_REPORT_BYTES_LIMIT),
   },
-  { key: 'networkStatsIncludeLoopback', recipeDefault: 'false', description: 'Count traffic on `lo` in network_stats.' },
-  { key: 'procfsRoot', recipeDefault: '/proc', description: 'Where procfs is mounted (for example `/host/proc` in a container).' },
-  { key: 'logLevel', recipeDefault: 'info', description: '`debug`, `info`, `warn` or `error`.' },
+  {
+    key: 'networkStatsIncludeLoopback',
+    recipeDefault: 'false',
+    description: 'Count traffic on `lo` in network_stats.',
+    parse: boolean,
+  },
+  {
+    key: 'procfsRoot',
+    recipeDefault: '/proc',
+    description: 'Where procfs is mounted (for example `/host/proc` in a container).',
+    parse: absolutePath,
+  },
+  {
+    key: 'logLevel',
+    recipeDefault: 'info',
+    description: '`debug`, `info`, `warn` or `error`.',
+    parse: oneOf(['debug', 'info', 'warn', 'error'] as const),
+  },
 ];
 
 /** The DefaultConfiguration keys other than accessControl, as the recipe carries them. */

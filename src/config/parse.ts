@@ -2,19 +2,9 @@
  * Turns the component configuration as Greengrass delivers it (numbers possibly as strings,
  * keys case-insensitive) into an AgentConfig, naming every bad key and why.
  */
-import {
-  type AgentConfig,
-  CONFIG_KEYS,
-  CUSTOM_METRIC_SOURCES,
-  type CustomMetricSource,
-  type CustomMetricSpec,
-  type LogLevel,
-  MAX_REPORT_BYTES_LIMIT,
-  MIN_DEVELOPMENT_INTERVAL_SECONDS,
-  MIN_PRODUCTION_INTERVAL_SECONDS,
-  MIN_REPORT_BYTES,
-  recipeDefaultConfiguration,
-} from './definition';
+import { type AgentConfig, CONFIG_KEYS, MIN_PRODUCTION_INTERVAL_SECONDS, recipeDefaultConfiguration } from './definition';
+import { quoteValue } from './quote';
+import { InvalidValue } from './values';
 
 export interface ConfigError {
   key: string;
@@ -28,112 +18,12 @@ export interface ParsedConfig {
 
 /** Keys that belong to Greengrass rather than to the agent. */
 const GREENGRASS_KEYS = new Set(['accesscontrol']);
-const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-const METRIC_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
-const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
+/** Unknown keys are named as given when they are plain words, else quoted and escaped. */
+const SAFE_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 
-type KeyParser = (value: unknown) => unknown;
-
-class InvalidValue extends Error {}
-
-function integer(min: number, max: number): KeyParser {
-  return (value) => {
-    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidValue(`must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
-    }
-    return n;
-  };
+function parseKey<K extends keyof AgentConfig>(doc: { key: K; parse: (value: unknown) => AgentConfig[K] }, value: unknown): AgentConfig[K] {
+  return doc.parse(value);
 }
-
-function boolean(value: unknown): boolean {
-  if (value === true || value === 'true') return true;
-  if (value === false || value === 'false') return false;
-  throw new InvalidValue(`must be true or false (got ${JSON.stringify(value)})`);
-}
-
-function oneOf<T extends string>(allowed: readonly T[]): KeyParser {
-  return (value) => {
-    const text = typeof value === 'string' ? value.toLowerCase() : value;
-    if (typeof text !== 'string' || !allowed.includes(text as T)) {
-      throw new InvalidValue(`must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`);
-    }
-    return text;
-  };
-}
-
-function thingName(value: unknown): string {
-  if (typeof value !== 'string') throw new InvalidValue(`must be a string (got ${JSON.stringify(value)})`);
-  if (value !== '' && !THING_NAME.test(value)) {
-    throw new InvalidValue(`"${value}" is not a valid thing name (1-128 of a-z A-Z 0-9 : _ -)`);
-  }
-  return value;
-}
-
-function absolutePath(value: unknown): string {
-  if (typeof value !== 'string' || !value.startsWith('/')) {
-    throw new InvalidValue(`must be an absolute path (got ${JSON.stringify(value)})`);
-  }
-  return value.replace(/\/+$/, '') || '/';
-}
-
-function customMetrics(value: unknown): Record<string, CustomMetricSpec> {
-  const parsed = typeof value === 'string' && value.trim().startsWith('{') ? safeJson(value) : value;
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InvalidValue('must be an object of { "<metric name>": { "source": "<source>" } }');
-  }
-  const sources = Object.keys(CUSTOM_METRIC_SOURCES);
-  const result: Record<string, CustomMetricSpec> = {};
-  for (const [name, spec] of Object.entries(parsed)) {
-    if (!METRIC_NAME.test(name) || name.toLowerCase().startsWith('aws:')) {
-      throw new InvalidValue(`metric name "${name}" must be 1-128 of a-z A-Z 0-9 : _ - and not start with aws:`);
-    }
-    const fields = lowerCaseKeys(spec);
-    const source = sources.find((s) => s.toLowerCase() === String(fields.source ?? '').toLowerCase());
-    if (!source) {
-      throw new InvalidValue(`metric "${name}": source must be one of ${sources.join(', ')} (got ${JSON.stringify(fields.source)})`);
-    }
-    const entry: CustomMetricSpec = { source: source as CustomMetricSource };
-    if (source === 'diskUsed') {
-      const mountPoint = fields.mountpoint ?? '/';
-      if (typeof mountPoint !== 'string' || !mountPoint.startsWith('/')) {
-        throw new InvalidValue(`metric "${name}": mountPoint must be an absolute path (got ${JSON.stringify(mountPoint)})`);
-      }
-      entry.mountPoint = mountPoint;
-    }
-    result[name] = entry;
-  }
-  return result;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new InvalidValue('is a string that is not valid JSON');
-  }
-}
-
-function lowerCaseKeys(value: unknown): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.toLowerCase(), v]));
-}
-
-const PARSERS: Record<keyof AgentConfig, KeyParser> = {
-  // The production floor is applied after all keys are read, because it depends on another key.
-  intervalSeconds: integer(MIN_DEVELOPMENT_INTERVAL_SECONDS, 86_400),
-  allowFastIntervalForDevelopment: boolean,
-  format: oneOf(['json', 'cbor'] as const),
-  shortNames: boolean,
-  thingName,
-  customMetrics,
-  maxListedPorts: integer(1, 10_000),
-  maxListedConnections: integer(1, 100_000),
-  maxReportBytes: integer(MIN_REPORT_BYTES, MAX_REPORT_BYTES_LIMIT),
-  networkStatsIncludeLoopback: boolean,
-  procfsRoot: absolutePath,
-  logLevel: oneOf(LOG_LEVELS),
-};
 
 let defaultsCache: AgentConfig | undefined;
 
@@ -142,7 +32,7 @@ export function defaultConfig(): AgentConfig {
   if (!defaultsCache) {
     const defaults = recipeDefaultConfiguration();
     const config = {} as Record<string, unknown>;
-    for (const doc of CONFIG_KEYS) config[doc.key] = PARSERS[doc.key](defaults[doc.key]);
+    for (const doc of CONFIG_KEYS) config[doc.key] = parseKey(doc, defaults[doc.key]);
     defaultsCache = config as unknown as AgentConfig;
   }
   return { ...defaultsCache, customMetrics: { ...defaultsCache.customMetrics } };
@@ -159,21 +49,24 @@ export function parseConfig(raw: unknown, fallback: AgentConfig = defaultConfig(
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { config: { ...fallback }, errors: [{ key: '(root)', message: 'configuration must be an object' }] };
   }
-  const byLowerKey = new Map(CONFIG_KEYS.map((doc) => [doc.key.toLowerCase(), doc.key]));
+  const byLowerKey = new Map(CONFIG_KEYS.map((doc) => [doc.key.toLowerCase(), doc]));
   for (const [rawKey, value] of Object.entries(raw)) {
-    const key = byLowerKey.get(rawKey.toLowerCase());
-    if (!key) {
+    const doc = byLowerKey.get(rawKey.toLowerCase());
+    if (!doc) {
       if (!GREENGRASS_KEYS.has(rawKey.toLowerCase())) {
-        errors.push({ key: rawKey, message: `unknown key (known keys: ${CONFIG_KEYS.map((d) => d.key).join(', ')})` });
+        errors.push({
+          key: SAFE_KEY.test(rawKey) ? rawKey : quoteValue(rawKey),
+          message: `unknown key (known keys: ${CONFIG_KEYS.map((d) => d.key).join(', ')})`,
+        });
       }
       continue;
     }
     try {
-      config[key] = PARSERS[key](value);
+      config[doc.key] = parseKey(doc, value);
     } catch (error) {
       if (!(error instanceof InvalidValue)) throw error;
-      errors.push({ key, message: error.message });
-      config[key] = fallback[key];
+      errors.push({ key: doc.key, message: error.message });
+      config[doc.key] = fallback[doc.key];
     }
   }
   const result = config as unknown as AgentConfig;

@@ -6,10 +6,8 @@
  */
 import { isIP } from 'node:net';
 import type { CustomMetricType, CustomMetricValue, Problem } from '../metrics/types';
+import { metricNameProblem } from '../config/names';
 import type { CustomValueKey } from './names';
-
-/** CreateCustomMetric's metricName rule. */
-const METRIC_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 
 /**
  * The documented string-list charset is letters plus `: _ - / .`; digits are not listed, but the
@@ -27,13 +25,6 @@ const WIRE_VALUE_KEY: Readonly<Record<CustomMetricType, CustomValueKey>> = {
   'string-list': 'string_list',
   'ip-address-list': 'ip_list',
 };
-
-/** Why a metric name cannot be used, or undefined when it can. */
-export function metricNameProblem(name: string): string | undefined {
-  if (!METRIC_NAME.test(name)) return 'the name must be 1-128 characters of letters, digits, ":", "_" or "-"';
-  if (name.startsWith('aws:')) return 'names starting with "aws:" are reserved for AWS metrics';
-  return undefined;
-}
 
 /** Why a value cannot be sent as a custom `number`, or undefined when it can (as it stands). */
 export function customNumberProblem(value: unknown): string | undefined {

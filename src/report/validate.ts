@@ -7,7 +7,8 @@
  * Integers may be numbers or bigints (decoders return bigint above 2^53).
  */
 import { isIP } from 'node:net';
-import { customNumberProblem, ipListEntryProblem, metricNameProblem, stringListEntryProblem } from './custom-metric-values';
+import { metricNameProblem } from '../config/names';
+import { customNumberProblem, ipListEntryProblem, stringListEntryProblem } from './custom-metric-values';
 import { CUSTOM_VALUE_KEYS, keyNames, LONG_TO_SHORT, SHORT_TO_LONG, type KeyNames, type LongName } from './names';
 
 type Fields = Record<string, unknown>;

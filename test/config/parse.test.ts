@@ -1,4 +1,4 @@
-import { CONFIG_KEYS, recipeDefaultConfiguration } from '../../src/config/definition';
+import { CONFIG_KEYS, MAX_CUSTOM_METRICS, recipeDefaultConfiguration } from '../../src/config/definition';
 import { defaultConfig, describeConfigErrors, parseConfig } from '../../src/config/parse';
 
 describe('parseConfig', () => {
@@ -101,10 +101,12 @@ describe('parseConfig', () => {
 
   it.each([
     [{ 'bad name!': { source: 'cpuUsage' } }, 'metric name "bad name!"'],
-    [{ 'aws:cpu': { source: 'cpuUsage' } }, 'not start with aws:'],
+    [{ 'aws:cpu': { source: 'cpuUsage' } }, 'reserved for AWS metrics'],
     [{ cpu: { source: 'gpu' } }, 'source must be one of'],
     [{ disk: { source: 'diskUsed', mountPoint: 'data' } }, 'mountPoint must be an absolute path'],
     [['cpu'], 'must be an object'],
+    [{ 'AWS:cpu': { source: 'cpuUsage' } }, 'reserved for AWS metrics'],
+    [{ cpu: { source: 'cpuUsage', mountPoint: '/' } }, 'mountPoint is only for diskUsed'],
   ])('rejects custom metrics %j', (customMetrics, message) => {
     const { errors } = parseConfig({ customMetrics });
     expect(errors).toEqual([{ key: 'customMetrics', message: expect.stringContaining(message) }]);
@@ -118,5 +120,52 @@ describe('parseConfig', () => {
     const keys = CONFIG_KEYS.map((d) => d.key);
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys.sort()).toEqual(Object.keys(defaultConfig()).sort());
+  });
+
+  it.each(['0x12c', '3e2', '300.5', ' ', '', '1_000', 'Infinity'])('refuses %j as a whole number (decimal digits only)', (text) => {
+    const { config, errors } = parseConfig({ maxListedPorts: text });
+    expect(errors).toEqual([{ key: 'maxListedPorts', message: expect.stringContaining('must be a whole number') }]);
+    expect(config.maxListedPorts).toBe(200);
+  });
+
+  it('takes decimal integers as the nucleus stores them (strings, doubles, a trailing .0)', () => {
+    expect(parseConfig({ maxListedPorts: ' 42 ' }).config.maxListedPorts).toBe(42);
+    expect(parseConfig({ maxListedPorts: '42.0' }).config.maxListedPorts).toBe(42);
+    expect(parseConfig({ maxListedPorts: 42.0 }).config.maxListedPorts).toBe(42);
+  });
+
+  it('keeps metric names such as __proto__ and constructor as plain names', () => {
+    const raw = JSON.parse('{"customMetrics": {"__proto__": {"source": "uptime"}, "constructor": {"source": "cpuUsage"}}}');
+    const { config, errors } = parseConfig(raw);
+    expect(errors).toEqual([]);
+    expect(Object.keys(config.customMetrics).sort()).toEqual(['__proto__', 'constructor']);
+    expect(config.customMetrics.__proto__).toEqual({ source: 'uptime' });
+  });
+
+  it('quotes bad values escaped and at most about 80 characters long, so a value cannot forge or flood a log line', () => {
+    const forged = parseConfig({ thingName: 'core\n2026-12-01T00:00:00.000Z INFO  report ACCEPTED' });
+    expect(forged.errors[0]!.message).not.toContain('\n');
+    expect(forged.errors[0]!.message).toContain('\\n');
+    const huge = parseConfig({ logLevel: 'x'.repeat(1_000_000) });
+    expect(huge.errors[0]!.message.length).toBeLessThan(200);
+    expect(huge.errors[0]!.message).toContain('1000002 characters');
+    const unknown = parseConfig({ 'evil\nkey': 1 });
+    expect(unknown.errors[0]!.key).toBe('"evil\\nkey"');
+  });
+
+  it('answers a deeply nested document with an error, not an exception', () => {
+    let nested: unknown = { source: 'uptime' };
+    for (let i = 0; i < 10_000; i += 1) nested = { a: nested };
+    const { errors } = parseConfig({ customMetrics: nested });
+    expect(errors).toEqual([{ key: 'customMetrics', message: expect.stringContaining('nests deeper than') }]);
+  });
+
+  it(`refuses more than ${MAX_CUSTOM_METRICS} custom metrics, naming the limit`, () => {
+    const many = Object.fromEntries(Array.from({ length: MAX_CUSTOM_METRICS + 1 }, (_, i) => [`m${i}`, { source: 'uptime' }]));
+    const { errors } = parseConfig({ customMetrics: many });
+    expect(errors).toEqual([{ key: 'customMetrics', message: expect.stringContaining(`at most ${MAX_CUSTOM_METRICS}`) }]);
+    expect(
+      Object.keys(parseConfig({ customMetrics: Object.fromEntries(Object.entries(many).slice(1)) }).config.customMetrics),
+    ).toHaveLength(MAX_CUSTOM_METRICS);
   });
 });

@@ -231,7 +231,7 @@ describe('validateReport', () => {
     ]);
     expect(withCustom([{ number: 1 }], 'aws:cpu')).toEqual(['cmet.aws:cpu: names starting with "aws:" are reserved for AWS metrics']);
     expect(withCustom([{ number: 1 }], 'cpu usage')).toEqual([
-      'cmet.cpu usage: the name must be 1-128 characters of letters, digits, ":", "_" or "-"',
+      'cmet.cpu usage: a metric name is 1-128 characters of letters, digits, ":", "_" or "-"',
     ]);
     expect(withCustom([{ number: 1 }], 'x'.repeat(129))).toHaveLength(1);
   });

@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { thingNameProblem } from '../../src/config/names';
 import { MIN_DEVELOPMENT_INTERVAL_SECONDS, type ReportFormat } from '../../src/config/definition';
 import { LocalCore, type DefenderReportEvent } from './core';
 import { launchComponent, type ComponentProcess, type ExitEvent, type OutputLine } from './launcher';
@@ -71,7 +72,8 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): Start
   const format = values.format ?? 'json';
   if (format !== 'json' && format !== 'cbor') throw new UsageError(`--format must be json or cbor, got "${format}"`);
   const thingName = values.thing ?? env.LOCAL_CORE_THING_NAME ?? DEFAULT_THING_NAME;
-  if (!/^[a-zA-Z0-9:_-]{1,128}$/.test(thingName)) throw new UsageError(`"${thingName}" is not a valid thing name (letters, digits, : _ -)`);
+  const problem = thingNameProblem(thingName);
+  if (problem) throw new UsageError(`"${thingName}" is not valid: ${problem}`);
   return {
     intervalSeconds:
       values.interval === undefined
