@@ -1,5 +1,5 @@
 /**
- * Report encoding: JSON (utf8) or CBOR, with the same keys in both (defender-spec.md 1.6).
+ * Report encoding: JSON (utf8) or CBOR, with the same keys in both (docs/device-defender-report.md, section 1).
  *
  * network_stats deltas are 64-bit counters held as bigint. JSON prints them as plain integers,
  * exact even above 2^53 (JSON.stringify refuses bigint). CBOR sends integers in their shortest

@@ -1,5 +1,5 @@
 /**
- * The report's key names in both naming modes (defender-spec.md 1.1-1.3). A report uses one mode
+ * The report's key names in both naming modes (docs/device-defender-report.md, section 1). A report uses one mode
  * throughout: whether the service accepts a mix is unconfirmed, so we never send one.
  * Custom metric names are the names registered with CreateCustomMetric and are never shortened.
  */

@@ -1,5 +1,5 @@
 /**
- * Checks a report document against the Device Defender schema (defender-spec.md 1.1-1.4) before it
+ * Checks a report document against the Device Defender schema (docs/device-defender-report.md, sections 1-3) before it
  * is published, and in the local core's fake Device Defender on decoded payloads. Each message
  * names the path as it appears in the report, e.g.
  * `metrics.listening_tcp_ports.ports[3].port: must be an integer 1..65535`.

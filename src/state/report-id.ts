@@ -1,5 +1,5 @@
 /**
- * report_id: "Monotonically increasing value. Epoch timestamp recommended." (defender-spec.md 1.2).
+ * report_id: "Monotonically increasing value. Epoch timestamp recommended." (docs/device-defender-report.md, section 2).
  *
  * Epoch seconds, as the Python agent (and so the AWS Greengrass component) sends: reports are at
  * least 300 s apart, so seconds never collide, and the value reads as a date in the console.

@@ -1,6 +1,6 @@
 import { validateReport } from '../../src/report/validate';
 
-/** defender-spec.md 1.5, the long-name canonical example. */
+/** The long-name example of AWS's device-side metrics page (docs/device-defender-report.md). */
 const CANONICAL_LONG = {
   header: { report_id: 1530304554, version: '1.0' },
   metrics: {
