@@ -140,9 +140,10 @@ export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<
     const collected = await collector.collect({ customMetrics, networkStatsIncludeLoopback: options['include-loopback'] ?? false });
     for (const problem of collected.problems) deps.err(`warning: ${problem.subject} left out: ${problem.message}`);
     let networkStats: NetworkDelta | undefined;
-    if (collected.bootId && collected.networkTotals) {
-      const current = { bootId: collected.bootId, totals: collected.networkTotals };
+    if (collected.network) {
+      const current = collected.network;
       const delta = computeNetworkDelta(baseline, current);
+      for (const note of delta.notes) deps.err(`note: network_stats: ${note}`);
       baseline = current;
       networkStats = delta.delta;
       if (!networkStats) deps.err(`note: network_stats left out: ${delta.reason}`);

@@ -10,7 +10,7 @@ import { defaultConfig, describeConfigErrors, parseConfig } from '../config/pars
 import type { IpcConnection, IpcConnector, Subscription, ValidationRequest } from '../ipc/ipc';
 import { IpcError } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
-import type { MetricsSample, NetworkTotals } from '../metrics/types';
+import type { MetricsSample } from '../metrics/types';
 import { describeError } from '../util/describe-error';
 import { buildReport } from '../report/build';
 import { validateReport } from '../report/validate';
@@ -345,7 +345,7 @@ export class Agent {
       });
       const collectionMs = now() - startedAt;
       for (const problem of sample.problems) this.deps.logger.warn(`${problem.subject} left out of this report: ${problem.message}`);
-      const networkStats = this.networkDelta(sample.bootId, sample.networkTotals);
+      const networkStats = this.networkDelta(sample.network);
       const thing = this.thingName();
       const connection = this.connection;
       if (!thing) {
@@ -365,11 +365,12 @@ export class Agent {
     }
   }
 
-  private networkDelta(bootId: string | undefined, totals: NetworkTotals | undefined) {
-    if (!bootId || !totals) return undefined;
+  private networkDelta(current: NetworkBaseline | undefined) {
+    if (!current) return undefined;
     const baseline: NetworkBaseline | undefined = this.state.network;
-    const result = computeNetworkDelta(baseline, { bootId, totals });
-    this.state.network = { bootId, totals };
+    const result = computeNetworkDelta(baseline, current);
+    this.state.network = current;
+    for (const note of result.notes) this.deps.logger.info(`network_stats: ${note}`);
     if (result.reason) this.deps.logger.info(`network_stats left out of this report: ${result.reason}`);
     return result.delta;
   }

@@ -1,20 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CustomMetricSpec } from '../config/definition';
-import type {
-  CustomMetricValue,
-  EstablishedConnection,
-  ListeningPort,
-  MetricsSample,
-  NetworkDelta,
-  NetworkTotals,
-  Problem,
-} from '../metrics/types';
+import type { CustomMetricValue, EstablishedConnection, ListeningPort, MetricsSample, NetworkDelta, Problem } from '../metrics/types';
 import { systemInterfaceSource, type InterfaceAddressSource } from '../procfs/interfaces';
 import { createProcfs, isNotFound, type Procfs } from '../procfs/procfs';
 import { systemStatfs, type StatfsSource } from '../procfs/statfs';
 import { createCustomMetricsCollector } from './custom-metrics';
 import { describeError } from '../util/describe-error';
-import { parseNetDevTotals } from './netdev';
+import { parseNetDev } from './netdev';
+import type { NetworkBaseline } from '../state/network-delta';
 import {
   SocketSummary,
   SocketTableParser,
@@ -35,9 +28,10 @@ export interface CollectedSample {
   listeningTcpPorts?: ListeningPort[];
   listeningUdpPorts?: ListeningPort[];
   establishedConnections?: EstablishedConnection[];
-  /** Present together with `bootId`: a delta needs both. */
-  networkTotals?: NetworkTotals;
-  bootId?: string;
+  /** Per-interface counters with the boot they belong to: the input of computeNetworkDelta. */
+  network?: NetworkBaseline;
+  /** Rows the parsers left out because the report cannot carry them, by table (`net/tcp`: 2); only tables that dropped any. */
+  droppedRows: Record<string, number>;
   customMetrics: Record<string, CustomMetricValue>;
   problems: Problem[];
 }
@@ -99,7 +93,7 @@ async function readSocketTable(
   return parser.error === undefined ? undefined : `${table.file} ${parser.error}`;
 }
 
-async function readNetwork(procfs: Procfs, includeLoopback: boolean): Promise<{ totals: NetworkTotals; bootId: string } | Problem> {
+async function readNetwork(procfs: Procfs, includeLoopback: boolean): Promise<{ reading: NetworkBaseline; dropped: number } | Problem> {
   const problem = (message: string): Problem => ({ subject: 'network_stats', message });
   const [dev, bootId] = await Promise.allSettled([procfs.readText('net/dev'), procfs.readText(BOOT_ID_PATH)]);
   if (dev.status === 'rejected') return problem(`cannot read net/dev: ${describeError(dev.reason)}`);
@@ -109,7 +103,8 @@ async function readNetwork(procfs: Procfs, includeLoopback: boolean): Promise<{ 
   const id = bootId.value.trim();
   if (!BOOT_ID.test(id)) return problem(`${BOOT_ID_PATH} does not hold a boot id: "${id.slice(0, 40)}"`);
   try {
-    return { totals: parseNetDevTotals(dev.value, includeLoopback), bootId: id };
+    const { interfaces, dropped } = parseNetDev(dev.value, includeLoopback);
+    return { reading: { bootId: id, interfaces }, dropped };
   } catch (error) {
     return problem(`net/dev ${describeError(error)}`);
   }
@@ -152,7 +147,7 @@ export function createCollector(deps: CollectorDeps): Collector {
         readNetwork(deps.procfs, options.networkStatsIncludeLoopback),
         custom.collect(options.customMetrics),
       ]);
-      const sample: CollectedSample = { customMetrics: customMetrics.values, problems };
+      const sample: CollectedSample = { customMetrics: customMetrics.values, problems, droppedRows: {} };
 
       /** A block is reported only if all of its tables were read. */
       const complete = (subjects: string[], failures: Array<string | undefined>) => {
@@ -167,8 +162,8 @@ export function createCollector(deps: CollectorDeps): Collector {
 
       if ('subject' in network) problems.push(network);
       else {
-        sample.networkTotals = network.totals;
-        sample.bootId = network.bootId;
+        sample.network = network.reading;
+        if (network.dropped > 0) sample.droppedRows['net/dev'] = network.dropped;
       }
       problems.push(...customMetrics.problems);
       return sample;

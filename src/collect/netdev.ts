@@ -1,8 +1,9 @@
 import type { NetworkTotals } from '../metrics/types';
+import { isInterfaceName, MAX_COUNTER } from '../state/network-delta';
 
 const LOOPBACK_DEVICE = 'lo';
 
-const DIGITS = /^\d+$/;
+const DIGITS = /^\d{1,20}$/;
 /** Receive bytes and packets are the first two of 8 receive columns; transmit bytes and packets follow them. */
 const RX_BYTES = 0;
 const RX_PACKETS = 1;
@@ -10,32 +11,55 @@ const TX_BYTES = 8;
 const TX_PACKETS = 9;
 const COLUMNS = 16;
 
+export interface NetDevReading {
+  /** Counters by interface name (null-prototype map), `lo` only when asked for. */
+  interfaces: Record<string, NetworkTotals>;
+  /** Rows that were not an interface row (or repeated a name): left out, so that one bad row costs only itself. */
+  dropped: number;
+}
+
 /**
- * Sums the counters of /proc/net/dev over all interfaces, `lo` only when asked to. The counters are 64-bit, so BigInt.
- * Throws with the offending line if the file does not have the expected layout.
+ * The counters of /proc/net/dev per interface. The counters are 64-bit, so BigInt. Throws only if the header is
+ * missing (then nothing in the file can be trusted); a malformed row is dropped and counted. A dropped interface is
+ * then new to the next delta, which counts it from its first reading: no spike, at worst one interval unreported.
  */
-export function parseNetDevTotals(text: string, includeLoopback: boolean): NetworkTotals {
+export function parseNetDev(text: string, includeLoopback: boolean): NetDevReading {
   const lines = text.split('\n');
   if (!(lines[1] ?? '').includes('|bytes')) throw new Error('the two header lines are missing (empty or truncated file)');
-  const totals: NetworkTotals = { bytesIn: 0n, bytesOut: 0n, packetsIn: 0n, packetsOut: 0n };
-  lines.slice(2).forEach((line, index) => {
-    if (line.trim() === '') return;
+  const interfaces: Record<string, NetworkTotals> = Object.create(null);
+  let dropped = 0;
+  for (let index = 2; index < lines.length; index++) {
+    const line = lines[index] as string;
+    if (line.trim() === '') continue;
     // Counters can run into the name's colon ("eth0:198080753"), so split at the colon, not at whitespace.
     const colon = line.indexOf(':');
-    const name = line.slice(0, colon).trim();
+    const name = line.slice(0, Math.max(colon, 0)).trim();
     const columns = line
       .slice(colon + 1)
       .trim()
       .split(/\s+/);
-    if (colon < 0 || name === '' || columns.length !== COLUMNS || !columns.every((c) => DIGITS.test(c))) {
-      throw new Error(`line ${index + 3} is not an interface row: "${line.trim().slice(0, 100)}"`);
+    if (colon < 0 || !isInterfaceName(name) || columns.length !== COLUMNS || !columns.every((c) => DIGITS.test(c)) || name in interfaces) {
+      dropped++;
+      continue;
     }
-    if (name === LOOPBACK_DEVICE && !includeLoopback) return;
-    const counter = (column: number) => BigInt(columns[column] ?? '0');
-    totals.bytesIn += counter(RX_BYTES);
-    totals.packetsIn += counter(RX_PACKETS);
-    totals.bytesOut += counter(TX_BYTES);
-    totals.packetsOut += counter(TX_PACKETS);
-  });
-  return totals;
+    if (name === LOOPBACK_DEVICE && !includeLoopback) continue;
+    const counter = (column: number) => BigInt(columns[column] as string);
+    const counters = {
+      bytesIn: counter(RX_BYTES),
+      packetsIn: counter(RX_PACKETS),
+      bytesOut: counter(TX_BYTES),
+      packetsOut: counter(TX_PACKETS),
+    };
+    if (
+      counters.bytesIn > MAX_COUNTER ||
+      counters.packetsIn > MAX_COUNTER ||
+      counters.bytesOut > MAX_COUNTER ||
+      counters.packetsOut > MAX_COUNTER
+    ) {
+      dropped++;
+      continue;
+    }
+    interfaces[name] = counters;
+  }
+  return { interfaces, dropped };
 }

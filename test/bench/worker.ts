@@ -16,6 +16,7 @@ import { createSystemCollector } from '../../src/collect/collector';
 import type { CustomMetricSpec } from '../../src/config/definition';
 import type { MetricsSample } from '../../src/metrics/types';
 import { buildReport } from '../../src/report/build';
+import { sumCounters } from '../../src/state/network-delta';
 
 const ALL_CUSTOM_METRICS: Record<string, CustomMetricSpec> = {
   cpu_usage: { source: 'cpuUsage' },
@@ -55,7 +56,7 @@ async function sampleOnce(collector: ReturnType<typeof createSystemCollector>, r
     ...(collected.listeningUdpPorts ? { listeningUdpPorts: collected.listeningUdpPorts } : {}),
     ...(collected.establishedConnections ? { establishedConnections: collected.establishedConnections } : {}),
     // The delta logic is not measured here; the totals stand in for it.
-    ...(collected.networkTotals ? { networkStats: collected.networkTotals } : {}),
+    ...(collected.network ? { networkStats: sumCounters(collected.network.interfaces) } : {}),
     customMetrics: collected.customMetrics,
   };
   const built = buildReport(sample, {

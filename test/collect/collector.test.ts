@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createCollector, type CollectOptions } from '../../src/collect/collector';
 import type { InterfaceAddress } from '../../src/procfs/interfaces';
 import { createProcfs } from '../../src/procfs/procfs';
-import { parseNetDevTotals } from '../../src/collect/netdev';
+import { parseNetDev } from '../../src/collect/netdev';
 import { GENERATED_BOOT_ID, GENERATED_INTERFACES, writeGeneratedProc } from '../fixtures/proc/generate';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'proc');
@@ -76,10 +76,10 @@ describe('collect from the captured /proc', () => {
     expect([...connections].sort((a, b) => a.localPort - b.localPort)).toEqual(expected.sort((a, b) => a.localPort - b.localPort));
   });
 
-  it('returns the network totals with the boot id', async () => {
+  it('returns the per-interface network counters with the boot id', async () => {
     const sample = await collector.collect({ customMetrics: {}, networkStatsIncludeLoopback: true });
-    expect(sample.bootId).toBe(fs.readFileSync(path.join(CAPTURED, 'sys/kernel/random/boot_id'), 'latin1').trim());
-    expect(sample.networkTotals).toEqual(parseNetDevTotals(fs.readFileSync(path.join(CAPTURED, 'net/dev'), 'latin1'), true));
+    expect(sample.network?.bootId).toBe(fs.readFileSync(path.join(CAPTURED, 'sys/kernel/random/boot_id'), 'latin1').trim());
+    expect(sample.network?.interfaces).toEqual(parseNetDev(fs.readFileSync(path.join(CAPTURED, 'net/dev'), 'latin1'), true).interfaces);
   });
 });
 
@@ -104,13 +104,13 @@ describe('collect from the hand-made edge cases', () => {
     ]);
     // net/udp is truncated: the block is left out; net/udp6 is missing (IPv6 off), which is no problem.
     expect(sample.listeningUdpPorts).toBeUndefined();
-    expect(sample.networkTotals).toEqual({
-      bytesIn: 18446744073709551015n,
-      packetsIn: 123456789013n,
-      bytesOut: 9007199254741018n,
-      packetsOut: 5n,
+    expect(sample.network).toEqual({
+      bootId: 'c2a9f8d4-5b1e-4c3a-9d7f-1e2b3c4d5e6f',
+      interfaces: {
+        eth0: { bytesIn: 18446744073709551000n, packetsIn: 123456789012n, bytesOut: 9007199254740993n, packetsOut: 3n },
+        wlan0: { bytesIn: 15n, packetsIn: 1n, bytesOut: 25n, packetsOut: 2n },
+      },
     });
-    expect(sample.bootId).toBe('c2a9f8d4-5b1e-4c3a-9d7f-1e2b3c4d5e6f');
     expect(sample.customMetrics).toEqual({ up: { type: 'number', value: 12345.67 } });
     expect(sample.problems).toEqual([
       { subject: 'listening_udp_ports', message: expect.stringMatching(/^net\/udp line 3 is not a socket row/) },
@@ -134,7 +134,7 @@ describe('collect when files are missing or broken', () => {
     expect(sample.listeningTcpPorts).toBeUndefined();
     expect(sample.establishedConnections).toBeUndefined();
     expect(sample.listeningUdpPorts).toEqual([{ port: 68 }]);
-    expect(sample.bootId).toBe(GENERATED_BOOT_ID);
+    expect(sample.network?.bootId).toBe(GENERATED_BOOT_ID);
     expect(sample.problems.map((p) => p.subject)).toEqual(['listening_tcp_ports', 'tcp_connections']);
     expect(sample.problems[0]?.message).toMatch(/^cannot read net\/tcp: ENOENT/);
   });
@@ -149,8 +149,7 @@ describe('collect when files are missing or broken', () => {
   it('leaves out the network totals without a boot id, and on a malformed net/dev', async () => {
     fs.rmSync(path.join(root, 'sys/kernel/random/boot_id'));
     let sample = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);
-    expect(sample.networkTotals).toBeUndefined();
-    expect(sample.bootId).toBeUndefined();
+    expect(sample.network).toBeUndefined();
     expect(sample.problems).toEqual([{ subject: 'network_stats', message: expect.stringContaining('boot_id') }]);
 
     fs.writeFileSync(path.join(root, 'sys/kernel/random/boot_id'), 'not a boot id\n');
@@ -160,7 +159,7 @@ describe('collect when files are missing or broken', () => {
     fs.writeFileSync(path.join(root, 'sys/kernel/random/boot_id'), GENERATED_BOOT_ID);
     fs.writeFileSync(path.join(root, 'net/dev'), 'Inter-|\n');
     sample = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);
-    expect(sample.networkTotals).toBeUndefined();
+    expect(sample.network).toBeUndefined();
     expect(sample.problems).toEqual([{ subject: 'network_stats', message: expect.stringMatching(/^net\/dev .*header/) }]);
   });
 
@@ -197,6 +196,7 @@ describe('collect at 10,000 connections (generated)', () => {
     const byInterface = new Map<string | undefined, number>();
     for (const c of sample.establishedConnections ?? []) byInterface.set(c.localInterface, (byInterface.get(c.localInterface) ?? 0) + 1);
     expect(Object.fromEntries(byInterface)).toEqual({ eth0: 5_000, lo: 5_000 });
-    expect(sample.networkTotals?.bytesIn).toBe(2n ** 53n + 1n + 1000n);
+    const interfaces = sample.network?.interfaces ?? {};
+    expect(Object.values(interfaces).reduce((sum, counters) => sum + counters.bytesIn, 0n)).toBe(2n ** 53n + 1n + 1000n);
   });
 });

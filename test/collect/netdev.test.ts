@@ -1,52 +1,65 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseNetDevTotals } from '../../src/collect/netdev';
+import { parseNetDev } from '../../src/collect/netdev';
 import { netDevText } from '../fixtures/proc/generate';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'proc');
 
-describe('parseNetDevTotals', () => {
+describe('parseNetDev', () => {
   const text = netDevText([
     { name: 'lo', rx: [5000n, 50n], tx: [6000n, 60n] },
     { name: 'eth0', rx: [2n ** 63n, 2n ** 53n + 1n], tx: [9007199254740993n, 3n] },
     { name: 'wlan0', rx: [15n, 1n], tx: [25n, 2n] },
   ]);
+  const eth0 = { bytesIn: 2n ** 63n, packetsIn: 2n ** 53n + 1n, bytesOut: 9007199254740993n, packetsOut: 3n };
+  const wlan0 = { bytesIn: 15n, packetsIn: 1n, bytesOut: 25n, packetsOut: 2n };
+  const lo = { bytesIn: 5000n, packetsIn: 50n, bytesOut: 6000n, packetsOut: 60n };
 
-  it('sums all interfaces except lo, exactly above 2^53', () => {
-    expect(parseNetDevTotals(text, false)).toEqual({
-      bytesIn: 2n ** 63n + 15n,
-      packetsIn: 2n ** 53n + 2n,
-      bytesOut: 9007199254740993n + 25n,
-      packetsOut: 5n,
-    });
+  it('reads each interface except lo, exactly above 2^53', () => {
+    expect(parseNetDev(text, false)).toEqual({ interfaces: { eth0, wlan0 }, dropped: 0 });
   });
 
   it('adds lo when asked to', () => {
-    expect(parseNetDevTotals(text, true)).toEqual({
-      bytesIn: 2n ** 63n + 5015n,
-      packetsIn: 2n ** 53n + 52n,
-      bytesOut: 9007199254740993n + 6025n,
-      packetsOut: 65n,
-    });
+    expect(parseNetDev(text, true)).toEqual({ interfaces: { lo, eth0, wlan0 }, dropped: 0 });
   });
 
   it('reads counters that run into the colon', () => {
     const joined = text.replace('  eth0: ', 'eth0:');
     expect(joined).toContain('eth0:9223372036854775808');
-    expect(parseNetDevTotals(joined, false)).toEqual(parseNetDevTotals(text, false));
+    expect(parseNetDev(joined, false)).toEqual(parseNetDev(text, false));
   });
 
   it('reads the captured file', () => {
     const captured = fs.readFileSync(path.join(FIXTURES, 'captured/net/dev'), 'latin1');
-    const withLoopback = parseNetDevTotals(captured, true);
-    const without = parseNetDevTotals(captured, false);
-    expect(without.bytesIn).toBeGreaterThan(0n);
-    expect(withLoopback.bytesIn).toBeGreaterThan(without.bytesIn);
+    const withLoopback = parseNetDev(captured, true);
+    const without = parseNetDev(captured, false);
+    expect(Object.keys(without.interfaces).length).toBeGreaterThan(0);
+    expect(withLoopback.interfaces.lo).toBeDefined();
+    expect(without.interfaces.lo).toBeUndefined();
   });
 
-  it('refuses a truncated file or a malformed row', () => {
-    expect(() => parseNetDevTotals('', false)).toThrow(/header/);
-    expect(() => parseNetDevTotals(text.slice(0, -40), false)).toThrow(/line 5/);
-    expect(() => parseNetDevTotals(text.replace('    50 ', '   -50 '), false)).toThrow(/line 3 .*lo:/);
+  it('refuses a file without its header', () => {
+    expect(() => parseNetDev('', false)).toThrow(/header/);
+  });
+
+  it('drops a malformed row and counts it, keeping the others', () => {
+    expect(parseNetDev(text.slice(0, -40), false)).toEqual({ interfaces: { eth0 }, dropped: 1 });
+    expect(parseNetDev(text.replace('    50 ', '   -50 '), true)).toEqual({ interfaces: { eth0, wlan0 }, dropped: 1 });
+  });
+
+  it('drops a counter above 2^64-1, a repeated name and an impossible name', () => {
+    const over = netDevText([
+      { name: 'eth0', rx: [2n ** 64n, 1n], tx: [1n, 1n] },
+      { name: 'wlan0', rx: [15n, 1n], tx: [25n, 2n] },
+      { name: 'wlan0', rx: [99n, 1n], tx: [99n, 2n] },
+      { name: 'a-name-far-too-long', rx: [1n, 1n], tx: [1n, 1n] },
+    ]);
+    expect(parseNetDev(over, false)).toEqual({ interfaces: { wlan0 }, dropped: 3 });
+  });
+
+  it('keeps an interface named __proto__ as data', () => {
+    const reading = parseNetDev(netDevText([{ name: '__proto__', rx: [1n, 2n], tx: [3n, 4n] }]), false);
+    expect(Object.keys(reading.interfaces)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(reading.interfaces)).toBeNull();
   });
 });

@@ -8,83 +8,147 @@ const totals = (bytesIn: bigint, bytesOut: bigint, packetsIn: bigint, packetsOut
   packetsOut,
 });
 const BOOT = '6b1a1c52-0d3c-4f5e-9a4e-2f1d3c4b5a69';
+const reading = (interfaces: Record<string, NetworkTotals>, bootId = BOOT): NetworkBaseline => ({ bootId, interfaces });
 
 describe('computeNetworkDelta', () => {
   it('has no delta on the first sample', () => {
-    expect(computeNetworkDelta(undefined, { bootId: BOOT, totals: totals(10n, 10n, 1n, 1n) })).toEqual({
+    expect(computeNetworkDelta(undefined, reading({ eth0: totals(10n, 10n, 1n, 1n) }))).toEqual({
       reason: 'first sample: no baseline yet',
+      notes: [],
     });
   });
 
-  it('is the difference since the baseline, zero included', () => {
-    const baseline = { bootId: BOOT, totals: totals(1000n, 500n, 10n, 5n) };
-    expect(computeNetworkDelta(baseline, { bootId: BOOT, totals: totals(1600n, 500n, 16n, 7n) })).toEqual({
-      delta: totals(600n, 0n, 6n, 2n),
+  it('is the sum of the per-interface differences since the baseline, zero included', () => {
+    const baseline = reading({ eth0: totals(1000n, 500n, 10n, 5n), wlan0: totals(7n, 7n, 7n, 7n) });
+    expect(computeNetworkDelta(baseline, reading({ eth0: totals(1600n, 500n, 16n, 7n), wlan0: totals(8n, 9n, 7n, 8n) }))).toEqual({
+      delta: totals(601n, 2n, 6n, 3n),
+      notes: [],
     });
   });
 
   it('after an agent restart, from the persisted baseline, is the small difference, not the cumulative total', () => {
-    const beforeRestart: NetworkBaseline = { bootId: BOOT, totals: totals(80_000_000_000n, 9_000_000n, 70_000_000n, 60_000n) };
+    const beforeRestart = reading({ eth0: totals(80_000_000_000n, 9_000_000n, 70_000_000n, 60_000n) });
     const restored = restoreBaseline(JSON.parse(JSON.stringify(persistBaseline(beforeRestart))));
-    const result = computeNetworkDelta(restored.baseline, {
-      bootId: BOOT,
-      totals: totals(80_000_001_000n, 9_000_500n, 70_000_010n, 60_005n),
-    });
-    expect(result).toEqual({ delta: totals(1000n, 500n, 10n, 5n) });
+    const result = computeNetworkDelta(restored.baseline, reading({ eth0: totals(80_000_001_000n, 9_000_500n, 70_000_010n, 60_005n) }));
+    expect(result).toEqual({ delta: totals(1000n, 500n, 10n, 5n), notes: [] });
+  });
+
+  it('from an older baseline (reports skipped since), is the whole traffic since then', () => {
+    const old = reading({ eth0: totals(100n, 100n, 1n, 1n) });
+    const skipped = reading({ eth0: totals(5_000_100n, 4_000_100n, 51n, 41n) });
+    const now = reading({ eth0: totals(12_000_100n, 9_000_100n, 121n, 91n) });
+    expect(computeNetworkDelta(old, skipped).delta).toEqual(totals(5_000_000n, 4_000_000n, 50n, 40n));
+    expect(computeNetworkDelta(old, now).delta).toEqual(totals(12_000_000n, 9_000_000n, 120n, 90n));
+  });
+
+  it('counts an interface that appears with existing counters from its first reading: no spike', () => {
+    const baseline = reading({ eth0: totals(1000n, 1000n, 10n, 10n) });
+    const veth = totals(5_000_000_000n, 5_000_000_000n, 4_000_000n, 4_000_000n);
+    const result = computeNetworkDelta(baseline, reading({ eth0: totals(1100n, 1200n, 11n, 12n), veth0: veth }));
+    expect(result.delta).toEqual(totals(100n, 200n, 1n, 2n));
+    expect(result.notes).toEqual([expect.stringMatching(/^interface veth0 appeared: it counts from its first reading/)]);
+    // The next delta, from the reading that included it, counts its traffic.
+    const next = computeNetworkDelta(
+      reading({ eth0: totals(1100n, 1200n, 11n, 12n), veth0: veth }),
+      reading({ eth0: totals(1100n, 1200n, 11n, 12n), veth0: totals(5_000_000_300n, 5_000_000_000n, 4_000_003n, 4_000_000n) }),
+    );
+    expect(next).toEqual({ delta: totals(300n, 0n, 3n, 0n), notes: [] });
+  });
+
+  it('does not subtract an interface that vanished from the others', () => {
+    const baseline = reading({ eth0: totals(0n, 1_000_000n, 0n, 100n), veth0: totals(0n, 521_628n, 0n, 50n) });
+    const result = computeNetworkDelta(baseline, reading({ eth0: totals(0n, 2_042_042n, 0n, 200n) }));
+    expect(result.delta).toEqual(totals(0n, 1_042_042n, 0n, 100n));
+    expect(result.notes).toEqual(['interface veth0 is gone: it contributes nothing further']);
+  });
+
+  it('handles a counter reset on one interface alone, and says so', () => {
+    const baseline = reading({ eth0: totals(1000n, 1000n, 10n, 10n), eth1: totals(9_000_000n, 9_000_000n, 900n, 900n) });
+    const result = computeNetworkDelta(baseline, reading({ eth0: totals(1500n, 1100n, 15n, 11n), eth1: totals(20n, 30n, 2n, 3n) }));
+    expect(result.delta).toEqual(totals(500n, 100n, 5n, 1n));
+    expect(result.notes).toEqual([expect.stringMatching(/^interface eth1 bytes_in went down \(9000000 -> 20\): its counters were reset/)]);
+  });
+
+  it('counts a 64-bit wrap on one counter as the wrapped difference, and names it a 64-bit wrap', () => {
+    const max = 2n ** 64n - 1n;
+    const baseline = reading({ eth0: totals(max - 99n, 1000n, 10n, 10n), eth1: totals(5n, 5n, 5n, 5n) });
+    const result = computeNetworkDelta(baseline, reading({ eth0: totals(400n, 1010n, 11n, 12n), eth1: totals(6n, 6n, 6n, 6n) }));
+    expect(result.delta).toEqual(totals(500n + 1n, 11n, 2n, 3n));
+    expect(result.notes).toEqual([expect.stringMatching(/^interface eth0 bytes_in wrapped around its 64-bit limit .*counted 500$/)]);
   });
 
   it('has no delta after a reboot (new boot id)', () => {
     const result = computeNetworkDelta(
-      { bootId: BOOT, totals: totals(1000n, 1000n, 10n, 10n) },
-      { bootId: 'another-boot', totals: totals(5000n, 5000n, 50n, 50n) },
+      reading({ eth0: totals(1000n, 1000n, 10n, 10n) }),
+      reading({ eth0: totals(5000n, 5000n, 50n, 50n) }, 'another-boot'),
     );
     expect(result.delta).toBeUndefined();
     expect(result.reason).toMatch(/rebooted/);
   });
 
-  it.each([
-    ['bytes_in', totals(999n, 1000n, 10n, 10n)],
-    ['bytes_out', totals(1000n, 0n, 10n, 10n)],
-    ['packets_in', totals(1000n, 1000n, 9n, 10n)],
-    ['packets_out', totals(2000n, 2000n, 20n, 3n)],
-  ])('has no delta when %s went down, and names it', (counter, current) => {
-    const result = computeNetworkDelta({ bootId: BOOT, totals: totals(1000n, 1000n, 10n, 10n) }, { bootId: BOOT, totals: current });
-    expect(result.delta).toBeUndefined();
-    expect(result.reason).toMatch(
-      new RegExp(`^${counter} went down \\(\\d+ -> \\d+\\): an interface was removed or re-created, or a 32-bit counter wrapped$`),
-    );
-  });
-
   it('stays exact above 2^53', () => {
     const base = 2n ** 63n;
     const result = computeNetworkDelta(
-      { bootId: BOOT, totals: totals(base, base, base, base) },
-      { bootId: BOOT, totals: totals(base + 3n, base + 2n ** 54n + 1n, base, base + 1n) },
+      reading({ eth0: totals(base, base, base, base) }),
+      reading({ eth0: totals(base + 3n, base + 2n ** 54n + 1n, base, base + 1n) }),
     );
-    expect(result).toEqual({ delta: totals(3n, 2n ** 54n + 1n, 0n, 1n) });
+    expect(result).toEqual({ delta: totals(3n, 2n ** 54n + 1n, 0n, 1n), notes: [] });
+  });
+
+  it('treats an interface named like an Object property as any other', () => {
+    const interfaces = (entries: Array<[string, NetworkTotals]>) => Object.assign(Object.create(null), Object.fromEntries(entries));
+    const baseline = reading(interfaces([['constructor', totals(1n, 1n, 1n, 1n)]]));
+    const result = computeNetworkDelta(
+      baseline,
+      reading(
+        interfaces([
+          ['constructor', totals(3n, 3n, 3n, 3n)],
+          ['__proto__', totals(9n, 9n, 9n, 9n)],
+          ['toString', totals(1n, 1n, 1n, 1n)],
+        ]),
+      ),
+    );
+    expect(result.delta).toEqual(totals(2n, 2n, 2n, 2n));
+    expect(result.notes).toHaveLength(2);
   });
 });
 
 describe('persistBaseline / restoreBaseline', () => {
-  it('round-trips 64-bit counters as decimal strings', () => {
-    const baseline: NetworkBaseline = { bootId: BOOT, totals: totals(2n ** 64n - 1n, 0n, 9007199254740993n, 42n) };
+  it('round-trips 64-bit counters per interface as decimal strings', () => {
+    const baseline = reading({ eth0: totals(2n ** 64n - 1n, 0n, 9007199254740993n, 42n), wlan0: totals(1n, 2n, 3n, 4n) });
     const persisted = persistBaseline(baseline);
-    expect(persisted).toEqual({
+    expect(JSON.parse(JSON.stringify(persisted))).toEqual({
       bootId: BOOT,
-      totals: { bytesIn: '18446744073709551615', bytesOut: '0', packetsIn: '9007199254740993', packetsOut: '42' },
+      interfaces: {
+        eth0: { bytesIn: '18446744073709551615', bytesOut: '0', packetsIn: '9007199254740993', packetsOut: '42' },
+        wlan0: { bytesIn: '1', bytesOut: '2', packetsIn: '3', packetsOut: '4' },
+      },
     });
     expect(restoreBaseline(JSON.parse(JSON.stringify(persisted)))).toEqual({ baseline });
   });
 
   it('explains what is wrong with a damaged baseline', () => {
     expect(restoreBaseline('x')).toEqual({ problem: 'network baseline is not an object' });
-    expect(restoreBaseline({ totals: {} })).toEqual({ problem: 'network baseline has no boot id' });
-    expect(restoreBaseline({ bootId: BOOT })).toEqual({ problem: 'network baseline has no totals' });
-    const good = persistBaseline({ bootId: BOOT, totals: totals(1n, 2n, 3n, 4n) });
-    for (const bad of ['-1', '1.5', '', 'abc', 7, '1e3']) {
-      expect(restoreBaseline({ ...good, totals: { ...good.totals, packetsOut: bad } })).toEqual({
-        problem: 'network baseline packetsOut is not a decimal counter',
+    expect(restoreBaseline({ interfaces: {} })).toEqual({ problem: 'network baseline has no boot id' });
+    expect(restoreBaseline({ bootId: BOOT, totals: {} })).toEqual({
+      problem: 'network baseline has no per-interface counters (an older state file keeps only totals)',
+    });
+    const good = persistBaseline(reading({ eth0: totals(1n, 2n, 3n, 4n) }));
+    for (const bad of ['-1', '1.5', '', 'abc', 7, '1e3', '007', '123456789012345678901']) {
+      expect(restoreBaseline({ ...good, interfaces: { eth0: { ...good.interfaces.eth0, packetsOut: bad } } })).toEqual({
+        problem: 'network baseline "eth0" packetsOut is not a decimal counter',
       });
     }
+    expect(restoreBaseline({ ...good, interfaces: { 'bad name': good.interfaces.eth0 } }).problem).toMatch(/invalid interface name/);
+  });
+
+  it('treats a counter above 2^64-1 as a corrupt state file', () => {
+    const good = persistBaseline(reading({ eth0: totals(1n, 2n, 3n, 4n) }));
+    expect(
+      restoreBaseline({ ...good, interfaces: { eth0: { ...good.interfaces.eth0, bytesIn: '18446744073709551615' } } }).baseline,
+    ).toBeDefined();
+    expect(restoreBaseline({ ...good, interfaces: { eth0: { ...good.interfaces.eth0, bytesIn: '18446744073709551616' } } })).toEqual({
+      problem: 'network baseline "eth0" bytesIn is above 2^64-1: the state file is corrupt',
+    });
   });
 });

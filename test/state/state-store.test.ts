@@ -20,7 +20,10 @@ describe('createFileStateStore', () => {
     version: 1,
     lastReportId: 1736000000,
     lastPublishedAtMs: 1736000000123,
-    network: { bootId: 'boot-1', totals: { bytesIn: 2n ** 64n - 1n, bytesOut: 9007199254740993n, packetsIn: 0n, packetsOut: 12n } },
+    network: {
+      bootId: 'boot-1',
+      interfaces: { eth0: { bytesIn: 2n ** 64n - 1n, bytesOut: 9007199254740993n, packetsIn: 0n, packetsOut: 12n } },
+    },
   };
 
   it('has no state and no problem when there is no file yet', async () => {
@@ -32,7 +35,7 @@ describe('createFileStateStore', () => {
     await store.save(state);
     expect(await createFileStateStore(path).load()).toEqual({ state });
     const file = JSON.parse(await readFile(path, 'utf8'));
-    expect(file.network.totals).toEqual({
+    expect(file.network.interfaces.eth0).toEqual({
       bytesIn: '18446744073709551615',
       bytesOut: '9007199254740993',
       packetsIn: '0',
@@ -88,10 +91,13 @@ describe('createFileStateStore', () => {
   });
 
   it('keeps the report id when only the network baseline is damaged', async () => {
-    await writeFile(path, JSON.stringify({ version: 1, lastReportId: 99, network: { bootId: 'b', totals: { bytesIn: 'x' } } }));
+    await writeFile(
+      path,
+      JSON.stringify({ version: 1, lastReportId: 99, network: { bootId: 'b', interfaces: { eth0: { bytesIn: 'x' } } } }),
+    );
     const loaded = await createFileStateStore(path).load();
     expect(loaded.state).toEqual({ version: 1, lastReportId: 99 });
-    expect(loaded.problem).toMatch(/network baseline bytesIn is not a decimal counter; the next report omits network_stats$/);
+    expect(loaded.problem).toMatch(/network baseline "eth0" bytesIn is not a decimal counter; the next report omits network_stats$/);
   });
 
   it('reports a file it cannot read', async () => {
