@@ -1,71 +1,67 @@
 /**
- * Component authorization policies, matched the way the nucleus's AuthorizationHandler and
- * WildcardTrie.matchesMQTT do for aws.greengrass.ipc.mqttproxy.
+ * Component authorization policies for aws.greengrass.ipc.mqttproxy, loaded and matched the way the nucleus's
+ * AuthorizationHandler, AuthorizationModule and WildcardTrie do (docs/nucleus-authorization.md).
  */
 import { THING_NAME_VARIABLE } from '../../src/component/definition';
+import { isBlank, resourceRefusal, WildcardTrie } from './wildcard-trie';
 
-export interface CompiledPolicy {
+const ANY_OPERATION = '*';
+
+export interface RefusedResource {
   policyId: string;
-  operations: ReadonlySet<string>;
-  /** One matcher per loadable resource; resources the nucleus rejects at load time are absent. */
-  resources: RegExp[];
+  resource: string;
+  reason: string;
+}
+
+/**
+ * One component's mqttproxy permissions as the nucleus's AuthorizationModule holds them: one match tree per operation
+ * (`*` included) with the resources of every policy naming that operation.
+ */
+export class PolicyTable {
+  private readonly trees = new Map<string, WildcardTrie>();
+  readonly refused: RefusedResource[] = [];
+
+  get isEmpty(): boolean {
+    return this.trees.size === 0;
+  }
+
+  /** Loads one resource for one operation; a resource the nucleus refuses is recorded and skipped. */
+  allow(policyId: string, operation: string, resource: string): void {
+    const reason = resourceRefusal(resource);
+    if (reason !== undefined) {
+      this.refused.push({ policyId, resource, reason });
+      return;
+    }
+    let tree = this.trees.get(operation);
+    if (!tree) {
+      tree = new WildcardTrie();
+      this.trees.set(operation, tree);
+    }
+    tree.add(resource);
+  }
+
+  /** AuthorizationHandler.isAuthorized: the operation's tree, then the `*` tree; a blank topic is always denied. */
+  isAuthorized(operation: string, topic: string): boolean {
+    if (isBlank(topic)) return false;
+    return [operation, ANY_OPERATION].some((key) => this.trees.get(key)?.matchesMqtt(topic) ?? false);
+  }
 }
 
 export interface ParsedPolicies {
-  policies: CompiledPolicy[];
+  policies: PolicyTable;
   /** Set when the structure did not deserialize: the nucleus then drops every policy of the component. */
   problem?: string;
 }
 
-const ANY_OPERATION = '*';
-const MATCH_EVERYTHING = /^[\s\S]*$/;
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/**
- * Translates one policy resource to an anchored regex (see the IPC notes, A7): `*` is a glob that
- * crosses `/`; a trailing `/#` and a `+` filling a whole level are MQTT wildcards; `${*}` `${$}`
- * `${?}` are escapes. Returns undefined for a resource with a bare `?`, which the nucleus refuses
- * to load. Known divergence: the nucleus trie lets `${*}` followed by a real `*` in one level
- * match more than this regex does.
- */
-export function compileResource(resource: string): RegExp | undefined {
-  if (resource === '*' || resource === '#') return MATCH_EVERYTHING;
-  let pattern = '';
-  for (let i = 0; i < resource.length; ) {
-    const escaped = /^\$\{([*$?])\}/.exec(resource.slice(i));
-    if (escaped) {
-      pattern += escapeRegex(escaped[1]!);
-      i += escaped[0].length;
-      continue;
-    }
-    const c = resource[i]!;
-    if (c === '?') return undefined;
-    if (c === '/' && i === resource.length - 2 && resource[i + 1] === '#') {
-      pattern += '(?:/[\\s\\S]*)?';
-      break;
-    }
-    const fillsLevel = (i === 0 || resource[i - 1] === '/') && (i === resource.length - 1 || resource[i + 1] === '/');
-    if (c === '*') pattern += '[\\s\\S]*';
-    else if (c === '+' && fillsLevel) pattern += '[^/]*';
-    else pattern += escapeRegex(c);
-    i += 1;
-  }
-  return new RegExp(`^${pattern}$`);
-}
-
-/** The requested topic is a literal string here: wildcards in a subscribe request are just characters. */
+/** Whether a policy holding only `resource` lets `topic` through (a refused resource lets nothing through). */
 export function resourceAllows(resource: string, topic: string): boolean {
-  return compileResource(resource)?.test(topic) ?? false;
+  const table = new PolicyTable();
+  table.allow('single', ANY_OPERATION, resource);
+  return table.isAuthorized(ANY_OPERATION, topic);
 }
 
-export function isAuthorized(policies: readonly CompiledPolicy[], operation: string, topic: string): boolean {
-  return policies.some(
-    (policy) =>
-      (policy.operations.has(operation) || policy.operations.has(ANY_OPERATION)) && policy.resources.some((matcher) => matcher.test(topic)),
-  );
+export function isAuthorized(policies: PolicyTable, operation: string, topic: string): boolean {
+  return policies.isAuthorized(operation, topic);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -93,33 +89,34 @@ function stringArray(value: unknown, field: string, policyId: string): string[] 
  * holding one). A policy without operations or resources loads but can never match.
  */
 export function parseServicePolicies(accessControl: unknown, service: string): ParsedPolicies {
-  if (accessControl === undefined || accessControl === null) return { policies: [] };
+  if (accessControl === undefined || accessControl === null) return { policies: new PolicyTable() };
   let document: unknown = accessControl;
   if (typeof document === 'string') {
     try {
       document = JSON.parse(document) as unknown;
     } catch (error) {
-      return { policies: [], problem: `accessControl is not valid JSON: ${(error as Error).message}` };
+      return { policies: new PolicyTable(), problem: `accessControl is not valid JSON: ${(error as Error).message}` };
     }
   }
-  if (!isPlainObject(document)) return { policies: [], problem: 'accessControl must be an object' };
+  if (!isPlainObject(document)) return { policies: new PolicyTable(), problem: 'accessControl must be an object' };
   const servicePolicies = document[service];
-  if (servicePolicies === undefined) return { policies: [] };
-  if (!isPlainObject(servicePolicies)) return { policies: [], problem: `accessControl.${service} must be an object of policies` };
+  if (servicePolicies === undefined) return { policies: new PolicyTable() };
+  if (!isPlainObject(servicePolicies))
+    return { policies: new PolicyTable(), problem: `accessControl.${service} must be an object of policies` };
   try {
-    const policies = Object.entries(servicePolicies).map(([policyId, policy]): CompiledPolicy => {
+    const checked = Object.entries(servicePolicies).map(([policyId, policy]) => {
       if (!isPlainObject(policy)) throw new MalformedPolicy(`policy "${policyId}" must be an object`);
       const operations = stringArray(propertyIgnoringCase(policy, 'operations'), 'operations', policyId);
       const resources = stringArray(propertyIgnoringCase(policy, 'resources'), 'resources', policyId);
-      return {
-        policyId,
-        operations: new Set(operations),
-        resources: resources.map(compileResource).filter((matcher): matcher is RegExp => matcher !== undefined),
-      };
+      return { policyId, operations, resources };
     });
-    return { policies };
+    const table = new PolicyTable();
+    for (const { policyId, operations, resources } of checked) {
+      for (const operation of operations) for (const resource of resources) table.allow(policyId, operation, resource);
+    }
+    return { policies: table };
   } catch (error) {
-    if (error instanceof MalformedPolicy) return { policies: [], problem: error.message };
+    if (error instanceof MalformedPolicy) return { policies: new PolicyTable(), problem: error.message };
     throw error;
   }
 }

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import { MQTT_PROXY_SERVICE, PUBLISH_OPERATION, SUBSCRIBE_OPERATION } from '../../src/component/definition';
-import { interpolateThingName, isAuthorized, parseServicePolicies, type CompiledPolicy } from './authorization';
+import { interpolateThingName, parseServicePolicies, PolicyTable } from './authorization';
 import {
   changedPaths,
   configurationValue,
@@ -98,7 +98,7 @@ interface ComponentRecord {
   svcuid: string;
   defaults: ConfigObject;
   configuration: ConfigObject;
-  policies: CompiledPolicy[];
+  policies: PolicyTable;
 }
 
 interface IotSubscription {
@@ -219,7 +219,7 @@ export class LocalCore extends EventEmitter<LocalCoreEvents> {
       svcuid,
       defaults: configuration,
       configuration: structuredClone(configuration),
-      policies: [],
+      policies: new PolicyTable(),
     };
     this.components.set(record.name, record);
     this.componentsByToken.set(svcuid, record.name);
@@ -307,8 +307,8 @@ export class LocalCore extends EventEmitter<LocalCoreEvents> {
   }
 
   private authorize(component: string, operation: string, topic: string): void {
-    const policies = this.components.get(component)?.policies ?? [];
-    if (!isAuthorized(policies, operation, topic)) {
+    const policies = this.components.get(component)?.policies;
+    if (!policies?.isAuthorized(operation, topic)) {
       this.emit('denied', { component, operation, resource: topic });
       throw new ModeledError('UnauthorizedError', NOT_AUTHORIZED);
     }
