@@ -5,7 +5,7 @@ import { Agent } from './agent/agent';
 import { systemClock } from './agent/clock';
 import { createSystemCollector } from './collect/collector';
 import { componentIdentity } from './component/identity';
-import { createGreengrassIpcConnector } from './ipc/greengrass-ipc';
+import { IPC_CLIENT_VARIABLE, selectIpcClient } from './ipc/select-client';
 import { createLogger } from './log/logger';
 import { createFileStateStore } from './state/state-store';
 
@@ -17,6 +17,11 @@ const STATE_FILE = 'defender-agent-state.json';
 
 const logger = createLogger();
 const identity = componentIdentity();
+const ipcClient = selectIpcClient({ setting: process.env[IPC_CLIENT_VARIABLE], operationTimeoutMs: IPC_OPERATION_TIMEOUT_MS, logger });
+if (!ipcClient.client) {
+  logger.error(ipcClient.problem);
+  process.exit(1);
+}
 
 const agent = new Agent({
   identity: {
@@ -25,7 +30,7 @@ const agent = new Agent({
     coreThingName: process.env.AWS_IOT_THING_NAME || undefined,
     platform: `${process.platform}/${process.arch} node ${process.version}`,
   },
-  ipc: createGreengrassIpcConnector({ operationTimeoutMs: IPC_OPERATION_TIMEOUT_MS }),
+  ipc: ipcClient.connector,
   createCollector: createSystemCollector,
   stateStore: createFileStateStore(join(process.cwd(), STATE_FILE)),
   clock: systemClock,

@@ -11,6 +11,7 @@ import { absolutePath, boolean, InvalidValue, integer, jsonObject, lowerCaseFiel
 
 export type ReportFormat = 'json' | 'cbor';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type IpcClientSetting = 'auto' | 'sdk' | 'portable';
 
 /** Where a custom metric's value comes from. Each source has one fixed Device Defender metric type. */
 export const CUSTOM_METRIC_SOURCES = {
@@ -47,6 +48,8 @@ export interface AgentConfig {
   networkStatsIncludeLoopback: boolean;
   procfsRoot: string;
   logLevel: LogLevel;
+  /** Read at process start from the lifecycle environment (src/ipc/select-client.ts); here so a deployment can set and validate it. */
+  ipcClient: IpcClientSetting;
 }
 
 /** Device Defender throttles a thing to one report every 5 minutes. */
@@ -181,6 +184,13 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
     recipeDefault: 'info',
     description: '`debug`, `info`, `warn` or `error`.',
     parse: oneOf(['debug', 'info', 'warn', 'error'] as const),
+  },
+  {
+    key: 'ipcClient',
+    recipeDefault: 'auto',
+    description:
+      '`auto`, `sdk` or `portable`: the Greengrass IPC client. `auto` uses the AWS SDK where its native addon loads (glibc amd64 and aarch64) and the portable TypeScript client elsewhere. Read at process start through the lifecycle environment; a change restarts the component.',
+    parse: oneOf(['auto', 'sdk', 'portable'] as const),
   },
 ];
 

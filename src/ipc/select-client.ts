@@ -1,0 +1,85 @@
+/**
+ * Chooses the IPC client at process start: the aws-iot-device-sdk-v2 client where its aws-crt native addon loads,
+ * the portable TypeScript client elsewhere (32-bit ARM, musl, or an addon that fails to load).
+ *
+ * The choice has to be made before the configuration can be read over IPC, so it comes from the environment:
+ * the recipe's lifecycle sets DEFENDER_AGENT_IPC_CLIENT to `{configuration:/ipcClient}`, which the nucleus
+ * interpolates at deployment time (and a changed lifecycle restarts the component, so a new value takes effect).
+ *
+ * The SDK is loaded here with a synchronous require inside a function, never at module load: aws-crt loads its
+ * native addon as it is required, and where no addon exists that throws.
+ */
+import type { IpcClientSetting } from '../config/definition';
+import type { Logger } from '../log/logger';
+import type { IpcConnector } from './ipc';
+import { createPortableIpcConnector } from './portable/portable-ipc';
+
+export const IPC_CLIENT_VARIABLE = 'DEFENDER_AGENT_IPC_CLIENT';
+
+const SETTINGS: readonly IpcClientSetting[] = ['auto', 'sdk', 'portable'];
+
+interface ConnectorOptions {
+  operationTimeoutMs: number;
+}
+
+type SdkConnectorFactory = (options: ConnectorOptions) => IpcConnector;
+
+export interface IpcClientSelection {
+  /** The variable's raw value (undefined, or a `{configuration:/ipcClient}` left uninterpolated, mean `auto`). */
+  setting: string | undefined;
+  operationTimeoutMs: number;
+  logger: Logger;
+  /** Loads the SDK adapter; throws where the native addon is missing or unloadable. */
+  loadSdk?: () => SdkConnectorFactory;
+}
+
+export type SelectedIpcClient = { client: 'sdk' | 'portable'; connector: IpcConnector } | { client: undefined; problem: string };
+
+function loadSdkAdapter(): SdkConnectorFactory {
+  // Lazy on purpose (see the file comment); esbuild keeps a require inside a function lazy.
+  const adapter = require('./greengrass-ipc') as typeof import('./greengrass-ipc');
+  return adapter.createGreengrassIpcConnector;
+}
+
+function parseSetting(raw: string | undefined, logger: Logger): IpcClientSetting {
+  const value = raw?.trim().toLowerCase() ?? '';
+  if (value === '' || value.startsWith('{configuration:')) return 'auto';
+  const setting = SETTINGS.find((s) => s === value);
+  if (setting) return setting;
+  logger.warn(`${IPC_CLIENT_VARIABLE}="${raw}" is not one of ${SETTINGS.join(', ')}; using auto`);
+  return 'auto';
+}
+
+export function selectIpcClient(selection: IpcClientSelection): SelectedIpcClient {
+  const { logger, operationTimeoutMs } = selection;
+  const setting = parseSetting(selection.setting, logger);
+  const portable = (): SelectedIpcClient => ({ client: 'portable', connector: createPortableIpcConnector({ operationTimeoutMs }) });
+  if (setting === 'portable') {
+    logger.info('IPC client: portable (ipcClient=portable)');
+    return portable();
+  }
+  let factory: SdkConnectorFactory;
+  try {
+    factory = (selection.loadSdk ?? loadSdkAdapter)();
+  } catch (error) {
+    const reason = firstLine(error);
+    const where = `${process.platform}/${process.arch}`;
+    if (setting === 'sdk') {
+      return {
+        client: undefined,
+        problem: `ipcClient=sdk, but the aws-crt native addon for ${where} is missing or does not load (${reason}); set ipcClient to auto or portable`,
+      };
+    }
+    logger.info(`IPC client: portable (the aws-crt native addon for ${where} is missing or does not load: ${reason})`);
+    return portable();
+  }
+  logger.info(`IPC client: sdk (ipcClient=${setting})`);
+  return { client: 'sdk', connector: factory({ operationTimeoutMs }) };
+}
+
+/** aws-crt's load error can be a page long (it quotes the search path); one line is enough for the log. */
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const line = text.split('\n')[0]!.trim();
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
