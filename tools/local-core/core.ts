@@ -22,6 +22,7 @@ import {
   type ConfigObject,
 } from './config-store';
 import { DefenderFake, type DefenderOutcome } from './defender-fake';
+import { FileThrottle } from './throttle-memory';
 import { RpcConnection, type RpcStream } from './rpc-connection';
 import {
   KEY_NOT_FOUND,
@@ -46,6 +47,11 @@ export interface LocalCoreOptions {
   defenderMinIntervalSeconds?: number;
   /** Millisecond clock, for tests. */
   now?: () => number;
+  /**
+   * The core's own state directory. When set, the fake Device Defender keeps its throttle memory in it, so a report
+   * sent too soon after a core restart is still caught, as the service would. Default: memory only.
+   */
+  stateDir?: string;
 }
 
 /** `configuration` is the recipe's DefaultConfiguration, accessControl included. */
@@ -163,6 +169,7 @@ export class LocalCore extends EventEmitter<LocalCoreEvents> {
     this.defender = new DefenderFake({
       minIntervalMs: (options.defenderMinIntervalSeconds ?? DEFAULT_DEFENDER_MIN_INTERVAL_SECONDS) * 1000,
       now,
+      ...(options.stateDir === undefined ? {} : { throttle: new FileThrottle(options.stateDir) }),
     });
     this.handlers = new Map<string, OperationHandler>([
       [PUBLISH_OPERATION, (stream, request) => this.publishToIoTCore(stream, request)],

@@ -7,6 +7,7 @@ import { Encoder } from 'cbor-x';
 import type { ReportFormat } from '../../src/config/definition';
 import { decodeReport } from '../../src/report/encode';
 import { validateReport } from '../../src/report/validate';
+import { InMemoryThrottle, type ThrottleMemory } from './throttle-memory';
 
 const REPORT_TOPIC = /^\$aws\/things\/([^/]+)\/defender\/metrics\/(json|cbor)$/;
 /** How many validation errors the rejected reply quotes. */
@@ -36,6 +37,8 @@ export interface DefenderOutcome extends DefenderReportTopic {
 export interface DefenderFakeOptions {
   minIntervalMs: number;
   now: () => number;
+  /** Where the last accepted report's time per thing is kept; default: memory only. */
+  throttle?: ThrottleMemory;
 }
 
 // Plain CBOR maps, as a generic CBOR decoder on the device expects (no cbor-x record extension).
@@ -54,9 +57,11 @@ function reportIdOf(document: unknown): number | undefined {
 }
 
 export class DefenderFake {
-  private readonly lastAcceptedAt = new Map<string, number>();
+  private readonly throttle: ThrottleMemory;
 
-  constructor(private readonly options: DefenderFakeOptions) {}
+  constructor(private readonly options: DefenderFakeOptions) {
+    this.throttle = options.throttle ?? new InMemoryThrottle();
+  }
 
   /** Returns undefined when the topic is not a Defender report topic. */
   handle(topic: string, payload: Buffer): DefenderOutcome | undefined {
@@ -72,10 +77,10 @@ export class DefenderFake {
     } catch (error) {
       errors = [`cannot decode ${target.format} payload: ${(error as Error).message}`];
     }
-    const last = this.lastAcceptedAt.get(target.thingName);
+    const last = this.throttle.lastAcceptedAt(target.thingName);
     const tooSoon = last !== undefined && now - last < this.options.minIntervalMs;
     const accepted = errors.length === 0 && !tooSoon;
-    if (accepted) this.lastAcceptedAt.set(target.thingName, now);
+    if (accepted) this.throttle.remember(target.thingName, now);
 
     const reply: Record<string, unknown> = { thingName: target.thingName };
     if (reportId !== undefined) reply.reportId = reportId;

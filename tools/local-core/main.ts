@@ -120,6 +120,7 @@ async function run(options: StartOptions): Promise<number> {
     thingName: options.thingName,
     interpolateComponentConfiguration: true,
     defenderMinIntervalSeconds: Math.max(1, options.intervalSeconds - 1),
+    stateDir: root,
   });
   let component: ComponentProcess | undefined;
   let finished: (code: number) => void = () => undefined;

@@ -1,7 +1,8 @@
 /**
  * Server side of eventstream-RPC over one accepted socket, shaped after the nucleus's
  * ServiceOperationMappingContinuationHandler: Connect/ConnectAck handshake, per-stream dispatch on
- * the `operation` header, Ping echo, and client TerminateStream -> stream closed.
+ * the `operation` header, Ping echo, client TerminateStream -> stream closed, and the stream-id rules of
+ * aws-c-event-stream's server (new streams take the next id and name an operation, or the connection ends).
  */
 import type { Socket } from 'node:net';
 import {
@@ -31,6 +32,21 @@ const MessageType = {
 const MessageFlags = { ConnectionAccepted: 0x1, TerminateStream: 0x2 } as const;
 
 const JSON_CONTENT_TYPE = 'application/json';
+
+/**
+ * The connection-level errors of the server half of aws-c-event-stream (`source/event_stream_rpc_server.c`,
+ * `include/aws/event-stream/private/event_stream_rpc_priv.h`), which the nucleus's IPC server runs on: the server sends
+ * one ProtocolError with this JSON payload on stream 0, then closes the connection.
+ */
+const ProtocolProblem = {
+  streamIdNotApplication:
+    '{ "message": "non-zero stream-id field is only allowed for messages of type APPLICATION_MESSAGE. The stream id max value is INT32_MAX." }',
+  streamIdReused:
+    '{ "message": "stream-id values must be monotonically incrementing. A stream-id arrived that was lower than the last seen stream-id." }',
+  streamIdSkipped:
+    '{ "message": "stream-id values must be monotonically incrementing. A new stream-id arrived that was incremented by more than 1." }',
+  missingOperation: '{ "message": "The first message for on a non-zero :stream-id must contain an operation header value."; }',
+} as const;
 
 export interface RpcConnectionHandlers {
   /** Returns the component name for a valid token, undefined to reject the connection. */
@@ -135,6 +151,8 @@ export class RpcConnection {
   private readonly splitter = new FrameSplitter();
   private component: string | undefined;
   private readonly streams = new Map<number, RpcStream>();
+  /** The highest stream id a client has opened; a new stream must take the next one. */
+  private latestStreamId = 0;
   private ended = false;
 
   constructor(
@@ -205,14 +223,15 @@ export class RpcConnection {
         return;
       case MessageType.ApplicationMessage:
       case MessageType.ApplicationError:
+        // A negative int32 is a stream id above INT32_MAX for the C runtime, which reads it unsigned.
         if (streamId > 0) {
           this.onStreamMessage(message, streamId, flags);
           return;
         }
-        this.protocolError();
+        this.protocolError(streamId === 0 ? undefined : ProtocolProblem.streamIdNotApplication);
         return;
       default:
-        this.protocolError();
+        this.protocolError(streamId === 0 ? undefined : ProtocolProblem.streamIdNotApplication);
     }
   }
 
@@ -240,19 +259,30 @@ export class RpcConnection {
   }
 
   private onStreamMessage(message: EventstreamMessage, streamId: number, flags: number): void {
-    const existing = this.streams.get(streamId);
-    if (existing) {
-      if (flags & MessageFlags.TerminateStream) {
-        this.streams.delete(streamId);
-        existing.markClosed();
+    const terminating = (flags & MessageFlags.TerminateStream) !== 0;
+    if (streamId <= this.latestStreamId) {
+      const existing = this.streams.get(streamId);
+      if (existing) {
+        if (terminating) {
+          this.streams.delete(streamId);
+          existing.markClosed();
+        }
+        return;
       }
+      // A close crossing the server's own close is normal; anything else on a finished stream is an error.
+      if (!terminating) this.protocolError(ProtocolProblem.streamIdReused);
+      return;
+    }
+    if (streamId !== this.latestStreamId + 1) {
+      this.protocolError(ProtocolProblem.streamIdSkipped);
       return;
     }
     const operation = findHeader(message, 'operation');
-    if (operation?.type !== 'string') {
-      // A late frame on a stream we already closed; the C runtime drops these too.
+    if (operation?.type !== 'string' || operation.value.length === 0) {
+      this.protocolError(ProtocolProblem.missingOperation);
       return;
     }
+    this.latestStreamId = streamId;
     const stream = new RpcStream(this, streamId, this.component!);
     this.streams.set(streamId, stream);
     stream.onClose(() => this.streams.delete(streamId));
@@ -263,9 +293,11 @@ export class RpcConnection {
     }
   }
 
-  private protocolError(): void {
+  /** `problem` is the JSON the C runtime sends for stream-id faults; other faults go out with an empty payload. */
+  private protocolError(problem?: string): void {
     if (this.ended) return;
-    this.sendFrame(0, MessageType.ProtocolError, 0, [], Buffer.alloc(0));
+    const headers = problem === undefined ? [] : [stringHeader(':content-type', JSON_CONTENT_TYPE)];
+    this.sendFrame(0, MessageType.ProtocolError, 0, headers, Buffer.from(problem ?? ''));
     this.hangUp();
   }
 

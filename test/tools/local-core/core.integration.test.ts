@@ -5,6 +5,8 @@ import { decode } from 'cbor-x';
 import { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import {
   accessControlFor,
   metricsTopics,
@@ -585,6 +587,35 @@ describe('stop and restart', () => {
     const again = await clients.connect(socket.socketPath, agentToken);
     expect(core.connectedComponents()).toEqual([AGENT]);
     await call((options) => again.publishToIoTCore({ topicName: 'telemetry/x', qos: QOS.AT_MOST_ONCE, payload: 'x' }, options));
+  });
+
+  it("keeps the fake Defender's throttle memory in stateDir, so a too-soon report after a restart is rejected", async () => {
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lc-state-'));
+    try {
+      await core.stop();
+      core = newCore({ stateDir });
+      core.registerComponent({ name: AGENT, version: '1.0.0', configuration: agentConfiguration() }, { svcuid: agentToken });
+      await core.start();
+      const topic = metricsTopics(THING, 'json').publish;
+      const publish = async (client: Client): Promise<DefenderReportEvent> => {
+        const report = eventOf('defender-report');
+        await call((options) =>
+          client.publishToIoTCore({ topicName: topic, qos: QOS.AT_LEAST_ONCE, payload: encodeReport(validReport, 'json') }, options),
+        );
+        return report;
+      };
+      expect((await publish(await clients.connect(socket.socketPath, agentToken))).status).toBe('ACCEPTED');
+      await clients.closeAll();
+      await core.stop();
+
+      now += 60_000;
+      core = newCore({ stateDir });
+      core.registerComponent({ name: AGENT, version: '1.0.0', configuration: agentConfiguration() }, { svcuid: agentToken });
+      await core.start();
+      expect(await publish(await clients.connect(socket.socketPath, agentToken))).toMatchObject({ status: 'REJECTED', tooSoon: true });
+    } finally {
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 
   it('keeps the svcuid when a component is registered again', () => {
