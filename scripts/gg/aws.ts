@@ -169,6 +169,18 @@ export class AwsGateway {
     return this.call('sts', command);
   }
 
+  sns<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
+    return this.call('sns', command);
+  }
+
+  iam<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
+    return this.call('iam', command);
+  }
+
+  logs<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
+    return this.call('logs', command);
+  }
+
   private async call<C extends SdkCommand>(service: ServiceName, command: C): Promise<OutputOf<C>> {
     const operation = commandName(command);
     if (this.dryRun) {

@@ -1,7 +1,10 @@
 /** Everything a subcommand touches outside its own logic, injected so tests need no AWS, TTY or real time. */
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { GreengrassV2Client } from '@aws-sdk/client-greengrassv2';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { IoTClient } from '@aws-sdk/client-iot';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { STSClient } from '@aws-sdk/client-sts';
 
 export interface AwsClients {
@@ -9,6 +12,9 @@ export interface AwsClients {
   iot: IoTClient;
   s3: S3Client;
   sts: STSClient;
+  sns: SNSClient;
+  iam: IAMClient;
+  logs: CloudWatchLogsClient;
 }
 
 export interface OutputSink {

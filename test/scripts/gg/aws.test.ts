@@ -1,7 +1,4 @@
-import { CreateDeploymentCommand, GreengrassV2Client, ListDeploymentsCommand } from '@aws-sdk/client-greengrassv2';
-import { IoTClient } from '@aws-sdk/client-iot';
-import { S3Client } from '@aws-sdk/client-s3';
-import { STSClient } from '@aws-sdk/client-sts';
+import { CreateDeploymentCommand, ListDeploymentsCommand } from '@aws-sdk/client-greengrassv2';
 import {
   AccessDeniedError,
   Arns,
@@ -12,17 +9,10 @@ import {
   partitionFor,
 } from '../../../scripts/gg/aws';
 import type { CliError } from '../../../scripts/gg/errors';
-import { awsError, mocks, resetMocks } from './helpers';
+import { awsError, createTestClients, mocks, modelViolations, resetMocks } from './helpers';
 
 function gateway(sleeps: number[], lines: string[] = [], dryRun = false): AwsGateway {
-  const config = { region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } };
-  const clients = {
-    greengrass: new GreengrassV2Client(config),
-    iot: new IoTClient(config),
-    s3: new S3Client(config),
-    sts: new STSClient(config),
-  };
-  return new AwsGateway(clients, 'eu-west-1', {
+  return new AwsGateway(createTestClients('eu-west-1'), 'eu-west-1', {
     dryRun,
     out: { info: (l) => lines.push(l), error: (l) => lines.push(l) },
     sleep: async (ms) => {
@@ -32,6 +22,16 @@ function gateway(sleeps: number[], lines: string[] = [], dryRun = false): AwsGat
 }
 
 beforeEach(resetMocks);
+
+describe('model validation of every mocked request', () => {
+  it('sees a request that breaks the greengrassv2 model, whichever client sent it', async () => {
+    mocks.greengrass.on(CreateDeploymentCommand).resolves({ deploymentId: 'd' });
+    await gateway([]).greengrass(new CreateDeploymentCommand({ targetArn: 'arn:aws:iot:eu-west-1:123456789012:thing/t', tags: {} }));
+    expect(modelViolations()).toEqual(['greengrass CreateDeployment.tags: entry count 0 is under the minimum 1']);
+    resetMocks(); // the shared afterEach would fail this test for the request it deliberately sent
+    expect(modelViolations()).toEqual([]);
+  });
+});
 
 describe('AwsGateway', () => {
   it('retries a throttled call with growing delays and returns its answer', async () => {
@@ -58,7 +58,7 @@ describe('AwsGateway', () => {
   it('names the IAM action when AWS denies a call, without retrying', async () => {
     mocks.greengrass.on(CreateDeploymentCommand).rejects(awsError('AccessDeniedException', 'User is not authorized', 403));
     const error = await gateway([])
-      .greengrass(new CreateDeploymentCommand({ targetArn: 'arn' }))
+      .greengrass(new CreateDeploymentCommand({ targetArn: 'arn:aws:iot:eu-west-1:123456789012:thing/core-1' }))
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AccessDeniedError);
     expect((error as AccessDeniedError).action).toBe('greengrass:CreateDeployment');

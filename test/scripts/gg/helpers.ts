@@ -1,13 +1,20 @@
-/** Test wiring for the gg CLI: a temp project, recorded output, a fake clock whose sleep advances time. */
+/**
+ * Test wiring for the gg CLI: a temp project, recorded output, a fake clock whose sleep advances time, and
+ * mocked AWS clients whose every request is checked against the vendored AWS service model after each test.
+ */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { GreengrassV2Client } from '@aws-sdk/client-greengrassv2';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { CliDeps } from '../../../scripts/gg/deps';
+import type { AwsClients, CliDeps } from '../../../scripts/gg/deps';
+import { type ModelService, operationOf, validateRequest } from '../../support/aws-model-validator';
 
 export const COMPONENT = 'com.example.TestAgent';
 export const VERSION = '1.2.3';
@@ -19,12 +26,46 @@ export const mocks = {
   iot: mockClient(IoTClient),
   s3: mockClient(S3Client),
   sts: mockClient(STSClient),
+  sns: mockClient(SNSClient),
+  iam: mockClient(IAMClient),
+  logs: mockClient(CloudWatchLogsClient),
 };
+
+const MODEL_OF: Record<keyof typeof mocks, ModelService> = {
+  greengrass: 'greengrassv2',
+  iot: 'iot',
+  s3: 's3',
+  sts: 'sts',
+  sns: 'sns',
+  iam: 'iam',
+  logs: 'logs',
+};
+
+/** Every request the mocks received, checked against its operation's input shape in the vendored AWS models. */
+export function modelViolations(): string[] {
+  const violations: string[] = [];
+  for (const name of Object.keys(mocks) as (keyof typeof mocks)[]) {
+    for (const call of mocks[name].calls()) {
+      const command = call.args[0] as { input: unknown };
+      const operation = operationOf(command);
+      for (const problem of validateRequest(MODEL_OF[name], operation, command.input)) violations.push(`${name} ${problem}`);
+    }
+  }
+  return violations;
+}
 
 export function resetMocks(): void {
   for (const mock of Object.values(mocks)) mock.reset();
   mocks.sts.onAnyCommand().resolves({ Account: ACCOUNT });
 }
+
+// Registered in every test file that imports these helpers: a request the AWS model rejects fails the test that sent it.
+afterEach(() => {
+  const violations = modelViolations();
+  if (violations.length > 0) {
+    throw new Error(`requests sent in this test violate the AWS service models:\n  ${violations.join('\n  ')}`);
+  }
+});
 
 export function totalCalls(): number {
   return Object.values(mocks).reduce((sum, mock) => sum + mock.calls().length, 0);
@@ -86,6 +127,20 @@ export function removeProjects(): void {
   for (const root of projects.splice(0)) rmSync(root, { recursive: true, force: true });
 }
 
+/** Real SDK clients (their send is replaced by the mocks above) with fake credentials. */
+export function createTestClients(region: string | undefined): AwsClients {
+  const config = { region: region ?? REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+  return {
+    greengrass: new GreengrassV2Client(config),
+    iot: new IoTClient(config),
+    s3: new S3Client(config),
+    sts: new STSClient(config),
+    sns: new SNSClient(config),
+    iam: new IAMClient(config),
+    logs: new CloudWatchLogsClient(config),
+  };
+}
+
 export interface Harness {
   deps: CliDeps;
   lines: string[];
@@ -100,15 +155,7 @@ export function harness(projectRoot: string, overrides: Partial<CliDeps> = {}): 
   const sleeps: number[] = [];
   let now = Date.parse('2025-01-01T00:00:00Z');
   const deps: CliDeps = {
-    createClients: (region) => {
-      const config = { region: region ?? REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-      return {
-        greengrass: new GreengrassV2Client(config),
-        iot: new IoTClient(config),
-        s3: new S3Client(config),
-        sts: new STSClient(config),
-      };
-    },
+    createClients: createTestClients,
     out: { info: (line) => lines.push(line), error: (line) => errors.push(line) },
     sleep: async (ms) => {
       sleeps.push(ms);
