@@ -2,7 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { CustomMetricSpec } from '../config/definition';
 import type { CustomMetricValue, EstablishedConnection, ListeningPort, MetricsSample, NetworkDelta, Problem } from '../metrics/types';
 import { systemInterfaceSource, type InterfaceAddressSource } from '../procfs/interfaces';
-import { createProcfs, isNotFound, type Procfs } from '../procfs/procfs';
+import { SourceDeadlines } from '../procfs/deadline';
+import { createProcfs, isNotFound, withDeadlines, type Procfs } from '../procfs/procfs';
 import { systemStatfs, type StatfsSource } from '../procfs/statfs';
 import { createCustomMetricsCollector } from './custom-metrics';
 import { describeError } from '../util/describe-error';
@@ -41,7 +42,11 @@ export interface CollectorDeps {
   interfaces: InterfaceAddressSource;
   statfs: StatfsSource;
   sleep?: (ms: number) => Promise<void>;
+  /** How long one read of one source (a table, a statfs) may take before its block is left out; 5 s unless set. */
+  readDeadlineMs?: number;
 }
+
+const DEFAULT_READ_DEADLINE_MS = 5000;
 
 export interface Collector {
   /** Never rejects: whatever fails is left out and described in `problems`. */
@@ -86,6 +91,8 @@ async function readSocketTable(
       }
     }
   } catch (error) {
+    // Closes the file, once a read that missed its deadline returns.
+    table.chunks.return?.().catch(() => undefined);
     if (family === 6 && isNotFound(error)) return undefined;
     return `cannot read ${table.file}: ${describeError(error)}`;
   }
@@ -111,10 +118,13 @@ async function readNetwork(procfs: Procfs, includeLoopback: boolean): Promise<{ 
 }
 
 export function createCollector(deps: CollectorDeps): Collector {
+  const deadlines = new SourceDeadlines(deps.readDeadlineMs ?? DEFAULT_READ_DEADLINE_MS);
+  const procfs = withDeadlines(deps.procfs, deadlines);
+  const statfs: StatfsSource = { statfs: (mountPoint) => deadlines.run(`statfs ${mountPoint}`, () => deps.statfs.statfs(mountPoint)) };
   const custom = createCustomMetricsCollector({
-    procfs: deps.procfs,
+    procfs,
     interfaces: deps.interfaces,
-    statfs: deps.statfs,
+    statfs,
     sleep: deps.sleep ?? ((ms) => delay(ms)),
   });
   const tcpStates = [TCP_LISTEN, TCP_ESTABLISHED];
@@ -138,13 +148,13 @@ export function createCollector(deps: CollectorDeps): Collector {
       const udp = new SocketSummary(interfaceOf, UDP_UNCONNECTED);
       // A block's two tables are parsed one after the other, so that the order of its entries does not depend on timing.
       const readBlock = async (files: [string, string], keepStates: readonly number[], summary: SocketSummary) => {
-        const [v4, v6] = [startTable(deps.procfs, files[0]), startTable(deps.procfs, files[1])];
+        const [v4, v6] = [startTable(procfs, files[0]), startTable(procfs, files[1])];
         return [await readSocketTable(v4, 4, keepStates, summary), await readSocketTable(v6, 6, keepStates, summary)];
       };
       const [tcpFailures, udpFailures, network, customMetrics] = await Promise.all([
         readBlock(['net/tcp', 'net/tcp6'], tcpStates, tcp),
         readBlock(['net/udp', 'net/udp6'], udpStates, udp),
-        readNetwork(deps.procfs, options.networkStatsIncludeLoopback),
+        readNetwork(procfs, options.networkStatsIncludeLoopback),
         custom.collect(options.customMetrics),
       ]);
       const sample: CollectedSample = { customMetrics: customMetrics.values, problems, droppedRows: {} };

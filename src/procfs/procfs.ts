@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate } from 'node:timers/promises';
+import type { SourceDeadlines } from './deadline';
 
 /**
  * Read access to a procfs mount. The root is configurable (`/proc` on the host, `/host/proc` in a container, a fixture
@@ -28,7 +29,7 @@ export const CHUNK_BYTES = 64 * 1024;
  * synchronous read costs only the formatting, and a turn of the event loop between pieces keeps every stall short.
  */
 async function* readChunks(file: string): AsyncGenerator<Buffer> {
-  const handle = await fs.promises.open(file, 'r');
+  const handle = await openRegularFile(file);
   const buffer = Buffer.allocUnsafeSlow(CHUNK_BYTES);
   try {
     for (let piece = 0; ; piece++) {
@@ -49,12 +50,38 @@ async function* readChunks(file: string): AsyncGenerator<Buffer> {
   }
 }
 
+/**
+ * Opens without blocking and refuses anything but a regular file (procfs files are regular files of size 0): a FIFO
+ * put in place of a table would otherwise block the open in a thread-pool thread until a writer comes, and the
+ * synchronous reads of readChunks would block the whole process.
+ */
+async function openRegularFile(file: string): Promise<fs.promises.FileHandle> {
+  const handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new Error(`${file} is not a regular file (a FIFO, socket or device is not read: it could block)`);
+    return handle;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+async function readText(file: string): Promise<string> {
+  const handle = await openRegularFile(file);
+  try {
+    // latin1: procfs text is ASCII, and a one-byte string is the cheapest to build and scan.
+    return await handle.readFile('latin1');
+  } finally {
+    await handle.close();
+  }
+}
+
 export function createProcfs(root: string): Procfs {
   const resolve = (relativePath: string) => path.join(root, relativePath);
   return {
     root,
-    // latin1: procfs text is ASCII, and a one-byte string is the cheapest to build and scan.
-    readText: (relativePath) => fs.promises.readFile(resolve(relativePath), 'latin1'),
+    readText: (relativePath) => readText(resolve(relativePath)),
     readChunks: (relativePath) => readChunks(resolve(relativePath)),
     listDir: (relativePath) => fs.promises.readdir(resolve(relativePath)),
   };
@@ -63,4 +90,24 @@ export function createProcfs(root: string): Procfs {
 /** True when the error says the file does not exist (for example /proc/net/tcp6 on a kernel without IPv6). */
 export function isNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/** `procfs` with a deadline on every read (see deadline.ts); each file is its own source. */
+export function withDeadlines(procfs: Procfs, deadlines: SourceDeadlines): Procfs {
+  return {
+    root: procfs.root,
+    readText: (relativePath) => deadlines.run(relativePath, () => procfs.readText(relativePath)),
+    listDir: (relativePath) =>
+      deadlines.run(`${relativePath === '.' ? 'the procfs root' : relativePath} listing`, () => procfs.listDir(relativePath)),
+    readChunks: (relativePath) => ({
+      [Symbol.asyncIterator]: () => {
+        const chunks = procfs.readChunks(relativePath)[Symbol.asyncIterator]();
+        return {
+          next: () => deadlines.run(relativePath, () => chunks.next()),
+          // After a missed deadline this is queued behind the pending read, and closes the file once that returns.
+          return: (value?: unknown) => chunks.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined }),
+        };
+      },
+    }),
+  };
 }

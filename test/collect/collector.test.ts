@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createCollector, type CollectOptions } from '../../src/collect/collector';
 import type { InterfaceAddress } from '../../src/procfs/interfaces';
-import { createProcfs } from '../../src/procfs/procfs';
+import { createProcfs, type Procfs } from '../../src/procfs/procfs';
 import { parseNetDev } from '../../src/collect/netdev';
 import { GENERATED_BOOT_ID, GENERATED_INTERFACES, writeGeneratedProc } from '../fixtures/proc/generate';
 
@@ -198,5 +199,100 @@ describe('collect at 10,000 connections (generated)', () => {
     expect(Object.fromEntries(byInterface)).toEqual({ eth0: 5_000, lo: 5_000 });
     const interfaces = sample.network?.interfaces ?? {};
     expect(Object.values(interfaces).reduce((sum, counters) => sum + counters.bytesIn, 0n)).toBe(2n ** 53n + 1n + 1000n);
+  });
+});
+
+describe('collect when a source never answers', () => {
+  let root: string;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'ddhang-'));
+    writeGeneratedProc(root, { established: 3, listeners: 1 });
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  /** The real procfs, except that reads of `hungFile` never return; counts the attempts. */
+  function hangingProcfs(hungFile: string): { procfs: Procfs; attempts: () => number } {
+    const real = createProcfs(root);
+    let attempts = 0;
+    const never = <T>() => {
+      attempts++;
+      return new Promise<T>(() => undefined);
+    };
+    return {
+      attempts: () => attempts,
+      procfs: {
+        root,
+        readText: (file) => (file === hungFile ? never<string>() : real.readText(file)),
+        listDir: (file) => real.listDir(file),
+        readChunks: (file) =>
+          file === hungFile ? { [Symbol.asyncIterator]: () => ({ next: () => never<IteratorResult<Buffer>>() }) } : real.readChunks(file),
+      },
+    };
+  }
+
+  it('leaves out the block of a table that never answers, keeps the rest, and does not read it again while pending', async () => {
+    const { procfs, attempts } = hangingProcfs('net/tcp');
+    const collector = createCollector({
+      procfs,
+      interfaces: { list: () => GENERATED_INTERFACES },
+      statfs: { statfs: async () => ({ blocks: 100, bfree: 50, bavail: 50 }) },
+      readDeadlineMs: 1000,
+    });
+    const first = await collector.collect(NO_CUSTOM);
+    expect(first.listeningTcpPorts).toBeUndefined();
+    expect(first.establishedConnections).toBeUndefined();
+    expect(first.listeningUdpPorts).toEqual([{ port: 68 }]);
+    expect(first.network?.bootId).toBe(GENERATED_BOOT_ID);
+    expect(first.problems).toEqual([
+      {
+        subject: 'listening_tcp_ports',
+        message: 'cannot read net/tcp: net/tcp did not answer within 1000 ms (a hung mount, a FIFO or a stuck driver)',
+      },
+      { subject: 'tcp_connections', message: expect.stringContaining('did not answer within 1000 ms') },
+    ]);
+    const second = await collector.collect(NO_CUSTOM);
+    expect(second.problems[0]?.message).toMatch(
+      /^cannot read net\/tcp: net\/tcp: its previous read, started \d+ s ago, has not returned yet/,
+    );
+    expect(second.problems.map((p) => p.subject)).toEqual(['listening_tcp_ports', 'tcp_connections']);
+    expect(second.listeningUdpPorts).toEqual([{ port: 68 }]);
+    expect(attempts()).toBe(1);
+  });
+
+  it('leaves out a diskUsed metric whose statfs hangs (a dead NFS mount), keeps the other custom metrics', async () => {
+    let statfsCalls = 0;
+    const collector = createCollector({
+      procfs: createProcfs(root),
+      interfaces: { list: () => GENERATED_INTERFACES },
+      statfs: {
+        statfs: (mountPoint) => {
+          statfsCalls++;
+          return mountPoint === '/mnt/nfs' ? new Promise(() => undefined) : Promise.resolve({ blocks: 100, bfree: 50, bavail: 50 });
+        },
+      },
+      readDeadlineMs: 1000,
+    });
+    const options: CollectOptions = {
+      customMetrics: { nfs: { source: 'diskUsed', mountPoint: '/mnt/nfs' }, root: { source: 'diskUsed' }, up: { source: 'uptime' } },
+      networkStatsIncludeLoopback: false,
+    };
+    for (let cycle = 0; cycle < 2; cycle++) {
+      const sample = await collector.collect(options);
+      expect(sample.customMetrics).toEqual({ root: { type: 'number', value: 50 }, up: { type: 'number', value: 6766.52 } });
+      expect(sample.problems).toEqual([{ subject: 'custom_metrics.nfs', message: expect.stringContaining('statfs /mnt/nfs') }]);
+      expect(sample.establishedConnections).toHaveLength(3);
+    }
+    expect(statfsCalls).toBe(3);
+  });
+
+  it('refuses a FIFO in place of net/dev at once and reports the rest', async () => {
+    fs.rmSync(path.join(root, 'net/dev'));
+    execFileSync('mkfifo', [path.join(root, 'net/dev')]);
+    const sample = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);
+    expect(sample.network).toBeUndefined();
+    expect(sample.problems).toEqual([
+      { subject: 'network_stats', message: expect.stringMatching(/^cannot read net\/dev: .*not a regular file/) },
+    ]);
+    expect(sample.establishedConnections).toHaveLength(3);
   });
 });

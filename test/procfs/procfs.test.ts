@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { CHUNK_BYTES, createProcfs, isNotFound } from '../../src/procfs/procfs';
 
 describe('createProcfs', () => {
@@ -68,5 +69,23 @@ describe('readChunks', () => {
     expect(await pieces(createProcfs(root), 'empty')).toEqual([]);
     const error: unknown = await pieces(createProcfs(root), 'missing').catch((e: unknown) => e);
     expect(isNotFound(error)).toBe(true);
+  });
+});
+
+describe('a FIFO in place of a procfs file', () => {
+  let root: string;
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'ddfifo-'));
+    fs.mkdirSync(path.join(root, 'net'));
+    // Nobody ever writes to it: an ordinary open would wait for a writer forever.
+    execFileSync('mkfifo', [path.join(root, 'net', 'dev'), path.join(root, 'net', 'tcp')]);
+  });
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('is refused at once by readText and readChunks, without blocking', async () => {
+    const procfs = createProcfs(root);
+    await expect(procfs.readText('net/dev')).rejects.toThrow(/net\/dev is not a regular file/);
+    const chunks = procfs.readChunks('net/tcp')[Symbol.asyncIterator]();
+    await expect(chunks.next()).rejects.toThrow(/net\/tcp is not a regular file/);
   });
 });
