@@ -4,12 +4,13 @@
  */
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { accessControlFor, THING_NAME_VARIABLE } from '../../src/component/definition';
 import { readGdkConfig, type ComponentIdentity } from '../../src/component/identity';
 import { recipeDefaultConfiguration } from '../../src/config/definition';
-import { BUNDLE_FILE, nativeAddonFile, recipeToYaml, renderRecipe, TARGET_PLATFORMS, type Recipe } from './recipe';
+import { BUNDLE_FILE, manifestArtifacts, nativeAddonFile, recipeToYaml, renderRecipe, TARGET_PLATFORMS, type Recipe } from './recipe';
 
 const ROOT_RECIPE_FILE = 'recipe.yaml';
 /** gdk leaves this string as the artifacts folder name; greengrass-cli needs a real version. */
@@ -49,9 +50,37 @@ export interface BuildResult {
   bundleBytes: number;
   /** Artifact file names, the same in every layout. */
   artifactFiles: string[];
+  /** What a core downloads under each manifest: raw bytes and gzip -9 bytes (what a zipped transfer or S3 object costs). */
+  downloads: ManifestDownload[];
   warnings: string[];
   local: LocalLayout;
   gdk?: GdkLayout;
+}
+
+export interface ManifestDownload {
+  manifest: string;
+  files: string[];
+  rawBytes: number;
+  zippedBytes: number;
+}
+
+function manifestDownloads(recipe: Recipe, artifactsDir: string): ManifestDownload[] {
+  const sizes = new Map<string, { raw: number; zipped: number }>();
+  const sizeOf = (file: string): { raw: number; zipped: number } => {
+    let size = sizes.get(file);
+    if (!size) {
+      const data = readFileSync(join(artifactsDir, file));
+      size = { raw: data.byteLength, zipped: gzipSync(data, { level: 9 }).byteLength };
+      sizes.set(file, size);
+    }
+    return size;
+  };
+  return manifestArtifacts(recipe).map(({ name, files }) => ({
+    manifest: name,
+    files,
+    rawBytes: files.reduce((sum, file) => sum + sizeOf(file).raw, 0),
+    zippedBytes: files.reduce((sum, file) => sum + sizeOf(file).zipped, 0),
+  }));
 }
 
 const defaultProjectRoot = resolve(__dirname, '..', '..');
@@ -129,6 +158,7 @@ export async function buildComponent(options: BuildOptions = {}): Promise<BuildR
     recipeBytes: Buffer.byteLength(local.text),
     bundleBytes: code.byteLength,
     artifactFiles: [BUNDLE_FILE, ...addons.map((a) => a.file)],
+    downloads: manifestDownloads(local.recipe, componentArtifactsDir),
     warnings,
     local: { version: localVersion, recipeFile: localRecipeFile, recipesDir, artifactsDir, componentArtifactsDir },
   };

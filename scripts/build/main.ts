@@ -39,6 +39,12 @@ async function main(): Promise<void> {
   console.log(
     `  greengrass-cli: --recipeDir ${show(result.local.recipesDir)} --artifactDir ${show(result.local.artifactsDir)} --merge ${result.identity.name}=${result.local.version}`,
   );
+  const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
+  for (const download of result.downloads) {
+    console.log(
+      `  download "${download.manifest}": ${kib(download.zippedBytes)} zipped, ${kib(download.rawBytes)} raw (${download.files.join(', ')})`,
+    );
+  }
   if (result.gdk) console.log(`  gdk: ${show(result.gdk.recipeFile)}, ${show(result.gdk.componentArtifactsDir)}/`);
   if (result.recipeBytes >= RECIPE_SIZE_LIMIT_BYTES)
     throw new Error(`the recipe is ${result.recipeBytes} bytes; gdk publish refuses ${RECIPE_SIZE_LIMIT_BYTES} or more`);

@@ -68,6 +68,16 @@ function artifactFileNames(manifest: Record<string, unknown>, label: string): st
   });
 }
 
+/** A manifest without `Platform.architecture` (or with `*`) matches every Linux core the ones above it do not. */
+function isPortableManifest(platform: Record<string, unknown>): boolean {
+  return platform.architecture === undefined || platform.architecture === '*';
+}
+
+/**
+ * The per-architecture manifests (bundle + that architecture's aws-crt addon) come first, one per TARGET_PLATFORMS
+ * entry; an optional last manifest for any other Linux architecture ships the bundle alone, and the agent runs the
+ * portable IPC client there (the nucleus picks the first manifest that matches the core).
+ */
 function checkManifests(manifests: unknown): void {
   if (!Array.isArray(manifests) || manifests.length === 0) throw new RecipeTemplateError('Manifests must be a non-empty list');
   const covered = new Set<string>();
@@ -77,11 +87,24 @@ function checkManifests(manifests: unknown): void {
     if (!isRecord(manifest) || !isRecord(platform) || platform.os !== 'linux') {
       throw new RecipeTemplateError(`manifest "${label}" must have Platform.os: linux`);
     }
+    if (isPortableManifest(platform)) {
+      if (index !== manifests.length - 1) {
+        throw new RecipeTemplateError(`manifest "${label}" matches every architecture, so it must be the last one`);
+      }
+      const actual = artifactFileNames(manifest, label);
+      if (actual.length !== 1 || actual[0] !== BUNDLE_FILE) {
+        throw new RecipeTemplateError(
+          `manifest "${label}" (any architecture) must list exactly ${BUNDLE_FILE} (found ${actual.join(', ') || 'none'})`,
+        );
+      }
+      return;
+    }
     const target = TARGET_PLATFORMS.find((t) => t.architecture === platform.architecture);
     if (!target) {
       const known = TARGET_PLATFORMS.map((t) => t.architecture).join(', ');
       throw new RecipeTemplateError(
-        `manifest "${label}": architecture ${String(platform.architecture)} has no aws-crt addon in this build (known: ${known})`,
+        `manifest "${label}": architecture ${String(platform.architecture)} has no aws-crt addon in this build (known: ${known}); ` +
+          'other architectures are served by a last manifest without Platform.architecture that ships the bundle alone',
       );
     }
     if (covered.has(target.architecture)) throw new RecipeTemplateError(`two manifests for architecture ${target.architecture}`);
@@ -96,6 +119,15 @@ function checkManifests(manifests: unknown): void {
   });
   const missing = TARGET_PLATFORMS.filter((t) => !covered.has(t.architecture)).map((t) => t.architecture);
   if (missing.length > 0) throw new RecipeTemplateError(`no manifest for architecture ${missing.join(', ')}`);
+}
+
+/** Each manifest's name and the artifact files it downloads (for the build's size line). */
+export function manifestArtifacts(recipe: Recipe): Array<{ name: string; files: string[] }> {
+  const manifests = Array.isArray(recipe.Manifests) ? recipe.Manifests : [];
+  return manifests.filter(isRecord).map((manifest, index) => {
+    const name = typeof manifest.Name === 'string' ? manifest.Name : `#${index + 1}`;
+    return { name, files: artifactFileNames(manifest, name) };
+  });
 }
 
 export function renderRecipe(template: unknown, inputs: RenderInputs): Recipe {

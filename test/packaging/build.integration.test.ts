@@ -7,6 +7,7 @@ import { accessControlFor } from '../../src/component/definition';
 import { recipeDefaultConfiguration } from '../../src/config/definition';
 import { buildComponent, type BuildResult } from '../../scripts/build/build';
 import { BUNDLE_FILE, RECIPE_SIZE_LIMIT_BYTES, type Recipe } from '../../scripts/build/recipe';
+import { LocalCore } from '../../tools/local-core/core';
 import { recipeSchemaErrors, stepsWithoutScript } from './gdk-schemas';
 
 const projectRoot = join(__dirname, '..', '..');
@@ -78,13 +79,29 @@ describe('buildComponent', () => {
     }
   });
 
-  it('gives each manifest the addon compiled for its architecture', () => {
+  it('gives each architecture manifest the addon compiled for its architecture, and the last one no addon', () => {
     const recipe = readRecipe(result.local.recipeFile);
     const expectedMachine: Record<string, number> = { amd64: 62, aarch64: 183 };
-    for (const manifest of recipe.Manifests as Array<{ Platform: { architecture: string }; Artifacts: Array<{ URI: string }> }>) {
+    const manifests = recipe.Manifests as Array<{ Platform: { architecture?: string }; Artifacts: Array<{ URI: string }> }>;
+    expect(manifests.map((m) => m.Platform.architecture)).toEqual(['amd64', 'aarch64', undefined]);
+    expect(manifests[2]!.Artifacts.map((a) => a.URI.split('/').pop())).toEqual([BUNDLE_FILE]);
+    for (const manifest of manifests.slice(0, 2)) {
       const addons = manifest.Artifacts.map((a) => a.URI.split('/').pop() ?? '').filter((file) => file.endsWith('.node'));
       expect(addons).toHaveLength(1);
-      expect(elfMachine(join(result.local.componentArtifactsDir, addons[0]!))).toBe(expectedMachine[manifest.Platform.architecture]);
+      expect(elfMachine(join(result.local.componentArtifactsDir, addons[0]!))).toBe(expectedMachine[manifest.Platform.architecture!]);
+    }
+  });
+
+  it('measures what each manifest downloads, zipped and raw', () => {
+    const bundle = readFileSync(join(result.local.componentArtifactsDir, BUNDLE_FILE));
+    expect(result.downloads.map((d) => d.files)).toEqual(manifestFiles(result.recipe));
+    expect(result.downloads.map((d) => d.manifest)).toEqual((result.recipe.Manifests as Array<{ Name: string }>).map((m) => m.Name));
+    const portable = result.downloads[2]!;
+    expect(portable.rawBytes).toBe(bundle.byteLength);
+    expect(portable.zippedBytes).toBeLessThan(bundle.byteLength / 2);
+    for (const download of result.downloads.slice(0, 2)) {
+      expect(download.rawBytes).toBeGreaterThan(portable.rawBytes + 1_000_000);
+      expect(download.zippedBytes).toBeLessThan(download.rawBytes);
     }
   });
 
@@ -139,6 +156,71 @@ process.dlopen = function (module, file, ...rest) { const r = dlopen.call(this, 
     }
     expect(stderr).not.toContain('AWS CRT binary not present');
     expect(loaded).toBe(join(runDir, addon));
+  });
+});
+
+describe('the bundle alone (the any-architecture manifest), where no aws-crt addon exists', () => {
+  function runBundleAlone(env: Record<string, string>): { child: ReturnType<typeof spawn>; out: () => string; err: () => string } {
+    const runDir = tempDir('alone-');
+    copyFileSync(join(result.local.componentArtifactsDir, BUNDLE_FILE), join(runDir, BUNDLE_FILE));
+    const child = spawn(process.execPath, [BUNDLE_FILE], {
+      cwd: runDir,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    return { child, out: () => stdout, err: () => stderr };
+  }
+
+  it('with ipcClient=sdk, exits 1 with one clear line', async () => {
+    const run = runBundleAlone({
+      DEFENDER_AGENT_IPC_CLIENT: 'sdk',
+      SVCUID: 'x',
+      AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT: '/nonexistent',
+    });
+    const code = await new Promise<number | null>((resolve) => run.child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(run.out()).toBe('');
+    const lines = run.err().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /ERROR ipcClient=sdk, but the aws-crt native addon for linux\/\w+ is missing or does not load \(AWS CRT binary not present/,
+    );
+  });
+
+  it('with auto (the recipe default, uninterpolated here), says once that it uses the portable client and connects', async () => {
+    const dir = tempDir('core-');
+    const core = new LocalCore({ socketPath: join(dir, 's'), thingName: 'Alone', defenderMinIntervalSeconds: 0 });
+    await core.start();
+    try {
+      const { svcuid } = core.registerComponent({ name: result.identity.name, version: result.identity.version, configuration: {} });
+      const connected = new Promise((resolve) => core.once('connect', resolve));
+      const run = runBundleAlone({
+        DEFENDER_AGENT_IPC_CLIENT: '{configuration:/ipcClient}',
+        SVCUID: svcuid,
+        AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT: core.socketPath,
+        AWS_IOT_THING_NAME: 'Alone',
+      });
+      try {
+        await connected;
+        const choices = run
+          .out()
+          .split('\n')
+          .filter((line) => line.includes('IPC client'));
+        expect(choices).toHaveLength(1);
+        expect(choices[0]).toMatch(/INFO {2}IPC client: portable \(the aws-crt native addon for linux\/\w+ is missing or does not load/);
+        expect(run.err()).not.toContain('AWS CRT binary not present');
+      } finally {
+        const exited = new Promise((resolve) => run.child.once('exit', resolve));
+        run.child.kill('SIGKILL');
+        await exited;
+      }
+    } finally {
+      await core.stop();
+    }
   });
 });
 

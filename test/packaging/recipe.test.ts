@@ -24,7 +24,7 @@ const render = (template: unknown = loadTemplate()): Recipe => renderRecipe(temp
 interface Manifest {
   Platform: Record<string, string>;
   Artifacts: Array<{ URI: string }>;
-  Lifecycle: { Install: { Script: string }; Run: { Script: string; RequiresPrivilege: boolean } };
+  Lifecycle: { Install: { Script: string }; Run: { Script: string; RequiresPrivilege: boolean }; Setenv?: Record<string, string> };
 }
 const manifestsOf = (recipe: Recipe): Manifest[] => recipe.Manifests as Manifest[];
 
@@ -88,14 +88,32 @@ describe('renderRecipe', () => {
     expect(Buffer.byteLength(recipeToYaml(recipe))).toBeLessThan(RECIPE_SIZE_LIMIT_BYTES);
   });
 
-  it('gives each Linux architecture a manifest with the bundle and only its own aws-crt addon', () => {
-    const byArchitecture = Object.fromEntries(
-      manifestsOf(render()).map((m) => [`${m.Platform.os}/${m.Platform.architecture}`, m.Artifacts.map((a) => a.URI).sort()]),
-    );
-    expect(byArchitecture).toEqual({
-      'linux/amd64': [`${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-x64.node`, `${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`],
-      'linux/aarch64': [`${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-arm64.node`, `${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`],
-    });
+  it('gives amd64 and aarch64 first a manifest with the bundle and only their own aws-crt addon, then any other Linux the bundle alone', () => {
+    const manifests = manifestsOf(render()).map((m) => [
+      `${m.Platform.os}/${m.Platform.architecture ?? 'any'}`,
+      m.Artifacts.map((a) => a.URI).sort(),
+    ]);
+    expect(manifests).toEqual([
+      ['linux/amd64', [`${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-x64.node`, `${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`]],
+      ['linux/aarch64', [`${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-arm64.node`, `${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`]],
+      ['linux/any', [`${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`]],
+    ]);
+  });
+
+  it('hands the ipcClient configuration to the process through the lifecycle environment in every manifest', () => {
+    for (const manifest of manifestsOf(render())) {
+      expect(manifest.Lifecycle.Setenv).toEqual({ DEFENDER_AGENT_IPC_CLIENT: '{configuration:/ipcClient}' });
+    }
+    expect(render().ComponentConfiguration).toMatchObject({ DefaultConfiguration: { ipcClient: 'auto' } });
+  });
+
+  it('refuses an any-architecture manifest that is not last or ships an addon', () => {
+    const template = loadTemplate();
+    const manifests = structuredClone(template.Manifests) as Manifest[];
+    const portable = manifests[2]!;
+    expect(() => render({ ...template, Manifests: [portable, ...manifests.slice(0, 2)] })).toThrow(/must be the last one/);
+    portable.Artifacts.push({ URI: `${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-x64.node` });
+    expect(() => render({ ...template, Manifests: manifests })).toThrow(/\(any architecture\) must list exactly defender-agent.js/);
   });
 
   it('runs the bundle unprivileged after an Install step that checks for Node.js >= 20', () => {

@@ -31,6 +31,7 @@ shows every report with Defender's answer, denied IPC calls and the agent's log.
   --format F         json or cbor (default json)
   --short-names      report with the short key names
   --thing NAME       thing name of the core (default $LOCAL_CORE_THING_NAME or ${DEFAULT_THING_NAME})
+  --ipc-client C     the component's ipcClient configuration: auto, sdk or portable (default: the recipe's, auto)
   --reports N        exit after N reports: 0 if all were accepted, 1 otherwise (a smoke check)
   --component-dir D  where the build wrote recipes/ and artifacts/ (default .local-core/component)
   --keep-root        keep the temporary core root (logs/, work/, packages/) and print where it is
@@ -42,6 +43,7 @@ export interface StartOptions {
   shortNames: boolean;
   thingName: string;
   reports?: number;
+  ipcClient?: 'auto' | 'sdk' | 'portable';
   keepRoot: boolean;
   componentDir: string;
 }
@@ -63,6 +65,7 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): Start
       'short-names': { type: 'boolean', default: false },
       thing: { type: 'string' },
       reports: { type: 'string' },
+      'ipc-client': { type: 'string' },
       'keep-root': { type: 'boolean', default: false },
       'component-dir': { type: 'string', default: DEFAULT_COMPONENT_DIR },
       help: { type: 'boolean', default: false },
@@ -71,6 +74,10 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): Start
   if (values.help) return 'help';
   const format = values.format ?? 'json';
   if (format !== 'json' && format !== 'cbor') throw new UsageError(`--format must be json or cbor, got "${format}"`);
+  const ipcClient = values['ipc-client'];
+  if (ipcClient !== undefined && ipcClient !== 'auto' && ipcClient !== 'sdk' && ipcClient !== 'portable') {
+    throw new UsageError(`--ipc-client must be auto, sdk or portable, got "${ipcClient}"`);
+  }
   const thingName = values.thing ?? env.LOCAL_CORE_THING_NAME ?? DEFAULT_THING_NAME;
   const problem = thingNameProblem(thingName);
   if (problem) throw new UsageError(`"${thingName}" is not valid: ${problem}`);
@@ -85,6 +92,7 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): Start
     keepRoot: values['keep-root'],
     componentDir: resolve(values['component-dir']),
     ...(values.reports === undefined ? {} : { reports: positiveInteger('--reports', values.reports, 1) }),
+    ...(ipcClient === undefined ? {} : { ipcClient }),
   };
 }
 
@@ -167,6 +175,7 @@ async function run(options: StartOptions): Promise<number> {
         allowFastIntervalForDevelopment: 'true',
         format: options.format,
         shortNames: String(options.shortNames),
+        ...(options.ipcClient === undefined ? {} : { ipcClient: options.ipcClient }),
       },
     });
     component.on('line', (line: OutputLine) => say('agent', `${line.step === 'Install' ? '(install) ' : ''}${line.text}`));
