@@ -1,5 +1,6 @@
 // Agent entry point: wires the adapters to the agent and handles process signals. No logic here.
 import './native-binding';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent } from './agent/agent';
 import { systemClock } from './agent/clock';
@@ -35,6 +36,7 @@ const agent = new Agent({
   stateStore: createFileStateStore(join(process.cwd(), STATE_FILE)),
   clock: systemClock,
   logger,
+  bootId: () => readFile('/proc/sys/kernel/random/boot_id', 'utf8').then((text) => text.trim() || undefined),
 });
 
 let stopping = false;

@@ -4,14 +4,11 @@
  */
 import { parseArgs } from 'node:util';
 import { decode as decodeCbor } from 'cbor-x';
-import { toMetricsSample, type Collector } from '../../src/collect/collector';
+import { prepareReport } from '../../src/agent/report-pipeline';
+import type { Collector } from '../../src/collect/collector';
 import { CUSTOM_METRIC_SOURCES, type CustomMetricSource, type CustomMetricSpec, type ReportFormat } from '../../src/config/definition';
 import { defaultConfig, describeConfigErrors, parseConfig } from '../../src/config/parse';
-import type { NetworkDelta } from '../../src/metrics/types';
-import { buildReport } from '../../src/report/build';
-import { validateReport } from '../../src/report/validate';
-import { computeNetworkDelta, type NetworkBaseline } from '../../src/state/network-delta';
-import { nextReportId } from '../../src/state/report-id';
+import type { NetworkBaseline } from '../../src/state/network-delta';
 
 export const COLLECT_HELP = `Usage: npm run collect -- [options]
 
@@ -137,31 +134,31 @@ export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<
   let exitCode = 0;
   for (let index = 0; index < count; index += 1) {
     if (index > 0) await deps.sleep(seconds * 1000);
-    const collected = await collector.collect({ customMetrics, networkStatsIncludeLoopback: options['include-loopback'] ?? false });
-    for (const problem of collected.problems) deps.err(`warning: ${problem.subject} left out: ${problem.message}`);
-    let networkStats: NetworkDelta | undefined;
-    if (collected.network) {
-      const current = collected.network;
-      const delta = computeNetworkDelta(baseline, current);
-      for (const note of delta.notes) deps.err(`note: network_stats: ${note}`);
-      baseline = current;
-      networkStats = delta.delta;
-      if (!networkStats) deps.err(`note: network_stats left out: ${delta.reason}`);
-    }
-    const sample = toMetricsSample(collected, networkStats);
-    lastReportId = nextReportId(lastReportId, deps.now());
-    const built = buildReport(sample, {
-      reportId: lastReportId,
-      shortNames: options.names === 'short',
-      format,
-      maxListedPorts: config.maxListedPorts,
-      maxListedConnections: config.maxListedConnections,
-      maxReportBytes: config.maxReportBytes,
+    const prepared = await prepareReport({
+      collector,
+      collect: { customMetrics, networkStatsIncludeLoopback: options['include-loopback'] ?? false },
+      baseline,
+      lastReportId,
+      build: {
+        shortNames: options.names === 'short',
+        format,
+        maxListedPorts: config.maxListedPorts,
+        maxListedConnections: config.maxListedConnections,
+        maxReportBytes: config.maxReportBytes,
+      },
+      wallNow: deps.now,
+      monotonic: deps.now,
     });
-    for (const problem of built.problems) deps.err(`warning: ${problem.subject}: ${problem.message}`);
-    const invalid = validateReport(built.document);
-    if (invalid.length > 0) {
-      deps.err(`report ${lastReportId} does not conform to the Device Defender schema:\n  ${invalid.join('\n  ')}`);
+    for (const problem of prepared.problems) deps.err(`warning: ${problem.subject} left out: ${problem.message}`);
+    for (const [table, dropped] of Object.entries(prepared.droppedRows)) deps.err(`note: ${table}: ${dropped} row(s) dropped`);
+    for (const note of prepared.networkNotes) deps.err(`note: network_stats: ${note}`);
+    if (prepared.networkOmitted) deps.err(`note: network_stats left out: ${prepared.networkOmitted}`);
+    // Printing is this command's hand-over: the next report counts from this one.
+    if (prepared.networkReading) baseline = prepared.networkReading;
+    lastReportId = prepared.reportId;
+    const { built } = prepared;
+    if (prepared.invalid.length > 0) {
+      deps.err(`report ${prepared.reportId} does not conform to the Device Defender schema:\n  ${prepared.invalid.join('\n  ')}`);
       exitCode = 1;
     }
     const shown = format === 'cbor' ? decodeCbor(built.payload) : JSON.parse(built.payload.toString('utf8'));

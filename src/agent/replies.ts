@@ -1,4 +1,4 @@
-/** Device Defender's answers on the /accepted and /rejected topics, decoded and correlated with the reports sent. */
+/** Device Defender's answers on the /accepted and /rejected topics, decoded. */
 import { decode as decodeCbor } from 'cbor-x';
 
 export interface DefenderReply {
@@ -26,37 +26,4 @@ export function parseDefenderReply(payload: Buffer, topic: string): DefenderRepl
     ...(typeof details.ErrorCode === 'string' ? { errorCode: details.ErrorCode } : {}),
     ...(typeof details.ErrorMessage === 'string' ? { errorMessage: details.ErrorMessage } : {}),
   };
-}
-
-/** Reports published and not yet answered, oldest first. */
-export class PendingReplies {
-  private readonly sentAt = new Map<number, number>();
-  private unanswered = 0;
-
-  add(reportId: number, nowMs: number): void {
-    this.sentAt.set(reportId, nowMs);
-  }
-
-  /** Returns how long the report waited, or undefined when it was not pending (late or foreign reply). */
-  settle(reportId: number, nowMs: number): number | undefined {
-    const sent = this.sentAt.get(reportId);
-    if (sent === undefined) return undefined;
-    this.sentAt.delete(reportId);
-    return nowMs - sent;
-  }
-
-  /** Removes the reports that waited longer than `timeoutMs` and counts them as unanswered. */
-  expire(nowMs: number, timeoutMs: number): number[] {
-    const expired: number[] = [];
-    for (const [reportId, sent] of this.sentAt) {
-      if (nowMs - sent >= timeoutMs) expired.push(reportId);
-    }
-    for (const reportId of expired) this.sentAt.delete(reportId);
-    this.unanswered += expired.length;
-    return expired;
-  }
-
-  get unansweredCount(): number {
-    return this.unanswered;
-  }
 }

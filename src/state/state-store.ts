@@ -1,21 +1,35 @@
 /**
  * The agent's small state file in the component's work folder (the process cwd under Greengrass):
- * the last report id (ids must keep increasing across restarts) and the network baseline (so the
- * first report after an agent restart still carries a true delta). Losing it costs one report's
- * network_stats, so a bad file is reported and the agent starts fresh instead of failing.
+ * the last report id (ids must keep increasing across restarts), when the last report was handed to
+ * the nucleus (no report sooner than the interval after a restart) and the network baseline of the
+ * last report that went out (the next report carries all traffic since). The id and publish time
+ * are written ahead of the publish, so a kill between the publish and the next save cannot give a
+ * reused id or an early report. A bad file, or a bad part of one, is reported once and the agent
+ * carries on with what is still good.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { quoteValue } from '../config/quote';
 import { persistBaseline, restoreBaseline, type NetworkBaseline, type PersistedNetworkBaseline } from './network-delta';
 
 export interface AgentState {
   version: 1;
   /** 0 before the first report. */
   lastReportId: number;
-  /** Epoch ms of the last publish, so a quick restart does not report sooner than the interval. */
+  /** Epoch ms of the last publish (written ahead of it), so a quick restart does not report sooner than the interval. */
   lastPublishedAtMs?: number;
+  /** The same moment on the monotonic clock of that boot: immune to wall clock steps between two runs. */
+  lastPublishedMonotonic?: MonotonicMark;
+  /** Baseline of the last report handed to the nucleus: the next report carries the traffic since. */
   network?: NetworkBaseline;
+  /** Written ahead of a publish, removed once its outcome is known: set after a restart, that outcome is unknown. */
+  publishingReportId?: number;
+}
+
+export interface MonotonicMark {
+  bootId: string;
+  ms: number;
 }
 
 interface LoadedState {
@@ -25,7 +39,8 @@ interface LoadedState {
 }
 
 export interface StateStore {
-  load(): Promise<LoadedState>;
+  /** `nowMs` (wall clock) is what a persisted report id is checked against. */
+  load(nowMs: number): Promise<LoadedState>;
   save(state: AgentState): Promise<void>;
 }
 
@@ -34,13 +49,28 @@ interface StateFile {
   version: 1;
   lastReportId: number;
   lastPublishedAtMs?: number;
+  lastPublishedMonotonic?: MonotonicMark;
   network?: PersistedNetworkBaseline;
+  publishingReportId?: number;
+}
+
+/** Report ids are epoch seconds: one more than a day ahead of the clock, or near 2^53 (no +1 left), is damage. */
+const REPORT_ID_CLOCK_SLACK_SECONDS = 86_400;
+const REPORT_ID_CEILING = 2 ** 52;
+
+export function isPlausibleReportId(reportId: number, nowMs: number): boolean {
+  return (
+    Number.isSafeInteger(reportId) &&
+    reportId >= 0 &&
+    reportId < REPORT_ID_CEILING &&
+    reportId <= Math.floor(nowMs / 1000) + REPORT_ID_CLOCK_SLACK_SECONDS
+  );
 }
 
 export function createFileStateStore(path: string): StateStore {
   let lastSave: Promise<void> = Promise.resolve();
   return {
-    async load() {
+    async load(nowMs) {
       let text: string;
       try {
         text = await readFile(path, 'utf8');
@@ -48,7 +78,7 @@ export function createFileStateStore(path: string): StateStore {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
         return { problem: `cannot read ${path}: ${(error as Error).message}` };
       }
-      return parseStateFile(text, path);
+      return parseStateFile(text, path, nowMs);
     },
     save(state) {
       const text = `${JSON.stringify(toStateFile(state), null, 2)}\n`;
@@ -65,11 +95,13 @@ function toStateFile(state: AgentState): StateFile {
     version: 1,
     lastReportId: state.lastReportId,
     ...(state.lastPublishedAtMs !== undefined ? { lastPublishedAtMs: state.lastPublishedAtMs } : {}),
+    ...(state.lastPublishedMonotonic ? { lastPublishedMonotonic: state.lastPublishedMonotonic } : {}),
     ...(state.network ? { network: persistBaseline(state.network) } : {}),
+    ...(state.publishingReportId !== undefined ? { publishingReportId: state.publishingReportId } : {}),
   };
 }
 
-function parseStateFile(text: string, path: string): LoadedState {
+function parseStateFile(text: string, path: string, nowMs: number): LoadedState {
   const invalid = (why: string): LoadedState => ({ problem: `${path} is not a valid state file (${why})` });
   let parsed: unknown;
   try {
@@ -80,19 +112,37 @@ function parseStateFile(text: string, path: string): LoadedState {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return invalid('not a JSON object');
   const file = parsed as Partial<Record<keyof StateFile, unknown>>;
   if (file.version !== 1) return invalid(`unsupported version ${JSON.stringify(file.version)}`);
-  if (!isNonNegativeInteger(file.lastReportId)) return invalid('lastReportId is not a non-negative integer');
-  if (file.lastPublishedAtMs !== undefined && !isNonNegativeInteger(file.lastPublishedAtMs))
-    return invalid('lastPublishedAtMs is not a timestamp');
-  const state: AgentState = {
-    version: 1,
-    lastReportId: file.lastReportId,
-    ...(file.lastPublishedAtMs !== undefined ? { lastPublishedAtMs: file.lastPublishedAtMs } : {}),
-  };
-  if (file.network === undefined) return { state };
-  // A damaged baseline costs one report's network_stats; the report id is still worth keeping.
-  const restored = restoreBaseline(file.network);
-  if (restored.baseline) return { state: { ...state, network: restored.baseline } };
-  return { state, problem: `${path}: ${restored.problem ?? 'invalid network baseline'}; the next report omits network_stats` };
+  // Each damaged part is dropped on its own: a corrupt id must not cost the baseline, nor stop reporting.
+  const problems: string[] = [];
+  let lastReportId = 0;
+  if (typeof file.lastReportId === 'number' && isPlausibleReportId(file.lastReportId, nowMs)) lastReportId = file.lastReportId;
+  else
+    problems.push(
+      `lastReportId ${quoteValue(file.lastReportId)} is implausible (report ids are epoch seconds; this is not a whole number, ` +
+        'beyond the clock by more than a day, or too close to 2^53): ignored, ids restart from the clock',
+    );
+  const state: AgentState = { version: 1, lastReportId };
+  if (file.lastPublishedAtMs !== undefined) {
+    if (isNonNegativeInteger(file.lastPublishedAtMs)) state.lastPublishedAtMs = file.lastPublishedAtMs;
+    else problems.push('lastPublishedAtMs is not a timestamp: ignored');
+  }
+  const mark = file.lastPublishedMonotonic as Partial<MonotonicMark> | undefined;
+  if (mark !== undefined) {
+    if (typeof mark === 'object' && mark !== null && typeof mark.bootId === 'string' && isNonNegativeInteger(mark.ms))
+      state.lastPublishedMonotonic = { bootId: mark.bootId, ms: mark.ms };
+    else problems.push('lastPublishedMonotonic is not a boot id and a time: ignored');
+  }
+  if (file.publishingReportId !== undefined) {
+    if (isNonNegativeInteger(file.publishingReportId)) state.publishingReportId = file.publishingReportId;
+    else problems.push('publishingReportId is not a report id: ignored');
+  }
+  if (file.network !== undefined) {
+    // A damaged baseline costs one report's network_stats; the rest is still worth keeping.
+    const restored = restoreBaseline(file.network);
+    if (restored.baseline) state.network = restored.baseline;
+    else problems.push(`${restored.problem ?? 'invalid network baseline'}; the next report omits network_stats`);
+  }
+  return problems.length > 0 ? { state, problem: `${path}: ${problems.join('; ')}` } : { state };
 }
 
 function isNonNegativeInteger(value: unknown): value is number {

@@ -1,84 +1,6 @@
-import { decode as decodeCbor } from 'cbor-x';
-import { Agent } from '../../src/agent/agent';
-import type { CollectedSample, Collector } from '../../src/collect/collector';
-import { createLogger, type Logger } from '../../src/log/logger';
-import type { NetworkTotals } from '../../src/metrics/types';
 import { validateReport } from '../../src/report/validate';
-import type { AgentState, StateStore } from '../../src/state/state-store';
 import { FakeClock } from '../support/fake-clock';
-import { FakeNucleus } from '../support/fake-ipc';
-
-const THING = 'CoreThing';
-const JSON_TOPIC = `$aws/things/${THING}/defender/metrics/json`;
-const CBOR_TOPIC = `$aws/things/${THING}/defender/metrics/cbor`;
-
-class MemoryStateStore implements StateStore {
-  saved: AgentState | undefined;
-  constructor(private initial?: AgentState) {}
-  async load() {
-    return this.initial ? { state: structuredClone(this.initial) } : {};
-  }
-  async save(state: AgentState) {
-    this.saved = structuredClone(state);
-  }
-}
-
-class ScriptedCollector implements Collector {
-  totals: NetworkTotals = { bytesIn: 1000n, bytesOut: 500n, packetsIn: 10n, packetsOut: 5n };
-  bootId = 'boot-1';
-  calls = 0;
-  async collect(): Promise<CollectedSample> {
-    this.calls += 1;
-    return {
-      listeningTcpPorts: [{ port: 22 }, { port: 8883, interface: 'eth0' }],
-      listeningUdpPorts: [{ port: 5353, interface: 'eth0' }],
-      establishedConnections: [{ remoteAddr: '192.0.2.10:443', localPort: 50000, localInterface: 'eth0' }],
-      network: { bootId: this.bootId, interfaces: { eth0: { ...this.totals } } },
-      customMetrics: {},
-      problems: [],
-      droppedRows: {},
-    };
-  }
-}
-
-interface Harness {
-  agent: Agent;
-  nucleus: FakeNucleus;
-  clock: FakeClock;
-  collector: ScriptedCollector;
-  store: MemoryStateStore;
-  lines: string[];
-  logger: Logger;
-}
-
-function harness(options: { state?: AgentState; configuration?: Record<string, unknown>; clock?: FakeClock } = {}): Harness {
-  const nucleus = new FakeNucleus();
-  nucleus.configuration = options.configuration ?? {};
-  const clock = options.clock ?? new FakeClock();
-  const collector = new ScriptedCollector();
-  const store = new MemoryStateStore(options.state);
-  const lines: string[] = [];
-  const logger = createLogger({ out: (l) => lines.push(l), err: (l) => lines.push(l) }, 'info', () => new Date(clock.now()));
-  const agent = new Agent({
-    identity: { componentName: 'com.example.Agent', componentVersion: '1.2.3', coreThingName: THING, platform: 'linux/x64' },
-    ipc: nucleus,
-    createCollector: () => collector,
-    stateStore: store,
-    clock,
-    logger,
-    random: () => 0.5,
-  });
-  return { agent, nucleus, clock, collector, store, lines, logger };
-}
-
-function reports(nucleus: FakeNucleus) {
-  return nucleus.published.map((m) => ({
-    topic: m.topic,
-    document: (m.topic.endsWith('/cbor') ? decodeCbor(m.payload) : JSON.parse(m.payload.toString('utf8'))) as Record<string, any>,
-  }));
-}
-
-const logged = (h: Harness, pattern: RegExp) => h.lines.filter((l) => pattern.test(l));
+import { CBOR_TOPIC, harness, JSON_TOPIC, logged, reports, THING } from '../support/agent-harness';
 
 describe('Agent', () => {
   it('subscribes to the replies, then publishes a valid first report at once, without network_stats', async () => {
@@ -173,7 +95,9 @@ describe('Agent', () => {
     h.nucleus.deniedTopics.add(`${JSON_TOPIC}/accepted`);
     await h.agent.start();
     await h.clock.advance(0);
-    expect(logged(h, /ERROR .*SubscribeToIoTCore on ".*json\/accepted" was denied.*outcome will not be logged/)).toHaveLength(1);
+    expect(
+      logged(h, /ERROR .*SubscribeToIoTCore on ".*json\/accepted" was denied.*outcome is not logged until this is allowed/),
+    ).toHaveLength(1);
     expect(h.nucleus.published).toHaveLength(1);
 
     h.nucleus.deniedTopics.clear();
@@ -190,6 +114,17 @@ describe('Agent', () => {
     h.nucleus.changeConfiguration({ format: 'cbor', shortNames: 'true' });
     await h.clock.advance(1_000);
     expect(logged(h, /configuration updated: format "json" -> "cbor", shortNames false -> true/)).toHaveLength(1);
+    // The JSON report still awaits its reply: its topics stay subscribed until it is answered.
+    expect([...h.nucleus.subscriptions.keys()].sort()).toEqual([
+      `${CBOR_TOPIC}/accepted`,
+      `${CBOR_TOPIC}/rejected`,
+      `${JSON_TOPIC}/accepted`,
+      `${JSON_TOPIC}/rejected`,
+    ]);
+    const firstId = reports(h.nucleus)[0]!.document.header.report_id as number;
+    h.nucleus.reply(`${JSON_TOPIC}/accepted`, { thingName: THING, reportId: firstId, status: 'ACCEPTED', timestamp: 1 });
+    await h.clock.advance(0);
+    expect(logged(h, new RegExp(`report ${firstId} ACCEPTED by Device Defender after 101000 ms`))).toHaveLength(1);
     expect([...h.nucleus.subscriptions.keys()].sort()).toEqual([`${CBOR_TOPIC}/accepted`, `${CBOR_TOPIC}/rejected`]);
     expect(h.nucleus.published).toHaveLength(1);
     await h.clock.advance(198_000);
@@ -250,14 +185,14 @@ describe('Agent', () => {
     expect(logged(h, /WARN .*cannot reach the Greengrass nucleus over IPC \(attempt 1\): connection refused; retrying in/)).toHaveLength(1);
     await h.clock.advance(5_000);
     expect(h.nucleus.connected).toBe(true);
-    expect(logged(h, /reconnected to the Greengrass nucleus after 2 failed attempt\(s\)/)).toHaveLength(1);
+    expect(logged(h, /connected to the Greengrass nucleus after 2 failed attempt\(s\)/)).toHaveLength(1);
     expect(h.nucleus.published).toHaveLength(1);
 
     h.nucleus.failConnects = 1000;
     h.nucleus.dropConnection();
     expect(logged(h, /WARN .*lost the connection to the Greengrass nucleus/)).toHaveLength(1);
     await h.clock.advance(300_000);
-    expect(logged(h, /report skipped: not connected .* not queued/)).toHaveLength(1);
+    expect(logged(h, /report skipped: not connected .* carries the network traffic of this interval too/)).toHaveLength(1);
     h.nucleus.failConnects = 0;
     await h.clock.advance(60_000);
     expect(h.nucleus.connected).toBe(true);
@@ -267,7 +202,7 @@ describe('Agent', () => {
     await h.agent.stop();
   });
 
-  it('after a restart keeps the baseline (no spike), keeps report ids increasing despite a clock step back, and counts the interval from the new now', async () => {
+  it('after a restart keeps the baseline (no spike), keeps report ids increasing despite a clock step back, and counts the interval on the monotonic clock', async () => {
     const first = harness();
     await first.agent.start();
     await first.clock.advance(0);
@@ -276,11 +211,12 @@ describe('Agent', () => {
     const persisted = first.store.saved!;
     expect(persisted.lastReportId).toBe(firstId);
 
-    const clock = new FakeClock(first.clock.now() - 3_600_000 + 120_000);
+    // Restarted 120 s later in the same boot, while the wall clock stepped back an hour.
+    const clock = new FakeClock(first.clock.now() - 3_600_000 + 120_000, first.clock.monotonic() + 120_000);
     const second = harness({ state: persisted, clock });
     second.collector.totals = { bytesIn: 1100n, bytesOut: 550n, packetsIn: 11n, packetsOut: 6n };
     await second.agent.start();
-    await second.clock.advance(299_000);
+    await second.clock.advance(179_000);
     expect(second.nucleus.published).toHaveLength(0);
     await second.clock.advance(1_000);
     expect(second.nucleus.published).toHaveLength(1);
@@ -295,7 +231,7 @@ describe('Agent', () => {
     await first.agent.start();
     await first.clock.advance(0);
     await first.agent.stop();
-    const clock = new FakeClock(first.clock.now() + 10_000);
+    const clock = new FakeClock(first.clock.now() + 10_000, first.clock.monotonic() + 10_000);
     const second = harness({ state: first.store.saved!, clock });
     await second.agent.start();
     await second.clock.advance(289_000);

@@ -1,5 +1,5 @@
 import { encode as encodeCbor } from 'cbor-x';
-import { parseDefenderReply, PendingReplies } from '../../src/agent/replies';
+import { parseDefenderReply } from '../../src/agent/replies';
 
 const base = '$aws/things/T/defender/metrics';
 
@@ -37,19 +37,5 @@ describe('parseDefenderReply', () => {
     expect(parseDefenderReply(Buffer.from('42'), `${base}/json/accepted`)).toEqual({
       unreadable: expect.stringContaining('not an object'),
     });
-  });
-});
-
-describe('PendingReplies', () => {
-  it('settles answered reports and counts the ones that time out', () => {
-    const pending = new PendingReplies();
-    pending.add(1, 1_000);
-    pending.add(2, 2_000);
-    expect(pending.settle(1, 1_500)).toBe(500);
-    expect(pending.settle(1, 1_600)).toBeUndefined();
-    expect(pending.expire(61_999, 60_000)).toEqual([]);
-    expect(pending.expire(62_000, 60_000)).toEqual([2]);
-    expect(pending.unansweredCount).toBe(1);
-    expect(pending.settle(2, 63_000)).toBeUndefined();
   });
 });

@@ -16,6 +16,7 @@ describe('createFileStateStore', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
   const state: AgentState = {
     version: 1,
     lastReportId: 1736000000,
@@ -27,13 +28,13 @@ describe('createFileStateStore', () => {
   };
 
   it('has no state and no problem when there is no file yet', async () => {
-    expect(await createFileStateStore(path).load()).toEqual({});
+    expect(await createFileStateStore(path).load(NOW)).toEqual({});
   });
 
   it('saves and loads the state, 64-bit counters exact, as decimal strings in the file', async () => {
     const store = createFileStateStore(path);
     await store.save(state);
-    expect(await createFileStateStore(path).load()).toEqual({ state });
+    expect(await createFileStateStore(path).load(NOW)).toEqual({ state });
     const file = JSON.parse(await readFile(path, 'utf8'));
     expect(file.network.interfaces.eth0).toEqual({
       bytesIn: '18446744073709551615',
@@ -46,7 +47,7 @@ describe('createFileStateStore', () => {
   it('saves a state without baseline or publish time', async () => {
     const store = createFileStateStore(path);
     await store.save({ version: 1, lastReportId: 0 });
-    expect(await store.load()).toEqual({ state: { version: 1, lastReportId: 0 } });
+    expect(await store.load(NOW)).toEqual({ state: { version: 1, lastReportId: 0 } });
   });
 
   it('replaces the file atomically, leaving no temporary file, and creates the folder', async () => {
@@ -55,13 +56,13 @@ describe('createFileStateStore', () => {
     await store.save({ version: 1, lastReportId: 1 });
     await store.save({ version: 1, lastReportId: 2 });
     expect(await readdir(join(dir, 'work'))).toEqual(['state.json']);
-    expect((await store.load()).state?.lastReportId).toBe(2);
+    expect((await store.load(NOW)).state?.lastReportId).toBe(2);
   });
 
   it('keeps the last of overlapping saves', async () => {
     const store = createFileStateStore(path);
     await Promise.all(Array.from({ length: 20 }, (_, i) => store.save({ version: 1, lastReportId: i + 1 })));
-    expect((await store.load()).state?.lastReportId).toBe(20);
+    expect((await store.load(NOW)).state?.lastReportId).toBe(20);
     expect(await readdir(dir)).toEqual(['state.json']);
   });
 
@@ -73,21 +74,59 @@ describe('createFileStateStore', () => {
     await mkdir(join(folderTarget, 'inside'), { recursive: true });
     await expect(createFileStateStore(folderTarget).save(state)).rejects.toThrow();
     expect((await readdir(dir)).sort()).toEqual(['state.json', 'taken']);
-    expect((await store.load()).state?.lastReportId).toBe(7);
+    expect((await store.load(NOW)).state?.lastReportId).toBe(7);
   });
 
   it.each([
     ['not JSON', '{"version":1,', /is not a valid state file \(.+\)$/],
     ['not an object', '[1]', /\(not a JSON object\)$/],
     ['another version', '{"version":2,"lastReportId":5}', /\(unsupported version 2\)$/],
-    ['a bad report id', '{"version":1,"lastReportId":-3}', /\(lastReportId is not a non-negative integer\)$/],
-    ['a bad publish time', '{"version":1,"lastReportId":3,"lastPublishedAtMs":"soon"}', /\(lastPublishedAtMs is not a timestamp\)$/],
   ])('reports a corrupt file (%s) and gives no state', async (_label, content, message) => {
     await writeFile(path, content);
-    const loaded = await createFileStateStore(path).load();
+    const loaded = await createFileStateStore(path).load(NOW);
     expect(loaded.state).toBeUndefined();
     expect(loaded.problem).toMatch(message);
     expect(loaded.problem).toContain(path);
+  });
+
+  it.each([
+    ['negative', -3],
+    ['2^53 - 1', 2 ** 53 - 1],
+    ['2^53', 2 ** 53],
+    ['2^52', 2 ** 52],
+    ['a day and a minute ahead of the clock', NOW / 1000 + 86_460],
+    ['a string', '"1736000000"'],
+  ])('treats a lastReportId that is %s as corrupt, in one problem, and keeps the rest of the file', async (_label, id) => {
+    const baseline = { bootId: 'b', interfaces: { eth0: { bytesIn: '5', bytesOut: '6', packetsIn: '7', packetsOut: '8' } } };
+    await writeFile(path, `{"version":1,"lastReportId":${id},"lastPublishedAtMs":1736000000123,"network":${JSON.stringify(baseline)}}`);
+    const loaded = await createFileStateStore(path).load(NOW);
+    expect(loaded.state).toMatchObject({ version: 1, lastReportId: 0, lastPublishedAtMs: 1736000000123, network: { bootId: 'b' } });
+    expect(loaded.problem).toMatch(/lastReportId .* is implausible .*ignored, ids restart from the clock$/);
+  });
+
+  it('keeps a lastReportId up to a day ahead of the clock (a clock that stepped back)', async () => {
+    await writeFile(path, `{"version":1,"lastReportId":${NOW / 1000 + 86_000}}`);
+    expect(await createFileStateStore(path).load(NOW)).toEqual({ state: { version: 1, lastReportId: NOW / 1000 + 86_000 } });
+  });
+
+  it('drops a bad publish time alone, keeping the report id', async () => {
+    await writeFile(path, '{"version":1,"lastReportId":3,"lastPublishedAtMs":"soon"}');
+    const loaded = await createFileStateStore(path).load(NOW);
+    expect(loaded.state).toEqual({ version: 1, lastReportId: 3 });
+    expect(loaded.problem).toMatch(/lastPublishedAtMs is not a timestamp: ignored$/);
+  });
+
+  it('keeps the write-ahead fields: the monotonic publish mark and the report being handed over', async () => {
+    const store = createFileStateStore(path);
+    const ahead: AgentState = {
+      version: 1,
+      lastReportId: 1736000000,
+      lastPublishedAtMs: 1736000000123,
+      lastPublishedMonotonic: { bootId: 'boot-1', ms: 123456 },
+      publishingReportId: 1736000000,
+    };
+    await store.save(ahead);
+    expect(await store.load(NOW)).toEqual({ state: ahead });
   });
 
   it('keeps the report id when only the network baseline is damaged', async () => {
@@ -95,14 +134,14 @@ describe('createFileStateStore', () => {
       path,
       JSON.stringify({ version: 1, lastReportId: 99, network: { bootId: 'b', interfaces: { eth0: { bytesIn: 'x' } } } }),
     );
-    const loaded = await createFileStateStore(path).load();
+    const loaded = await createFileStateStore(path).load(NOW);
     expect(loaded.state).toEqual({ version: 1, lastReportId: 99 });
     expect(loaded.problem).toMatch(/network baseline "eth0" bytesIn is not a decimal counter; the next report omits network_stats$/);
   });
 
   it('reports a file it cannot read', async () => {
     await mkdir(path);
-    const loaded = await createFileStateStore(path).load();
+    const loaded = await createFileStateStore(path).load(NOW);
     expect(loaded).toEqual({ problem: expect.stringMatching(/^cannot read .*state\.json: /) });
   });
 });

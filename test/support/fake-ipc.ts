@@ -10,11 +10,20 @@ export interface PublishedMessage {
 export class FakeNucleus implements IpcConnector {
   configuration: Record<string, unknown> = {};
   published: PublishedMessage[] = [];
+  /** Messages sent on local publish/subscribe (PublishToTopic); qos is '' there. */
+  localPublished: PublishedMessage[] = [];
   subscriptions = new Map<string, (payload: Buffer, topic: string) => void>();
   validityReports: Array<{ deploymentId: string; accepted: boolean; message?: string }> = [];
   deniedTopics = new Set<string>();
   failConnects = 0;
+  /** The next N configuration reads fail (a nucleus still starting, a ServiceError). */
+  failConfigurationReads = 0;
   connects = 0;
+  /**
+   * Runs after a publish reached the nucleus and before its call resolves: a test can answer the
+   * report first (a loaded core), hold the call, or make it fail (a rejection becomes the call's).
+   */
+  onPublish: ((message: PublishedMessage) => Promise<void> | void) | undefined;
   private configListeners: Array<(keyPath: string[]) => void> = [];
   private validators: Array<(request: ValidationRequest) => void> = [];
   private current: FakeConnection | undefined;
@@ -76,7 +85,15 @@ class FakeConnection implements IpcConnection {
   async publishToIoTCore(topic: string, payload: Buffer, qos: '0' | '1'): Promise<void> {
     this.assertOpen('PublishToIoTCore');
     if (this.nucleus.deniedTopics.has(topic)) throw new IpcError('unauthorized', 'PublishToIoTCore', 'Not Authorized', topic);
-    this.nucleus.published.push({ topic, payload, qos });
+    const message = { topic, payload, qos };
+    this.nucleus.published.push(message);
+    await this.nucleus.onPublish?.(message);
+  }
+
+  async publishToTopic(topic: string, payload: Buffer): Promise<void> {
+    this.assertOpen('PublishToTopic');
+    if (this.nucleus.deniedTopics.has(topic)) throw new IpcError('unauthorized', 'PublishToTopic', 'Not Authorized', topic);
+    this.nucleus.localPublished.push({ topic, payload, qos: '' });
   }
 
   async subscribeToIoTCore(topic: string, onMessage: (payload: Buffer, topic: string) => void): Promise<Subscription> {
@@ -88,6 +105,10 @@ class FakeConnection implements IpcConnection {
 
   async getConfiguration(): Promise<unknown> {
     this.assertOpen('GetConfiguration');
+    if (this.nucleus.failConfigurationReads > 0) {
+      this.nucleus.failConfigurationReads -= 1;
+      throw new IpcError('service', 'GetConfiguration', 'GetConfiguration failed: ServiceError: not ready');
+    }
     return structuredClone(this.nucleus.configuration);
   }
 

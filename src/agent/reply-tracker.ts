@@ -1,0 +1,184 @@
+/**
+ * Device Defender's answers to the reports: subscriptions to the accepted/rejected topics and the
+ * reports awaiting an answer. A report is registered before its publish starts (a loaded nucleus
+ * delivers the reply before the publish call resolves) and dropped if the publish fails. After a
+ * format switch the old topics stay subscribed until their reports are answered or expire. A report
+ * is only awaited while both its reply topics are subscribed: a denied subscription is explained
+ * once, and does not turn every later report into a "no reply" warning.
+ */
+import { metricsTopics } from '../component/definition';
+import type { ReportFormat } from '../config/definition';
+import { type IpcConnection, IpcError, type Subscription } from '../ipc/ipc';
+import type { Logger } from '../log/logger';
+import { describeError } from '../util/describe-error';
+import type { Clock } from './clock';
+import { deniedCallMessage } from './remedies';
+import { parseDefenderReply } from './replies';
+
+interface Channel {
+  publish: string;
+  replyTopics: [string, string];
+  subscriptions: Map<string, Subscription>;
+}
+
+interface Awaited {
+  registeredAt: number;
+  channel: string;
+}
+
+export interface ReplyTrackerDeps {
+  componentName: string;
+  clock: Clock;
+  logger: Logger;
+}
+
+export class ReplyTracker {
+  private readonly channels = new Map<string, Channel>();
+  private readonly awaited = new Map<number, Awaited>();
+  private readonly explained = new Set<string>();
+  private readonly deniedTopics = new Set<string>();
+  private currentChannel: string | undefined;
+  private unanswered = 0;
+
+  constructor(private readonly deps: ReplyTrackerDeps) {}
+
+  get unansweredCount(): number {
+    return this.unanswered;
+  }
+
+  get awaitedCount(): number {
+    return this.awaited.size;
+  }
+
+  /**
+   * Subscribes to the replies of `thing`/`format` where not yet done, and closes channels nothing
+   * awaits any more. A lost connection during the calls rejects; any other failure is logged.
+   */
+  async follow(connection: IpcConnection, thing: string, format: ReportFormat): Promise<void> {
+    const topics = metricsTopics(thing, format);
+    this.currentChannel = topics.publish;
+    let channel = this.channels.get(topics.publish);
+    if (!channel) {
+      channel = { publish: topics.publish, replyTopics: [topics.accepted, topics.rejected], subscriptions: new Map() };
+      this.channels.set(topics.publish, channel);
+    }
+    for (const topic of channel.replyTopics) {
+      if (channel.subscriptions.has(topic)) continue;
+      try {
+        channel.subscriptions.set(topic, await connection.subscribeToIoTCore(topic, (payload, from) => this.onReply(payload, from)));
+        if (this.deniedTopics.delete(topic)) this.deps.logger.info(`subscribed to ${topic} now: report outcomes are logged again`);
+      } catch (error) {
+        if (error instanceof IpcError && error.kind === 'disconnected') throw error;
+        this.explainOnce(topic, error);
+      }
+    }
+    await this.closeIdleChannels();
+  }
+
+  /** Whether a report published on `publishTopic` now would have its reply seen. */
+  isListening(publishTopic: string): boolean {
+    const channel = this.channels.get(publishTopic);
+    return channel?.replyTopics.every((topic) => channel.subscriptions.has(topic)) ?? false;
+  }
+
+  /** Call before publishing; returns whether the reply will be awaited. */
+  expect(reportId: number, publishTopic: string): boolean {
+    if (!this.isListening(publishTopic)) return false;
+    this.awaited.set(reportId, { registeredAt: this.deps.clock.monotonic(), channel: publishTopic });
+    return true;
+  }
+
+  /** The publish failed: no reply can come. */
+  drop(reportId: number): void {
+    this.awaited.delete(reportId);
+    void this.closeIdleChannels();
+  }
+
+  /** Reports unanswered for `timeoutMs` are counted as lost. */
+  expire(timeoutMs: number): void {
+    const now = this.deps.clock.monotonic();
+    for (const [reportId, entry] of this.awaited) {
+      if (now - entry.registeredAt < timeoutMs) continue;
+      this.awaited.delete(reportId);
+      this.unanswered += 1;
+      this.deps.logger.warn(
+        `report ${reportId} got no reply from Device Defender within ${Math.round(timeoutMs / 1000)} s (${this.unanswered} without reply so far). ` +
+          "Check that the core's AWS IoT policy allows iot:Subscribe and iot:Receive on the metrics accepted/rejected topics, and that the thing is covered by a security profile",
+      );
+    }
+    void this.closeIdleChannels();
+  }
+
+  /** The connection is gone, and with it every subscription; awaited reports stay (a reply may come after resubscribing). */
+  connectionLost(): void {
+    for (const channel of this.channels.values()) channel.subscriptions.clear();
+  }
+
+  async close(): Promise<void> {
+    const subscriptions = [...this.channels.values()].flatMap((channel) => [...channel.subscriptions.values()]);
+    this.channels.clear();
+    await Promise.all(subscriptions.map((subscription) => subscription.close().catch(() => undefined)));
+  }
+
+  private onReply(payload: Buffer, topic: string): void {
+    const reply = parseDefenderReply(payload, topic);
+    if ('unreadable' in reply) {
+      this.deps.logger.warn(reply.unreadable);
+      return;
+    }
+    const id = reply.reportId ?? '(no report id)';
+    const entry = reply.reportId === undefined ? undefined : this.awaited.get(reply.reportId);
+    let timing = '';
+    if (entry !== undefined && reply.reportId !== undefined) {
+      this.awaited.delete(reply.reportId);
+      timing = ` after ${this.deps.clock.monotonic() - entry.registeredAt} ms`;
+      void this.closeIdleChannels();
+    } else {
+      timing = ', a report this agent is not awaiting (answered already, expired, or sent by another agent for this thing)';
+    }
+    if (reply.status === 'ACCEPTED') {
+      this.deps.logger.info(`report ${id} ACCEPTED by Device Defender${timing}`);
+    } else {
+      this.deps.logger.warn(
+        `report ${id} REJECTED by Device Defender${timing}: ${reply.errorCode ?? 'no ErrorCode'}: ${reply.errorMessage ?? 'no ErrorMessage'}` +
+          rejectionRemedy(reply.errorCode),
+      );
+    }
+  }
+
+  private explainOnce(topic: string, error: unknown): void {
+    const denied = error instanceof IpcError && error.kind === 'unauthorized';
+    const key = `${topic}|${denied ? 'denied' : describeError(error)}`;
+    if (denied) this.deniedTopics.add(topic);
+    if (this.explained.has(key)) return;
+    this.explained.add(key);
+    this.deps.logger.error(
+      denied
+        ? `${deniedCallMessage(this.deps.componentName, 'SubscribeToIoTCore', topic)} Reports are still sent, but their outcome is not logged until this is allowed (retried at every report, without repeating this message).`
+        : `cannot subscribe to ${topic}: ${describeError(error)}; reports are still sent, but their outcome is not logged (retried at every report)`,
+    );
+  }
+
+  /** Channels of an earlier thing or format are kept until no report awaits a reply on them. */
+  private async closeIdleChannels(): Promise<void> {
+    const inUse = new Set([...this.awaited.values()].map((entry) => entry.channel));
+    for (const [publish, channel] of this.channels) {
+      if (publish === this.currentChannel || inUse.has(publish)) continue;
+      this.channels.delete(publish);
+      await Promise.all([...channel.subscriptions.values()].map((subscription) => subscription.close().catch(() => undefined)));
+    }
+  }
+}
+
+function rejectionRemedy(errorCode: string | undefined): string {
+  switch (errorCode) {
+    case 'InvalidPayload':
+    case 'Malformed':
+    case 'MissingHeader':
+      return '. The report did not match the schema Device Defender expects; please report this with the log line above';
+    case 'Throttled':
+      return '. Reports for this thing arrive more often than once per 300 s: check that only one agent reports for it and that intervalSeconds >= 300';
+    default:
+      return '';
+  }
+}
