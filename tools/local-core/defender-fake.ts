@@ -1,12 +1,12 @@
 /**
  * Stand-in for AWS IoT Device Defender's metrics endpoint: a report published on
  * `$aws/things/<thing>/defender/metrics/<json|cbor>` is decoded, validated and answered on
- * `/accepted` or `/rejected` in the same encoding.
+ * `/accepted` or `/rejected` in the same encoding. Reports are checked against the fake's own JSON Schema
+ * (defender-schema.ts), never with the agent's validator.
  */
 import { Encoder } from 'cbor-x';
 import type { ReportFormat } from '../../src/config/definition';
-import { decodeReport } from '../../src/report/encode';
-import { validateReport } from '../../src/report/validate';
+import { decodePayload, reportProblems } from './defender-schema';
 import { InMemoryThrottle, type ThrottleMemory } from './throttle-memory';
 
 const REPORT_TOPIC = /^\$aws\/things\/([^/]+)\/defender\/metrics\/(json|cbor)$/;
@@ -52,7 +52,6 @@ function reportIdOf(document: unknown): number | undefined {
   if (typeof document !== 'object' || document === null) return undefined;
   const { header, hed } = document as { header?: { report_id?: unknown }; hed?: { rid?: unknown } };
   const id = header?.report_id ?? hed?.rid;
-  if (typeof id === 'bigint') return Number(id);
   return typeof id === 'number' && Number.isFinite(id) ? id : undefined;
 }
 
@@ -71,9 +70,9 @@ export class DefenderFake {
     let errors: string[];
     let reportId: number | undefined;
     try {
-      const document = decodeReport(payload, target.format);
+      const document = decodePayload(payload, target.format);
       reportId = reportIdOf(document);
-      errors = validateReport(document);
+      errors = reportProblems(document);
     } catch (error) {
       errors = [`cannot decode ${target.format} payload: ${(error as Error).message}`];
     }
