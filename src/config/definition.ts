@@ -7,6 +7,8 @@
  */
 import { metricNameProblem } from './names';
 import { quoteValue } from './quote';
+import { type Behavior, MAX_BEHAVIORS, parseBehaviors } from '../detect/behaviors';
+import * as detect from '../detect/config';
 import { absolutePath, boolean, InvalidValue, integer, jsonObject, lowerCaseFields, oneOf, thingName, type ValueParser } from './values';
 
 export type ReportFormat = 'json' | 'cbor';
@@ -42,6 +44,18 @@ export interface AgentConfig {
   thingName: string;
   /** Keyed by the metric name registered with CreateCustomMetric. */
   customMetrics: Record<string, CustomMetricSpec>;
+  /** Device Defender behaviors evaluated on the device (CreateSecurityProfile's `behaviors`). */
+  behaviors: Behavior[];
+  securityProfileName: string;
+  /** Empty: no alarms to AWS IoT Core. May hold {iot:thingName}. */
+  alarmTopic: string;
+  /** Empty: no alarms on local publish/subscribe. */
+  localAlarmTopic: string;
+  /** Empty: reports go to Device Defender only. */
+  metricsSinkTopic: string;
+  metricsSinkMode: detect.MetricsSinkMode;
+  /** Undefined: no drill (the default). */
+  drill: detect.DrillConfig | undefined;
   maxListedPorts: number;
   maxListedConnections: number;
   maxReportBytes: number;
@@ -148,6 +162,48 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
     recipeDefault: {},
     description: `Opt-in custom metrics (at most ${MAX_CUSTOM_METRICS}): \`{ "<metric name>": { "source": "<source>", "mountPoint": "/" } }\`. Sources: ${Object.keys(CUSTOM_METRIC_SOURCES).join(', ')}.`,
     parse: customMetrics,
+  },
+  {
+    key: 'behaviors',
+    recipeDefault: [],
+    description: `Device Defender behaviors evaluated on the device at every sample, in the shape of CreateSecurityProfile's \`behaviors\` (at most ${MAX_BEHAVIORS}): the ten device-side \`aws:\` metrics and the custom metrics above, static values only. See [Detection at the edge](#detection-at-the-edge).`,
+    parse: parseBehaviors,
+  },
+  {
+    key: 'securityProfileName',
+    recipeDefault: detect.DEFAULT_SECURITY_PROFILE_NAME,
+    description: 'The `securityProfileName` the alarms carry.',
+    parse: detect.profileName,
+  },
+  {
+    key: 'alarmTopic',
+    recipeDefault: detect.DEFAULT_ALARM_TOPIC,
+    description: 'AWS IoT Core topic of the alarms (`{iot:thingName}` is replaced by the thing; never under `$aws/`). Empty: none. Needs the extra permission `deploy` merges.',
+    parse: detect.cloudTopic,
+  },
+  {
+    key: 'localAlarmTopic',
+    recipeDefault: detect.DEFAULT_LOCAL_ALARM_TOPIC,
+    description: 'Greengrass local publish/subscribe topic of the alarms, for components on the core (works offline). Empty: none.',
+    parse: detect.localTopic,
+  },
+  {
+    key: 'metricsSinkTopic',
+    recipeDefault: '',
+    description: 'AWS IoT Core topic (not under `$aws/`) that also receives every report, same encoding, for IoT rules. Empty: none.',
+    parse: detect.cloudTopic,
+  },
+  {
+    key: 'metricsSinkMode',
+    recipeDefault: 'also',
+    description: '`also`: reports go to Device Defender and to `metricsSinkTopic`; `only`: to `metricsSinkTopic` alone (accounts without Detect).',
+    parse: oneOf(['also', 'only'] as const),
+  },
+  {
+    key: 'drill',
+    recipeDefault: {},
+    description: `A bounded attack drill: \`{ "kind": "listening-port" | "connections" | "bytes-out", "durationSeconds": 120 }\` (at most ${detect.DRILL_LIMITS.maxDurationSeconds} s, optional \`expiresAt\`). \`{}\`: off.`,
+    parse: detect.drill,
   },
   {
     key: 'maxListedPorts',

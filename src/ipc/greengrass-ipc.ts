@@ -79,6 +79,12 @@ class GreengrassIpcConnection implements IpcConnection {
     ).then(() => undefined);
   }
 
+  publishToTopic(topic: string, payload: Buffer): Promise<void> {
+    return this.call('PublishToTopic', topic, (options) =>
+      this.client.publishToTopic({ topic, publishMessage: { binaryMessage: { message: payload } } }, options),
+    ).then(() => undefined);
+  }
+
   subscribeToIoTCore(topic: string, onMessage: (payload: Buffer, topic: string) => void): Promise<Subscription> {
     const operation = this.client.subscribeToIoTCore({ topicName: topic, qos: greengrasscoreipc.model.QOS.AT_LEAST_ONCE });
     operation.on('message', (event) => {

@@ -34,6 +34,11 @@ export interface ValidationRequest {
 export interface IpcConnection {
   publishToIoTCore(topic: string, payload: Buffer, qos: '0' | '1'): Promise<void>;
   subscribeToIoTCore(topic: string, onMessage: (payload: Buffer, topic: string) => void): Promise<Subscription>;
+  /**
+   * Greengrass local publish/subscribe (service aws.greengrass.ipc.pubsub): reaches components on the core, also offline.
+   * Optional so that an IPC client without it still serves the reports; the caller says when it is missing.
+   */
+  publishToTopic?(topic: string, payload: Buffer): Promise<void>;
   /** The component's own configuration at `keyPath` ([] = all of it). */
   getConfiguration(keyPath: string[]): Promise<unknown>;
   subscribeToConfigurationUpdate(onUpdate: (keyPath: string[]) => void): Promise<Subscription>;

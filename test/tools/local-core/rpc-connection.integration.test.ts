@@ -4,7 +4,7 @@
  */
 import { stringHeader } from '../../../src/ipc/eventstream';
 import { LocalCore } from '../../../tools/local-core/core';
-import { headerValue, RawClient, tempSocket, withDeadline, type TempSocket } from './harness';
+import { headerValue, RawClient, tempSocket, withDeadline, type TempSocket } from './wire-harness';
 
 const AGENT = 'com.example.Agent';
 const UPDATE_STATE = stringHeader('operation', 'aws.greengrass#UpdateState');

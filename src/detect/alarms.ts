@@ -1,0 +1,128 @@
+/**
+ * Alarms out: one message per state change, shaped like Device Defender's violation events (API ViolationEvent, and
+ * the SNS alerts the workshops' quarantine function reads), sent to AWS IoT Core and to Greengrass local
+ * publish/subscribe. `violationEventTime` is epoch milliseconds, as in Device Defender's SNS alerts.
+ *
+ * Delivery: events wait in an outbox (saved with the detection state) until each destination took them, so an alarm
+ * raised while the nucleus is unreachable goes out after the reconnect, in order. A destination that denies the call
+ * is a configuration error: logged with the exact permission to merge, and not retried for that event.
+ */
+import { IpcError, type IpcConnection } from '../ipc/ipc';
+import type { Logger } from '../log/logger';
+import { describeError } from '../util/describe-error';
+import type { Behavior } from './behaviors';
+import type { Measurement } from './measure';
+import { deniedFeatureCallMessage } from './permissions';
+
+export interface ViolationEvent {
+  violationId: string;
+  thingName: string;
+  securityProfileName: string;
+  behavior: Behavior;
+  metricValue: Measurement;
+  violationEventType: 'in-alarm' | 'alarm-cleared';
+  violationEventTime: number;
+}
+
+export interface OutboxEntry {
+  event: ViolationEvent;
+  /** Topics still to be sent to. */
+  cloudTopic?: string;
+  localTopic?: string;
+}
+
+/** Most events kept while no destination takes them: 100 behaviors changing state 10 times over. */
+export const MAX_OUTBOX = 1_000;
+
+export function describeEvent(event: ViolationEvent): string {
+  const measured = JSON.stringify(event.metricValue);
+  const shown = measured.length > 300 ? `${measured.slice(0, 300)}...` : measured;
+  return (
+    `${event.violationEventType}: behavior ${event.behavior.name} (${event.behavior.metric} ${event.behavior.criteria?.comparisonOperator ?? ''} ` +
+    `${JSON.stringify(event.behavior.criteria?.value ?? {})}) on thing ${event.thingName}, measured ${shown}, violation ${event.violationId}`
+  );
+}
+
+/** WARN when an alarm is raised, INFO when it clears. */
+export function logEvent(logger: Logger, event: ViolationEvent, suppressed: boolean): void {
+  const line = `ALARM ${describeEvent(event)}${suppressed ? ' (suppressAlerts: not published)' : ''}`;
+  if (event.violationEventType === 'in-alarm') logger.warn(line);
+  else logger.info(line);
+}
+
+export interface AlarmPublisherDeps {
+  connection: () => IpcConnection | undefined;
+  componentName: string;
+  logger: Logger;
+}
+
+/** Sends what the outbox holds; entries that are done leave it. Never throws. */
+export class AlarmPublisher {
+  private readonly deniedLogged = new Set<string>();
+
+  constructor(private readonly deps: AlarmPublisherDeps) {}
+
+  /** Returns whether the outbox changed. */
+  async flush(outbox: OutboxEntry[]): Promise<boolean> {
+    let changed = false;
+    for (const entry of [...outbox]) {
+      const connection = this.deps.connection();
+      if (!connection) break;
+      const payload = Buffer.from(JSON.stringify(entry.event));
+      if (entry.cloudTopic !== undefined) {
+        const outcome = await this.send('PublishToIoTCore', entry.cloudTopic, () =>
+          connection.publishToIoTCore(entry.cloudTopic as string, payload, '1'),
+        );
+        if (outcome === 'retry') break;
+        delete entry.cloudTopic;
+        changed = true;
+      }
+      if (entry.localTopic !== undefined) {
+        const local = connection.publishToTopic?.bind(connection);
+        const outcome = local
+          ? await this.send('PublishToTopic', entry.localTopic, () => local(entry.localTopic as string, payload))
+          : this.unsupported(entry.localTopic);
+        if (outcome === 'retry') break;
+        delete entry.localTopic;
+        changed = true;
+      }
+      outbox.splice(outbox.indexOf(entry), 1);
+      changed = true;
+    }
+    return changed;
+  }
+
+  private unsupported(topic: string): 'done' {
+    if (!this.deniedLogged.has(`unsupported ${topic}`)) {
+      this.deniedLogged.add(`unsupported ${topic}`);
+      this.deps.logger.error(`alarms are not published on local topic ${topic}: this IPC client has no PublishToTopic`);
+    }
+    return 'done';
+  }
+
+  private async send(
+    operation: 'PublishToIoTCore' | 'PublishToTopic',
+    topic: string,
+    call: () => Promise<void>,
+  ): Promise<'done' | 'retry'> {
+    try {
+      await call();
+      this.deniedLogged.delete(`${operation} ${topic}`);
+      return 'done';
+    } catch (error) {
+      if (error instanceof IpcError && error.kind === 'unauthorized') {
+        if (!this.deniedLogged.has(`${operation} ${topic}`)) {
+          this.deniedLogged.add(`${operation} ${topic}`);
+          this.deps.logger.error(`alarm not published: ${deniedFeatureCallMessage(this.deps.componentName, operation, topic, 'alarms')}`);
+        }
+        return 'done';
+      }
+      if (error instanceof IpcError && error.kind === 'service') {
+        this.deps.logger.error(`alarm not published on ${topic}: ${describeError(error)}`);
+        return 'done';
+      }
+      this.deps.logger.warn(`alarm to ${topic} waits for the nucleus: ${describeError(error)}; it goes out after the reconnect`);
+      return 'retry';
+    }
+  }
+}

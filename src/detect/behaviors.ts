@@ -1,0 +1,381 @@
+/**
+ * Device Defender behaviors, in exactly the shape of CreateSecurityProfile's `behaviors` (IoT service model
+ * 2015-05-28: Behavior, BehaviorCriteria, MetricValue), checked for what the device can evaluate: the ten device-side
+ * metrics and custom metrics, with the operators and value kinds Device Defender documents per metric
+ * (https://docs.aws.amazon.com/iot-device-defender/latest/devguide/detect-device-side-metrics.html,
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_BehaviorCriteria.html).
+ * One document serves the cloud profile and the edge: what only the cloud can do is refused with the reason.
+ */
+import { metricNameProblem } from '../config/names';
+import { quoteValue } from '../config/quote';
+import { InvalidValue, integer, lowerCaseFields } from '../config/values';
+
+export type ComparisonOperator =
+  | 'less-than'
+  | 'less-than-equals'
+  | 'greater-than'
+  | 'greater-than-equals'
+  | 'in-cidr-set'
+  | 'not-in-cidr-set'
+  | 'in-port-set'
+  | 'not-in-port-set'
+  | 'in-set'
+  | 'not-in-set';
+
+/** MetricValue: exactly one member is set, the one the operator and metric call for. */
+export interface MetricValue {
+  count?: number;
+  cidrs?: string[];
+  ports?: number[];
+  number?: number;
+  numbers?: number[];
+  strings?: string[];
+}
+
+export interface BehaviorCriteria {
+  comparisonOperator: ComparisonOperator;
+  value: MetricValue;
+  durationSeconds?: number;
+  consecutiveDatapointsToAlarm?: number;
+  consecutiveDatapointsToClear?: number;
+}
+
+export interface Behavior {
+  name: string;
+  metric: string;
+  /** Absent: the behavior only retains the metric (Device Defender allows that); nothing is evaluated. */
+  criteria?: BehaviorCriteria;
+  suppressAlerts?: boolean;
+  exportMetric?: boolean;
+}
+
+/** What a metric's datapoint is, which decides the operators and value member it takes. */
+export type MetricKind =
+  /** network_stats delta, accumulated over durationSeconds. */
+  | { kind: 'traffic'; counter: 'bytesOut' | 'bytesIn' | 'packetsOut' | 'packetsIn' }
+  /** A count of the sample's true (untrimmed) list. */
+  | { kind: 'count'; list: 'listeningTcpPorts' | 'listeningUdpPorts' | 'establishedConnections' }
+  | { kind: 'ports'; list: 'listeningTcpPorts' | 'listeningUdpPorts' }
+  | { kind: 'destination-ips' }
+  /** A custom metric; its type follows from the operator (number, number-list, string-list, ip-address-list). */
+  | { kind: 'custom'; name: string; type: 'number' | 'number-list' | 'string-list' | 'ip-address-list' };
+
+const DEVICE_METRICS: Readonly<Record<string, MetricKind>> = {
+  'aws:all-bytes-out': { kind: 'traffic', counter: 'bytesOut' },
+  'aws:all-bytes-in': { kind: 'traffic', counter: 'bytesIn' },
+  'aws:all-packets-out': { kind: 'traffic', counter: 'packetsOut' },
+  'aws:all-packets-in': { kind: 'traffic', counter: 'packetsIn' },
+  'aws:num-listening-tcp-ports': { kind: 'count', list: 'listeningTcpPorts' },
+  'aws:num-listening-udp-ports': { kind: 'count', list: 'listeningUdpPorts' },
+  'aws:num-established-tcp-connections': { kind: 'count', list: 'establishedConnections' },
+  'aws:listening-tcp-ports': { kind: 'ports', list: 'listeningTcpPorts' },
+  'aws:listening-udp-ports': { kind: 'ports', list: 'listeningUdpPorts' },
+  'aws:destination-ip-addresses': { kind: 'destination-ips' },
+};
+
+export const DEVICE_METRIC_NAMES = Object.keys(DEVICE_METRICS);
+
+const NUMERIC_OPERATORS: readonly ComparisonOperator[] = ['less-than', 'less-than-equals', 'greater-than', 'greater-than-equals'];
+const PORT_OPERATORS: readonly ComparisonOperator[] = ['in-port-set', 'not-in-port-set'];
+const CIDR_OPERATORS: readonly ComparisonOperator[] = ['in-cidr-set', 'not-in-cidr-set'];
+const SET_OPERATORS: readonly ComparisonOperator[] = ['in-set', 'not-in-set'];
+const ALL_OPERATORS = [...NUMERIC_OPERATORS, ...CIDR_OPERATORS, ...PORT_OPERATORS, ...SET_OPERATORS];
+
+/** The durations Device Defender offers for device-side metrics (detect-device-side-metrics). */
+const DURATIONS = [300, 600, 900, 1800, 3600];
+
+/** CreateSecurityProfile: at most 100 behaviors per profile (service model `Behaviors`). */
+export const MAX_BEHAVIORS = 100;
+/** Most elements in one value set: bounds the work of one evaluation. Device Defender's own limit is not published. */
+const MAX_SET_ELEMENTS = 1_000;
+const BEHAVIOR_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
+const CIDR_TEXT = /^[a-fA-F0-9:./]{2,43}$/;
+
+/** The metric kind of a parsed behavior (its operator tells a custom metric's type). */
+export function metricKindOf(behavior: Behavior): MetricKind {
+  const device = DEVICE_METRICS[behavior.metric];
+  if (device) return device;
+  const operator = behavior.criteria?.comparisonOperator;
+  const value = behavior.criteria?.value;
+  const type =
+    operator === undefined || NUMERIC_OPERATORS.includes(operator)
+      ? 'number'
+      : CIDR_OPERATORS.includes(operator)
+        ? 'ip-address-list'
+        : value?.strings !== undefined
+          ? 'string-list'
+          : 'number-list';
+  return { kind: 'custom', name: behavior.metric, type };
+}
+
+/**
+ * Parses the `behaviors` configuration value (a list, or a JSON string holding one). Throws InvalidValue naming the
+ * behavior and the problem. Field names are matched without regard to case, as Greengrass configuration keys are.
+ */
+export function parseBehaviors(value: unknown): Behavior[] {
+  let list = value;
+  if (typeof value === 'string') {
+    if (value.trim() === '') return [];
+    try {
+      list = JSON.parse(value);
+    } catch {
+      throw new InvalidValue('is a string that is not valid JSON');
+    }
+  }
+  // The nucleus may store an empty list as an empty object.
+  if (list !== null && typeof list === 'object' && !Array.isArray(list) && Object.keys(list).length === 0) return [];
+  if (!Array.isArray(list)) throw new InvalidValue('must be a list of behaviors, as in CreateSecurityProfile');
+  if (list.length > MAX_BEHAVIORS) throw new InvalidValue(`has ${list.length} behaviors; a security profile has at most ${MAX_BEHAVIORS}`);
+  const names = new Set<string>();
+  return list.map((item, index) => {
+    const behavior = parseBehavior(item, index);
+    if (names.has(behavior.name)) throw new InvalidValue(`behavior name ${quoteValue(behavior.name)} is used twice; names must be unique`);
+    names.add(behavior.name);
+    return behavior;
+  });
+}
+
+function fieldsOf(value: unknown, where: string, allowed: readonly string[]): Map<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidValue(`${where} must be an object`);
+  const fields = lowerCaseFields(value);
+  const known = new Set(allowed.map((a) => a.toLowerCase()));
+  for (const key of Object.keys(value)) {
+    if (!known.has(key.toLowerCase()))
+      throw new InvalidValue(`${where} has unknown field ${quoteValue(key)} (fields: ${allowed.join(', ')})`);
+  }
+  return fields;
+}
+
+function parseBehavior(item: unknown, index: number): Behavior {
+  const fields = fieldsOf(item, `behavior #${index + 1}`, [
+    'name',
+    'metric',
+    'metricDimension',
+    'criteria',
+    'suppressAlerts',
+    'exportMetric',
+  ]);
+  const name = fields.get('name');
+  if (typeof name !== 'string' || !BEHAVIOR_NAME.test(name)) {
+    throw new InvalidValue(`behavior #${index + 1}: name must be 1-128 letters, digits, ":", "_" or "-" (got ${quoteValue(name)})`);
+  }
+  const where = `behavior ${quoteValue(name)}`;
+  const metric = fields.get('metric');
+  if (typeof metric !== 'string')
+    throw new InvalidValue(`${where}: metric is required (a device-side aws: metric or a custom metric name)`);
+  if (!(metric in DEVICE_METRICS)) {
+    if (metric.toLowerCase().startsWith('aws:')) {
+      throw new InvalidValue(
+        `${where}: ${quoteValue(metric)} is not a device-side metric; Device Defender evaluates it in the cloud. ` +
+          `On the device: ${DEVICE_METRIC_NAMES.join(', ')} and custom metrics`,
+      );
+    }
+    const problem = metricNameProblem(metric);
+    if (problem) throw new InvalidValue(`${where}: metric ${quoteValue(metric)} is not valid: ${problem}`);
+  }
+  if (fields.get('metricdimension') !== undefined) {
+    throw new InvalidValue(`${where}: metricDimension applies to cloud-side metrics only; device-side and custom metrics take none`);
+  }
+  const behavior: Behavior = { name, metric };
+  for (const flag of ['suppressAlerts', 'exportMetric'] as const) {
+    const given = fields.get(flag.toLowerCase());
+    if (given === undefined) continue;
+    if (given !== true && given !== false && given !== 'true' && given !== 'false') {
+      throw new InvalidValue(`${where}: ${flag} must be true or false (got ${quoteValue(given)})`);
+    }
+    behavior[flag] = given === true || given === 'true';
+  }
+  const criteria = fields.get('criteria');
+  if (criteria !== undefined) behavior.criteria = parseCriteria(criteria, where, metric);
+  return behavior;
+}
+
+function parseCriteria(value: unknown, where: string, metric: string): BehaviorCriteria {
+  const fields = fieldsOf(value, `${where}: criteria`, [
+    'comparisonOperator',
+    'value',
+    'durationSeconds',
+    'consecutiveDatapointsToAlarm',
+    'consecutiveDatapointsToClear',
+    'statisticalThreshold',
+    'mlDetectionConfig',
+  ]);
+  if (fields.get('statisticalthreshold') !== undefined) {
+    throw new InvalidValue(
+      `${where}: statisticalThreshold compares the device with percentiles of the whole fleet, which only Device Defender in the cloud has; ` +
+        'on the device use a static value',
+    );
+  }
+  if (fields.get('mldetectionconfig') !== undefined) {
+    throw new InvalidValue(
+      `${where}: mlDetectionConfig needs models Device Defender trains in the cloud on the fleet's data; on the device use a static value`,
+    );
+  }
+  const operator = fields.get('comparisonoperator');
+  if (typeof operator !== 'string' || !ALL_OPERATORS.includes(operator as ComparisonOperator)) {
+    throw new InvalidValue(`${where}: comparisonOperator must be one of ${ALL_OPERATORS.join(', ')} (got ${quoteValue(operator)})`);
+  }
+  const comparisonOperator = operator as ComparisonOperator;
+  const device = DEVICE_METRICS[metric];
+  const allowed: readonly ComparisonOperator[] =
+    device === undefined
+      ? ALL_OPERATORS.filter((o) => !PORT_OPERATORS.includes(o))
+      : device.kind === 'ports'
+        ? PORT_OPERATORS
+        : device.kind === 'destination-ips'
+          ? CIDR_OPERATORS
+          : NUMERIC_OPERATORS;
+  if (!allowed.includes(comparisonOperator)) {
+    throw new InvalidValue(`${where}: ${metric} takes ${allowed.join(', ')}, not ${comparisonOperator}`);
+  }
+  const criteria: BehaviorCriteria = { comparisonOperator, value: parseValue(fields.get('value'), where, metric, comparisonOperator) };
+  const duration = fields.get('durationseconds');
+  if (duration !== undefined) {
+    const isList = !NUMERIC_OPERATORS.includes(comparisonOperator);
+    if (isList) throw new InvalidValue(`${where}: durationSeconds cannot be used with list-based metrics`);
+    const seconds = integer(1, 86_400)(duration);
+    if (!DURATIONS.includes(seconds)) {
+      throw new InvalidValue(`${where}: durationSeconds must be one of ${DURATIONS.join(', ')} (got ${quoteValue(duration)})`);
+    }
+    criteria.durationSeconds = seconds;
+  }
+  for (const key of ['consecutiveDatapointsToAlarm', 'consecutiveDatapointsToClear'] as const) {
+    const given = fields.get(key.toLowerCase());
+    if (given === undefined) continue;
+    try {
+      criteria[key] = integer(1, 10)(given);
+    } catch (error) {
+      throw new InvalidValue(`${where}: ${key} ${(error as Error).message}`);
+    }
+  }
+  return criteria;
+}
+
+function parseValue(value: unknown, where: string, metric: string, operator: ComparisonOperator): MetricValue {
+  const fields = fieldsOf(value, `${where}: criteria.value`, ['count', 'cidrs', 'ports', 'number', 'numbers', 'strings']);
+  const device = DEVICE_METRICS[metric];
+  const wanted: Array<keyof MetricValue> = NUMERIC_OPERATORS.includes(operator)
+    ? [device === undefined ? 'number' : 'count']
+    : PORT_OPERATORS.includes(operator)
+      ? ['ports']
+      : CIDR_OPERATORS.includes(operator)
+        ? ['cidrs']
+        : ['numbers', 'strings'];
+  const given = [...fields.keys()];
+  const member = wanted.find((w) => fields.has(w.toLowerCase()));
+  if (given.length !== 1 || member === undefined) {
+    throw new InvalidValue(`${where}: criteria.value must hold exactly one of ${wanted.join(' or ')} for ${operator} on ${metric}`);
+  }
+  const raw = fields.get(member.toLowerCase());
+  const fail = (what: string): never => {
+    throw new InvalidValue(`${where}: criteria.value.${member} ${what} (got ${quoteValue(raw)})`);
+  };
+  switch (member) {
+    case 'count': {
+      try {
+        return { count: integer(0, Number.MAX_SAFE_INTEGER)(raw) };
+      } catch {
+        return fail('must be a whole number >= 0');
+      }
+    }
+    case 'number': {
+      const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+      if (typeof n !== 'number' || !Number.isFinite(n)) return fail('must be a number');
+      return { number: n };
+    }
+    case 'ports': {
+      const ports = listOf(raw, fail);
+      if (!ports.every((p) => Number.isInteger(p) && (p as number) >= 0 && (p as number) <= 65_535)) fail('must be ports from 0 to 65535');
+      return { ports: ports as number[] };
+    }
+    case 'cidrs': {
+      const cidrs = listOf(raw, fail);
+      for (const cidr of cidrs) {
+        if (typeof cidr !== 'string' || !CIDR_TEXT.test(cidr) || parseCidr(cidr) === undefined)
+          fail(`has an invalid CIDR ${quoteValue(cidr)}`);
+      }
+      return { cidrs: cidrs as string[] };
+    }
+    case 'numbers': {
+      const numbers = listOf(raw, fail);
+      if (!numbers.every((n) => typeof n === 'number' && Number.isFinite(n))) fail('must be numbers');
+      return { numbers: numbers as number[] };
+    }
+    default: {
+      const strings = listOf(raw, fail);
+      if (!strings.every((s) => typeof s === 'string')) fail('must be strings');
+      return { strings: strings as string[] };
+    }
+  }
+}
+
+function listOf(raw: unknown, fail: (what: string) => never): unknown[] {
+  if (!Array.isArray(raw)) return fail('must be a list');
+  if (raw.length > MAX_SET_ELEMENTS) return fail(`has more than ${MAX_SET_ELEMENTS} elements`);
+  return raw;
+}
+
+/** An IPv4 or IPv6 network: the address as 16 bytes (IPv4 as IPv4-mapped IPv6) and the prefix over those 128 bits. */
+export interface Network {
+  bytes: Uint8Array;
+  prefix: number;
+}
+
+/** `a.b.c.d/n` or `v6/n`; an address without a prefix is a single host. Undefined when it is not one. */
+export function parseCidr(text: string): Network | undefined {
+  const [address, prefixText, extra] = text.split('/');
+  if (address === undefined || extra !== undefined) return undefined;
+  const bytes = ipBytes(address);
+  if (!bytes) return undefined;
+  const isV4 = !address.includes(':');
+  const max = isV4 ? 32 : 128;
+  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  if (prefix > max) return undefined;
+  return { bytes, prefix: isV4 ? prefix + 96 : prefix };
+}
+
+/** The 16 bytes of an IP address (IPv4 as ::ffff:a.b.c.d), or undefined. */
+export function ipBytes(address: string): Uint8Array | undefined {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  const bytes = new Uint8Array(16);
+  if (v4) {
+    bytes[10] = 0xff;
+    bytes[11] = 0xff;
+    for (let i = 0; i < 4; i++) {
+      const octet = Number(v4[i + 1]);
+      if (octet > 255) return undefined;
+      bytes[12 + i] = octet;
+    }
+    return bytes;
+  }
+  if (!address.includes(':')) return undefined;
+  let host: string;
+  try {
+    host = new URL(`http://[${address}]`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+  const [head = '', tail] = host.split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  // The URL parser writes an embedded IPv4 tail in hex, so every group here is hex.
+  const all = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  if (all.length !== 8) return undefined;
+  all.forEach((group, i) => {
+    const value = parseInt(group, 16);
+    bytes[2 * i] = value >> 8;
+    bytes[2 * i + 1] = value & 0xff;
+  });
+  return bytes;
+}
+
+export function networkContains(network: Network, address: Uint8Array): boolean {
+  let bits = network.prefix;
+  for (let i = 0; i < 16 && bits > 0; i++, bits -= 8) {
+    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+    if (((network.bytes[i] ?? 0) & mask) !== ((address[i] ?? 0) & mask)) return false;
+  }
+  return true;
+}

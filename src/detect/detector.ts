@@ -1,0 +1,202 @@
+/**
+ * Evaluates behaviors on every sample and turns datapoints into alarm state changes, as Device Defender documents it
+ * (detect-behaviors): an alarm after consecutiveDatapointsToAlarm violating datapoints in a row, cleared after
+ * consecutiveDatapointsToClear conforming ones (both default 1). The four traffic metrics are summed over
+ * durationSeconds: deltas are added until they cover that much time, and the sum is one datapoint; without
+ * durationSeconds every sample's delta is a datapoint. A sample without a metric is no datapoint and leaves the
+ * streaks as they are; a gap in the traffic deltas (first sample, reboot, unreadable counters) restarts the sum.
+ *
+ * The detector is pure state: it takes a sample and the time, returns the state changes, and its state can be saved
+ * and restored, so an alarm raised before a restart is not raised again and is cleared exactly once.
+ */
+import type { NetworkTotals } from '../metrics/types';
+import type { Behavior } from './behaviors';
+import { metricKindOf } from './behaviors';
+import {
+  compileCriteria,
+  type DetectionSample,
+  type EvaluatedBehavior,
+  type Measurement,
+  measureSample,
+  numericDatapoint,
+  SampleView,
+} from './measure';
+
+/** Traffic since the previous sample, and how much time it covers. */
+export interface TrafficDelta {
+  delta: NetworkTotals;
+  coveredMs: number;
+}
+
+export interface BehaviorState {
+  /** What the state was computed for (metric and criteria): a changed behavior restarts its streaks and sums. */
+  fingerprint: string;
+  inAlarm: boolean;
+  violationId?: string;
+  violating: number;
+  conforming: number;
+  /** Traffic summed so far in the current durationSeconds period (a decimal string: bigint does not go into JSON). */
+  trafficSum?: string;
+  trafficCoveredMs?: number;
+}
+
+export type DetectorState = Record<string, BehaviorState>;
+
+export interface StateChange {
+  behavior: Behavior;
+  type: 'in-alarm' | 'alarm-cleared';
+  violationId: string;
+  metricValue: Measurement;
+}
+
+/** A duration is complete up to this much early too: timers fire a few ms either side of the interval. */
+const DURATION_SLACK_MS = 1_000;
+
+export class Detector {
+  private behaviors: EvaluatedBehavior[] = [];
+  private configured: readonly Behavior[] | undefined;
+  private state: DetectorState = Object.create(null);
+
+  constructor(private readonly newViolationId: () => string) {}
+
+  /** Takes saved state (before or after configure: it is reconciled with the behaviors either way). */
+  restore(saved: DetectorState): void {
+    this.state = Object.create(null);
+    for (const [name, state] of Object.entries(saved)) this.state[name] = { ...state };
+    if (this.configured) this.configure(this.configured);
+  }
+
+  /**
+   * Replaces the behaviors. State of behaviors that stay is kept (an alarm raised stays raised); a behavior whose
+   * metric or criteria changed starts its streaks and sums again; a removed one is forgotten, as Device Defender stops
+   * alerting on a deleted behavior. Returns the names of removed behaviors that were in alarm.
+   */
+  configure(behaviors: readonly Behavior[]): string[] {
+    this.configured = behaviors;
+    this.behaviors = behaviors
+      .filter((b): b is Behavior & { criteria: NonNullable<Behavior['criteria']> } => b.criteria !== undefined)
+      .map((behavior) => ({ behavior, kind: metricKindOf(behavior), compiled: compileCriteria(behavior.criteria) }));
+    const names = new Set(this.behaviors.map((b) => b.behavior.name));
+    const forgotten: string[] = [];
+    for (const name of Object.keys(this.state)) {
+      if (names.has(name)) continue;
+      if (this.state[name]?.inAlarm) forgotten.push(name);
+      delete this.state[name];
+    }
+    for (const { behavior } of this.behaviors) {
+      const fingerprint = fingerprintOf(behavior);
+      const existing = this.state[behavior.name];
+      if (existing && existing.fingerprint === fingerprint) continue;
+      this.state[behavior.name] = {
+        fingerprint,
+        inAlarm: existing?.inAlarm ?? false,
+        ...(existing?.violationId ? { violationId: existing.violationId } : {}),
+        violating: 0,
+        conforming: 0,
+      };
+    }
+    return forgotten;
+  }
+
+  get evaluatedBehaviors(): readonly EvaluatedBehavior[] {
+    return this.behaviors;
+  }
+
+  /** The state to save: a copy. */
+  snapshot(): DetectorState {
+    const copy: DetectorState = Object.create(null);
+    for (const [name, state] of Object.entries(this.state)) copy[name] = { ...state };
+    return copy;
+  }
+
+  /** Evaluates every behavior on one sample; `traffic` is undefined when there is no honest delta for it. */
+  evaluate(sample: DetectionSample, traffic: TrafficDelta | undefined): StateChange[] {
+    const view = new SampleView(sample);
+    const changes: StateChange[] = [];
+    for (const evaluated of this.behaviors) {
+      const state = this.state[evaluated.behavior.name];
+      if (!state) continue;
+      const datapoint =
+        evaluated.kind.kind === 'traffic'
+          ? this.trafficDatapoint(evaluated, state, traffic)
+          : measureSample(evaluated.kind, evaluated.compiled, view);
+      if (!datapoint) continue;
+      const change = advance(evaluated.behavior, state, datapoint.violating, this.newViolationId);
+      if (change)
+        changes.push({ behavior: evaluated.behavior, type: change.type, violationId: change.violationId, metricValue: datapoint.value });
+    }
+    return changes;
+  }
+
+  private trafficDatapoint(evaluated: EvaluatedBehavior, state: BehaviorState, traffic: TrafficDelta | undefined) {
+    if (evaluated.kind.kind !== 'traffic') return undefined;
+    if (!traffic || traffic.coveredMs <= 0) {
+      delete state.trafficSum;
+      delete state.trafficCoveredMs;
+      return undefined;
+    }
+    const durationMs = (evaluated.compiled.criteria.durationSeconds ?? 0) * 1000;
+    const sum = BigInt(state.trafficSum ?? '0') + traffic.delta[evaluated.kind.counter];
+    const covered = (state.trafficCoveredMs ?? 0) + traffic.coveredMs;
+    if (covered + DURATION_SLACK_MS < durationMs) {
+      state.trafficSum = sum.toString();
+      state.trafficCoveredMs = covered;
+      return undefined;
+    }
+    delete state.trafficSum;
+    delete state.trafficCoveredMs;
+    return numericDatapoint(evaluated.compiled, Number(sum), 'count');
+  }
+}
+
+function advance(
+  behavior: Behavior,
+  state: BehaviorState,
+  violating: boolean,
+  newViolationId: () => string,
+): { type: StateChange['type']; violationId: string } | undefined {
+  const toAlarm = behavior.criteria?.consecutiveDatapointsToAlarm ?? 1;
+  const toClear = behavior.criteria?.consecutiveDatapointsToClear ?? 1;
+  if (violating) {
+    state.violating += 1;
+    state.conforming = 0;
+    if (!state.inAlarm && state.violating >= toAlarm) {
+      state.inAlarm = true;
+      state.violationId = newViolationId();
+      return { type: 'in-alarm', violationId: state.violationId };
+    }
+    return undefined;
+  }
+  state.conforming += 1;
+  state.violating = 0;
+  if (state.inAlarm && state.conforming >= toClear) {
+    const violationId = state.violationId ?? newViolationId();
+    state.inAlarm = false;
+    delete state.violationId;
+    return { type: 'alarm-cleared', violationId };
+  }
+  return undefined;
+}
+
+function fingerprintOf(behavior: Behavior): string {
+  return JSON.stringify([behavior.metric, behavior.criteria]);
+}
+
+/** Checks a restored state entry, field by field; undefined when it cannot be used. */
+export function restoreBehaviorState(value: unknown): BehaviorState | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  const count = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  if (typeof v.fingerprint !== 'string' || typeof v.inAlarm !== 'boolean' || !count(v.violating) || !count(v.conforming)) return undefined;
+  if (v.violationId !== undefined && (typeof v.violationId !== 'string' || !/^[a-zA-Z0-9-]{1,128}$/.test(v.violationId))) return undefined;
+  const traffic = v.trafficSum !== undefined || v.trafficCoveredMs !== undefined;
+  if (traffic && (typeof v.trafficSum !== 'string' || !/^\d{1,20}$/.test(v.trafficSum) || !count(v.trafficCoveredMs))) return undefined;
+  return {
+    fingerprint: v.fingerprint,
+    inAlarm: v.inAlarm,
+    violating: v.violating as number,
+    conforming: v.conforming as number,
+    ...(typeof v.violationId === 'string' ? { violationId: v.violationId } : {}),
+    ...(traffic ? { trafficSum: v.trafficSum as string, trafficCoveredMs: v.trafficCoveredMs as number } : {}),
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * One sample's datapoints: what a behavior's metric measures on the device, from the sample's true values (the lists
+ * as collected, before any trimming to the report's byte budget), and whether that measurement violates the criteria.
+ *
+ * Set semantics (device-defender-troubleshoot): with `in-*` every reported element must be inside the set, with
+ * `not-in-*` none may be; an empty list conforms.
+ */
+import type { CustomMetricValue, EstablishedConnection, ListeningPort } from '../metrics/types';
+import {
+  type Behavior,
+  type BehaviorCriteria,
+  type MetricKind,
+  type MetricValue,
+  ipBytes,
+  type Network,
+  networkContains,
+  parseCidr,
+} from './behaviors';
+
+/** What the detector needs of a collected sample (src/collect/collector.ts CollectedSample has these fields). */
+export interface DetectionSample {
+  listeningTcpPorts?: ListeningPort[];
+  listeningUdpPorts?: ListeningPort[];
+  establishedConnections?: EstablishedConnection[];
+  customMetrics: Record<string, CustomMetricValue>;
+}
+
+/** A measurement: the MetricValue member the metric uses, as an alarm's `metricValue` carries it. */
+export type Measurement = MetricValue;
+
+/** Most list elements an alarm's metricValue carries (the offending ones first): 10,000 addresses do not fit a message. */
+const MAX_LISTED_IN_EVENT = 100;
+
+/**
+ * Per-sample caches shared by all behaviors: the distinct destination addresses are parsed once, however many
+ * behaviors look at them.
+ */
+export class SampleView {
+  private destinations: Array<{ text: string; bytes: Uint8Array }> | undefined;
+
+  constructor(readonly sample: DetectionSample) {}
+
+  destinationAddresses(): Array<{ text: string; bytes: Uint8Array }> | undefined {
+    const connections = this.sample.establishedConnections;
+    if (!connections) return undefined;
+    if (!this.destinations) {
+      const seen = new Set<string>();
+      this.destinations = [];
+      for (const connection of connections) {
+        const text = hostOf(connection.remoteAddr);
+        if (seen.has(text)) continue;
+        seen.add(text);
+        const bytes = ipBytes(text);
+        if (bytes) this.destinations.push({ text, bytes });
+      }
+    }
+    return this.destinations;
+  }
+}
+
+/** `1.2.3.4:443` -> `1.2.3.4`, `[2001:db8::1]:443` -> `2001:db8::1`. */
+function hostOf(endpoint: string): string {
+  if (endpoint.startsWith('[')) return endpoint.slice(1, endpoint.indexOf(']'));
+  const colon = endpoint.lastIndexOf(':');
+  return colon < 0 ? endpoint : endpoint.slice(0, colon);
+}
+
+/** Criteria compiled once per configuration: sets as Sets, CIDRs parsed. */
+export interface CompiledCriteria {
+  criteria: BehaviorCriteria;
+  ports?: ReadonlySet<number>;
+  networks?: readonly Network[];
+  numbers?: ReadonlySet<number>;
+  strings?: ReadonlySet<string>;
+}
+
+export function compileCriteria(criteria: BehaviorCriteria): CompiledCriteria {
+  const { value } = criteria;
+  return {
+    criteria,
+    ...(value.ports ? { ports: new Set(value.ports) } : {}),
+    ...(value.cidrs ? { networks: value.cidrs.map((c) => parseCidr(c)).filter((n): n is Network => n !== undefined) } : {}),
+    ...(value.numbers ? { numbers: new Set(value.numbers) } : {}),
+    ...(value.strings ? { strings: new Set(value.strings) } : {}),
+  };
+}
+
+export interface Datapoint {
+  value: Measurement;
+  violating: boolean;
+}
+
+/** A number compared as Device Defender does: `metric <operator> threshold` is the normal behavior. */
+function conformsNumeric(operator: BehaviorCriteria['comparisonOperator'], measured: number, threshold: number): boolean {
+  switch (operator) {
+    case 'less-than':
+      return measured < threshold;
+    case 'less-than-equals':
+      return measured <= threshold;
+    case 'greater-than':
+      return measured > threshold;
+    case 'greater-than-equals':
+      return measured >= threshold;
+    default:
+      return true;
+  }
+}
+
+export function numericDatapoint(compiled: CompiledCriteria, measured: number, member: 'count' | 'number'): Datapoint {
+  const { comparisonOperator, value } = compiled.criteria;
+  const threshold = value[member] ?? 0;
+  return { value: { [member]: measured }, violating: !conformsNumeric(comparisonOperator, measured, threshold) };
+}
+
+/** In-set: elements outside offend; not-in-set: elements inside offend. Offending elements are listed first. */
+function setDatapoint<T>(
+  elements: readonly T[],
+  inside: (element: T) => boolean,
+  wantInside: boolean,
+): { violating: boolean; listed: T[] } {
+  const offending: T[] = [];
+  const rest: T[] = [];
+  for (const element of elements) (inside(element) === wantInside ? rest : offending).push(element);
+  return { violating: offending.length > 0, listed: [...offending, ...rest].slice(0, MAX_LISTED_IN_EVENT) };
+}
+
+/**
+ * The datapoint of a non-traffic behavior in this sample, or undefined when the sample does not carry its metric
+ * (a block that could not be read, a custom metric that failed, or one of another type than the behavior expects).
+ */
+export function measureSample(kind: MetricKind, compiled: CompiledCriteria, view: SampleView): Datapoint | undefined {
+  const { comparisonOperator } = compiled.criteria;
+  const sample = view.sample;
+  switch (kind.kind) {
+    case 'traffic':
+      return undefined;
+    case 'count': {
+      const list = sample[kind.list];
+      return list ? numericDatapoint(compiled, list.length, 'count') : undefined;
+    }
+    case 'ports': {
+      const list = sample[kind.list];
+      if (!list) return undefined;
+      const ports = [...new Set(list.map((p) => p.port))];
+      const set = compiled.ports ?? new Set<number>();
+      const result = setDatapoint(ports, (p) => set.has(p), comparisonOperator === 'in-port-set');
+      return { value: { ports: result.listed }, violating: result.violating };
+    }
+    case 'destination-ips': {
+      const addresses = view.destinationAddresses();
+      if (!addresses) return undefined;
+      const networks = compiled.networks ?? [];
+      const result = setDatapoint(
+        addresses,
+        (a) => networks.some((n) => networkContains(n, a.bytes)),
+        comparisonOperator === 'in-cidr-set',
+      );
+      return { value: { cidrs: result.listed.map((a) => a.text) }, violating: result.violating };
+    }
+    case 'custom': {
+      const metric = Object.hasOwn(sample.customMetrics, kind.name) ? sample.customMetrics[kind.name] : undefined;
+      if (!metric || metric.type !== kind.type) return undefined;
+      switch (metric.type) {
+        case 'number':
+          return numericDatapoint(compiled, metric.value, 'number');
+        case 'number-list': {
+          const set = compiled.numbers ?? new Set<number>();
+          const result = setDatapoint(metric.value, (n) => set.has(n), comparisonOperator === 'in-set');
+          return { value: { numbers: result.listed }, violating: result.violating };
+        }
+        case 'string-list': {
+          const set = compiled.strings ?? new Set<string>();
+          const result = setDatapoint(metric.value, (s) => set.has(s), comparisonOperator === 'in-set');
+          return { value: { strings: result.listed }, violating: result.violating };
+        }
+        default: {
+          const networks = compiled.networks ?? [];
+          const parsed = metric.value.map((text) => ({ text, bytes: ipBytes(text) }));
+          const result = setDatapoint(
+            parsed,
+            (a) => a.bytes !== undefined && networks.some((n) => networkContains(n, a.bytes as Uint8Array)),
+            comparisonOperator === 'in-cidr-set',
+          );
+          return { value: { cidrs: result.listed.map((a) => a.text) }, violating: result.violating };
+        }
+      }
+    }
+  }
+}
+
+/** Behaviors with criteria, compiled: what the detector evaluates. */
+export interface EvaluatedBehavior {
+  behavior: Behavior;
+  kind: MetricKind;
+  compiled: CompiledCriteria;
+}

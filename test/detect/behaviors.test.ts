@@ -1,0 +1,196 @@
+import { InvalidValue } from '../../src/config/values';
+import { ipBytes, metricKindOf, networkContains, parseBehaviors, parseCidr } from '../../src/detect/behaviors';
+
+const behavior = (metric: string, criteria: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  name: 'b1',
+  metric,
+  criteria,
+  ...extra,
+});
+
+function problem(value: unknown): string {
+  try {
+    parseBehaviors(value);
+  } catch (error) {
+    if (error instanceof InvalidValue) return error.message;
+    throw error;
+  }
+  throw new Error('expected the behaviors to be refused');
+}
+
+describe('parseBehaviors', () => {
+  it('takes the shape of CreateSecurityProfile behaviors for every device-side metric', () => {
+    const parsed = parseBehaviors([
+      {
+        name: 'out',
+        metric: 'aws:all-bytes-out',
+        criteria: { comparisonOperator: 'less-than-equals', value: { count: 4096 }, durationSeconds: 300 },
+      },
+      { name: 'in', metric: 'aws:all-bytes-in', criteria: { comparisonOperator: 'less-than', value: { count: '10' } } },
+      { name: 'pout', metric: 'aws:all-packets-out', criteria: { comparisonOperator: 'greater-than', value: { count: 0 } } },
+      { name: 'pin', metric: 'aws:all-packets-in', criteria: { comparisonOperator: 'greater-than-equals', value: { count: 1 } } },
+      { name: 'ntcp', metric: 'aws:num-listening-tcp-ports', criteria: { comparisonOperator: 'less-than', value: { count: 5 } } },
+      { name: 'nudp', metric: 'aws:num-listening-udp-ports', criteria: { comparisonOperator: 'less-than', value: { count: 5 } } },
+      { name: 'tcp', metric: 'aws:listening-tcp-ports', criteria: { comparisonOperator: 'in-port-set', value: { ports: [22, 443] } } },
+      { name: 'udp', metric: 'aws:listening-udp-ports', criteria: { comparisonOperator: 'not-in-port-set', value: { ports: [69] } } },
+      {
+        name: 'conn',
+        metric: 'aws:num-established-tcp-connections',
+        criteria: {
+          comparisonOperator: 'less-than',
+          value: { count: 100 },
+          consecutiveDatapointsToAlarm: 2,
+          consecutiveDatapointsToClear: '3',
+        },
+      },
+      {
+        name: 'dst',
+        metric: 'aws:destination-ip-addresses',
+        criteria: { comparisonOperator: 'in-cidr-set', value: { cidrs: ['10.0.0.0/8', '2001:db8::/32'] } },
+      },
+      { name: 'retain', metric: 'aws:all-bytes-out' },
+    ]);
+    expect(parsed).toHaveLength(11);
+    expect(parsed[0]).toEqual({
+      name: 'out',
+      metric: 'aws:all-bytes-out',
+      criteria: { comparisonOperator: 'less-than-equals', value: { count: 4096 }, durationSeconds: 300 },
+    });
+    expect(parsed[1]?.criteria?.value).toEqual({ count: 10 });
+    expect(parsed[8]?.criteria).toMatchObject({ consecutiveDatapointsToAlarm: 2, consecutiveDatapointsToClear: 3 });
+    expect(parsed[10]?.criteria).toBeUndefined();
+  });
+
+  it('takes custom metrics with the operators and values of their type', () => {
+    const parsed = parseBehaviors([
+      { name: 'cpu', metric: 'cpu_usage', criteria: { comparisonOperator: 'less-than', value: { number: 90.5 } } },
+      { name: 'load', metric: 'load', criteria: { comparisonOperator: 'in-set', value: { numbers: [1, 2] } } },
+      { name: 'ifs', metric: 'ifs', criteria: { comparisonOperator: 'not-in-set', value: { strings: ['wlan0'] } } },
+      { name: 'ips', metric: 'ips', criteria: { comparisonOperator: 'in-cidr-set', value: { cidrs: ['192.168.0.0/16'] } } },
+    ]);
+    expect(parsed.map((b) => metricKindOf(b))).toEqual(
+      [
+        { kind: 'custom', name: 'cpu', type: 'number' },
+        { kind: 'custom', name: 'load', type: 'number-list' },
+        { kind: 'custom', name: 'ifs', type: 'string-list' },
+        { kind: 'custom', name: 'ips', type: 'ip-address-list' },
+      ].map((k, i) => ({ ...k, name: parsed[i]?.metric })),
+    );
+  });
+
+  it('accepts an empty list, an empty object and a JSON string', () => {
+    expect(parseBehaviors([])).toEqual([]);
+    expect(parseBehaviors({})).toEqual([]);
+    expect(
+      parseBehaviors(JSON.stringify([behavior('aws:all-bytes-out', { comparisonOperator: 'less-than', value: { count: 1 } })])),
+    ).toHaveLength(1);
+  });
+
+  it('refuses statistical thresholds and ML detection, saying they need the fleet in the cloud', () => {
+    expect(
+      problem([behavior('aws:all-bytes-out', { comparisonOperator: 'less-than', statisticalThreshold: { statistic: 'p90' } })]),
+    ).toMatch(/statisticalThreshold .*fleet.*cloud/);
+    expect(problem([behavior('aws:all-bytes-out', { mlDetectionConfig: { confidenceLevel: 'HIGH' } })])).toMatch(
+      /mlDetectionConfig .*cloud.*fleet/,
+    );
+  });
+
+  it('refuses operators a metric does not take', () => {
+    expect(problem([behavior('aws:all-bytes-out', { comparisonOperator: 'in-port-set', value: { ports: [1] } })])).toMatch(
+      /aws:all-bytes-out takes less-than, less-than-equals, greater-than, greater-than-equals/,
+    );
+    expect(problem([behavior('aws:listening-tcp-ports', { comparisonOperator: 'less-than', value: { count: 1 } })])).toMatch(
+      /in-port-set, not-in-port-set/,
+    );
+    expect(problem([behavior('aws:destination-ip-addresses', { comparisonOperator: 'in-port-set', value: { ports: [1] } })])).toMatch(
+      /in-cidr-set, not-in-cidr-set/,
+    );
+    expect(problem([behavior('custom', { comparisonOperator: 'in-port-set', value: { ports: [1] } })])).toMatch(/custom takes/);
+  });
+
+  it('refuses a value member other than the one the operator calls for', () => {
+    expect(problem([behavior('aws:all-bytes-out', { comparisonOperator: 'less-than', value: { number: 1 } })])).toMatch(
+      /exactly one of count/,
+    );
+    expect(problem([behavior('cpu', { comparisonOperator: 'less-than', value: { count: 1 } })])).toMatch(/exactly one of number/);
+    expect(problem([behavior('aws:listening-tcp-ports', { comparisonOperator: 'in-port-set', value: { ports: [1], count: 2 } })])).toMatch(
+      /exactly one/,
+    );
+    expect(problem([behavior('aws:all-bytes-out', { comparisonOperator: 'less-than', value: { count: -1 } })])).toMatch(
+      /whole number >= 0/,
+    );
+    expect(problem([behavior('aws:listening-tcp-ports', { comparisonOperator: 'in-port-set', value: { ports: [70000] } })])).toMatch(
+      /0 to 65535/,
+    );
+    expect(
+      problem([behavior('aws:destination-ip-addresses', { comparisonOperator: 'in-cidr-set', value: { cidrs: ['10.0.0.0/33'] } })]),
+    ).toMatch(/invalid CIDR/);
+  });
+
+  it('refuses durationSeconds on list metrics and durations Device Defender does not offer', () => {
+    expect(
+      problem([behavior('aws:listening-tcp-ports', { comparisonOperator: 'in-port-set', value: { ports: [1] }, durationSeconds: 300 })]),
+    ).toMatch(/list-based/);
+    expect(
+      problem([behavior('aws:all-bytes-out', { comparisonOperator: 'less-than', value: { count: 1 }, durationSeconds: 301 })]),
+    ).toMatch(/300, 600, 900, 1800, 3600/);
+  });
+
+  it('refuses cloud-side metrics, dimensions, bad names, duplicates, unknown fields and more than 100 behaviors', () => {
+    expect(problem([behavior('aws:num-messages-sent', { comparisonOperator: 'less-than', value: { count: 1 } })])).toMatch(
+      /not a device-side metric; Device Defender evaluates it in the cloud/,
+    );
+    expect(
+      problem([
+        behavior(
+          'aws:all-bytes-out',
+          { comparisonOperator: 'less-than', value: { count: 1 } },
+          { metricDimension: { dimensionName: 'd' } },
+        ),
+      ]),
+    ).toMatch(/metricDimension/);
+    expect(problem([{ name: 'bad name', metric: 'aws:all-bytes-out' }])).toMatch(/name must be/);
+    expect(
+      problem([
+        { name: 'a', metric: 'aws:all-bytes-out' },
+        { name: 'a', metric: 'aws:all-bytes-in' },
+      ]),
+    ).toMatch(/used twice/);
+    expect(
+      problem([behavior('aws:all-bytes-out', { comparisonOperator: 'less-than', value: { count: 1 }, consecutiveDatapointsToAlarm: 11 })]),
+    ).toMatch(/consecutiveDatapointsToAlarm must be a whole number from 1 to 10/);
+    expect(problem([behavior('aws:all-bytes-out', { comparisonOperater: 'less-than' })])).toMatch(/unknown field "comparisonOperater"/);
+    expect(problem(Array.from({ length: 101 }, (_, i) => ({ name: `b${i}`, metric: 'aws:all-bytes-out' })))).toMatch(/at most 100/);
+    expect(problem('not json')).toMatch(/not valid JSON/);
+  });
+});
+
+describe('CIDR matching', () => {
+  const contains = (cidr: string, address: string) => {
+    const network = parseCidr(cidr);
+    const bytes = ipBytes(address);
+    if (!network || !bytes) throw new Error(`bad test input ${cidr} ${address}`);
+    return networkContains(network, bytes);
+  };
+
+  it('matches IPv4 and IPv6 networks and single hosts', () => {
+    expect(contains('10.0.0.0/8', '10.255.1.2')).toBe(true);
+    expect(contains('10.0.0.0/8', '11.0.0.1')).toBe(false);
+    expect(contains('192.168.1.0/25', '192.168.1.127')).toBe(true);
+    expect(contains('192.168.1.0/25', '192.168.1.128')).toBe(false);
+    expect(contains('203.0.113.7', '203.0.113.7')).toBe(true);
+    expect(contains('203.0.113.7', '203.0.113.8')).toBe(false);
+    expect(contains('2001:db8::/32', '2001:db8:ffff::1')).toBe(true);
+    expect(contains('2001:db8::/32', '2001:db9::1')).toBe(false);
+    expect(contains('0.0.0.0/0', '8.8.8.8')).toBe(true);
+    expect(contains('10.0.0.0/8', '2001:db8::1')).toBe(false);
+  });
+
+  it('refuses what is not a network', () => {
+    expect(parseCidr('10.0.0.0/33')).toBeUndefined();
+    expect(parseCidr('300.0.0.0/8')).toBeUndefined();
+    expect(parseCidr('2001:db8::/129')).toBeUndefined();
+    expect(parseCidr('10.0.0.0/8/1')).toBeUndefined();
+    expect(ipBytes('not-an-ip')).toBeUndefined();
+  });
+});

@@ -1,0 +1,199 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultConfig } from '../../src/config/parse';
+import { parseBehaviors } from '../../src/detect/behaviors';
+import { EdgeDetection, type DetectionSettings, type ObservedSample } from '../../src/detect/edge-detection';
+import { createDetectionStateFile } from '../../src/detect/state-file';
+import type { IpcConnection } from '../../src/ipc/ipc';
+import { createLogger } from '../../src/log/logger';
+import { FakeNucleus } from '../support/fake-ipc';
+
+const THING = 'Core1';
+const BOOT = '0f0e0d0c-0b0a-0908-0706-050403020100';
+
+function settings(overrides: Partial<DetectionSettings> = {}): DetectionSettings {
+  const config = defaultConfig();
+  return {
+    behaviors: parseBehaviors([
+      { name: 'allowed-tcp', metric: 'aws:listening-tcp-ports', criteria: { comparisonOperator: 'in-port-set', value: { ports: [22] } } },
+    ]),
+    securityProfileName: config.securityProfileName,
+    alarmTopic: config.alarmTopic,
+    localAlarmTopic: config.localAlarmTopic,
+    customMetrics: {},
+    ...overrides,
+  };
+}
+
+const listening = (...ports: number[]): ObservedSample => ({ listeningTcpPorts: ports.map((port) => ({ port })), customMetrics: {} });
+
+describe('EdgeDetection', () => {
+  let dir: string;
+  let nucleus: FakeNucleus;
+  let connection: IpcConnection | undefined;
+  let lines: string[];
+  let now: number;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'detect-'));
+    nucleus = new FakeNucleus();
+    connection = await nucleus.connect();
+    lines = [];
+    now = Date.UTC(2026, 11, 1, 12);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function started(overrides: Partial<DetectionSettings> = {}): Promise<EdgeDetection> {
+    let id = 0;
+    const detection = new EdgeDetection({
+      store: createDetectionStateFile(join(dir, 'detect.json')),
+      connection: () => connection,
+      componentName: 'com.example.Agent',
+      logger: createLogger({ out: (l) => lines.push(l), err: (l) => lines.push(l) }),
+      now: () => now,
+      newViolationId: () => `violation-${dir.slice(-6)}-${++id}`,
+    });
+    await detection.start();
+    detection.configure(settings(overrides), THING);
+    return detection;
+  }
+
+  const events = (messages: Array<{ topic: string; payload: Buffer }>): Array<Record<string, unknown>> =>
+    messages.map((m) => ({ topic: m.topic, ...(JSON.parse(m.payload.toString()) as Record<string, unknown>) }));
+
+  it('publishes one violation event per state change to AWS IoT Core and local publish/subscribe, and logs WARN then INFO', async () => {
+    const detection = await started();
+    await detection.observe(listening(22, 4444));
+    now += 5_000;
+    await detection.observe(listening(22, 4444));
+    now += 5_000;
+    await detection.observe(listening(22));
+    const cloud = events(nucleus.published);
+    expect(cloud.map((e) => [e.topic, e.violationEventType])).toEqual([
+      ['defender-agent/Core1/alarms', 'in-alarm'],
+      ['defender-agent/Core1/alarms', 'alarm-cleared'],
+    ]);
+    expect(cloud[0]).toEqual({
+      topic: 'defender-agent/Core1/alarms',
+      violationId: cloud[1]?.violationId,
+      thingName: THING,
+      securityProfileName: 'defender-agent-edge',
+      behavior: {
+        name: 'allowed-tcp',
+        metric: 'aws:listening-tcp-ports',
+        criteria: { comparisonOperator: 'in-port-set', value: { ports: [22] } },
+      },
+      metricValue: { ports: [4444, 22] },
+      violationEventType: 'in-alarm',
+      violationEventTime: Date.UTC(2026, 11, 1, 12),
+    });
+    expect(events(nucleus.localPublished).map((e) => [e.topic, e.violationEventType])).toEqual([
+      ['defender-agent/alarms', 'in-alarm'],
+      ['defender-agent/alarms', 'alarm-cleared'],
+    ]);
+    const alarmLines = lines.filter((l) => l.includes('ALARM'));
+    expect(alarmLines).toHaveLength(2);
+    expect(alarmLines[0]).toMatch(/ WARN {2}ALARM in-alarm: behavior allowed-tcp/);
+    expect(alarmLines[1]).toMatch(/ INFO {2}ALARM alarm-cleared: behavior allowed-tcp/);
+  });
+
+  it('keeps alarm state across a restart: a raised alarm is not raised again, and is cleared once', async () => {
+    const first = await started();
+    await first.observe(listening(4444));
+    await first.stop();
+    expect(nucleus.published).toHaveLength(1);
+
+    const second = await started();
+    await second.observe(listening(4444));
+    expect(nucleus.published).toHaveLength(1);
+    await second.observe(listening(22));
+    await second.stop();
+    const third = await started();
+    await third.observe(listening(22));
+    expect(events(nucleus.published).map((e) => e.violationEventType)).toEqual(['in-alarm', 'alarm-cleared']);
+    expect(new Set(events(nucleus.published).map((e) => e.violationId)).size).toBe(1);
+  });
+
+  it('evaluates while the nucleus is unreachable and sends the alarms, in order, once it is back, also after a restart', async () => {
+    const detection = await started();
+    connection = undefined;
+    await detection.observe(listening(4444));
+    await detection.observe(listening(22));
+    expect(nucleus.published).toEqual([]);
+    await detection.stop();
+    const restarted = await started();
+    connection = await nucleus.connect();
+    await restarted.flush();
+    expect(events(nucleus.published).map((e) => e.violationEventType)).toEqual(['in-alarm', 'alarm-cleared']);
+    await restarted.flush();
+    expect(nucleus.published).toHaveLength(2);
+  });
+
+  it('a denied publish names the exact permission to merge and does not block the other destination', async () => {
+    nucleus.deniedTopics.add('defender-agent/Core1/alarms');
+    const detection = await started();
+    await detection.observe(listening(4444));
+    const denied = lines.find((l) => l.includes('denied'));
+    expect(denied).toContain('"aws.greengrass.ipc.mqttproxy":{"com.example.Agent:mqttproxy:publish-alarms"');
+    expect(denied).toContain('"resources":["defender-agent/Core1/alarms"]');
+    expect(nucleus.localPublished).toHaveLength(1);
+  });
+
+  it('suppressAlerts: evaluated and logged, not published', async () => {
+    const detection = await started({
+      behaviors: parseBehaviors([
+        {
+          name: 'quiet',
+          metric: 'aws:listening-tcp-ports',
+          suppressAlerts: true,
+          criteria: { comparisonOperator: 'in-port-set', value: { ports: [22] } },
+        },
+      ]),
+    });
+    await detection.observe(listening(4444));
+    expect(lines.some((l) => l.includes('ALARM in-alarm: behavior quiet') && l.includes('suppressAlerts'))).toBe(true);
+    expect(nucleus.published).toEqual([]);
+    expect(nucleus.localPublished).toEqual([]);
+  });
+
+  it('sums traffic from its own per-sample baseline, not from what reports carried', async () => {
+    const detection = await started({
+      behaviors: parseBehaviors([
+        { name: 'out', metric: 'aws:all-bytes-out', criteria: { comparisonOperator: 'less-than', value: { count: 1000 } } },
+      ]),
+    });
+    const network = (bytesOut: bigint): ObservedSample => ({
+      customMetrics: {},
+      network: { bootId: BOOT, interfaces: { eth0: { bytesIn: 0n, bytesOut, packetsIn: 0n, packetsOut: 0n } } },
+    });
+    await detection.observe(network(10_000n));
+    now += 300_000;
+    await detection.observe(network(10_500n));
+    expect(nucleus.published).toEqual([]);
+    now += 300_000;
+    await detection.observe(network(11_500n));
+    expect(events(nucleus.published).map((e) => [e.violationEventType, e.metricValue])).toEqual([['in-alarm', { count: 1000 }]]);
+  });
+
+  it('starts fresh from a damaged state file, saying so', async () => {
+    writeFileSync(join(dir, 'detect.json'), '{"version":1,"behaviors":{"allowed-tcp":{"inAlarm":"yes"}}}');
+    const detection = await started();
+    expect(lines.some((l) => l.includes('not a valid detection state file'))).toBe(true);
+    await detection.observe(listening(4444));
+    expect(nucleus.published).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(dir, 'detect.json'), 'utf8')).behaviors['allowed-tcp'].inAlarm).toBe(true);
+  });
+
+  it('names custom metrics a behavior uses that are not configured, or of another type', async () => {
+    await started({
+      behaviors: parseBehaviors([
+        { name: 'a', metric: 'missing', criteria: { comparisonOperator: 'less-than', value: { number: 1 } } },
+        { name: 'b', metric: 'ifs', criteria: { comparisonOperator: 'less-than', value: { number: 1 } } },
+      ]),
+      customMetrics: { ifs: { source: 'interfaceNames' } },
+    });
+    expect(lines.some((l) => l.includes('custom metric missing is not in customMetrics'))).toBe(true);
+    expect(lines.some((l) => l.includes('custom metric ifs is a string-list'))).toBe(true);
+  });
+});
