@@ -178,7 +178,8 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
   {
     key: 'alarmTopic',
     recipeDefault: detect.DEFAULT_ALARM_TOPIC,
-    description: 'AWS IoT Core topic of the alarms (`{iot:thingName}` is replaced by the thing; never under `$aws/`). Empty: none. Needs the extra permission `deploy` merges.',
+    description:
+      'AWS IoT Core topic of the alarms (`{iot:thingName}` is replaced by the thing; never under `$aws/`). Empty: none. Needs the extra permission `deploy` merges.',
     parse: detect.cloudTopic,
   },
   {
@@ -196,7 +197,8 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
   {
     key: 'metricsSinkMode',
     recipeDefault: 'also',
-    description: '`also`: reports go to Device Defender and to `metricsSinkTopic`; `only`: to `metricsSinkTopic` alone (accounts without Detect).',
+    description:
+      '`also`: reports go to Device Defender and to `metricsSinkTopic`; `only`: to `metricsSinkTopic` alone (accounts without Detect).',
     parse: oneOf(['also', 'only'] as const),
   },
   {
