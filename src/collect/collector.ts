@@ -29,6 +29,8 @@ export interface CollectedSample {
   listeningTcpPorts?: ListeningPort[];
   listeningUdpPorts?: ListeningPort[];
   establishedConnections?: EstablishedConnection[];
+  /** Established sockets: two that differ only in their local address are one entry but two sockets. */
+  establishedConnectionsTotal?: number;
   /** Per-interface counters with the boot they belong to: the input of computeNetworkDelta. */
   network?: NetworkBaseline;
   /** Rows the parsers left out because the report cannot carry them, by table (`net/tcp`: 2); only tables that dropped any. */
@@ -80,8 +82,10 @@ async function readSocketTable(
   family: 4 | 6,
   keepStates: readonly number[],
   summary: SocketSummary,
+  droppedRows: Record<string, number>,
 ): Promise<string | undefined> {
   const parser = new SocketTableParser(family, keepStates, summary.add);
+  const droppedBefore = summary.dropped;
   try {
     for (let next = await table.first; !next.done; next = await table.chunks.next()) {
       parser.push(next.value);
@@ -97,6 +101,8 @@ async function readSocketTable(
     return `cannot read ${table.file}: ${describeError(error)}`;
   }
   parser.end();
+  const dropped = parser.dropped + summary.dropped - droppedBefore;
+  if (dropped > 0) droppedRows[table.file] = dropped;
   return parser.error === undefined ? undefined : `${table.file} ${parser.error}`;
 }
 
@@ -133,6 +139,7 @@ export function createCollector(deps: CollectorDeps): Collector {
   return {
     async collect(options) {
       const problems: Problem[] = [];
+      const droppedRows: Record<string, number> = {};
       let interfaceOf: InterfaceOf;
       try {
         interfaceOf = createInterfaceAttribution(deps.interfaces.list());
@@ -149,7 +156,10 @@ export function createCollector(deps: CollectorDeps): Collector {
       // A block's two tables are parsed one after the other, so that the order of its entries does not depend on timing.
       const readBlock = async (files: [string, string], keepStates: readonly number[], summary: SocketSummary) => {
         const [v4, v6] = [startTable(procfs, files[0]), startTable(procfs, files[1])];
-        return [await readSocketTable(v4, 4, keepStates, summary), await readSocketTable(v6, 6, keepStates, summary)];
+        return [
+          await readSocketTable(v4, 4, keepStates, summary, droppedRows),
+          await readSocketTable(v6, 6, keepStates, summary, droppedRows),
+        ];
       };
       const [tcpFailures, udpFailures, network, customMetrics] = await Promise.all([
         readBlock(['net/tcp', 'net/tcp6'], tcpStates, tcp),
@@ -157,7 +167,7 @@ export function createCollector(deps: CollectorDeps): Collector {
         readNetwork(procfs, options.networkStatsIncludeLoopback),
         custom.collect(options.customMetrics),
       ]);
-      const sample: CollectedSample = { customMetrics: customMetrics.values, problems, droppedRows: {} };
+      const sample: CollectedSample = { customMetrics: customMetrics.values, problems, droppedRows };
 
       /** A block is reported only if all of its tables were read. */
       const complete = (subjects: string[], failures: Array<string | undefined>) => {
@@ -167,6 +177,7 @@ export function createCollector(deps: CollectorDeps): Collector {
       if (complete(['listening_tcp_ports', 'tcp_connections'], tcpFailures)) {
         sample.listeningTcpPorts = tcp.listeningPorts();
         sample.establishedConnections = tcp.establishedConnections();
+        sample.establishedConnectionsTotal = tcp.establishedTotal();
       }
       if (complete(['listening_udp_ports'], udpFailures)) sample.listeningUdpPorts = udp.listeningPorts();
 
@@ -192,6 +203,7 @@ export function toMetricsSample(collected: CollectedSample, networkStats: Networ
     ...(collected.listeningTcpPorts ? { listeningTcpPorts: collected.listeningTcpPorts } : {}),
     ...(collected.listeningUdpPorts ? { listeningUdpPorts: collected.listeningUdpPorts } : {}),
     ...(collected.establishedConnections ? { establishedConnections: collected.establishedConnections } : {}),
+    ...(collected.establishedConnectionsTotal !== undefined ? { establishedConnectionsTotal: collected.establishedConnectionsTotal } : {}),
     ...(networkStats ? { networkStats } : {}),
     customMetrics: collected.customMetrics,
   };

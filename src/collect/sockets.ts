@@ -29,11 +29,17 @@ const SPACE = 32;
  * Parses /proc/net/{tcp,udp} (family 4) or /proc/net/{tcp6,udp6} (family 6) as it is read, chunk by chunk, and hands
  * the rows whose state is in `keepStates` to `onRow`. The columns after the `sl:` field have a fixed width (the kernel
  * prints them with %08X:%04X and %02X), so a row is read by offset from that colon, on the bytes, without splitting,
- * a regex or a string per line: this runs on tens of thousands of rows. Any row that does not fit the layout sets
- * `error` and stops the parse: the caller must then drop what it got, since a partial list would understate the device.
+ * a regex or a string per line: this runs on tens of thousands of rows. A row that does not fit the layout is dropped
+ * and counted in `dropped` (one bad row costs only itself); a missing header sets `error`, since then nothing in the
+ * file can be trusted. `onRow` gets the same row object every time (no allocation per row): it copies what it keeps.
  */
 export class SocketTableParser {
   error: string | undefined;
+  /** Rows that were not socket rows. */
+  dropped = 0;
+  /** The first dropped row, quoted (at most 100 characters), for the log. */
+  firstDropped: string | undefined;
+  private readonly row: SocketRow = { state: 0, localAddress: '', localPort: 0, remoteAddress: '', remotePort: 0 };
   /** The start of a line cut by the end of the previous chunk. */
   private carry: Buffer | undefined;
   private lineNumber = 0;
@@ -84,6 +90,13 @@ export class SocketTableParser {
     return false;
   }
 
+  /** Drops the row and goes on. */
+  private drop(bytes: Buffer, start: number, end: number): true {
+    this.dropped++;
+    this.firstDropped ??= `line ${this.lineNumber}: "${bytes.toString('latin1', start, Math.min(end, start + 100)).trim()}"`;
+    return true;
+  }
+
   private line(bytes: Buffer, start: number, end: number): boolean {
     this.lineNumber++;
     if (this.lineNumber === 1) {
@@ -108,20 +121,20 @@ export class SocketTableParser {
       bytes[stateAt - 1] === SPACE &&
       bytes[stateAt + 2] === SPACE;
     const state = valid ? parseHex(bytes, stateAt, 2) : -1;
-    if (state < 0) {
-      return this.fail(
-        `line ${this.lineNumber} is not a socket row: "${bytes.toString('latin1', start, Math.min(end, start + 100)).trim()}"`,
-      );
-    }
+    if (state < 0) return this.drop(bytes, start, end);
     if (!this.keepStates.includes(state)) return true;
     const localAddress = this.address(bytes, localAt);
     const localPort = parseHex(bytes, localAt + addressLength + 1, 4);
     const remoteAddress = this.address(bytes, remoteAt);
     const remotePort = parseHex(bytes, remoteAt + addressLength + 1, 4);
-    if (localAddress === undefined || remoteAddress === undefined || localPort < 0 || remotePort < 0) {
-      return this.fail(`line ${this.lineNumber} has an address that is not hex: "${bytes.toString('latin1', start, stateAt + 2).trim()}"`);
-    }
-    this.onRow({ state, localAddress, localPort, remoteAddress, remotePort });
+    if (localAddress === undefined || remoteAddress === undefined || localPort < 0 || remotePort < 0) return this.drop(bytes, start, end);
+    const row = this.row;
+    row.state = state;
+    row.localAddress = localAddress;
+    row.localPort = localPort;
+    row.remoteAddress = remoteAddress;
+    row.remotePort = remotePort;
+    this.onRow(row);
     return true;
   }
 
@@ -177,19 +190,37 @@ export function createInterfaceAttribution(addresses: readonly InterfaceAddress[
   };
 }
 
+/** The established connections to one remote address. */
+interface RemoteConnections {
+  /** Every socket seen, as local address id * 2^32 + both ports: the true count. */
+  sockets: Set<number>;
+  /** The listed entry of each pair of ports (remote port << 16 | local port), the first one seen. */
+  byPorts: Map<number, EstablishedConnection>;
+}
+
+const PORTS_SPAN = 2 ** 32;
+
 /**
  * Gathers the rows of one report block as they are parsed (TCP: tcp then tcp6; UDP: udp then udp6): listening ports
- * once per port and interface (0.0.0.0:22 and :::22 are one entry), established connections once per remote endpoint,
- * local port and local interface (two local addresses on one interface can make two sockets one entry).
+ * once per port and interface (0.0.0.0:22 and :::22 are one entry), established connections listed once per remote
+ * endpoint, local port and local interface (the report has no local address, so two sockets that differ only in it
+ * would be two equal entries), and counted once per socket (local address, local port, remote endpoint): the total
+ * says how many there are. Rows the report cannot carry (a connection to remote port 0, a listener on port 0) are
+ * dropped and counted.
  */
 export class SocketSummary {
+  /** Rows left out because the report cannot carry them. */
+  dropped = 0;
   private readonly ports = new Map<string, ListeningPort>();
   private readonly connections: EstablishedConnection[] = [];
+  private establishedSockets = 0;
   /**
-   * Remote address, then both ports packed in one int32: no key string is built per row, and the address strings come
-   * from the parser's cache, so each one's hash is computed once (a composite string key cost twice the whole parse).
+   * By remote address, then by numbers: no key string is built per row, and the address strings come from the
+   * parser's cache, so each one's hash is computed once (a composite string key cost twice the whole parse).
    */
-  private readonly connectionsByRemote = new Map<string, Map<number, EstablishedConnection>>();
+  private readonly byRemote = new Map<string, RemoteConnections>();
+  /** Small ids for the few distinct local addresses (the host's own), to pack a socket's identity in one number. */
+  private readonly localIds = new Map<string, number>();
   /** The rare connections whose endpoints an earlier one on another interface already has. */
   private readonly otherInterfaces = new Set<string>();
 
@@ -199,22 +230,40 @@ export class SocketSummary {
   ) {}
 
   readonly add = (row: SocketRow): void => {
-    const name = this.interfaceOf(row.localAddress);
     if (row.state === this.listenState) {
-      if (row.localPort === 0) return;
+      if (row.localPort === 0) {
+        this.dropped++;
+        return;
+      }
+      const name = this.interfaceOf(row.localAddress);
       const key = `${row.localPort}/${name ?? ''}`;
       if (!this.ports.has(key))
         this.ports.set(key, name === undefined ? { port: row.localPort } : { port: row.localPort, interface: name });
     } else if (row.state === TCP_ESTABLISHED) {
-      let byPorts = this.connectionsByRemote.get(row.remoteAddress);
-      if (byPorts === undefined) {
-        byPorts = new Map();
-        this.connectionsByRemote.set(row.remoteAddress, byPorts);
+      if (row.remotePort === 0) {
+        this.dropped++;
+        return;
       }
-      const ports = (row.remotePort << 16) | row.localPort;
-      const first = byPorts.get(ports);
+      let remote = this.byRemote.get(row.remoteAddress);
+      if (remote === undefined) {
+        remote = { sockets: new Set(), byPorts: new Map() };
+        this.byRemote.set(row.remoteAddress, remote);
+      }
+      let localId = this.localIds.get(row.localAddress);
+      if (localId === undefined) {
+        localId = this.localIds.size;
+        this.localIds.set(row.localAddress, localId);
+      }
+      const ports = row.remotePort * 65536 + row.localPort;
+      const socket = localId * PORTS_SPAN + ports;
+      // The same socket twice: a dual-stack table listing an IPv4 peer both ways, or a row read twice.
+      if (remote.sockets.has(socket)) return;
+      remote.sockets.add(socket);
+      this.establishedSockets++;
+      const name = this.interfaceOf(row.localAddress);
+      const first = remote.byPorts.get(ports);
       if (first === undefined) {
-        byPorts.set(ports, this.connection(row, name));
+        remote.byPorts.set(ports, this.connection(row, name));
       } else {
         if (first.localInterface === name) return;
         const key = `${row.remoteAddress}/${ports}/${name ?? ''}`;
@@ -233,6 +282,11 @@ export class SocketSummary {
   /** In the order first seen. */
   establishedConnections(): EstablishedConnection[] {
     return this.connections;
+  }
+
+  /** Established sockets, at least as many as the connections listed. */
+  establishedTotal(): number {
+    return this.establishedSockets;
   }
 
   private connection(row: SocketRow, name: string | undefined): EstablishedConnection {

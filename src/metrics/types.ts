@@ -43,6 +43,11 @@ export interface MetricsSample {
   listeningTcpPorts?: ListeningPort[];
   listeningUdpPorts?: ListeningPort[];
   establishedConnections?: EstablishedConnection[];
+  /**
+   * Established sockets, when more than the entries of `establishedConnections` (two sockets that differ only in their
+   * local address are one entry, since the report has no local address, but two sockets).
+   */
+  establishedConnectionsTotal?: number;
   networkStats?: NetworkDelta;
   customMetrics: Record<string, CustomMetricValue>;
 }

@@ -2,11 +2,13 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createCollector, type CollectOptions } from '../../src/collect/collector';
+import { createCollector, toMetricsSample, type CollectOptions } from '../../src/collect/collector';
+import { buildReport } from '../../src/report/build';
+import { validateReport } from '../../src/report/validate';
 import type { InterfaceAddress } from '../../src/procfs/interfaces';
 import { createProcfs, type Procfs } from '../../src/procfs/procfs';
 import { parseNetDev } from '../../src/collect/netdev';
-import { GENERATED_BOOT_ID, GENERATED_INTERFACES, writeGeneratedProc } from '../fixtures/proc/generate';
+import { GENERATED_BOOT_ID, GENERATED_INTERFACES, socketRow, writeGeneratedProc } from '../fixtures/proc/generate';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'proc');
 const CAPTURED = path.join(FIXTURES, 'captured');
@@ -103,8 +105,9 @@ describe('collect from the hand-made edge cases', () => {
       { remoteAddr: '203.0.113.7:51000', localPort: 22, localInterface: 'eth0' },
       { remoteAddr: '[2001:db8::99]:60000', localPort: 22, localInterface: 'eth0' },
     ]);
-    // net/udp is truncated: the block is left out; net/udp6 is missing (IPv6 off), which is no problem.
-    expect(sample.listeningUdpPorts).toBeUndefined();
+    // net/udp is truncated: its last row is dropped and counted; net/udp6 is missing (IPv6 off), which is no problem.
+    expect(sample.listeningUdpPorts).toEqual([{ port: 68 }]);
+    expect(sample.droppedRows).toEqual({ 'net/udp': 1 });
     expect(sample.network).toEqual({
       bootId: 'c2a9f8d4-5b1e-4c3a-9d7f-1e2b3c4d5e6f',
       interfaces: {
@@ -114,7 +117,6 @@ describe('collect from the hand-made edge cases', () => {
     });
     expect(sample.customMetrics).toEqual({ up: { type: 'number', value: 12345.67 } });
     expect(sample.problems).toEqual([
-      { subject: 'listening_udp_ports', message: expect.stringMatching(/^net\/udp line 3 is not a socket row/) },
       { subject: 'custom_metrics.mem', message: '/proc/meminfo has no MemAvailable' },
       { subject: 'custom_metrics.load', message: expect.stringContaining('ENOENT') },
     ]);
@@ -138,6 +140,27 @@ describe('collect when files are missing or broken', () => {
     expect(sample.network?.bootId).toBe(GENERATED_BOOT_ID);
     expect(sample.problems.map((p) => p.subject)).toEqual(['listening_tcp_ports', 'tcp_connections']);
     expect(sample.problems[0]?.message).toMatch(/^cannot read net\/tcp: ENOENT/);
+  });
+
+  it('drops the rows a report cannot carry, counts them by table, and the report stays valid', async () => {
+    const tcp = fs.readFileSync(path.join(root, 'net/tcp'), 'latin1');
+    fs.writeFileSync(
+      path.join(root, 'net/tcp'),
+      `${tcp}${socketRow(90, '192.0.2.2', 40000, '203.0.113.5', 0, 0x01)}\n   91: this row is garbage\n`,
+    );
+    const sample = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);
+    expect(sample.problems).toEqual([]);
+    expect(sample.droppedRows).toEqual({ 'net/tcp': 2 });
+    expect(sample.establishedConnections).toHaveLength(3);
+    const built = buildReport(toMetricsSample(sample, undefined), {
+      reportId: 1,
+      shortNames: false,
+      format: 'json',
+      maxListedPorts: 100,
+      maxListedConnections: 100,
+      maxReportBytes: 128 * 1024,
+    });
+    expect(validateReport(built.document)).toEqual([]);
   });
 
   it('treats a missing net/tcp6 as no IPv6 sockets', async () => {

@@ -31,13 +31,14 @@ function parse(
   family: 4 | 6,
   states: readonly number[] = TCP_STATES,
   chunkLength = 4096,
-): { rows: SocketRow[] } | { error: string } {
+): { rows: SocketRow[]; dropped: number } | { error: string } {
   const rows: SocketRow[] = [];
-  const parser = new SocketTableParser(family, states, (row) => rows.push(row));
+  // The parser hands out one reused row object: keep copies.
+  const parser = new SocketTableParser(family, states, (row) => rows.push({ ...row }));
   const bytes = Buffer.from(text, 'latin1');
   for (let at = 0; at < bytes.length; at += chunkLength) parser.push(bytes.subarray(at, at + chunkLength));
   parser.end();
-  return parser.error === undefined ? { rows } : { error: parser.error };
+  return parser.error === undefined ? { rows, dropped: parser.dropped } : { error: parser.error };
 }
 
 function rowsOf(text: string, family: 4 | 6, states: readonly number[] = TCP_STATES, chunkLength?: number): SocketRow[] {
@@ -98,6 +99,11 @@ describe('SocketTableParser', () => {
   it.each([
     ['an empty file', ''],
     ['a missing header', `${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a)}\n`],
+  ])('turns %s into an error', (_name, text) => {
+    expect(parse(text, 4)).toEqual({ error: expect.stringMatching(/header/) });
+  });
+
+  it.each([
     ['a truncated last row', `${TCP_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a)}\n   1: 0100007F:1F90 0000`],
     ['a row that is not a socket', `${TCP_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a)}\ngarbage here\n`],
     ['a non-hex state', `${TCP_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a).replace(' 0A ', ' 0Z ')}\n`],
@@ -106,10 +112,16 @@ describe('SocketTableParser', () => {
       `${TCP_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a).replace('0100000A', '010000XA')}\n`,
     ],
     ['an IPv4 row in the IPv6 table', `${TCP6_HEADER}\n${socketRow(0, '10.0.0.1', 80, '0.0.0.0', 0, 0x0a)}\n`],
-  ])('turns %s into an error naming the line', (_name, text) => {
+  ])('drops %s, counts it, and keeps the good rows', (_name, text) => {
     const family = text.startsWith(TCP6_HEADER) ? 6 : 4;
-    const table = parse(text, family);
-    expect(table).toEqual({ error: expect.stringMatching(/header|line \d+/) });
+    const good = socketRow(1, '10.0.0.3', 443, '10.0.0.4', 5000, 0x01);
+    const table = parse(`${text.endsWith('\n') ? text : `${text}\n`}${good}\n`.replace(TCP6_HEADER, TCP_HEADER), 4);
+    expect(family === 6 || 'rows' in table).toBe(true);
+    if (family === 4) {
+      expect(table).toEqual({ rows: expect.arrayContaining([expect.objectContaining({ localPort: 443, remotePort: 5000 })]), dropped: 1 });
+    } else {
+      expect(parse(text, 6)).toEqual({ rows: [], dropped: 1 });
+    }
   });
 });
 
@@ -237,13 +249,30 @@ describe('SocketSummary de-duplication', () => {
     ]);
   });
 
-  it('makes one entry of two sockets whose local addresses are on the same interface', () => {
-    const connections = summarise(
-      [[row('127.0.0.1', 5000, 443)], [row('127.0.0.2', 5000, 443)]],
+  it('makes one entry of two sockets whose local addresses are on the same interface, but counts two sockets', () => {
+    const summary = summarise([[row('127.0.0.1', 5000, 443)], [row('127.0.0.2', 5000, 443)]], TCP_LISTEN, interfaceOf);
+    expect(summary.establishedConnections()).toEqual([{ remoteAddr: '203.0.113.9:443', localPort: 5000, localInterface: 'lo' }]);
+    expect(summary.establishedTotal()).toBe(2);
+  });
+
+  it('counts 26 sockets as 26 when two differ only in their local address, and a socket listed twice once', () => {
+    const rows = Array.from({ length: 25 }, (_, i) => row('192.0.2.2', 6000 + i, 443));
+    rows.push(row('127.0.0.1', 6000, 443));
+    const summary = summarise([rows, [row('192.0.2.2', 6000, 443)]], TCP_LISTEN, () => 'eth0');
+    expect(summary.establishedConnections()).toHaveLength(25);
+    expect(summary.establishedTotal()).toBe(26);
+  });
+
+  it('drops and counts what the report cannot carry: a connection to remote port 0, a listener on port 0', () => {
+    const summary = summarise(
+      [[row('192.0.2.2', 5000, 0), row('192.0.2.2', 5000, 443), { ...row('0.0.0.0', 0, 0), state: TCP_LISTEN }]],
       TCP_LISTEN,
       interfaceOf,
-    ).establishedConnections();
-    expect(connections).toEqual([{ remoteAddr: '203.0.113.9:443', localPort: 5000, localInterface: 'lo' }]);
+    );
+    expect(summary.establishedConnections()).toEqual([{ remoteAddr: '203.0.113.9:443', localPort: 5000, localInterface: 'eth0' }]);
+    expect(summary.establishedTotal()).toBe(1);
+    expect(summary.listeningPorts()).toEqual([]);
+    expect(summary.dropped).toBe(2);
   });
 
   it('tells ports apart whose packed pair could collide if packed carelessly', () => {
@@ -292,5 +321,6 @@ describe('at 10,000 connections (generated table)', () => {
       });
     }
     expect(connections.filter((c) => c.localInterface === 'lo')).toHaveLength(5_000);
+    expect(summary.establishedTotal()).toBe(10_000);
   });
 });

@@ -1,9 +1,12 @@
 import type { EstablishedConnection, ListeningPort, MetricsSample } from '../../src/metrics/types';
 import { buildReport, type ReportOptions } from '../../src/report/build';
+import * as encode from '../../src/report/encode';
 import { decodeReport, encodedSize } from '../../src/report/encode';
 import { LONG_TO_SHORT } from '../../src/report/names';
 import { validateReport } from '../../src/report/validate';
 import { assertPlainCbor } from './plain-cbor';
+
+const realEncodedSize = encode.encodedSize;
 
 const OPTIONS: ReportOptions = {
   reportId: 1700000000,
@@ -72,6 +75,15 @@ function connections(count: number, distinctRemotes = count): EstablishedConnect
 }
 
 describe('buildReport', () => {
+  it('sends the true socket count as the connections total when it exceeds the entries', () => {
+    const built = buildReport({ ...FULL_SAMPLE, establishedConnectionsTotal: 26 }, OPTIONS);
+    expect(
+      (built.document.metrics as { tcp_connections: { established_connections: { total: number } } }).tcp_connections
+        .established_connections.total,
+    ).toBe(26);
+    expect(built.counts.connections).toEqual({ listed: 2, total: 26 });
+  });
+
   it('builds the long-name report: header, the blocks present, true totals, wrapped custom metrics', () => {
     const built = buildReport(FULL_SAMPLE, OPTIONS);
     expect(built.document).toEqual({
@@ -316,6 +328,28 @@ describe('buildReport', () => {
       ]);
       expect(built.counts.connections!.listed).toBeGreaterThan(0);
       expect(validateReport(built.document)).toEqual([]);
+    });
+
+    it('trims 4,000 custom metrics to the budget measuring the report a bounded number of times, not once per metric', () => {
+      const many: MetricsSample['customMetrics'] = {};
+      for (let i = 0; i < 4_000; i++) many[`metric_${i}`] = { type: 'number-list', value: [i, i + 0.5, i + 0.25] };
+      const full = buildReport({ customMetrics: many }, { ...OPTIONS, maxReportBytes: 10_000_000 });
+      let measured = 0;
+      const spy = jest.spyOn(encode, 'encodedSize').mockImplementation((value, format) => {
+        const size = realEncodedSize(value, format);
+        measured += size;
+        return size;
+      });
+      try {
+        const built = buildReport({ customMetrics: many }, { ...OPTIONS, maxReportBytes: full.bytes / 2 });
+        expect(built.bytes).toBeLessThanOrEqual(full.bytes / 2);
+        expect(built.counts.customMetrics).toBeGreaterThan(1_500);
+        expect(validateReport(built.document)).toEqual([]);
+      } finally {
+        spy.mockRestore();
+      }
+      // Once per metric (the fixed defect) is ~2,000 measures of a ~100 KB report: hundreds of megabytes.
+      expect(measured).toBeLessThan(10 * full.bytes);
     });
 
     it('says so when even an empty report does not fit', () => {
