@@ -50,6 +50,12 @@ function field(line: string, index: number, what: string): number {
   return value;
 }
 
+/** Uptime, load averages and counts are never negative: a negative reading is a broken source, not a value to send. */
+function nonNegative(value: number, what: string): number {
+  if (!(value >= 0)) throw new Error(`${what}: ${value} is negative; a broken reading is not sent`);
+  return value;
+}
+
 interface CpuTicks {
   busy: number;
   total: number;
@@ -109,11 +115,11 @@ export function createCustomMetricsCollector(deps: CustomMetricsDeps): CustomMet
       const used = blocks - bfree;
       return number(percent(used, used + bavail, `statfs ${mountPoint}`));
     },
-    uptime: async () => number(field(await deps.procfs.readText('uptime'), 0, '/proc/uptime')),
+    uptime: async () => number(nonNegative(field(await deps.procfs.readText('uptime'), 0, '/proc/uptime'), '/proc/uptime')),
     processCount: async () => number((await deps.procfs.listDir('.')).filter((entry) => /^\d+$/.test(entry)).length),
     loadAverage: async () => {
       const loadavg = await deps.procfs.readText('loadavg');
-      return { type: 'number-list', value: [0, 1, 2].map((i) => round(field(loadavg, i, '/proc/loadavg'))) };
+      return { type: 'number-list', value: [0, 1, 2].map((i) => round(nonNegative(field(loadavg, i, '/proc/loadavg'), '/proc/loadavg'))) };
     },
     ipAddresses: async () => ({
       type: 'ip-address-list',

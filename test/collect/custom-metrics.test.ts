@@ -151,6 +151,29 @@ describe('the other sources', () => {
   });
 });
 
+describe('range checks at the source', () => {
+  it.each([
+    ['a negative uptime', { uptime: ['-5.25 3\n'] }, 'uptime', /\/proc\/uptime: -5.25 is negative/],
+    ['a NaN uptime', { uptime: ['nan 3\n'] }, 'uptime', /\/proc\/uptime: no number/],
+    ['a negative load average', { loadavg: ['0.5 -0.25 0.1 1/80 99\n'] }, 'loadAverage', /\/proc\/loadavg: -0.25 is negative/],
+    ['an infinite load average', { loadavg: ['0.5 Infinity 0.1 1/80 99\n'] }, 'loadAverage', /\/proc\/loadavg: no number/],
+    ['memory available above the total', { meminfo: ['MemTotal: 10 kB\nMemAvailable: 20 kB\n'] }, 'memoryUsed', /percentage/],
+  ] as const)('leaves out %s with a warning', async (_name, files, source, message) => {
+    const result = await collectorWith(scriptedProcfs({ ...files })).collector.collect({ bad: metric(source), up: metric('processCount') });
+    expect(result.values).toEqual({ up: { type: 'number', value: 0 } });
+    expect(result.problems).toEqual([{ subject: 'custom_metrics.bad', message: expect.stringMatching(message) }]);
+  });
+
+  it('leaves out a disk percentage from impossible statfs counts', async () => {
+    const { collector } = collectorWith(scriptedProcfs({}), { statfs: { statfs: async () => ({ blocks: 10, bfree: 20, bavail: 5 }) } });
+    const result = await collector.collect({ disk: metric('diskUsed') });
+    expect(result.values).toEqual({});
+    expect(result.problems).toEqual([
+      { subject: 'custom_metrics.disk', message: expect.stringMatching(/statfs \/: cannot make a percentage/) },
+    ]);
+  });
+});
+
 describe('on this machine', () => {
   it('reads every source from the real /proc, statfs and interfaces', async () => {
     const { collector } = collectorWith(createProcfs('/proc'), {
