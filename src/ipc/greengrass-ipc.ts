@@ -60,7 +60,7 @@ class GreengrassIpcConnection implements IpcConnection {
     private readonly client: Client,
     private readonly timeoutMs: number,
   ) {
-    client.on('disconnection', (error) => this.markDisconnected(error ? describe(error) : 'connection closed'));
+    client.on('disconnection', (event) => this.markDisconnected(describeDisconnection(event)));
   }
 
   async open(): Promise<void> {
@@ -225,6 +225,24 @@ function describe(error: unknown): string {
   }
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/** The SDK's disconnection event is `{ reason: CrtError }`, not an error: name the reason, never `[object Object]`. */
+export function describeDisconnection(event: unknown): string {
+  const reason = typeof event === 'object' && event !== null && 'reason' in event ? (event as { reason: unknown }).reason : event;
+  if (reason === undefined || reason === null) return 'connection closed';
+  if (typeof reason === 'object') {
+    const { message, error_name: name } = reason as { message?: unknown; error_name?: unknown };
+    if (typeof message === 'string' && message !== '')
+      return typeof name === 'string' && !message.includes(name) ? `${name}: ${message}` : message;
+    if (typeof name === 'string' && name !== '') return name;
+    try {
+      return JSON.stringify(reason) ?? 'connection closed';
+    } catch {
+      return 'connection closed (reason not readable)';
+    }
+  }
+  return String(reason);
 }
 
 function toBuffer(payload: unknown): Buffer {
