@@ -9,6 +9,7 @@ import { componentIdentity } from './component/identity';
 import { IPC_CLIENT_VARIABLE, selectIpcClient } from './ipc/select-client';
 import { createLogger } from './log/logger';
 import { createFileStateStore } from './state/state-store';
+import { logDeviceInventoryLater, systeminformationFacts } from './inventory/device-inventory';
 
 /** A stopped component must be gone within 5 s (deployments wait on it); the hard stop stays inside that. */
 const SHUTDOWN_BUDGET_MS = 4_000;
@@ -69,3 +70,5 @@ agent.start().catch((error: unknown) => {
   logger.error(`agent failed to start: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 });
+// Once, later and off the first report's path: gathering it spawns tools and briefly blocks the event loop.
+logDeviceInventoryLater({ source: systeminformationFacts(), logger });
