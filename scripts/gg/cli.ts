@@ -3,6 +3,7 @@ import { errorName } from './aws';
 import { cleanupCommand, CLEANUP_HELP } from './commands/cleanup';
 import { deployCommand, DEPLOY_HELP } from './commands/deploy';
 import { doctorCommand, DOCTOR_HELP } from './commands/doctor';
+import { logsCommand, LOGS_HELP } from './commands/logs';
 import { publishCommand, PUBLISH_HELP } from './commands/publish';
 import { setupDefenderCommand, SETUP_DEFENDER_HELP } from './commands/setup-defender';
 import { statusCommand, STATUS_HELP } from './commands/status';
@@ -31,6 +32,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   },
   doctor: { summary: 'check everything a core device needs for its reports to count', help: DOCTOR_HELP, run: doctorCommand },
   violations: { summary: 'list active Device Defender violations', help: VIOLATIONS_HELP, run: violationsCommand },
+  logs: { summary: "read the component's log of a core device or thing group from CloudWatch Logs", help: LOGS_HELP, run: logsCommand },
   cleanup: { summary: 'remove the component, its versions, profiles and custom metrics', help: CLEANUP_HELP, run: cleanupCommand },
 };
 

@@ -26,9 +26,12 @@ export interface CliDeps {
   /** Region undefined: the SDK's own chain (AWS_REGION, profile). */
   createClients(region: string | undefined): AwsClients;
   out: OutputSink;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`, or at once when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
   now(): Date;
   projectRoot: string;
+  /** Calls `handler` on Ctrl-C (instead of exiting) until the returned function is called. Undefined: no such signal. */
+  onInterrupt?(handler: () => void): () => void;
   /** Undefined when there is no terminal to ask on. */
   confirm: ((question: string) => Promise<boolean>) | undefined;
   /** Runs `npm run build -- --gdk` in the project root. */

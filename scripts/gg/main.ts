@@ -50,10 +50,27 @@ function runBuild(projectRoot: string): Promise<void> {
   });
 }
 
+/** A second Ctrl-C while a request is still in flight ends the process at once. */
+function onInterrupt(handler: () => void): () => void {
+  let interrupts = 0;
+  const listener = (): void => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    handler();
+  };
+  process.on('SIGINT', listener);
+  return () => process.off('SIGINT', listener);
+}
+
 const deps: CliDeps = {
   createClients,
   out: { info: (line) => console.log(line), error: (line) => console.error(line) },
-  sleep: (ms) => new Promise((wake) => setTimeout(wake, ms)),
+  sleep: (ms, signal) =>
+    new Promise((wake) => {
+      const timer = setTimeout(wake, ms);
+      signal?.addEventListener('abort', () => (clearTimeout(timer), wake()), { once: true });
+    }),
+  onInterrupt,
   now: () => new Date(),
   projectRoot: resolve(__dirname, '..', '..'),
   confirm: process.stdin.isTTY && process.stdout.isTTY ? confirm : undefined,

@@ -1,5 +1,10 @@
 /** `deploy`: put the component (gdk-config version) on a core device or thing group, keeping everything else deployed there. */
-import { DescribeComponentCommand, type DeploymentIoTJobConfiguration, type DeploymentPolicies } from '@aws-sdk/client-greengrassv2';
+import {
+  DescribeComponentCommand,
+  type ComponentDeploymentSpecification,
+  type DeploymentIoTJobConfiguration,
+  type DeploymentPolicies,
+} from '@aws-sdk/client-greengrassv2';
 import { REPORT_FORMATS, THING_NAME_VARIABLE } from '../../../src/component/definition';
 import {
   ACCESS_CONTROL_KEY,
@@ -12,6 +17,14 @@ import {
 import { isNotFound } from '../aws';
 import { choiceFlag, COMMON_HELP, COMMON_OPTIONS, exactlyOne, integerFlag, nameFlag, numberFlag, parseFlags } from '../args';
 import { createRevision, describeKept, readCurrentDeployment } from '../deployment';
+import {
+  LOG_MANAGER,
+  LOG_UPLOAD_HELP,
+  LOG_UPLOAD_OPTIONS,
+  logManagerEntry,
+  logUploadPermissionsNote,
+  parseLogUploadFlags,
+} from '../log-manager';
 import type { CliDeps } from '../deps';
 import { CliError, UsageError } from '../errors';
 import { requireFixedVersion } from '../project';
@@ -46,6 +59,7 @@ IoT job rollout (thing groups; defaults only apply to groups without job setting
   --abort-threshold-percent P    cancel when P% of executions fail (default 10)
   --abort-min-executed N         ...after at least N executions (default 5)
   --job-timeout-minutes M        in-progress timeout per device (default 60)
+${LOG_UPLOAD_HELP}
 Waiting:
   --wait                     follow the deployment on each core device (as \`status\`)
   --deadline-seconds N       how long to wait (default ${DEFAULT_DEADLINE_SECONDS})
@@ -75,6 +89,7 @@ const OPTIONS = {
   'abort-threshold-percent': { type: 'string' },
   'abort-min-executed': { type: 'string' },
   'job-timeout-minutes': { type: 'string' },
+  ...LOG_UPLOAD_OPTIONS,
 } as const;
 
 type DeployFlags = ReturnType<typeof parseFlags<typeof OPTIONS>>;
@@ -233,6 +248,7 @@ export async function deployCommand(argv: string[], deps: CliDeps): Promise<numb
   const settings = settingsFromFlags(flags);
   const policyFlags = parsePolicyFlags(flags);
   const jobFlags = parseJobFlags(flags);
+  const logUpload = parseLogUploadFlags(flags);
   const deadlineSeconds = integerFlag('deadline-seconds', flags['deadline-seconds'], 1) ?? DEFAULT_DEADLINE_SECONDS;
   const pollSeconds = integerFlag('poll-seconds', flags['poll-seconds'], 1) ?? DEFAULT_POLL_SECONDS;
   if (!flags.wait && (flags['deadline-seconds'] !== undefined || flags['poll-seconds'] !== undefined)) {
@@ -253,6 +269,9 @@ export async function deployCommand(argv: string[], deps: CliDeps): Promise<numb
   const { [ACCESS_CONTROL_KEY]: _ignored, ...kept } = settingsFromMerge(previous?.configurationUpdate?.merge) as Record<string, unknown>;
   const merge = buildConfigurationMerge(identity.name, { ...kept, ...settings }, isGroup ? undefined : targetName);
   if (isGroup && !settings.thingName) out.info(GROUP_POLICY_CAVEAT);
+  const logManager: Record<string, ComponentDeploymentSpecification> = logUpload
+    ? { [LOG_MANAGER]: await logManagerEntry(session, arns, current?.components[LOG_MANAGER], logUpload) }
+    : {};
 
   const deploymentId = await createRevision(session, {
     targetArn,
@@ -264,11 +283,13 @@ export async function deployCommand(argv: string[], deps: CliDeps): Promise<numb
         configurationUpdate: { merge },
         ...(previous?.runWith ? { runWith: previous.runWith } : {}),
       },
+      ...logManager,
     },
     deploymentPolicies: deploymentPolicies(policyFlags, current?.deploymentPolicies),
     iotJobConfiguration: iotJobConfiguration(jobFlags, current?.iotJobConfiguration, isGroup),
     tags: current?.tags,
   });
+  if (logUpload) out.info(logUploadPermissionsNote(arns, identity.name));
   if (session.aws.dryRun) {
     out.info('[dry-run] no deployment was created');
     if (!flags.wait) return 0;

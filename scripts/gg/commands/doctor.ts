@@ -26,6 +26,7 @@ import { COMMON_HELP, COMMON_OPTIONS, nameFlag, parseFlags } from '../args';
 import { checkCustomMetric } from '../custom-metrics';
 import type { CliDeps } from '../deps';
 import { UsageError } from '../errors';
+import { checkLogUpload } from '../log-check';
 import { openSession, type Session } from '../session';
 import { componentLogPath } from './status';
 
@@ -33,8 +34,9 @@ export const DOCTOR_HELP = `Usage: npm run gg -- doctor --thing T [--config-json
 
 Checks that: the core device is healthy; the component runs at the gdk-config.json version; the core's
 certificate may publish the reports and receive the replies (IoT TestAuthorization); a security profile
-covers the thing; the custom metrics it sends are registered with the right types. Each failure comes
-with what to do. Exits non-zero if any check fails.
+covers the thing; the custom metrics it sends are registered with the right types; and, when
+aws.greengrass.LogManager runs on the core, that the component's log lines reach CloudWatch Logs. Each
+failure comes with what to do. Exits non-zero if any check fails.
   --thing T             core device (thing name)
   --config-json '{...}' the agent configuration to check against (default: read from its deployment)
 ${COMMON_HELP}`;
@@ -219,6 +221,8 @@ export async function doctorCommand(argv: string[], deps: CliDeps): Promise<numb
     await checkSecurityProfile(session, arns, thingName),
     await checkCustomMetrics(session, settings),
   ];
+  const logUpload = await checkLogUpload(session, thingName);
+  if (logUpload) results.push(logUpload);
   if (session.aws.dryRun) {
     session.out.info('[dry-run] no check was evaluated');
     return 0;
