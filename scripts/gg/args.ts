@@ -7,11 +7,13 @@ export const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   'dry-run': { type: 'boolean' },
   region: { type: 'string' },
+  account: { type: 'string' },
 } as const;
 
 export const COMMON_HELP = `Common flags:
-  --region R    AWS region (default: gdk-config.json publish.region, else AWS_REGION / profile)
+  --region R    AWS region (default: AWS_REGION / the profile's region; publish: gdk-config.json publish.region)
   --dry-run     print the exact AWS requests (operation + input JSON) and send none
+  --account ID  with --dry-run: print the requests as AWS CLI commands for this 12-digit account, ready to paste
   --help        this text`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -66,5 +68,37 @@ export function exactlyOne(subcommand: string, given: Record<string, unknown>): 
 export function nameFlag(flag: string, value: string | undefined): string | undefined {
   const problem = value === undefined ? undefined : thingNameProblem(value);
   if (problem) throw new UsageError(`--${flag} "${value}" is not a valid name: ${problem}`);
+  return value;
+}
+
+const REGION_NAME = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$/;
+const SNS_TOPIC_ARN = /^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const IAM_ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/([\x21-\x7E]{1,510}\/)?[\w+=,.@-]{1,64}$/;
+
+/** A region name such as eu-west-1 (a typo would otherwise surface as a DNS error for a made-up endpoint). */
+export function regionFlag(value: string | undefined): string | undefined {
+  if (value !== undefined && !REGION_NAME.test(value)) {
+    throw new UsageError(`--region "${value}" is not an AWS region name (like eu-west-1 or us-gov-west-1)`);
+  }
+  return value;
+}
+
+export function snsTopicArnFlag(flag: string, value: string | undefined): string | undefined {
+  if (value !== undefined && !SNS_TOPIC_ARN.test(value)) {
+    throw new UsageError(`--${flag} "${value}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)`);
+  }
+  return value;
+}
+
+export function roleArnFlag(flag: string, value: string | undefined): string | undefined {
+  if (value !== undefined && !IAM_ROLE_ARN.test(value)) {
+    throw new UsageError(`--${flag} "${value}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`);
+  }
+  return value;
+}
+
+/** --account for --dry-run: the account the printed requests name instead of a placeholder. */
+export function accountFlag(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^\d{12}$/.test(value)) throw new UsageError(`--account "${value}" must be a 12-digit AWS account id`);
   return value;
 }

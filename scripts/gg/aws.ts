@@ -108,6 +108,51 @@ function printable(value: unknown): unknown {
   return value;
 }
 
+/** The AWS CLI's name of each service and operation (CreateSecurityProfile -> create-security-profile). */
+const CLI_SERVICE: Record<ServiceName, string> = {
+  greengrass: 'greengrassv2',
+  iot: 'iot',
+  s3: 's3api',
+  sts: 'sts',
+  sns: 'sns',
+  iam: 'iam',
+  logs: 'logs',
+};
+
+function kebab(operation: string): string {
+  return operation
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase();
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Bytes as the AWS CLI v2 reads blobs in --cli-input-json (base64); streaming bodies go in a file. */
+function cliValue(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(cliValue);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, cliValue(v)]),
+    );
+  }
+  return value;
+}
+
+/** One request as an AWS CLI command line an operator can paste. */
+export function cliCommand(service: ServiceName, operation: string, input: object, region: string): string {
+  const { Body, ...rest } = input as { Body?: unknown };
+  const body = Body instanceof Uint8Array ? ` --body <file of ${Body.byteLength} bytes>` : '';
+  const json = JSON.stringify(cliValue(operation === 'PutObject' ? rest : input));
+  return `aws ${CLI_SERVICE[service]} ${kebab(operation)} --region ${region} --cli-input-json ${shellQuote(json)}${body}`;
+}
+
 export function describeRequest(service: ServiceName, operation: string, input: object): string[] {
   const lines = [`[dry-run] ${iamAction(service, operation).replace(/:.*/, '')} ${operation} ${JSON.stringify(printable(input), null, 2)}`];
   const recipe = (input as { inlineRecipe?: unknown }).inlineRecipe;
@@ -126,8 +171,8 @@ function dryRunNotFound(operation: string): Error {
  * What a dry run pretends AWS answered: an empty account. Lookups find nothing, lists are empty,
  * so the printed plan is the one for a first run.
  */
-function dryRunResponse(operation: string): unknown {
-  if (operation === 'GetCallerIdentity') return { Account: DRY_RUN_ACCOUNT };
+function dryRunResponse(operation: string, account: string): unknown {
+  if (operation === 'GetCallerIdentity') return { Account: account };
   if (/^(Get|Describe|Head)/.test(operation)) throw dryRunNotFound(operation);
   if (operation === 'CreateDeployment') return { deploymentId: '<new-deployment-id>' };
   return {};
@@ -138,6 +183,8 @@ export interface GatewayOptions {
   out: OutputSink;
   sleep(ms: number): Promise<void>;
   maxRetries?: number;
+  /** --dry-run --account: requests print as AWS CLI commands naming this account. */
+  dryRunAccount?: string;
 }
 
 export class AwsGateway {
@@ -184,8 +231,10 @@ export class AwsGateway {
   private async call<C extends SdkCommand>(service: ServiceName, command: C): Promise<OutputOf<C>> {
     const operation = commandName(command);
     if (this.dryRun) {
-      for (const line of describeRequest(service, operation, command.input)) this.options.out.info(line);
-      return dryRunResponse(operation) as OutputOf<C>;
+      const account = this.options.dryRunAccount;
+      if (account) this.options.out.info(cliCommand(service, operation, command.input, this.region));
+      else for (const line of describeRequest(service, operation, command.input)) this.options.out.info(line);
+      return dryRunResponse(operation, account ?? DRY_RUN_ACCOUNT) as OutputOf<C>;
     }
     const client = this.clients[service] as unknown as SendingClient;
     for (let retry = 0; ; retry += 1) {
@@ -254,6 +303,24 @@ export class Arns {
 
   component(componentName: string): string {
     return `arn:${this.partition}:greengrass:${this.region}:${this.account}:components:${componentName}`;
+  }
+
+  snsTopic(topicName: string): string {
+    return `arn:${this.partition}:sns:${this.region}:${this.account}:${topicName}`;
+  }
+
+  role(roleName: string): string {
+    return `arn:${this.partition}:iam::${this.account}:role/${roleName}`;
+  }
+
+  /** An AWS managed policy, e.g. service-role/AWSIoTDeviceDefenderAddThingsToThingGroupMitigationAction. */
+  managedPolicy(path: string): string {
+    return `arn:${this.partition}:iam::aws:policy/${path}`;
+  }
+
+  /** Any resource of AWS IoT in this account and region (the condition Device Defender's roles trust on). */
+  anyIot(): string {
+    return this.iot('*');
   }
 
   componentVersion(componentName: string, version: string): string {

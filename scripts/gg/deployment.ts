@@ -11,6 +11,7 @@ import {
   type DeploymentIoTJobConfiguration,
   type DeploymentPolicies,
 } from '@aws-sdk/client-greengrassv2';
+import { allPages } from './paginate';
 import type { Session } from './session';
 
 export interface CurrentDeployment {
@@ -23,8 +24,11 @@ export interface CurrentDeployment {
 }
 
 export async function readCurrentDeployment(session: Session, targetArn: string): Promise<CurrentDeployment | undefined> {
-  const listed = await session.aws.greengrass(new ListDeploymentsCommand({ targetArn, historyFilter: 'LATEST_ONLY' }));
-  const deployments = (listed.deployments ?? []).filter((d) => d.targetArn === undefined || d.targetArn === targetArn);
+  const listed = await allPages(
+    (nextToken) => session.aws.greengrass(new ListDeploymentsCommand({ targetArn, historyFilter: 'LATEST_ONLY', nextToken })),
+    (page) => page.deployments,
+  );
+  const deployments = listed.filter((d) => d.targetArn === undefined || d.targetArn === targetArn);
   const latest = deployments.find((d) => d.isLatestForTarget) ?? deployments[0];
   if (!latest?.deploymentId) return undefined;
   const current = await session.aws.greengrass(new GetDeploymentCommand({ deploymentId: latest.deploymentId }));
@@ -46,12 +50,25 @@ export function describeKept(current: CurrentDeployment | undefined, ownComponen
   return `revising deployment ${current.deploymentId}; keeping ${others.length ? others.join(', ') : 'no other components'}`;
 }
 
-function withoutEmpty<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+function isEmpty(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && Object.keys(value).length === 0;
+}
+
+/**
+ * GetDeployment answers `tags: {}` (and empty job settings) for a target that has none, but CreateDeployment
+ * bounds tags to 1-200 entries: copying the empty map back fails with a ValidationException. Empty optional
+ * members are omitted; `components` is always sent because an empty map is how the last component is removed.
+ */
+export function withoutEmptyMembers(request: CreateDeploymentRequest): CreateDeploymentRequest {
+  return Object.fromEntries(
+    Object.entries(request).filter(([name, value]) => (name === 'components' ? value !== undefined : !isEmpty(value))),
+  ) as CreateDeploymentRequest;
 }
 
 export async function createRevision(session: Session, request: CreateDeploymentRequest): Promise<string> {
-  const created = await session.aws.greengrass(new CreateDeploymentCommand(withoutEmpty(request)));
+  const created = await session.aws.greengrass(new CreateDeploymentCommand(withoutEmptyMembers(request)));
   if (!created.deploymentId) throw new Error('CreateDeployment returned no deploymentId');
   return created.deploymentId;
 }

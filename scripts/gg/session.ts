@@ -5,6 +5,7 @@ import { Arns, AwsGateway } from './aws';
 import type { CliDeps, OutputSink } from './deps';
 import { CliError } from './errors';
 import { readPublishSettings } from './project';
+import { accountFlag, regionFlag } from './args';
 
 export interface Session {
   aws: AwsGateway;
@@ -20,6 +21,15 @@ export interface Session {
 export interface SessionFlags {
   region?: string | undefined;
   'dry-run'?: boolean | undefined;
+  account?: string | undefined;
+}
+
+export interface SessionOptions {
+  /**
+   * publish follows gdk: gdk-config.json's publish.region decides where `gdk component publish` goes, so ours goes
+   * there too. Every other subcommand follows the SDK chain (AWS_REGION, the profile), as the AWS CLI does.
+   */
+  regionFromGdkConfig?: boolean;
 }
 
 function configuredRegion(deps: CliDeps, identity: ComponentIdentity): string | undefined {
@@ -30,7 +40,7 @@ function configuredRegion(deps: CliDeps, identity: ComponentIdentity): string | 
   }
 }
 
-export async function openSession(deps: CliDeps, flags: SessionFlags): Promise<Session> {
+export async function openSession(deps: CliDeps, flags: SessionFlags, options: SessionOptions = {}): Promise<Session> {
   let identity: ComponentIdentity;
   try {
     identity = readGdkConfig(deps.projectRoot);
@@ -40,15 +50,30 @@ export async function openSession(deps: CliDeps, flags: SessionFlags): Promise<S
       'run the command from the project root',
     );
   }
-  const wanted = flags.region ?? configuredRegion(deps, identity);
+  const fromGdk = options.regionFromGdkConfig ? configuredRegion(deps, identity) : undefined;
+  const wanted = regionFlag(flags.region) ?? fromGdk;
   const clients = deps.createClients(wanted);
   let region: string;
   try {
     region = wanted ?? (await clients.sts.config.region());
   } catch {
-    throw new CliError('no AWS region configured', 'pass --region, set publish.region in gdk-config.json, or set AWS_REGION');
+    throw new CliError(
+      'no AWS region configured',
+      options.regionFromGdkConfig
+        ? 'pass --region or set publish.region in gdk-config.json'
+        : 'pass --region, or set AWS_REGION or a region in your AWS profile',
+    );
   }
-  const aws = new AwsGateway(clients, region, { dryRun: flags['dry-run'] === true, out: deps.out, sleep: deps.sleep });
+  const source =
+    flags.region !== undefined ? '--region' : fromGdk !== undefined ? 'gdk-config.json publish.region' : 'AWS_REGION / profile';
+  deps.out.info(`region: ${region} (from ${source})`);
+  const dryRunAccount = flags['dry-run'] ? accountFlag(flags.account) : undefined;
+  const aws = new AwsGateway(clients, region, {
+    dryRun: flags['dry-run'] === true,
+    out: deps.out,
+    sleep: deps.sleep,
+    ...(dryRunAccount ? { dryRunAccount } : {}),
+  });
   let arns: Promise<Arns> | undefined;
   return {
     aws,

@@ -126,7 +126,7 @@ async function waitUntilDeployable(session: Session, arn: string, deadlineSecond
 export async function publishCommand(argv: string[], deps: CliDeps): Promise<number> {
   const flags = parseFlags('publish', argv, { ...COMMON_OPTIONS, 'deadline-seconds': { type: 'string' } });
   const deadlineSeconds = integerFlag('deadline-seconds', flags['deadline-seconds'], 1) ?? 300;
-  const session = await openSession(deps, flags);
+  const session = await openSession(deps, flags, { regionFromGdkConfig: true });
   const { aws, out, identity, projectRoot } = session;
   requireFixedVersion(identity);
   const settings = readPublishSettings(projectRoot, identity.name);

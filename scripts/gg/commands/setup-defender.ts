@@ -10,23 +10,44 @@ import {
 } from '@aws-sdk/client-iot';
 import { customMetricsFromFlags } from '../agent-config';
 import { isConflict, isNotFound } from '../aws';
-import { choiceFlag, COMMON_HELP, COMMON_OPTIONS, exactlyOne, integerFlag, nameFlag, numberFlag, parseFlags } from '../args';
+import {
+  choiceFlag,
+  COMMON_HELP,
+  COMMON_OPTIONS,
+  exactlyOne,
+  integerFlag,
+  nameFlag,
+  numberFlag,
+  parseFlags,
+  roleArnFlag,
+  snsTopicArnFlag,
+} from '../args';
 import { registerCustomMetrics } from '../custom-metrics';
 import type { CliDeps } from '../deps';
 import { UsageError } from '../errors';
 import {
+  behaviorNameProblems,
   CONFIDENCE_LEVELS,
+  cloudSideBehaviors,
+  DEFAULT_CLOUD_THRESHOLDS,
   DEFAULT_THRESHOLDS,
   defaultProfileName,
+  ML_CLOUD_SIDE_METRICS,
+  ML_DEVICE_SIDE_METRICS,
+  ML_SOURCE,
+  MlMetricError,
   mlBehaviors,
   mlProfileName,
-  RETAINED_METRICS,
+  retainedMetrics,
   ruleBehaviors,
   snsAlertTargets,
   STATISTICS,
+  suppressAlerts,
+  type CloudThresholds,
   type Thresholds,
 } from '../security-profile';
 import { openSession, type Session } from '../session';
+import { createSnsAlerts, SNS_NAME } from '../sns-alerts';
 
 export const SETUP_DEFENDER_HELP = `Usage: npm run gg -- setup-defender (--group G | --all-things) [flags]
 
@@ -39,8 +60,23 @@ Re-running it updates the profiles to the flags given (their behaviors are repla
   --custom-metric name=source[:mountPoint]   repeatable; same as deploy
   --config-json '{...}'          or take customMetrics from the same JSON given to deploy
   --sns-topic-arn A --sns-role-arn R         send alarms to SNS (role lets IoT publish)
+  --create-sns NAME              create SNS topic NAME and the role Device Defender assumes to publish to it
+                                 (role NAME-defender-alerts), and send alarms there (instead of the two ARNs)
+  --cloud-side                   also the cloud-side behaviors AWS IoT measures itself (as in AWS's Device
+                                 Defender workshops): authorization-failures, messages-sent, message-size, disconnects
+  --max-authorization-failures N (default ${DEFAULT_CLOUD_THRESHOLDS.authorizationFailures} per 5 minutes)
+  --max-messages-sent N          (default ${DEFAULT_CLOUD_THRESHOLDS.messagesSent} per 5 minutes)
+  --max-message-bytes N          (default ${DEFAULT_CLOUD_THRESHOLDS.messageBytes}, per message)
+  --max-disconnects N            (default ${DEFAULT_CLOUD_THRESHOLDS.disconnects} per 5 minutes)
+  --suppress-alerts BEHAVIOR     repeatable: still evaluated and listed by \`violations\`, but no SNS alert
   --ml                           also an ML Detect profile (needs 14 days and 25+ devices of data to train)
   --ml-confidence LOW|MEDIUM|HIGH             (default HIGH)
+  --ml-metric M                  repeatable: the metrics ML Detect watches (default: all it supports of those configured)
+ML Detect supports only (${ML_SOURCE}):
+  device-side: ${ML_DEVICE_SIDE_METRICS.join(', ')}
+  cloud-side:  ${ML_CLOUD_SIDE_METRICS.join(', ')}
+  custom metrics of type number (cpuUsage, memoryUsed, diskUsed, uptime, processCount), not list types.
+  Any other --ml-metric fails before anything is created.
 Thresholds (rules profile):
   --statistic S                  traffic statistic when no fixed value is given: ${STATISTICS.join(', ')} (default p99)
   --bytes-out N --bytes-in N --packets-out N --packets-in N   fixed per-${300 / 60}-minute limits instead of the statistic
@@ -63,8 +99,16 @@ const OPTIONS = {
   'config-json': { type: 'string' },
   'sns-topic-arn': { type: 'string' },
   'sns-role-arn': { type: 'string' },
+  'create-sns': { type: 'string' },
+  'cloud-side': { type: 'boolean' },
+  'max-authorization-failures': { type: 'string' },
+  'max-messages-sent': { type: 'string' },
+  'max-message-bytes': { type: 'string' },
+  'max-disconnects': { type: 'string' },
+  'suppress-alerts': { type: 'string', multiple: true },
   ml: { type: 'boolean' },
   'ml-confidence': { type: 'string' },
+  'ml-metric': { type: 'string', multiple: true },
   statistic: { type: 'string' },
   'bytes-out': { type: 'string' },
   'bytes-in': { type: 'string' },
@@ -94,6 +138,20 @@ function thresholdsFromFlags(flags: SetupFlags): Thresholds {
     establishedTcpConnections: count('max-established-tcp-connections') ?? d.establishedTcpConnections,
     cpuPercent: percent('cpu-threshold') ?? d.cpuPercent,
     memoryPercent: percent('memory-threshold') ?? d.memoryPercent,
+  };
+}
+
+function cloudThresholdsFromFlags(flags: SetupFlags): CloudThresholds {
+  const d = DEFAULT_CLOUD_THRESHOLDS;
+  const cloudFlags = ['max-authorization-failures', 'max-messages-sent', 'max-message-bytes', 'max-disconnects'] as const;
+  if (!flags['cloud-side'] && cloudFlags.some((flag) => flags[flag] !== undefined)) {
+    throw new UsageError(`${cloudFlags.map((flag) => `--${flag}`).join(', ')} need --cloud-side`);
+  }
+  return {
+    authorizationFailures: integerFlag('max-authorization-failures', flags['max-authorization-failures'], 0) ?? d.authorizationFailures,
+    messagesSent: integerFlag('max-messages-sent', flags['max-messages-sent'], 0) ?? d.messagesSent,
+    messageBytes: integerFlag('max-message-bytes', flags['max-message-bytes'], 0) ?? d.messageBytes,
+    disconnects: integerFlag('max-disconnects', flags['max-disconnects'], 0) ?? d.disconnects,
   };
 }
 
@@ -141,13 +199,44 @@ export async function setupDefenderCommand(argv: string[], deps: CliDeps): Promi
   const flags = parseFlags('setup-defender', argv, OPTIONS);
   const targetKind = exactlyOne('setup-defender', { group: flags.group, 'all-things': flags['all-things'] });
   nameFlag('group', flags.group);
-  if ((flags['sns-topic-arn'] === undefined) !== (flags['sns-role-arn'] === undefined)) {
+  const topicArnFlag = snsTopicArnFlag('sns-topic-arn', flags['sns-topic-arn']);
+  const roleArn = roleArnFlag('sns-role-arn', flags['sns-role-arn']);
+  if ((topicArnFlag === undefined) !== (roleArn === undefined)) {
     throw new UsageError('--sns-topic-arn and --sns-role-arn go together');
   }
+  const createSns = flags['create-sns'];
+  if (createSns !== undefined) {
+    if (topicArnFlag !== undefined) throw new UsageError('--create-sns replaces --sns-topic-arn and --sns-role-arn: give one or the other');
+    if (!SNS_NAME.test(createSns)) throw new UsageError(`--create-sns "${createSns}" must be 1-40 characters of a-z A-Z 0-9 _ -`);
+  }
   if (flags['ml-confidence'] !== undefined && !flags.ml) throw new UsageError('--ml-confidence needs --ml');
+  if (flags['ml-metric'] !== undefined && !flags.ml) throw new UsageError('--ml-metric needs --ml');
   const confidence = choiceFlag('ml-confidence', flags['ml-confidence'], CONFIDENCE_LEVELS) ?? ('HIGH' as ConfidenceLevel);
   const thresholds = thresholdsFromFlags(flags);
+  const cloudThresholds = cloudThresholdsFromFlags(flags);
   const customMetrics = customMetricsFromFlags(flags['config-json'], flags['custom-metric']);
+
+  // Every profile is built and checked before the first request, so a bad flag creates nothing.
+  const rules = [...ruleBehaviors(thresholds, customMetrics), ...(flags['cloud-side'] ? cloudSideBehaviors(cloudThresholds) : [])];
+  let ml: Behavior[] = [];
+  if (flags.ml) {
+    try {
+      ml = mlBehaviors(confidence, customMetrics, { metrics: flags['ml-metric'], cloudSide: flags['cloud-side'] === true });
+    } catch (error) {
+      if (!(error instanceof MlMetricError)) throw error;
+      throw new UsageError(`ML Detect cannot watch what was asked: ${error.problems.join('; ')} (supported: see --help, ${ML_SOURCE})`);
+    }
+  }
+  const suppressed = flags['suppress-alerts'] ?? [];
+  const unknown = suppressAlerts(rules, suppressed).filter((name) => !ml.some((behavior) => behavior.name === name));
+  suppressAlerts(ml, suppressed);
+  if (unknown.length) {
+    throw new UsageError(
+      `--suppress-alerts names no behavior of the profiles: ${unknown.join(', ')} (behaviors: ${[...rules, ...ml].map((b) => b.name).join(', ')})`,
+    );
+  }
+  const nameProblems = [...behaviorNameProblems(rules), ...behaviorNameProblems(ml)];
+  if (nameProblems.length) throw new UsageError(`${nameProblems.join('; ')}: use shorter custom metric names`);
 
   const session = await openSession(deps, flags);
   const { out, identity } = session;
@@ -159,23 +248,24 @@ export async function setupDefenderCommand(argv: string[], deps: CliDeps): Promi
   if (Object.keys(customMetrics).length === 0) {
     out.info('no custom metrics given (--custom-metric / --config-json): only the built-in metrics are watched');
   }
+  const sns = createSns !== undefined ? await createSnsAlerts(session, arns, createSns) : undefined;
   await registerCustomMetrics(session, customMetrics);
 
-  const alertTargets = snsAlertTargets(flags['sns-topic-arn'], flags['sns-role-arn']);
+  const alertTargets = snsAlertTargets(sns?.topicArn ?? topicArnFlag, sns?.roleArn ?? roleArn);
   const profiles: ProfileSpec[] = [
     {
       name: profileName,
       description: `Rules for the metrics ${identity.name} reports`,
-      behaviors: ruleBehaviors(thresholds, customMetrics),
+      behaviors: rules,
       alertTargets,
-      retained: RETAINED_METRICS,
+      retained: retainedMetrics(rules, customMetrics),
     },
   ];
   if (flags.ml) {
     profiles.push({
       name: mlProfileName(profileName),
       description: `ML Detect for the metrics ${identity.name} reports`,
-      behaviors: mlBehaviors(confidence, customMetrics),
+      behaviors: ml,
       alertTargets,
       retained: undefined,
     });
@@ -184,7 +274,8 @@ export async function setupDefenderCommand(argv: string[], deps: CliDeps): Promi
     await upsertProfile(session, profile);
     await attach(session, profile.name, targetArn);
   }
-  if (flags.ml) out.info('ML Detect trains for 14 days on at least 25 devices before it raises alarms');
+  if (flags.ml)
+    out.info('ML Detect trains for 14 days on at least 25 devices before it raises alarms (training status: npm run gg -- doctor)');
   out.info(`done: see alarms with npm run gg -- violations --profile ${profileName}`);
   return 0;
 }

@@ -134,11 +134,28 @@ describe('deploy to a thing', () => {
     expect('tags' in input).toBe(false);
   });
 
+  it('omits the empty tags map GetDeployment returns for an untagged target (CreateDeployment needs 1-200 tags)', async () => {
+    published();
+    mocks.greengrass
+      .on(ListDeploymentsCommand)
+      .resolves({ deployments: [{ deploymentId: 'old-dep', targetArn: THING_ARN, isLatestForTarget: true }] });
+    mocks.greengrass.on(GetDeploymentCommand).resolves({
+      components: { [COMPONENT]: { componentVersion: '1.0.0' } },
+      tags: {},
+      iotJobConfiguration: {},
+    });
+    const h = harness(makeProject());
+    expect(await run(['deploy', '--thing', 'core-1'], h.deps)).toBe(0);
+    const input = createdInput();
+    expect('tags' in input).toBe(false);
+    expect('iotJobConfiguration' in input).toBe(false);
+  });
+
   it('builds China-partition ARNs', async () => {
     published();
     mocks.greengrass.on(ListDeploymentsCommand).resolves({});
-    const h = harness(makeProject({ region: 'cn-north-1' }));
-    expect(await run(['deploy', '--thing', 'core-1'], h.deps)).toBe(0);
+    const h = harness(makeProject());
+    expect(await run(['deploy', '--thing', 'core-1', '--region', 'cn-north-1'], h.deps)).toBe(0);
     expect(createdInput().targetArn).toBe(`arn:aws-cn:iot:cn-north-1:${ACCOUNT}:thing/core-1`);
   });
 

@@ -6,6 +6,8 @@ import {
   DescribeSecurityProfileCommand,
   UpdateSecurityProfileCommand,
 } from '@aws-sdk/client-iot';
+import { AttachRolePolicyCommand, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { run } from '../../../../scripts/gg/cli';
 import { ACCOUNT, awsError, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
 
@@ -35,9 +37,9 @@ describe('setup-defender', () => {
       '--custom-metric',
       'ips=ipAddresses',
       '--sns-topic-arn',
-      'arn:aws:sns:eu-west-1:1:alarms',
+      'arn:aws:sns:eu-west-1:123456789012:alarms',
       '--sns-role-arn',
-      'arn:aws:iam::1:role/dd',
+      'arn:aws:iam::123456789012:role/dd',
       '--bytes-out',
       '5000000',
       '--max-listening-tcp-ports',
@@ -52,11 +54,15 @@ describe('setup-defender', () => {
 
     const profile = mocks.iot.commandCalls(CreateSecurityProfileCommand)[0]!.args[0].input;
     expect(profile.securityProfileName).toBe(PROFILE);
-    expect(profile.alertTargets).toEqual({ SNS: { alertTargetArn: 'arn:aws:sns:eu-west-1:1:alarms', roleArn: 'arn:aws:iam::1:role/dd' } });
+    expect(profile.alertTargets).toEqual({
+      SNS: { alertTargetArn: 'arn:aws:sns:eu-west-1:123456789012:alarms', roleArn: 'arn:aws:iam::123456789012:role/dd' },
+    });
+    // ips has no rule: retained, or Device Defender would keep none of its values.
     expect(profile.additionalMetricsToRetainV2).toEqual([
       { metric: 'aws:listening-tcp-ports' },
       { metric: 'aws:listening-udp-ports' },
       { metric: 'aws:destination-ip-addresses' },
+      { metric: 'ips' },
     ]);
     const byName = Object.fromEntries((profile.behaviors ?? []).map((b) => [b.name, b]));
     expect(Object.keys(byName)).toEqual([
@@ -117,7 +123,7 @@ describe('setup-defender', () => {
     expect(mocks.iot.commandCalls(AttachSecurityProfileCommand).map((c) => c.args[0].input)).toEqual([
       { securityProfileName: PROFILE, securityProfileTargetArn: `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/fleet` },
     ]);
-    expect(h.lines[0]).toContain('without one the reports are ignored');
+    expect(h.lines[1]).toContain('without one the reports are ignored');
   });
 
   it('updates an existing profile with its version and attaches it to all registered things', async () => {
@@ -212,7 +218,16 @@ describe('setup-defender', () => {
 
   it.each([
     [['setup-defender'], 'needs exactly one of --group or --all-things'],
-    [['setup-defender', '--group', 'g', '--sns-topic-arn', 'arn:x'], '--sns-topic-arn and --sns-role-arn go together'],
+    [
+      ['setup-defender', '--group', 'g', '--sns-topic-arn', 'arn:aws:sns:eu-west-1:123456789012:a'],
+      '--sns-topic-arn and --sns-role-arn go together',
+    ],
+    [['setup-defender', '--group', 'g', '--sns-topic-arn', 'arn:x'], '--sns-topic-arn "arn:x" is not an SNS topic ARN'],
+    [
+      ['setup-defender', '--group', 'g', '--sns-topic-arn', 'arn:aws:sns:eu-west-1:123456789012:a', '--sns-role-arn', 'dd'],
+      '--sns-role-arn "dd" is not an IAM role ARN',
+    ],
+    [['setup-defender', '--group', 'g', '--region', 'eu-west'], '--region "eu-west" is not an AWS region name'],
     [['setup-defender', '--group', 'g', '--statistic', 'p42'], '--statistic must be one of'],
     [['setup-defender', '--group', 'g', '--ml-confidence', 'HIGH'], '--ml-confidence needs --ml'],
     [['setup-defender', '--group', 'g', '--cpu-threshold', '150'], '--cpu-threshold must be a number from 0 to 100'],
@@ -229,5 +244,138 @@ describe('setup-defender', () => {
     expect(totalCalls()).toBe(0);
     expect(h.text()).toContain('[dry-run] iot CreateSecurityProfile');
     expect(h.text()).toContain('[dry-run] iot CreateCustomMetric');
+  });
+});
+
+describe('setup-defender: ML Detect limits', () => {
+  it('fails before creating anything when an ML metric is not supported (a list-type custom metric)', async () => {
+    const h = harness(makeProject());
+    const argv = ['setup-defender', '--group', 'fleet', '--ml', '--custom-metric', 'load=loadAverage', '--ml-metric', 'load'];
+    expect(await run(argv, h.deps)).toBe(2);
+    expect(h.errors[0]).toContain('custom metric load is of type number-list; ML Detect takes custom metrics of type number only');
+    expect(totalCalls()).toBe(0);
+  });
+
+  it.each(['aws:listening-tcp-ports', 'aws:destination-ip-addresses', 'aws:source-ip-address'])(
+    'refuses ML on %s before any AWS call',
+    async (metric) => {
+      const h = harness(makeProject());
+      expect(await run(['setup-defender', '--group', 'fleet', '--ml', '--ml-metric', metric], h.deps)).toBe(2);
+      expect(h.errors[0]).toContain(`${metric} is not one of the metrics ML Detect supports`);
+      expect(totalCalls()).toBe(0);
+    },
+  );
+
+  it('takes cloud-side metrics and number custom metrics named with --ml-metric', async () => {
+    const h = harness(makeProject());
+    const argv = ['setup-defender', '--group', 'fleet', '--ml', '--custom-metric', 'cpu=cpuUsage'];
+    expect(await run([...argv, '--ml-metric', 'cpu', '--ml-metric', 'aws:num-messages-sent'], h.deps)).toBe(0);
+    const ml = mocks.iot.commandCalls(CreateSecurityProfileCommand)[1]!.args[0].input;
+    expect(ml.behaviors!.map((b) => [b.name, b.metric])).toEqual([
+      ['ml-cpu', 'cpu'],
+      ['ml-messages-sent', 'aws:num-messages-sent'],
+    ]);
+  });
+
+  it('--help names the supported metrics and the AWS page it comes from', async () => {
+    const h = harness(makeProject());
+    expect(await run(['setup-defender', '--help'], h.deps)).toBe(0);
+    expect(h.text()).toContain('https://docs.aws.amazon.com/iot-device-defender/latest/devguide/dd-detect-ml.html');
+    expect(h.text()).toContain('custom metrics of type number');
+    expect(h.text()).toContain('aws:num-established-tcp-connections');
+  });
+
+  it('refuses behavior names over 128 characters before any AWS call', async () => {
+    const h = harness(makeProject());
+    const long = 'm'.repeat(124);
+    expect(await run(['setup-defender', '--group', 'fleet', '--custom-metric', `${long}=cpuUsage`], h.deps)).toBe(2);
+    expect(h.errors[0]).toContain(`behavior name "${long}-high" must be 1-128 characters`);
+    expect(totalCalls()).toBe(0);
+  });
+});
+
+describe('setup-defender: detect and alert', () => {
+  it('--cloud-side adds the workshop behaviors and --suppress-alerts marks the named ones', async () => {
+    const h = harness(makeProject());
+    const argv = [
+      'setup-defender',
+      '--group',
+      'fleet',
+      '--cloud-side',
+      '--max-message-bytes',
+      '2048',
+      '--suppress-alerts',
+      'messages-sent',
+    ];
+    expect(await run(argv, h.deps)).toBe(0);
+    const behaviors = mocks.iot.commandCalls(CreateSecurityProfileCommand)[0]!.args[0].input.behaviors!;
+    const byName = Object.fromEntries(behaviors.map((b) => [b.name, b]));
+    expect(byName['authorization-failures']).toEqual({
+      name: 'authorization-failures',
+      metric: 'aws:num-authorization-failures',
+      criteria: {
+        comparisonOperator: 'greater-than',
+        value: { count: 5 },
+        durationSeconds: 300,
+        consecutiveDatapointsToAlarm: 1,
+        consecutiveDatapointsToClear: 1,
+      },
+    });
+    expect(byName['message-size']!.criteria).toEqual({
+      comparisonOperator: 'greater-than',
+      value: { count: 2048 },
+      consecutiveDatapointsToAlarm: 1,
+      consecutiveDatapointsToClear: 1,
+    });
+    expect(byName.disconnects!.metric).toBe('aws:num-disconnects');
+    expect(byName['messages-sent']!.suppressAlerts).toBe(true);
+    expect(behaviors.filter((b) => b.suppressAlerts).map((b) => b.name)).toEqual(['messages-sent']);
+  });
+
+  it('refuses --suppress-alerts for a behavior the profiles do not have', async () => {
+    const h = harness(makeProject());
+    expect(await run(['setup-defender', '--group', 'fleet', '--suppress-alerts', 'messages-sent'], h.deps)).toBe(2);
+    expect(h.errors[0]).toContain('--suppress-alerts names no behavior of the profiles: messages-sent');
+    expect(totalCalls()).toBe(0);
+  });
+
+  it('--create-sns creates the topic and the role Device Defender assumes, and alerts go there', async () => {
+    const topicArn = `arn:aws:sns:eu-west-1:${ACCOUNT}:defender-alarms`;
+    mocks.sns.on(CreateTopicCommand).resolves({ TopicArn: topicArn });
+    mocks.iam.on(CreateRoleCommand).resolves({});
+    mocks.iam.on(PutRolePolicyCommand).resolves({});
+    const h = harness(makeProject());
+    expect(await run(['setup-defender', '--group', 'fleet', '--create-sns', 'defender-alarms'], h.deps)).toBe(0);
+
+    expect(mocks.sns.commandCalls(CreateTopicCommand)[0]!.args[0].input).toEqual({ Name: 'defender-alarms' });
+    const role = mocks.iam.commandCalls(CreateRoleCommand)[0]!.args[0].input;
+    expect(role.RoleName).toBe('defender-alarms-defender-alerts');
+    expect(JSON.parse(role.AssumeRolePolicyDocument!)).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'iot.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT }, ArnLike: { 'aws:SourceArn': `arn:aws:iot:eu-west-1:${ACCOUNT}:*` } },
+        },
+      ],
+    });
+    const policy = mocks.iam.commandCalls(PutRolePolicyCommand)[0]!.args[0].input;
+    expect(JSON.parse(policy.PolicyDocument!).Statement).toEqual([{ Effect: 'Allow', Action: 'sns:Publish', Resource: topicArn }]);
+    expect(mocks.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(0);
+    expect(mocks.iot.commandCalls(CreateSecurityProfileCommand)[0]!.args[0].input.alertTargets).toEqual({
+      SNS: { alertTargetArn: topicArn, roleArn: `arn:aws:iam::${ACCOUNT}:role/defender-alarms-defender-alerts` },
+    });
+  });
+
+  it('--create-sns reuses an existing role of that name', async () => {
+    mocks.sns.on(CreateTopicCommand).resolves({ TopicArn: `arn:aws:sns:eu-west-1:${ACCOUNT}:a` });
+    mocks.iam.on(CreateRoleCommand).rejects(awsError('EntityAlreadyExistsException', 'exists', 409));
+    mocks.iam.on(PutRolePolicyCommand).resolves({});
+    const h = harness(makeProject());
+    expect(await run(['setup-defender', '--group', 'fleet', '--create-sns', 'a'], h.deps)).toBe(0);
+    expect(h.text()).toContain('IAM role a-defender-alerts exists; updating its permissions');
+    expect(mocks.iam.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
   });
 });

@@ -87,8 +87,8 @@ describe('status', () => {
     });
     const h = harness(makeProject());
     expect(await run(['status', '--thing', 'core-1', '--deployment-id', 'dep-1'], h.deps)).toBe(0);
-    expect(h.lines[0]).toBe('core-1: deployment dep-1 NOT YET RECEIVED (0 s)');
-    expect(h.lines[1]).toBe('core-1: deployment dep-1 COMPLETED (10 s)');
+    expect(h.lines[1]).toBe('core-1: deployment dep-1 NOT YET RECEIVED (0 s)');
+    expect(h.lines[2]).toBe('core-1: deployment dep-1 COMPLETED (10 s)');
   });
 
   it('follows the newest deployment when no id is given', async () => {

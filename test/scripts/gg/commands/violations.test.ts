@@ -41,6 +41,7 @@ describe('violations', () => {
       { thingName: 'core-1', nextToken: 'page-2' },
     ]);
     expect(h.lines).toEqual([
+      'region: eu-west-1 (from AWS_REGION / profile)',
       '2 active violation(s):',
       '  core-1: rules / listening-tcp-ports (aws:num-listening-tcp-ports), value 40, since 2025-01-01T00:00:00.000Z, last 2025-01-01T00:05:00.000Z',
       '  core-1: rules-ml / ml-bytes-out (aws:all-bytes-out), value 123, since ?, last ?, ML confidence HIGH, verification UNKNOWN',
@@ -55,7 +56,7 @@ describe('violations', () => {
       securityProfileName: 'rules',
       nextToken: undefined,
     });
-    expect(h.lines).toEqual(['no active violations for profile rules']);
+    expect(h.lines).toEqual(['region: eu-west-1 (from AWS_REGION / profile)', 'no active violations for profile rules']);
   });
 
   it('needs exactly one of --thing and --profile', async () => {

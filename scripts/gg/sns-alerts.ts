@@ -1,0 +1,30 @@
+/** `setup-defender --create-sns NAME`: the SNS topic alarms go to and the role Device Defender assumes to publish there. */
+import { CreateTopicCommand } from '@aws-sdk/client-sns';
+import type { Arns } from './aws';
+import { ensureIotServiceRole } from './iot-service-role';
+import type { Session } from './session';
+
+/** Topic names allow 256 characters; 40 leaves room for the role name's suffix within IAM's 64. */
+export const SNS_NAME = /^[A-Za-z0-9_-]{1,40}$/;
+
+export function alertRoleName(topicName: string): string {
+  return `${topicName}-defender-alerts`;
+}
+
+export async function createSnsAlerts(session: Session, arns: Arns, topicName: string): Promise<{ topicArn: string; roleArn: string }> {
+  // CreateTopic is idempotent: an existing topic of that name is returned as it is.
+  const created = await session.aws.sns(new CreateTopicCommand({ Name: topicName }));
+  const topicArn = created.TopicArn ?? arns.snsTopic(topicName);
+  session.out.info(
+    `SNS topic ${topicArn} (subscribe to it: aws sns subscribe --topic-arn ${topicArn} --protocol email --notification-endpoint <you>)`,
+  );
+  const roleArn = await ensureIotServiceRole(session, arns, {
+    roleName: alertRoleName(topicName),
+    description: `Lets AWS IoT Device Defender publish alarms to SNS topic ${topicName}`,
+    inlinePolicy: {
+      name: 'publish-defender-alerts',
+      document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sns:Publish', Resource: topicArn }] },
+    },
+  });
+  return { topicArn, roleArn };
+}
