@@ -159,7 +159,7 @@ describe('range checks at the source', () => {
     ['an infinite load average', { loadavg: ['0.5 Infinity 0.1 1/80 99\n'] }, 'loadAverage', /\/proc\/loadavg: no number/],
     ['memory available above the total', { meminfo: ['MemTotal: 10 kB\nMemAvailable: 20 kB\n'] }, 'memoryUsed', /percentage/],
   ] as const)('leaves out %s with a warning', async (_name, files, source, message) => {
-    const result = await collectorWith(scriptedProcfs({ ...files })).collector.collect({ bad: metric(source), up: metric('processCount') });
+    const result = await collectorWith(scriptedProcfs(files as unknown as Record<string, string[]>)).collector.collect({ bad: metric(source), up: metric('processCount') });
     expect(result.values).toEqual({ up: { type: 'number', value: 0 } });
     expect(result.problems).toEqual([{ subject: 'custom_metrics.bad', message: expect.stringMatching(message) }]);
   });
