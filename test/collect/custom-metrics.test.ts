@@ -152,14 +152,14 @@ describe('the other sources', () => {
 });
 
 describe('range checks at the source', () => {
-  it.each([
+  it.each<[string, Record<string, string[]>, CustomMetricSpec['source'], RegExp]>([
     ['a negative uptime', { uptime: ['-5.25 3\n'] }, 'uptime', /\/proc\/uptime: -5.25 is negative/],
     ['a NaN uptime', { uptime: ['nan 3\n'] }, 'uptime', /\/proc\/uptime: no number/],
     ['a negative load average', { loadavg: ['0.5 -0.25 0.1 1/80 99\n'] }, 'loadAverage', /\/proc\/loadavg: -0.25 is negative/],
     ['an infinite load average', { loadavg: ['0.5 Infinity 0.1 1/80 99\n'] }, 'loadAverage', /\/proc\/loadavg: no number/],
     ['memory available above the total', { meminfo: ['MemTotal: 10 kB\nMemAvailable: 20 kB\n'] }, 'memoryUsed', /percentage/],
-  ] as const)('leaves out %s with a warning', async (_name, files, source, message) => {
-    const result = await collectorWith(scriptedProcfs(files as unknown as Record<string, string[]>)).collector.collect({ bad: metric(source), up: metric('processCount') });
+  ])('leaves out %s with a warning', async (_name, files, source, message) => {
+    const result = await collectorWith(scriptedProcfs(files)).collector.collect({ bad: metric(source), up: metric('processCount') });
     expect(result.values).toEqual({ up: { type: 'number', value: 0 } });
     expect(result.problems).toEqual([{ subject: 'custom_metrics.bad', message: expect.stringMatching(message) }]);
   });
