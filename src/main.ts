@@ -6,6 +6,8 @@ import { Agent } from './agent/agent';
 import { systemClock } from './agent/clock';
 import { createSystemCollector } from './collect/collector';
 import { componentIdentity } from './component/identity';
+import { EdgeFeatures } from './detect/edge-features';
+import { createDetectionStateFile } from './detect/state-file';
 import { IPC_CLIENT_VARIABLE, selectIpcClient } from './ipc/select-client';
 import { createLogger } from './log/logger';
 import { createFileStateStore } from './state/state-store';
@@ -16,6 +18,8 @@ const SHUTDOWN_BUDGET_MS = 4_000;
 const IPC_OPERATION_TIMEOUT_MS = 10_000;
 /** The component's work folder ({work:path}) is the process cwd under Greengrass. */
 const STATE_FILE = 'defender-agent-state.json';
+/** Alarm state of the behaviors evaluated on the device, beside the agent's state file. */
+const DETECTION_STATE_FILE = 'defender-agent-detection.json';
 
 const logger = createLogger();
 const identity = componentIdentity();
@@ -37,6 +41,15 @@ const agent = new Agent({
   stateStore: createFileStateStore(join(process.cwd(), STATE_FILE)),
   clock: systemClock,
   logger,
+  createEdgeFeatures: (connection) =>
+    new EdgeFeatures({
+      store: createDetectionStateFile(join(process.cwd(), DETECTION_STATE_FILE)),
+      connection,
+      componentName: identity.name,
+      logger,
+      now: () => systemClock.now(),
+      setTimer: (delayMs, callback) => systemClock.setTimer(delayMs, callback),
+    }),
   bootId: () => readFile('/proc/sys/kernel/random/boot_id', 'utf8').then((text) => text.trim() || undefined),
 });
 

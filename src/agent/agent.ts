@@ -12,6 +12,7 @@ import type { Collector } from '../collect/collector';
 import { metricsTopics } from '../component/definition';
 import type { AgentConfig } from '../config/definition';
 import { thingNameProblem } from '../config/names';
+import type { EdgeFeatures } from '../detect/edge-features';
 import { quoteValue } from '../config/quote';
 import type { IpcConnection, IpcConnector } from '../ipc/ipc';
 import { IpcError } from '../ipc/ipc';
@@ -44,6 +45,8 @@ export interface AgentDeps {
   /** The current boot's id: a restart within one boot measures the time since the last report on the monotonic clock. */
   bootId?: () => Promise<string | undefined>;
   random?: () => number;
+  /** Detection at the edge, the drill and the metrics sink (src/detect/edge-features.ts); absent: reports only. */
+  createEdgeFeatures?: (connection: () => IpcConnection | undefined) => EdgeFeatures;
 }
 
 /** Device Defender answers within seconds; a report still unanswered after this is counted as lost. */
@@ -60,6 +63,7 @@ export class Agent {
   private readonly replies: ReplyTracker;
   private readonly supervisor: ConnectionSupervisor;
   private readonly schedule: ReportSchedule;
+  private readonly edge: EdgeFeatures | undefined;
 
   constructor(private readonly deps: AgentDeps) {
     const { clock, logger, identity } = deps;
@@ -87,6 +91,7 @@ export class Agent {
       intervalMs: () => this.configuration.current.intervalSeconds * 1000,
       runCycle: () => this.runCycle(),
     });
+    this.edge = deps.createEdgeFeatures?.(() => this.supervisor.connection);
   }
 
   get currentConfig(): AgentConfig {
@@ -113,6 +118,7 @@ export class Agent {
     } catch {
       this.bootId = undefined;
     }
+    await this.edge?.start();
     await this.supervisor.start();
   }
 
@@ -125,6 +131,7 @@ export class Agent {
   private async shutDown(): Promise<void> {
     this.stopping = true;
     await this.schedule.stop();
+    await this.edge?.stop();
     this.configuration.stop();
     await this.replies.close();
     await this.supervisor.stop();
@@ -138,6 +145,7 @@ export class Agent {
 
   private async setUp(connection: IpcConnection): Promise<void> {
     await this.configuration.attach(connection);
+    this.edge?.connected(connection);
     const thing = this.thingName();
     if (thing) await this.replies.follow(connection, thing, this.configuration.current.format);
     this.announce();
@@ -145,6 +153,7 @@ export class Agent {
   }
 
   private configurationChanged(next: AgentConfig, previous: AgentConfig): void {
+    this.edge?.configure(next, next.thingName || this.validCoreThingName());
     if (next.procfsRoot !== previous.procfsRoot) this.collector = this.deps.createCollector(next.procfsRoot);
     if (!this.announced) return;
     const connection = this.supervisor.connection;
@@ -209,18 +218,25 @@ export class Agent {
       const thing = this.thingName();
       if (!thing) {
         logger.error('report not sent: no thing name (set thingName in the configuration)');
+        await this.observeWithoutReport(config);
         return;
       }
-      const topic = metricsTopics(thing, config.format).publish;
+      const destination = this.edge?.destination(config, thing) ?? {
+        topic: metricsTopics(thing, config.format).publish,
+        expectsReply: true,
+      };
+      const topic = destination.topic;
       const before = this.supervisor.connection;
       if (!before) {
         logger.warn(
           'report skipped: not connected to the Greengrass nucleus (reconnecting); the next report carries the network traffic of this interval too',
         );
+        await this.observeWithoutReport(config);
         return;
       }
       // A denied or failed reply subscription is retried at every report, so a permission granted since is picked up.
-      if (!this.replies.isListening(topic)) await this.replies.follow(before, thing, config.format).catch(() => undefined);
+      if (destination.expectsReply && !this.replies.isListening(topic))
+        await this.replies.follow(before, thing, config.format).catch(() => undefined);
       const prepared = await prepareReport({
         collector: this.collector,
         collect: { customMetrics: config.customMetrics, networkStatsIncludeLoopback: config.networkStatsIncludeLoopback },
@@ -237,6 +253,7 @@ export class Agent {
         monotonic: () => this.deps.clock.monotonic(),
       });
       this.logPreparation(prepared);
+      this.edge?.observe({ ...prepared.sample, ...(prepared.networkReading ? { network: prepared.networkReading } : {}) });
       if (prepared.invalid.length > 0) {
         logger.error(
           `report ${prepared.reportId} not sent: it does not conform to the Device Defender schema: ${prepared.invalid.slice(0, 5).join('; ')}`,
@@ -254,7 +271,7 @@ export class Agent {
         );
         return;
       }
-      await this.handOver(connection, topic, prepared, config);
+      await this.handOver(connection, topic, prepared, config, destination.expectsReply);
     } catch (error) {
       logger.error(`report cycle failed: ${describeError(error)}; the next one comes in ${config.intervalSeconds} s`);
     }
@@ -268,7 +285,13 @@ export class Agent {
   }
 
   /** Write ahead, register for the reply, publish; only a publish that resolved moves the baseline. */
-  private async handOver(connection: IpcConnection, topic: string, prepared: PreparedReport, config: AgentConfig): Promise<void> {
+  private async handOver(
+    connection: IpcConnection,
+    topic: string,
+    prepared: PreparedReport,
+    config: AgentConfig,
+    expectsReply = true,
+  ): Promise<void> {
     const { logger, clock } = this.deps;
     const { reportId } = prepared;
     const previous = { ...this.state };
@@ -279,7 +302,7 @@ export class Agent {
     this.state.publishingReportId = reportId;
     this.schedule.markPublishing();
     await this.saveState();
-    this.replies.expect(reportId, topic);
+    if (expectsReply) this.replies.expect(reportId, topic);
     try {
       await connection.publishToIoTCore(topic, prepared.built.payload, '1');
     } catch (error) {
@@ -296,7 +319,8 @@ export class Agent {
         else delete this.state.lastPublishedMonotonic;
         const why =
           error instanceof IpcError && error.kind === 'unauthorized'
-            ? deniedCallMessage(this.deps.identity.componentName, 'PublishToIoTCore', topic)
+            ? (this.edge?.deniedReportMessage(config, topic) ??
+              deniedCallMessage(this.deps.identity.componentName, 'PublishToIoTCore', topic))
             : `${describeError(error)}.`;
         const log = error instanceof IpcError && error.kind === 'unauthorized' ? logger.error : logger.warn;
         log(
@@ -310,6 +334,18 @@ export class Agent {
     delete this.state.publishingReportId;
     await this.saveState();
     this.logPublished(topic, prepared, config);
+    const thing = this.thingName();
+    if (thing) await this.edge?.published(connection, config, thing, reportId, prepared.built.payload);
+  }
+
+  /** Detection does not depend on the cloud: a sample whose report cannot be sent is still evaluated. */
+  private async observeWithoutReport(config: AgentConfig): Promise<void> {
+    if (!this.edge || config.behaviors.length === 0) return;
+    const collected = await this.collector.collect({
+      customMetrics: config.customMetrics,
+      networkStatsIncludeLoopback: config.networkStatsIncludeLoopback,
+    });
+    this.edge.observe(collected);
   }
 
   private logPublished(topic: string, prepared: PreparedReport, config: AgentConfig): void {

@@ -63,10 +63,10 @@ export class AlarmPublisher {
   constructor(private readonly deps: AlarmPublisherDeps) {}
 
   /** Returns whether the outbox changed. */
-  async flush(outbox: OutboxEntry[]): Promise<boolean> {
+  async flush(outbox: OutboxEntry[], through?: IpcConnection): Promise<boolean> {
     let changed = false;
     for (const entry of [...outbox]) {
-      const connection = this.deps.connection();
+      const connection = through ?? this.deps.connection();
       if (!connection) break;
       const payload = Buffer.from(JSON.stringify(entry.event));
       if (entry.cloudTopic !== undefined) {

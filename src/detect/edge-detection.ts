@@ -89,9 +89,9 @@ export class EdgeDetection {
     return run;
   }
 
-  /** Sends alarms still waiting (after a reconnect). Never rejects. */
-  flush(): Promise<void> {
-    const run = this.queue.then(() => this.deliver());
+  /** Sends alarms still waiting, through `connection` (one that just opened) or the current one. Never rejects. */
+  flush(connection?: IpcConnection): Promise<void> {
+    const run = this.queue.then(() => this.deliver(connection));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -156,10 +156,10 @@ export class EdgeDetection {
     return result.delta ? { delta: result.delta, coveredMs: atMs - previous.atMs } : undefined;
   }
 
-  private async deliver(): Promise<void> {
+  private async deliver(through?: IpcConnection): Promise<void> {
     if (this.state.outbox.length === 0) return;
     try {
-      if (await this.publisher.flush(this.state.outbox)) await this.save();
+      if (await this.publisher.flush(this.state.outbox, through)) await this.save();
     } catch (error) {
       this.deps.logger.error(`sending alarms failed: ${describeError(error)}`);
     }
