@@ -115,7 +115,7 @@ class PortableIpcConnection implements IpcConnection {
 
   async close(): Promise<void> {
     this.disconnected = true;
-    this.client.destroy();
+    this.client.close();
   }
 
   private markDisconnected(reason: string): void {

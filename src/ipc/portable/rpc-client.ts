@@ -182,6 +182,14 @@ export class RpcClient {
     this.sendFrame(0, MessageType.Ping, 0, [], Buffer.alloc(0));
   }
 
+  /** Ends every open stream with TerminateStream (so the nucleus unsubscribes at once, as with the SDK), then hangs up. */
+  close(): void {
+    if (this.closedReason !== undefined) return;
+    for (const stream of [...this.streams.values()]) stream.close();
+    this.shutDown('closed by the client');
+    this.socket.end(() => this.socket.destroy());
+  }
+
   destroy(reason = 'closed by the client'): void {
     this.shutDown(reason);
     this.socket.destroy();
