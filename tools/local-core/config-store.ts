@@ -61,6 +61,29 @@ export function parseJsonPointer(pointer: string): string[] {
     .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
+
+/**
+ * A `{configuration:/pointer}` recipe variable's value. The nucleus merges configuration case-insensitively but resolves
+ * these pointers on the merged tree with Jackson's JsonNode.at (KernelConfigResolver): keys must match the stored
+ * spelling exactly, and array elements are reached by index.
+ */
+export function valueAtPointer(config: ConfigObject, pointer: string): { found: false } | { found: true; value: unknown } {
+  let tokens: string[];
+  try {
+    tokens = parseJsonPointer(pointer);
+  } catch {
+    return { found: false };
+  }
+  let node: unknown = config;
+  for (const token of tokens) {
+    if (Array.isArray(node) && ARRAY_INDEX.test(token) && Number(token) < node.length) node = node[Number(token)];
+    else if (isConfigObject(node) && Object.hasOwn(node, token)) node = node[token];
+    else return { found: false };
+  }
+  return { found: true, value: node };
+}
+
 function withoutPath(config: ConfigObject, path: readonly string[]): ConfigObject {
   const [head, ...rest] = path;
   if (head === undefined) return {};
