@@ -5,6 +5,7 @@ import { deployCommand, DEPLOY_HELP } from './commands/deploy';
 import { doctorCommand, DOCTOR_HELP } from './commands/doctor';
 import { logsCommand, LOGS_HELP } from './commands/logs';
 import { publishCommand, PUBLISH_HELP } from './commands/publish';
+import { QUARANTINE_HELP, quarantineCommand } from './commands/quarantine';
 import { setupDefenderCommand, SETUP_DEFENDER_HELP } from './commands/setup-defender';
 import { statusCommand, STATUS_HELP } from './commands/status';
 import { violationsCommand, VIOLATIONS_HELP } from './commands/violations';
@@ -31,7 +32,8 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     run: setupDefenderCommand,
   },
   doctor: { summary: 'check everything a core device needs for its reports to count', help: DOCTOR_HELP, run: doctorCommand },
-  violations: { summary: 'list active Device Defender violations', help: VIOLATIONS_HELP, run: violationsCommand },
+  violations: { summary: 'list active Device Defender violations, or their history', help: VIOLATIONS_HELP, run: violationsCommand },
+  quarantine: { summary: 'isolate violating devices: setup | apply | release', help: QUARANTINE_HELP, run: quarantineCommand },
   logs: { summary: "read the component's log of a core device or thing group from CloudWatch Logs", help: LOGS_HELP, run: logsCommand },
   cleanup: { summary: 'remove the component, its versions, profiles and custom metrics', help: CLEANUP_HELP, run: cleanupCommand },
 };
@@ -51,8 +53,27 @@ ${Object.entries(SUBCOMMANDS)
 Every subcommand takes --help, --dry-run (print the AWS requests, send none) and --region.
 Typical order: publish, deploy --thing T --wait, setup-defender --group G, doctor --thing T.`;
 
+const NETWORK_ERRORS = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
+
+function isNetworkError(error: unknown): boolean {
+  const { code, name } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; name?: unknown };
+  return (typeof code === 'string' && NETWORK_ERRORS.has(code)) || name === 'TimeoutError' || name === 'NetworkingError';
+}
+
 /** Remedies for SDK errors that are not ours. */
 function nextStepFor(error: unknown): string | undefined {
+  if (isNetworkError(error)) {
+    return 'AWS could not be reached: check the network, a proxy (HTTPS_PROXY) and the --region name, then run the command again';
+  }
   const name = errorName(error);
   if (name === 'CredentialsProviderError' || name === 'ExpiredTokenException' || name === 'ExpiredToken') {
     return 'configure AWS credentials (aws configure, AWS_PROFILE, or aws sso login) and try again';

@@ -1,14 +1,29 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { MAIN_HELP, run } from '../../../scripts/gg/cli';
-import { harness, makeProject, removeProjects, resetMocks, totalCalls } from './helpers';
+import { ListActiveViolationsCommand } from '@aws-sdk/client-iot';
+import { harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from './helpers';
 
 beforeEach(resetMocks);
 afterEach(removeProjects);
 
-const SUBCOMMANDS = ['publish', 'deploy', 'status', 'setup-defender', 'doctor', 'violations', 'cleanup'];
+const SUBCOMMANDS = ['publish', 'deploy', 'status', 'setup-defender', 'doctor', 'violations', 'quarantine', 'cleanup'];
 
 describe('gg CLI', () => {
+  it.each([
+    ['ENOTFOUND', Object.assign(new Error('getaddrinfo ENOTFOUND iot.eu-west-1.amazonaws.com'), { code: 'ENOTFOUND' })],
+    ['ECONNREFUSED', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+    ['TimeoutError', Object.assign(new Error('socket timed out'), { name: 'TimeoutError' })],
+  ])('a network error (%s) gets a next: line', async (_name, error) => {
+    mocks.iot.on(ListActiveViolationsCommand).rejects(error);
+    const h = harness(makeProject());
+    expect(await run(['violations', '--thing', 'core-1'], h.deps)).toBe(1);
+    expect(h.errors[0]).toMatch(/^error: /);
+    expect(h.errors[1]).toBe(
+      'next: AWS could not be reached: check the network, a proxy (HTTPS_PROXY) and the --region name, then run the command again',
+    );
+  });
+
   it.each(SUBCOMMANDS)('%s --help prints its usage and calls nothing', async (name) => {
     const h = harness(makeProject());
     expect(await run([name, '--help'], h.deps)).toBe(0);

@@ -1,0 +1,160 @@
+import { AttachRolePolicyCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
+import {
+  AddThingToThingGroupCommand,
+  AttachPolicyCommand,
+  CreateMitigationActionCommand,
+  CreatePolicyCommand,
+  CreateThingGroupCommand,
+  ListActiveViolationsCommand,
+  RemoveThingFromThingGroupCommand,
+  StartDetectMitigationActionsTaskCommand,
+  UpdateMitigationActionCommand,
+} from '@aws-sdk/client-iot';
+import { run } from '../../../../scripts/gg/cli';
+import { ACCOUNT, awsError, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
+
+const GROUP_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/defender-quarantine`;
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/defender-quarantine-mitigation`;
+
+beforeEach(() => {
+  resetMocks();
+  mocks.iot.on(CreateThingGroupCommand).resolves({});
+  mocks.iot.on(CreatePolicyCommand).resolves({});
+  mocks.iot.on(AttachPolicyCommand).resolves({});
+  mocks.iot.on(CreateMitigationActionCommand).resolves({});
+  mocks.iam.on(CreateRoleCommand).resolves({});
+  mocks.iam.on(AttachRolePolicyCommand).resolves({});
+});
+afterEach(removeProjects);
+
+describe('quarantine setup', () => {
+  it('creates the group, the deny-all policy attached to it, the role and the mitigation action', async () => {
+    const h = harness(makeProject());
+    expect(await run(['quarantine', 'setup'], h.deps)).toBe(0);
+
+    expect(mocks.iot.commandCalls(CreateThingGroupCommand)[0]!.args[0].input.thingGroupName).toBe('defender-quarantine');
+    const policy = mocks.iot.commandCalls(CreatePolicyCommand)[0]!.args[0].input;
+    expect(policy.policyName).toBe('defender-quarantine-deny-all');
+    expect(JSON.parse(policy.policyDocument!)).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: 'iot:*', Resource: '*' }],
+    });
+    expect(mocks.iot.commandCalls(AttachPolicyCommand)[0]!.args[0].input).toEqual({
+      policyName: 'defender-quarantine-deny-all',
+      target: GROUP_ARN,
+    });
+    expect(mocks.iam.commandCalls(AttachRolePolicyCommand)[0]!.args[0].input).toEqual({
+      RoleName: 'defender-quarantine-mitigation',
+      PolicyArn: 'arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAddThingsToThingGroupMitigationAction',
+    });
+    const trust = JSON.parse(mocks.iam.commandCalls(CreateRoleCommand)[0]!.args[0].input.AssumeRolePolicyDocument!);
+    expect(trust.Statement[0].Principal).toEqual({ Service: 'iot.amazonaws.com' });
+    expect(mocks.iot.commandCalls(CreateMitigationActionCommand)[0]!.args[0].input).toEqual({
+      actionName: 'defender-quarantine-add-thing',
+      roleArn: ROLE_ARN,
+      actionParams: { addThingsToThingGroupParams: { thingGroupNames: ['defender-quarantine'], overrideDynamicGroups: true } },
+    });
+  });
+
+  it('is idempotent: existing group, policy and action are reused, the action updated', async () => {
+    const exists = () => awsError('ResourceAlreadyExistsException', 'exists', 409);
+    mocks.iot.on(CreateThingGroupCommand).rejects(exists());
+    mocks.iot.on(CreatePolicyCommand).rejects(exists());
+    mocks.iot.on(CreateMitigationActionCommand).rejects(exists());
+    mocks.iot.on(UpdateMitigationActionCommand).resolves({});
+    mocks.iam.on(CreateRoleCommand).rejects(awsError('EntityAlreadyExistsException', 'exists', 409));
+    const h = harness(makeProject());
+    expect(await run(['quarantine', 'setup', '--group-name', 'isolated'], h.deps)).toBe(0);
+    expect(h.text()).toContain('thing group isolated exists');
+    expect(mocks.iot.commandCalls(UpdateMitigationActionCommand)[0]!.args[0].input.actionName).toBe('isolated-add-thing');
+    expect(mocks.iot.commandCalls(AttachPolicyCommand)).toHaveLength(1);
+  });
+
+  it('--dry-run shows the thing group, the deny-all policy and the mitigation action requests and sends none', async () => {
+    const h = harness(makeProject());
+    expect(await run(['quarantine', 'setup', '--dry-run'], h.deps)).toBe(0);
+    expect(totalCalls()).toBe(0);
+    const text = h.text();
+    for (const request of [
+      'iot CreateThingGroup',
+      'iot CreatePolicy',
+      'iot AttachPolicy',
+      'iam CreateRole',
+      'iot CreateMitigationAction',
+    ]) {
+      expect(text).toContain(`[dry-run] ${request}`);
+    }
+    expect(text).toContain('\\"Effect\\":\\"Deny\\",\\"Action\\":\\"iot:*\\"');
+  });
+
+  it('--help exits 0 and explains the three steps', async () => {
+    const h = harness(makeProject());
+    expect(await run(['quarantine', '--help'], h.deps)).toBe(0);
+    expect(h.text()).toContain('quarantine setup|apply|release');
+  });
+});
+
+describe('quarantine apply and release', () => {
+  it('runs the mitigation action on the active violations of the profile, 25 per task', async () => {
+    const violations = Array.from({ length: 27 }, (_, i) => ({
+      violationId: `v-${i}`,
+      behavior: { name: i === 26 ? 'other' : 'bytes-out' },
+    }));
+    mocks.iot
+      .on(ListActiveViolationsCommand)
+      .resolvesOnce({ activeViolations: violations.slice(0, 20), nextToken: 'page-2' })
+      .resolves({ activeViolations: violations.slice(20) });
+    mocks.iot.on(StartDetectMitigationActionsTaskCommand).resolves({});
+    const h = harness(makeProject());
+    expect(await run(['quarantine', 'apply', '--profile', 'rules', '--behavior', 'bytes-out'], h.deps)).toBe(0);
+
+    expect(mocks.iot.commandCalls(ListActiveViolationsCommand).map((c) => c.args[0].input)).toEqual([
+      { securityProfileName: 'rules', nextToken: undefined },
+      { securityProfileName: 'rules', nextToken: 'page-2' },
+    ]);
+    const tasks = mocks.iot.commandCalls(StartDetectMitigationActionsTaskCommand).map((c) => c.args[0].input);
+    expect(tasks.map((t) => t.target!.violationIds!.length)).toEqual([25, 1]);
+    expect(tasks[0]!.actions).toEqual(['defender-quarantine-add-thing']);
+    expect(tasks[0]!.includeOnlyActiveViolations).toBe(true);
+    expect(tasks[0]!.taskId).toBe('defender-quarantine-20250101000000-1');
+    expect(tasks.flatMap((t) => t.target!.violationIds)).not.toContain('v-26');
+  });
+
+  it('says so and starts nothing without active violations', async () => {
+    mocks.iot.on(ListActiveViolationsCommand).resolves({ activeViolations: [] });
+    const h = harness(makeProject());
+    expect(await run(['quarantine', 'apply'], h.deps)).toBe(0);
+    expect(h.text()).toContain('no active violations of com-example-TestAgent-metrics');
+    expect(mocks.iot.commandCalls(StartDetectMitigationActionsTaskCommand)).toHaveLength(0);
+  });
+
+  it('isolates one --thing directly and releases it', async () => {
+    mocks.iot.on(AddThingToThingGroupCommand).resolves({});
+    mocks.iot.on(RemoveThingFromThingGroupCommand).resolves({});
+    const h = harness(makeProject());
+    expect(await run(['quarantine', 'apply', '--thing', 'core-1'], h.deps)).toBe(0);
+    expect(mocks.iot.commandCalls(AddThingToThingGroupCommand)[0]!.args[0].input).toEqual({
+      thingGroupName: 'defender-quarantine',
+      thingName: 'core-1',
+      overrideDynamicGroups: true,
+    });
+    expect(await run(['quarantine', 'release', '--thing', 'core-1'], h.deps)).toBe(0);
+    expect(mocks.iot.commandCalls(RemoveThingFromThingGroupCommand)[0]!.args[0].input).toEqual({
+      thingGroupName: 'defender-quarantine',
+      thingName: 'core-1',
+    });
+  });
+
+  it.each([
+    [['quarantine'], 'quarantine needs setup, apply or release'],
+    [['quarantine', 'isolate'], 'quarantine needs setup, apply or release (got "isolate")'],
+    [['quarantine', 'release'], 'quarantine release needs --thing'],
+    [['quarantine', 'apply', '--thing', 't', '--profile', 'p'], 'not both'],
+    [['quarantine', 'apply', '--violation-id', 'bad id'], '--violation-id "bad id" is not a violation id'],
+  ])('%j is refused before any AWS call', async (argv, message) => {
+    const h = harness(makeProject());
+    expect(await run(argv, h.deps)).toBe(2);
+    expect(h.errors[0]).toContain(message);
+    expect(totalCalls()).toBe(0);
+  });
+});
