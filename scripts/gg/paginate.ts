@@ -11,7 +11,8 @@ export async function allPages<P extends Page, T>(
   const seen = new Set<string>();
   let nextToken: string | undefined;
   do {
-    const page = await fetchPage(nextToken);
+    const page = (await fetchPage(nextToken)) as P | undefined;
+    if (page === undefined) break;
     items.push(...(itemsOf(page) ?? []));
     nextToken = page.nextToken || undefined;
     // A token seen before would page forever; AWS never repeats one.

@@ -6,6 +6,7 @@ import {
   ListInstalledComponentsCommand,
 } from '@aws-sdk/client-greengrassv2';
 import {
+  GetBehaviorModelTrainingSummariesCommand,
   ListSecurityProfilesForTargetCommand,
   ListThingGroupsForThingCommand,
   ListThingPrincipalsCommand,
@@ -27,6 +28,7 @@ import { checkCustomMetric } from '../custom-metrics';
 import type { CliDeps } from '../deps';
 import { UsageError } from '../errors';
 import { checkLogUpload } from '../log-check';
+import { allPages } from '../paginate';
 import { openSession, type Session } from '../session';
 import { componentLogPath } from './status';
 
@@ -111,8 +113,11 @@ async function checkComponent(session: Session, thingName: string): Promise<Chec
 
 /** The agent configuration the device got: the newest of its deployments that carries the component. */
 async function deployedSettings(session: Session, thingName: string): Promise<AgentSettings> {
-  const listed = await session.aws.greengrass(new ListEffectiveDeploymentsCommand({ coreDeviceThingName: thingName }));
-  const newestFirst = [...(listed.effectiveDeployments ?? [])].sort(
+  const effectiveDeployments = await allPages(
+    (nextToken) => session.aws.greengrass(new ListEffectiveDeploymentsCommand({ coreDeviceThingName: thingName, nextToken })),
+    (page) => page.effectiveDeployments,
+  );
+  const newestFirst = [...effectiveDeployments].sort(
     (a, b) => (b.creationTimestamp?.getTime() ?? 0) - (a.creationTimestamp?.getTime() ?? 0),
   );
   for (const effective of newestFirst) {
@@ -135,10 +140,12 @@ function policyRemedy(arns: Arns, topics: ReturnType<typeof metricsTopics>): str
 
 async function checkAuthorization(session: Session, arns: Arns, thingName: string, settings: AgentSettings): Promise<CheckResult> {
   const name = 'certificate may publish reports';
-  const principals = await session.aws.iot(new ListThingPrincipalsCommand({ thingName }));
+  const principals = await allPages(
+    (nextToken) => session.aws.iot(new ListThingPrincipalsCommand({ thingName, nextToken })),
+    (page) => page.principals,
+  );
   // A dry run has no principals to read; the placeholder still shows the authorization request.
-  const certificate =
-    (principals.principals ?? []).find((p) => p.includes(':cert/')) ?? (session.aws.dryRun ? '<certificate-arn>' : undefined);
+  const certificate = principals.find((p) => p.includes(':cert/')) ?? (session.aws.dryRun ? '<certificate-arn>' : undefined);
   if (!certificate) {
     return {
       name,
@@ -161,16 +168,23 @@ async function checkAuthorization(session: Session, arns: Arns, thingName: strin
   return { name, ok: true, detail: `publish ${topics.publish}, subscribe/receive its accepted/rejected replies` };
 }
 
-async function checkSecurityProfile(session: Session, arns: Arns, thingName: string): Promise<CheckResult> {
+async function checkSecurityProfile(session: Session, arns: Arns, thingName: string, found: string[] = []): Promise<CheckResult> {
   const name = 'security profile covers the thing';
-  const groups = await session.aws.iot(new ListThingGroupsForThingCommand({ thingName }));
-  const targets = [...(groups.thingGroups ?? []).flatMap((g) => (g.groupArn ? [g.groupArn] : [])), arns.allRegisteredThings()];
+  const groups = await allPages(
+    (nextToken) => session.aws.iot(new ListThingGroupsForThingCommand({ thingName, nextToken })),
+    (page) => page.thingGroups,
+  );
+  const targets = [...groups.flatMap((g) => (g.groupArn ? [g.groupArn] : [])), arns.allRegisteredThings()];
   const profiles: string[] = [];
   for (const target of targets) {
-    const listed = await session.aws.iot(new ListSecurityProfilesForTargetCommand({ securityProfileTargetArn: target }));
-    for (const mapping of listed.securityProfileTargetMappings ?? []) {
+    const mappings = await allPages(
+      (nextToken) => session.aws.iot(new ListSecurityProfilesForTargetCommand({ securityProfileTargetArn: target, nextToken })),
+      (page) => page.securityProfileTargetMappings,
+    );
+    for (const mapping of mappings) {
       const profile = mapping.securityProfileIdentifier?.name;
       if (profile) profiles.push(`${profile} (via ${target.split(':').pop()})`);
+      if (profile && !found.includes(profile)) found.push(profile);
     }
   }
   if (profiles.length === 0) {
@@ -182,6 +196,45 @@ async function checkSecurityProfile(session: Session, arns: Arns, thingName: str
     };
   }
   return { name, ok: true, detail: profiles.join(', ') };
+}
+
+/**
+ * ML Detect's model per behavior (GetBehaviorModelTrainingSummaries): PENDING_BUILD while it collects 14 days and
+ * 25,000 datapoints, ACTIVE once it alarms, EXPIRED when the data never sufficed and the model was dropped.
+ */
+async function checkMlTraining(session: Session, profiles: readonly string[]): Promise<CheckResult | undefined> {
+  const name = 'ML Detect models trained';
+  const lines: string[] = [];
+  let expired = false;
+  for (const securityProfileName of profiles) {
+    const summaries = await allPages(
+      (nextToken) => session.aws.iot(new GetBehaviorModelTrainingSummariesCommand({ securityProfileName, nextToken })),
+      (page) => page.summaries,
+    );
+    for (const summary of summaries) {
+      const status = summary.modelStatus ?? 'UNKNOWN';
+      if (status === 'EXPIRED') expired = true;
+      const collected = summary.datapointsCollectionPercentage;
+      const details = [
+        collected !== undefined ? `${Math.round(collected)}% of the training datapoints` : undefined,
+        summary.trainingDataCollectionStartDate ? `collecting since ${summary.trainingDataCollectionStartDate.toISOString()}` : undefined,
+        summary.lastModelRefreshDate ? `refreshed ${summary.lastModelRefreshDate.toISOString()}` : undefined,
+      ].filter((detail) => detail !== undefined);
+      lines.push(`${securityProfileName}/${summary.behaviorName ?? '?'} ${status}${details.length ? ` (${details.join(', ')})` : ''}`);
+    }
+  }
+  if (lines.length === 0) return undefined;
+  return {
+    name,
+    ok: !expired,
+    detail: lines.join('; '),
+    ...(expired
+      ? {
+          remedy:
+            'an EXPIRED model never got 25,000 datapoints in 14 days: report more often (intervalSeconds) or cover more devices, then update the profile to train again',
+        }
+      : {}),
+  };
 }
 
 async function checkCustomMetrics(session: Session, settings: AgentSettings): Promise<CheckResult> {
@@ -214,13 +267,16 @@ export async function doctorCommand(argv: string[], deps: CliDeps): Promise<numb
   const session = await openSession(deps, flags);
   const arns = await session.arns();
   const settings = givenSettings ?? (await deployedSettings(session, thingName));
+  const profileNames: string[] = [];
   const results = [
     await checkCoreDevice(session, thingName),
     await checkComponent(session, thingName),
     await checkAuthorization(session, arns, thingName, settings),
-    await checkSecurityProfile(session, arns, thingName),
+    await checkSecurityProfile(session, arns, thingName, profileNames),
     await checkCustomMetrics(session, settings),
   ];
+  const mlTraining = await checkMlTraining(session, profileNames);
+  if (mlTraining) results.push(mlTraining);
   const logUpload = await checkLogUpload(session, thingName);
   if (logUpload) results.push(logUpload);
   if (session.aws.dryRun) {

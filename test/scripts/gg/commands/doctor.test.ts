@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-greengrassv2';
 import {
   DescribeCustomMetricCommand,
+  GetBehaviorModelTrainingSummariesCommand,
   ListSecurityProfilesForTargetCommand,
   ListThingGroupsForThingCommand,
   ListThingPrincipalsCommand,
@@ -158,5 +159,69 @@ describe('doctor', () => {
     expect(await run(['doctor', '--thing', 'core-1', '--dry-run'], h.deps)).toBe(0);
     expect(totalCalls()).toBe(0);
     expect(h.text()).toContain('[dry-run] iot TestAuthorization');
+  });
+
+  it('reads every page of every list call', async () => {
+    healthyDevice();
+    mocks.greengrass
+      .on(ListEffectiveDeploymentsCommand)
+      .resolvesOnce({ effectiveDeployments: [], nextToken: 'd2' })
+      .resolves({
+        effectiveDeployments: [
+          {
+            deploymentId: 'ours',
+            deploymentName: 'x',
+            targetArn: 't',
+            coreDeviceExecutionStatus: 'COMPLETED',
+            creationTimestamp: new Date(1),
+            modifiedTimestamp: new Date(1),
+          },
+        ],
+      });
+    mocks.iot
+      .on(ListThingPrincipalsCommand)
+      .resolvesOnce({ principals: ['arn:aws:iam::123456789012:user/not-a-cert'], nextToken: 'p2' })
+      .resolves({ principals: [CERT] });
+    mocks.iot
+      .on(ListThingGroupsForThingCommand)
+      .resolvesOnce({ thingGroups: [], nextToken: 'g2' })
+      .resolves({ thingGroups: [{ groupName: 'fleet', groupArn: GROUP_ARN }] });
+    mocks.iot
+      .on(ListSecurityProfilesForTargetCommand, { securityProfileTargetArn: GROUP_ARN })
+      .resolvesOnce({ securityProfileTargetMappings: [], nextToken: 's2' })
+      .resolves({
+        securityProfileTargetMappings: [{ securityProfileIdentifier: { name: 'fleet-rules', arn: 'arn:p' }, target: { arn: GROUP_ARN } }],
+      });
+    const h = harness(makeProject());
+    expect(await run(['doctor', '--thing', 'core-1'], h.deps)).toBe(0);
+    expect(mocks.iot.commandCalls(TestAuthorizationCommand)[0]!.args[0].input.principal).toBe(CERT);
+    expect(h.text()).toContain('[ok]   security profile covers the thing: fleet-rules (via thinggroup/fleet)');
+    expect(h.text()).toContain('[ok]   custom metrics registered: cpu');
+    expect(mocks.iot.commandCalls(ListThingGroupsForThingCommand).map((c) => c.args[0].input.nextToken)).toEqual([undefined, 'g2']);
+  });
+
+  it('reports ML Detect training per behavior, and an expired model as a failure', async () => {
+    healthyDevice();
+    mocks.iot
+      .on(GetBehaviorModelTrainingSummariesCommand, { securityProfileName: 'fleet-rules' })
+      .resolvesOnce({
+        summaries: [
+          {
+            securityProfileName: 'fleet-rules',
+            behaviorName: 'ml-bytes-out',
+            modelStatus: 'PENDING_BUILD',
+            datapointsCollectionPercentage: 42.4,
+            trainingDataCollectionStartDate: new Date('2025-01-01T00:00:00Z'),
+          },
+        ],
+        nextToken: 'm2',
+      })
+      .resolves({ summaries: [{ securityProfileName: 'fleet-rules', behaviorName: 'ml-cpu', modelStatus: 'EXPIRED' }] });
+    const h = harness(makeProject());
+    expect(await run(['doctor', '--thing', 'core-1'], h.deps)).toBe(1);
+    expect(h.text()).toContain(
+      '[FAIL] ML Detect models trained: fleet-rules/ml-bytes-out PENDING_BUILD (42% of the training datapoints, collecting since 2025-01-01T00:00:00.000Z); fleet-rules/ml-cpu EXPIRED',
+    );
+    expect(h.text()).toContain('an EXPIRED model never got 25,000 datapoints in 14 days');
   });
 });
