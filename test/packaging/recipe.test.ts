@@ -118,7 +118,10 @@ describe('renderRecipe', () => {
 
   it('runs the bundle unprivileged after an Install step that checks for Node.js >= 20', () => {
     for (const manifest of manifestsOf(render())) {
-      expect(manifest.Lifecycle.Run).toEqual({ RequiresPrivilege: false, Script: `exec node {artifacts:path}/${BUNDLE_FILE}` });
+      expect(manifest.Lifecycle.Run).toEqual({
+        RequiresPrivilege: false,
+        Script: `exec node --max-semi-space-size=1 {artifacts:path}/${BUNDLE_FILE}`,
+      });
       expect(manifest.Lifecycle.Install.Script).toContain('command -v node');
       expect(manifest.Lifecycle.Install.Script).toContain('Node.js >= 20 is required');
     }
