@@ -1,15 +1,64 @@
 /** `violations`: the active Device Defender alarms of a thing or a security profile. */
-import { ListActiveViolationsCommand, type ActiveViolation, type MetricValue } from '@aws-sdk/client-iot';
+import {
+  ListActiveViolationsCommand,
+  ListViolationEventsCommand,
+  type ActiveViolation,
+  type MetricValue,
+  type ViolationEvent,
+} from '@aws-sdk/client-iot';
 import { COMMON_HELP, COMMON_OPTIONS, exactlyOne, nameFlag, parseFlags } from '../args';
 import type { CliDeps } from '../deps';
-import { openSession } from '../session';
+import { UsageError } from '../errors';
+import { allPages } from '../paginate';
+import { openSession, type Session } from '../session';
 
-export const VIOLATIONS_HELP = `Usage: npm run gg -- violations (--thing T | --profile P)
+export const VIOLATIONS_HELP = `Usage: npm run gg -- violations (--thing T | --profile P) [--since D | --start T [--end T]]
 
-Lists the active Device Defender violations (alarms) of a thing or of a security profile.
-  --thing T      one thing
-  --profile P    one security profile
+Lists the active Device Defender violations (alarms) of a thing or of a security profile. With a time
+range, lists the history instead (ListViolationEvents): every in-alarm, alarm-cleared and
+alarm-invalidated event in the range, oldest first, including alarms that have since cleared.
+  --thing T               one thing
+  --profile P             one security profile
+  --since D               history of the last D: 90m, 24h, 7d (Device Defender keeps 30 days)
+  --start T --end T       history between two ISO 8601 times (--end defaults to now)
+  --include-suppressed    also events of behaviors with suppressAlerts
 ${COMMON_HELP}`;
+
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** Device Defender keeps violation history for 30 days. */
+const HISTORY_DAYS = 30;
+
+function parseTime(flag: string, value: string): Date {
+  const time = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time.getTime())) {
+    throw new UsageError(`--${flag} "${value}" is not an ISO 8601 time like 2025-01-31T12:00:00Z`);
+  }
+  return time;
+}
+
+/** The history range asked for, or undefined for active violations. */
+export function historyRange(
+  flags: { since?: string | undefined; start?: string | undefined; end?: string | undefined },
+  now: Date,
+): { start: Date; end: Date } | undefined {
+  if (flags.since !== undefined && (flags.start !== undefined || flags.end !== undefined)) {
+    throw new UsageError('--since replaces --start/--end: give one or the other');
+  }
+  if (flags.end !== undefined && flags.start === undefined) throw new UsageError('--end needs --start');
+  let range: { start: Date; end: Date } | undefined;
+  if (flags.since !== undefined) {
+    const match = /^(\d+)([mhd])$/.exec(flags.since);
+    if (!match || Number(match[1]) === 0) throw new UsageError(`--since "${flags.since}" must be a duration like 90m, 24h or 7d`);
+    range = { start: new Date(now.getTime() - Number(match[1]) * UNIT_MS[match[2]!]!), end: now };
+  } else if (flags.start !== undefined) {
+    range = { start: parseTime('start', flags.start), end: flags.end !== undefined ? parseTime('end', flags.end) : now };
+  }
+  if (range && range.start >= range.end) throw new UsageError('the history range must start before it ends');
+  if (range && now.getTime() - range.start.getTime() > HISTORY_DAYS * UNIT_MS.d!) {
+    throw new UsageError(`Device Defender keeps violation history for ${HISTORY_DAYS} days: start within them`);
+  }
+  return range;
+}
 
 function formatMetricValue(value: MetricValue | undefined): string {
   if (!value) return '(no value)';
@@ -36,21 +85,72 @@ function formatViolation(v: ActiveViolation): string {
   return parts.join(', ');
 }
 
+function formatEvent(event: ViolationEvent): string {
+  const behavior = event.behavior;
+  return [
+    `${event.violationEventTime?.toISOString() ?? '?'} ${event.violationEventType ?? '?'}`,
+    `${event.thingName ?? '?'}: ${event.securityProfileName ?? '?'} / ${behavior?.name ?? '?'} (${behavior?.metric ?? 'no metric'})`,
+    `value ${formatMetricValue(event.metricValue)}`,
+    ...(behavior?.suppressAlerts ? ['alerts suppressed'] : []),
+    ...(event.violationEventAdditionalInfo?.confidenceLevel ? [`ML confidence ${event.violationEventAdditionalInfo.confidenceLevel}`] : []),
+  ].join(', ');
+}
+
+async function listHistory(
+  session: Session,
+  scope: { thingName?: string; securityProfileName?: string },
+  range: { start: Date; end: Date },
+  includeSuppressed: boolean,
+): Promise<number> {
+  const events = await allPages(
+    (nextToken) =>
+      session.aws.iot(
+        new ListViolationEventsCommand({
+          ...scope,
+          startTime: range.start,
+          endTime: range.end,
+          ...(includeSuppressed ? { listSuppressedAlerts: true } : {}),
+          nextToken,
+        }),
+      ),
+    (page) => page.violationEvents,
+  );
+  if (session.aws.dryRun) return 0;
+  const what = `${range.start.toISOString()} to ${range.end.toISOString()}`;
+  if (events.length === 0) {
+    session.out.info(`no violation events from ${what}`);
+    return 0;
+  }
+  events.sort((a, b) => (a.violationEventTime?.getTime() ?? 0) - (b.violationEventTime?.getTime() ?? 0));
+  session.out.info(`${events.length} violation event(s) from ${what}:`);
+  for (const event of events) session.out.info(`  ${formatEvent(event)}`);
+  return 0;
+}
+
 export async function violationsCommand(argv: string[], deps: CliDeps): Promise<number> {
-  const flags = parseFlags('violations', argv, { ...COMMON_OPTIONS, thing: { type: 'string' }, profile: { type: 'string' } });
+  const flags = parseFlags('violations', argv, {
+    ...COMMON_OPTIONS,
+    thing: { type: 'string' },
+    profile: { type: 'string' },
+    since: { type: 'string' },
+    start: { type: 'string' },
+    end: { type: 'string' },
+    'include-suppressed': { type: 'boolean' },
+  });
   exactlyOne('violations', { thing: flags.thing, profile: flags.profile });
   const thingName = nameFlag('thing', flags.thing);
   const profileName = nameFlag('profile', flags.profile);
+  const range = historyRange(flags, deps.now());
   const session = await openSession(deps, flags);
-  const violations: ActiveViolation[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await session.aws.iot(
-      new ListActiveViolationsCommand({ ...(thingName ? { thingName } : { securityProfileName: profileName }), nextToken }),
-    );
-    violations.push(...(page.activeViolations ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
+  const scope = thingName ? { thingName } : { securityProfileName: profileName! };
+  if (range) return listHistory(session, scope, range, flags['include-suppressed'] === true);
+  const violations: ActiveViolation[] = await allPages(
+    (nextToken) =>
+      session.aws.iot(
+        new ListActiveViolationsCommand({ ...scope, ...(flags['include-suppressed'] ? { listSuppressedAlerts: true } : {}), nextToken }),
+      ),
+    (page) => page.activeViolations,
+  );
   if (session.aws.dryRun) return 0;
   if (violations.length === 0) {
     session.out.info(`no active violations for ${thingName ? `thing ${thingName}` : `profile ${profileName}`}`);
