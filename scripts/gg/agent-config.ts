@@ -5,6 +5,7 @@
 import { accessControlFor, THING_NAME_VARIABLE } from '../../src/component/definition';
 import { type AgentConfig, CONFIG_KEYS, type CustomMetricSpec, type ReportFormat } from '../../src/config/definition';
 import { describeConfigErrors, parseConfig } from '../../src/config/parse';
+import { featureAccessControlFor, withFeatureAccessControl } from './edge-permissions';
 import { UsageError } from './errors';
 
 export type AgentSettings = Partial<Record<keyof AgentConfig, unknown>>;
@@ -93,7 +94,11 @@ export function buildConfigurationMerge(componentName: string, settings: AgentSe
   for (const [key, value] of Object.entries(settings)) {
     if (value !== undefined) document[key] = inRecipeForm(key as keyof AgentConfig, value);
   }
-  document[ACCESS_CONTROL_KEY] = accessControlFor(componentName, policyThingName(settings, targetThing));
+  const thing = policyThingName(settings, targetThing);
+  document[ACCESS_CONTROL_KEY] = withFeatureAccessControl(
+    accessControlFor(componentName, thing),
+    featureAccessControlFor(componentName, settings, thing),
+  );
   return JSON.stringify(document);
 }
 

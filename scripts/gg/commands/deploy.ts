@@ -16,7 +16,9 @@ import {
 } from '../agent-config';
 import { isNotFound } from '../aws';
 import { choiceFlag, COMMON_HELP, COMMON_OPTIONS, exactlyOne, integerFlag, nameFlag, numberFlag, parseFlags } from '../args';
+import { describeEdgeBehaviors, readBehaviorsFile } from '../behaviors-file';
 import { createRevision, describeKept, readCurrentDeployment } from '../deployment';
+import { explainFeaturePermissions } from '../edge-permissions';
 import {
   LOG_MANAGER,
   LOG_UPLOAD_HELP,
@@ -46,6 +48,9 @@ Agent configuration (merged into the device's configuration):
   --format json|cbor         report encoding
   --short-names              shortNames: true
   --custom-metric name=source[:mountPoint]   repeatable, e.g. cpu=cpuUsage, rootfs=diskUsed:/
+  --behaviors-file F         behaviors (CreateSecurityProfile's shape, same file as setup-defender) evaluated on
+                             the device; statisticalThreshold and ML ones are left out (cloud only). accessControl
+                             for alarms, the metrics sink and the bytes-out drill is merged only when they are on
 Deployment policies:
   --failure-handling ROLLBACK|DO_NOTHING     (default ROLLBACK)
   --component-update-action NOTIFY_COMPONENTS|SKIP_NOTIFY_COMPONENTS
@@ -90,6 +95,7 @@ const OPTIONS = {
   'abort-min-executed': { type: 'string' },
   'job-timeout-minutes': { type: 'string' },
   ...LOG_UPLOAD_OPTIONS,
+  'behaviors-file': { type: 'string' },
 } as const;
 
 type DeployFlags = ReturnType<typeof parseFlags<typeof OPTIONS>>;
@@ -246,6 +252,8 @@ export async function deployCommand(argv: string[], deps: CliDeps): Promise<numb
   const targetName = nameFlag(targetKind, targetKind === 'thing' ? flags.thing : flags.group)!;
   const isGroup = targetKind === 'group';
   const settings = settingsFromFlags(flags);
+  const behaviors = flags['behaviors-file'] !== undefined ? readBehaviorsFile(flags['behaviors-file']) : undefined;
+  if (behaviors) settings.behaviors = behaviors.edge;
   const policyFlags = parsePolicyFlags(flags);
   const jobFlags = parseJobFlags(flags);
   const logUpload = parseLogUploadFlags(flags);
@@ -268,7 +276,9 @@ export async function deployCommand(argv: string[], deps: CliDeps): Promise<numb
   // Keys set by earlier deploys stay in the document so devices that join a group later get them too.
   const { [ACCESS_CONTROL_KEY]: _ignored, ...kept } = settingsFromMerge(previous?.configurationUpdate?.merge) as Record<string, unknown>;
   const merge = buildConfigurationMerge(identity.name, { ...kept, ...settings }, isGroup ? undefined : targetName);
+  explainFeaturePermissions(out, arns, identity.name, { ...kept, ...settings }, isGroup ? undefined : targetName);
   if (isGroup && !settings.thingName) out.info(GROUP_POLICY_CAVEAT);
+  if (behaviors) out.info(describeEdgeBehaviors(behaviors));
   const logManager: Record<string, ComponentDeploymentSpecification> = logUpload
     ? { [LOG_MANAGER]: await logManagerEntry(session, arns, current?.components[LOG_MANAGER], logUpload) }
     : {};

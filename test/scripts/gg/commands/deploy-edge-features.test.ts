@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import {
+  CreateDeploymentCommand,
+  DescribeComponentCommand,
+  GetDeploymentCommand,
+  ListDeploymentsCommand,
+} from '@aws-sdk/client-greengrassv2';
+import { run } from '../../../../scripts/gg/cli';
+import { accessControlFor } from '../../../../src/component/definition';
+import { ACCOUNT, COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
+
+const PROFILE = join(__dirname, '..', 'fixtures', 'behaviors-profile.json');
+const THING_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thing/core-1`;
+
+function published(): void {
+  mocks.greengrass.on(DescribeComponentCommand).resolves({ status: { componentState: 'DEPLOYABLE' } });
+  mocks.greengrass.on(CreateDeploymentCommand).resolves({ deploymentId: 'new-dep' });
+}
+
+function mergeSent(): Record<string, unknown> {
+  const calls = mocks.greengrass.commandCalls(CreateDeploymentCommand);
+  expect(calls).toHaveLength(1);
+  return JSON.parse(calls[0]!.args[0].input.components![COMPONENT]!.configurationUpdate!.merge!);
+}
+
+beforeEach(resetMocks);
+afterEach(removeProjects);
+
+describe('deploy --behaviors-file', () => {
+  it('puts the static behaviors on the device and merges exactly the alarm permissions', async () => {
+    published();
+    mocks.greengrass.on(ListDeploymentsCommand).resolves({});
+    const h = harness(makeProject());
+    expect(await run(['deploy', '--thing', 'core-1', '--behaviors-file', PROFILE], h.deps)).toBe(0);
+
+    const merge = mergeSent();
+    expect((merge.behaviors as Array<{ name: string }>).map((b) => b.name)).toEqual(['listening-ports', 'unexpected-port']);
+    const base = accessControlFor(COMPONENT, 'core-1');
+    expect(merge.accessControl).toEqual({
+      'aws.greengrass.ipc.mqttproxy': {
+        ...base['aws.greengrass.ipc.mqttproxy'],
+        [`${COMPONENT}:mqttproxy:publish-alarms`]: {
+          policyDescription: 'Publish Device Defender agent alarms',
+          operations: ['aws.greengrass#PublishToIoTCore'],
+          resources: ['defender-agent/core-1/alarms'],
+        },
+      },
+      'aws.greengrass.ipc.pubsub': {
+        [`${COMPONENT}:pubsub:publish-alarms`]: {
+          policyDescription: 'Publish Device Defender agent alarms on local publish/subscribe',
+          operations: ['aws.greengrass#PublishToTopic'],
+          resources: ['defender-agent/alarms'],
+        },
+      },
+    });
+    const text = h.text();
+    expect(text).toContain('left out, evaluated in the cloud only (they compare against the fleet): bytes-out-p99 (statisticalThreshold)');
+    expect(text).toContain(`"Resource":["arn:aws:iot:eu-west-1:${ACCOUNT}:topic/defender-agent/core-1/alarms"]`);
+  });
+
+  it('keeps the deployed behaviors and their permissions on a later deploy without the file', async () => {
+    published();
+    mocks.greengrass
+      .on(ListDeploymentsCommand)
+      .resolves({ deployments: [{ deploymentId: 'old', targetArn: THING_ARN, isLatestForTarget: true }] });
+    const behaviors = [
+      { name: 'ports', metric: 'aws:num-listening-tcp-ports', criteria: { comparisonOperator: 'greater-than', value: { count: 5 } } },
+    ];
+    mocks.greengrass.on(GetDeploymentCommand).resolves({
+      components: {
+        [COMPONENT]: { componentVersion: '1.0.0', configurationUpdate: { merge: JSON.stringify({ behaviors, alarmTopic: '' }) } },
+      },
+    });
+    const h = harness(makeProject());
+    expect(await run(['deploy', '--thing', 'core-1', '--interval', '600'], h.deps)).toBe(0);
+    const merge = mergeSent();
+    expect(merge.behaviors).toEqual(behaviors);
+    const access = merge.accessControl as Record<string, Record<string, unknown>>;
+    expect(Object.keys(access['aws.greengrass.ipc.mqttproxy']!)).not.toContain(`${COMPONENT}:mqttproxy:publish-alarms`);
+    expect(Object.keys(access['aws.greengrass.ipc.pubsub']!)).toEqual([`${COMPONENT}:pubsub:publish-alarms`]);
+  });
+
+  it('merges the metrics sink permission for a group with the thing variable', async () => {
+    published();
+    mocks.greengrass.on(ListDeploymentsCommand).resolves({});
+    const h = harness(makeProject());
+    const argv = [
+      'deploy',
+      '--group',
+      'fleet',
+      '--config-json',
+      '{"metricsSinkTopic":"fleet/{iot:thingName}/metrics","metricsSinkMode":"only"}',
+    ];
+    expect(await run(argv, h.deps)).toBe(0);
+    const access = mergeSent().accessControl as Record<string, Record<string, { resources: string[] }>>;
+    expect(access['aws.greengrass.ipc.mqttproxy']![`${COMPONENT}:mqttproxy:publish-metrics-sink`]!.resources).toEqual([
+      'fleet/{iot:thingName}/metrics',
+    ]);
+    expect(access['aws.greengrass.ipc.pubsub']).toBeUndefined();
+    expect(h.text()).toContain('topic/fleet/${iot:Connection.Thing.ThingName}/metrics');
+  });
+
+  it('refuses a file the device would refuse before calling AWS', async () => {
+    const h = harness(makeProject());
+    expect(await run(['deploy', '--thing', 'core-1', '--behaviors-file', join(__dirname, 'nowhere.json')], h.deps)).toBe(2);
+    expect(h.errors[0]).toMatch(/^error: --behaviors-file .*nowhere\.json cannot be read/);
+    expect(totalCalls()).toBe(0);
+  });
+});
