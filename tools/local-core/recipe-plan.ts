@@ -66,7 +66,7 @@ function artifactMode(permission: unknown): number {
   return bits(read, 4) | bits(execute, 4) | bits(execute, 1);
 }
 
-export interface ArtifactPlan {
+interface ArtifactPlan {
   file: string;
   mode: number;
 }
