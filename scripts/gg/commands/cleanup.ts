@@ -1,5 +1,10 @@
 /** `cleanup`: undo deploy, publish and setup-defender for a target. */
-import { DeleteComponentCommand, ListComponentVersionsCommand } from '@aws-sdk/client-greengrassv2';
+import {
+  DeleteComponentCommand,
+  GetDeploymentCommand,
+  ListComponentVersionsCommand,
+  ListDeploymentsCommand,
+} from '@aws-sdk/client-greengrassv2';
 import {
   DeleteCustomMetricCommand,
   DeleteSecurityProfileCommand,
@@ -12,16 +17,24 @@ import { COMMON_HELP, COMMON_OPTIONS, exactlyOne, nameFlag, parseFlags } from '.
 import { createRevision, readCurrentDeployment } from '../deployment';
 import type { CliDeps } from '../deps';
 import { CliError } from '../errors';
+import { allPages } from '../paginate';
 import { defaultProfileName, mlProfileName } from '../security-profile';
 import { openSession, type Session } from '../session';
 
-export const CLEANUP_HELP = `Usage: npm run gg -- cleanup (--thing T | --group G) [--force] [--profile-name N] [--custom-metric NAME]...
+export const CLEANUP_HELP = `Usage: npm run gg -- cleanup (--thing T | --group G) [--force] [--delete-versions] [--profile-name N] [--custom-metric NAME]...
 
-Removes the component from the target's deployment (other components stay), deletes every published
-version of the component, detaches and deletes the security profiles setup-defender created
-(N and N-ml) and the custom metrics named. Asks for confirmation unless --force.
+Undoes deploy and setup-defender for one target, and nothing beyond it:
+  - removes the component from the target's deployment (other components stay);
+  - detaches the security profiles setup-defender created (N and N-ml) from this target only (a thing
+    group; a --thing has no attachment of its own), and deletes a profile only when no other target
+    is left attached to it;
+  - deletes the custom metrics named;
+  - with --delete-versions, deletes the published versions of the component that no deployment still
+    uses (every deployment the tool can list is read; versions another target runs are kept).
+Asks for confirmation unless --force.
   --thing T | --group G     the deployment target to remove the component from
   --force                   do not ask (required without a terminal)
+  --delete-versions         also delete the component versions no listed deployment references
   --profile-name N          default: <component name>-metrics
   --custom-metric NAME      custom metric to delete, repeatable (name or name=source as given to setup-defender)
 ${COMMON_HELP}`;
@@ -46,17 +59,43 @@ async function removeFromDeployment(session: Session, targetArn: string): Promis
   out.info(`deployment ${deploymentId} removes ${identity.name}${kept.length ? `; keeps ${kept.join(', ')}` : ''}`);
 }
 
+/** Versions of the component that the latest deployment of any target still names. */
+async function referencedVersions(session: Session): Promise<Map<string, string[]>> {
+  const { aws, identity } = session;
+  const deployments = await allPages(
+    (nextToken) => aws.greengrass(new ListDeploymentsCommand({ historyFilter: 'LATEST_ONLY', nextToken })),
+    (page) => page.deployments,
+  );
+  const used = new Map<string, string[]>();
+  for (const listed of deployments) {
+    if (!listed.deploymentId) continue;
+    const deployment = await aws.greengrass(new GetDeploymentCommand({ deploymentId: listed.deploymentId }));
+    const version = deployment.components?.[identity.name]?.componentVersion;
+    if (version) used.set(version, [...(used.get(version) ?? []), deployment.targetArn ?? listed.targetArn ?? listed.deploymentId]);
+  }
+  return used;
+}
+
 async function deleteComponentVersions(session: Session, arns: Arns): Promise<boolean> {
   const { aws, out, identity } = session;
   let complete = true;
-  let nextToken: string | undefined;
-  const versions: { version: string; arn: string }[] = [];
-  do {
-    const page = await aws.greengrass(new ListComponentVersionsCommand({ arn: arns.component(identity.name), nextToken }));
-    for (const v of page.componentVersions ?? []) if (v.arn) versions.push({ version: v.componentVersion ?? '?', arn: v.arn });
-    nextToken = page.nextToken;
-  } while (nextToken);
+  const versions = (
+    await allPages(
+      (nextToken) => aws.greengrass(new ListComponentVersionsCommand({ arn: arns.component(identity.name), nextToken })),
+      (page) => page.componentVersions,
+    )
+  ).flatMap((v) => (v.arn ? [{ version: v.componentVersion ?? '?', arn: v.arn }] : []));
+  if (versions.length === 0) {
+    out.info(`no published versions of ${identity.name}`);
+    return true;
+  }
+  const used = await referencedVersions(session);
   for (const { version, arn } of versions) {
+    const users = used.get(version);
+    if (users) {
+      out.info(`kept ${identity.name} ${version}: still deployed to ${users.join(', ')}`);
+      continue;
+    }
     try {
       await aws.greengrass(new DeleteComponentCommand({ arn }));
       out.info(`deleted ${identity.name} ${version}`);
@@ -66,11 +105,11 @@ async function deleteComponentVersions(session: Session, arns: Arns): Promise<bo
       complete = false;
     }
   }
-  if (versions.length === 0) out.info(`no published versions of ${identity.name}`);
   return complete;
 }
 
-async function deleteProfile(session: Session, profileName: string): Promise<void> {
+/** Detaches the profile from `targetArn` only; deletes it once no target is left attached. */
+async function releaseProfile(session: Session, profileName: string, targetArn: string | undefined): Promise<void> {
   const { aws, out } = session;
   try {
     await aws.iot(new DescribeSecurityProfileCommand({ securityProfileName: profileName }));
@@ -79,16 +118,19 @@ async function deleteProfile(session: Session, profileName: string): Promise<voi
     out.info(`security profile ${profileName} does not exist`);
     return;
   }
-  const targets: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await aws.iot(new ListTargetsForSecurityProfileCommand({ securityProfileName: profileName, nextToken }));
-    targets.push(...(page.securityProfileTargets ?? []).flatMap((t) => (t.arn ? [t.arn] : [])));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  for (const target of targets) {
-    await aws.iot(new DetachSecurityProfileCommand({ securityProfileName: profileName, securityProfileTargetArn: target }));
-    out.info(`detached ${profileName} from ${target}`);
+  const targets = await allPages(
+    (nextToken) => aws.iot(new ListTargetsForSecurityProfileCommand({ securityProfileName: profileName, nextToken })),
+    (page) => page.securityProfileTargets,
+  );
+  const attached = targets.flatMap((t) => (t.arn ? [t.arn] : []));
+  if (targetArn && attached.includes(targetArn)) {
+    await aws.iot(new DetachSecurityProfileCommand({ securityProfileName: profileName, securityProfileTargetArn: targetArn }));
+    out.info(`detached ${profileName} from ${targetArn}`);
+  }
+  const others = attached.filter((arn) => arn !== targetArn);
+  if (others.length > 0) {
+    out.info(`kept security profile ${profileName}: still attached to ${others.join(', ')}`);
+    return;
   }
   await aws.iot(new DeleteSecurityProfileCommand({ securityProfileName: profileName }));
   out.info(`deleted security profile ${profileName}`);
@@ -110,6 +152,7 @@ export async function cleanupCommand(argv: string[], deps: CliDeps): Promise<num
     thing: { type: 'string' },
     group: { type: 'string' },
     force: { type: 'boolean' },
+    'delete-versions': { type: 'boolean' },
     'profile-name': { type: 'string' },
     'custom-metric': { type: 'string', multiple: true },
   });
@@ -125,8 +168,8 @@ export async function cleanupCommand(argv: string[], deps: CliDeps): Promise<num
   const profileName = nameFlag('profile-name', flags['profile-name']) ?? defaultProfileName(identity.name);
   const plan = [
     `remove ${identity.name} from the deployment of ${targetKind} ${targetName}`,
-    `delete every published version of ${identity.name} in ${aws.region}`,
-    `detach and delete security profiles ${profileName} and ${mlProfileName(profileName)}`,
+    ...(flags['delete-versions'] ? [`delete the versions of ${identity.name} in ${aws.region} that no deployment uses`] : []),
+    `detach security profiles ${profileName} and ${mlProfileName(profileName)} from this target; delete them if nothing else uses them`,
     ...(metricNames.length ? [`delete custom metrics ${metricNames.join(', ')}`] : []),
   ];
   if (!flags.force && !aws.dryRun) {
@@ -142,8 +185,10 @@ export async function cleanupCommand(argv: string[], deps: CliDeps): Promise<num
   }
   const arns = await session.arns();
   await removeFromDeployment(session, targetKind === 'thing' ? arns.thing(targetName) : arns.thingGroup(targetName));
-  const allVersionsDeleted = await deleteComponentVersions(session, arns);
-  for (const name of [profileName, mlProfileName(profileName)]) await deleteProfile(session, name);
+  const allVersionsDeleted = flags['delete-versions'] ? await deleteComponentVersions(session, arns) : true;
+  // Security profiles attach to thing groups (or all things), never to one thing.
+  const profileTarget = targetKind === 'group' ? arns.thingGroup(targetName) : undefined;
+  for (const name of [profileName, mlProfileName(profileName)]) await releaseProfile(session, name, profileTarget);
   for (const metric of metricNames) await deleteCustomMetric(session, metric);
   if (!allVersionsDeleted) {
     out.error('some component versions were kept: remove the component from the other deployments that use it, then run cleanup again');

@@ -19,16 +19,35 @@ const GROUP_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/fleet`;
 const PROFILE = 'com-example-TestAgent-metrics';
 const versionArn = (v: string) => `arn:aws:greengrass:eu-west-1:${ACCOUNT}:components:${COMPONENT}:versions:${v}`;
 
+const OTHER_THING_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thing/core-9`;
+
 function account(): void {
-  mocks.greengrass
-    .on(ListDeploymentsCommand)
-    .resolves({ deployments: [{ deploymentId: 'cur', targetArn: GROUP_ARN, isLatestForTarget: true }] });
-  mocks.greengrass.on(GetDeploymentCommand).resolves({
+  // Per target: the current deployment. Across the account: the new revision (without us) and another
+  // target that still runs 1.2.2.
+  mocks.greengrass.on(ListDeploymentsCommand).callsFake((input: { targetArn?: string }) =>
+    input.targetArn
+      ? { deployments: [{ deploymentId: 'cur', targetArn: input.targetArn, isLatestForTarget: true }] }
+      : {
+          deployments: [
+            { deploymentId: 'next', targetArn: GROUP_ARN, isLatestForTarget: true },
+            { deploymentId: 'other', targetArn: OTHER_THING_ARN, isLatestForTarget: true },
+          ],
+        },
+  );
+  mocks.greengrass.on(GetDeploymentCommand, { deploymentId: 'cur' }).resolves({
     deploymentName: 'fleet',
     components: { [COMPONENT]: { componentVersion: '1.2.3' }, 'com.example.Other': { componentVersion: '3.0.0' } },
     deploymentPolicies: { failureHandlingPolicy: 'ROLLBACK' },
     iotJobConfiguration: { timeoutConfig: { inProgressTimeoutInMinutes: 15 } },
+    // An untagged target: GetDeployment says {}, which CreateDeployment (1-200 tags) would reject.
+    tags: {},
   });
+  mocks.greengrass
+    .on(GetDeploymentCommand, { deploymentId: 'next' })
+    .resolves({ targetArn: GROUP_ARN, components: { 'com.example.Other': { componentVersion: '3.0.0' } } });
+  mocks.greengrass
+    .on(GetDeploymentCommand, { deploymentId: 'other' })
+    .resolves({ targetArn: OTHER_THING_ARN, components: { [COMPONENT]: { componentVersion: '1.2.2' } } });
   mocks.greengrass.on(CreateDeploymentCommand).resolves({ deploymentId: 'next' });
   mocks.greengrass.on(ListComponentVersionsCommand).resolves({
     componentVersions: [
@@ -69,14 +88,18 @@ describe('cleanup', () => {
     });
     expect(await run(['cleanup', '--group', 'fleet'], h.deps)).toBe(1);
     expect(questions).toEqual(['Proceed? [y/N] ']);
-    expect(h.lines).toContain(`  - detach and delete security profiles ${PROFILE} and ${PROFILE}-ml`);
+    expect(h.lines).toContain(
+      `  - detach security profiles ${PROFILE} and ${PROFILE}-ml from this target; delete them if nothing else uses them`,
+    );
+    expect(h.text()).not.toContain('versions');
     expect(totalCalls()).toBe(0);
   });
 
-  it('removes the component from the deployment, deletes its versions, profiles and metrics', async () => {
+  it('removes the component from the deployment, deletes unused versions with --delete-versions, the profiles and metrics', async () => {
     account();
     const h = harness(makeProject(), { confirm: async () => true });
-    expect(await run(['cleanup', '--group', 'fleet', '--custom-metric', 'cpu=cpuUsage', '--custom-metric', 'ips'], h.deps)).toBe(0);
+    const argv = ['cleanup', '--group', 'fleet', '--delete-versions', '--custom-metric', 'cpu=cpuUsage', '--custom-metric', 'ips'];
+    expect(await run(argv, h.deps)).toBe(0);
 
     expect(mocks.greengrass.commandCalls(CreateDeploymentCommand)[0]!.args[0].input).toEqual({
       targetArn: GROUP_ARN,
@@ -85,10 +108,9 @@ describe('cleanup', () => {
       deploymentPolicies: { failureHandlingPolicy: 'ROLLBACK' },
       iotJobConfiguration: { timeoutConfig: { inProgressTimeoutInMinutes: 15 } },
     });
-    expect(mocks.greengrass.commandCalls(DeleteComponentCommand).map((c) => c.args[0].input)).toEqual([
-      { arn: versionArn('1.2.3') },
-      { arn: versionArn('1.2.2') },
-    ]);
+    // 1.2.2 still runs on core-9: only 1.2.3 goes.
+    expect(mocks.greengrass.commandCalls(DeleteComponentCommand).map((c) => c.args[0].input)).toEqual([{ arn: versionArn('1.2.3') }]);
+    expect(h.text()).toContain(`kept ${COMPONENT} 1.2.2: still deployed to ${OTHER_THING_ARN}`);
     expect(mocks.iot.commandCalls(DetachSecurityProfileCommand).map((c) => c.args[0].input)).toEqual([
       { securityProfileName: PROFILE, securityProfileTargetArn: GROUP_ARN },
     ]);
@@ -105,8 +127,11 @@ describe('cleanup', () => {
     mocks.greengrass
       .on(DeleteComponentCommand, { arn: versionArn('1.2.2') })
       .rejects(awsError('ConflictException', 'in use by deployment', 409));
+    mocks.greengrass
+      .on(GetDeploymentCommand, { deploymentId: 'other' })
+      .resolves({ targetArn: OTHER_THING_ARN, components: { 'com.example.Other': { componentVersion: '3.0.0' } } });
     const h = harness(makeProject());
-    expect(await run(['cleanup', '--thing', 'core-1', '--force'], h.deps)).toBe(1);
+    expect(await run(['cleanup', '--thing', 'core-1', '--force', '--delete-versions'], h.deps)).toBe(1);
     expect(mocks.greengrass.commandCalls(ListDeploymentsCommand)[0]!.args[0].input.targetArn).toBe(
       `arn:aws:iot:eu-west-1:${ACCOUNT}:thing/core-1`,
     );
@@ -115,8 +140,38 @@ describe('cleanup', () => {
 
   it('--dry-run sends nothing and asks nothing', async () => {
     const h = harness(makeProject());
-    expect(await run(['cleanup', '--group', 'fleet', '--dry-run'], h.deps)).toBe(0);
+    expect(await run(['cleanup', '--group', 'fleet', '--dry-run', '--delete-versions'], h.deps)).toBe(0);
     expect(totalCalls()).toBe(0);
     expect(h.text()).toContain('[dry-run] greengrass ListComponentVersions');
+  });
+
+  it('without --delete-versions leaves every component version alone', async () => {
+    account();
+    const h = harness(makeProject());
+    expect(await run(['cleanup', '--group', 'fleet', '--force'], h.deps)).toBe(0);
+    expect(mocks.greengrass.commandCalls(ListComponentVersionsCommand)).toHaveLength(0);
+    expect(mocks.greengrass.commandCalls(DeleteComponentCommand)).toHaveLength(0);
+  });
+
+  it('detaches the profiles from the named group only and keeps a profile other targets still use', async () => {
+    account();
+    const otherGroup = `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/lab`;
+    mocks.iot.on(ListTargetsForSecurityProfileCommand).resolves({ securityProfileTargets: [{ arn: GROUP_ARN }, { arn: otherGroup }] });
+    const h = harness(makeProject());
+    expect(await run(['cleanup', '--group', 'fleet', '--force'], h.deps)).toBe(0);
+    expect(mocks.iot.commandCalls(DetachSecurityProfileCommand).map((c) => c.args[0].input)).toEqual([
+      { securityProfileName: PROFILE, securityProfileTargetArn: GROUP_ARN },
+    ]);
+    expect(mocks.iot.commandCalls(DeleteSecurityProfileCommand)).toHaveLength(0);
+    expect(h.text()).toContain(`kept security profile ${PROFILE}: still attached to ${otherGroup}`);
+  });
+
+  it('--thing detaches nothing: profiles attach to groups, and other things may use them', async () => {
+    account();
+    const h = harness(makeProject());
+    expect(await run(['cleanup', '--thing', 'core-1', '--force'], h.deps)).toBe(0);
+    expect(mocks.iot.commandCalls(DetachSecurityProfileCommand)).toHaveLength(0);
+    expect(mocks.iot.commandCalls(DeleteSecurityProfileCommand)).toHaveLength(0);
+    expect(h.text()).toContain(`kept security profile ${PROFILE}: still attached to ${GROUP_ARN}`);
   });
 });
