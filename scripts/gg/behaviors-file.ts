@@ -81,3 +81,21 @@ export function describeEdgeBehaviors(file: BehaviorsFile): string {
     : '';
   return `behaviors evaluated on the device: ${names.length ? names.join(', ') : 'none'}${left}`;
 }
+
+/** A security profile holds rule behaviors or ML Detect behaviors, not both: the file's split for `setup-defender`. */
+export interface ProfileBehaviors {
+  rules: Behavior[];
+  ml: Behavior[];
+  /** Custom metrics the behaviors watch that the command was not told how to register. */
+  unregisteredCustomMetrics: string[];
+}
+
+export function profileBehaviors(file: BehaviorsFile, registeredCustomMetrics: readonly string[]): ProfileBehaviors {
+  const isMl = (b: Behavior) => b.criteria?.mlDetectionConfig !== undefined;
+  const custom = [...new Set(file.cloud.map((b) => b.metric).filter((m): m is string => m !== undefined && !m.startsWith('aws:')))];
+  return {
+    rules: file.cloud.filter((b) => !isMl(b)),
+    ml: file.cloud.filter(isMl),
+    unregisteredCustomMetrics: custom.filter((m) => !registeredCustomMetrics.includes(m)),
+  };
+}

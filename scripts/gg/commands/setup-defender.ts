@@ -48,6 +48,7 @@ import {
 } from '../security-profile';
 import { openSession, type Session } from '../session';
 import { createSnsAlerts, SNS_NAME } from '../sns-alerts';
+import { type ProfileBehaviors, profileBehaviors, readBehaviorsFile } from '../behaviors-file';
 
 export const SETUP_DEFENDER_HELP = `Usage: npm run gg -- setup-defender (--group G | --all-things) [flags]
 
@@ -56,6 +57,9 @@ registers the custom metrics the agent is configured to send, creates or updates
 profile (and with --ml an ML Detect profile), and attaches them to the group or to all registered things.
 Re-running it updates the profiles to the flags given (their behaviors are replaced).
   --group G | --all-things       where to attach
+  --behaviors-file F             the profile's behaviors from a file (CreateSecurityProfile's shape, the same
+                                 file deploy --behaviors-file takes) instead of the threshold flags below;
+                                 its mlDetectionConfig behaviors go to the ML profile N-ml
   --profile-name N               default: <component name>-metrics (ML profile: N-ml)
   --custom-metric name=source[:mountPoint]   repeatable; same as deploy
   --config-json '{...}'          or take customMetrics from the same JSON given to deploy
@@ -119,9 +123,33 @@ const OPTIONS = {
   'max-established-tcp-connections': { type: 'string' },
   'cpu-threshold': { type: 'string' },
   'memory-threshold': { type: 'string' },
+  'behaviors-file': { type: 'string' },
 } as const;
 
 type SetupFlags = ReturnType<typeof parseFlags<typeof OPTIONS>>;
+
+const THRESHOLD_FLAGS = [
+  'statistic',
+  'bytes-out',
+  'bytes-in',
+  'packets-out',
+  'packets-in',
+  'max-listening-tcp-ports',
+  'max-listening-udp-ports',
+  'max-established-tcp-connections',
+  'cpu-threshold',
+  'memory-threshold',
+  'ml',
+] as const;
+
+/** With --behaviors-file the file is the profile: the flags that generate behaviors would be ignored, so they are refused. */
+function behaviorsFromFile(flags: SetupFlags, customMetrics: readonly string[]): ProfileBehaviors | undefined {
+  const path = flags['behaviors-file'];
+  if (path === undefined) return undefined;
+  const clash = THRESHOLD_FLAGS.find((flag) => flags[flag] !== undefined);
+  if (clash) throw new UsageError(`--${clash} does not apply with --behaviors-file: the file defines the behaviors`);
+  return profileBehaviors(readBehaviorsFile(path), customMetrics);
+}
 
 function thresholdsFromFlags(flags: SetupFlags): Thresholds {
   const count = (flag: keyof SetupFlags & string): number | undefined => integerFlag(flag, flags[flag] as string | undefined, 0);
@@ -217,8 +245,12 @@ export async function setupDefenderCommand(argv: string[], deps: CliDeps): Promi
   const customMetrics = customMetricsFromFlags(flags['config-json'], flags['custom-metric']);
 
   // Every profile is built and checked before the first request, so a bad flag creates nothing.
-  const rules = [...ruleBehaviors(thresholds, customMetrics), ...(flags['cloud-side'] ? cloudSideBehaviors(cloudThresholds) : [])];
-  let ml: Behavior[] = [];
+  const fromFile = behaviorsFromFile(flags, Object.keys(customMetrics));
+  const rules = [
+    ...(fromFile?.rules ?? ruleBehaviors(thresholds, customMetrics)),
+    ...(flags['cloud-side'] ? cloudSideBehaviors(cloudThresholds) : []),
+  ];
+  let ml: Behavior[] = fromFile?.ml ?? [];
   if (flags.ml) {
     try {
       ml = mlBehaviors(confidence, customMetrics, { metrics: flags['ml-metric'], cloudSide: flags['cloud-side'] === true });
@@ -245,6 +277,12 @@ export async function setupDefenderCommand(argv: string[], deps: CliDeps): Promi
   const arns = await session.arns();
   const targetArn = targetKind === 'group' ? arns.thingGroup(flags.group!) : arns.allRegisteredThings();
 
+  if (fromFile?.unregisteredCustomMetrics.length) {
+    out.info(
+      `the behaviors file watches custom metrics not given here: ${fromFile.unregisteredCustomMetrics.join(', ')}; they must be registered ` +
+        'already, or give them with --custom-metric or --config-json as for deploy',
+    );
+  }
   if (Object.keys(customMetrics).length === 0) {
     out.info('no custom metrics given (--custom-metric / --config-json): only the built-in metrics are watched');
   }
@@ -261,7 +299,7 @@ export async function setupDefenderCommand(argv: string[], deps: CliDeps): Promi
       retained: retainedMetrics(rules, customMetrics),
     },
   ];
-  if (flags.ml) {
+  if (ml.length > 0) {
     profiles.push({
       name: mlProfileName(profileName),
       description: `ML Detect for the metrics ${identity.name} reports`,
