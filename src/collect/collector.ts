@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CustomMetricSpec } from '../config/definition';
 import type { CustomMetricValue, EstablishedConnection, ListeningPort, MetricsSample, NetworkDelta, Problem } from '../metrics/types';
-import { systemInterfaceSource, type InterfaceAddressSource } from '../procfs/interfaces';
+import { systemInterfaceSource, type InterfaceAddress, type InterfaceAddressSource } from '../procfs/interfaces';
+import { mergeInterfaceAddresses, parseIfInet6, parseLocalIpv4 } from './interfaces';
 import { SourceDeadlines } from '../procfs/deadline';
 import { createProcfs, isNotFound, withDeadlines, type Procfs } from '../procfs/procfs';
 import { systemStatfs, type StatfsSource } from '../procfs/statfs';
@@ -9,15 +10,7 @@ import { createCustomMetricsCollector } from './custom-metrics';
 import { describeError } from '../util/describe-error';
 import { parseNetDev } from './netdev';
 import type { NetworkBaseline } from '../state/network-delta';
-import {
-  SocketSummary,
-  SocketTableParser,
-  TCP_ESTABLISHED,
-  TCP_LISTEN,
-  UDP_UNCONNECTED,
-  createInterfaceAttribution,
-  type InterfaceOf,
-} from './sockets';
+import { SocketSummary, SocketTableParser, TCP_ESTABLISHED, TCP_LISTEN, UDP_UNCONNECTED, createInterfaceAttribution } from './sockets';
 
 export interface CollectOptions {
   customMetrics: Record<string, CustomMetricSpec>;
@@ -106,9 +99,21 @@ async function readSocketTable(
   return parser.error === undefined ? undefined : `${table.file} ${parser.error}`;
 }
 
-async function readNetwork(procfs: Procfs, includeLoopback: boolean): Promise<{ reading: NetworkBaseline; dropped: number } | Problem> {
+/** Settles now, so that a read started early and awaited later never counts as an unhandled rejection. */
+function settle<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return promise.then(
+    (value) => ({ status: 'fulfilled', value }),
+    (reason: unknown) => ({ status: 'rejected', reason }),
+  );
+}
+
+async function readNetwork(
+  devRead: Promise<PromiseSettledResult<string>>,
+  bootIdRead: Promise<PromiseSettledResult<string>>,
+  includeLoopback: boolean,
+): Promise<{ reading: NetworkBaseline; dropped: number } | Problem> {
   const problem = (message: string): Problem => ({ subject: 'network_stats', message });
-  const [dev, bootId] = await Promise.allSettled([procfs.readText('net/dev'), procfs.readText(BOOT_ID_PATH)]);
+  const [dev, bootId] = [await devRead, await bootIdRead];
   if (dev.status === 'rejected') return problem(`cannot read net/dev: ${describeError(dev.reason)}`);
   if (bootId.status === 'rejected') {
     return problem(`cannot read ${BOOT_ID_PATH}, which tells a reboot from a counter reset: ${describeError(bootId.reason)}`);
@@ -123,13 +128,62 @@ async function readNetwork(procfs: Procfs, includeLoopback: boolean): Promise<{ 
   }
 }
 
+/**
+ * The interfaces of this sample, enumerated once (see interfaces.ts): getifaddrs, limited to the interfaces
+ * `<root>/net/dev` lists, plus, when net/dev lists an interface getifaddrs left out (up without carrier), the
+ * addresses procfs gives for it.
+ */
+async function enumerateInterfaces(
+  procfs: Procfs,
+  system: InterfaceAddressSource,
+  devRead: Promise<PromiseSettledResult<string>>,
+  problems: Problem[],
+): Promise<InterfaceAddress[] | undefined> {
+  let listed: InterfaceAddress[];
+  try {
+    listed = system.list();
+  } catch (error) {
+    // Ports and connections are still true without interface names.
+    problems.push({
+      subject: 'interfaces',
+      message: `cannot list the network interfaces, sockets are reported without them: ${describeError(error)}`,
+    });
+    return undefined;
+  }
+  const dev = await devRead;
+  let names: Set<string> | undefined;
+  if (dev.status === 'fulfilled') {
+    try {
+      names = new Set(Object.keys(parseNetDev(dev.value, true).interfaces));
+    } catch {
+      // Without net/dev there is nothing to check the list against: getifaddrs stands alone (the problem is net/dev's).
+    }
+  }
+  let fromProcfs: InterfaceAddress[] = [];
+  const seen = new Set(listed.map((a) => a.name));
+  if (names !== undefined && [...names].some((name) => !seen.has(name))) {
+    const optional = (file: string) => procfs.readText(file).catch(() => '');
+    const [inet6, fibTrie, route] = await Promise.all([optional('net/if_inet6'), optional('net/fib_trie'), optional('net/route')]);
+    fromProcfs = [...parseLocalIpv4(fibTrie, route), ...parseIfInet6(inet6)].filter((a) => !seen.has(a.name));
+  }
+  const merged = mergeInterfaceAddresses(listed, fromProcfs, names);
+  if (merged.foreign.length > 0) {
+    problems.push({
+      subject: 'interfaces',
+      message:
+        `${procfs.root}/net/dev does not list ${merged.foreign.slice(0, 5).join(', ')}: the socket tables are another network ` +
+        "namespace than the agent's own, so interfaces it does not list name no socket",
+    });
+  }
+  return merged.addresses;
+}
+
 export function createCollector(deps: CollectorDeps): Collector {
   const deadlines = new SourceDeadlines(deps.readDeadlineMs ?? DEFAULT_READ_DEADLINE_MS);
   const procfs = withDeadlines(deps.procfs, deadlines);
   const statfs: StatfsSource = { statfs: (mountPoint) => deadlines.run(`statfs ${mountPoint}`, () => deps.statfs.statfs(mountPoint)) };
   const custom = createCustomMetricsCollector({
     procfs,
-    interfaces: deps.interfaces,
     statfs,
     sleep: deps.sleep ?? ((ms) => delay(ms)),
   });
@@ -140,32 +194,28 @@ export function createCollector(deps: CollectorDeps): Collector {
     async collect(options) {
       const problems: Problem[] = [];
       const droppedRows: Record<string, number> = {};
-      let interfaceOf: InterfaceOf;
-      try {
-        interfaceOf = createInterfaceAttribution(deps.interfaces.list());
-      } catch (error) {
-        // Ports and connections are still true without interface names.
-        problems.push({
-          subject: 'interfaces',
-          message: `cannot list the network interfaces, sockets are reported without them: ${describeError(error)}`,
-        });
-        interfaceOf = () => undefined;
-      }
+      // Every read starts now, in parallel; the socket rows are parsed once the interfaces that name them are known.
+      const devRead = settle(procfs.readText('net/dev'));
+      const bootIdRead = settle(procfs.readText(BOOT_ID_PATH));
+      const tables = {
+        tcp: [startTable(procfs, 'net/tcp'), startTable(procfs, 'net/tcp6')] as const,
+        udp: [startTable(procfs, 'net/udp'), startTable(procfs, 'net/udp6')] as const,
+      };
+      const interfaces = enumerateInterfaces(procfs, deps.interfaces, devRead, problems);
+      const customRead = custom.collect(options.customMetrics, interfaces);
+      const interfaceOf = createInterfaceAttribution((await interfaces) ?? []);
       const tcp = new SocketSummary(interfaceOf, TCP_LISTEN);
       const udp = new SocketSummary(interfaceOf, UDP_UNCONNECTED);
       // A block's two tables are parsed one after the other, so that the order of its entries does not depend on timing.
-      const readBlock = async (files: [string, string], keepStates: readonly number[], summary: SocketSummary) => {
-        const [v4, v6] = [startTable(procfs, files[0]), startTable(procfs, files[1])];
-        return [
-          await readSocketTable(v4, 4, keepStates, summary, droppedRows),
-          await readSocketTable(v6, 6, keepStates, summary, droppedRows),
-        ];
-      };
+      const readBlock = async (started: readonly [StartedTable, StartedTable], keepStates: readonly number[], summary: SocketSummary) => [
+        await readSocketTable(started[0], 4, keepStates, summary, droppedRows),
+        await readSocketTable(started[1], 6, keepStates, summary, droppedRows),
+      ];
       const [tcpFailures, udpFailures, network, customMetrics] = await Promise.all([
-        readBlock(['net/tcp', 'net/tcp6'], tcpStates, tcp),
-        readBlock(['net/udp', 'net/udp6'], udpStates, udp),
-        readNetwork(procfs, options.networkStatsIncludeLoopback),
-        custom.collect(options.customMetrics),
+        readBlock(tables.tcp, tcpStates, tcp),
+        readBlock(tables.udp, udpStates, udp),
+        readNetwork(devRead, bootIdRead, options.networkStatsIncludeLoopback),
+        customRead,
       ]);
       const sample: CollectedSample = { customMetrics: customMetrics.values, problems, droppedRows };
 

@@ -3,7 +3,7 @@
 // /proc/meminfo, so none of them honours procfsRoot (and loading it costs ~10 MiB of RSS on small boards).
 import type { CustomMetricSource, CustomMetricSpec } from '../config/definition';
 import type { CustomMetricValue, Problem } from '../metrics/types';
-import type { InterfaceAddressSource } from '../procfs/interfaces';
+import type { InterfaceAddress } from '../procfs/interfaces';
 import type { Procfs } from '../procfs/procfs';
 import type { StatfsSource } from '../procfs/statfs';
 import { describeError } from '../util/describe-error';
@@ -11,7 +11,6 @@ import { canonicalIp } from './ip';
 
 export interface CustomMetricsDeps {
   procfs: Procfs;
-  interfaces: InterfaceAddressSource;
   statfs: StatfsSource;
   sleep: (ms: number) => Promise<void>;
 }
@@ -22,7 +21,11 @@ interface CustomMetricsResult {
 }
 
 export interface CustomMetricsCollector {
-  collect(specs: Record<string, CustomMetricSpec>): Promise<CustomMetricsResult>;
+  /** `interfaces`: the sample's interface list, enumerated once for the sockets and these metrics alike. */
+  collect(
+    specs: Record<string, CustomMetricSpec>,
+    interfaces: Promise<readonly InterfaceAddress[] | undefined>,
+  ): Promise<CustomMetricsResult>;
 }
 
 /** How long the first CPU reading spans when there is no earlier reading to compare with. */
@@ -103,33 +106,43 @@ export function createCustomMetricsCollector(deps: CustomMetricsDeps): CustomMet
     return percent(now.busy - before.busy, now.total - before.total, '/proc/stat cpu');
   }
 
-  const externalAddresses = () => deps.interfaces.list().filter((a) => !a.internal);
-
-  const sources: Record<CustomMetricSource, (spec: CustomMetricSpec) => Promise<CustomMetricValue>> = {
-    cpuUsage: async () => number(await cpuUsage()),
-    memoryUsed: async () => number(parseMemoryUsedPercent(await deps.procfs.readText('meminfo'))),
-    diskUsed: async (spec) => {
-      const mountPoint = spec.mountPoint ?? DEFAULT_MOUNT_POINT;
-      const { blocks, bfree, bavail } = await deps.statfs.statfs(mountPoint);
-      // Like df: blocks reserved for root count neither as used nor as available.
-      const used = blocks - bfree;
-      return number(percent(used, used + bavail, `statfs ${mountPoint}`));
-    },
-    uptime: async () => number(nonNegative(field(await deps.procfs.readText('uptime'), 0, '/proc/uptime'), '/proc/uptime')),
-    processCount: async () => number((await deps.procfs.listDir('.')).filter((entry) => /^\d+$/.test(entry)).length),
-    loadAverage: async () => {
-      const loadavg = await deps.procfs.readText('loadavg');
-      return { type: 'number-list', value: [0, 1, 2].map((i) => round(nonNegative(field(loadavg, i, '/proc/loadavg'), '/proc/loadavg'))) };
-    },
-    ipAddresses: async () => ({
-      type: 'ip-address-list',
-      value: [...new Set(externalAddresses().flatMap((a) => canonicalIp(a.address) ?? []))],
-    }),
-    interfaceNames: async () => ({ type: 'string-list', value: [...new Set(externalAddresses().map((a) => a.name))] }),
+  const sourcesOf = (interfaces: Promise<readonly InterfaceAddress[] | undefined>) => {
+    const externalAddresses = async () => {
+      const listed = await interfaces;
+      if (listed === undefined) throw new Error('the network interfaces could not be listed');
+      return listed.filter((a) => !a.internal);
+    };
+    const sources: Record<CustomMetricSource, (spec: CustomMetricSpec) => Promise<CustomMetricValue>> = {
+      cpuUsage: async () => number(await cpuUsage()),
+      memoryUsed: async () => number(parseMemoryUsedPercent(await deps.procfs.readText('meminfo'))),
+      diskUsed: async (spec) => {
+        const mountPoint = spec.mountPoint ?? DEFAULT_MOUNT_POINT;
+        const { blocks, bfree, bavail } = await deps.statfs.statfs(mountPoint);
+        // Like df: blocks reserved for root count neither as used nor as available.
+        const used = blocks - bfree;
+        return number(percent(used, used + bavail, `statfs ${mountPoint}`));
+      },
+      uptime: async () => number(nonNegative(field(await deps.procfs.readText('uptime'), 0, '/proc/uptime'), '/proc/uptime')),
+      processCount: async () => number((await deps.procfs.listDir('.')).filter((entry) => /^\d+$/.test(entry)).length),
+      loadAverage: async () => {
+        const loadavg = await deps.procfs.readText('loadavg');
+        return {
+          type: 'number-list',
+          value: [0, 1, 2].map((i) => round(nonNegative(field(loadavg, i, '/proc/loadavg'), '/proc/loadavg'))),
+        };
+      },
+      ipAddresses: async () => ({
+        type: 'ip-address-list',
+        value: [...new Set((await externalAddresses()).flatMap((a) => canonicalIp(a.address) ?? []))],
+      }),
+      interfaceNames: async () => ({ type: 'string-list', value: [...new Set((await externalAddresses()).map((a) => a.name))] }),
+    };
+    return sources;
   };
 
   return {
-    async collect(specs) {
+    async collect(specs, interfaces) {
+      const sources = sourcesOf(interfaces);
       const values: Record<string, CustomMetricValue> = {};
       const problems: Problem[] = [];
       // Metrics with the same source and mount point share one reading (and one CPU interval).

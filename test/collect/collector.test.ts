@@ -163,6 +163,18 @@ describe('collect when files are missing or broken', () => {
     expect(validateReport(built.document)).toEqual([]);
   });
 
+  it('names no socket by an interface the socket tables’ namespace does not list, and says so', async () => {
+    const foreign: InterfaceAddress[] = GENERATED_INTERFACES.map((entry) => (entry.name === 'eth0' ? { ...entry, name: 'eth9' } : entry));
+    const sample = await collectorFor(root, foreign).collect(NO_CUSTOM);
+    expect(sample.establishedConnections?.some((c) => c.localInterface === 'eth9')).toBe(false);
+    expect(sample.problems).toEqual([
+      {
+        subject: 'interfaces',
+        message: expect.stringMatching(/net\/dev does not list eth9: the socket tables are another network namespace/),
+      },
+    ]);
+  });
+
   it('treats a missing net/tcp6 as no IPv6 sockets', async () => {
     fs.rmSync(path.join(root, 'net/tcp6'));
     const sample = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);

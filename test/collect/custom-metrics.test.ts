@@ -38,17 +38,17 @@ const INTERFACES: InterfaceAddress[] = [
   { name: 'wlan0', address: '2001:db8::7', family: 6, internal: false },
 ];
 
-function collectorWith(procfs: Procfs, overrides: Partial<CustomMetricsDeps> = {}) {
+function collectorWith(procfs: Procfs, overrides: Partial<CustomMetricsDeps> = {}, interfaces: InterfaceAddress[] = INTERFACES) {
   const sleeps: number[] = [];
-  const collector = createCustomMetricsCollector({
+  const inner = createCustomMetricsCollector({
     procfs,
-    interfaces: { list: () => INTERFACES },
     statfs: { statfs: async () => ({ blocks: 1000, bfree: 300, bavail: 250 }) },
     sleep: async (ms) => {
       sleeps.push(ms);
     },
     ...overrides,
   });
+  const collector = { collect: (specs: Record<string, CustomMetricSpec>) => inner.collect(specs, Promise.resolve(interfaces)) };
   return { collector, sleeps };
 }
 
@@ -176,10 +176,7 @@ describe('range checks at the source', () => {
 
 describe('on this machine', () => {
   it('reads every source from the real /proc, statfs and interfaces', async () => {
-    const { collector } = collectorWith(createProcfs('/proc'), {
-      statfs: systemStatfs(),
-      interfaces: systemInterfaceSource(),
-    });
+    const { collector } = collectorWith(createProcfs('/proc'), { statfs: systemStatfs() }, systemInterfaceSource().list());
     const sources = ['memoryUsed', 'diskUsed', 'uptime', 'processCount', 'loadAverage', 'ipAddresses', 'interfaceNames'] as const;
     const result = await collector.collect(
       Object.fromEntries(sources.map((s) => [s, metric(s, s === 'diskUsed' ? os.tmpdir() : undefined)])),
