@@ -91,7 +91,7 @@ export class DefenderFake {
         errors.length > 0
           ? { ErrorCode: 'InvalidPayload', ErrorMessage: `Malformed metrics report: ${errors.slice(0, QUOTED_ERRORS).join('; ')}` }
           : // The service documents throttling to one report per 5 minutes but not what it replies; "Throttled"
-            // comes from a third-party enum and is UNCONFIRMED (defender-spec.md, "What happens if faster").
+            // comes from a third-party enum and is UNCONFIRMED (docs/device-defender-report.md, section 5).
             {
               ErrorCode: 'Throttled',
               ErrorMessage: `Report sent less than ${this.options.minIntervalMs / 1000} s after the previous accepted report`,
