@@ -1,8 +1,9 @@
 /**
  * The pure half of the launcher: from a recipe, a platform and a configuration merge to what the nucleus would run.
  * Two steps, because the nucleus registers the component between them: `readRecipe` picks the manifest and merges
- * the configuration; `planLifecycle` substitutes recipe variables (after the nucleus's
- * KernelConfigResolver, src/main/java/com/aws/greengrass/componentmanager/KernelConfigResolver.java) into the lifecycle and lays out each step's script, environment and timeout.
+ * the configuration; `planLifecycle` substitutes recipe variables into the lifecycle, as the nucleus's
+ * `src/main/java/com/aws/greengrass/componentmanager/KernelConfigResolver.java` does, and lays out each step's script,
+ * environment and timeout.
  *
  * Supported recipe subset (anything else is refused with a clear error rather than silently ignored): manifests with
  * Platform/Artifacts/Lifecycle (or a global Lifecycle), artifacts without Unarchive, lifecycle Setenv, Install
