@@ -57,7 +57,7 @@ export interface BuildResult {
   gdk?: GdkLayout;
 }
 
-export interface ManifestDownload {
+interface ManifestDownload {
   manifest: string;
   files: string[];
   rawBytes: number;

@@ -5,6 +5,9 @@
  *   idle <procfsRoot>               an agent-like resident process: a few samples, then idle; reports its RSS
  *   serve <count>                   holds <count> accepted loopback connections (the server ends)
  *   connect <port> <count>          holds <count> loopback client connections
+ *   agent <client> <cycles> <stateFile>
+ *                                   the real Agent against the local core, time scaled so a 5 s interval passes in
+ *                                   a few ms; prints RSS and heap every MEMORY_EVERY reports, then the totals
  * The socket holders exit when their stdin closes.
  */
 import fs from 'node:fs';
@@ -12,7 +15,13 @@ import net from 'node:net';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
+import { Agent } from '../../src/agent/agent';
+import type { Clock } from '../../src/agent/clock';
 import { createSystemCollector } from '../../src/collect/collector';
+import type { IpcConnection, IpcConnector } from '../../src/ipc/ipc';
+import { selectIpcClient } from '../../src/ipc/select-client';
+import { createLogger } from '../../src/log/logger';
+import { createFileStateStore } from '../../src/state/state-store';
 import type { CustomMetricSpec } from '../../src/config/definition';
 import type { MetricsSample } from '../../src/metrics/types';
 import { buildReport } from '../../src/report/build';
@@ -70,14 +79,45 @@ async function sampleOnce(collector: ReturnType<typeof createSystemCollector>, r
   return { collected, bytes: built.bytes };
 }
 
-/** The same reads the collector makes, with nothing done on the text. */
-async function floorOnce(root: string): Promise<void> {
+/**
+ * The floor: the same files the collector reads, read the way the kernel is cheapest to read: synchronously, in this
+ * process, into one reused buffer (procfs hands out at most a page per read, so a thread-pool round trip per read
+ * only adds cost). Nothing is done with the bytes.
+ */
+const floorBuffer = Buffer.allocUnsafe(1 << 20);
+function readWhole(file: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return;
+  }
+  try {
+    while (fs.readSync(fd, floorBuffer, 0, floorBuffer.length, null) > 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function floorOnce(root: string): void {
+  for (const file of FLOOR_FILES) readWhole(path.join(root, file));
+  fs.readdirSync(root);
+  fs.statfsSync('/');
+}
+
+/** The previous floor, kept for comparison: the same reads through fs.promises (the thread pool). */
+async function asyncFloorOnce(root: string): Promise<void> {
   await Promise.all([
     ...FLOOR_FILES.map((file) => fs.promises.readFile(path.join(root, file), 'latin1').catch(() => '')),
     fs.promises.readdir(root),
     fs.promises.statfs('/'),
   ]);
 }
+
+const cpuMs = (since: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+};
 
 async function sample(root: string, samples: number): Promise<void> {
   const collector = createSystemCollector(root);
@@ -86,19 +126,31 @@ async function sample(root: string, samples: number): Promise<void> {
   await sampleOnce(collector, 2);
   const stall = monitorEventLoopDelay({ resolution: 1 });
   const sampleMs: number[] = [];
+  const sampleCpuMs: number[] = [];
   const floorMs: number[] = [];
+  const floorCpuMs: number[] = [];
+  const asyncFloorMs: number[] = [];
   let last: Awaited<ReturnType<typeof sampleOnce>> | undefined;
   let maxStallNs = 0;
   for (let i = 0; i < samples; i++) {
+    // Floor, async floor and sample interleaved, so a change in the machine's load hits all three alike.
     let started = performance.now();
-    await floorOnce(root);
+    let cpu = process.cpuUsage();
+    floorOnce(root);
     floorMs.push(performance.now() - started);
+    floorCpuMs.push(cpuMs(cpu));
+    await delay(20);
+    started = performance.now();
+    await asyncFloorOnce(root);
+    asyncFloorMs.push(performance.now() - started);
     await delay(20);
     stall.reset();
     stall.enable();
     started = performance.now();
+    cpu = process.cpuUsage();
     last = await sampleOnce(collector, 3 + i);
     sampleMs.push(performance.now() - started);
+    sampleCpuMs.push(cpuMs(cpu));
     stall.disable();
     maxStallNs = Math.max(maxStallNs, stall.max);
     await delay(20);
@@ -107,6 +159,9 @@ async function sample(root: string, samples: number): Promise<void> {
   print({
     medianMs: median(sampleMs),
     floorMs: median(floorMs),
+    cpuMs: median(sampleCpuMs),
+    floorCpuMs: median(floorCpuMs),
+    asyncFloorMs: median(asyncFloorMs),
     maxStallMs: maxStallNs / 1e6,
     peakRssMiB: (process.resourceUsage().maxRSS * 1024) / MIB,
     tcpRows: tcpText.split('\n').length - 2,
@@ -126,6 +181,89 @@ async function idle(root: string): Promise<void> {
     heapUsedMiB: process.memoryUsage().heapUsed / MIB,
     peakRssMiB: (process.resourceUsage().maxRSS * 1024) / MIB,
   });
+}
+
+/** Virtual time runs SPEEDUP times faster than real time: timers, intervals and deadlines keep their proportions. */
+const SPEEDUP = 2_500;
+const MEMORY_EVERY = 500;
+
+function scaledClock(speedup: number): Clock {
+  const startedReal = performance.now();
+  const startedWall = Date.now();
+  const elapsed = () => (performance.now() - startedReal) * speedup;
+  return {
+    now: () => Math.floor(startedWall + elapsed()),
+    monotonic: () => Math.floor(elapsed()),
+    setTimer: (delayMs, callback) => {
+      const timer = setTimeout(callback, Math.max(0, delayMs) / speedup);
+      return () => clearTimeout(timer);
+    },
+  };
+}
+
+/** Counts the reports the agent publishes (the cycles). */
+function countingConnector(inner: IpcConnector, onPublish: () => void): IpcConnector {
+  return {
+    async connect(): Promise<IpcConnection> {
+      const connection = await inner.connect();
+      return Object.assign(Object.create(connection) as IpcConnection, {
+        publishToIoTCore: (topic: string, payload: Buffer, qos: '0' | '1') => {
+          onPublish();
+          return connection.publishToIoTCore(topic, payload, qos);
+        },
+      });
+    },
+  };
+}
+
+function memoryNow(cycle: number) {
+  // After a full collection, heapUsed is what is live, not what the collector has not reached yet.
+  (globalThis as { gc?: () => void }).gc?.();
+  const usage = process.memoryUsage();
+  return {
+    cycle,
+    rssMiB: usage.rss / MIB,
+    heapUsedMiB: usage.heapUsed / MIB,
+    heapTotalMiB: usage.heapTotal / MIB,
+    externalMiB: usage.external / MIB,
+    arrayBuffersMiB: usage.arrayBuffers / MIB,
+  };
+}
+
+/** The IPC socket and token come from the environment, as under the nucleus. */
+async function agentCycles(client: string, cycles: number, stateFile: string): Promise<void> {
+  const devNull = fs.openSync('/dev/null', 'w');
+  // The real logger, writing synchronously like the agent's stdout pipe; the lines themselves are not kept.
+  const logger = createLogger({ out: (line) => fs.writeSync(devNull, `${line}\n`), err: (line) => fs.writeSync(devNull, `${line}\n`) });
+  const selected = selectIpcClient({ setting: client, operationTimeoutMs: 10_000, logger });
+  if (!selected.client) throw new Error(selected.problem);
+  let published = 0;
+  let finished: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const agent = new Agent({
+    identity: {
+      componentName: 'com.example.DeviceDefenderAgent',
+      componentVersion: '1.0.0',
+      coreThingName: 'BenchThing',
+      platform: 'bench',
+    },
+    ipc: countingConnector({ connect: () => selected.connector.connect() }, () => {
+      published += 1;
+      if (published % MEMORY_EVERY === 0) print({ client: selected.client, ...memoryNow(published) });
+      if (published >= cycles) finished();
+    }),
+    createCollector: createSystemCollector,
+    stateStore: createFileStateStore(stateFile),
+    clock: scaledClock(SPEEDUP),
+    logger,
+    bootId: async () => 'memory-bench-boot',
+  });
+  const started = performance.now();
+  await agent.start();
+  await done;
+  await agent.stop();
+  print({ done: true, client: selected.client, cycles: published, seconds: (performance.now() - started) / 1000 });
+  process.exit(0);
 }
 
 function holdUntilStdinCloses(sockets: Array<net.Socket | net.Server>): void {
@@ -183,7 +321,9 @@ const run =
         ? serve(Number(first))
         : mode === 'connect'
           ? connect(Number(first), Number(second))
-          : Promise.reject(new Error(`unknown mode ${mode}`));
+          : mode === 'agent'
+            ? agentCycles(first, Number(second), process.argv[5] ?? '')
+            : Promise.reject(new Error(`unknown mode ${mode}`));
 run.catch((error: unknown) => {
   print({ error: String(error) });
   process.exitCode = 1;

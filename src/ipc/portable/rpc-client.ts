@@ -33,7 +33,7 @@ export const MessageType = {
   InternalError: 7,
 } as const;
 
-export const MessageFlags = { ConnectionAccepted: 0x1, TerminateStream: 0x2 } as const;
+const MessageFlags = { ConnectionAccepted: 0x1, TerminateStream: 0x2 } as const;
 
 /** The largest stream id: `:stream-id` is a signed int32. */
 const MAX_STREAM_ID = 0x7fffffff;
