@@ -17,6 +17,7 @@ import {
 import { isNotFound } from '../aws';
 import { choiceFlag, COMMON_HELP, COMMON_OPTIONS, exactlyOne, integerFlag, nameFlag, numberFlag, parseFlags } from '../args';
 import { describeEdgeBehaviors, readBehaviorsFile } from '../behaviors-file';
+import { checkInterval, MAX_JOB_TIMEOUT_MINUTES, MAX_UPDATE_TIMEOUT_SECONDS, resetPlan } from '../deploy-checks';
 import { createRevision, describeKept, readCurrentDeployment } from '../deployment';
 import { explainFeaturePermissions } from '../edge-permissions';
 import {
@@ -48,22 +49,26 @@ Agent configuration (merged into the device's configuration):
   --format json|cbor         report encoding
   --short-names              shortNames: true
   --custom-metric name=source[:mountPoint]   repeatable, e.g. cpu=cpuUsage, rootfs=diskUsed:/
+  (keys set by earlier deploys stay unless reset:)
+  --reset KEY                put KEY (or customMetrics/NAME) back to the recipe default; repeatable
+  --reset-config             reset the whole configuration: only what this deploy's flags say stays
   --behaviors-file F         behaviors (CreateSecurityProfile's shape, same file as setup-defender) evaluated on
                              the device; statisticalThreshold and ML ones are left out (cloud only). accessControl
                              for alarms, the metrics sink and the bytes-out drill is merged only when they are on
 Deployment policies:
   --failure-handling ROLLBACK|DO_NOTHING     (default ROLLBACK)
   --component-update-action NOTIFY_COMPONENTS|SKIP_NOTIFY_COMPONENTS
-  --component-update-timeout N               seconds components may delay the update
-  --config-validation-timeout N              seconds components have to validate the configuration
-IoT job rollout (thing groups; defaults only apply to groups without job settings):
+  --component-update-timeout N               seconds components may delay the update (1 to 2147483647)
+  --config-validation-timeout N              seconds components have to validate the configuration (1 to 2147483647)
+IoT job rollout (thing groups; the current settings stay, a flag changes only its own field;
+defaults only apply to groups without job settings):
   --rollout-base-rate N          things notified per minute at start (default 5)
   --rollout-increment-factor F   rate multiplier (default 2)
   --rollout-succeeded-things N   succeeded things before each increase (default 5)
   --rollout-max-per-minute N     ceiling (default 50)
   --abort-threshold-percent P    cancel when P% of executions fail (default 10)
   --abort-min-executed N         ...after at least N executions (default 5)
-  --job-timeout-minutes M        in-progress timeout per device (default 60)
+  --job-timeout-minutes M        in-progress timeout per device, 1 to 10080 (default 60)
 ${LOG_UPLOAD_HELP}
 Waiting:
   --wait                     follow the deployment on each core device (as \`status\`)
@@ -83,6 +88,8 @@ const OPTIONS = {
   format: { type: 'string' },
   'short-names': { type: 'boolean' },
   'custom-metric': { type: 'string', multiple: true },
+  reset: { type: 'string', multiple: true },
+  'reset-config': { type: 'boolean' },
   'failure-handling': { type: 'string' },
   'component-update-action': { type: 'string' },
   'component-update-timeout': { type: 'string' },
@@ -140,8 +147,8 @@ function parsePolicyFlags(flags: DeployFlags): PolicyFlags {
       'NOTIFY_COMPONENTS',
       'SKIP_NOTIFY_COMPONENTS',
     ] as const),
-    updateTimeout: integerFlag('component-update-timeout', flags['component-update-timeout'], 1),
-    validationTimeout: integerFlag('config-validation-timeout', flags['config-validation-timeout'], 1),
+    updateTimeout: integerFlag('component-update-timeout', flags['component-update-timeout'], 1, MAX_UPDATE_TIMEOUT_SECONDS),
+    validationTimeout: integerFlag('config-validation-timeout', flags['config-validation-timeout'], 1, MAX_UPDATE_TIMEOUT_SECONDS),
   };
 }
 
@@ -184,7 +191,7 @@ function parseJobFlags(flags: DeployFlags): JobFlags {
       thresholdPercentage: numberFlag('abort-threshold-percent', flags['abort-threshold-percent'], 0, 100),
       minNumberOfExecutedThings: integerFlag('abort-min-executed', flags['abort-min-executed'], 1),
     }),
-    timeoutMinutes: integerFlag('job-timeout-minutes', flags['job-timeout-minutes'], 1),
+    timeoutMinutes: integerFlag('job-timeout-minutes', flags['job-timeout-minutes'], 1, MAX_JOB_TIMEOUT_MINUTES),
   };
 }
 
@@ -196,7 +203,19 @@ function iotJobConfiguration(
 ): DeploymentIoTJobConfiguration | undefined {
   const result: DeploymentIoTJobConfiguration = { ...current };
   if (Object.keys(given.rollout).length || (isGroup && !current?.jobExecutionsRolloutConfig)) {
-    const r = { ...DEFAULT_ROLLOUT, ...given.rollout };
+    const now = current?.jobExecutionsRolloutConfig;
+    const rate = now?.exponentialRate;
+    // A flag changes its own field only: the rest comes from the current deployment, then the defaults.
+    const r = {
+      ...DEFAULT_ROLLOUT,
+      ...definedOnly({
+        baseRatePerMinute: rate?.baseRatePerMinute,
+        incrementFactor: rate?.incrementFactor,
+        numberOfSucceededThings: rate?.rateIncreaseCriteria?.numberOfSucceededThings,
+        maximumPerMinute: now?.maximumPerMinute,
+      }),
+      ...given.rollout,
+    };
     result.jobExecutionsRolloutConfig = {
       exponentialRate: {
         baseRatePerMinute: r.baseRatePerMinute,
@@ -207,9 +226,17 @@ function iotJobConfiguration(
     };
   }
   if (Object.keys(given.abort).length || (isGroup && !current?.abortConfig)) {
-    const a = { ...DEFAULT_ABORT, ...given.abort };
+    const criteria = current?.abortConfig?.criteriaList ?? [];
+    const all = criteria.find((c) => c.failureType === 'ALL');
+    const a = {
+      ...DEFAULT_ABORT,
+      ...definedOnly({ thresholdPercentage: all?.thresholdPercentage, minNumberOfExecutedThings: all?.minNumberOfExecutedThings }),
+      ...given.abort,
+    };
+    // Criteria for other failure types (FAILED, REJECTED, TIMED_OUT) stay as they are.
     result.abortConfig = {
       criteriaList: [
+        ...criteria.filter((c) => c.failureType !== 'ALL'),
         {
           failureType: 'ALL',
           action: 'CANCEL',
@@ -252,6 +279,7 @@ export async function deployCommand(argv: string[], deps: CliDeps): Promise<numb
   const targetName = nameFlag(targetKind, targetKind === 'thing' ? flags.thing : flags.group)!;
   const isGroup = targetKind === 'group';
   const settings = settingsFromFlags(flags);
+  const reset = resetPlan(flags.reset ?? [], flags['reset-config'] === true, settings);
   const behaviors = flags['behaviors-file'] !== undefined ? readBehaviorsFile(flags['behaviors-file']) : undefined;
   if (behaviors) settings.behaviors = behaviors.edge;
   const policyFlags = parsePolicyFlags(flags);
@@ -275,7 +303,9 @@ export async function deployCommand(argv: string[], deps: CliDeps): Promise<numb
   const previous = current?.components[identity.name];
   // Keys set by earlier deploys stay in the document so devices that join a group later get them too.
   const { [ACCESS_CONTROL_KEY]: _ignored, ...kept } = settingsFromMerge(previous?.configurationUpdate?.merge) as Record<string, unknown>;
-  const merge = buildConfigurationMerge(identity.name, { ...kept, ...settings }, isGroup ? undefined : targetName);
+  const configuration = { ...reset.keep(kept), ...settings };
+  checkInterval(configuration);
+  const merge = buildConfigurationMerge(identity.name, configuration, isGroup ? undefined : targetName);
   explainFeaturePermissions(out, arns, identity.name, { ...kept, ...settings }, isGroup ? undefined : targetName);
   if (isGroup && !settings.thingName) out.info(GROUP_POLICY_CAVEAT);
   if (behaviors) out.info(describeEdgeBehaviors(behaviors));
@@ -290,7 +320,7 @@ export async function deployCommand(argv: string[], deps: CliDeps): Promise<numb
       ...current?.components,
       [identity.name]: {
         componentVersion: identity.version,
-        configurationUpdate: { merge },
+        configurationUpdate: { merge, ...(reset.paths.length ? { reset: reset.paths } : {}) },
         ...(previous?.runWith ? { runWith: previous.runWith } : {}),
       },
       ...logManager,
@@ -312,7 +342,7 @@ export async function deployCommand(argv: string[], deps: CliDeps): Promise<numb
   }
   const deadlineAt = session.now().getTime() + deadlineSeconds * 1000;
   const outcome = isGroup
-    ? await followThingGroup(session, targetArn, deploymentId, deadlineAt, pollSeconds * 1000)
+    ? await followThingGroup(session, targetName, deploymentId, deadlineAt, pollSeconds * 1000)
     : await followCoreDevice(session, { thingName: targetName, deploymentId, deadlineAt, pollMs: pollSeconds * 1000 });
   return outcome === 'succeeded' ? 0 : 1;
 }

@@ -1,13 +1,15 @@
 /** `status` (and `deploy --wait`): follow a deployment on core devices until it ends or the deadline passes. */
 import {
   GetDeploymentCommand,
-  ListCoreDevicesCommand,
   ListEffectiveDeploymentsCommand,
   ListInstalledComponentsCommand,
   type EffectiveDeployment,
   type InstalledComponent,
 } from '@aws-sdk/client-greengrassv2';
+import { ListThingsInThingGroupCommand } from '@aws-sdk/client-iot';
 import { COMMON_HELP, COMMON_OPTIONS, integerFlag, nameFlag, parseFlags } from '../args';
+import { isNotFound } from '../aws';
+import { allPages } from '../paginate';
 import type { CliDeps } from '../deps';
 import { CliError, UsageError } from '../errors';
 import { openSession, type Session } from '../session';
@@ -174,32 +176,42 @@ export async function followCoreDevice(session: Session, options: FollowOptions)
   }
 }
 
-/** Follows every core device of a thing group in turn, under one shared deadline. */
+/**
+ * Follows every core device of a thing group in turn, under one shared deadline. The devices are the group's
+ * things (ListThingsInThingGroup, nested groups included): ListCoreDevices by group only knows devices that
+ * already received a deployment from it, so on a first deployment it lists none.
+ */
 export async function followThingGroup(
   session: Session,
-  groupArn: string,
+  groupName: string,
   deploymentId: string,
   deadlineAt: number,
   pollMs: number,
 ): Promise<Outcome> {
-  const devices: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await session.aws.greengrass(new ListCoreDevicesCommand({ thingGroupArn: groupArn, nextToken }));
-    devices.push(...(page.coreDevices ?? []).flatMap((d) => (d.coreDeviceThingName ? [d.coreDeviceThingName] : [])));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  if (devices.length === 0) {
-    session.out.info('the group has no core devices yet; they receive the deployment when they join');
+  const things = await allPages(
+    (nextToken) => session.aws.iot(new ListThingsInThingGroupCommand({ thingGroupName: groupName, recursive: true, nextToken })),
+    (page) => page.things,
+  );
+  if (things.length === 0) {
+    session.out.info(`thing group ${groupName} has no things yet; core devices receive the deployment when they join`);
     return 'succeeded';
   }
-  session.out.info(`following ${devices.length} core device(s): ${devices.join(', ')}`);
+  session.out.info(`following ${things.length} thing(s) of ${groupName}: ${things.join(', ')}`);
   const outcomes: Outcome[] = [];
-  for (const thingName of devices) {
-    outcomes.push(await followCoreDevice(session, { thingName, deploymentId, deadlineAt, pollMs }));
+  const notCores: string[] = [];
+  for (const thingName of things) {
+    try {
+      outcomes.push(await followCoreDevice(session, { thingName, deploymentId, deadlineAt, pollMs }));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      notCores.push(thingName);
+      session.out.info(`${thingName}: not a Greengrass core device; skipped`);
+    }
   }
   const failed = outcomes.filter((o) => o !== 'succeeded').length;
-  session.out.info(`${devices.length - failed} of ${devices.length} core device(s) succeeded`);
+  session.out.info(
+    `${outcomes.length - failed} of ${outcomes.length} core device(s) succeeded${notCores.length ? `; ${notCores.length} thing(s) are not core devices` : ''}`,
+  );
   if (outcomes.includes('failed')) return 'failed';
   return outcomes.includes('deadline') ? 'deadline' : 'succeeded';
 }

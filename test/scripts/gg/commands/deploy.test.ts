@@ -7,9 +7,10 @@ import {
   ListEffectiveDeploymentsCommand,
   ListInstalledComponentsCommand,
 } from '@aws-sdk/client-greengrassv2';
+import { ListThingsInThingGroupCommand } from '@aws-sdk/client-iot';
 import { accessControlFor, THING_NAME_VARIABLE } from '../../../../src/component/definition';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls, VERSION } from '../helpers';
+import { ACCOUNT, awsError, COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls, VERSION } from '../helpers';
 
 const THING_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thing/core-1`;
 const GROUP_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/fleet`;
@@ -284,10 +285,56 @@ describe('deploy to a thing group', () => {
     });
   });
 
-  it('--wait follows every core device of the group', async () => {
+  it('keeps the rollout, abort and timeout settings of an existing group deployment; a flag changes only its field', async () => {
+    published();
+    mocks.greengrass
+      .on(ListDeploymentsCommand)
+      .resolves({ deployments: [{ deploymentId: 'old-dep', targetArn: GROUP_ARN, isLatestForTarget: true }] });
+    const failedCriterion = {
+      failureType: 'FAILED' as const,
+      action: 'CANCEL' as const,
+      thresholdPercentage: 50,
+      minNumberOfExecutedThings: 2,
+    };
+    mocks.greengrass.on(GetDeploymentCommand).resolves({
+      components: { [COMPONENT]: { componentVersion: '1.0.0' } },
+      iotJobConfiguration: {
+        jobExecutionsRolloutConfig: {
+          exponentialRate: { baseRatePerMinute: 10, incrementFactor: 3, rateIncreaseCriteria: { numberOfSucceededThings: 7 } },
+          maximumPerMinute: 100,
+        },
+        abortConfig: {
+          criteriaList: [failedCriterion, { failureType: 'ALL', action: 'CANCEL', thresholdPercentage: 30, minNumberOfExecutedThings: 9 }],
+        },
+        timeoutConfig: { inProgressTimeoutInMinutes: 120 },
+      },
+    });
+    const h = harness(makeProject());
+    const argv = ['deploy', '--group', 'fleet', '--rollout-max-per-minute', '200', '--abort-min-executed', '3'];
+    expect(await run(argv, h.deps)).toBe(0);
+    expect(createdInput().iotJobConfiguration).toEqual({
+      jobExecutionsRolloutConfig: {
+        exponentialRate: { baseRatePerMinute: 10, incrementFactor: 3, rateIncreaseCriteria: { numberOfSucceededThings: 7 } },
+        maximumPerMinute: 200,
+      },
+      abortConfig: {
+        criteriaList: [failedCriterion, { failureType: 'ALL', action: 'CANCEL', thresholdPercentage: 30, minNumberOfExecutedThings: 3 }],
+      },
+      timeoutConfig: { inProgressTimeoutInMinutes: 120 },
+    });
+  });
+
+  it('--wait on a first deployment follows every thing of the group (ListCoreDevices knows none yet)', async () => {
     published();
     mocks.greengrass.on(ListDeploymentsCommand).resolves({});
-    mocks.greengrass.on(ListCoreDevicesCommand).resolves({ coreDevices: [{ coreDeviceThingName: 'a' }, { coreDeviceThingName: 'b' }] });
+    mocks.greengrass.on(ListCoreDevicesCommand).resolves({ coreDevices: [] });
+    mocks.iot
+      .on(ListThingsInThingGroupCommand)
+      .resolvesOnce({ things: ['a'], nextToken: 't2' })
+      .resolves({ things: ['b', 'sensor'] });
+    mocks.greengrass
+      .on(ListEffectiveDeploymentsCommand, { coreDeviceThingName: 'sensor' })
+      .rejects(awsError('ResourceNotFoundException', 'not a core device', 404));
     const at = new Date('2025-01-01T00:00:00Z');
     const effective = (status: 'SUCCEEDED' | 'FAILED') => ({
       effectiveDeployments: [
@@ -310,8 +357,12 @@ describe('deploy to a thing group', () => {
       .resolves({ installedComponents: [{ componentName: COMPONENT, componentVersion: VERSION, lifecycleState: 'RUNNING' }] });
     const h = harness(makeProject());
     expect(await run(['deploy', '--group', 'fleet', '--wait'], h.deps)).toBe(1);
-    expect(mocks.greengrass.commandCalls(ListCoreDevicesCommand)[0]!.args[0].input).toEqual({ thingGroupArn: GROUP_ARN });
-    expect(h.text()).toContain('1 of 2 core device(s) succeeded');
+    expect(mocks.iot.commandCalls(ListThingsInThingGroupCommand).map((c) => c.args[0].input)).toEqual([
+      { thingGroupName: 'fleet', recursive: true },
+      { thingGroupName: 'fleet', recursive: true, nextToken: 't2' },
+    ]);
+    expect(h.text()).toContain('sensor: not a Greengrass core device; skipped');
+    expect(h.text()).toContain('1 of 2 core device(s) succeeded; 1 thing(s) are not core devices');
     expect(h.errors).toContain('b: deployment new-dep FAILED');
   });
 });
@@ -327,11 +378,88 @@ describe('deploy flags', () => {
     [['deploy', '--thing', 'a', '--config-json', '{"bogus":1}'], 'unknown key "bogus"'],
     [['deploy', '--thing', 'a', '--deadline-seconds', '5'], 'only apply with --wait'],
     [['deploy', '--thing', 'bad name!'], '--thing "bad name!" is not a valid name'],
+    [['deploy', '--thing', 'a', '--job-timeout-minutes', '10081'], '--job-timeout-minutes must be a whole number from 1 to 10080'],
+    [['deploy', '--thing', 'a', '--component-update-timeout', '2147483648'], 'from 1 to 2147483647'],
+    [['deploy', '--thing', 'a', '--config-validation-timeout', '0'], 'from 1 to 2147483647'],
+    [['deploy', '--thing', 'a', '--reset', 'bogus'], '--reset "bogus" is not a configuration key'],
+    [['deploy', '--thing', 'a', '--reset', 'format', '--format', 'cbor'], 'contradict each other'],
+    [['deploy', '--thing', 'a', '--reset-config', '--reset', 'format'], '--reset-config already resets every key'],
   ])('%j is refused before any AWS call', async (argv, message) => {
     const h = harness(makeProject());
     expect(await run(argv, h.deps)).toBe(2);
     expect(h.errors[0]).toContain(message);
     expect(h.errors[1]).toBe('next: run `npm run gg -- deploy --help` for the flags');
     expect(totalCalls()).toBe(0);
+  });
+});
+
+describe('deploy configuration checks and resets', () => {
+  it.each([['60'], ['299']])('refuses --interval %s (under 300) before any AWS call', async (interval) => {
+    const h = harness(makeProject());
+    // The request needs the current deployment to know the final configuration, so AWS is read but nothing is created.
+    published();
+    mocks.greengrass.on(ListDeploymentsCommand).resolves({});
+    expect(await run(['deploy', '--thing', 'core-1', '--interval', interval], h.deps)).toBe(2);
+    expect(h.errors[0]).toContain(`--interval ${interval} is under 300`);
+    expect(mocks.greengrass.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
+  });
+
+  it('allows a fast interval with the development flag', async () => {
+    published();
+    mocks.greengrass.on(ListDeploymentsCommand).resolves({});
+    const h = harness(makeProject());
+    const argv = ['deploy', '--thing', 'core-1', '--interval', '10', '--config-json', '{"allowFastIntervalForDevelopment":true}'];
+    expect(await run(argv, h.deps)).toBe(0);
+    expect(JSON.parse(createdInput().components![COMPONENT]!.configurationUpdate!.merge!).intervalSeconds).toBe('10');
+  });
+
+  it.each([
+    ['{"maxReportBytes":999999}', 'maxReportBytes'],
+    ['{"logLevel":"loud"}', 'logLevel'],
+  ])('--config-json %s fails on the workstation, as the device would refuse it', async (json, key) => {
+    published();
+    mocks.greengrass.on(ListDeploymentsCommand).resolves({});
+    const h = harness(makeProject());
+    expect(await run(['deploy', '--thing', 'core-1', '--dry-run', '--config-json', json], h.deps)).not.toBe(0);
+    expect(h.errors[0]).toContain(key);
+  });
+
+  it('--reset puts keys back to their defaults and stops carrying them over', async () => {
+    published();
+    mocks.greengrass
+      .on(ListDeploymentsCommand)
+      .resolves({ deployments: [{ deploymentId: 'old-dep', targetArn: THING_ARN, isLatestForTarget: true }] });
+    mocks.greengrass.on(GetDeploymentCommand).resolves({
+      components: {
+        [COMPONENT]: {
+          componentVersion: '1.0.0',
+          configurationUpdate: {
+            merge:
+              '{"intervalSeconds":900,"format":"cbor","customMetrics":{"cpu":{"source":"cpuUsage"},"rootfs":{"source":"diskUsed","mountPoint":"/"}}}',
+          },
+        },
+      },
+    });
+    const h = harness(makeProject());
+    expect(await run(['deploy', '--thing', 'core-1', '--reset', 'intervalSeconds', '--reset', 'customMetrics/rootfs'], h.deps)).toBe(0);
+    const update = createdInput().components![COMPONENT]!.configurationUpdate!;
+    expect(update.reset).toEqual(['/intervalSeconds', '/customMetrics/rootfs']);
+    const merge = JSON.parse(update.merge!);
+    expect(merge.intervalSeconds).toBeUndefined();
+    expect(merge.format).toBe('cbor');
+    expect(Object.keys(merge.customMetrics)).toEqual(['cpu']);
+  });
+
+  it('--reset-config resets the whole configuration and keeps only what the flags say', async () => {
+    published();
+    currentDeployment(THING_ARN);
+    const h = harness(makeProject());
+    expect(await run(['deploy', '--thing', 'core-1', '--reset-config', '--format', 'cbor'], h.deps)).toBe(0);
+    const update = createdInput().components![COMPONENT]!.configurationUpdate!;
+    expect(update.reset).toEqual(['']);
+    const merge = JSON.parse(update.merge!);
+    expect(merge.intervalSeconds).toBeUndefined();
+    expect(merge.format).toBe('cbor');
+    expect(merge.accessControl).toBeDefined();
   });
 });
