@@ -4,6 +4,7 @@ import { cleanupCommand, CLEANUP_HELP } from './commands/cleanup';
 import { deployCommand, DEPLOY_HELP } from './commands/deploy';
 import { doctorCommand, DOCTOR_HELP } from './commands/doctor';
 import { logsCommand, LOGS_HELP } from './commands/logs';
+import { setupEdgeCommand, SETUP_EDGE_HELP } from './commands/setup-edge';
 import { publishCommand, PUBLISH_HELP } from './commands/publish';
 import { QUARANTINE_HELP, quarantineCommand } from './commands/quarantine';
 import { setupDefenderCommand, SETUP_DEFENDER_HELP } from './commands/setup-defender';
@@ -30,6 +31,11 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: 'register custom metrics, create and attach the security profile',
     help: SETUP_DEFENDER_HELP,
     run: setupDefenderCommand,
+  },
+  'setup-edge': {
+    summary: 'route the alarms raised on the cores to SNS (and the metrics sink to CloudWatch) with IoT rules',
+    help: SETUP_EDGE_HELP,
+    run: setupEdgeCommand,
   },
   doctor: { summary: 'check everything a core device needs for its reports to count', help: DOCTOR_HELP, run: doctorCommand },
   violations: { summary: 'list active Device Defender violations, or their history', help: VIOLATIONS_HELP, run: violationsCommand },

@@ -1,0 +1,146 @@
+/** `setup-edge`: the cloud side of detection at the edge: alarms to SNS, and optionally the metrics sink to CloudWatch. */
+import { CreateTopicRuleCommand, ReplaceTopicRuleCommand, type TopicRulePayload } from '@aws-sdk/client-iot';
+import { CreateTopicCommand } from '@aws-sdk/client-sns';
+import { parseConfig } from '../../../src/config/parse';
+import { DEFAULT_ALARM_TOPIC } from '../../../src/detect/config';
+import { COMMON_HELP, COMMON_OPTIONS, parseFlags } from '../args';
+import { type Arns, errorName, isConflict } from '../aws';
+import type { CliDeps } from '../deps';
+import { CliError, UsageError } from '../errors';
+import { alarmRulePayload, metricsRulePayload, ruleNameFor, ruleRoleNameFor, ruleRolePolicy, topicFilterOf } from '../edge-rules';
+import { ensureIotServiceRole } from '../iot-service-role';
+import { SNS_NAME } from '../sns-alerts';
+import { openSession, type Session } from '../session';
+
+const DEFAULT_NAMESPACE = 'DeviceDefenderAgent';
+/** A role IAM has just created can take a few seconds before AWS IoT may pass it: CreateTopicRule says so until then. */
+const ROLE_PROPAGATION_RETRIES = 6;
+const ROLE_PROPAGATION_DELAY_MS = 5_000;
+
+export const SETUP_EDGE_HELP = `Usage: npm run gg -- setup-edge (--sns-topic-arn A | --create-sns NAME) [flags]
+
+Creates or replaces the AWS IoT topic rule that routes the agent's alarms (violation events raised on the core,
+configuration key alarmTopic) to an SNS topic, unchanged, so a consumer of Device Defender's SNS alerts reads
+the same fields (thingName, behavior, violationEventType). Optionally a second rule puts the reports of the
+metrics sink (metricsSinkTopic) into CloudWatch metrics. One IAM role, trusted by AWS IoT, carries exactly
+what the rules do (sns:Publish on the topic, cloudwatch:PutMetricData in the namespace).
+  --sns-topic-arn A          existing SNS topic for the alarms
+  --create-sns NAME          or create SNS topic NAME (CreateTopic returns an existing one unchanged)
+  --alarm-topic T            the agent's alarmTopic (default ${DEFAULT_ALARM_TOPIC}; {iot:thingName} matches every thing)
+  --rule-name N              default <component>_alarms (letters, digits, _)
+  --role-name N              default <component>-edge-rules
+Metrics sink to CloudWatch metrics (reports in JSON; a metric <thing>.<Name> per report field):
+  --metrics-sink-topic T     the agent's metricsSinkTopic, e.g. defender-agent/{iot:thingName}/metrics
+  --metric-namespace NS      default ${DEFAULT_NAMESPACE}
+  --short-names              the agent sends short key names (shortNames: true)
+${COMMON_HELP}`;
+
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  'sns-topic-arn': { type: 'string' },
+  'create-sns': { type: 'string' },
+  'alarm-topic': { type: 'string' },
+  'rule-name': { type: 'string' },
+  'role-name': { type: 'string' },
+  'metrics-sink-topic': { type: 'string' },
+  'metric-namespace': { type: 'string' },
+  'short-names': { type: 'boolean' },
+} as const;
+
+const RULE_NAME = /^[a-zA-Z0-9_]{1,128}$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const NAMESPACE = /^[A-Za-z0-9 ._\-/#:]{1,255}$/;
+
+/** A topic as the agent itself would take it for that configuration key: one rule for what the device may publish. */
+function agentTopic(key: 'alarmTopic' | 'metricsSinkTopic', flag: string, value: string): string {
+  const { config, errors } = parseConfig({ [key]: value });
+  if (errors.length > 0) throw new UsageError(`--${flag}: ${errors.map((e) => e.message).join('; ')}`);
+  const topic = config[key];
+  if (topic === '') throw new UsageError(`--${flag} must not be empty`);
+  return topic;
+}
+
+/** CreateTopic is idempotent: an existing topic of that name comes back unchanged. */
+async function createSnsTopic(session: Session, arns: Arns, topicName: string): Promise<string> {
+  const created = await session.aws.sns(new CreateTopicCommand({ Name: topicName }));
+  const topicArn = created.TopicArn ?? arns.snsTopic(topicName);
+  session.out.info(`SNS topic ${topicArn}`);
+  return topicArn;
+}
+
+async function upsertRule(session: Session, ruleName: string, payload: TopicRulePayload): Promise<void> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await session.aws.iot(new CreateTopicRuleCommand({ ruleName, topicRulePayload: payload }));
+      session.out.info(`created topic rule ${ruleName}: ${payload.sql}`);
+      return;
+    } catch (error) {
+      if (isConflict(error)) {
+        await session.aws.iot(new ReplaceTopicRuleCommand({ ruleName, topicRulePayload: payload }));
+        session.out.info(`replaced topic rule ${ruleName}: ${payload.sql}`);
+        return;
+      }
+      const message = error instanceof Error ? error.message : '';
+      const roleNotReady = errorName(error) === 'InvalidRequestException' && /role/i.test(message);
+      if (!roleNotReady) throw error;
+      if (attempt >= ROLE_PROPAGATION_RETRIES) {
+        throw new CliError(`AWS IoT still cannot use the rule's role: ${message}`, 'wait a minute and run setup-edge again');
+      }
+      session.out.info(`the new role is not usable by AWS IoT yet (${message}); retrying in ${ROLE_PROPAGATION_DELAY_MS / 1000} s`);
+      await session.sleep(ROLE_PROPAGATION_DELAY_MS);
+    }
+  }
+}
+
+export async function setupEdgeCommand(argv: string[], deps: CliDeps): Promise<number> {
+  const flags = parseFlags('setup-edge', argv, OPTIONS);
+  const topicArnFlag = flags['sns-topic-arn'];
+  const createSns = flags['create-sns'];
+  if ((topicArnFlag === undefined) === (createSns === undefined))
+    throw new UsageError('setup-edge needs exactly one of --sns-topic-arn or --create-sns');
+  if (topicArnFlag !== undefined && !SNS_TOPIC_ARN.test(topicArnFlag))
+    throw new UsageError(`--sns-topic-arn "${topicArnFlag}" is not an SNS topic ARN`);
+  if (createSns !== undefined && !SNS_NAME.test(createSns))
+    throw new UsageError(`--create-sns "${createSns}" must be 1-40 characters of a-z A-Z 0-9 _ -`);
+  const alarmTopic = agentTopic('alarmTopic', 'alarm-topic', flags['alarm-topic'] ?? DEFAULT_ALARM_TOPIC);
+  const sinkTopic =
+    flags['metrics-sink-topic'] !== undefined
+      ? agentTopic('metricsSinkTopic', 'metrics-sink-topic', flags['metrics-sink-topic'])
+      : undefined;
+  if (sinkTopic === undefined && (flags['metric-namespace'] !== undefined || flags['short-names'])) {
+    throw new UsageError('--metric-namespace and --short-names only apply with --metrics-sink-topic');
+  }
+  const namespace = sinkTopic === undefined ? undefined : (flags['metric-namespace'] ?? DEFAULT_NAMESPACE);
+  if (namespace !== undefined && !NAMESPACE.test(namespace))
+    throw new UsageError(`--metric-namespace "${namespace}" is not a CloudWatch namespace`);
+  const ruleNameFlag = flags['rule-name'];
+  if (ruleNameFlag !== undefined && !RULE_NAME.test(ruleNameFlag))
+    throw new UsageError(`--rule-name "${ruleNameFlag}" must be 1-128 letters, digits or _`);
+  const roleNameFlag = flags['role-name'];
+  if (roleNameFlag !== undefined && !ROLE_NAME.test(roleNameFlag))
+    throw new UsageError(`--role-name "${roleNameFlag}" is not an IAM role name`);
+
+  const session = await openSession(deps, flags);
+  const { out, identity } = session;
+  const arns = await session.arns();
+  const snsTopicArn = topicArnFlag ?? (await createSnsTopic(session, arns, createSns!));
+  const roleName = roleNameFlag ?? ruleRoleNameFor(identity.name);
+  const roleArn = await ensureIotServiceRole(session, arns, {
+    roleName,
+    description: `Lets AWS IoT rules route ${identity.name} alarms to SNS${namespace ? ' and its reports to CloudWatch metrics' : ''}`,
+    inlinePolicy: { name: 'edge-rule-actions', document: ruleRolePolicy(snsTopicArn, namespace) },
+  });
+  const alarmRule = ruleNameFlag ?? ruleNameFor(identity.name, 'alarms');
+  await upsertRule(session, alarmRule, alarmRulePayload(alarmTopic, snsTopicArn, roleArn));
+  if (sinkTopic !== undefined && namespace !== undefined) {
+    const metricsRule = ruleNameFlag ? `${ruleNameFlag}_metrics`.slice(0, 128) : ruleNameFor(identity.name, 'metrics');
+    await upsertRule(session, metricsRule, metricsRulePayload(sinkTopic, flags['short-names'] === true, namespace, roleArn));
+  }
+  out.info(`alarms published on ${topicFilterOf(alarmTopic)} now reach ${snsTopicArn}`);
+  out.info(
+    `next: subscribe to the topic (aws sns subscribe --topic-arn ${snsTopicArn} --protocol email --notification-endpoint <you>), then ` +
+      'npm run gg -- deploy --thing <core> --behaviors-file <profile.json> (it merges the permission to publish alarms)',
+  );
+  return 0;
+}
