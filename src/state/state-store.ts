@@ -27,7 +27,7 @@ export interface AgentState {
   publishingReportId?: number;
 }
 
-export interface MonotonicMark {
+interface MonotonicMark {
   bootId: string;
   ms: number;
 }
@@ -58,7 +58,7 @@ interface StateFile {
 const REPORT_ID_CLOCK_SLACK_SECONDS = 86_400;
 const REPORT_ID_CEILING = 2 ** 52;
 
-export function isPlausibleReportId(reportId: number, nowMs: number): boolean {
+function isPlausibleReportId(reportId: number, nowMs: number): boolean {
   return (
     Number.isSafeInteger(reportId) &&
     reportId >= 0 &&

@@ -206,6 +206,7 @@ describe('a state file at 2^53', () => {
     // The state file is real: its writes take real time, which the fake clock does not wait for.
     await clock.advance(0);
     await waitFor(() => nucleus.published.length === 1, 5_000, 'first report');
+    await waitFor(() => clock.pendingTimers.length === 1, 5_000, 'the next cycle to be armed');
     await clock.advance(INTERVAL);
     await waitFor(() => nucleus.published.length === 2, 5_000, 'second report');
     expect(lines.filter((l) => /WARN .*lastReportId .* is implausible/.test(l))).toHaveLength(1);

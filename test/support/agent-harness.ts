@@ -10,7 +10,7 @@ import { FakeNucleus } from './fake-ipc';
 export const THING = 'CoreThing';
 export const JSON_TOPIC = `$aws/things/${THING}/defender/metrics/json`;
 export const CBOR_TOPIC = `$aws/things/${THING}/defender/metrics/cbor`;
-export const BOOT = 'boot-1';
+const BOOT = 'boot-1';
 
 /** A state file in memory: every save is kept, so a test can "kill" the agent at any save and restart from it. */
 export class MemoryStateStore implements StateStore {

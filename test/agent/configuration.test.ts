@@ -1,0 +1,64 @@
+import { Configuration } from '../../src/agent/configuration';
+import type { AgentConfig } from '../../src/config/definition';
+import { createLogger } from '../../src/log/logger';
+import { FakeClock } from '../support/fake-clock';
+import { FakeNucleus } from '../support/fake-ipc';
+
+function configuration() {
+  const clock = new FakeClock();
+  const nucleus = new FakeNucleus();
+  const lines: string[] = [];
+  const changes: Array<[AgentConfig, AgentConfig]> = [];
+  const part = new Configuration({
+    componentName: 'com.example.Agent',
+    clock,
+    logger: createLogger({ out: (l) => lines.push(l), err: (l) => lines.push(l) }),
+    onChange: (next, previous) => changes.push([next, previous]),
+  });
+  return { part, clock, nucleus, lines, changes };
+}
+
+describe('Configuration', () => {
+  it('fails the setup when the configuration cannot be read, instead of running on defaults', async () => {
+    const h = configuration();
+    h.nucleus.failConfigurationReads = 1;
+    await expect(h.part.attach(await h.nucleus.connect())).rejects.toThrow(
+      /cannot read the component configuration .*no report is sent before it is read/,
+    );
+    h.nucleus.configuration = { intervalSeconds: '600' };
+    await h.part.attach(await h.nucleus.connect());
+    expect(h.part.current.intervalSeconds).toBe(600);
+    expect(h.changes).toHaveLength(1);
+  });
+
+  it('reads a burst of updates once, and quotes operator text in the change line', async () => {
+    const h = configuration();
+    await h.part.attach(await h.nucleus.connect());
+    h.nucleus.changeConfiguration({ thingName: 'Other', intervalSeconds: '900' });
+    await h.clock.advance(1_000);
+    expect(h.changes).toHaveLength(2);
+    expect(h.lines.filter((l) => l.includes('configuration updated: intervalSeconds 300 -> 900, thingName "" -> "Other"'))).toHaveLength(1);
+  });
+
+  it('answers every proposal, also one whose parsing throws', async () => {
+    const h = configuration();
+    await h.part.attach(await h.nucleus.connect());
+    const hostile = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('boom\nINFO forged');
+        },
+      },
+    );
+    h.nucleus.proposeConfiguration('d1', hostile as Record<string, unknown>);
+    await h.clock.advance(0);
+    expect(h.nucleus.validityReports).toEqual([
+      {
+        deploymentId: 'd1',
+        accepted: false,
+        message: 'invalid configuration for com.example.Agent: cannot be parsed: "boom\\nINFO forged"',
+      },
+    ]);
+  });
+});

@@ -1,0 +1,69 @@
+import { ReplyTracker } from '../../src/agent/reply-tracker';
+import { createLogger } from '../../src/log/logger';
+import { FakeClock } from '../support/fake-clock';
+import { FakeNucleus } from '../support/fake-ipc';
+
+const JSON_TOPIC = '$aws/things/T/defender/metrics/json';
+const CBOR_TOPIC = '$aws/things/T/defender/metrics/cbor';
+
+async function tracker() {
+  const clock = new FakeClock();
+  const nucleus = new FakeNucleus();
+  const connection = await nucleus.connect();
+  const lines: string[] = [];
+  const part = new ReplyTracker({
+    componentName: 'com.example.Agent',
+    clock,
+    logger: createLogger({ out: (l) => lines.push(l), err: (l) => lines.push(l) }),
+  });
+  return { part, clock, nucleus, connection, lines };
+}
+
+describe('ReplyTracker', () => {
+  it('settles a reply that came before the publish resolved, with the time since registration', async () => {
+    const h = await tracker();
+    await h.part.follow(h.connection, 'T', 'json');
+    expect(h.part.expect(42, JSON_TOPIC)).toBe(true);
+    await h.clock.advance(35);
+    h.nucleus.reply(`${JSON_TOPIC}/accepted`, { reportId: 42, status: 'ACCEPTED' });
+    expect(h.lines.filter((l) => /report 42 ACCEPTED by Device Defender after 35 ms$/.test(l))).toHaveLength(1);
+    h.part.expire(0);
+    expect(h.part.unansweredCount).toBe(0);
+  });
+
+  it('keeps the topics of an earlier format until their last report is answered or expires', async () => {
+    const h = await tracker();
+    await h.part.follow(h.connection, 'T', 'json');
+    h.part.expect(1, JSON_TOPIC);
+    await h.part.follow(h.connection, 'T', 'cbor');
+    expect([...h.nucleus.subscriptions.keys()]).toHaveLength(4);
+    await h.clock.advance(60_000);
+    h.part.expire(60_000);
+    await h.clock.advance(0);
+    expect([...h.nucleus.subscriptions.keys()].sort()).toEqual([`${CBOR_TOPIC}/accepted`, `${CBOR_TOPIC}/rejected`]);
+    expect(h.lines.filter((l) => /report 1 got no reply from Device Defender within 60 s \(1 without reply so far\)/.test(l))).toHaveLength(
+      1,
+    );
+  });
+
+  it('awaits nothing while a reply topic is denied, and explains the denial once', async () => {
+    const h = await tracker();
+    h.nucleus.deniedTopics.add(`${JSON_TOPIC}/rejected`);
+    for (let i = 0; i < 3; i += 1) await h.part.follow(h.connection, 'T', 'json');
+    expect(h.part.expect(7, JSON_TOPIC)).toBe(false);
+    expect(h.lines.filter((l) => l.includes('was denied'))).toHaveLength(1);
+    h.nucleus.deniedTopics.clear();
+    await h.part.follow(h.connection, 'T', 'json');
+    expect(h.part.expect(8, JSON_TOPIC)).toBe(true);
+  });
+
+  it('forgets a report whose publish failed', async () => {
+    const h = await tracker();
+    await h.part.follow(h.connection, 'T', 'json');
+    h.part.expect(5, JSON_TOPIC);
+    h.part.drop(5);
+    await h.clock.advance(120_000);
+    h.part.expire(60_000);
+    expect(h.part.unansweredCount).toBe(0);
+  });
+});
