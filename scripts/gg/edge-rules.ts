@@ -9,7 +9,7 @@ import type { TopicRulePayload } from '@aws-sdk/client-iot';
 import { THING_NAME_VARIABLE } from '../../src/component/definition';
 import { keyNames, type LongName } from '../../src/report/names';
 
-export const SQL_VERSION = '2016-03-23';
+const SQL_VERSION = '2016-03-23';
 
 /** Rule names allow letters, digits and `_` only (IoT model, RuleName). */
 export function ruleNameFor(componentName: string, purpose: 'alarms' | 'metrics'): string {

@@ -21,12 +21,12 @@ export const LOG_MANAGER = 'aws.greengrass.LogManager';
  * the nucleus runs with `logging.format: JSON` (it then writes stdout lines at INFO and stderr lines at WARN);
  * text lines are uploaded whatever this says.
  */
-export const LOG_MANAGER_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
-export type LogManagerLevel = (typeof LOG_MANAGER_LEVELS)[number];
+const LOG_MANAGER_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+type LogManagerLevel = (typeof LOG_MANAGER_LEVELS)[number];
 
 /** The log manager's own default is 300 s; a minute keeps `gg logs --follow` close to the core at one PutLogEvents a minute. */
-export const DEFAULT_UPLOAD_PERIOD_SECONDS = 60;
-export const DEFAULT_MINIMUM_LEVEL: LogManagerLevel = 'INFO';
+const DEFAULT_UPLOAD_PERIOD_SECONDS = 60;
+const DEFAULT_MINIMUM_LEVEL: LogManagerLevel = 'INFO';
 
 export interface LogUploadSettings {
   /** Undefined: keep the period already deployed, else the default. */
@@ -119,10 +119,10 @@ function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-export const DRY_RUN_LOG_MANAGER_VERSION = '<newest public version>';
+const DRY_RUN_LOG_MANAGER_VERSION = '<newest public version>';
 
 /** The newest public version of the log manager in the session's region (public components belong to account `aws`). */
-export async function newestLogManagerVersion(session: Session, arns: Arns): Promise<string> {
+async function newestLogManagerVersion(session: Session, arns: Arns): Promise<string> {
   const arn = arns.component(LOG_MANAGER).replace(`:${arns.account}:`, ':aws:');
   const versions: string[] = [];
   let nextToken: string | undefined;

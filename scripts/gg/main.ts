@@ -68,7 +68,11 @@ const deps: CliDeps = {
   sleep: (ms, signal) =>
     new Promise((wake) => {
       const timer = setTimeout(wake, ms);
-      signal?.addEventListener('abort', () => (clearTimeout(timer), wake()), { once: true });
+      const early = (): void => {
+        clearTimeout(timer);
+        wake();
+      };
+      signal?.addEventListener('abort', early, { once: true });
     }),
   onInterrupt,
   now: () => new Date(),
