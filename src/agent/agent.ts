@@ -198,7 +198,7 @@ export class Agent {
     this.deps.logger.info(
       `${identity.componentName} ${identity.componentVersion} started on ${identity.platform}: thing ${thing ?? '(none)'}, topic ` +
         `${thing ? metricsTopics(thing, config.format).publish : '(none)'}, every ${config.intervalSeconds} s, ` +
-        `${config.format.toUpperCase()} with ${config.shortNames ? 'short' : 'long'} names, custom metrics: ${custom.length > 0 ? custom.join(', ') : 'none'}, procfs ${quoteValue(config.procfsRoot)}`,
+        `${config.format.toUpperCase()} with ${config.shortNames ? 'short' : 'long'} names, custom metrics: ${custom.length > 0 ? custom.join(', ') : 'none'}, procfs ${/^[\w./-]+$/.test(config.procfsRoot) ? config.procfsRoot : quoteValue(config.procfsRoot)}`,
     );
     if (!thing) {
       const core = identity.coreThingName;
