@@ -1,0 +1,175 @@
+/**
+ * Runs the built bundle on 32-bit ARM (armv7/armhf) under qemu-user against the local core, the way the recipe's
+ * any-architecture manifest ships it: the bundle alone, so the agent must pick the portable IPC client by itself.
+ * Development only, not part of CI (emulation is slow: Node takes several seconds to start).
+ *
+ * Needs `qemu-arm` (Debian: qemu-user) and an armhf Node.js unpacked into .local-core/armv7/sysroot. `--setup` fetches
+ * Debian's armhf nodejs and its libraries with `apt-get download` and unpacks them there without installing anything
+ * (installing nodejs:armhf would replace the host's nodejs); it needs `dpkg --add-architecture armhf && apt-get update`
+ * first. Debian 12 ships Node.js 18 for armhf, older than the recipe's Install check accepts (>= 20), so the bundle is
+ * started directly rather than through the recipe's lifecycle.
+ *
+ *   npx tsx scripts/armv7/main.ts [--setup] [--reports N]
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { accessControlFor } from '../../src/component/definition';
+import { recipeDefaultConfiguration } from '../../src/config/definition';
+import { LocalCore } from '../../tools/local-core/core';
+import { buildComponent } from '../build/build';
+import { BUNDLE_FILE } from '../build/recipe';
+
+const WORK_DIR = resolve('.local-core', 'armv7');
+const SYSROOT = join(WORK_DIR, 'sysroot');
+const GUEST_NODE = join(SYSROOT, 'usr', 'bin', 'node');
+/** nodejs:armhf, its libraries, and the arch-independent modules Debian's Node loads from /usr/share/nodejs. */
+const DEBIAN_PACKAGES = [
+  'nodejs:armhf',
+  'libnode108:armhf',
+  'libbrotli1:armhf',
+  'libc-ares2:armhf',
+  'libc6:armhf',
+  'libgcc-s1:armhf',
+  'libicu72:armhf',
+  'libnghttp2-14:armhf',
+  'libssl3:armhf',
+  'libstdc++6:armhf',
+  'libuv1:armhf',
+  'zlib1g:armhf',
+  'node-acorn',
+  'node-cjs-module-lexer',
+  'node-undici',
+  'node-busboy',
+  'node-xtend',
+];
+const THING = 'Armv7Thing';
+const INTERVAL_SECONDS = 5;
+/** Emulated start-up takes 5-15 s; a report every 5 s after that. */
+const GRACE_SECONDS = 180;
+
+function setUpSysroot(): void {
+  const debs = join(WORK_DIR, 'debs');
+  mkdirSync(debs, { recursive: true });
+  const download = spawnSync('apt-get', ['download', ...DEBIAN_PACKAGES], { cwd: debs, stdio: 'inherit' });
+  if (download.status !== 0) throw new Error('apt-get download failed; run `dpkg --add-architecture armhf && apt-get update` first');
+  for (const deb of readdirSync(debs).filter((file) => file.endsWith('.deb'))) {
+    const unpack = spawnSync('dpkg', ['-x', join(debs, deb), SYSROOT], { stdio: 'inherit' });
+    if (unpack.status !== 0) throw new Error(`dpkg -x ${deb} failed`);
+  }
+}
+
+/** qemu-arm running the guest's node with the guest's libraries. */
+function qemuArgs(): string[] {
+  const libraries = [join(SYSROOT, 'lib', 'arm-linux-gnueabihf'), join(SYSROOT, 'usr', 'lib', 'arm-linux-gnueabihf')].join(':');
+  return ['-L', SYSROOT, '-E', `LD_LIBRARY_PATH=${libraries}`, GUEST_NODE];
+}
+
+function guestNode(args: string[], cwd: string, env: Record<string, string>): ChildProcess {
+  return spawn('qemu-arm', [...qemuArgs(), ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+const say = (tag: string, message: string): void =>
+  console.log(`${new Date().toISOString().slice(11, 19)} ${`[${tag}]`.padEnd(8)} ${message}`);
+
+async function run(reports: number): Promise<number> {
+  if (spawnSync('qemu-arm', ['--version']).status !== 0) throw new Error('qemu-arm not found (Debian: apt-get install qemu-user)');
+  if (!existsSync(GUEST_NODE)) throw new Error(`no armhf node at ${GUEST_NODE}; run with --setup`);
+
+  const root = mkdtempSync(join(tmpdir(), 'armv7-'));
+  const core = new LocalCore({
+    socketPath: join(root, 'ipc.sock'),
+    thingName: THING,
+    interpolateComponentConfiguration: true,
+    defenderMinIntervalSeconds: INTERVAL_SECONDS - 1,
+  });
+  let agent: ChildProcess | undefined;
+  try {
+    const built = await buildComponent({ outputRoot: join(WORK_DIR, 'component') });
+    const download = built.downloads.at(-1);
+    if (download?.files.length !== 1 || download.files[0] !== BUNDLE_FILE) {
+      throw new Error('the recipe has no last manifest with the bundle alone');
+    }
+    say('build', `manifest "${download.manifest}": ${download.files.join(', ')}, ${(download.zippedBytes / 1024).toFixed(1)} KiB zipped`);
+    const runDir = join(root, 'work');
+    mkdirSync(runDir);
+    copyFileSync(join(built.local.componentArtifactsDir, BUNDLE_FILE), join(runDir, BUNDLE_FILE));
+
+    await core.start();
+    const name = built.identity.name;
+    const { svcuid } = core.registerComponent({
+      name,
+      version: built.identity.version,
+      configuration: {
+        ...recipeDefaultConfiguration(),
+        intervalSeconds: String(INTERVAL_SECONDS),
+        allowFastIntervalForDevelopment: 'true',
+        accessControl: accessControlFor(name, '{iot:thingName}'),
+      },
+    });
+    let count = 0;
+    let rejected = 0;
+    let finished: (code: number) => void = () => undefined;
+    const outcome = new Promise<number>((resolvePromise) => (finished = resolvePromise));
+    core.on('connect', ({ component }) => say('core', `${component} connected`));
+    core.on('defender-report', (report) => {
+      count += 1;
+      if (report.status !== 'ACCEPTED') rejected += 1;
+      say('report', `#${count} ${report.bytes} B ${report.format} -> ${report.status}`);
+      if (count >= reports) finished(rejected === 0 ? 0 : 1);
+    });
+
+    const version = spawnSync('qemu-arm', [...qemuArgs(), '-p', 'process.arch + " " + process.version'], { encoding: 'utf8' });
+    say('guest', `node ${version.stdout.trim()} under qemu-arm`);
+    // As the recipe's Setenv leaves it when ipcClient is the default: auto.
+    agent = guestNode(['--max-semi-space-size=1', BUNDLE_FILE], runDir, {
+      DEFENDER_AGENT_IPC_CLIENT: 'auto',
+      SVCUID: svcuid,
+      AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT: core.socketPath,
+      AWS_IOT_THING_NAME: THING,
+    });
+    for (const stream of [agent.stdout, agent.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', (line) => say('agent', line));
+    }
+    agent.once('exit', (code, signal) => {
+      say('agent', `exited (${code ?? signal})`);
+      finished(1);
+    });
+    const deadline = setTimeout(
+      () => {
+        say('core', `gave up: ${count} of ${reports} reports after ${GRACE_SECONDS + reports * INTERVAL_SECONDS} s`);
+        finished(1);
+      },
+      (GRACE_SECONDS + reports * INTERVAL_SECONDS) * 1000,
+    );
+    const code = await outcome;
+    clearTimeout(deadline);
+    return code;
+  } finally {
+    if (agent && agent.exitCode === null && agent.signalCode === null) {
+      const exited = new Promise((resolvePromise) => agent?.once('exit', resolvePromise));
+      agent.kill('SIGTERM');
+      await exited;
+    }
+    await core.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { setup: { type: 'boolean', default: false }, reports: { type: 'string', default: '2' } } });
+  if (values.setup) setUpSysroot();
+  process.exit(await run(Number(values.reports)));
+}
+
+main().catch((error: unknown) => {
+  console.error(`armv7: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
