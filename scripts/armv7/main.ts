@@ -46,6 +46,8 @@ const DEBIAN_PACKAGES = [
   'node-busboy',
   'node-xtend',
 ];
+/** System tools this script needs (Debian: qemu-user, apt, dpkg); not npm packages. */
+const TOOLS = { qemu: 'qemu-arm', aptGet: 'apt-get', dpkg: 'dpkg' } as const;
 const THING = 'Armv7Thing';
 const INTERVAL_SECONDS = 5;
 /** Emulated start-up takes 5-15 s; a report every 5 s after that. */
@@ -54,10 +56,10 @@ const GRACE_SECONDS = 180;
 function setUpSysroot(): void {
   const debs = join(WORK_DIR, 'debs');
   mkdirSync(debs, { recursive: true });
-  const download = spawnSync('apt-get', ['download', ...DEBIAN_PACKAGES], { cwd: debs, stdio: 'inherit' });
+  const download = spawnSync(TOOLS.aptGet, ['download', ...DEBIAN_PACKAGES], { cwd: debs, stdio: 'inherit' });
   if (download.status !== 0) throw new Error('apt-get download failed; run `dpkg --add-architecture armhf && apt-get update` first');
   for (const deb of readdirSync(debs).filter((file) => file.endsWith('.deb'))) {
-    const unpack = spawnSync('dpkg', ['-x', join(debs, deb), SYSROOT], { stdio: 'inherit' });
+    const unpack = spawnSync(TOOLS.dpkg, ['-x', join(debs, deb), SYSROOT], { stdio: 'inherit' });
     if (unpack.status !== 0) throw new Error(`dpkg -x ${deb} failed`);
   }
 }
@@ -69,7 +71,7 @@ function qemuArgs(): string[] {
 }
 
 function guestNode(args: string[], cwd: string, env: Record<string, string>): ChildProcess {
-  return spawn('qemu-arm', [...qemuArgs(), ...args], {
+  return spawn(TOOLS.qemu, [...qemuArgs(), ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -80,7 +82,7 @@ const say = (tag: string, message: string): void =>
   console.log(`${new Date().toISOString().slice(11, 19)} ${`[${tag}]`.padEnd(8)} ${message}`);
 
 async function run(reports: number): Promise<number> {
-  if (spawnSync('qemu-arm', ['--version']).status !== 0) throw new Error('qemu-arm not found (Debian: apt-get install qemu-user)');
+  if (spawnSync(TOOLS.qemu, ['--version']).status !== 0) throw new Error('qemu-arm not found (Debian: apt-get install qemu-user)');
   if (!existsSync(GUEST_NODE)) throw new Error(`no armhf node at ${GUEST_NODE}; run with --setup`);
 
   const root = mkdtempSync(join(tmpdir(), 'armv7-'));
@@ -126,7 +128,7 @@ async function run(reports: number): Promise<number> {
       if (count >= reports) finished(rejected === 0 ? 0 : 1);
     });
 
-    const version = spawnSync('qemu-arm', [...qemuArgs(), '-p', 'process.arch + " " + process.version'], { encoding: 'utf8' });
+    const version = spawnSync(TOOLS.qemu, [...qemuArgs(), '-p', 'process.arch + " " + process.version'], { encoding: 'utf8' });
     say('guest', `node ${version.stdout.trim()} under qemu-arm`);
     // As the recipe's Setenv leaves it when ipcClient is the default: auto.
     agent = guestNode(['--max-semi-space-size=1', BUNDLE_FILE], runDir, {
