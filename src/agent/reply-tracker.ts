@@ -39,6 +39,7 @@ export class ReplyTracker {
   private readonly deniedTopics = new Set<string>();
   private currentChannel: string | undefined;
   private unanswered = 0;
+  private following: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: ReplyTrackerDeps) {}
 
@@ -54,7 +55,14 @@ export class ReplyTracker {
    * Subscribes to the replies of `thing`/`format` where not yet done, and closes channels nothing
    * awaits any more. A lost connection during the calls rejects; any other failure is logged.
    */
-  async follow(connection: IpcConnection, thing: string, format: ReportFormat): Promise<void> {
+  follow(connection: IpcConnection, thing: string, format: ReportFormat): Promise<void> {
+    // One at a time: a configuration change and a cycle may both ask, and a topic must not be subscribed twice.
+    const run = this.following.then(() => this.subscribe(connection, thing, format));
+    this.following = run.catch(() => undefined);
+    return run;
+  }
+
+  private async subscribe(connection: IpcConnection, thing: string, format: ReportFormat): Promise<void> {
     const topics = metricsTopics(thing, format);
     this.currentChannel = topics.publish;
     let channel = this.channels.get(topics.publish);

@@ -66,4 +66,16 @@ describe('ReplyTracker', () => {
     h.part.expire(60_000);
     expect(h.part.unansweredCount).toBe(0);
   });
+
+  it('subscribes each topic once when asked twice at the same time (a configuration change during a cycle)', async () => {
+    const h = await tracker();
+    let calls = 0;
+    const subscribe = h.connection.subscribeToIoTCore.bind(h.connection);
+    h.connection.subscribeToIoTCore = (topic, onMessage) => {
+      calls += 1;
+      return subscribe(topic, onMessage);
+    };
+    await Promise.all([h.part.follow(h.connection, 'T', 'json'), h.part.follow(h.connection, 'T', 'json')]);
+    expect(calls).toBe(2);
+  });
 });
