@@ -9,6 +9,7 @@
 import { metricNameProblem } from '../config/names';
 import { quoteValue } from '../config/quote';
 import { InvalidValue, integer, lowerCaseFields } from '../config/values';
+import { parseCidr } from './cidr';
 
 export type ComparisonOperator =
   | 'less-than'
@@ -313,69 +314,4 @@ function listOf(raw: unknown, fail: (what: string) => never): unknown[] {
   if (!Array.isArray(raw)) return fail('must be a list');
   if (raw.length > MAX_SET_ELEMENTS) return fail(`has more than ${MAX_SET_ELEMENTS} elements`);
   return raw;
-}
-
-/** An IPv4 or IPv6 network: the address as 16 bytes (IPv4 as IPv4-mapped IPv6) and the prefix over those 128 bits. */
-export interface Network {
-  bytes: Uint8Array;
-  prefix: number;
-}
-
-/** `a.b.c.d/n` or `v6/n`; an address without a prefix is a single host. Undefined when it is not one. */
-export function parseCidr(text: string): Network | undefined {
-  const [address, prefixText, extra] = text.split('/');
-  if (address === undefined || extra !== undefined) return undefined;
-  const bytes = ipBytes(address);
-  if (!bytes) return undefined;
-  const isV4 = !address.includes(':');
-  const max = isV4 ? 32 : 128;
-  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
-  const prefix = prefixText === undefined ? max : Number(prefixText);
-  if (prefix > max) return undefined;
-  return { bytes, prefix: isV4 ? prefix + 96 : prefix };
-}
-
-/** The 16 bytes of an IP address (IPv4 as ::ffff:a.b.c.d), or undefined. */
-export function ipBytes(address: string): Uint8Array | undefined {
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
-  const bytes = new Uint8Array(16);
-  if (v4) {
-    bytes[10] = 0xff;
-    bytes[11] = 0xff;
-    for (let i = 0; i < 4; i++) {
-      const octet = Number(v4[i + 1]);
-      if (octet > 255) return undefined;
-      bytes[12 + i] = octet;
-    }
-    return bytes;
-  }
-  if (!address.includes(':')) return undefined;
-  let host: string;
-  try {
-    host = new URL(`http://[${address}]`).hostname.slice(1, -1);
-  } catch {
-    return undefined;
-  }
-  const [head = '', tail] = host.split('::');
-  const groups = (part: string) => (part === '' ? [] : part.split(':'));
-  const left = groups(head);
-  const right = tail === undefined ? [] : groups(tail);
-  // The URL parser writes an embedded IPv4 tail in hex, so every group here is hex.
-  const all = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
-  if (all.length !== 8) return undefined;
-  all.forEach((group, i) => {
-    const value = parseInt(group, 16);
-    bytes[2 * i] = value >> 8;
-    bytes[2 * i + 1] = value & 0xff;
-  });
-  return bytes;
-}
-
-export function networkContains(network: Network, address: Uint8Array): boolean {
-  let bits = network.prefix;
-  for (let i = 0; i < 16 && bits > 0; i++, bits -= 8) {
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if (((network.bytes[i] ?? 0) & mask) !== ((address[i] ?? 0) & mask)) return false;
-  }
-  return true;
 }

@@ -6,16 +6,8 @@
  * `not-in-*` none may be; an empty list conforms.
  */
 import type { CustomMetricValue, EstablishedConnection, ListeningPort } from '../metrics/types';
-import {
-  type Behavior,
-  type BehaviorCriteria,
-  type MetricKind,
-  type MetricValue,
-  ipBytes,
-  type Network,
-  networkContains,
-  parseCidr,
-} from './behaviors';
+import type { Behavior, BehaviorCriteria, MetricKind, MetricValue } from './behaviors';
+import { AddressSet, ipWords, type Network, networkContains, parseCidr, type Words } from './cidr';
 
 /** What the detector needs of a collected sample (src/collect/collector.ts CollectedSample has these fields). */
 export interface DetectionSample {
@@ -32,37 +24,23 @@ export type Measurement = MetricValue;
 const MAX_LISTED_IN_EVENT = 100;
 
 /**
- * Per-sample caches shared by all behaviors: the distinct destination addresses are parsed once, however many
- * behaviors look at them.
+ * Per-sample caches shared by all behaviors: the distinct destination addresses are parsed once, and each CIDR is
+ * matched against them once, however many behaviors name it.
  */
 export class SampleView {
-  private destinations: Array<{ text: string; bytes: Uint8Array }> | undefined;
+  private destinations: AddressSet | undefined;
 
-  constructor(readonly sample: DetectionSample) {}
+  constructor(
+    readonly sample: DetectionSample,
+    private readonly v6Cache?: Map<string, Words>,
+  ) {}
 
-  destinationAddresses(): Array<{ text: string; bytes: Uint8Array }> | undefined {
+  destinationAddresses(): AddressSet | undefined {
     const connections = this.sample.establishedConnections;
     if (!connections) return undefined;
-    if (!this.destinations) {
-      const seen = new Set<string>();
-      this.destinations = [];
-      for (const connection of connections) {
-        const text = hostOf(connection.remoteAddr);
-        if (seen.has(text)) continue;
-        seen.add(text);
-        const bytes = ipBytes(text);
-        if (bytes) this.destinations.push({ text, bytes });
-      }
-    }
+    this.destinations ??= new AddressSet(connections, this.v6Cache);
     return this.destinations;
   }
-}
-
-/** `1.2.3.4:443` -> `1.2.3.4`, `[2001:db8::1]:443` -> `2001:db8::1`. */
-function hostOf(endpoint: string): string {
-  if (endpoint.startsWith('[')) return endpoint.slice(1, endpoint.indexOf(']'));
-  const colon = endpoint.lastIndexOf(':');
-  return colon < 0 ? endpoint : endpoint.slice(0, colon);
 }
 
 /** Criteria compiled once per configuration: sets as Sets, CIDRs parsed. */
@@ -149,13 +127,28 @@ export function measureSample(kind: MetricKind, compiled: CompiledCriteria, view
     case 'destination-ips': {
       const addresses = view.destinationAddresses();
       if (!addresses) return undefined;
-      const networks = compiled.networks ?? [];
-      const result = setDatapoint(
-        addresses,
-        (a) => networks.some((n) => networkContains(n, a.bytes)),
-        comparisonOperator === 'in-cidr-set',
-      );
-      return { value: { cidrs: result.listed.map((a) => a.text) }, violating: result.violating };
+      const inside = addresses.inside(compiled.networks ?? []);
+      const wantInside = comparisonOperator === 'in-cidr-set';
+      const { valid } = addresses;
+      // Whole 32-connection words at a time: only the first few offending (then conforming) addresses are listed.
+      const offending = new Set<string>();
+      const rest = new Set<string>();
+      let violating = false;
+      for (const pass of ['offending', 'rest'] as const) {
+        const list = pass === 'offending' ? offending : rest;
+        for (let w = 0; w < valid.length && offending.size + rest.size < MAX_LISTED_IN_EVENT; w++) {
+          const isInside = inside[w] as number;
+          let bits = ((pass === 'offending') === wantInside ? ~isInside : isInside) & (valid[w] as number);
+          if (bits !== 0 && pass === 'offending') violating = true;
+          while (bits !== 0 && offending.size + rest.size < MAX_LISTED_IN_EVENT) {
+            const bit = 31 - Math.clz32(bits & -bits);
+            bits &= bits - 1;
+            const address = addresses.address(w * 32 + bit) as string;
+            if (!offending.has(address)) list.add(address);
+          }
+        }
+      }
+      return { value: { cidrs: [...offending, ...rest] }, violating };
     }
     case 'custom': {
       const metric = Object.hasOwn(sample.customMetrics, kind.name) ? sample.customMetrics[kind.name] : undefined;
@@ -175,10 +168,10 @@ export function measureSample(kind: MetricKind, compiled: CompiledCriteria, view
         }
         default: {
           const networks = compiled.networks ?? [];
-          const parsed = metric.value.map((text) => ({ text, bytes: ipBytes(text) }));
+          const parsed = metric.value.map((text) => ({ text, words: ipWords(text) }));
           const result = setDatapoint(
             parsed,
-            (a) => a.bytes !== undefined && networks.some((n) => networkContains(n, a.bytes as Uint8Array)),
+            (a) => a.words !== undefined && networks.some((n) => networkContains(n, a.words as ArrayLike<number>)),
             comparisonOperator === 'in-cidr-set',
           );
           return { value: { cidrs: result.listed.map((a) => a.text) }, violating: result.violating };

@@ -24,6 +24,7 @@ import { buildComponent } from '../../scripts/build/build';
 import { accessControlFor } from '../../src/component/definition';
 import { LocalCore } from '../../tools/local-core/core';
 import { writeGeneratedProc } from '../fixtures/proc/generate';
+import { detectionBench } from './detection';
 
 const CONNECTIONS = [0, 1_000, 10_000];
 const SAMPLES = 15;
@@ -449,6 +450,8 @@ async function main(): Promise<void> {
     const portableIdle = idleBundle.portable?.rssMiB;
     if (typeof portableIdle !== 'number' || portableIdle > TARGETS.portableIdleRssMiB)
       misses.push(`idle agent RSS with the portable client ${fmt(portableIdle)} MiB (goal ${TARGETS.portableIdleRssMiB} MiB)`);
+    const detectionMiss = await detectionBench(dir, typeof live10k?.medianMs === 'number' ? live10k.medianMs : undefined);
+    if (detectionMiss) misses.push(detectionMiss);
     console.log(misses.length === 0 ? '\nall targets met' : `\ntargets missed:\n  ${misses.join('\n  ')}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { InvalidValue } from '../../src/config/values';
-import { ipBytes, metricKindOf, networkContains, parseBehaviors, parseCidr } from '../../src/detect/behaviors';
+import { metricKindOf, parseBehaviors } from '../../src/detect/behaviors';
 
 const behavior = (metric: string, criteria: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   name: 'b1',
@@ -162,35 +162,5 @@ describe('parseBehaviors', () => {
     expect(problem([behavior('aws:all-bytes-out', { comparisonOperater: 'less-than' })])).toMatch(/unknown field "comparisonOperater"/);
     expect(problem(Array.from({ length: 101 }, (_, i) => ({ name: `b${i}`, metric: 'aws:all-bytes-out' })))).toMatch(/at most 100/);
     expect(problem('not json')).toMatch(/not valid JSON/);
-  });
-});
-
-describe('CIDR matching', () => {
-  const contains = (cidr: string, address: string) => {
-    const network = parseCidr(cidr);
-    const bytes = ipBytes(address);
-    if (!network || !bytes) throw new Error(`bad test input ${cidr} ${address}`);
-    return networkContains(network, bytes);
-  };
-
-  it('matches IPv4 and IPv6 networks and single hosts', () => {
-    expect(contains('10.0.0.0/8', '10.255.1.2')).toBe(true);
-    expect(contains('10.0.0.0/8', '11.0.0.1')).toBe(false);
-    expect(contains('192.168.1.0/25', '192.168.1.127')).toBe(true);
-    expect(contains('192.168.1.0/25', '192.168.1.128')).toBe(false);
-    expect(contains('203.0.113.7', '203.0.113.7')).toBe(true);
-    expect(contains('203.0.113.7', '203.0.113.8')).toBe(false);
-    expect(contains('2001:db8::/32', '2001:db8:ffff::1')).toBe(true);
-    expect(contains('2001:db8::/32', '2001:db9::1')).toBe(false);
-    expect(contains('0.0.0.0/0', '8.8.8.8')).toBe(true);
-    expect(contains('10.0.0.0/8', '2001:db8::1')).toBe(false);
-  });
-
-  it('refuses what is not a network', () => {
-    expect(parseCidr('10.0.0.0/33')).toBeUndefined();
-    expect(parseCidr('300.0.0.0/8')).toBeUndefined();
-    expect(parseCidr('2001:db8::/129')).toBeUndefined();
-    expect(parseCidr('10.0.0.0/8/1')).toBeUndefined();
-    expect(ipBytes('not-an-ip')).toBeUndefined();
   });
 });

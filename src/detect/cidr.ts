@@ -1,0 +1,222 @@
+/**
+ * IP addresses and CIDR networks as four 32-bit words (IPv4 as IPv4-mapped IPv6, ::ffff:a.b.c.d), so that matching
+ * is four masked compares. At 10,000 connections the destination addresses are parsed once per sample and each
+ * distinct CIDR is matched against them once, as a bitmap the behaviors that name it share.
+ */
+
+export type Words = [number, number, number, number];
+
+export interface Network {
+  text: string;
+  /** The network address, already masked. */
+  words: Words;
+  masks: Words;
+}
+
+const V4_MAPPED_WORD = 0xffff;
+/** IPv6 addresses kept parsed between samples: more than 10,000 connections ever list. */
+const MAX_CACHED_V6 = 50_000;
+
+/** The words of an IPv4 dotted quad at `start..end` of `text`, or undefined. No allocation: this runs 10,000 times a sample. */
+function ipv4Word(text: string, start: number, end: number): number | undefined {
+  let word = 0;
+  let octet = -1;
+  let dots = 0;
+  let digits = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (octet < 0) return undefined;
+      word = word * 256 + octet;
+      octet = -1;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      octet = Math.max(octet, 0) * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return undefined;
+    } else return undefined;
+  }
+  if (dots !== 3 || octet < 0) return undefined;
+  return word * 256 + octet;
+}
+
+/** IPv6 text (any valid form) as words, or undefined. */
+function ipv6Words(text: string): Words | undefined {
+  let host = text;
+  // Only unusual forms (a dotted tail, upper case, a zone) need the URL parser's normalisation.
+  if (!/^[0-9a-f:]+$/.test(text)) {
+    try {
+      host = new URL(`http://[${text.split('%')[0]}]`).hostname.slice(1, -1);
+    } catch {
+      return undefined;
+    }
+  }
+  const halves = host.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (part: string | undefined) => (part ? part.split(':') : []);
+  const left = groups(halves[0]);
+  const right = groups(halves[1]);
+  const missing = 8 - left.length - right.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const all = [...left, ...Array<string>(halves.length === 1 ? 0 : missing).fill('0'), ...right];
+  const words: Words = [0, 0, 0, 0];
+  for (let g = 0; g < 8; g++) {
+    const group = all[g] ?? '';
+    if (!/^[0-9a-f]{1,4}$/.test(group)) return undefined;
+    words[g >> 1] = (words[g >> 1] as number) * 0x10000 + parseInt(group, 16);
+  }
+  return words;
+}
+
+/** An IPv4 or IPv6 address as words, or undefined when it is not one. */
+export function ipWords(address: string): Words | undefined {
+  if (!address.includes(':')) {
+    const v4 = ipv4Word(address, 0, address.length);
+    return v4 === undefined ? undefined : [0, 0, V4_MAPPED_WORD, v4];
+  }
+  return ipv6Words(address.toLowerCase());
+}
+
+/** `a.b.c.d/n` or `v6/n`; an address without a prefix is a single host. Undefined when it is not a network. */
+export function parseCidr(text: string): Network | undefined {
+  const parts = text.split('/');
+  if (parts.length > 2) return undefined;
+  const [address = '', prefixText] = parts;
+  const words = ipWords(address);
+  if (!words) return undefined;
+  const isV4 = !address.includes(':');
+  const max = isV4 ? 32 : 128;
+  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  if (prefix > max) return undefined;
+  let bits = isV4 ? prefix + 96 : prefix;
+  const masks: Words = [0, 0, 0, 0];
+  for (let w = 0; w < 4; w++, bits -= 32) masks[w] = bits >= 32 ? 0xffffffff : bits <= 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  const masked = words.map((word, w) => (word & (masks[w] as number)) >>> 0) as Words;
+  return { text, words: masked, masks };
+}
+
+export function networkContains(network: Network, address: ArrayLike<number>, offset = 0): boolean {
+  const { words, masks } = network;
+  for (let w = 0; w < 4; w++) {
+    if (((address[offset + w] as number) & (masks[w] as number)) >>> 0 !== words[w]) return false;
+  }
+  return true;
+}
+
+/**
+ * The destination addresses of a sample's connections, parsed once: IPv4 as one word (the common case, matched with
+ * one masked compare), IPv6 as four. `matches(networks)` is the bitmap of the connections whose address is inside
+ * any of them; each network's bitmap is computed once per sample, however many behaviors name it.
+ */
+export class AddressSet {
+  readonly count: number;
+  /** 4: `v4[i]` holds the address; 6: `v6[4i..4i+3]` does; 0: not an address. */
+  private readonly family: Uint8Array;
+  private readonly v4: Uint32Array;
+  private readonly v6: Uint32Array;
+  /** Bit i set when connection i has an address. */
+  readonly valid: Uint32Array;
+  private readonly bitmaps = new Map<string, Uint32Array>();
+
+  /**
+   * `v6Cache` carries parsed IPv6 addresses from one sample to the next (connections mostly persist); it is cleared
+   * when it grows past a bound.
+   */
+  constructor(
+    private readonly connections: ReadonlyArray<{ remoteAddr: string }>,
+    v6Cache: Map<string, Words> = new Map(),
+  ) {
+    const count = connections.length;
+    this.count = count;
+    this.family = new Uint8Array(count);
+    this.v4 = new Uint32Array(count);
+    let v6: Uint32Array | undefined;
+    if (v6Cache.size > MAX_CACHED_V6) v6Cache.clear();
+    for (let i = 0; i < count; i++) {
+      const endpoint = (connections[i] as { remoteAddr: string }).remoteAddr;
+      if (endpoint.charCodeAt(0) !== 91) {
+        const colon = endpoint.lastIndexOf(':');
+        const word = ipv4Word(endpoint, 0, colon < 0 ? endpoint.length : colon);
+        if (word === undefined) continue;
+        this.v4[i] = word;
+        this.family[i] = 4;
+        continue;
+      }
+      const host = endpoint.slice(1, endpoint.indexOf(']'));
+      let parsed = v6Cache.get(host);
+      if (!parsed) {
+        parsed = ipWords(host);
+        if (!parsed) continue;
+        v6Cache.set(host, parsed);
+      }
+      if (parsed[0] === 0 && parsed[1] === 0 && parsed[2] === V4_MAPPED_WORD) {
+        this.v4[i] = parsed[3];
+        this.family[i] = 4;
+        continue;
+      }
+      v6 ??= new Uint32Array(count * 4);
+      v6.set(parsed, i * 4);
+      this.family[i] = 6;
+    }
+    this.v6 = v6 ?? new Uint32Array(0);
+    this.valid = new Uint32Array((count + 31) >>> 5);
+    for (let i = 0; i < count; i++) if (this.family[i] !== 0) this.valid[i >>> 5] = (this.valid[i >>> 5] as number) | (1 << (i & 31));
+  }
+
+  /** The address of connection `i`, without its port; undefined when it is not an address. */
+  address(i: number): string | undefined {
+    if (this.family[i] === 0) return undefined;
+    const endpoint = (this.connections[i] as { remoteAddr: string }).remoteAddr;
+    return endpoint.startsWith('[') ? endpoint.slice(1, endpoint.indexOf(']')) : endpoint.slice(0, endpoint.lastIndexOf(':'));
+  }
+
+  isAddress(i: number): boolean {
+    return this.family[i] !== 0;
+  }
+
+  /** Bit i set when the address of connection i is inside any of `networks`. */
+  inside(networks: readonly Network[]): Uint32Array {
+    const result = new Uint32Array((this.count + 31) >>> 5);
+    for (const network of networks) {
+      const bitmap = this.bitmapOf(network);
+      for (let w = 0; w < result.length; w++) result[w] = (result[w] as number) | (bitmap[w] as number);
+    }
+    return result;
+  }
+
+  private bitmapOf(network: Network): Uint32Array {
+    let bitmap = this.bitmaps.get(network.text);
+    if (bitmap) return bitmap;
+    bitmap = new Uint32Array((this.count + 31) >>> 5);
+    const [n0, n1, n2, n3] = network.words;
+    const [m0, m1, m2, m3] = network.masks;
+    // An IPv4 address is ::ffff:a.b.c.d: inside when the network's first three words admit that prefix.
+    const v4Possible = (0 & m0) >>> 0 === n0 && (0 & m1) >>> 0 === n1 && (V4_MAPPED_WORD & m2) >>> 0 === n2;
+    const { family, v4, v6 } = this;
+    if (n0 === 0 && n1 === 0 && m2 === 0xffffffff && n2 === V4_MAPPED_WORD) {
+      // An IPv4 network: one masked compare per IPv4 address.
+      for (let i = 0; i < this.count; i++) {
+        if (family[i] === 4 && ((v4[i] as number) & m3) >>> 0 === n3) bitmap[i >>> 5] = (bitmap[i >>> 5] as number) | (1 << (i & 31));
+      }
+      this.bitmaps.set(network.text, bitmap);
+      return bitmap;
+    }
+    for (let i = 0; i < this.count; i++) {
+      const f = family[i];
+      let inside = false;
+      if (f === 4) inside = v4Possible && ((v4[i] as number) & m3) >>> 0 === n3;
+      else if (f === 6) {
+        const o = i * 4;
+        inside =
+          ((v6[o] as number) & m0) >>> 0 === n0 &&
+          ((v6[o + 1] as number) & m1) >>> 0 === n1 &&
+          ((v6[o + 2] as number) & m2) >>> 0 === n2 &&
+          ((v6[o + 3] as number) & m3) >>> 0 === n3;
+      }
+      if (inside) bitmap[i >>> 5] = (bitmap[i >>> 5] as number) | (1 << (i & 31));
+    }
+    this.bitmaps.set(network.text, bitmap);
+    return bitmap;
+  }
+}
