@@ -10,7 +10,16 @@ import { parse } from 'yaml';
 import { accessControlFor, THING_NAME_VARIABLE } from '../../src/component/definition';
 import { readGdkConfig, type ComponentIdentity } from '../../src/component/identity';
 import { recipeDefaultConfiguration } from '../../src/config/definition';
-import { BUNDLE_FILE, manifestArtifacts, nativeAddonFile, recipeToYaml, renderRecipe, TARGET_PLATFORMS, type Recipe } from './recipe';
+import {
+  BUNDLE_FILE,
+  manifestArtifacts,
+  nativeAddonFile,
+  recipeToYaml,
+  renderRecipe,
+  TARGET_PLATFORMS,
+  type Recipe,
+  recipeByteLength,
+} from './recipe';
 
 const ROOT_RECIPE_FILE = 'recipe.yaml';
 /** gdk leaves this string as the artifacts folder name; greengrass-cli needs a real version. */
@@ -155,7 +164,7 @@ export async function buildComponent(options: BuildOptions = {}): Promise<BuildR
   const result: BuildResult = {
     identity,
     recipe: local.recipe,
-    recipeBytes: Buffer.byteLength(local.text),
+    recipeBytes: recipeByteLength(local.text),
     bundleBytes: code.byteLength,
     artifactFiles: [BUNDLE_FILE, ...addons.map((a) => a.file)],
     downloads: manifestDownloads(local.recipe, componentArtifactsDir),

@@ -2,7 +2,7 @@
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildComponent } from './build';
-import { RECIPE_SIZE_LIMIT_BYTES } from './recipe';
+import { RECIPE_SIZE_LIMIT_BYTES, recipeSizeProblem } from './recipe';
 
 const USAGE = `Usage: npm run build -- [--gdk] [--out DIR] [--version X.Y.Z]
 
@@ -46,8 +46,8 @@ async function main(): Promise<void> {
     );
   }
   if (result.gdk) console.log(`  gdk: ${show(result.gdk.recipeFile)}, ${show(result.gdk.componentArtifactsDir)}/`);
-  if (result.recipeBytes >= RECIPE_SIZE_LIMIT_BYTES)
-    throw new Error(`the recipe is ${result.recipeBytes} bytes; gdk publish refuses ${RECIPE_SIZE_LIMIT_BYTES} or more`);
+  const sizeProblem = recipeSizeProblem(result.recipeBytes);
+  if (sizeProblem) throw new Error(sizeProblem);
 }
 
 main().catch((error: unknown) => {

@@ -13,6 +13,18 @@ export const ARTIFACT_URI_PREFIX = 's3://BUCKET_NAME/COMPONENT_NAME/COMPONENT_VE
 /** gdk refuses larger recipes at publish (PublishRecipeTransformer). */
 export const RECIPE_SIZE_LIMIT_BYTES = 16_000;
 
+/** The one recipe size measure of build and publish: the UTF-8 bytes of the recipe text. */
+export function recipeByteLength(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** 16,000 bytes are allowed, 16,001 are not. */
+export function recipeSizeProblem(bytes: number): string | undefined {
+  return bytes > RECIPE_SIZE_LIMIT_BYTES
+    ? `the recipe is ${bytes} bytes; gdk publish accepts at most ${RECIPE_SIZE_LIMIT_BYTES}`
+    : undefined;
+}
+
 export interface TargetPlatform {
   /** Greengrass `Platform.architecture` of the manifest. */
   architecture: string;

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import YAML from 'yaml';
 import type { ComponentIdentity } from '../../src/component/identity';
-import { RECIPE_SIZE_LIMIT_BYTES } from '../build/recipe';
+import { recipeByteLength, recipeSizeProblem, recipeToYaml } from '../build/recipe';
 import { CliError } from './errors';
 
 export const BUILD_DIR = 'greengrass-build';
@@ -102,6 +102,7 @@ export function rewriteRecipeForPublish(
   identity: ComponentIdentity,
   bucket: string,
   artifactFiles: readonly string[],
+  publishedVersion: string = identity.version,
 ): string {
   const recipe = YAML.parse(recipeText) as Record<string, unknown> | null;
   if (typeof recipe !== 'object' || recipe === null)
@@ -112,6 +113,9 @@ export function rewriteRecipeForPublish(
       `the build is stale: delete ${BUILD_DIR}/ and run publish again (it rebuilds)`,
     );
   }
+  // gdk's NEXT_PATCH: the build names the version as the placeholder; the recipe gets the resolved one.
+  recipe.ComponentVersion = publishedVersion;
+  const published = { ...identity, version: publishedVersion };
   const manifests = Array.isArray(recipe.Manifests) ? (recipe.Manifests as Array<{ Artifacts?: RecipeArtifact[] }>) : [];
   for (const manifest of manifests) {
     for (const artifact of manifest.Artifacts ?? []) {
@@ -123,16 +127,12 @@ export function rewriteRecipeForPublish(
           `delete ${BUILD_DIR}/ and run publish again (it rebuilds)`,
         );
       }
-      artifact.URI = `s3://${bucket}/${artifactKey(identity, fileName)}`;
+      artifact.URI = `s3://${bucket}/${artifactKey(published, fileName)}`;
     }
   }
-  const text = YAML.stringify(recipe, { lineWidth: 0 });
-  const bytes = Buffer.byteLength(text);
-  if (bytes > RECIPE_SIZE_LIMIT_BYTES) {
-    throw new CliError(
-      `the recipe is ${bytes} bytes; CreateComponentVersion accepts at most ${RECIPE_SIZE_LIMIT_BYTES}`,
-      'shorten the recipe (descriptions, policies) and rebuild',
-    );
-  }
+  // YAML 1.1 as the build writes it: the nucleus (SnakeYAML) reads 1.1, where an unquoted 2020-01-25 is a date.
+  const text = recipeToYaml(recipe);
+  const problem = recipeSizeProblem(recipeByteLength(text));
+  if (problem) throw new CliError(problem, 'shorten the recipe (descriptions, policies) and rebuild');
   return text;
 }

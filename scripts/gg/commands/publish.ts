@@ -29,16 +29,23 @@ import {
   requireFixedVersion,
   rewriteRecipeForPublish,
 } from '../project';
+import { allPages } from '../paginate';
 import { openSession, type Session } from '../session';
 
 export const PUBLISH_HELP = `Usage: npm run gg -- publish [--deadline-seconds N]
 
-Builds if ${BUILD_DIR}/ is missing (npm run build -- --gdk), then, like gdk component publish:
-uploads ${BUILD_DIR}/artifacts/<Name>/<Version>/* to s3://<publish.bucket>-<region>-<account>/<Name>/<Version>/
-(creating the bucket if needed), registers the recipe with CreateComponentVersion and waits until
-the version is DEPLOYABLE.
+Builds first (npm run build -- --gdk, every time: a ${BUILD_DIR}/ left from an older build is never
+uploaded), then, like gdk component publish: uploads ${BUILD_DIR}/artifacts/<Name>/<Version>/* to
+s3://<publish.bucket>-<region>-<account>/<Name>/<Version>/ (creating the bucket if needed), registers the
+recipe with CreateComponentVersion and waits until the version is DEPLOYABLE.
+The region is gdk-config.json's publish.region (as for gdk), else --region / AWS_REGION.
+"version": "NEXT_PATCH" in gdk-config.json publishes the newest published version's next patch (1.0.0
+for the first), as gdk does. A version that exists is refused: versions are immutable.
   --deadline-seconds N  how long to wait for DEPLOYABLE (default 300)
 ${COMMON_HELP}`;
+
+const NEXT_PATCH = 'NEXT_PATCH';
+const FIRST_VERSION = '1.0.0';
 
 const POLL_MS = 3_000;
 
@@ -50,14 +57,28 @@ function versionExists(session: Session): CliError {
   );
 }
 
-async function ensureNewVersion(session: Session, arns: Arns): Promise<void> {
-  const { name, version } = session.identity;
-  let nextToken: string | undefined;
-  do {
-    const page = await session.aws.greengrass(new ListComponentVersionsCommand({ arn: arns.component(name), nextToken }));
-    if ((page.componentVersions ?? []).some((v) => v.componentVersion === version)) throw versionExists(session);
-    nextToken = page.nextToken;
-  } while (nextToken);
+async function publishedVersions(session: Session, arns: Arns): Promise<string[]> {
+  const versions = await allPages(
+    (nextToken) => session.aws.greengrass(new ListComponentVersionsCommand({ arn: arns.component(session.identity.name), nextToken })),
+    (page) => page.componentVersions,
+  );
+  return versions.flatMap((v) => (v.componentVersion ? [v.componentVersion] : []));
+}
+
+function compareVersions(a: string, b: string): number {
+  const parts = (v: string): number[] => v.split(/[-+]/)[0]!.split('.').map(Number);
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < 3; i += 1) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
+}
+
+/** gdk's NEXT_PATCH: the newest published version's next patch, or 1.0.0 when none is published. */
+function resolveNextPatch(published: readonly string[]): string {
+  const newest = [...published]
+    .filter((v) => /^\d+\.\d+\.\d+/.test(v))
+    .sort(compareVersions)
+    .at(-1);
+  return newest ? nextPatchVersion(newest) : FIRST_VERSION;
 }
 
 async function ensureBucket(session: Session, bucket: string, account: string): Promise<void> {
@@ -126,30 +147,36 @@ async function waitUntilDeployable(session: Session, arn: string, deadlineSecond
 export async function publishCommand(argv: string[], deps: CliDeps): Promise<number> {
   const flags = parseFlags('publish', argv, { ...COMMON_OPTIONS, 'deadline-seconds': { type: 'string' } });
   const deadlineSeconds = integerFlag('deadline-seconds', flags['deadline-seconds'], 1) ?? 300;
-  const session = await openSession(deps, flags, { regionFromGdkConfig: true });
-  const { aws, out, identity, projectRoot } = session;
-  requireFixedVersion(identity);
-  const settings = readPublishSettings(projectRoot, identity.name);
+  const opened = await openSession(deps, flags, { regionFromGdkConfig: true });
+  const { aws, out, identity: built, projectRoot } = opened;
+  if (built.version !== NEXT_PATCH) requireFixedVersion(built);
+  const settings = readPublishSettings(projectRoot, built.name);
 
-  if (!hasBuildOutput(projectRoot, identity)) {
-    if (aws.dryRun) {
-      out.info(
-        `[dry-run] ${BUILD_DIR}/ is missing: publish would run \`npm run build -- --gdk\` first; build once to see the upload and recipe requests`,
-      );
-    } else {
-      out.info(`${BUILD_DIR}/ is missing: running npm run build -- --gdk`);
-      await deps.runBuild(projectRoot);
-    }
+  // Always rebuild: a plain `npm run build` does not refresh ${BUILD_DIR}/, so what is there may be old.
+  if (aws.dryRun) {
+    out.info(
+      hasBuildOutput(projectRoot, built)
+        ? `[dry-run] publish would run \`npm run build -- --gdk\` first; the requests below use the current ${BUILD_DIR}/`
+        : `[dry-run] ${BUILD_DIR}/ is missing: publish would run \`npm run build -- --gdk\` first; build once to see the upload and recipe requests`,
+    );
+  } else {
+    out.info('building: npm run build -- --gdk');
+    await deps.runBuild(projectRoot);
   }
 
-  const arns = await session.arns();
+  const arns = await opened.arns();
+  const existing = await publishedVersions(opened, arns);
+  const version = built.version === NEXT_PATCH ? resolveNextPatch(existing) : built.version;
+  if (built.version === NEXT_PATCH) out.info(`NEXT_PATCH: publishing ${version}`);
+  const session: Session = { ...opened, identity: { ...built, version } };
+  const { identity } = session;
+  if (existing.includes(version)) throw versionExists(session);
   const bucket = gdkBucketName(settings.bucketPrefix, aws.region, arns.account);
   out.info(`publishing ${identity.name} ${identity.version} to ${aws.region} (bucket ${bucket})`);
-  await ensureNewVersion(session, arns);
   await ensureBucket(session, bucket, arns.account);
-  if (!hasBuildOutput(projectRoot, identity)) return 0;
+  if (!hasBuildOutput(projectRoot, built)) return 0;
 
-  const artifacts = listBuiltArtifacts(projectRoot, identity);
+  const artifacts = listBuiltArtifacts(projectRoot, built);
   for (const artifact of artifacts) {
     const key = artifactKey(identity, artifact.fileName);
     out.info(`uploading ${artifact.fileName} (${artifact.bytes} bytes) to s3://${bucket}/${key}`);
@@ -158,9 +185,10 @@ export async function publishCommand(argv: string[], deps: CliDeps): Promise<num
 
   const recipe = rewriteRecipeForPublish(
     readBuiltRecipe(projectRoot).text,
-    identity,
+    built,
     bucket,
     artifacts.map((a) => a.fileName),
+    version,
   );
   let created: Awaited<ReturnType<typeof aws.greengrass>>;
   try {

@@ -2,7 +2,7 @@
  * Test wiring for the gg CLI: a temp project, recorded output, a fake clock whose sleep advances time, and
  * mocked AWS clients whose every request is checked against the vendored AWS service model after each test.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
@@ -141,8 +141,16 @@ export function createTestClients(region: string | undefined): AwsClients {
   };
 }
 
+/** What `npm run build -- --gdk` writes, at the version gdk-config.json names (NEXT_PATCH included). */
+function buildAsConfigured(root: string): void {
+  const gdk = JSON.parse(readFileSync(join(root, 'gdk-config.json'), 'utf8')) as { component: Record<string, { version: string }> };
+  writeBuild(root, gdk.component[COMPONENT]!.version);
+}
+
 export interface Harness {
   deps: CliDeps;
+  /** Project roots the (fake) build ran in. */
+  builds: string[];
   lines: string[];
   errors: string[];
   sleeps: number[];
@@ -153,6 +161,7 @@ export function harness(projectRoot: string, overrides: Partial<CliDeps> = {}): 
   const lines: string[] = [];
   const errors: string[] = [];
   const sleeps: number[] = [];
+  const builds: string[] = [];
   let now = Date.parse('2025-01-01T00:00:00Z');
   const deps: CliDeps = {
     createClients: createTestClients,
@@ -164,12 +173,13 @@ export function harness(projectRoot: string, overrides: Partial<CliDeps> = {}): 
     now: () => new Date(now),
     projectRoot,
     confirm: undefined,
-    runBuild: async () => {
-      throw new Error('unexpected build');
+    runBuild: async (root) => {
+      builds.push(root);
+      buildAsConfigured(root);
     },
     ...overrides,
   };
-  return { deps, lines, errors, sleeps, text: () => [...lines, ...errors].join('\n') };
+  return { deps, builds, lines, errors, sleeps, text: () => [...lines, ...errors].join('\n') };
 }
 
 export function awsError(name: string, message = name, httpStatusCode = 400): Error {

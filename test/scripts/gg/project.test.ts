@@ -1,4 +1,5 @@
 import YAML from 'yaml';
+import { RECIPE_SIZE_LIMIT_BYTES, recipeByteLength, recipeSizeProblem } from '../../../scripts/build/recipe';
 import { gdkBucketName, nextPatchVersion, readPublishSettings, rewriteRecipeForPublish } from '../../../scripts/gg/project';
 import { COMPONENT, makeProject, RECIPE, removeProjects, VERSION } from './helpers';
 
@@ -25,6 +26,23 @@ describe('recipe rewrite for publish', () => {
 
   it('refuses a recipe naming an artifact the build did not produce', () => {
     expect(() => rewriteRecipeForPublish(RECIPE, identity, 'b', ['agent.js'])).toThrow(/has no crt-arm64.node/);
+  });
+
+  it('allows a recipe of exactly 16,000 bytes and refuses 16,001 (the measure the build uses)', () => {
+    const withDescription = (length: number) => `${RECIPE}ComponentDescription: ${'x'.repeat(length)}\n`;
+    const base = recipeByteLength(rewriteRecipeForPublish(withDescription(1), identity, 'b', ['agent.js', 'crt-arm64.node']));
+    const exact = withDescription(1 + RECIPE_SIZE_LIMIT_BYTES - base);
+    expect(recipeByteLength(rewriteRecipeForPublish(exact, identity, 'b', ['agent.js', 'crt-arm64.node']))).toBe(16_000);
+    expect(() =>
+      rewriteRecipeForPublish(withDescription(2 + RECIPE_SIZE_LIMIT_BYTES - base), identity, 'b', ['agent.js', 'crt-arm64.node']),
+    ).toThrow('the recipe is 16001 bytes; gdk publish accepts at most 16000');
+    expect(recipeSizeProblem(16_000)).toBeUndefined();
+    expect(recipeSizeProblem(16_001)).toBeDefined();
+  });
+
+  it('writes YAML 1.1-safe text: the date-like RecipeFormatVersion is quoted', () => {
+    const text = rewriteRecipeForPublish(RECIPE, identity, 'b', ['agent.js', 'crt-arm64.node']);
+    expect(text).toMatch(/^RecipeFormatVersion: "2020-01-25"$/m);
   });
 
   it('refuses a recipe over the inline size limit', () => {

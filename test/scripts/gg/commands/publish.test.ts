@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateComponentVersionCommand, DescribeComponentCommand, ListComponentVersionsCommand } from '@aws-sdk/client-greengrassv2';
 import { CreateBucketCommand, GetBucketLocationCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -180,5 +180,49 @@ describe('publish', () => {
     expect(totalCalls()).toBe(0);
     expect(existsSync(join(root, 'greengrass-build'))).toBe(false);
     expect(h.text()).toContain('would run `npm run build -- --gdk` first');
+  });
+
+  it('rebuilds every time: a stale greengrass-build/ from an older build is never uploaded', async () => {
+    happyPath();
+    const root = makeProject();
+    writeFileSync(join(root, 'greengrass-build', 'artifacts', COMPONENT, VERSION, 'agent.js'), 'stale bundle');
+    const h = harness(root);
+    expect(await run(['publish'], h.deps)).toBe(0);
+    expect(h.builds).toEqual([root]);
+    const agent = mocks.s3.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key?.endsWith('agent.js'))!;
+    expect(Buffer.from(agent.args[0].input.Body as Uint8Array).toString('utf8')).toBe('console.log("agent")');
+  });
+
+  it('publishes a YAML 1.1-safe recipe: RecipeFormatVersion stays a quoted string', async () => {
+    happyPath();
+    const h = harness(makeProject());
+    expect(await run(['publish'], h.deps)).toBe(0);
+    const recipe = Buffer.from(mocks.greengrass.commandCalls(CreateComponentVersionCommand)[0]!.args[0].input.inlineRecipe!).toString(
+      'utf8',
+    );
+    expect(recipe).toMatch(/^RecipeFormatVersion: "2020-01-25"$/m);
+    expect(YAML.parse(recipe, { version: '1.1' }).RecipeFormatVersion).toBe('2020-01-25');
+  });
+
+  it.each([
+    [['1.2.2', '1.10.0', '1.9.9'], '1.10.1'],
+    [[], '1.0.0'],
+  ])('resolves gdk NEXT_PATCH after %j to %s, in the keys and the recipe', async (published, expected) => {
+    happyPath();
+    mocks.greengrass
+      .on(ListComponentVersionsCommand)
+      .resolves({ componentVersions: published.map((componentVersion) => ({ componentVersion })) });
+    const h = harness(makeProject({ version: 'NEXT_PATCH' }));
+    expect(await run(['publish'], h.deps)).toBe(0);
+    expect(h.text()).toContain(`NEXT_PATCH: publishing ${expected}`);
+    expect(mocks.s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
+      `${COMPONENT}/${expected}/agent.js`,
+      `${COMPONENT}/${expected}/crt-arm64.node`,
+    ]);
+    const recipe = Buffer.from(mocks.greengrass.commandCalls(CreateComponentVersionCommand)[0]!.args[0].input.inlineRecipe!).toString(
+      'utf8',
+    );
+    expect(YAML.parse(recipe, { version: '1.1' }).ComponentVersion).toBe(expected);
+    expect(recipe).toContain(`s3://${BUCKET}/${COMPONENT}/${expected}/agent.js`);
   });
 });
