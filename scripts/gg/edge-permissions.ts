@@ -69,3 +69,28 @@ export function explainFeaturePermissions(
   const statement = iotPublishStatement(arns, features);
   if (statement) out.info(`the AWS IoT policy attached to the core's certificate must also allow: ${statement}`);
 }
+
+function accessControlOf(merge: string | undefined): Record<string, Record<string, unknown>> {
+  if (!merge) return {};
+  try {
+    const parsed = JSON.parse(merge) as { accessControl?: unknown };
+    const access = parsed.accessControl;
+    return typeof access === 'object' && access !== null ? (access as Record<string, Record<string, unknown>>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * A merge only adds and replaces keys on the device, so a permission the previous revision granted (an alarm topic
+ * whose feature is now off) would stay. When the new accessControl drops a policy the previous one had, the
+ * revision resets /accessControl first (Greengrass applies reset before merge), leaving exactly the new one.
+ */
+export function staleAccessControlReset(previousMerge: string | undefined, merge: string): string[] {
+  const before = accessControlOf(previousMerge);
+  const after = accessControlOf(merge);
+  const dropped = Object.entries(before).some(([service, policies]) =>
+    Object.keys(typeof policies === 'object' && policies !== null ? policies : {}).some((id) => after[service]?.[id] === undefined),
+  );
+  return dropped ? ['/accessControl'] : [];
+}

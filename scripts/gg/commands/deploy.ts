@@ -19,7 +19,7 @@ import { choiceFlag, COMMON_HELP, COMMON_OPTIONS, exactlyOne, integerFlag, nameF
 import { describeEdgeBehaviors, readBehaviorsFile } from '../behaviors-file';
 import { checkInterval, MAX_JOB_TIMEOUT_MINUTES, MAX_UPDATE_TIMEOUT_SECONDS, resetPlan } from '../deploy-checks';
 import { createRevision, describeKept, readCurrentDeployment } from '../deployment';
-import { explainFeaturePermissions } from '../edge-permissions';
+import { explainFeaturePermissions, staleAccessControlReset } from '../edge-permissions';
 import {
   LOG_MANAGER,
   LOG_UPLOAD_HELP,
@@ -306,7 +306,10 @@ export async function deployCommand(argv: string[], deps: CliDeps): Promise<numb
   const configuration = { ...reset.keep(kept), ...settings };
   checkInterval(configuration);
   const merge = buildConfigurationMerge(identity.name, configuration, isGroup ? undefined : targetName);
-  explainFeaturePermissions(out, arns, identity.name, { ...kept, ...settings }, isGroup ? undefined : targetName);
+  explainFeaturePermissions(out, arns, identity.name, configuration, isGroup ? undefined : targetName);
+  const resetPaths = reset.paths.includes('')
+    ? reset.paths
+    : [...reset.paths, ...staleAccessControlReset(previous?.configurationUpdate?.merge, merge)];
   if (isGroup && !settings.thingName) out.info(GROUP_POLICY_CAVEAT);
   if (behaviors) out.info(describeEdgeBehaviors(behaviors));
   const logManager: Record<string, ComponentDeploymentSpecification> = logUpload
@@ -320,7 +323,7 @@ export async function deployCommand(argv: string[], deps: CliDeps): Promise<numb
       ...current?.components,
       [identity.name]: {
         componentVersion: identity.version,
-        configurationUpdate: { merge, ...(reset.paths.length ? { reset: reset.paths } : {}) },
+        configurationUpdate: { merge, ...(resetPaths.length ? { reset: resetPaths } : {}) },
         ...(previous?.runWith ? { runWith: previous.runWith } : {}),
       },
       ...logManager,

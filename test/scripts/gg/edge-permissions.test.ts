@@ -3,6 +3,7 @@ import {
   describeFeaturePermissions,
   featureAccessControlFor,
   iotPublishStatement,
+  staleAccessControlReset,
   withFeatureAccessControl,
 } from '../../../scripts/gg/edge-permissions';
 import { accessControlFor } from '../../../src/component/definition';
@@ -101,5 +102,22 @@ describe('what deploy says', () => {
       'arn:aws:iot:eu-west-1:123456789012:topic/defender-agent/${iot:Connection.Thing.ThingName}/alarms',
     ]);
     expect(iotPublishStatement(ARNS, featureAccessControlFor(OURS, { behaviors: [ALARM], alarmTopic: '' }, 'core-1'))).toBeUndefined();
+  });
+});
+
+describe('staleAccessControlReset', () => {
+  const merge = (access: object) => JSON.stringify({ accessControl: access });
+  const base = accessControlFor(OURS, 'core-1');
+  const withAlarms = withFeatureAccessControl(base, featureAccessControlFor(OURS, { behaviors: [ALARM] }, 'core-1'));
+
+  it('resets accessControl when a policy of the previous revision is gone', () => {
+    expect(staleAccessControlReset(merge(withAlarms), merge(base))).toEqual(['/accessControl']);
+  });
+
+  it('leaves it alone when nothing is dropped, or there was no previous revision', () => {
+    expect(staleAccessControlReset(merge(base), merge(withAlarms))).toEqual([]);
+    expect(staleAccessControlReset(merge(withAlarms), merge(withAlarms))).toEqual([]);
+    expect(staleAccessControlReset(undefined, merge(base))).toEqual([]);
+    expect(staleAccessControlReset('not json', merge(base))).toEqual([]);
   });
 });

@@ -80,6 +80,39 @@ describe('deploy --behaviors-file', () => {
     expect(Object.keys(access['aws.greengrass.ipc.pubsub']!)).toEqual([`${COMPONENT}:pubsub:publish-alarms`]);
   });
 
+  it('resets accessControl before the merge when a feature is turned off, so its permission does not linger', async () => {
+    published();
+    mocks.greengrass.on(ListDeploymentsCommand).resolves({});
+    const first = harness(makeProject());
+    expect(await run(['deploy', '--thing', 'core-1', '--behaviors-file', PROFILE], first.deps)).toBe(0);
+    const withAlarms = mocks.greengrass.commandCalls(CreateDeploymentCommand)[0]!.args[0].input.components![COMPONENT]!;
+    expect(withAlarms.configurationUpdate!.reset).toBeUndefined();
+
+    resetMocks();
+    published();
+    mocks.greengrass
+      .on(ListDeploymentsCommand)
+      .resolves({ deployments: [{ deploymentId: 'old', targetArn: THING_ARN, isLatestForTarget: true }] });
+    mocks.greengrass.on(GetDeploymentCommand).resolves({ components: { [COMPONENT]: withAlarms } });
+    const off = harness(makeProject());
+    expect(await run(['deploy', '--thing', 'core-1', '--config-json', '{"behaviors":[]}'], off.deps)).toBe(0);
+    const sent = mocks.greengrass.commandCalls(CreateDeploymentCommand)[0]!.args[0].input.components![COMPONENT]!;
+    expect(sent.configurationUpdate!.reset).toEqual(['/accessControl']);
+    expect(JSON.parse(sent.configurationUpdate!.merge!).accessControl).toEqual(accessControlFor(COMPONENT, 'core-1'));
+
+    resetMocks();
+    published();
+    mocks.greengrass
+      .on(ListDeploymentsCommand)
+      .resolves({ deployments: [{ deploymentId: 'old', targetArn: THING_ARN, isLatestForTarget: true }] });
+    mocks.greengrass.on(GetDeploymentCommand).resolves({ components: { [COMPONENT]: withAlarms } });
+    const same = harness(makeProject());
+    expect(await run(['deploy', '--thing', 'core-1', '--interval', '600'], same.deps)).toBe(0);
+    expect(
+      mocks.greengrass.commandCalls(CreateDeploymentCommand)[0]!.args[0].input.components![COMPONENT]!.configurationUpdate!.reset,
+    ).toBeUndefined();
+  });
+
   it('merges the metrics sink permission for a group with the thing variable', async () => {
     published();
     mocks.greengrass.on(ListDeploymentsCommand).resolves({});
