@@ -255,9 +255,16 @@ function summarize(run: MemoryRun): MemorySummary {
  * RSS of the built bundle run as the nucleus runs it (recipe flags, from its artifact folder), after IDLE_REPORTS reports
  * and a rest: past the start-up inventory line (15 s after start), which loads systeminformation for good.
  */
-async function idleBundleRss(dir: string, artifactsDir: string, client: 'sdk' | 'portable', nodeFlags: string[]): Promise<Json> {
+async function idleBundleRss(
+  dir: string,
+  artifactsDir: string,
+  client: 'sdk' | 'portable',
+  nodeFlags: string[],
+  procRoot: string,
+): Promise<Json> {
   const runDir = fs.mkdtempSync(path.join(dir, `idle-${client}-`));
-  const { core, env } = await startCore(runDir, {});
+  // A quiet device's /proc (the small fixture): what else this machine holds open must not decide the figure.
+  const { core, env } = await startCore(runDir, { procfsRoot: procRoot });
   try {
     let reports = 0;
     const enoughReports = new Promise<void>((resolve) =>
@@ -403,8 +410,10 @@ async function main(): Promise<void> {
     const built = await buildComponent({ projectRoot, outputRoot: path.join(dir, 'component') });
     const idleBundle: Record<string, Json> = {};
     for (const client of ['sdk', 'portable'] as const)
-      idleBundle[client] = await idleBundleRss(dir, built.local.componentArtifactsDir, client, nodeFlags);
-    console.log(`\nidle agent (the built bundle against the local core, after ${IDLE_REPORTS} reports at 5 s and a 3 s rest):`);
+      idleBundle[client] = await idleBundleRss(dir, built.local.componentArtifactsDir, client, nodeFlags, memoryRoot);
+    console.log(
+      `\nidle agent (the built bundle against the local core, small procfs fixture, after ${IDLE_REPORTS} reports at 5 s and a 3 s rest):`,
+    );
     for (const [client, r] of Object.entries(idleBundle)) {
       console.log(
         r.error !== undefined
