@@ -25,6 +25,7 @@ describe('parseConfig', () => {
       networkStatsIncludeLoopback: false,
       procfsRoot: '/proc',
       logLevel: 'info',
+      ipcClient: 'auto',
     });
   });
 
