@@ -2,6 +2,7 @@
  * `npm run build`: bundles the agent with esbuild, renders the recipe, and lays both out for greengrass-cli
  * (recipes/ + artifacts/) and, with `gdk`, for `gdk component build/publish` (greengrass-build/).
  */
+import { pruneLocalLayout } from './local-layout';
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -158,6 +159,7 @@ export async function buildComponent(options: BuildOptions = {}): Promise<BuildR
   const componentArtifactsDir = join(artifactsDir, identity.name, localVersion);
   const localRecipeFile = join(recipesDir, `${identity.name}-${localVersion}.yaml`);
   mkdirSync(recipesDir, { recursive: true });
+  pruneLocalLayout(recipesDir, join(artifactsDir, identity.name), identity.name, localVersion);
   writeFileSync(localRecipeFile, local.text);
   writeArtifacts(componentArtifactsDir, code, addons);
 
