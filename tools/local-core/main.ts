@@ -10,8 +10,11 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { thingNameProblem } from '../../src/config/names';
 import { MIN_DEVELOPMENT_INTERVAL_SECONDS, type ReportFormat } from '../../src/config/definition';
+import { componentIdentity } from '../../src/component/identity';
+import { DRILL_KINDS, type DrillKind } from '../../src/detect/config';
 import { LocalCore, type DefenderReportEvent } from './core';
 import { launchComponent, type ComponentProcess, type ExitEvent, type OutputLine } from './launcher';
+import { drillDemo } from './drill-demo';
 
 const DEFAULT_THING_NAME = 'LocalCoreThing';
 /** Where `npm start` has the build write the component (kept out of the greengrass-cli layout in the project root). */
@@ -33,6 +36,8 @@ shows every report with Defender's answer, denied IPC calls and the agent's log.
   --thing NAME       thing name of the core (default $LOCAL_CORE_THING_NAME or ${DEFAULT_THING_NAME})
   --ipc-client C     the component's ipcClient configuration: auto, sdk or portable (default: the recipe's, auto)
   --reports N        exit after N reports: 0 if all were accepted, 1 otherwise (a smoke check)
+  --drill KIND       run a bounded attack drill (listening-port, connections or bytes-out) with a behavior it trips;
+                     with --reports, exits 0 only once the alarm was raised and cleared
   --component-dir D  where the build wrote recipes/ and artifacts/ (default .local-core/component)
   --keep-root        keep the temporary core root (logs/, work/, packages/) and print where it is
   --help             show this text`;
@@ -44,6 +49,7 @@ export interface StartOptions {
   thingName: string;
   reports?: number;
   ipcClient?: 'auto' | 'sdk' | 'portable';
+  drill?: DrillKind;
   keepRoot: boolean;
   componentDir: string;
 }
@@ -56,6 +62,11 @@ function positiveInteger(flag: string, text: string, minimum: number): number {
   return value;
 }
 
+function drillKind(text: string): DrillKind {
+  if (!DRILL_KINDS.includes(text as DrillKind)) throw new UsageError(`--drill must be one of ${DRILL_KINDS.join(', ')}, got "${text}"`);
+  return text as DrillKind;
+}
+
 export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): StartOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
@@ -66,6 +77,7 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): Start
       thing: { type: 'string' },
       reports: { type: 'string' },
       'ipc-client': { type: 'string' },
+      drill: { type: 'string' },
       'keep-root': { type: 'boolean', default: false },
       'component-dir': { type: 'string', default: DEFAULT_COMPONENT_DIR },
       help: { type: 'boolean', default: false },
@@ -93,6 +105,7 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): Start
     componentDir: resolve(values['component-dir']),
     ...(values.reports === undefined ? {} : { reports: positiveInteger('--reports', values.reports, 1) }),
     ...(ipcClient === undefined ? {} : { ipcClient }),
+    ...(values.drill === undefined ? {} : { drill: drillKind(values.drill) }),
   };
 }
 
@@ -112,6 +125,20 @@ function findBuiltComponent(dir: string): { recipeFile: string; artifactsDir: st
 
 const clock = (): string => new Date().toTimeString().slice(0, 8);
 const say = (tag: string, message: string): void => console.log(`${clock()} ${`[${tag}]`.padEnd(8)} ${message}`);
+
+function describeAlarm(payload: Buffer): { type: string; behavior: string; measured: string } | undefined {
+  try {
+    const event = JSON.parse(payload.toString('utf8')) as {
+      violationEventType?: unknown;
+      behavior?: { name?: unknown };
+      metricValue?: unknown;
+    };
+    if (typeof event.violationEventType !== 'string') return undefined;
+    return { type: event.violationEventType, behavior: String(event.behavior?.name), measured: JSON.stringify(event.metricValue) };
+  } catch {
+    return undefined;
+  }
+}
 
 export function describeReport(count: number, report: DefenderReportEvent): string {
   const id = report.reportId === undefined ? 'no reportId' : `reportId ${report.reportId}`;
@@ -157,11 +184,33 @@ async function run(options: StartOptions): Promise<number> {
     );
     let reports = 0;
     let rejected = 0;
+    const demo = options.drill ? await drillDemo(options.drill, { ...options, componentName: componentIdentity().name }) : undefined;
+    if (demo) say('drill', demo.note);
+    const alarms = { raised: false, cleared: false };
+    // With a drill, the run is complete once its alarm was raised and cleared, not before.
+    const finishIfDone = (): void => {
+      if (options.reports === undefined || reports < options.reports) return;
+      if (demo && !alarms.cleared) return;
+      finished(rejected === 0 && (!demo || alarms.raised) ? 0 : 1);
+    };
     core.on('defender-report', (report) => {
       reports += 1;
       if (report.status !== 'ACCEPTED') rejected += 1;
       say('report', describeReport(reports, report));
-      if (options.reports !== undefined && reports >= options.reports) finished(rejected === 0 ? 0 : 1);
+      finishIfDone();
+    });
+    core.on('publish', ({ topic, payload }) => {
+      const alarm = demo && topic === `defender-agent/${options.thingName}/alarms` ? describeAlarm(payload) : undefined;
+      if (!alarm) return;
+      say('alarm', `${alarm.type} ${alarm.behavior} on ${topic}: ${alarm.measured}`);
+      if (alarm.behavior !== demo?.behaviorName) return;
+      if (alarm.type === 'in-alarm') alarms.raised = true;
+      if (alarm.type === 'alarm-cleared' && alarms.raised) alarms.cleared = true;
+      finishIfDone();
+    });
+    core.on('local-publish', ({ topic, payload }) => {
+      const alarm = describeAlarm(payload);
+      if (alarm) say('alarm', `${alarm.type} ${alarm.behavior} on local topic ${topic}`);
     });
 
     component = launchComponent({
@@ -176,6 +225,7 @@ async function run(options: StartOptions): Promise<number> {
         format: options.format,
         shortNames: String(options.shortNames),
         ...(options.ipcClient === undefined ? {} : { ipcClient: options.ipcClient }),
+        ...demo?.configurationMerge,
       },
     });
     component.on('line', (line: OutputLine) => say('agent', `${line.step === 'Install' ? '(install) ' : ''}${line.text}`));

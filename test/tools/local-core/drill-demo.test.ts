@@ -1,0 +1,48 @@
+import { parseConfig } from '../../../src/config/parse';
+import { drillDemo, drillDurationSeconds } from '../../../tools/local-core/drill-demo';
+import { parseStartOptions } from '../../../tools/local-core/main';
+
+describe('npm start -- --drill', () => {
+  it('takes the three drill kinds and refuses others', () => {
+    expect(parseStartOptions(['--drill', 'listening-port'], {})).toMatchObject({ drill: 'listening-port' });
+    expect(parseStartOptions([], {})).not.toHaveProperty('drill');
+    expect(() => parseStartOptions(['--drill', 'ddos'], {})).toThrow(/--drill must be one of listening-port, connections, bytes-out/);
+  });
+
+  it('runs the drill through the second report and ends it before the last', () => {
+    expect(drillDurationSeconds(5, 3)).toBe(8);
+    expect(drillDurationSeconds(10, 5)).toBe(35);
+    expect(drillDurationSeconds(5, undefined)).toBe(15);
+    expect(drillDurationSeconds(600, undefined)).toBe(900);
+  });
+
+  it('listening-port: a behavior forbidding one free port, the drill on that port, and exactly the permissions the alarms need', async () => {
+    const demo = await drillDemo('listening-port', { intervalSeconds: 5, reports: 3, thingName: 'Core1', componentName: 'com.example.A' });
+    const { accessControl, ...rest } = demo.configurationMerge;
+    const { config, errors } = parseConfig(rest);
+    expect(errors).toEqual([]);
+    const port = config.drill?.port;
+    expect(config.behaviors).toEqual([
+      {
+        name: demo.behaviorName,
+        metric: 'aws:listening-tcp-ports',
+        criteria: { comparisonOperator: 'not-in-port-set', value: { ports: [port] } },
+      },
+    ]);
+    expect(config.drill).toMatchObject({ kind: 'listening-port', durationSeconds: 8 });
+    expect(accessControl).toEqual({
+      'aws.greengrass.ipc.mqttproxy': {
+        'com.example.A:mqttproxy:publish-alarms': expect.objectContaining({ resources: ['defender-agent/Core1/alarms'] }),
+      },
+      'aws.greengrass.ipc.pubsub': {
+        'com.example.A:pubsub:publish-alarms': expect.objectContaining({ resources: ['defender-agent/alarms'] }),
+      },
+    });
+  });
+
+  it('bytes-out: also grants the drill topic', async () => {
+    const demo = await drillDemo('bytes-out', { intervalSeconds: 5, thingName: 'Core1', componentName: 'com.example.A' });
+    expect(JSON.stringify(demo.configurationMerge.accessControl)).toContain('"resources":["defender-agent/Core1/drill"]');
+    expect(demo.note).toMatch(/no aws:all-bytes-out alarm is expected/);
+  });
+});
