@@ -204,7 +204,7 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
   {
     key: 'drill',
     recipeDefault: {},
-    description: `A bounded attack drill: \`{ "kind": "listening-port" | "connections" | "bytes-out", "durationSeconds": 120 }\` (at most ${detect.DRILL_LIMITS.maxDurationSeconds} s, optional \`expiresAt\`). \`{}\`: off.`,
+    description: `A bounded attack drill: \`{ "kind": "listening-port", "durationSeconds": 120 }\`; kinds \`listening-port\`, \`connections\`, \`bytes-out\`; at most ${detect.DRILL_LIMITS.maxDurationSeconds} s, optional \`expiresAt\`. \`{}\`: off.`,
     parse: detect.drill,
   },
   {
