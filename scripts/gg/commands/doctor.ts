@@ -27,6 +27,7 @@ import { COMMON_HELP, COMMON_OPTIONS, nameFlag, parseFlags } from '../args';
 import { checkCustomMetric } from '../custom-metrics';
 import type { CliDeps } from '../deps';
 import { UsageError } from '../errors';
+import { checkEdgePublish } from '../edge-check';
 import { checkLogUpload } from '../log-check';
 import { allPages } from '../paginate';
 import { openSession, type Session } from '../session';
@@ -37,7 +38,8 @@ export const DOCTOR_HELP = `Usage: npm run gg -- doctor --thing T [--config-json
 Checks that: the core device is healthy; the component runs at the gdk-config.json version; the core's
 certificate may publish the reports and receive the replies (IoT TestAuthorization); a security profile
 covers the thing; the custom metrics it sends are registered with the right types; and, when
-aws.greengrass.LogManager runs on the core, that the component's log lines reach CloudWatch Logs. Each
+aws.greengrass.LogManager runs on the core, that the component's log lines reach CloudWatch Logs; and,
+when alarms or the metrics sink are configured, that the certificate may publish on their topics. Each
 failure comes with what to do. Exits non-zero if any check fails.
   --thing T             core device (thing name)
   --config-json '{...}' the agent configuration to check against (default: read from its deployment)
@@ -277,6 +279,8 @@ export async function doctorCommand(argv: string[], deps: CliDeps): Promise<numb
   ];
   const mlTraining = await checkMlTraining(session, profileNames);
   if (mlTraining) results.push(mlTraining);
+  const edgePublish = await checkEdgePublish(session, arns, thingName, settings);
+  if (edgePublish) results.push(edgePublish);
   const logUpload = await checkLogUpload(session, thingName);
   if (logUpload) results.push(logUpload);
   if (session.aws.dryRun) {
