@@ -96,6 +96,7 @@ async function runScenario(connect: Connect): Promise<Observed> {
   core.on('subscribe', (e) => coreEvents.push(['subscribe', e]));
   core.on('publish', (e) => coreEvents.push(['publish', { ...e, payload: e.payload.toString('utf8') }]));
   core.on('denied', (e) => coreEvents.push(['denied', e]));
+  core.on('local-publish', (e) => coreEvents.push(['local-publish', { ...e, payload: e.payload.toString('utf8') }]));
   core.on('config-validation', (e) => coreEvents.push(['config-validation', { ...e, deploymentId: typeof e.deploymentId }]));
   const proxy = await recordingProxy(path.join(dir, 'proxy'), core.socketPath);
   const results: unknown[] = [];
@@ -114,6 +115,12 @@ async function runScenario(connect: Connect): Promise<Observed> {
       await connection
         .publishToIoTCore(DENIED_TOPIC, Buffer.from('{}'), '0')
         .catch((e: { kind: string; operation: string; resource: string }) => [e.kind, e.operation, e.resource]),
+    );
+    results.push(
+      await connection.publishToTopic?.('defender-agent/alarms', Buffer.from('{"alarm":1}')).then(
+        () => 'published',
+        (e: { kind: string; operation: string }) => [e.kind, e.operation],
+      ),
     );
     const changes: string[][] = [];
     await connection.subscribeToConfigurationUpdate((keyPath) => changes.push(keyPath));
@@ -149,7 +156,7 @@ describe('conformance of the portable client to the SDK client', () => {
 
   it('runs the scenario to the end with each client (a vacuous comparison would pass on nothing)', () => {
     for (const [name] of clients) {
-      expect(observed[name]!.results).toHaveLength(8);
+      expect(observed[name]!.results).toHaveLength(9);
       expect(observed[name]!.coreEvents.length).toBeGreaterThan(5);
     }
     expect(observed.sdk!.results[0]).toEqual([`${topics.accepted} {"status":"ACCEPTED"}`]);

@@ -84,6 +84,11 @@ class PortableIpcConnection implements IpcConnection {
     });
   }
 
+  publishToTopic(topic: string, payload: Buffer): Promise<void> {
+    const request = { topic, publishMessage: { binaryMessage: { message: payload.toString('base64') } } };
+    return this.call('PublishToTopic', topic, request).then(() => undefined);
+  }
+
   getConfiguration(keyPath: string[]): Promise<unknown> {
     return this.call('GetConfiguration', keyPath.join('.'), { keyPath }).then((response) => response.value);
   }

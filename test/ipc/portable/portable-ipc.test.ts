@@ -139,6 +139,7 @@ describe('portable IPC client on the wire', () => {
     await connection.publishToIoTCore('t/1', Buffer.from('hello'), '1');
     expect(await connection.getConfiguration(['a'])).toEqual({ a: 1 });
     await connection.sendConfigurationValidityReport('dep-1', false, 'bad');
+    await connection.publishToTopic?.('local/alarms', Buffer.from('{"a":1}'));
 
     expect(nucleus.frames[0]).toEqual({
       type: 4,
@@ -152,11 +153,16 @@ describe('portable IPC client on the wire', () => {
       [0, 0, 1, 'aws.greengrass#PublishToIoTCore'],
       [0, 0, 2, 'aws.greengrass#GetConfiguration'],
       [0, 0, 3, 'aws.greengrass#SendConfigurationValidityReport'],
+      [0, 0, 4, 'aws.greengrass#PublishToTopic'],
     ]);
     expect(JSON.parse(requests[0]!.payload)).toEqual({ topicName: 't/1', qos: '1', payload: Buffer.from('hello').toString('base64') });
     expect(JSON.parse(requests[1]!.payload)).toEqual({ keyPath: ['a'] });
     expect(JSON.parse(requests[2]!.payload)).toEqual({
       configurationValidityReport: { status: 'REJECTED', deploymentId: 'dep-1', message: 'bad' },
+    });
+    expect(JSON.parse(requests[3]!.payload)).toEqual({
+      topic: 'local/alarms',
+      publishMessage: { binaryMessage: { message: Buffer.from('{"a":1}').toString('base64') } },
     });
   });
 
