@@ -146,7 +146,7 @@ function cliValue(value: unknown): unknown {
 }
 
 /** One request as an AWS CLI command line an operator can paste. */
-export function cliCommand(service: ServiceName, operation: string, input: object, region: string): string {
+function cliCommand(service: ServiceName, operation: string, input: object, region: string): string {
   const { Body, ...rest } = input as { Body?: unknown };
   const body = Body instanceof Uint8Array ? ` --body <file of ${Body.byteLength} bytes>` : '';
   const json = JSON.stringify(cliValue(operation === 'PutObject' ? rest : input));

@@ -61,7 +61,7 @@ function isEmpty(value: unknown): boolean {
  * bounds tags to 1-200 entries: copying the empty map back fails with a ValidationException. Empty optional
  * members are omitted; `components` is always sent because an empty map is how the last component is removed.
  */
-export function withoutEmptyMembers(request: CreateDeploymentRequest): CreateDeploymentRequest {
+function withoutEmptyMembers(request: CreateDeploymentRequest): CreateDeploymentRequest {
   return Object.fromEntries(
     Object.entries(request).filter(([name, value]) => (name === 'components' ? value !== undefined : !isEmpty(value))),
   ) as CreateDeploymentRequest;

@@ -15,7 +15,7 @@ export interface IotServiceRole {
   managedPolicyArn?: string;
 }
 
-export function iotTrustPolicy(arns: Arns): object {
+function iotTrustPolicy(arns: Arns): object {
   return {
     Version: '2012-10-17',
     Statement: [

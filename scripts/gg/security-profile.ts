@@ -125,7 +125,7 @@ export const ML_CLOUD_SIDE_METRICS: readonly string[] = [
 export const ML_SOURCE = 'https://docs.aws.amazon.com/iot-device-defender/latest/devguide/dd-detect-ml.html';
 
 /** Why ML Detect cannot watch `metric`, or undefined when it can. */
-export function mlUnsupportedReason(metric: string, customMetrics: Record<string, CustomMetricSpec>): string | undefined {
+function mlUnsupportedReason(metric: string, customMetrics: Record<string, CustomMetricSpec>): string | undefined {
   if (ML_DEVICE_SIDE_METRICS.includes(metric) || ML_CLOUD_SIDE_METRICS.includes(metric)) return undefined;
   if (metric.startsWith('aws:')) return `${metric} is not one of the metrics ML Detect supports`;
   const spec = customMetrics[metric];

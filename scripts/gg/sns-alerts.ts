@@ -7,7 +7,7 @@ import type { Session } from './session';
 /** Topic names allow 256 characters; 40 leaves room for the role name's suffix within IAM's 64. */
 export const SNS_NAME = /^[A-Za-z0-9_-]{1,40}$/;
 
-export function alertRoleName(topicName: string): string {
+function alertRoleName(topicName: string): string {
   return `${topicName}-defender-alerts`;
 }
 

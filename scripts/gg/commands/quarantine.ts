@@ -25,7 +25,7 @@ import { allPages } from '../paginate';
 import { defaultProfileName } from '../security-profile';
 import { openSession, type Session } from '../session';
 
-export const DEFAULT_QUARANTINE_GROUP = 'defender-quarantine';
+const DEFAULT_QUARANTINE_GROUP = 'defender-quarantine';
 /** StartDetectMitigationActionsTask takes at most 25 violation ids per task. */
 const VIOLATIONS_PER_TASK = 25;
 const MITIGATION_MANAGED_POLICY = 'service-role/AWSIoTDeviceDefenderAddThingsToThingGroupMitigationAction';
@@ -75,7 +75,7 @@ function namesFor(group: string): QuarantineNames {
   return { group, policy: `${group}-deny-all`, role: `${group}-mitigation`, action: `${group}-add-thing` };
 }
 
-export const DENY_ALL_POLICY = {
+const DENY_ALL_POLICY = {
   Version: '2012-10-17',
   Statement: [{ Effect: 'Deny', Action: 'iot:*', Resource: '*' }],
 };

@@ -37,7 +37,7 @@ function parseTime(flag: string, value: string): Date {
 }
 
 /** The history range asked for, or undefined for active violations. */
-export function historyRange(
+function historyRange(
   flags: { since?: string | undefined; start?: string | undefined; end?: string | undefined },
   now: Date,
 ): { start: Date; end: Date } | undefined {
