@@ -89,6 +89,7 @@ export class LogReader {
 
   private async readStreams(query: StreamQuery, startMs: number, sink: EventSink): Promise<boolean> {
     const { into, maxEvents, accept } = sink;
+    const seenTokens = new Set<string>();
     let nextToken: string | undefined;
     do {
       const page = await this.filter(query.prefix, startMs, nextToken);
@@ -99,7 +100,10 @@ export class LogReader {
         if (into.length >= maxEvents) return true;
         into.push(event);
       }
-      nextToken = page.nextToken;
+      nextToken = page.nextToken || undefined;
+      // A token seen before would page forever; stop rather than loop.
+      if (nextToken !== undefined && seenTokens.has(nextToken)) break;
+      if (nextToken !== undefined) seenTokens.add(nextToken);
     } while (nextToken);
     return false;
   }

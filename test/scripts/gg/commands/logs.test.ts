@@ -320,3 +320,15 @@ describe('logs flags and dry run', () => {
     expect(h.text()).toContain('"logStreamNamePrefix": "/2025/01/01/thing/<core device>"');
   });
 });
+
+describe('logs paging', () => {
+  it('stops on a repeated page token instead of paging forever', async () => {
+    const h = harness(makeProject());
+    const event = EVENTS.find((e) => e.logStreamName === '/2024/12/31/thing/core-1' && e.message.includes('REJECTED'))!;
+    mocks.logs.on(FilterLogEventsCommand).resolves({ events: [event], nextToken: 'same' });
+    expect(await run(['logs', '--thing', 'core-1', '--since', '30m'], h.deps)).toBe(0);
+    // Two days (the window crosses midnight), each series: the first page and the one that repeats its token.
+    expect(mocks.logs.calls()).toHaveLength(4);
+    expect(printed(h)).toEqual([event.message]);
+  });
+});
