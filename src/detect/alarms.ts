@@ -34,7 +34,7 @@ export interface OutboxEntry {
 /** Most events kept while no destination takes them: 100 behaviors changing state 10 times over. */
 export const MAX_OUTBOX = 1_000;
 
-export function describeEvent(event: ViolationEvent): string {
+function describeEvent(event: ViolationEvent): string {
   const measured = JSON.stringify(event.metricValue);
   const shown = measured.length > 300 ? `${measured.slice(0, 300)}...` : measured;
   return (

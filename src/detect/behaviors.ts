@@ -11,7 +11,7 @@ import { quoteValue } from '../config/quote';
 import { InvalidValue, integer, lowerCaseFields } from '../config/values';
 import { parseCidr } from './cidr';
 
-export type ComparisonOperator =
+type ComparisonOperator =
   | 'less-than'
   | 'less-than-equals'
   | 'greater-than'
@@ -74,7 +74,7 @@ const DEVICE_METRICS: Readonly<Record<string, MetricKind>> = {
   'aws:destination-ip-addresses': { kind: 'destination-ips' },
 };
 
-export const DEVICE_METRIC_NAMES = Object.keys(DEVICE_METRICS);
+const DEVICE_METRIC_NAMES = Object.keys(DEVICE_METRICS);
 
 const NUMERIC_OPERATORS: readonly ComparisonOperator[] = ['less-than', 'less-than-equals', 'greater-than', 'greater-than-equals'];
 const PORT_OPERATORS: readonly ComparisonOperator[] = ['in-port-set', 'not-in-port-set'];
