@@ -15,6 +15,11 @@ import { SocketSummary, SocketTableParser, TCP_ESTABLISHED, TCP_LISTEN, UDP_UNCO
 export interface CollectOptions {
   customMetrics: Record<string, CustomMetricSpec>;
   networkStatsIncludeLoopback: boolean;
+  /**
+   * The report's maxListedConnections: only that many connection entries are built (one per remote address first, the
+   * order the report lists them in); `establishedConnectionsTotal` still counts them all. All of them when absent.
+   */
+  maxListedConnections?: number;
 }
 
 /** One reading of the device. A block that could not be read is absent and `problems` says why. */
@@ -188,6 +193,8 @@ export function createCollector(deps: CollectorDeps): Collector {
     sleep: deps.sleep ?? ((ms) => delay(ms)),
   });
   const tcpStates = [TCP_LISTEN, TCP_ESTABLISHED];
+  /** The previous sample's established sockets: sizes the next sample's table. */
+  let establishedBefore = 0;
   const udpStates = [UDP_UNCONNECTED];
 
   return {
@@ -204,7 +211,7 @@ export function createCollector(deps: CollectorDeps): Collector {
       const interfaces = enumerateInterfaces(procfs, deps.interfaces, devRead, problems);
       const customRead = custom.collect(options.customMetrics, interfaces);
       const interfaceOf = createInterfaceAttribution((await interfaces) ?? []);
-      const tcp = new SocketSummary(interfaceOf, TCP_LISTEN);
+      const tcp = new SocketSummary(interfaceOf, TCP_LISTEN, establishedBefore);
       const udp = new SocketSummary(interfaceOf, UDP_UNCONNECTED);
       // A block's two tables are parsed one after the other, so that the order of its entries does not depend on timing.
       const readBlock = async (started: readonly [StartedTable, StartedTable], keepStates: readonly number[], summary: SocketSummary) => [
@@ -226,8 +233,9 @@ export function createCollector(deps: CollectorDeps): Collector {
       };
       if (complete(['listening_tcp_ports', 'tcp_connections'], tcpFailures)) {
         sample.listeningTcpPorts = tcp.listeningPorts();
-        sample.establishedConnections = tcp.establishedConnections();
+        sample.establishedConnections = tcp.establishedConnections(options.maxListedConnections);
         sample.establishedConnectionsTotal = tcp.establishedTotal();
+        establishedBefore = sample.establishedConnectionsTotal;
       }
       if (complete(['listening_udp_ports'], udpFailures)) sample.listeningUdpPorts = udp.listeningPorts();
 

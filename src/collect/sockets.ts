@@ -190,15 +190,70 @@ export function createInterfaceAttribution(addresses: readonly InterfaceAddress[
   };
 }
 
-/** The established connections to one remote address. */
-interface RemoteConnections {
-  /** Every socket seen, as local address id * 2^32 + both ports: the true count. */
-  sockets: Set<number>;
-  /** The listed entry of each pair of ports (remote port << 16 | local port), the first one seen. */
-  byPorts: Map<number, EstablishedConnection>;
+/** The established sockets to one remote address, kept as numbers: objects are built only for the entries listed. */
+interface RemoteGroup {
+  id: number;
+  /** Canonical address text, from the parser's cache. */
+  address: string;
+  /** The group's entries, in the order first seen: both ports, and the local address id that names the interface. */
+  entryPorts: number[];
+  entryLocals: number[];
 }
 
-const PORTS_SPAN = 2 ** 32;
+const NOT_FOUND = -1;
+
+/**
+ * (remote address id, both ports) -> the local address id of the first socket with them: an open-addressing hash
+ * table on typed arrays. A Map keyed by these numbers (above 2^31, so boxed) cost a sixth of a 20,000-socket sample.
+ */
+class FirstSocketTable {
+  private keys: Float64Array;
+  private locals: Int32Array;
+  /** 32 - log2(capacity): Fibonacci hashing takes the top bits of the product, which depend on every bit of the key. */
+  private shift = 22;
+  private size = 0;
+
+  /** Sized for `expected` sockets (the previous sample's count), so that a steady load never grows the table. */
+  constructor(expected: number) {
+    let capacity = 1024;
+    while (capacity < expected * 2 && this.shift > 1) {
+      capacity *= 2;
+      this.shift--;
+    }
+    this.keys = new Float64Array(capacity).fill(NOT_FOUND);
+    this.locals = new Int32Array(capacity);
+  }
+
+  /** The local id already stored for the key, or NOT_FOUND after storing `local` for it. */
+  firstOrAdd(group: number, ports: number, local: number): number {
+    if (this.size * 2 >= this.keys.length) this.grow();
+    const key = group * 4294967296 + ports;
+    const mask = this.keys.length - 1;
+    const mixed = (ports ^ Math.imul(group, 0x85ebca6b) ^ Math.floor(ports / 65536)) | 0;
+    for (let slot = Math.imul(mixed, 0x9e3779b1) >>> this.shift; ; slot = (slot + 1) & mask) {
+      const stored = this.keys[slot] as number;
+      if (stored === key) return this.locals[slot] as number;
+      if (stored === NOT_FOUND) {
+        this.keys[slot] = key;
+        this.locals[slot] = local;
+        this.size++;
+        return NOT_FOUND;
+      }
+    }
+  }
+
+  private grow(): void {
+    const [keys, locals] = [this.keys, this.locals];
+    this.keys = new Float64Array(keys.length * 2).fill(NOT_FOUND);
+    this.locals = new Int32Array(keys.length * 2);
+    this.shift--;
+    this.size = 0;
+    for (let slot = 0; slot < keys.length; slot++) {
+      const key = keys[slot] as number;
+      if (key !== NOT_FOUND) this.firstOrAdd(Math.floor(key / 4294967296), key % 4294967296, locals[slot] as number);
+    }
+  }
+}
 
 /**
  * Gathers the rows of one report block as they are parsed (TCP: tcp then tcp6; UDP: udp then udp6): listening ports
@@ -207,27 +262,34 @@ const PORTS_SPAN = 2 ** 32;
  * would be two equal entries), and counted once per socket (local address, local port, remote endpoint): the total
  * says how many there are. Rows the report cannot carry (a connection to remote port 0, a listener on port 0) are
  * dropped and counted.
+ *
+ * Per row this costs a few map look-ups on cached strings and numbers: no object, no key string, no formatted
+ * address. The connection objects are built when asked for, and only as many as will be listed.
  */
 export class SocketSummary {
   /** Rows left out because the report cannot carry them. */
   dropped = 0;
   private readonly ports = new Map<string, ListeningPort>();
-  private readonly connections: EstablishedConnection[] = [];
   private establishedSockets = 0;
-  /**
-   * By remote address, then by numbers: no key string is built per row, and the address strings come from the
-   * parser's cache, so each one's hash is computed once (a composite string key cost twice the whole parse).
-   */
-  private readonly byRemote = new Map<string, RemoteConnections>();
-  /** Small ids for the few distinct local addresses (the host's own), to pack a socket's identity in one number. */
+  private entries = 0;
+  /** By remote address, in the order first seen. */
+  private readonly groups = new Map<string, RemoteGroup>();
+  private readonly firstSockets: FirstSocketTable;
+  /** Small ids for the few distinct local addresses (the host's own), and the interface each one names. */
   private readonly localIds = new Map<string, number>();
-  /** The rare connections whose endpoints an earlier one on another interface already has. */
-  private readonly otherInterfaces = new Set<string>();
+  private readonly localNames: Array<string | undefined> = [];
+  /** The rare sockets and entries beyond the first one with the same remote endpoint and local port. */
+  private readonly otherSockets = new Set<string>();
+  private readonly otherEntries = new Set<string>();
 
+  /** `expectedSockets`: a sizing hint, such as the previous sample's establishedTotal(). */
   constructor(
     private readonly interfaceOf: InterfaceOf,
     private readonly listenState: number,
-  ) {}
+    expectedSockets = 0,
+  ) {
+    this.firstSockets = new FirstSocketTable(expectedSockets);
+  }
 
   readonly add = (row: SocketRow): void => {
     if (row.state === this.listenState) {
@@ -244,33 +306,31 @@ export class SocketSummary {
         this.dropped++;
         return;
       }
-      let remote = this.byRemote.get(row.remoteAddress);
-      if (remote === undefined) {
-        remote = { sockets: new Set(), byPorts: new Map() };
-        this.byRemote.set(row.remoteAddress, remote);
+      let group = this.groups.get(row.remoteAddress);
+      if (group === undefined) {
+        group = { id: this.groups.size, address: row.remoteAddress, entryPorts: [], entryLocals: [] };
+        this.groups.set(row.remoteAddress, group);
       }
-      let localId = this.localIds.get(row.localAddress);
-      if (localId === undefined) {
-        localId = this.localIds.size;
-        this.localIds.set(row.localAddress, localId);
-      }
+      const local = this.localId(row.localAddress);
       const ports = row.remotePort * 65536 + row.localPort;
-      const socket = localId * PORTS_SPAN + ports;
-      // The same socket twice: a dual-stack table listing an IPv4 peer both ways, or a row read twice.
-      if (remote.sockets.has(socket)) return;
-      remote.sockets.add(socket);
-      this.establishedSockets++;
-      const name = this.interfaceOf(row.localAddress);
-      const first = remote.byPorts.get(ports);
-      if (first === undefined) {
-        remote.byPorts.set(ports, this.connection(row, name));
-      } else {
-        if (first.localInterface === name) return;
-        const key = `${row.remoteAddress}/${ports}/${name ?? ''}`;
-        if (this.otherInterfaces.has(key)) return;
-        this.otherInterfaces.add(key);
-        this.connection(row, name);
+      const first = this.firstSockets.firstOrAdd(group.id, ports, local);
+      if (first === NOT_FOUND) {
+        this.establishedSockets++;
+        this.addEntry(group, ports, local);
+        return;
       }
+      // The same socket twice (a dual-stack table listing an IPv4 peer both ways, or a row read twice) counts once.
+      if (first === local) return;
+      const socket = `${row.remoteAddress}/${ports}/${local}`;
+      if (this.otherSockets.has(socket)) return;
+      this.otherSockets.add(socket);
+      this.establishedSockets++;
+      const name = this.localNames[local];
+      if (name === this.localNames[first]) return;
+      const entry = `${row.remoteAddress}/${ports}/${name ?? ''}`;
+      if (this.otherEntries.has(entry)) return;
+      this.otherEntries.add(entry);
+      this.addEntry(group, ports, local);
     }
   };
 
@@ -279,21 +339,54 @@ export class SocketSummary {
     return [...this.ports.values()].sort((a, b) => a.port - b.port || (a.interface ?? '').localeCompare(b.interface ?? ''));
   }
 
-  /** In the order first seen. */
-  establishedConnections(): EstablishedConnection[] {
-    return this.connections;
+  /**
+   * Up to `limit` entries, one per remote address first (in the order first seen), then the second ones, and so on:
+   * a list cut to `limit` then names as many destinations as possible, which is what `aws:destination-ip-addresses`
+   * looks at (the order buildReport lists them in). Only these entries are built.
+   */
+  establishedConnections(limit = Number.POSITIVE_INFINITY): EstablishedConnection[] {
+    const listed: EstablishedConnection[] = [];
+    const wanted = Math.min(limit, this.entries);
+    let groups = [...this.groups.values()];
+    for (let round = 0; listed.length < wanted; round++) {
+      const remaining: RemoteGroup[] = [];
+      for (const group of groups) {
+        const ports = group.entryPorts[round];
+        if (ports === undefined) continue;
+        listed.push(this.connection(group, ports, group.entryLocals[round] as number));
+        if (listed.length === wanted) return listed;
+        if (group.entryPorts.length > round + 1) remaining.push(group);
+      }
+      groups = remaining;
+    }
+    return listed;
   }
 
-  /** Established sockets, at least as many as the connections listed. */
+  /** Established sockets, at least as many as the entries. */
   establishedTotal(): number {
     return this.establishedSockets;
   }
 
-  private connection(row: SocketRow, name: string | undefined): EstablishedConnection {
-    const remoteAddr = formatEndpoint(row.remoteAddress, row.remotePort);
-    const connection =
-      name === undefined ? { remoteAddr, localPort: row.localPort } : { remoteAddr, localPort: row.localPort, localInterface: name };
-    this.connections.push(connection);
-    return connection;
+  private localId(address: string): number {
+    let id = this.localIds.get(address);
+    if (id === undefined) {
+      id = this.localNames.length;
+      this.localIds.set(address, id);
+      this.localNames.push(this.interfaceOf(address));
+    }
+    return id;
+  }
+
+  private addEntry(group: RemoteGroup, ports: number, local: number): void {
+    group.entryPorts.push(ports);
+    group.entryLocals.push(local);
+    this.entries++;
+  }
+
+  private connection(group: RemoteGroup, ports: number, local: number): EstablishedConnection {
+    const remoteAddr = formatEndpoint(group.address, Math.floor(ports / 65536));
+    const localPort = ports % 65536;
+    const name = this.localNames[local];
+    return name === undefined ? { remoteAddr, localPort } : { remoteAddr, localPort, localInterface: name };
   }
 }

@@ -232,6 +232,9 @@ describe('collect at 10,000 connections (generated)', () => {
     const byInterface = new Map<string | undefined, number>();
     for (const c of sample.establishedConnections ?? []) byInterface.set(c.localInterface, (byInterface.get(c.localInterface) ?? 0) + 1);
     expect(Object.fromEntries(byInterface)).toEqual({ eth0: 5_000, lo: 5_000 });
+    const capped = await collectorFor(root, GENERATED_INTERFACES).collect({ ...NO_CUSTOM, maxListedConnections: 500 });
+    expect(capped.establishedConnections).toEqual(sample.establishedConnections?.slice(0, 500));
+    expect(capped.establishedConnectionsTotal).toBe(10_000);
     const interfaces = sample.network?.interfaces ?? {};
     expect(Object.values(interfaces).reduce((sum, counters) => sum + counters.bytesIn, 0n)).toBe(2n ** 53n + 1n + 1000n);
   });

@@ -275,6 +275,40 @@ describe('SocketSummary de-duplication', () => {
     expect(summary.dropped).toBe(2);
   });
 
+  it('builds only as many entries as asked for, one per remote address first, and still counts every socket', () => {
+    const to = (remoteAddress: string, localPort: number): SocketRow => ({ ...row('192.0.2.2', localPort, 443), remoteAddress });
+    const summary = summarise(
+      [
+        [
+          to('203.0.113.1', 1),
+          to('203.0.113.1', 2),
+          to('203.0.113.1', 3),
+          to('198.51.100.1', 4),
+          to('2001:db8::1', 5),
+          to('198.51.100.1', 6),
+        ],
+      ],
+      TCP_LISTEN,
+      interfaceOf,
+    );
+    expect(summary.establishedConnections(4).map((c) => `${c.remoteAddr}/${c.localPort}`)).toEqual([
+      '203.0.113.1:443/1',
+      '198.51.100.1:443/4',
+      '[2001:db8::1]:443/5',
+      '203.0.113.1:443/2',
+    ]);
+    expect(summary.establishedConnections()).toHaveLength(6);
+    expect(summary.establishedTotal()).toBe(6);
+  });
+
+  it('keeps every socket apart when the sizing hint is far too small (the table grows)', () => {
+    const rows = Array.from({ length: 5_000 }, (_, i) => ({ ...row('192.0.2.2', 1 + (i % 60_000), 443 + (i >> 8)) }));
+    const summary = new SocketSummary(interfaceOf, TCP_LISTEN, 1);
+    for (const r of [...rows, ...rows]) summary.add(r);
+    expect(summary.establishedTotal()).toBe(5_000);
+    expect(summary.establishedConnections()).toHaveLength(5_000);
+  });
+
   it('tells ports apart whose packed pair could collide if packed carelessly', () => {
     const connections = summarise(
       [[row('192.0.2.2', 1, 65535), row('192.0.2.2', 65535, 1), row('192.0.2.2', 0x8000, 0x8000)]],
