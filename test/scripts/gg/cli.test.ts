@@ -7,7 +7,18 @@ import { harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } f
 beforeEach(resetMocks);
 afterEach(removeProjects);
 
-const SUBCOMMANDS = ['publish', 'deploy', 'status', 'setup-defender', 'doctor', 'violations', 'quarantine', 'cleanup'];
+const SUBCOMMANDS = [
+  'publish',
+  'deploy',
+  'status',
+  'setup-defender',
+  'setup-edge',
+  'doctor',
+  'violations',
+  'logs',
+  'quarantine',
+  'cleanup',
+];
 
 describe('gg CLI', () => {
   it.each([
