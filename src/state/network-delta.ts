@@ -57,7 +57,7 @@ const INTERFACE_NAME = /^[^\s/:]{1,15}$/;
 /** More interfaces than any device has: a bound on what a damaged state file can make us hold. */
 const MAX_INTERFACES = 4096;
 
-export function emptyCounters(): InterfaceCounters {
+function emptyCounters(): InterfaceCounters {
   return { bytesIn: 0n, bytesOut: 0n, packetsIn: 0n, packetsOut: 0n };
 }
 

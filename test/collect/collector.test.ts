@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import type { InterfaceAddress } from '../../src/procfs/interfaces';
 import { createProcfs, type Procfs } from '../../src/procfs/procfs';
 import { parseNetDev } from '../../src/collect/netdev';
 import { GENERATED_BOOT_ID, GENERATED_INTERFACES, socketRow, writeGeneratedProc } from '../fixtures/proc/generate';
+import { makeFifo } from '../support/fifo';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'proc');
 const CAPTURED = path.join(FIXTURES, 'captured');
@@ -325,7 +325,7 @@ describe('collect when a source never answers', () => {
 
   it('refuses a FIFO in place of net/dev at once and reports the rest', async () => {
     fs.rmSync(path.join(root, 'net/dev'));
-    execFileSync('mkfifo', [path.join(root, 'net/dev')]);
+    makeFifo(path.join(root, 'net/dev'));
     const sample = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);
     expect(sample.network).toBeUndefined();
     expect(sample.problems).toEqual([

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { CHUNK_BYTES, createProcfs, isNotFound } from '../../src/procfs/procfs';
+import { makeFifo } from '../support/fifo';
 
 describe('createProcfs', () => {
   let root: string;
@@ -78,7 +78,7 @@ describe('a FIFO in place of a procfs file', () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'ddfifo-'));
     fs.mkdirSync(path.join(root, 'net'));
     // Nobody ever writes to it: an ordinary open would wait for a writer forever.
-    execFileSync('mkfifo', [path.join(root, 'net', 'dev'), path.join(root, 'net', 'tcp')]);
+    makeFifo(path.join(root, 'net', 'dev'), path.join(root, 'net', 'tcp'));
   });
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 

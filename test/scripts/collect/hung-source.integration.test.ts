@@ -2,12 +2,13 @@
  * `npm run collect` against a procfs root whose net/dev is a FIFO nobody writes: before reads had a deadline and
  * refused non-regular files, the open waited for a writer forever and the command never printed anything.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { validateReport } from '../../../src/report/validate';
 import { writeGeneratedProc } from '../../fixtures/proc/generate';
+import { makeFifo } from '../../support/fifo';
 
 const REPO = path.join(__dirname, '..', '..', '..');
 const TSX = path.join(REPO, 'node_modules', '.bin', 'tsx');
@@ -20,7 +21,7 @@ describe('npm run collect with a FIFO for net/dev', () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'ddcli-fifo-'));
     writeGeneratedProc(root, { established: 3, listeners: 1 });
     fs.rmSync(path.join(root, 'net/dev'));
-    execFileSync('mkfifo', [path.join(root, 'net/dev')]);
+    makeFifo(path.join(root, 'net/dev'));
   });
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
