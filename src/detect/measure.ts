@@ -14,6 +14,11 @@ export interface DetectionSample {
   listeningTcpPorts?: ListeningPort[];
   listeningUdpPorts?: ListeningPort[];
   establishedConnections?: EstablishedConnection[];
+  /**
+   * The true number of established sockets when the collection built fewer connection objects than exist
+   * (CollectOptions.maxListedConnections); the list then holds one connection per distinct remote address first.
+   */
+  establishedConnectionsTotal?: number;
   customMetrics: Record<string, CustomMetricValue>;
 }
 
@@ -114,7 +119,9 @@ export function measureSample(kind: MetricKind, compiled: CompiledCriteria, view
       return undefined;
     case 'count': {
       const list = sample[kind.list];
-      return list ? numericDatapoint(compiled, list.length, 'count') : undefined;
+      if (!list) return undefined;
+      const total = kind.list === 'establishedConnections' ? Math.max(list.length, sample.establishedConnectionsTotal ?? 0) : list.length;
+      return numericDatapoint(compiled, total, 'count');
     }
     case 'ports': {
       const list = sample[kind.list];

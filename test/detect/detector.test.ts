@@ -57,6 +57,15 @@ describe('numeric operators on counts', () => {
     const changes = established.evaluate(sample({ establishedConnections: connections(...many) }), undefined);
     expect(changes[0]?.metricValue).toEqual({ count: 10_000 });
   });
+
+  it('counts established connections by their true total when the collection listed only some of them', () => {
+    const detector = detectorFor(one('aws:num-established-tcp-connections', { comparisonOperator: 'less-than', value: { count: 1_000 } }));
+    const changes = detector.evaluate(
+      sample({ establishedConnections: connections('10.0.0.1:443'), establishedConnectionsTotal: 20_000 }),
+      undefined,
+    );
+    expect(changes.map((c) => c.metricValue)).toEqual([{ count: 20_000 }]);
+  });
 });
 
 describe('port sets', () => {
