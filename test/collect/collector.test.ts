@@ -175,6 +175,18 @@ describe('collect when files are missing or broken', () => {
     ]);
   });
 
+  it('skips net/tcp6 and net/udp6 when net/sockstat6 counts no IPv6 socket, and reads them otherwise', async () => {
+    fs.appendFileSync(path.join(root, 'net/tcp6'), `${socketRow(7, '2001:db8::2', 22, '2001:db8::99', 60000, 0x01, 6)}\n`);
+    fs.writeFileSync(path.join(root, 'net/sockstat6'), 'TCP6: inuse 0\nUDP6: inuse 0\nUDPLITE6: inuse 0\nRAW6: inuse 0\n');
+    const skipped = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);
+    expect(skipped.establishedConnectionsTotal).toBe(3);
+    fs.writeFileSync(path.join(root, 'net/sockstat6'), 'TCP6: inuse 1\nUDP6: inuse 0\n');
+    const read = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);
+    expect(read.establishedConnectionsTotal).toBe(4);
+    expect(read.establishedConnections).toContainEqual({ remoteAddr: '[2001:db8::99]:60000', localPort: 22, localInterface: 'eth0' });
+    expect(read.problems).toEqual([]);
+  });
+
   it('treats a missing net/tcp6 as no IPv6 sockets', async () => {
     fs.rmSync(path.join(root, 'net/tcp6'));
     const sample = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);
