@@ -9,7 +9,7 @@ import {
   partitionFor,
 } from '../../../scripts/gg/aws';
 import type { CliError } from '../../../scripts/gg/errors';
-import { awsError, createTestClients, mocks, modelViolations, resetMocks } from './helpers';
+import { awsError, createTestClients, mocks, modelViolations, resetMocks, totalCalls } from './helpers';
 
 function gateway(sleeps: number[], lines: string[] = [], dryRun = false): AwsGateway {
   return new AwsGateway(createTestClients('eu-west-1'), 'eu-west-1', {
@@ -30,6 +30,15 @@ describe('model validation of every mocked request', () => {
     expect(modelViolations()).toEqual(['greengrass CreateDeployment.tags: entry count 0 is under the minimum 1']);
     resetMocks(); // the shared afterEach would fail this test for the request it deliberately sent
     expect(modelViolations()).toEqual([]);
+  });
+
+  it('sees a dry-run request that breaks the model, though no client received it', async () => {
+    await gateway([], [], true).greengrass(
+      new CreateDeploymentCommand({ targetArn: 'arn:aws:iot:eu-west-1:<account-id>:thing/t', tags: {} }),
+    );
+    expect(totalCalls()).toBe(0);
+    expect(modelViolations()).toEqual(['greengrass (dry run) CreateDeployment.tags: entry count 0 is under the minimum 1']);
+    resetMocks();
   });
 });
 
@@ -74,11 +83,13 @@ describe('AwsGateway', () => {
   it('prints instead of sending in dry-run and assumes lookups find nothing', async () => {
     const lines: string[] = [];
     const aws = gateway([], lines, true);
-    await expect(aws.greengrass(new ListDeploymentsCommand({ targetArn: 'arn:x' }))).resolves.toEqual({});
+    await expect(aws.greengrass(new ListDeploymentsCommand({ targetArn: 'arn:aws:iot:eu-west-1:123456789012:thing/t' }))).resolves.toEqual(
+      {},
+    );
     await expect(aws.s3(new (await import('@aws-sdk/client-s3')).HeadBucketCommand({ Bucket: 'b' }))).rejects.toMatchObject({
       name: 'ResourceNotFoundException',
     });
-    expect(lines[0]).toBe('[dry-run] greengrass ListDeployments {\n  "targetArn": "arn:x"\n}');
+    expect(lines[0]).toBe('[dry-run] greengrass ListDeployments {\n  "targetArn": "arn:aws:iot:eu-west-1:123456789012:thing/t"\n}');
     expect(mocks.greengrass.calls()).toHaveLength(0);
     expect(mocks.s3.calls()).toHaveLength(0);
   });

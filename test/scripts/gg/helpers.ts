@@ -13,6 +13,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { AwsGateway } from '../../../scripts/gg/aws';
 import type { AwsClients, CliDeps } from '../../../scripts/gg/deps';
 import { type ModelService, operationOf, validateRequest } from '../../support/aws-model-validator';
 
@@ -41,9 +42,37 @@ const MODEL_OF: Record<keyof typeof mocks, ModelService> = {
   logs: 'logs',
 };
 
-/** Every request the mocks received, checked against its operation's input shape in the vendored AWS models. */
+/**
+ * --dry-run requests never reach a client, so the gateway's one door is watched too: what it would have sent in a
+ * dry run is checked like what the mocks received.
+ */
+const dryRunRequests: { service: keyof typeof mocks; command: { input: unknown } }[] = [];
+type GatewayCall = (this: AwsGateway, service: keyof typeof mocks, command: { input: unknown }) => Promise<unknown>;
+const gatewayPrototype = AwsGateway.prototype as unknown as { call: GatewayCall };
+const sendThroughGateway = gatewayPrototype.call;
+gatewayPrototype.call = function (this: AwsGateway, service, command) {
+  if (this.dryRun) dryRunRequests.push({ service, command });
+  return sendThroughGateway.call(this, service, command);
+};
+
+/** A dry run names the account as a placeholder; the request is checked as it would be sent for a real one. */
+function withAccount(value: unknown): unknown {
+  if (typeof value === 'string') return value.replaceAll('<account-id>', ACCOUNT);
+  if (Array.isArray(value)) return value.map(withAccount);
+  if (typeof value === 'object' && value !== null && !(value instanceof Date) && !(value instanceof Uint8Array)) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withAccount(item)]));
+  }
+  return value;
+}
+
+/** Every request the mocks received (and every dry-run request), checked against its operation's input shape in the vendored AWS models. */
 export function modelViolations(): string[] {
   const violations: string[] = [];
+  for (const { service, command } of dryRunRequests) {
+    for (const problem of validateRequest(MODEL_OF[service], operationOf(command), withAccount(command.input))) {
+      violations.push(`${service} (dry run) ${problem}`);
+    }
+  }
   for (const name of Object.keys(mocks) as (keyof typeof mocks)[]) {
     for (const call of mocks[name].calls()) {
       const command = call.args[0] as { input: unknown };
@@ -56,6 +85,7 @@ export function modelViolations(): string[] {
 
 export function resetMocks(): void {
   for (const mock of Object.values(mocks)) mock.reset();
+  dryRunRequests.length = 0;
   mocks.sts.onAnyCommand().resolves({ Account: ACCOUNT });
 }
 
