@@ -29,7 +29,7 @@ export function createLogger(sink: LogSink = processSink, level: LogLevel = 'inf
   let threshold = RANK[level];
   const write = (lineLevel: LogLevel, message: string): void => {
     if (RANK[lineLevel] < threshold) return;
-    const line = `${now().toISOString()} ${lineLevel.toUpperCase().padEnd(5)} ${message}`;
+    const line = `${now().toISOString()} ${lineLevel.toUpperCase().padEnd(5)} ${oneLine(message)}`;
     if (RANK[lineLevel] >= RANK.warn) sink.err(line);
     else sink.out(line);
   };
@@ -42,4 +42,21 @@ export function createLogger(sink: LogSink = processSink, level: LogLevel = 'inf
       threshold = RANK[l];
     },
   };
+}
+
+/** Far above any line the agent writes itself; an error text from elsewhere is cut there, saying how long it was. */
+const MAX_MESSAGE_CHARACTERS = 8_000;
+
+/**
+ * One event, one line: whatever a message carries (a nucleus error text, a stack trace, a value an operator
+ * deployed), a control character is escaped, so no message can start a line that looks like another event.
+ */
+function oneLine(message: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is escaped here
+  const escaped = message.replace(/[\u0000-\u0008\u000a-\u001f\u007f\u2028\u2029]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return escaped.length > MAX_MESSAGE_CHARACTERS
+    ? `${escaped.slice(0, MAX_MESSAGE_CHARACTERS)}... (${escaped.length} characters)`
+    : escaped;
 }
