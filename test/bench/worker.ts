@@ -59,11 +59,17 @@ const median = (values: number[]) => {
 
 /** One full sample as the agent does it: collect, then build and encode the report. */
 async function sampleOnce(collector: ReturnType<typeof createSystemCollector>, reportId: number) {
-  const collected = await collector.collect({ customMetrics: ALL_CUSTOM_METRICS, networkStatsIncludeLoopback: false });
+  // As the agent does: only the connections a report lists are built; the total still counts every socket.
+  const collected = await collector.collect({
+    customMetrics: ALL_CUSTOM_METRICS,
+    networkStatsIncludeLoopback: false,
+    maxListedConnections: 500,
+  });
   const sample: MetricsSample = {
     ...(collected.listeningTcpPorts ? { listeningTcpPorts: collected.listeningTcpPorts } : {}),
     ...(collected.listeningUdpPorts ? { listeningUdpPorts: collected.listeningUdpPorts } : {}),
     ...(collected.establishedConnections ? { establishedConnections: collected.establishedConnections } : {}),
+    ...(collected.establishedConnectionsTotal !== undefined ? { establishedConnectionsTotal: collected.establishedConnectionsTotal } : {}),
     // The delta logic is not measured here; the totals stand in for it.
     ...(collected.network ? { networkStats: sumCounters(collected.network.interfaces) } : {}),
     customMetrics: collected.customMetrics,
