@@ -3,7 +3,7 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { readGdkConfig, type ComponentIdentity } from '../../src/component/identity';
 import { Arns, AwsGateway } from './aws';
 import type { CliDeps, OutputSink } from './deps';
-import { CliError } from './errors';
+import { CliError, UsageError } from './errors';
 import { readPublishSettings } from './project';
 import { accountFlag, regionFlag } from './args';
 
@@ -67,6 +67,7 @@ export async function openSession(deps: CliDeps, flags: SessionFlags, options: S
   const source =
     flags.region !== undefined ? '--region' : fromGdk !== undefined ? 'gdk-config.json publish.region' : 'AWS_REGION / profile';
   deps.out.info(`region: ${region} (from ${source})`);
+  if (flags.account !== undefined && !flags['dry-run']) throw new UsageError('--account only applies with --dry-run');
   const dryRunAccount = flags['dry-run'] ? accountFlag(flags.account) : undefined;
   const aws = new AwsGateway(clients, region, {
     dryRun: flags['dry-run'] === true,

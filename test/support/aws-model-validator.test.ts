@@ -98,6 +98,17 @@ describe('validateRequest against the vendored AWS models', () => {
     expect(() => assertValidLogsRequest('GetLogEvents', { logGroupName: '/aws/greengrass/x', logStreamName: 's' })).not.toThrow();
   });
 
+  it('bounds integer members to 32 bits', () => {
+    const input = (timeoutInSeconds: number) => ({
+      targetArn: THING_ARN,
+      deploymentPolicies: { componentUpdatePolicy: { timeoutInSeconds } },
+    });
+    expect(validateRequest('greengrassv2', 'CreateDeployment', input(2 ** 31 - 1))).toEqual([]);
+    expect(validateRequest('greengrassv2', 'CreateDeployment', input(2 ** 31))).toEqual([
+      'CreateDeployment.deploymentPolicies.componentUpdatePolicy.timeoutInSeconds: 2147483648 does not fit a 32-bit integer',
+    ]);
+  });
+
   it('names the operation of an SDK command', () => {
     expect(operationOf(new CreateDeploymentCommand({ targetArn: THING_ARN }))).toBe('CreateDeployment');
   });

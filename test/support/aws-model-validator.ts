@@ -161,7 +161,8 @@ class Checker {
           this.fail(path, `expected an integer, got ${show(value)}`);
           return;
         }
-        if (shape.type === 'integer' && Math.abs(value) > 2 ** 31) this.fail(path, `${value} does not fit a 32-bit integer`);
+        if (shape.type === 'integer' && (value > 2 ** 31 - 1 || value < -(2 ** 31)))
+          this.fail(path, `${value} does not fit a 32-bit integer`);
         this.bounds(path, shape, value, 'value');
         return;
       case 'double':

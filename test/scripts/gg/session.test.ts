@@ -59,6 +59,13 @@ describe('--dry-run --account', () => {
     );
   });
 
+  it('refuses --account without --dry-run, before any AWS call', async () => {
+    const h = harness(makeProject());
+    expect(await run(['violations', '--thing', 'core-1', '--account', '111122223333'], h.deps)).toBe(2);
+    expect(h.errors[0]).toContain('--account only applies with --dry-run');
+    expect(totalCalls()).toBe(0);
+  });
+
   it('refuses an account id that is not 12 digits', async () => {
     const h = harness(makeProject());
     expect(await run(['setup-defender', '--group', 'fleet', '--dry-run', '--account', '1234'], h.deps)).toBe(2);
