@@ -308,6 +308,7 @@ export class Agent {
     } catch (error) {
       delete this.state.publishingReportId;
       if (error instanceof IpcError && error.kind === 'timeout') {
+        this.replies.publishTimedOut(reportId);
         logger.warn(
           `report ${reportId}: outcome unknown: the nucleus did not answer the publish in time (${describeError(error)}); it may have gone out. ` +
             `The next report comes in ${config.intervalSeconds} s and its network_stats count from the last confirmed report`,

@@ -24,6 +24,8 @@ interface Channel {
 interface Awaited {
   registeredAt: number;
   channel: string;
+  /** The publish call timed out: whether the report went out at all is unknown. */
+  outcomeUnknown?: boolean;
 }
 
 export interface ReplyTrackerDeps {
@@ -96,6 +98,12 @@ export class ReplyTracker {
     return true;
   }
 
+  /** The publish timed out: a reply would tell that it went out; none most likely means it did not. */
+  publishTimedOut(reportId: number): void {
+    const entry = this.awaited.get(reportId);
+    if (entry) entry.outcomeUnknown = true;
+  }
+
   /** The publish failed: no reply can come. */
   drop(reportId: number): void {
     this.awaited.delete(reportId);
@@ -108,6 +116,12 @@ export class ReplyTracker {
     for (const [reportId, entry] of this.awaited) {
       if (now - entry.registeredAt < timeoutMs) continue;
       this.awaited.delete(reportId);
+      if (entry.outcomeUnknown) {
+        this.deps.logger.warn(
+          `report ${reportId} got no reply within ${Math.round(timeoutMs / 1000)} s after its publish timed out: most likely it never went out (its traffic is in the next report)`,
+        );
+        continue;
+      }
       this.unanswered += 1;
       this.deps.logger.warn(
         `report ${reportId} got no reply from Device Defender within ${Math.round(timeoutMs / 1000)} s (${this.unanswered} without reply so far). ` +

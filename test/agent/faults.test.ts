@@ -96,6 +96,10 @@ describe('traffic accounting: skipped cycles carry their traffic', () => {
     await h.clock.advance(INTERVAL * 2);
     expect(gaps(times).every((gap) => gap >= INTERVAL)).toBe(true);
     expect(times).toHaveLength(4);
+    // Its reply never came: not a policy problem, and not counted as a report without reply.
+    expect(logged(h, /report \d+ got no reply within 60 s after its publish timed out: most likely it never went out/)).toHaveLength(1);
+    const timedOutId = reportIds(h)[1]!;
+    expect(logged(h, new RegExp(`report ${timedOutId} got no reply from Device Defender`))).toHaveLength(0);
     // The report after the timeout counts from the last confirmed one: 4 MB, none lost.
     expect(reports(h.nucleus)[2]!.document.metrics.network_stats.bytes_out).toBe(4_000_000);
     await h.agent.stop();
