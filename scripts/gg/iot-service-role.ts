@@ -40,7 +40,7 @@ export async function ensureIotServiceRole(session: Session, arns: Arns, role: I
         Description: role.description,
       }),
     );
-    out.info(`created IAM role ${role.roleName}`);
+    out.info(`${aws.dryRun ? '[dry-run] would create' : 'created'} IAM role ${role.roleName}`);
   } catch (error) {
     if (!['EntityAlreadyExistsException', 'EntityAlreadyExists'].includes(errorName(error))) throw error;
     out.info(`IAM role ${role.roleName} exists; updating its permissions`);

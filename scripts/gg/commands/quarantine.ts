@@ -106,7 +106,7 @@ async function setup(session: Session, arns: Arns, names: QuarantineNames): Prom
     aws.iot(new CreatePolicyCommand({ policyName: names.policy, policyDocument: JSON.stringify(DENY_ALL_POLICY) })),
   );
   await aws.iot(new AttachPolicyCommand({ policyName: names.policy, target: arns.thingGroup(names.group) }));
-  out.info(`attached ${names.policy} to thing group ${names.group}`);
+  out.info(`${aws.dryRun ? '[dry-run] would attach' : 'attached'} ${names.policy} to thing group ${names.group}`);
   const roleArn = await ensureIotServiceRole(session, arns, {
     roleName: names.role,
     description: `Lets AWS IoT Device Defender add violating things to thing group ${names.group}`,
