@@ -5,6 +5,7 @@ import { createLogger } from '../../src/log/logger';
 import { JSON_TOPIC, MemoryStateStore, ScriptedCollector, THING } from '../support/agent-harness';
 import { FakeClock } from '../support/fake-clock';
 import { FakeNucleus } from '../support/fake-ipc';
+import { waitFor } from '../support/wait-for';
 
 const ALARM_TOPIC = `defender-agent/${THING}/alarms`;
 /** ScriptedCollector listens on 22 and 8883: a profile allowing only 22 is violated by every sample. */
@@ -85,6 +86,15 @@ describe('the agent with detection at the edge', () => {
       .map((m) => JSON.parse(m.payload.toString()).violationEventType);
     expect(alarms).toEqual(['in-alarm', 'alarm-cleared']);
     await h.agent.stop();
+  });
+
+  it('starts the configured drill, and ends it when the agent stops (SIGTERM)', async () => {
+    const h = agentWithEdge({ behaviors: ONLY_SSH, drill: { kind: 'connections', connections: 3, durationSeconds: 600 } });
+    await h.agent.start();
+    await h.clock.advance(0);
+    await waitFor(() => h.lines.some((l) => /WARN {2}DRILL connections started: 3 loopback TCP connections/.test(l)), 2_000, 'drill start');
+    await h.agent.stop();
+    expect(h.lines.some((l) => /WARN {2}DRILL connections ended: the agent is stopping/.test(l))).toBe(true);
   });
 
   it('metrics sink "also": the same bytes go to Device Defender and to the sink', async () => {
