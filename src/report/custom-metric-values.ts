@@ -1,6 +1,6 @@
 /**
  * Custom metric names and values checked before they are sent. Device Defender keeps a report
- * whose custom values break its rules but silently drops those values (defender-spec.md 1.4), so
+ * whose custom values break its rules but silently drops those values (docs/device-defender-report.md, section 3), so
  * an operator would only see a metric that never shows up. Checking here turns that into a
  * logged Problem naming the metric and the reason.
  */
