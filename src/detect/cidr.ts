@@ -105,6 +105,30 @@ export function networkContains(network: Network, address: ArrayLike<number>, of
 }
 
 /**
+ * What one sample's AddressSet leaves for the next: parsed IPv6 addresses (connections mostly persist) and the
+ * buffers, reused so that a sample at 10,000 connections allocates (and page-faults in) nothing large.
+ */
+export class AddressCache {
+  readonly v6 = new Map<string, Words>();
+  family = new Uint8Array(0);
+  v4 = new Uint32Array(0);
+  v6Words = new Uint32Array(0);
+
+  /** Buffers for `count` connections, zeroed; valid until the next call. */
+  buffers(count: number): { family: Uint8Array; v4: Uint32Array; v6Words: Uint32Array } {
+    if (this.family.length < count) {
+      this.family = new Uint8Array(count);
+      this.v4 = new Uint32Array(count);
+      this.v6Words = new Uint32Array(count * 4);
+    }
+    if (this.v6.size > MAX_CACHED_V6) this.v6.clear();
+    const family = this.family.subarray(0, count);
+    family.fill(0);
+    return { family, v4: this.v4.subarray(0, count), v6Words: this.v6Words.subarray(0, count * 4) };
+  }
+}
+
+/**
  * The destination addresses of a sample's connections, parsed once: IPv4 as one word (the common case, matched with
  * one masked compare), IPv6 as four. `matches(networks)` is the bitmap of the connections whose address is inside
  * any of them; each network's bitmap is computed once per sample, however many behaviors name it.
@@ -119,49 +143,48 @@ export class AddressSet {
   readonly valid: Uint32Array;
   private readonly bitmaps = new Map<string, Uint32Array>();
 
-  /**
-   * `v6Cache` carries parsed IPv6 addresses from one sample to the next (connections mostly persist); it is cleared
-   * when it grows past a bound.
-   */
+  /** `cache` lends the buffers and the parsed IPv6 addresses; the set is valid until the cache's next use. */
   constructor(
     private readonly connections: ReadonlyArray<{ remoteAddr: string }>,
-    v6Cache: Map<string, Words> = new Map(),
+    cache: AddressCache = new AddressCache(),
   ) {
     const count = connections.length;
     this.count = count;
-    this.family = new Uint8Array(count);
-    this.v4 = new Uint32Array(count);
-    let v6: Uint32Array | undefined;
-    if (v6Cache.size > MAX_CACHED_V6) v6Cache.clear();
+    const { family, v4, v6Words } = cache.buffers(count);
+    this.family = family;
+    this.v4 = v4;
+    this.v6 = v6Words;
     for (let i = 0; i < count; i++) {
       const endpoint = (connections[i] as { remoteAddr: string }).remoteAddr;
       if (endpoint.charCodeAt(0) !== 91) {
         const colon = endpoint.lastIndexOf(':');
         const word = ipv4Word(endpoint, 0, colon < 0 ? endpoint.length : colon);
         if (word === undefined) continue;
-        this.v4[i] = word;
-        this.family[i] = 4;
+        v4[i] = word;
+        family[i] = 4;
         continue;
       }
       const host = endpoint.slice(1, endpoint.indexOf(']'));
-      let parsed = v6Cache.get(host);
+      let parsed = cache.v6.get(host);
       if (!parsed) {
         parsed = ipWords(host);
         if (!parsed) continue;
-        v6Cache.set(host, parsed);
+        cache.v6.set(host, parsed);
       }
       if (parsed[0] === 0 && parsed[1] === 0 && parsed[2] === V4_MAPPED_WORD) {
-        this.v4[i] = parsed[3];
-        this.family[i] = 4;
+        v4[i] = parsed[3];
+        family[i] = 4;
         continue;
       }
-      v6 ??= new Uint32Array(count * 4);
-      v6.set(parsed, i * 4);
-      this.family[i] = 6;
+      const o = i * 4;
+      v6Words[o] = parsed[0];
+      v6Words[o + 1] = parsed[1];
+      v6Words[o + 2] = parsed[2];
+      v6Words[o + 3] = parsed[3];
+      family[i] = 6;
     }
-    this.v6 = v6 ?? new Uint32Array(0);
     this.valid = new Uint32Array((count + 31) >>> 5);
-    for (let i = 0; i < count; i++) if (this.family[i] !== 0) this.valid[i >>> 5] = (this.valid[i >>> 5] as number) | (1 << (i & 31));
+    for (let i = 0; i < count; i++) if (family[i] !== 0) this.valid[i >>> 5] = (this.valid[i >>> 5] as number) | (1 << (i & 31));
   }
 
   /** The address of connection `i`, without its port; undefined when it is not an address. */
@@ -189,31 +212,30 @@ export class AddressSet {
     let bitmap = this.bitmaps.get(network.text);
     if (bitmap) return bitmap;
     bitmap = new Uint32Array((this.count + 31) >>> 5);
-    const [n0, n1, n2, n3] = network.words;
-    const [m0, m1, m2, m3] = network.masks;
+    // Signed 32-bit copies: `&` yields int32, and int32 compares stay in registers where uint32 ones become doubles.
+    const n0 = network.words[0] | 0;
+    const n1 = network.words[1] | 0;
+    const n2 = network.words[2] | 0;
+    const n3 = network.words[3] | 0;
+    const m0 = network.masks[0] | 0;
+    const m1 = network.masks[1] | 0;
+    const m2 = network.masks[2] | 0;
+    const m3 = network.masks[3] | 0;
     // An IPv4 address is ::ffff:a.b.c.d: inside when the network's first three words admit that prefix.
-    const v4Possible = (0 & m0) >>> 0 === n0 && (0 & m1) >>> 0 === n1 && (V4_MAPPED_WORD & m2) >>> 0 === n2;
-    const { family, v4, v6 } = this;
-    if (n0 === 0 && n1 === 0 && m2 === 0xffffffff && n2 === V4_MAPPED_WORD) {
-      // An IPv4 network: one masked compare per IPv4 address.
-      for (let i = 0; i < this.count; i++) {
-        if (family[i] === 4 && ((v4[i] as number) & m3) >>> 0 === n3) bitmap[i >>> 5] = (bitmap[i >>> 5] as number) | (1 << (i & 31));
-      }
-      this.bitmaps.set(network.text, bitmap);
-      return bitmap;
-    }
-    for (let i = 0; i < this.count; i++) {
+    const v4Possible = n0 === 0 && n1 === 0 && (V4_MAPPED_WORD & m2) === n2;
+    const { family, v4, v6, count } = this;
+    for (let i = 0; i < count; i++) {
       const f = family[i];
-      let inside = false;
-      if (f === 4) inside = v4Possible && ((v4[i] as number) & m3) >>> 0 === n3;
+      let inside: boolean;
+      if (f === 4) inside = v4Possible && ((v4[i] as number) & m3) === n3;
       else if (f === 6) {
         const o = i * 4;
         inside =
-          ((v6[o] as number) & m0) >>> 0 === n0 &&
-          ((v6[o + 1] as number) & m1) >>> 0 === n1 &&
-          ((v6[o + 2] as number) & m2) >>> 0 === n2 &&
-          ((v6[o + 3] as number) & m3) >>> 0 === n3;
-      }
+          ((v6[o] as number) & m0) === n0 &&
+          ((v6[o + 1] as number) & m1) === n1 &&
+          ((v6[o + 2] as number) & m2) === n2 &&
+          ((v6[o + 3] as number) & m3) === n3;
+      } else inside = false;
       if (inside) bitmap[i >>> 5] = (bitmap[i >>> 5] as number) | (1 << (i & 31));
     }
     this.bitmaps.set(network.text, bitmap);

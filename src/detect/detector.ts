@@ -12,7 +12,7 @@
 import type { NetworkTotals } from '../metrics/types';
 import type { Behavior } from './behaviors';
 import { metricKindOf } from './behaviors';
-import type { Words } from './cidr';
+import { AddressCache } from './cidr';
 import {
   compileCriteria,
   type DetectionSample,
@@ -56,8 +56,8 @@ const DURATION_SLACK_MS = 1_000;
 export class Detector {
   private behaviors: EvaluatedBehavior[] = [];
   private configured: readonly Behavior[] | undefined;
-  /** Parsed IPv6 destinations, kept from sample to sample. */
-  private readonly v6Cache = new Map<string, Words>();
+  /** Buffers and parsed IPv6 destinations, kept from sample to sample. */
+  private readonly addressCache = new AddressCache();
   private state: DetectorState = Object.create(null);
 
   constructor(private readonly newViolationId: () => string) {}
@@ -114,7 +114,7 @@ export class Detector {
 
   /** Evaluates every behavior on one sample; `traffic` is undefined when there is no honest delta for it. */
   evaluate(sample: DetectionSample, traffic: TrafficDelta | undefined): StateChange[] {
-    const view = new SampleView(sample, this.v6Cache);
+    const view = new SampleView(sample, this.addressCache);
     const changes: StateChange[] = [];
     for (const evaluated of this.behaviors) {
       const state = this.state[evaluated.behavior.name];

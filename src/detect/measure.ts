@@ -7,7 +7,7 @@
  */
 import type { CustomMetricValue, EstablishedConnection, ListeningPort } from '../metrics/types';
 import type { Behavior, BehaviorCriteria, MetricKind, MetricValue } from './behaviors';
-import { AddressSet, ipWords, type Network, networkContains, parseCidr, type Words } from './cidr';
+import { type AddressCache, AddressSet, ipWords, type Network, networkContains, parseCidr } from './cidr';
 
 /** What the detector needs of a collected sample (src/collect/collector.ts CollectedSample has these fields). */
 export interface DetectionSample {
@@ -37,13 +37,13 @@ export class SampleView {
 
   constructor(
     readonly sample: DetectionSample,
-    private readonly v6Cache?: Map<string, Words>,
+    private readonly addressCache?: AddressCache,
   ) {}
 
   destinationAddresses(): AddressSet | undefined {
     const connections = this.sample.establishedConnections;
     if (!connections) return undefined;
-    this.destinations ??= new AddressSet(connections, this.v6Cache);
+    this.destinations ??= new AddressSet(connections, this.addressCache);
     return this.destinations;
   }
 }
