@@ -113,6 +113,8 @@ export class AddressCache {
   family = new Uint8Array(0);
   v4 = new Uint32Array(0);
   v6Words = new Uint32Array(0);
+  /** Bitmaps of one sample are carved from here: one backing store instead of dozens per sample. */
+  arena = new Uint32Array(0);
 
   /** Buffers for `count` connections, zeroed; valid until the next call. */
   buffers(count: number): { family: Uint8Array; v4: Uint32Array; v6Words: Uint32Array } {
@@ -142,11 +144,12 @@ export class AddressSet {
   /** Bit i set when connection i has an address. */
   readonly valid: Uint32Array;
   private readonly bitmaps = new Map<string, Uint32Array>();
+  private arenaUsed = 0;
 
   /** `cache` lends the buffers and the parsed IPv6 addresses; the set is valid until the cache's next use. */
   constructor(
     private readonly connections: ReadonlyArray<{ remoteAddr: string }>,
-    cache: AddressCache = new AddressCache(),
+    private readonly cache: AddressCache = new AddressCache(),
   ) {
     const count = connections.length;
     this.count = count;
@@ -183,8 +186,22 @@ export class AddressSet {
       v6Words[o + 3] = parsed[3];
       family[i] = 6;
     }
-    this.valid = new Uint32Array((count + 31) >>> 5);
+    this.valid = this.bitmap();
     for (let i = 0; i < count; i++) if (family[i] !== 0) this.valid[i >>> 5] = (this.valid[i >>> 5] as number) | (1 << (i & 31));
+  }
+
+  /** A zeroed bitmap of `count` bits from the cache's arena (valid until the cache's next use). */
+  private bitmap(): Uint32Array {
+    const words = (this.count + 31) >>> 5;
+    if (this.arenaUsed + words > this.cache.arena.length) {
+      // Bitmaps handed out earlier keep the old buffer; the new one is large enough for a whole sample's worth.
+      this.cache.arena = new Uint32Array(Math.max(this.cache.arena.length * 2, words * 64));
+      this.arenaUsed = 0;
+    }
+    const view = this.cache.arena.subarray(this.arenaUsed, this.arenaUsed + words);
+    view.fill(0);
+    this.arenaUsed += words;
+    return view;
   }
 
   /** The address of connection `i`, without its port; undefined when it is not an address. */
@@ -200,7 +217,7 @@ export class AddressSet {
 
   /** Bit i set when the address of connection i is inside any of `networks`. */
   inside(networks: readonly Network[]): Uint32Array {
-    const result = new Uint32Array((this.count + 31) >>> 5);
+    const result = this.bitmap();
     for (const network of networks) {
       const bitmap = this.bitmapOf(network);
       for (let w = 0; w < result.length; w++) result[w] = (result[w] as number) | (bitmap[w] as number);
@@ -211,7 +228,7 @@ export class AddressSet {
   private bitmapOf(network: Network): Uint32Array {
     let bitmap = this.bitmaps.get(network.text);
     if (bitmap) return bitmap;
-    bitmap = new Uint32Array((this.count + 31) >>> 5);
+    bitmap = this.bitmap();
     // Signed 32-bit copies: `&` yields int32, and int32 compares stay in registers where uint32 ones become doubles.
     const n0 = network.words[0] | 0;
     const n1 = network.words[1] | 0;
