@@ -239,7 +239,11 @@ export class Agent {
         await this.replies.follow(before, thing, config.format).catch(() => undefined);
       const prepared = await prepareReport({
         collector: this.collector,
-        collect: { customMetrics: config.customMetrics, networkStatsIncludeLoopback: config.networkStatsIncludeLoopback },
+        collect: {
+          customMetrics: config.customMetrics,
+          networkStatsIncludeLoopback: config.networkStatsIncludeLoopback,
+          ...connectionCap(config),
+        },
         baseline: this.state.network,
         lastReportId: this.state.lastReportId || undefined,
         build: {
@@ -345,6 +349,7 @@ export class Agent {
     const collected = await this.collector.collect({
       customMetrics: config.customMetrics,
       networkStatsIncludeLoopback: config.networkStatsIncludeLoopback,
+      ...connectionCap(config),
     });
     this.edge.observe(collected);
   }
@@ -377,4 +382,13 @@ export class Agent {
       );
     }
   }
+}
+
+/**
+ * The collector builds connection entries only for the connections a report can list, which is most of a large
+ * sample's cost. A behavior on aws:destination-ip-addresses must see every peer, so then nothing is capped.
+ */
+function connectionCap(config: AgentConfig): { maxListedConnections?: number } {
+  const watchesPeers = config.behaviors.some((behavior) => behavior.metric === 'aws:destination-ip-addresses');
+  return watchesPeers ? {} : { maxListedConnections: config.maxListedConnections };
 }

@@ -28,6 +28,32 @@ describe('Agent', () => {
     await h.agent.stop();
   });
 
+  it('builds connection entries only for what a report lists, unless a behavior watches every peer address', async () => {
+    const capped = harness({ configuration: { maxListedConnections: '7' } });
+    await capped.agent.start();
+    await capped.clock.advance(0);
+    expect(capped.collector.options[0]?.maxListedConnections).toBe(7);
+    await capped.agent.stop();
+
+    const watching = harness({
+      configuration: {
+        maxListedConnections: '7',
+        behaviors: [
+          {
+            name: 'known-peers',
+            metric: 'aws:destination-ip-addresses',
+            criteria: { comparisonOperator: 'in-cidr-set', value: { cidrs: ['192.0.2.0/24'] } },
+          },
+        ],
+      },
+    });
+    await watching.agent.start();
+    await watching.clock.advance(0);
+    expect(watching.collector.options.length).toBeGreaterThan(0);
+    expect(watching.collector.options.every((o) => o.maxListedConnections === undefined)).toBe(true);
+    await watching.agent.stop();
+  });
+
   it('reports once per interval, never sooner, with non-negative deltas from the second report on', async () => {
     const h = harness();
     await h.agent.start();

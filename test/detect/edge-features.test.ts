@@ -72,7 +72,7 @@ describe('the agent with detection at the edge', () => {
     expect(h.topics().filter((t) => t === ALARM_TOPIC)).toHaveLength(1);
     // The listener on 8883 goes away while the nucleus is unreachable: the clear is detected offline.
     const collect = h.collector.collect.bind(h.collector);
-    h.collector.collect = async () => ({ ...(await collect()), listeningTcpPorts: [{ port: 22 }] });
+    h.collector.collect = async (options) => ({ ...(await collect(options)), listeningTcpPorts: [{ port: 22 }] });
     h.nucleus.failConnects = 1000;
     h.nucleus.dropConnection();
     await h.clock.advance(300_000);

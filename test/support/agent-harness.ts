@@ -1,6 +1,6 @@
 import { decode as decodeCbor } from 'cbor-x';
 import { Agent } from '../../src/agent/agent';
-import type { CollectedSample, Collector } from '../../src/collect/collector';
+import type { CollectedSample, CollectOptions, Collector } from '../../src/collect/collector';
 import { createLogger, type Logger } from '../../src/log/logger';
 import type { NetworkTotals } from '../../src/metrics/types';
 import type { AgentState, StateStore } from '../../src/state/state-store';
@@ -33,6 +33,8 @@ export class ScriptedCollector implements Collector {
   totals: NetworkTotals = { bytesIn: 1000n, bytesOut: 500n, packetsIn: 10n, packetsOut: 5n };
   bootId = BOOT;
   calls = 0;
+  /** The options of every collect call, in order. */
+  options: CollectOptions[] = [];
   /** When set, collect waits for it (a slow read). */
   gate: Promise<void> | undefined;
   send(bytesOut: bigint, bytesIn = 0n): void {
@@ -43,8 +45,9 @@ export class ScriptedCollector implements Collector {
       packetsOut: this.totals.packetsOut + (bytesOut > 0n ? 1n : 0n),
     };
   }
-  async collect(): Promise<CollectedSample> {
+  async collect(options: CollectOptions): Promise<CollectedSample> {
     this.calls += 1;
+    this.options.push(options);
     await this.gate;
     return {
       listeningTcpPorts: [{ port: 22 }, { port: 8883, interface: 'eth0' }],
