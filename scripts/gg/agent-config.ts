@@ -25,7 +25,7 @@ function validateCustomMetrics(value: unknown): Record<string, CustomMetricSpec>
 }
 
 /** The agent's own parser over the settings: a value the device would refuse fails on the workstation. */
-function assertDeviceAccepts(settings: AgentSettings): void {
+export function assertDeviceAccepts(settings: AgentSettings): void {
   const { errors } = parseConfig(settings);
   if (errors.length > 0) throw new UsageError(`the device would refuse this configuration: ${describeConfigErrors(errors)}`);
 }

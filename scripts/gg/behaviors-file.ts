@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Behavior } from '@aws-sdk/client-iot';
-import { describeConfigErrors, parseConfig } from '../../src/config/parse';
+import { InvalidValue } from '../../src/config/values';
+import { parseBehaviors } from '../../src/detect/behaviors';
 import { UsageError } from './errors';
 
 export interface BehaviorsFile {
@@ -67,9 +68,13 @@ export function readBehaviorsFile(path: string): BehaviorsFile {
     if (criterion) cloudOnly.push(`${behavior.name} (${criterion})`);
     else edge.push(behavior);
   }
-  const { errors } = parseConfig({ behaviors: edge });
-  if (errors.length > 0)
-    throw new UsageError(`--behaviors-file ${path}: the device would refuse these behaviors: ${describeConfigErrors(errors)}`);
+  // The behaviors' own rules here; whether their custom metrics are collected is checked on the whole configuration.
+  try {
+    parseBehaviors(edge);
+  } catch (error) {
+    if (!(error instanceof InvalidValue)) throw error;
+    throw new UsageError(`--behaviors-file ${path}: the device would refuse these behaviors: behaviors: ${error.message}`);
+  }
   return { cloud: behaviors as unknown as Behavior[], edge, cloudOnly };
 }
 

@@ -2,7 +2,14 @@
  * Turns the component configuration as Greengrass delivers it (numbers possibly as strings,
  * keys case-insensitive) into an AgentConfig, naming every bad key and why.
  */
-import { type AgentConfig, CONFIG_KEYS, MIN_PRODUCTION_INTERVAL_SECONDS, recipeDefaultConfiguration } from './definition';
+import { metricKindOf } from '../detect/behaviors';
+import {
+  type AgentConfig,
+  CONFIG_KEYS,
+  CUSTOM_METRIC_SOURCES,
+  MIN_PRODUCTION_INTERVAL_SECONDS,
+  recipeDefaultConfiguration,
+} from './definition';
 import { quoteValue } from './quote';
 import { InvalidValue } from './values';
 
@@ -79,7 +86,35 @@ export function parseConfig(raw: unknown, fallback: AgentConfig = defaultConfig(
     });
     result.intervalSeconds = Math.max(fallback.intervalSeconds, MIN_PRODUCTION_INTERVAL_SECONDS);
   }
+  const unmatched = customMetricBehaviorProblems(result);
+  if (unmatched.length > 0) {
+    errors.push({ key: 'behaviors', message: unmatched.join('; ') });
+    result.behaviors = fallback.behaviors;
+  }
   return { config: result, errors };
+}
+
+/**
+ * A behavior on a custom metric is evaluated only when that metric is collected with the type its operator takes;
+ * otherwise it would silently never fire, so the deployment is refused instead.
+ */
+function customMetricBehaviorProblems(config: AgentConfig): string[] {
+  const problems: string[] = [];
+  for (const behavior of config.behaviors) {
+    if (behavior.criteria === undefined) continue;
+    const kind = metricKindOf(behavior);
+    if (kind.kind !== 'custom') continue;
+    const spec = Object.hasOwn(config.customMetrics, kind.name) ? config.customMetrics[kind.name] : undefined;
+    if (!spec) {
+      problems.push(`behavior ${quoteValue(behavior.name)} watches custom metric ${quoteValue(kind.name)}, which is not in customMetrics`);
+    } else if (CUSTOM_METRIC_SOURCES[spec.source].type !== kind.type) {
+      problems.push(
+        `behavior ${quoteValue(behavior.name)}: custom metric ${quoteValue(kind.name)} is a ${CUSTOM_METRIC_SOURCES[spec.source].type}, ` +
+          `but ${behavior.criteria.comparisonOperator} takes a ${kind.type}`,
+      );
+    }
+  }
+  return problems;
 }
 
 export function describeConfigErrors(errors: readonly ConfigError[]): string {

@@ -4,7 +4,7 @@
  * state change, saves the alarm state, and sends the alarms through IPC.
  */
 import { randomUUID } from 'node:crypto';
-import { type AgentConfig, CUSTOM_METRIC_SOURCES } from '../config/definition';
+import type { AgentConfig } from '../config/definition';
 import type { IpcConnection } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
 import { computeNetworkDelta, type NetworkBaseline } from '../state/network-delta';
@@ -63,19 +63,6 @@ export class EdgeDetection {
       this.deps.logger.info(
         `behavior ${name} was removed while in alarm: no further alarms for it (as Device Defender does for a deleted behavior)`,
       );
-    }
-    for (const { behavior, kind } of this.detector.evaluatedBehaviors) {
-      if (kind.kind !== 'custom') continue;
-      const spec = Object.hasOwn(settings.customMetrics, kind.name) ? settings.customMetrics[kind.name] : undefined;
-      if (!spec) {
-        this.deps.logger.error(
-          `behavior ${behavior.name}: custom metric ${kind.name} is not in customMetrics, so it is never evaluated; add it there`,
-        );
-      } else if (CUSTOM_METRIC_SOURCES[spec.source].type !== kind.type) {
-        this.deps.logger.error(
-          `behavior ${behavior.name}: custom metric ${kind.name} is a ${CUSTOM_METRIC_SOURCES[spec.source].type} but ${behavior.criteria?.comparisonOperator} takes a ${kind.type}; it is never evaluated`,
-        );
-      }
     }
     const unevaluated = settings.behaviors.filter((b) => b.criteria === undefined).map((b) => b.name);
     if (unevaluated.length > 0)

@@ -176,4 +176,32 @@ describe('parseConfig', () => {
       Object.keys(parseConfig({ customMetrics: Object.fromEntries(Object.entries(many).slice(1)) }).config.customMetrics),
     ).toHaveLength(MAX_CUSTOM_METRICS);
   });
+
+  it('refuses behaviors on custom metrics that are not collected, or not with the type their operator takes', () => {
+    const fallback = defaultConfig();
+    const { config, errors } = parseConfig(
+      {
+        customMetrics: { ifs: { source: 'interfaceNames' }, cpu: { source: 'cpuUsage' } },
+        behaviors: [
+          { name: 'a', metric: 'missing', criteria: { comparisonOperator: 'less-than', value: { number: 1 } } },
+          { name: 'b', metric: 'ifs', criteria: { comparisonOperator: 'less-than', value: { number: 1 } } },
+          { name: 'c', metric: 'cpu', criteria: { comparisonOperator: 'greater-than', value: { number: 90 } } },
+        ],
+      },
+      fallback,
+    );
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.key).toBe('behaviors');
+    expect(errors[0]!.message).toContain('behavior "a" watches custom metric "missing", which is not in customMetrics');
+    expect(errors[0]!.message).toContain('custom metric "ifs" is a string-list, but less-than takes a number');
+    expect(errors[0]!.message).not.toContain('"c"');
+    expect(config.behaviors).toEqual(fallback.behaviors);
+
+    const good = parseConfig({
+      customMetrics: { cpu: { source: 'cpuUsage' } },
+      behaviors: [{ name: 'c', metric: 'cpu', criteria: { comparisonOperator: 'greater-than', value: { number: 90 } } }],
+    });
+    expect(good.errors).toEqual([]);
+    expect(good.config.behaviors).toHaveLength(1);
+  });
 });

@@ -184,16 +184,4 @@ describe('EdgeDetection', () => {
     expect(nucleus.published).toHaveLength(1);
     expect(JSON.parse(readFileSync(join(dir, 'detect.json'), 'utf8')).behaviors['allowed-tcp'].inAlarm).toBe(true);
   });
-
-  it('names custom metrics a behavior uses that are not configured, or of another type', async () => {
-    await started({
-      behaviors: parseBehaviors([
-        { name: 'a', metric: 'missing', criteria: { comparisonOperator: 'less-than', value: { number: 1 } } },
-        { name: 'b', metric: 'ifs', criteria: { comparisonOperator: 'less-than', value: { number: 1 } } },
-      ]),
-      customMetrics: { ifs: { source: 'interfaceNames' } },
-    });
-    expect(lines.some((l) => l.includes('custom metric missing is not in customMetrics'))).toBe(true);
-    expect(lines.some((l) => l.includes('custom metric ifs is a string-list'))).toBe(true);
-  });
 });

@@ -8,6 +8,7 @@ import {
 import { REPORT_FORMATS, THING_NAME_VARIABLE } from '../../../src/component/definition';
 import {
   ACCESS_CONTROL_KEY,
+  assertDeviceAccepts,
   buildConfigurationMerge,
   parseCustomMetricFlag,
   settingsFromConfigJson,
@@ -305,6 +306,7 @@ export async function deployCommand(argv: string[], deps: CliDeps): Promise<numb
   const { [ACCESS_CONTROL_KEY]: _ignored, ...kept } = settingsFromMerge(previous?.configurationUpdate?.merge) as Record<string, unknown>;
   const configuration = { ...reset.keep(kept), ...settings };
   checkInterval(configuration);
+  assertDeviceAccepts(configuration);
   const merge = buildConfigurationMerge(identity.name, configuration, isGroup ? undefined : targetName);
   explainFeaturePermissions(out, arns, identity.name, configuration, isGroup ? undefined : targetName);
   const resetPaths = reset.paths.includes('')

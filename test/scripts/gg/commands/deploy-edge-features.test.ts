@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CreateDeploymentCommand,
@@ -27,6 +28,25 @@ beforeEach(resetMocks);
 afterEach(removeProjects);
 
 describe('deploy --behaviors-file', () => {
+  it('refuses behaviors on custom metrics the device would not collect, and takes them with the metric configured', async () => {
+    published();
+    mocks.greengrass.on(ListDeploymentsCommand).resolves({});
+    const project = makeProject();
+    const file = join(project, 'cpu-profile.json');
+    writeFileSync(
+      file,
+      JSON.stringify([{ name: 'cpu-high', metric: 'cpu', criteria: { comparisonOperator: 'greater-than', value: { number: 90 } } }]),
+    );
+    const refused = harness(project);
+    expect(await run(['deploy', '--thing', 'core-1', '--behaviors-file', file], refused.deps)).toBe(2);
+    expect(refused.text()).toContain('watches custom metric "cpu", which is not in customMetrics');
+    expect(mocks.greengrass.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
+
+    const taken = harness(project);
+    expect(await run(['deploy', '--thing', 'core-1', '--behaviors-file', file, '--custom-metric', 'cpu=cpuUsage'], taken.deps)).toBe(0);
+    expect((mergeSent().behaviors as Array<{ name: string }>).map((b) => b.name)).toEqual(['cpu-high']);
+  });
+
   it('puts the static behaviors on the device and merges exactly the alarm permissions', async () => {
     published();
     mocks.greengrass.on(ListDeploymentsCommand).resolves({});
