@@ -2,17 +2,22 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { accessControlFor, metricsTopics } from '../../../src/component/definition';
-import { createPortableIpcConnector } from '../../../src/ipc/portable/portable-ipc';
-import { type IpcConnection, IpcError } from '../../../src/ipc/ipc';
-import { LocalCore } from '../../../tools/local-core/core';
-import { waitFor } from '../../support/wait-for';
+import { accessControlFor, metricsTopics } from '../../src/component/definition';
+import { createGreengrassIpcConnector } from '../../src/ipc/greengrass-ipc';
+import { createPortableIpcConnector } from '../../src/ipc/portable/portable-ipc';
+import { type IpcConnection, IpcError } from '../../src/ipc/ipc';
+import { LocalCore } from '../../tools/local-core/core';
+import { waitFor } from '../support/wait-for';
 
 const COMPONENT = 'com.example.Agent';
 const THING = 'IpcThing';
 const topics = metricsTopics(THING, 'json');
 
-describe('Portable IPC client against the local core over a Unix socket', () => {
+/** Both IPC clients behind the one interface, in the same scenarios against the local core over a Unix socket. */
+describe.each([
+  ['the SDK adapter (aws-iot-device-sdk-v2)', createGreengrassIpcConnector],
+  ['the portable client', createPortableIpcConnector],
+])('%s', (_name, createConnector) => {
   let dir: string;
   let core: LocalCore;
   let svcuid: string;
@@ -36,7 +41,7 @@ describe('Portable IPC client against the local core over a Unix socket', () => 
   });
 
   async function connect(authToken = svcuid, operationTimeoutMs = 5_000): Promise<IpcConnection> {
-    const connection = await createPortableIpcConnector({ socketPath: core.socketPath, authToken, operationTimeoutMs }).connect();
+    const connection = await createConnector({ socketPath: core.socketPath, authToken, operationTimeoutMs }).connect();
     connections.push(connection);
     return connection;
   }
@@ -111,7 +116,7 @@ describe('Portable IPC client against the local core over a Unix socket', () => 
     const silent = net.createServer((socket) => sockets.push(socket));
     await new Promise<void>((resolve) => silent.listen(silentPath, resolve));
     try {
-      const connector = createPortableIpcConnector({ socketPath: silentPath, authToken: svcuid, operationTimeoutMs: 300 });
+      const connector = createConnector({ socketPath: silentPath, authToken: svcuid, operationTimeoutMs: 300 });
       await expect(connector.connect()).rejects.toMatchObject({ kind: 'timeout', operation: 'connect' });
     } finally {
       for (const socket of sockets) socket.destroy();
