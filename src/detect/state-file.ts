@@ -4,9 +4,8 @@
  * network baseline of the last sample, alarms not yet delivered, and the drill that last ran. A damaged file is
  * reported and detection starts fresh: at worst an alarm still raised is raised once more.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { createAtomicFileWriter } from '../state/atomic-file';
 import { type NetworkBaseline, persistBaseline, restoreBaseline } from '../state/network-delta';
 import { MAX_OUTBOX, type OutboxEntry } from './alarms';
 import { type DetectorState, restoreBehaviorState } from './detector';
@@ -26,7 +25,7 @@ export interface DetectionStateStore {
 }
 
 export function createDetectionStateFile(path: string): DetectionStateStore {
-  let lastSave: Promise<void> = Promise.resolve();
+  const write = createAtomicFileWriter(path);
   return {
     async load() {
       let text: string;
@@ -47,9 +46,7 @@ export function createDetectionStateFile(path: string): DetectionStateStore {
         ...(state.drill ? { drill: state.drill } : {}),
       };
       const text = `${JSON.stringify(file)}\n`;
-      const write = lastSave.catch(() => undefined).then(() => writeAtomically(path, text));
-      lastSave = write;
-      return write;
+      return write(text);
     },
   };
 }
@@ -100,23 +97,4 @@ function isOutboxEntry(value: unknown): value is OutboxEntry {
     (entry.cloudTopic === undefined || typeof entry.cloudTopic === 'string') &&
     (entry.localTopic === undefined || typeof entry.localTopic === 'string')
   );
-}
-
-/** Temporary file, flushed, then renamed: a crash leaves the old file or the new one, never half of one. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    const handle = await open(temporary, 'w', 0o600);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
 }

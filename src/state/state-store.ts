@@ -7,10 +7,9 @@
  * reused id or an early report. A bad file, or a bad part of one, is reported once and the agent
  * carries on with what is still good.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { quoteValue } from '../config/quote';
+import { createAtomicFileWriter } from './atomic-file';
 import { persistBaseline, restoreBaseline, type NetworkBaseline, type PersistedNetworkBaseline } from './network-delta';
 
 export interface AgentState {
@@ -68,7 +67,7 @@ function isPlausibleReportId(reportId: number, nowMs: number): boolean {
 }
 
 export function createFileStateStore(path: string): StateStore {
-  let lastSave: Promise<void> = Promise.resolve();
+  const write = createAtomicFileWriter(path);
   return {
     async load(nowMs) {
       let text: string;
@@ -82,10 +81,7 @@ export function createFileStateStore(path: string): StateStore {
     },
     save(state) {
       const text = `${JSON.stringify(toStateFile(state), null, 2)}\n`;
-      // One write at a time, in call order: the newest state is the one left on disk.
-      const write = lastSave.catch(() => undefined).then(() => writeAtomically(path, text));
-      lastSave = write;
-      return write;
+      return write(text);
     },
   };
 }
@@ -147,23 +143,4 @@ function parseStateFile(text: string, path: string, nowMs: number): LoadedState 
 
 function isNonNegativeInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-/** Write a temporary file next to the target, flush it, then rename: a crash leaves the old or the new file, never half of one. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    const handle = await open(temporary, 'w', 0o600);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
 }

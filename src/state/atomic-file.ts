@@ -1,0 +1,36 @@
+/**
+ * The one way the agent writes its small state files: each write goes to a temporary file next to the target, is
+ * flushed and then renamed, so a crash leaves the old file or the new one, never half of one; and writes happen one
+ * at a time in call order, so the newest state is the one left on disk.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** A writer for `path`: each call replaces the file's content with `text`, after every earlier call finished. */
+export function createAtomicFileWriter(path: string): (text: string) => Promise<void> {
+  let lastWrite: Promise<void> = Promise.resolve();
+  return (text) => {
+    const write = lastWrite.catch(() => undefined).then(() => writeAtomically(path, text));
+    lastWrite = write;
+    return write;
+  };
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    const handle = await open(temporary, 'w', 0o600);
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
