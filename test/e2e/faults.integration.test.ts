@@ -9,10 +9,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type BuildResult, buildComponent } from '../../scripts/build/build';
 import { MQTT_PROXY_SERVICE, publishPolicyId } from '../../src/component/definition';
-import { type DefenderReportEvent, LocalCore } from '../../tools/local-core/core';
-import { type ComponentProcess, launchComponent } from '../../tools/local-core/launcher';
+import type { LocalCore } from '../../tools/local-core/core';
+import { BuiltComponent } from '../support/built-component';
 import { waitFor } from '../support/wait-for';
 
 const THING = 'FaultThing';
@@ -58,14 +57,12 @@ class FakeDevice {
   }
 }
 
-describe('fault suite: the built component under the local core', () => {
-  let root: string;
-  let build: BuildResult;
-  let core: LocalCore;
-  let component: ComponentProcess;
+describe.each(['sdk', 'portable'])('fault suite: the built component under the local core, %s IPC client', (ipcClient) => {
+  let run: BuiltComponent;
+  let deviceRoot: string;
   let device: FakeDevice;
   const outcomes: FaultOutcome[] = [];
-  const verdicts: DefenderReportEvent[] = [];
+  const verdicts = () => run.reports;
   const published: Array<{ reportId: number; bytesOut: number | undefined }> = [];
   /** Bytes sent since the first report (its baseline), and carried by the reports. */
   let sent = 0;
@@ -74,35 +71,27 @@ describe('fault suite: the built component under the local core', () => {
   /** What the reports published as the agent was killed carried. */
   let carriedByKilledReports = 0;
 
-  const startCore = async (): Promise<LocalCore> => {
-    const next = new LocalCore({
-      socketPath: path.join(root, 'ipc.sock'),
-      thingName: THING,
-      interpolateComponentConfiguration: true,
-      defenderMinIntervalSeconds: INTERVAL_SECONDS - 0.1,
-      stateDir: path.join(root, 'core-state'),
-    });
-    next.on('defender-report', (event) => verdicts.push(event));
-    next.on('publish', (event) => {
+  const watchPublishes = (core: LocalCore): void => {
+    core.on('publish', (event) => {
       if (event.topic !== TOPIC) return;
       const document = JSON.parse(event.payload.toString('utf8'));
       published.push({ reportId: document.header.report_id, bytesOut: document.metrics.network_stats?.bytes_out });
-      if (killOnNextPublish && component.pid !== undefined) {
+      if (killOnNextPublish && run.component.pid !== undefined) {
         killOnNextPublish = false;
         carriedByKilledReports += document.metrics.network_stats?.bytes_out ?? 0;
         // The publish reached the nucleus; the agent dies before it hears back or saves anything.
-        process.kill(component.pid, 'SIGKILL');
+        process.kill(run.component.pid, 'SIGKILL');
       }
     });
-    await next.start();
-    return next;
   };
+  const core = () => run.core;
+  const component = () => run.component;
 
-  const log = (): string => fs.readFileSync(component.logFile, 'utf8');
-  const accepted = () => verdicts.filter((v) => v.status === 'ACCEPTED').length;
+  const log = (): string => run.log();
+  const accepted = () => verdicts().filter((v) => v.status === 'ACCEPTED').length;
   const nothingEarlyOrReused = (): boolean => {
     const ids = published.map((p) => p.reportId);
-    return verdicts.every((v) => !v.tooSoon) && ids.every((id, i) => i === 0 || id > ids[i - 1]!);
+    return verdicts().every((v) => !v.tooSoon) && ids.every((id, i) => i === 0 || id > ids[i - 1]!);
   };
 
   const expected = () => sent + carriedByKilledReports;
@@ -133,30 +122,23 @@ describe('fault suite: the built component under the local core', () => {
   };
 
   beforeAll(async () => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'faults-'));
-    device = new FakeDevice(path.join(root, 'proc'));
-    build = await buildComponent({ outputRoot: path.join(root, 'build') });
-    core = await startCore();
-    component = launchComponent({
-      core,
-      rootDir: path.join(root, 'gg'),
-      recipeFile: build.local.recipeFile,
-      artifactsDir: build.local.artifactsDir,
+    deviceRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'faults-proc-'));
+    device = new FakeDevice(deviceRoot);
+    run = await BuiltComponent.start({
+      tempPrefix: 'faults-',
       thingName: THING,
-      configurationMerge: {
-        allowFastIntervalForDevelopment: 'true',
-        intervalSeconds: String(INTERVAL_SECONDS),
-        procfsRoot: device.root,
-      },
+      intervalSeconds: INTERVAL_SECONDS,
+      throttleSeconds: INTERVAL_SECONDS - 0.1,
+      persistCoreState: true,
+      onCoreStarted: watchPublishes,
+      configurationMerge: { procfsRoot: device.root, ipcClient },
     });
-    await component.start();
     await waitFor(() => accepted() >= 1, 30_000, 'the first report');
   }, 120_000);
 
   afterAll(async () => {
-    if (component?.running) await component.stop(5_000);
-    await core?.stop();
-    fs.rmSync(root, { recursive: true, force: true });
+    await run?.stop();
+    fs.rmSync(deviceRoot, { recursive: true, force: true });
     const lines = outcomes.map(
       (o) =>
         `${o.fault.padEnd(36)} ${o.survived ? 'survived' : 'FAILED  '} lost ${o.lostBytes} B, ` +
@@ -164,7 +146,7 @@ describe('fault suite: the built component under the local core', () => {
     );
     const total = (key: 'lostBytes' | 'bytesReportedTwice' | 'inventedBytes') => outcomes.reduce((sum, o) => sum + o[key], 0);
     process.stdout.write(
-      `\nfault suite on the built bundle: ${outcomes.length} faults tried, ${outcomes.filter((o) => o.survived).length} survived, ` +
+      `\nfault suite on the built bundle, ${ipcClient} IPC client: ${outcomes.length} faults tried, ${outcomes.filter((o) => o.survived).length} survived, ` +
         `${total('lostBytes')} bytes lost, ${total('bytesReportedTwice')} bytes reported twice (killed in the publish window), ` +
         `${total('inventedBytes')} bytes invented, of ${sent} sent\n${lines.join('\n')}\n`,
     );
@@ -174,15 +156,13 @@ describe('fault suite: the built component under the local core', () => {
     for (let round = 1; round <= 3; round += 1) {
       const before = balance();
       send(MB);
-      const configuration = core.getConfiguration(build.identity.name);
-      await core.stop();
+      const startAgain = await run.stopCore();
       await waitFor(() => log().includes('lost the connection to the Greengrass nucleus'), 10_000);
       await new Promise((resolve) => setTimeout(resolve, INTERVAL_SECONDS * 2_000));
       send(MB);
-      core = await startCore();
-      core.registerComponent({ name: build.identity.name, version: build.local.version, configuration }, { svcuid: component.svcuid });
+      await startAgain();
       await nextAccepted(60_000);
-      await settle(`nucleus restart ${round}`, () => component.running && nothingEarlyOrReused(), before);
+      await settle(`nucleus restart ${round}`, () => component().running && nothingEarlyOrReused(), before);
     }
     expect(log()).toMatch(/report skipped: not connected to the Greengrass nucleus/);
     expect(log()).not.toContain('[object Object]');
@@ -196,8 +176,8 @@ describe('fault suite: the built component under the local core', () => {
       const killedBefore = published.length;
       killOnNextPublish = true;
       await waitFor(() => published.length > killedBefore, 20_000, 'the publish to kill in');
-      await component.exited;
-      await component.start();
+      await component().exited;
+      await component().start();
       await nextAccepted();
       send(MB);
       await settle(`SIGKILL in the publish window ${round}`, nothingEarlyOrReused, before);
@@ -209,11 +189,11 @@ describe('fault suite: the built component under the local core', () => {
   it('carries the traffic of 2 denied cycles into the next report', async () => {
     const before = balance();
     const allow = (resources: string[]) =>
-      core.deployConfiguration(build.identity.name, {
+      core().deployConfiguration(run.name, {
         merge: {
           accessControl: {
             [MQTT_PROXY_SERVICE]: {
-              [publishPolicyId(build.identity.name)]: { operations: ['aws.greengrass#PublishToIoTCore'], resources },
+              [publishPolicyId(run.name)]: { operations: ['aws.greengrass#PublishToIoTCore'], resources },
             },
           },
         },
@@ -222,28 +202,28 @@ describe('fault suite: the built component under the local core', () => {
     const onDenied = () => {
       denied += 1;
     };
-    core.on('denied', onDenied);
+    core().on('denied', onDenied);
     await allow(['$aws/things/SomeoneElse/defender/metrics/json']);
     send(MB);
     await waitFor(() => denied >= 1, 20_000, 'a denied publish');
     send(MB);
     await waitFor(() => denied >= 2, 20_000, 'a second denied publish');
-    core.off('denied', onDenied);
+    core().off('denied', onDenied);
     await allow([TOPIC]);
     await nextAccepted();
-    await settle('2 denied publishes', () => component.running && nothingEarlyOrReused(), before);
+    await settle('2 denied publishes', () => component().running && nothingEarlyOrReused(), before);
     expect(outcomes.at(-1)).toMatchObject({ survived: true, lostBytes: 0, bytesReportedTwice: 0, inventedBytes: 0 });
   }, 120_000);
 
   it('keeps reporting after a restart on a state file whose lastReportId is 2^53 - 1, with one warning', async () => {
     const before = balance();
-    await component.stop(5_000);
-    const statePath = path.join(component.workPath, 'defender-agent-state.json');
+    await component().stop(5_000);
+    const statePath = path.join(component().workPath, 'defender-agent-state.json');
     const state = JSON.parse(fs.readFileSync(statePath, 'utf8'));
     fs.writeFileSync(statePath, JSON.stringify({ ...state, lastReportId: 2 ** 53 - 1 }));
     send(MB);
     const logBefore = log().length;
-    await component.start();
+    await component().start();
     await nextAccepted();
     await settle('state file at 2^53 - 1', nothingEarlyOrReused, before);
     expect(
@@ -256,7 +236,7 @@ describe('fault suite: the built component under the local core', () => {
 
   it('stops cleanly on SIGTERM, never logging "not sent" for a report it then logs as ACCEPTED', async () => {
     await nextAccepted();
-    const stopped = await component.stop(5_000);
+    const stopped = await component().stop(5_000);
     const survived = stopped.code === 0 && !stopped.forced;
     outcomes.push({ fault: 'SIGTERM', survived, lostBytes: 0, bytesReportedTwice: 0, inventedBytes: 0 });
     expect(survived).toBe(true);
