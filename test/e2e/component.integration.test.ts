@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MQTT_PROXY_SERVICE, publishPolicyId } from '../../src/component/definition';
-import { BuiltComponent } from '../support/built-component';
+import { BuiltComponent, buildOnce } from '../support/built-component';
 import { waitFor } from '../support/wait-for';
 
 const THING = 'E2eThing';
@@ -27,20 +27,29 @@ describe.each([
     choice: /INFO {2}IPC client: portable \(the aws-crt native addon for linux\/\w+ is missing or does not load/,
   },
 ])('the built component against the local core, $client IPC client', ({ platform, artifacts, choice }) => {
+  // One build, read only; every test starts its own core and component from it, so no test depends on another's order.
+  let built: Awaited<ReturnType<typeof buildOnce>>;
   let run: BuiltComponent;
   const reports = () => run.reports;
   const log = (): string => run.log();
 
   beforeAll(async () => {
+    built = await buildOnce();
+  }, 120_000);
+  afterAll(() => built?.remove());
+
+  beforeEach(async () => {
     run = await BuiltComponent.start({
       tempPrefix: 'e2e-',
       thingName: THING,
       intervalSeconds: INTERVAL_SECONDS,
+      build: built.build,
       ...(platform ? { platform } : {}),
     });
+    await waitFor(() => reports().length >= 1, 60_000, 'the first report');
   }, 120_000);
 
-  afterAll(async () => {
+  afterEach(async () => {
     await run?.stop();
   });
 
@@ -94,7 +103,7 @@ describe.each([
   });
 
   it('explains a removed publish permission precisely and stays alive', async () => {
-    const topic = `$aws/things/${THING}/defender/metrics/cbor`;
+    const topic = `$aws/things/${THING}/defender/metrics/json`;
     const denied = new Promise<{ resource: string }>((resolve) => run.core.once('denied', resolve));
     await run.core.deployConfiguration(run.name, {
       merge: {
@@ -102,7 +111,7 @@ describe.each([
           [MQTT_PROXY_SERVICE]: {
             [publishPolicyId(run.name)]: {
               operations: ['aws.greengrass#PublishToIoTCore'],
-              resources: ['$aws/things/SomeoneElse/defender/metrics/cbor'],
+              resources: ['$aws/things/SomeoneElse/defender/metrics/json'],
             },
           },
         },

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MQTT_PROXY_SERVICE, publishPolicyId } from '../../src/component/definition';
 import type { LocalCore } from '../../tools/local-core/core';
-import { BuiltComponent } from '../support/built-component';
+import { BuiltComponent, buildOnce } from '../support/built-component';
 import { waitFor } from '../support/wait-for';
 
 const THING = 'FaultThing';
@@ -121,13 +121,27 @@ describe.each(['sdk', 'portable'])('fault suite: the built component under the l
     await waitFor(() => accepted() > count, timeoutMs, 'an accepted report');
   };
 
+  let built: Awaited<ReturnType<typeof buildOnce>>;
+  /** Every byte sent over all the faults, for the summary. */
+  let sentInAll = 0;
+
   beforeAll(async () => {
+    built = await buildOnce();
+  }, 120_000);
+
+  // Each fault gets its own device, core and component from the one build, so no test depends on another's order.
+  beforeEach(async () => {
+    published.length = 0;
+    sent = 0;
+    carriedByKilledReports = 0;
+    killOnNextPublish = false;
     deviceRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'faults-proc-'));
     device = new FakeDevice(deviceRoot);
     run = await BuiltComponent.start({
       tempPrefix: 'faults-',
       thingName: THING,
       intervalSeconds: INTERVAL_SECONDS,
+      build: built.build,
       throttleSeconds: INTERVAL_SECONDS - 0.1,
       persistCoreState: true,
       onCoreStarted: watchPublishes,
@@ -136,9 +150,14 @@ describe.each(['sdk', 'portable'])('fault suite: the built component under the l
     await waitFor(() => accepted() >= 1, 30_000, 'the first report');
   }, 120_000);
 
-  afterAll(async () => {
+  afterEach(async () => {
+    sentInAll += sent;
     await run?.stop();
     fs.rmSync(deviceRoot, { recursive: true, force: true });
+  });
+
+  afterAll(() => {
+    built?.remove();
     const lines = outcomes.map(
       (o) =>
         `${o.fault.padEnd(36)} ${o.survived ? 'survived' : 'FAILED  '} lost ${o.lostBytes} B, ` +
@@ -148,7 +167,7 @@ describe.each(['sdk', 'portable'])('fault suite: the built component under the l
     process.stdout.write(
       `\nfault suite on the built bundle, ${ipcClient} IPC client: ${outcomes.length} faults tried, ${outcomes.filter((o) => o.survived).length} survived, ` +
         `${total('lostBytes')} bytes lost, ${total('bytesReportedTwice')} bytes reported twice (killed in the publish window), ` +
-        `${total('inventedBytes')} bytes invented, of ${sent} sent\n${lines.join('\n')}\n`,
+        `${total('inventedBytes')} bytes invented, of ${sentInAll} sent\n${lines.join('\n')}\n`,
     );
   });
 

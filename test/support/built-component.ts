@@ -22,8 +22,17 @@ export interface BuiltComponentOptions {
   throttleSeconds?: number;
   /** Keep the core's own state (Defender's throttle memory) across core restarts, as a nucleus does. */
   persistCoreState?: boolean;
+  /** A build to reuse (it is only read); default a fresh build in this run's folder. */
+  build?: BuildResult;
   /** Called with every core started (the first and each restart), before it listens. */
   onCoreStarted?: (core: LocalCore) => void;
+}
+
+/** The component built once into a temporary folder, for suites that start it many times; `remove()` deletes it. */
+export async function buildOnce(): Promise<{ build: BuildResult; remove: () => void }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-build-'));
+  const build = await buildComponent({ outputRoot: dir });
+  return { build, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 export class BuiltComponent {
@@ -39,7 +48,7 @@ export class BuiltComponent {
 
   static async start(options: BuiltComponentOptions): Promise<BuiltComponent> {
     const run = new BuiltComponent(options);
-    run.build = await buildComponent({ outputRoot: path.join(run.root, 'build') });
+    run.build = options.build ?? (await buildComponent({ outputRoot: path.join(run.root, 'build') }));
     run.core = await run.startCore();
     run.component = launchComponent({
       core: run.core,
