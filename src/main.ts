@@ -11,6 +11,7 @@ import { createDetectionStateFile } from './detect/state-file';
 import { IPC_CLIENT_VARIABLE, selectIpcClient } from './ipc/select-client';
 import { createLogger } from './log/logger';
 import { createFileStateStore } from './state/state-store';
+import { describeError } from './util/describe-error';
 import { logDeviceInventoryLater, systeminformationFacts } from './inventory/device-inventory';
 
 /** A stopped component must be gone within 5 s (deployments wait on it); the hard stop stays inside that. */
@@ -65,7 +66,7 @@ function shutdown(signal: string): void {
   agent.stop().then(
     () => process.exit(0),
     (error: unknown) => {
-      logger.error(`error while stopping: ${error instanceof Error ? error.message : String(error)}`);
+      logger.error(`error while stopping: ${describeError(error)}`);
       process.exit(0);
     },
   );
@@ -80,7 +81,7 @@ process.on('unhandledRejection', (reason) =>
 process.on('uncaughtException', (error) => logger.error(`unexpected error (agent keeps running): ${error.stack ?? error.message}`));
 
 agent.start().catch((error: unknown) => {
-  logger.error(`agent failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  logger.error(`agent failed to start: ${describeError(error)}`);
   process.exitCode = 1;
 });
 // Once, later and off the first report's path: gathering it spawns tools and briefly blocks the event loop.

@@ -8,7 +8,7 @@
  * the next report. A crash at any moment leaves nothing wrong behind: the report id and publish
  * time are saved before the publish, so a restart neither reuses the id nor reports early.
  */
-import type { Collector } from '../collect/collector';
+import type { CollectOptions, Collector } from '../collect/collector';
 import { metricsTopics } from '../component/definition';
 import type { AgentConfig } from '../config/definition';
 import { thingNameProblem } from '../config/names';
@@ -239,11 +239,7 @@ export class Agent {
         await this.replies.follow(before, thing, config.format).catch(() => undefined);
       const prepared = await prepareReport({
         collector: this.collector,
-        collect: {
-          customMetrics: config.customMetrics,
-          networkStatsIncludeLoopback: config.networkStatsIncludeLoopback,
-          ...connectionCap(config),
-        },
+        collect: collectOptions(config),
         baseline: this.state.network,
         lastReportId: this.state.lastReportId || undefined,
         build: {
@@ -346,11 +342,7 @@ export class Agent {
   /** Detection does not depend on the cloud: a sample whose report cannot be sent is still evaluated. */
   private async observeWithoutReport(config: AgentConfig): Promise<void> {
     if (!this.edge || config.behaviors.length === 0) return;
-    const collected = await this.collector.collect({
-      customMetrics: config.customMetrics,
-      networkStatsIncludeLoopback: config.networkStatsIncludeLoopback,
-      ...connectionCap(config),
-    });
+    const collected = await this.collector.collect(collectOptions(config));
     this.edge.observe(collected);
   }
 
@@ -385,10 +377,14 @@ export class Agent {
 }
 
 /**
- * The collector builds connection entries only for the connections a report can list, which is most of a large
- * sample's cost. A behavior on aws:destination-ip-addresses must see every peer, so then nothing is capped.
+ * What a cycle collects. The collector builds connection entries only for the connections a report can list, which is
+ * most of a large sample's cost; a behavior on aws:destination-ip-addresses must see every peer, so then nothing is capped.
  */
-function connectionCap(config: AgentConfig): { maxListedConnections?: number } {
+function collectOptions(config: AgentConfig): CollectOptions {
   const watchesPeers = config.behaviors.some((behavior) => behavior.metric === 'aws:destination-ip-addresses');
-  return watchesPeers ? {} : { maxListedConnections: config.maxListedConnections };
+  return {
+    customMetrics: config.customMetrics,
+    networkStatsIncludeLoopback: config.networkStatsIncludeLoopback,
+    ...(watchesPeers ? {} : { maxListedConnections: config.maxListedConnections }),
+  };
 }

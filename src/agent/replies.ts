@@ -1,5 +1,6 @@
 /** Device Defender's answers on the /accepted and /rejected topics, decoded. */
 import { decode as decodeCbor } from 'cbor-x';
+import { describeError } from '../util/describe-error';
 
 export interface DefenderReply {
   status: 'ACCEPTED' | 'REJECTED';
@@ -13,7 +14,7 @@ export function parseDefenderReply(payload: Buffer, topic: string): DefenderRepl
   try {
     body = topic.includes('/defender/metrics/cbor/') ? decodeCbor(payload) : JSON.parse(payload.toString('utf8'));
   } catch (error) {
-    return { unreadable: `cannot decode reply on ${topic}: ${error instanceof Error ? error.message : String(error)}` };
+    return { unreadable: `cannot decode reply on ${topic}: ${describeError(error)}` };
   }
   if (body === null || typeof body !== 'object') return { unreadable: `reply on ${topic} is not an object` };
   const fields = body as Record<string, unknown>;

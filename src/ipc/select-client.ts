@@ -13,6 +13,7 @@ import type { IpcClientSetting } from '../config/definition';
 import type { Logger } from '../log/logger';
 import type { IpcConnector } from './ipc';
 import { createPortableIpcConnector } from './portable/portable-ipc';
+import { describeError } from '../util/describe-error';
 
 export const IPC_CLIENT_VARIABLE = 'DEFENDER_AGENT_IPC_CLIENT';
 
@@ -79,7 +80,7 @@ export function selectIpcClient(selection: IpcClientSelection): SelectedIpcClien
 
 /** aws-crt's load error can be a page long (it quotes the search path); one line is enough for the log. */
 function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = describeError(error);
   const line = text.split('\n')[0]!.trim();
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }

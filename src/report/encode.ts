@@ -9,6 +9,7 @@
  */
 import { Decoder, Encoder } from 'cbor-x';
 import type { ReportFormat } from '../config/definition';
+import { describeError } from '../util/describe-error';
 
 const cborEncoder = new Encoder({
   useRecords: false,
@@ -35,7 +36,7 @@ export function decodeReport(payload: Buffer, format: ReportFormat): unknown {
   try {
     return cborDecoder.decode(payload);
   } catch (error) {
-    throw new Error(`invalid CBOR: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`invalid CBOR: ${describeError(error)}`);
   }
 }
 

@@ -8,6 +8,7 @@
  */
 import { type IpcConnection, type IpcConnector, IpcError, type Subscription, type ValidationRequest } from '../ipc';
 import { MessageType, RpcClient, type RpcClientStream, RpcConnectError, type StreamMessage } from './rpc-client';
+import { describeError } from '../../util/describe-error';
 
 const NAMESPACE = 'aws.greengrass#';
 const SOCKET_PATH_VARIABLE = 'AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT';
@@ -52,7 +53,7 @@ async function connectWithin(socketPath: string, authToken: string | undefined, 
   } catch (error) {
     if (error instanceof IpcError) throw error;
     const refused = error instanceof RpcConnectError && error.refused;
-    throw new IpcError('disconnected', 'connect', refused ? `connect failed: ${error.message}` : describe(error));
+    throw new IpcError('disconnected', 'connect', refused ? `connect failed: ${error.message}` : describeError(error));
   } finally {
     clearTimeout(timer);
   }
@@ -254,8 +255,4 @@ function parseJson(payload: Buffer): Record<string, unknown> | undefined {
 
 function record(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
