@@ -261,3 +261,31 @@ export function stringHeader(name: string, value: string): Header {
 export function int32Header(name: string, value: number): Header {
   return { name, value: { type: 'int32', value } };
 }
+
+/** The eventstream-RPC layer on top of the frames (docs/greengrass-ipc.md, "RPC layer"): one definition for both ends. */
+export const RPC_VERSION = '0.1.0';
+
+export const MessageType = {
+  ApplicationMessage: 0,
+  ApplicationError: 1,
+  Ping: 2,
+  PingResponse: 3,
+  Connect: 4,
+  ConnectAck: 5,
+  ProtocolError: 6,
+  InternalError: 7,
+} as const;
+
+export const MessageFlags = { ConnectionAccepted: 0x1, TerminateStream: 0x2 } as const;
+
+/** A frame with the three int32 headers every RPC frame carries, then `headers`. */
+export function encodeRpcFrame(streamId: number, type: number, flags: number, headers: Header[], payload: Buffer): Buffer {
+  const protocol = [int32Header(':message-type', type), int32Header(':message-flags', flags), int32Header(':stream-id', streamId)];
+  return encodeMessage({ headers: [...protocol, ...headers], payload });
+}
+
+/** The value of an int32 header, or undefined when it is missing or of another type (a protocol error for the caller). */
+export function int32Of(message: EventstreamMessage, name: string): number | undefined {
+  const value = findHeader(message, name);
+  return value?.type === 'int32' ? value.value : undefined;
+}

@@ -7,29 +7,17 @@
 import type { Socket } from 'node:net';
 import {
   decodeMessage,
-  encodeMessage,
-  findHeader,
-  FrameSplitter,
-  int32Header,
-  stringHeader,
+  encodeRpcFrame,
   type EventstreamMessage,
+  FrameSplitter,
+  findHeader,
   type Header,
+  int32Of,
+  MessageFlags,
+  MessageType,
+  RPC_VERSION,
+  stringHeader,
 } from '../../src/ipc/eventstream';
-
-const RPC_VERSION = '0.1.0';
-
-const MessageType = {
-  ApplicationMessage: 0,
-  ApplicationError: 1,
-  Ping: 2,
-  PingResponse: 3,
-  Connect: 4,
-  ConnectAck: 5,
-  ProtocolError: 6,
-  InternalError: 7,
-} as const;
-
-const MessageFlags = { ConnectionAccepted: 0x1, TerminateStream: 0x2 } as const;
 
 const JSON_CONTENT_TYPE = 'application/json';
 
@@ -142,11 +130,6 @@ export class RpcStream {
   }
 }
 
-function int32Of(message: EventstreamMessage, name: string): number | undefined {
-  const value = findHeader(message, name);
-  return value?.type === 'int32' ? value.value : undefined;
-}
-
 export class RpcConnection {
   private readonly splitter = new FrameSplitter();
   private component: string | undefined;
@@ -175,8 +158,7 @@ export class RpcConnection {
   /** @internal used by RpcStream */
   sendFrame(streamId: number, type: number, flags: number, headers: Header[], payload: Buffer): void {
     if (this.ended || this.socket.destroyed) return;
-    const protocolHeaders = [int32Header(':message-type', type), int32Header(':message-flags', flags), int32Header(':stream-id', streamId)];
-    this.socket.write(encodeMessage({ headers: [...protocolHeaders, ...headers], payload }));
+    this.socket.write(encodeRpcFrame(streamId, type, flags, headers, payload));
   }
 
   private onData(chunk: Buffer): void {

@@ -7,7 +7,8 @@
  * JSON body carries `_errorCode`.
  */
 import { type IpcConnection, type IpcConnector, IpcError, type Subscription, type ValidationRequest } from '../ipc';
-import { MessageType, RpcClient, type RpcClientStream, RpcConnectError, type StreamMessage } from './rpc-client';
+import { MessageType } from '../eventstream';
+import { RpcClient, type RpcClientStream, RpcConnectError, type StreamMessage } from './rpc-client';
 import { describeError } from '../../util/describe-error';
 
 const NAMESPACE = 'aws.greengrass#';

@@ -11,29 +11,17 @@
 import net from 'node:net';
 import {
   decodeMessage,
-  encodeMessage,
+  encodeRpcFrame,
   type EventstreamMessage,
   FrameSplitter,
   findHeader,
   type Header,
-  int32Header,
+  int32Of,
+  MessageFlags,
+  MessageType,
+  RPC_VERSION,
   stringHeader,
 } from '../eventstream';
-
-const RPC_VERSION = '0.1.0';
-
-export const MessageType = {
-  ApplicationMessage: 0,
-  ApplicationError: 1,
-  Ping: 2,
-  PingResponse: 3,
-  Connect: 4,
-  ConnectAck: 5,
-  ProtocolError: 6,
-  InternalError: 7,
-} as const;
-
-const MessageFlags = { ConnectionAccepted: 0x1, TerminateStream: 0x2 } as const;
 
 /** The largest stream id: `:stream-id` is a signed int32. */
 const MAX_STREAM_ID = 0x7fffffff;
@@ -198,8 +186,7 @@ export class RpcClient {
   /** @internal used by RpcClientStream */
   sendFrame(streamId: number, type: number, flags: number, headers: Header[], payload: Buffer): void {
     if (this.closedReason !== undefined || this.socket.destroyed) return;
-    const protocol = [int32Header(':message-type', type), int32Header(':message-flags', flags), int32Header(':stream-id', streamId)];
-    this.socket.write(encodeMessage({ headers: [...protocol, ...headers], payload }));
+    this.socket.write(encodeRpcFrame(streamId, type, flags, headers, payload));
   }
 
   /** @internal used by RpcClientStream */
@@ -312,9 +299,4 @@ export class RpcClient {
     this.streams.clear();
     for (const listener of this.closeListeners.splice(0)) listener(reason);
   }
-}
-
-function int32Of(message: EventstreamMessage, name: string): number | undefined {
-  const value = findHeader(message, name);
-  return value?.type === 'int32' ? value.value : undefined;
 }
