@@ -4,6 +4,7 @@
  */
 import type { AlertTarget, Behavior, ConfidenceLevel, MetricToRetain } from '@aws-sdk/client-iot';
 import { CUSTOM_METRIC_SOURCES, type CustomMetricSource, type CustomMetricSpec } from '../../src/config/definition';
+import { isIotName } from '../../src/config/names';
 
 /** Device Defender evaluates delta metrics over one of a few fixed windows; one report interval is the shortest. */
 const DURATION_SECONDS = 300;
@@ -134,14 +135,12 @@ function mlUnsupportedReason(metric: string, customMetrics: Record<string, Custo
   return type === 'number' ? undefined : `custom metric ${metric} is of type ${type}; ML Detect takes custom metrics of type number only`;
 }
 
-const BEHAVIOR_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
-
 /** Problems of a profile's behaviors the service would reject: names over 128 characters or with other characters, duplicates. */
 export function behaviorNameProblems(behaviors: readonly Behavior[]): string[] {
   const seen = new Set<string>();
   const problems: string[] = [];
   for (const { name } of behaviors) {
-    if (!name || !BEHAVIOR_NAME.test(name)) problems.push(`behavior name "${name}" must be 1-128 characters of a-z A-Z 0-9 : _ -`);
+    if (!name || !isIotName(name)) problems.push(`behavior name "${name}" must be 1-128 characters of a-z A-Z 0-9 : _ -`);
     else if (seen.has(name)) problems.push(`behavior name "${name}" is used twice`);
     seen.add(name ?? '');
   }

@@ -6,7 +6,7 @@
  * https://docs.aws.amazon.com/iot/latest/apireference/API_BehaviorCriteria.html).
  * One document serves the cloud profile and the edge: what only the cloud can do is refused with the reason.
  */
-import { metricNameProblem } from '../config/names';
+import { isIotName, metricNameProblem } from '../config/names';
 import { quoteValue } from '../config/quote';
 import { InvalidValue, integer, lowerCaseFields } from '../config/values';
 import { parseCidr } from './cidr';
@@ -89,7 +89,6 @@ const DURATIONS = [300, 600, 900, 1800, 3600];
 export const MAX_BEHAVIORS = 100;
 /** Most elements in one value set: bounds the work of one evaluation. Device Defender's own limit is not published. */
 const MAX_SET_ELEMENTS = 1_000;
-const BEHAVIOR_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 const CIDR_TEXT = /^[a-fA-F0-9:./]{2,43}$/;
 
 /** The metric kind of a parsed behavior (its operator tells a custom metric's type). */
@@ -157,7 +156,7 @@ function parseBehavior(item: unknown, index: number): Behavior {
     'exportMetric',
   ]);
   const name = fields.get('name');
-  if (typeof name !== 'string' || !BEHAVIOR_NAME.test(name)) {
+  if (typeof name !== 'string' || !isIotName(name)) {
     throw new InvalidValue(`behavior #${index + 1}: name must be 1-128 letters, digits, ":", "_" or "-" (got ${quoteValue(name)})`);
   }
   const where = `behavior ${quoteValue(name)}`;

@@ -2,6 +2,7 @@
  * Parsers of the configuration keys for detection at the edge: alarm topics, the metrics sink and the drill. The keys
  * themselves are rows of CONFIG_KEYS (src/config/definition.ts).
  */
+import { isIotName } from '../config/names';
 import { quoteValue } from '../config/quote';
 import { InvalidValue, integer, jsonObject, lowerCaseFields } from '../config/values';
 import { THING_NAME_VARIABLE } from '../component/definition';
@@ -55,7 +56,7 @@ export function localTopic(value: unknown): string {
 }
 
 export function profileName(value: unknown): string {
-  if (typeof value !== 'string' || !/^[a-zA-Z0-9:_-]{1,128}$/.test(value)) {
+  if (typeof value !== 'string' || !isIotName(value)) {
     throw new InvalidValue(`must be 1-128 letters, digits, ":", "_" or "-", like a security profile name (got ${quoteValue(value)})`);
   }
   return value;
