@@ -136,7 +136,11 @@ export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<
     if (index > 0) await deps.sleep(seconds * 1000);
     const prepared = await prepareReport({
       collector,
-      collect: { customMetrics, networkStatsIncludeLoopback: options['include-loopback'] ?? false },
+      collect: {
+        customMetrics,
+        networkStatsIncludeLoopback: options['include-loopback'] ?? false,
+        maxListedConnections: config.maxListedConnections,
+      },
       baseline,
       lastReportId,
       build: {
