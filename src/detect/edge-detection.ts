@@ -3,12 +3,12 @@
  * cannot be sent, so detection does not depend on the cloud), it evaluates the configured behaviors, logs each alarm
  * state change, saves the alarm state, and sends the alarms through IPC.
  */
-import { randomUUID } from 'node:crypto';
 import type { AgentConfig } from '../config/definition';
 import type { IpcConnection } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
 import { computeNetworkDelta, type NetworkBaseline } from '../state/network-delta';
 import { describeError } from '../util/describe-error';
+import { randomUuid } from '../util/ids';
 import { AlarmPublisher, logEvent, MAX_OUTBOX, type ViolationEvent } from './alarms';
 import { resolveTopic } from './config';
 import { Detector, type TrafficDelta } from './detector';
@@ -39,7 +39,7 @@ export class EdgeDetection {
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: EdgeDetectionDeps) {
-    this.detector = new Detector(deps.newViolationId ?? (() => randomUUID()));
+    this.detector = new Detector(deps.newViolationId ?? (() => randomUuid()));
     this.publisher = new AlarmPublisher({ connection: deps.connection, componentName: deps.componentName, logger: deps.logger });
   }
 

@@ -11,6 +11,7 @@ import type { EstablishedConnection, ListeningPort, MetricsSample, NetworkDelta,
 import { checkCustomMetric, wireCustomMetric } from './custom-metric-values';
 import { encodedSize, encodeReport, listFramingSize } from './encode';
 import { keyNames, type KeyNames } from './names';
+import { compareOrdinal } from '../util/compare-ordinal';
 
 export interface ReportOptions {
   reportId: number;
@@ -174,7 +175,7 @@ function assembleDocument(
  * `aws:listening-*-ports` port-set behaviours look at.
  */
 function portList(kind: 'tcpPorts' | 'udpPorts', ports: readonly ListeningPort[], cap: number, names: KeyNames): ListPlan {
-  const sorted = [...ports].sort((a, b) => a.port - b.port || (a.interface ?? '').localeCompare(b.interface ?? ''));
+  const sorted = [...ports].sort((a, b) => a.port - b.port || compareOrdinal(a.interface ?? '', b.interface ?? ''));
   const selected = distinctFirst(sorted, (port) => port.port, cap);
   return listPlan(kind, ports.length, selected, (port) =>
     port.interface === undefined ? { [names.port]: port.port } : { [names.port]: port.port, [names.interface]: port.interface },

@@ -98,6 +98,32 @@ describe('EdgeDetection', () => {
     expect(alarmLines[1]).toMatch(/ INFO {2}ALARM alarm-cleared: behavior allowed-tcp/);
   });
 
+  it('names a violation with a random version 4 UUID by default, which the state file restores after a restart', async () => {
+    const withDefaultIds = async (): Promise<EdgeDetection> => {
+      const detection = new EdgeDetection({
+        store: createDetectionStateFile(join(dir, 'detect.json')),
+        connection: () => connection,
+        componentName: 'com.example.Agent',
+        logger: createLogger({ out: (l) => lines.push(l), err: (l) => lines.push(l) }),
+        now: () => now,
+      });
+      await detection.start();
+      detection.configure(settings(), THING);
+      return detection;
+    };
+    const first = await withDefaultIds();
+    await first.observe(listening(4444));
+    await first.stop();
+    const second = await withDefaultIds();
+    await second.observe(listening(22));
+    await second.stop();
+    expect(lines.filter((l) => l.includes('detection state'))).toEqual([]);
+    const ids = events(nucleus.published).map((e) => e.violationId);
+    expect(events(nucleus.published).map((e) => e.violationEventType)).toEqual(['in-alarm', 'alarm-cleared']);
+    expect(ids[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(ids[1]).toBe(ids[0]);
+  });
+
   it('keeps alarm state across a restart: a raised alarm is not raised again, and is cleared once', async () => {
     const first = await started();
     await first.observe(listening(4444));

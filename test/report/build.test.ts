@@ -216,6 +216,13 @@ describe('buildReport', () => {
     expect(built.trimmed).toBe(false);
   });
 
+  it('orders interfaces on one port by code unit, the same under every locale (capitals first, _ after digits)', () => {
+    const ports: ListeningPort[] = ['veth_a', 'eth0', 'veth0', 'Eth0'].map((name) => ({ port: 22, interface: name }));
+    const built = buildReport({ listeningTcpPorts: ports, customMetrics: {} }, OPTIONS);
+    const listed = (built.document.metrics as { listening_tcp_ports: { ports: { interface: string }[] } }).listening_tcp_ports.ports;
+    expect(listed.map((port) => port.interface)).toEqual(['Eth0', 'eth0', 'veth0', 'veth_a']);
+  });
+
   it('caps connections: one per remote IP first, in collected order, so a busy peer cannot hide the others', () => {
     const busy = Array.from({ length: 50 }, (_, i): EstablishedConnection => ({ remoteAddr: `10.0.0.1:${2000 + i}`, localPort: 8883 }));
     const rare: EstablishedConnection[] = [

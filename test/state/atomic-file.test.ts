@@ -1,7 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAtomicFileWriter } from '../../src/state/atomic-file';
+import { waitFor } from '../support/wait-for';
 
 describe('createAtomicFileWriter', () => {
   let dir: string;
@@ -28,5 +29,25 @@ describe('createAtomicFileWriter', () => {
     expect(readdirSync(dir)).toEqual(['state.json']);
     await write('new');
     expect(readFileSync(path, 'utf8')).toBe('new');
+  });
+
+  it('names each temporary file after this process and a counter, so two writers of one path never share one', async () => {
+    const path = join(dir, 'state.json');
+    const first = createAtomicFileWriter(path);
+    const second = createAtomicFileWriter(path);
+    const seen: string[] = [];
+    const watcher = watch(dir, (_event, name) => {
+      if (name?.endsWith('.tmp') && !seen.includes(name)) seen.push(name);
+    });
+    try {
+      for (let i = 0; i < 5; i++) await Promise.all([first(`a${i}`), second(`b${i}`)]);
+      await waitFor(() => seen.length >= 10);
+    } finally {
+      watcher.close();
+    }
+    const pattern = new RegExp(`^state\\.json\\.${process.pid}\\.(\\d+)\\.tmp$`);
+    expect(seen.every((name) => pattern.test(name))).toBe(true);
+    expect(new Set(seen).size).toBe(10);
+    expect(readdirSync(dir)).toEqual(['state.json']);
   });
 });
