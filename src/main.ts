@@ -12,7 +12,9 @@ import { IPC_CLIENT_VARIABLE, selectIpcClient } from './ipc/select-client';
 import { createLogger } from './log/logger';
 import { createFileStateStore } from './state/state-store';
 import { describeError } from './util/describe-error';
-import { logDeviceInventoryLater, systeminformationFacts } from './inventory/device-inventory';
+import { DEVICE_FACTS_FLAG, deviceFactsProcess, printDeviceFacts } from './inventory/device-facts-process';
+import { inventoryDelayMs, logDeviceInventoryLater } from './inventory/device-inventory';
+import { systeminformationFacts } from './inventory/systeminformation-facts';
 
 /** A stopped component must be gone within 5 s (deployments wait on it); the hard stop stays inside that. */
 const SHUTDOWN_BUDGET_MS = 4_000;
@@ -21,68 +23,91 @@ const IPC_OPERATION_TIMEOUT_MS = 10_000;
 const STATE_FILE = 'defender-agent-state.json';
 /** Alarm state of the behaviors evaluated on the device, beside the agent's state file. */
 const DETECTION_STATE_FILE = 'defender-agent-detection.json';
+/**
+ * Milliseconds from start to the device inventory line; default 15 s (after the first report). Tests set it shorter;
+ * a deployment has no reason to.
+ */
+const INVENTORY_DELAY_VARIABLE = 'DEFENDER_AGENT_INVENTORY_DELAY_MS';
 
-const logger = createLogger();
-const identity = componentIdentity();
-const ipcClient = selectIpcClient({ setting: process.env[IPC_CLIENT_VARIABLE], operationTimeoutMs: IPC_OPERATION_TIMEOUT_MS, logger });
-if (!ipcClient.client) {
-  logger.error(ipcClient.problem);
-  process.exit(1);
+// The bundle is also the device-facts process the agent starts for its inventory line (device-facts-process.ts).
+if (process.argv.slice(2).includes(DEVICE_FACTS_FLAG)) printFactsAndExit();
+else runAgent();
+
+function printFactsAndExit(): void {
+  printDeviceFacts(
+    systeminformationFacts(),
+    (line) => process.stdout.write(line),
+    (line) => process.stderr.write(line),
+  ).then((code) => process.exit(code));
 }
 
-const agent = new Agent({
-  identity: {
-    componentName: identity.name,
-    componentVersion: identity.version,
-    coreThingName: process.env.AWS_IOT_THING_NAME || undefined,
-    platform: `${process.platform}/${process.arch} node ${process.version}`,
-  },
-  ipc: ipcClient.connector,
-  createCollector: createSystemCollector,
-  stateStore: createFileStateStore(join(process.cwd(), STATE_FILE)),
-  clock: systemClock,
-  logger,
-  createEdgeFeatures: (connection) =>
-    new EdgeFeatures({
-      store: createDetectionStateFile(join(process.cwd(), DETECTION_STATE_FILE)),
-      connection,
+function runAgent(): void {
+  const logger = createLogger();
+  const identity = componentIdentity();
+  const ipcClient = selectIpcClient({ setting: process.env[IPC_CLIENT_VARIABLE], operationTimeoutMs: IPC_OPERATION_TIMEOUT_MS, logger });
+  if (!ipcClient.client) {
+    logger.error(ipcClient.problem);
+    process.exit(1);
+  }
+
+  const agent = new Agent({
+    identity: {
       componentName: identity.name,
-      logger,
-      now: () => systemClock.now(),
-      setTimer: (delayMs, callback) => systemClock.setTimer(delayMs, callback),
-    }),
-  bootId: () => readFile('/proc/sys/kernel/random/boot_id', 'utf8').then((text) => text.trim() || undefined),
-});
-
-let stopping = false;
-function shutdown(signal: string): void {
-  if (stopping) return;
-  stopping = true;
-  logger.info(`${signal} received: stopping`);
-  setTimeout(() => {
-    logger.warn(`shutdown took longer than ${SHUTDOWN_BUDGET_MS} ms; exiting anyway`);
-    process.exit(0);
-  }, SHUTDOWN_BUDGET_MS).unref();
-  agent.stop().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      logger.error(`error while stopping: ${describeError(error)}`);
-      process.exit(0);
+      componentVersion: identity.version,
+      coreThingName: process.env.AWS_IOT_THING_NAME || undefined,
+      platform: `${process.platform}/${process.arch} node ${process.version}`,
     },
+    ipc: ipcClient.connector,
+    createCollector: createSystemCollector,
+    stateStore: createFileStateStore(join(process.cwd(), STATE_FILE)),
+    clock: systemClock,
+    logger,
+    createEdgeFeatures: (connection) =>
+      new EdgeFeatures({
+        store: createDetectionStateFile(join(process.cwd(), DETECTION_STATE_FILE)),
+        connection,
+        componentName: identity.name,
+        logger,
+        now: () => systemClock.now(),
+        setTimer: (delayMs, callback) => systemClock.setTimer(delayMs, callback),
+      }),
+    bootId: () => readFile('/proc/sys/kernel/random/boot_id', 'utf8').then((text) => text.trim() || undefined),
+  });
+
+  let stopping = false;
+  function shutdown(signal: string): void {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal} received: stopping`);
+    setTimeout(() => {
+      logger.warn(`shutdown took longer than ${SHUTDOWN_BUDGET_MS} ms; exiting anyway`);
+      process.exit(0);
+    }, SHUTDOWN_BUDGET_MS).unref();
+    agent.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error(`error while stopping: ${describeError(error)}`);
+        process.exit(0);
+      },
+    );
+  }
+
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  // The agent must never stop reporting silently: a stray error is logged, and the cycles go on.
+  process.on('unhandledRejection', (reason) =>
+    logger.error(`unexpected error (agent keeps running): ${reason instanceof Error ? reason.stack : String(reason)}`),
   );
+  process.on('uncaughtException', (error) => logger.error(`unexpected error (agent keeps running): ${error.stack ?? error.message}`));
+
+  agent.start().catch((error: unknown) => {
+    logger.error(`agent failed to start: ${describeError(error)}`);
+    process.exitCode = 1;
+  });
+  // Once, later and off the first report's path, in a process of its own: systeminformation stays out of the agent.
+  logDeviceInventoryLater({
+    source: deviceFactsProcess({ command: process.execPath, args: [process.argv[1] ?? '', DEVICE_FACTS_FLAG] }),
+    logger,
+    delayMs: inventoryDelayMs(process.env[INVENTORY_DELAY_VARIABLE]),
+  });
 }
-
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
-// The agent must never stop reporting silently: a stray error is logged, and the cycles go on.
-process.on('unhandledRejection', (reason) =>
-  logger.error(`unexpected error (agent keeps running): ${reason instanceof Error ? reason.stack : String(reason)}`),
-);
-process.on('uncaughtException', (error) => logger.error(`unexpected error (agent keeps running): ${error.stack ?? error.message}`));
-
-agent.start().catch((error: unknown) => {
-  logger.error(`agent failed to start: ${describeError(error)}`);
-  process.exitCode = 1;
-});
-// Once, later and off the first report's path: gathering it spawns tools and briefly blocks the event loop.
-logDeviceInventoryLater({ source: systeminformationFacts(), logger });

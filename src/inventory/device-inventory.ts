@@ -1,9 +1,10 @@
 /**
- * One start-up log line describing the device (OS, kernel, architecture, CPU, memory), gathered with systeminformation.
+ * One start-up log line describing the device (OS, kernel, architecture, CPU, memory), gathered with systeminformation
+ * in a short-lived process of its own (device-facts-process.ts).
  *
- * Measured on a 2-vCPU Linux VM: loading systeminformation takes ~0.5 s and its osInfo() and cpu() take 0.2-1.2 s, of
- * which 60-400 ms block the event loop (they call execSync for `hostname -f` and friends). So the line is gathered
- * well after start, when the first report has gone out, and abandoned at a deadline; the module is loaded only then.
+ * Measured on a 2-vCPU Linux VM: loading systeminformation takes ~0.5 s and its osInfo() and cpu() take 0.2-1.2 s;
+ * that process also spawns tools. So the line is gathered well after start, when the first report has gone out, and
+ * abandoned at a deadline.
  */
 import type { Logger } from '../log/logger';
 import { describeError } from '../util/describe-error';
@@ -23,23 +24,40 @@ export interface DeviceFactsSource {
   read(): Promise<DeviceFacts>;
 }
 
-/** The adapter: systeminformation, required on first use so that neither its load time nor its memory is paid at start. */
-export function systeminformationFacts(): DeviceFactsSource {
+const TEXT_FIELDS = ['distro', 'release', 'kernel', 'arch', 'cpuModel'] as const;
+const COUNT_FIELDS = ['cores', 'physicalCores', 'totalMemoryBytes'] as const;
+/** Far above any real distribution name or CPU brand; a longer text is not a fact worth a log line. */
+const MAX_TEXT_LENGTH = 200;
+
+/** The facts from their JSON text (what the device-facts process prints); throws saying what is wrong. */
+export function parseDeviceFacts(text: string): DeviceFacts {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`not JSON: ${JSON.stringify(text.slice(0, 80))}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
+  const fields = value as Record<string, unknown>;
+  for (const name of TEXT_FIELDS) {
+    const field = fields[name];
+    if (typeof field !== 'string' || field.length > MAX_TEXT_LENGTH)
+      throw new Error(`${name} is not a text of at most ${MAX_TEXT_LENGTH} characters`);
+  }
+  for (const name of COUNT_FIELDS) {
+    const field = fields[name];
+    if (typeof field !== 'number' || !Number.isSafeInteger(field) || field < 0) throw new Error(`${name} is not a count`);
+  }
+  const facts = fields as unknown as DeviceFacts;
   return {
-    async read() {
-      const si = await import('systeminformation');
-      const [os, cpu, mem] = await Promise.all([si.osInfo(), si.cpu(), si.mem()]);
-      return {
-        distro: os.distro,
-        release: os.release,
-        kernel: os.kernel,
-        arch: os.arch,
-        cpuModel: [cpu.manufacturer, cpu.brand].filter((part) => part !== '').join(' '),
-        cores: cpu.cores,
-        physicalCores: cpu.physicalCores,
-        totalMemoryBytes: mem.total,
-      };
-    },
+    distro: facts.distro,
+    release: facts.release,
+    kernel: facts.kernel,
+    arch: facts.arch,
+    cpuModel: facts.cpuModel,
+    cores: facts.cores,
+    physicalCores: facts.physicalCores,
+    totalMemoryBytes: facts.totalMemoryBytes,
   };
 }
 
@@ -70,6 +88,15 @@ export interface InventoryLogOptions {
 
 const DEFAULT_DELAY_MS = 15_000;
 const DEFAULT_DEADLINE_MS = 10_000;
+
+/**
+ * The delay from its environment variable's text (whole milliseconds, for tests that cannot wait 15 s); anything
+ * else, or nothing, means the default.
+ */
+export function inventoryDelayMs(text: string | undefined): number {
+  const trimmed = text?.trim() ?? '';
+  return /^\d{1,9}$/.test(trimmed) ? Number(trimmed) : DEFAULT_DELAY_MS;
+}
 
 /**
  * Logs the inventory line once, later; returns at once. Never throws and never keeps the process alive: the line is

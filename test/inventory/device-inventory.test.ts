@@ -1,4 +1,10 @@
-import { type DeviceFacts, formatInventory, logDeviceInventoryLater } from '../../src/inventory/device-inventory';
+import {
+  type DeviceFacts,
+  formatInventory,
+  inventoryDelayMs,
+  logDeviceInventoryLater,
+  parseDeviceFacts,
+} from '../../src/inventory/device-inventory';
 
 const FACTS: DeviceFacts = {
   distro: 'Debian GNU/Linux',
@@ -81,5 +87,32 @@ describe('logDeviceInventoryLater', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe('parseDeviceFacts', () => {
+  it('reads the facts back from their JSON line, keeping only the known fields', () => {
+    expect(parseDeviceFacts(`${JSON.stringify({ ...FACTS, extra: 'x'.repeat(1000) })}\n`)).toEqual(FACTS);
+  });
+
+  it.each([
+    ['not JSON', 'device: Debian', /not JSON/],
+    ['an array', '[1,2]', /not a JSON object/],
+    ['null', 'null', /not a JSON object/],
+    ['a missing text', JSON.stringify({ ...FACTS, kernel: undefined }), /kernel is not a text/],
+    ['a text too long for a log line', JSON.stringify({ ...FACTS, cpuModel: 'x'.repeat(201) }), /cpuModel is not a text/],
+    ['a count given as text', JSON.stringify({ ...FACTS, cores: '4' }), /cores is not a count/],
+    ['a negative count', JSON.stringify({ ...FACTS, totalMemoryBytes: -1 }), /totalMemoryBytes is not a count/],
+    ['a fractional count', JSON.stringify({ ...FACTS, physicalCores: 1.5 }), /physicalCores is not a count/],
+  ])('refuses %s, saying what is wrong', (_case, text, problem) => {
+    expect(() => parseDeviceFacts(text)).toThrow(problem);
+  });
+});
+
+describe('inventoryDelayMs', () => {
+  it('takes whole milliseconds from the variable, and 15 s for nothing or anything else', () => {
+    expect(inventoryDelayMs('500')).toBe(500);
+    expect(inventoryDelayMs(' 0 ')).toBe(0);
+    for (const text of [undefined, '', 'soon', '-1', '1.5', '1e3', '9999999999']) expect(inventoryDelayMs(text)).toBe(15_000);
   });
 });

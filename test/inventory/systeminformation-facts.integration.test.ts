@@ -1,6 +1,7 @@
 /** The real systeminformation adapter against what Node's os module says about this machine. */
 import os from 'node:os';
-import { formatInventory, systeminformationFacts } from '../../src/inventory/device-inventory';
+import { formatInventory } from '../../src/inventory/device-inventory';
+import { systeminformationFacts } from '../../src/inventory/systeminformation-facts';
 
 describe('systeminformationFacts', () => {
   it('reads this machine: kernel, architecture, core count and memory agree with the os module', async () => {
