@@ -2,6 +2,7 @@
  * `npm run collect`: the one-shot collector (like the Python agent's `collector.py -n 1 -s 1`).
  * Prints reports instead of publishing them, so an operator can see exactly what would be sent.
  */
+import { validateReport } from '../../src/report/validate';
 import { parseArgs } from 'node:util';
 import { decode as decodeCbor } from 'cbor-x';
 import { prepareReport } from '../../src/agent/report-pipeline';
@@ -161,8 +162,9 @@ export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<
     if (prepared.networkReading) baseline = prepared.networkReading;
     lastReportId = prepared.reportId;
     const { built } = prepared;
-    if (prepared.invalid.length > 0) {
-      deps.err(`report ${prepared.reportId} does not conform to the Device Defender schema:\n  ${prepared.invalid.join('\n  ')}`);
+    const invalid = validateReport(built.document);
+    if (invalid.length > 0) {
+      deps.err(`report ${prepared.reportId} does not conform to the Device Defender schema:\n  ${invalid.join('\n  ')}`);
       exitCode = 1;
     }
     const shown = format === 'cbor' ? decodeCbor(built.payload) : JSON.parse(built.payload.toString('utf8'));

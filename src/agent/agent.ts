@@ -253,13 +253,11 @@ export class Agent {
         monotonic: () => this.deps.clock.monotonic(),
       });
       this.logPreparation(prepared);
-      this.edge?.observe({ ...prepared.sample, ...(prepared.networkReading ? { network: prepared.networkReading } : {}) });
-      if (prepared.invalid.length > 0) {
-        logger.error(
-          `report ${prepared.reportId} not sent: it does not conform to the Device Defender schema: ${prepared.invalid.slice(0, 5).join('; ')}`,
-        );
-        return;
-      }
+      this.edge?.observe({
+        ...prepared.sample,
+        ...(prepared.destinations ? { destinations: prepared.destinations } : {}),
+        ...(prepared.networkReading ? { network: prepared.networkReading } : {}),
+      });
       if (this.stopping) {
         logger.info(`report ${prepared.reportId} not sent: stopping; the next run's first report carries its network traffic`);
         return;
@@ -378,13 +376,13 @@ export class Agent {
 
 /**
  * What a cycle collects. The collector builds connection entries only for the connections a report can list, which is
- * most of a large sample's cost; a behavior on aws:destination-ip-addresses must see every peer, so then nothing is capped.
+ * most of a large sample's cost; aws:destination-ip-addresses is evaluated on the sample's destination table, which
+ * holds every peer however many are listed.
  */
 function collectOptions(config: AgentConfig): CollectOptions {
-  const watchesPeers = config.behaviors.some((behavior) => behavior.metric === 'aws:destination-ip-addresses');
   return {
     customMetrics: config.customMetrics,
     networkStatsIncludeLoopback: config.networkStatsIncludeLoopback,
-    ...(watchesPeers ? {} : { maxListedConnections: config.maxListedConnections }),
+    maxListedConnections: config.maxListedConnections,
   };
 }

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CustomMetricSpec } from '../config/definition';
+import type { DestinationTable } from '../metrics/destinations';
 import type { CustomMetricValue, EstablishedConnection, ListeningPort, MetricsSample, NetworkDelta, Problem } from '../metrics/types';
 import { systemInterfaceSource, type InterfaceAddress, type InterfaceAddressSource } from '../procfs/interfaces';
 import { mergeInterfaceAddresses, parseIfInet6, parseLocalIpv4 } from './interfaces';
@@ -10,7 +11,15 @@ import { createCustomMetricsCollector } from './custom-metrics';
 import { describeError } from '../util/describe-error';
 import { parseNetDev } from './netdev';
 import type { NetworkBaseline } from '../state/network-delta';
-import { SocketSummary, SocketTableParser, TCP_ESTABLISHED, TCP_LISTEN, UDP_UNCONNECTED, createInterfaceAttribution } from './sockets';
+import {
+  FirstSocketTable,
+  SocketSummary,
+  SocketTableParser,
+  TCP_ESTABLISHED,
+  TCP_LISTEN,
+  UDP_UNCONNECTED,
+  createInterfaceAttribution,
+} from './sockets';
 
 export interface CollectOptions {
   customMetrics: Record<string, CustomMetricSpec>;
@@ -29,6 +38,8 @@ export interface CollectedSample {
   establishedConnections?: EstablishedConnection[];
   /** Established sockets: two that differ only in their local address are one entry but two sockets. */
   establishedConnectionsTotal?: number;
+  /** Every distinct remote address of the established sockets, however many connections are listed. */
+  destinations?: DestinationTable;
   /** Per-interface counters with the boot they belong to: the input of computeNetworkDelta. */
   network?: NetworkBaseline;
   /** Rows the parsers left out because the report cannot carry them, by table (`net/tcp`: 2); only tables that dropped any. */
@@ -213,8 +224,8 @@ export function createCollector(deps: CollectorDeps): Collector {
     sleep: deps.sleep ?? ((ms) => delay(ms)),
   });
   const tcpStates = [TCP_LISTEN, TCP_ESTABLISHED];
-  /** The previous sample's established sockets: sizes the next sample's table. */
-  let establishedBefore = 0;
+  /** Kept from sample to sample, at the size the last one needed. */
+  const firstTcpSockets = new FirstSocketTable();
   const udpStates = [UDP_UNCONNECTED];
 
   return {
@@ -234,7 +245,7 @@ export function createCollector(deps: CollectorDeps): Collector {
       const interfaces = enumerateInterfaces(procfs, deps.interfaces, devRead, problems);
       const customRead = custom.collect(options.customMetrics, interfaces);
       const interfaceOf = createInterfaceAttribution((await interfaces) ?? []);
-      const tcp = new SocketSummary(interfaceOf, TCP_LISTEN, establishedBefore);
+      const tcp = new SocketSummary(interfaceOf, TCP_LISTEN, firstTcpSockets, options.maxListedConnections);
       const udp = new SocketSummary(interfaceOf, UDP_UNCONNECTED);
       // A block's two tables are parsed one after the other, so that the order of its entries does not depend on timing.
       const readBlock = async (
@@ -261,9 +272,9 @@ export function createCollector(deps: CollectorDeps): Collector {
       };
       if (complete(['listening_tcp_ports', 'tcp_connections'], tcpFailures)) {
         sample.listeningTcpPorts = tcp.listeningPorts();
-        sample.establishedConnections = tcp.establishedConnections(options.maxListedConnections);
+        sample.establishedConnections = tcp.establishedConnections();
         sample.establishedConnectionsTotal = tcp.establishedTotal();
-        establishedBefore = sample.establishedConnectionsTotal;
+        sample.destinations = tcp.destinations();
       }
       if (complete(['listening_udp_ports'], udpFailures)) sample.listeningUdpPorts = udp.listeningPorts();
 

@@ -23,32 +23,49 @@ export function parseHex(bytes: Uint8Array, start: number, length: number): numb
   return value;
 }
 
-/** A 32-bit word that the kernel printed in host byte order (little-endian), as the four bytes in network order. */
-function wordBytes(word: number): [number, number, number, number] {
-  return [word & 0xff, (word >>> 8) & 0xff, (word >>> 16) & 0xff, word >>> 24];
+/** A 32-bit word that the kernel printed in host byte order (little-endian), as the same four bytes in network order. */
+export function networkOrder(word: number): number {
+  return (((word & 0xff) << 24) | ((word & 0xff00) << 8) | ((word >>> 8) & 0xff00) | (word >>> 24)) >>> 0;
 }
 
-function dotted(bytes: readonly number[]): string {
-  return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+/** Dotted quad of an IPv4 address in network order. */
+export function dottedIpv4(address: number): string {
+  return `${address >>> 24}.${(address >>> 16) & 0xff}.${(address >>> 8) & 0xff}.${address & 0xff}`;
+}
+
+/** The IPv6 address of the 32 hex digits (four little-endian words) at `start` of a /proc/net/{tcp6,udp6} row, as four words in network order; undefined if not hex. */
+export function procIpv6WordsAt(bytes: Uint8Array, start: number): [number, number, number, number] | undefined {
+  const words: [number, number, number, number] = [0, 0, 0, 0];
+  for (let w = 0; w < 4; w++) {
+    const word = parseHex(bytes, start + w * 8, 8);
+    if (word < 0) return undefined;
+    words[w] = networkOrder(word);
+  }
+  return words;
+}
+
+/** True for ::ffff:a.b.c.d, whose peer is the IPv4 address in the last word. */
+export function isIpv4Mapped(words: readonly number[]): boolean {
+  return words[0] === 0 && words[1] === 0 && words[2] === 0xffff;
+}
+
+/** Canonical text of an IPv6 address given as four words in network order (IPv4-mapped as the IPv4 address). */
+export function ipv6Text(words: readonly number[]): string {
+  if (isIpv4Mapped(words)) return dottedIpv4(words[3] as number);
+  const groups: number[] = [];
+  for (let g = 0; g < 8; g++) groups.push(((words[g >> 1] as number) >>> (g & 1 ? 0 : 16)) & 0xffff);
+  return formatIpv6Groups(groups);
 }
 
 /** The IPv4 address of the 8 hex digits that /proc/net/{tcp,udp} print for it (`0100007F` is 127.0.0.1). */
 export function procIpv4(word: number): string {
-  return dotted(wordBytes(word));
+  return dottedIpv4(networkOrder(word));
 }
 
 /** The IPv6 address of the 32 hex digits (four little-endian words) at `start` of a /proc/net/{tcp6,udp6} row, or undefined. */
 export function procIpv6At(bytes: Uint8Array, start: number): string | undefined {
-  const octets: number[] = [];
-  for (let w = 0; w < 4; w++) {
-    const word = parseHex(bytes, start + w * 8, 8);
-    if (word < 0) return undefined;
-    octets.push(...wordBytes(word));
-  }
-  const groups: number[] = [];
-  for (let g = 0; g < 8; g++) groups.push((octets[2 * g] ?? 0) * 256 + (octets[2 * g + 1] ?? 0));
-  if (groups[5] === 0xffff && groups.slice(0, 5).every((g) => g === 0)) return dotted(octets.slice(12));
-  return formatIpv6Groups(groups);
+  const words = procIpv6WordsAt(bytes, start);
+  return words === undefined ? undefined : ipv6Text(words);
 }
 
 /** RFC 5952 text of eight 16-bit groups. */
@@ -95,7 +112,7 @@ export function canonicalIp(address: string): string | undefined {
   if (!mapped) return host;
   const high = parseInt(mapped[1] ?? '', 16);
   const low = parseInt(mapped[2] ?? '', 16);
-  return dotted([high >>> 8, high & 0xff, low >>> 8, low & 0xff]);
+  return dottedIpv4(((high << 16) | low) >>> 0);
 }
 
 export function isLoopback(canonical: string): boolean {

@@ -1,6 +1,18 @@
 import type { EstablishedConnection, ListeningPort } from '../metrics/types';
 import type { InterfaceAddress } from '../procfs/interfaces';
-import { canonicalIp, formatEndpoint, isLoopback, isWildcard, parseHex, procIpv4, procIpv6At } from './ip';
+import { DestinationTable } from '../metrics/destinations';
+import {
+  canonicalIp,
+  dottedIpv4,
+  formatEndpoint,
+  ipv6Text,
+  isIpv4Mapped,
+  isLoopback,
+  isWildcard,
+  networkOrder,
+  parseHex,
+  procIpv6WordsAt,
+} from './ip';
 
 /** `st` values of /proc/net/{tcp,tcp6,udp,udp6} rows. */
 export const TCP_ESTABLISHED = 0x01;
@@ -14,7 +26,15 @@ export interface SocketRow {
   localAddress: string;
   localPort: number;
   remoteAddress: string;
+  /** The remote address as numbers in network order: one word for IPv4 (an IPv4-mapped peer included), four for IPv6. */
+  remoteWords: readonly number[];
   remotePort: number;
+}
+
+/** An address as text and as numbers, formatted once per distinct address. */
+interface ParsedAddress {
+  text: string;
+  words: readonly number[];
 }
 
 function isDigitOrSpace(c: number | undefined): boolean {
@@ -39,14 +59,17 @@ export class SocketTableParser {
   dropped = 0;
   /** The first dropped row, quoted (at most 100 characters), for the log. */
   firstDropped: string | undefined;
-  private readonly row: SocketRow = { state: 0, localAddress: '', localPort: 0, remoteAddress: '', remotePort: 0 };
+  private readonly row: SocketRow = { state: 0, localAddress: '', localPort: 0, remoteAddress: '', remoteWords: [], remotePort: 0 };
   /** The start of a line cut by the end of the previous chunk. */
   private carry: Buffer | undefined;
   private lineNumber = 0;
   private readonly addressLength: number;
   // Rows share few distinct addresses (the host's own, the busy peers): format each once.
-  private readonly ipv4 = new Map<number, string>();
-  private readonly ipv6 = new Map<string, string | undefined>();
+  private readonly ipv4 = new Map<number, ParsedAddress>();
+  private readonly ipv6 = new Map<string, ParsedAddress | undefined>();
+  /** The last IPv4 address looked up: consecutive rows mostly share their local or remote address. */
+  private lastIpv4Word = -1;
+  private lastIpv4: ParsedAddress | undefined;
 
   constructor(
     private readonly family: 4 | 6,
@@ -105,8 +128,18 @@ export class SocketTableParser {
       );
     }
     const addressLength = this.addressLength;
-    let colon = start;
-    while (colon < end && isDigitOrSpace(bytes[colon])) colon++;
+    // `%4d: `: the colon is at +4 until the slot numbers pass 9999.
+    let colon = start + 4;
+    if (
+      bytes[colon] !== COLON ||
+      !isDigitOrSpace(bytes[start]) ||
+      !isDigitOrSpace(bytes[start + 1]) ||
+      !isDigitOrSpace(bytes[start + 2]) ||
+      !isDigitOrSpace(bytes[start + 3])
+    ) {
+      colon = start;
+      while (colon < end && isDigitOrSpace(bytes[colon])) colon++;
+    }
     const localAt = colon + 2;
     const remoteAt = localAt + addressLength + 6;
     const stateAt = remoteAt + addressLength + 6;
@@ -123,36 +156,42 @@ export class SocketTableParser {
     const state = valid ? parseHex(bytes, stateAt, 2) : -1;
     if (state < 0) return this.drop(bytes, start, end);
     if (!this.keepStates.includes(state)) return true;
-    const localAddress = this.address(bytes, localAt);
+    const local = this.address(bytes, localAt);
     const localPort = parseHex(bytes, localAt + addressLength + 1, 4);
-    const remoteAddress = this.address(bytes, remoteAt);
+    const remote = this.address(bytes, remoteAt);
     const remotePort = parseHex(bytes, remoteAt + addressLength + 1, 4);
-    if (localAddress === undefined || remoteAddress === undefined || localPort < 0 || remotePort < 0) return this.drop(bytes, start, end);
+    if (local === undefined || remote === undefined || localPort < 0 || remotePort < 0) return this.drop(bytes, start, end);
     const row = this.row;
     row.state = state;
-    row.localAddress = localAddress;
+    row.localAddress = local.text;
     row.localPort = localPort;
-    row.remoteAddress = remoteAddress;
+    row.remoteAddress = remote.text;
+    row.remoteWords = remote.words;
     row.remotePort = remotePort;
     this.onRow(row);
     return true;
   }
 
-  private address(bytes: Buffer, start: number): string | undefined {
+  private address(bytes: Buffer, start: number): ParsedAddress | undefined {
     if (this.family === 4) {
       const word = parseHex(bytes, start, 8);
       if (word < 0) return undefined;
+      if (word === this.lastIpv4Word) return this.lastIpv4;
       let address = this.ipv4.get(word);
       if (address === undefined) {
-        address = procIpv4(word);
+        const ip = networkOrder(word);
+        address = { text: dottedIpv4(ip), words: [ip] };
         this.ipv4.set(word, address);
       }
+      this.lastIpv4Word = word;
+      this.lastIpv4 = address;
       return address;
     }
     const hex = bytes.toString('latin1', start, start + 32);
     let address = this.ipv6.get(hex);
     if (address === undefined && !this.ipv6.has(hex)) {
-      address = procIpv6At(bytes, start);
+      const words = procIpv6WordsAt(bytes, start);
+      address = words && { text: ipv6Text(words), words: isIpv4Mapped(words) ? [words[3]] : words };
       this.ipv6.set(hex, address);
     }
     return address;
@@ -201,57 +240,73 @@ interface RemoteGroup {
 }
 
 const NOT_FOUND = -1;
+const SLOT_INTS = 4;
+
+function ordinal(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 /**
  * (remote address id, both ports) -> the local address id of the first socket with them: an open-addressing hash
  * table on typed arrays. A Map keyed by these numbers (above 2^31, so boxed) cost a sixth of a 20,000-socket sample.
+ * The collector keeps one for all samples: `clear()` starts a new generation instead of wiping the arrays, so a sample
+ * neither allocates nor fills half a megabyte.
  */
-class FirstSocketTable {
-  private keys: Float64Array;
-  private locals: Int32Array;
+export class FirstSocketTable {
+  /**
+   * Four int32 per slot, side by side, so that a probe touches one cache line (three arrays cost three misses, which
+   * at 20,000 sockets were most of the table's time): generation, remote address id, both ports (uint32 bits), local id.
+   */
+  private slots = new Int32Array(1024 * SLOT_INTS);
+  /** A slot is in use when its generation is the current one. */
+  private generation = 1;
   /** 32 - log2(capacity): Fibonacci hashing takes the top bits of the product, which depend on every bit of the key. */
   private shift = 22;
   private size = 0;
 
-  /** Sized for `expected` sockets (the previous sample's count), so that a steady load never grows the table. */
-  constructor(expected: number) {
-    let capacity = 1024;
-    while (capacity < expected * 2 && this.shift > 1) {
-      capacity *= 2;
-      this.shift--;
+  /** Empties the table, keeping its capacity (the last sample's size is the best guess for the next one). */
+  clear(): void {
+    this.size = 0;
+    this.generation++;
+    if (this.generation === 0x7fffffff) {
+      this.slots.fill(0);
+      this.generation = 1;
     }
-    this.keys = new Float64Array(capacity).fill(NOT_FOUND);
-    this.locals = new Int32Array(capacity);
   }
 
   /** The local id already stored for the key, or NOT_FOUND after storing `local` for it. */
   firstOrAdd(group: number, ports: number, local: number): number {
-    if (this.size * 2 >= this.keys.length) this.grow();
-    const key = group * 4294967296 + ports;
-    const mask = this.keys.length - 1;
-    const mixed = (ports ^ Math.imul(group, 0x85ebca6b) ^ Math.floor(ports / 65536)) | 0;
+    const slots = this.slots;
+    if (this.size * 2 * SLOT_INTS >= slots.length) return this.grow(group, ports, local);
+    const mask = slots.length / SLOT_INTS - 1;
+    const generation = this.generation;
+    const portBits = ports | 0;
+    const mixed = (portBits ^ Math.imul(group, 0x85ebca6b) ^ (ports >>> 16)) | 0;
     for (let slot = Math.imul(mixed, 0x9e3779b1) >>> this.shift; ; slot = (slot + 1) & mask) {
-      const stored = this.keys[slot] as number;
-      if (stored === key) return this.locals[slot] as number;
-      if (stored === NOT_FOUND) {
-        this.keys[slot] = key;
-        this.locals[slot] = local;
+      const at = slot * SLOT_INTS;
+      if (slots[at] !== generation) {
+        slots[at] = generation;
+        slots[at + 1] = group;
+        slots[at + 2] = portBits;
+        slots[at + 3] = local;
         this.size++;
         return NOT_FOUND;
       }
+      if (slots[at + 1] === group && slots[at + 2] === portBits) return slots[at + 3] as number;
     }
   }
 
-  private grow(): void {
-    const [keys, locals] = [this.keys, this.locals];
-    this.keys = new Float64Array(keys.length * 2).fill(NOT_FOUND);
-    this.locals = new Int32Array(keys.length * 2);
+  /** Doubles the capacity, keeping what the current generation holds; then adds the key. */
+  private grow(group: number, ports: number, local: number): number {
+    const [old, generation] = [this.slots, this.generation];
+    this.slots = new Int32Array(old.length * 2);
+    this.generation = 1;
     this.shift--;
     this.size = 0;
-    for (let slot = 0; slot < keys.length; slot++) {
-      const key = keys[slot] as number;
-      if (key !== NOT_FOUND) this.firstOrAdd(Math.floor(key / 4294967296), key % 4294967296, locals[slot] as number);
+    for (let at = 0; at < old.length; at += SLOT_INTS) {
+      if (old[at] === generation) this.firstOrAdd(old[at + 1] as number, (old[at + 2] as number) >>> 0, old[at + 3] as number);
     }
+    return this.firstOrAdd(group, ports, local);
   }
 }
 
@@ -274,7 +329,12 @@ export class SocketSummary {
   private entries = 0;
   /** By remote address, in the order first seen. */
   private readonly groups = new Map<string, RemoteGroup>();
-  private readonly firstSockets: FirstSocketTable;
+  /** The last group and local address looked up: consecutive rows mostly share them. */
+  private lastGroup: RemoteGroup | undefined;
+  private lastLocalAddress: string | undefined;
+  private lastLocalId = 0;
+  /** The groups' addresses as numbers, in the same order (the group id is the index). */
+  private readonly destinationTable = new DestinationTable();
   /** Small ids for the few distinct local addresses (the host's own), and the interface each one names. */
   private readonly localIds = new Map<string, number>();
   private readonly localNames: Array<string | undefined> = [];
@@ -282,13 +342,18 @@ export class SocketSummary {
   private readonly otherSockets = new Set<string>();
   private readonly otherEntries = new Set<string>();
 
-  /** `expectedSockets`: a sizing hint, such as the previous sample's establishedTotal(). */
+  /**
+   * `firstSockets`: the table that tells a socket seen twice, emptied here (the collector lends one to every sample).
+   * `listLimit`: at most this many connections are ever listed (the report's maxListedConnections), so a remote address
+   * keeps no more entries than that; the others are counted.
+   */
   constructor(
     private readonly interfaceOf: InterfaceOf,
     private readonly listenState: number,
-    expectedSockets = 0,
+    private readonly firstSockets = new FirstSocketTable(),
+    private readonly listLimit = Number.POSITIVE_INFINITY,
   ) {
-    this.firstSockets = new FirstSocketTable(expectedSockets);
+    firstSockets.clear();
   }
 
   readonly add = (row: SocketRow): void => {
@@ -306,11 +371,15 @@ export class SocketSummary {
         this.dropped++;
         return;
       }
-      let group = this.groups.get(row.remoteAddress);
+      let group = this.lastGroup?.address === row.remoteAddress ? this.lastGroup : this.groups.get(row.remoteAddress);
       if (group === undefined) {
         group = { id: this.groups.size, address: row.remoteAddress, entryPorts: [], entryLocals: [] };
         this.groups.set(row.remoteAddress, group);
+        const words = row.remoteWords;
+        if (words.length === 1) this.destinationTable.addV4(row.remoteAddress, words[0] as number);
+        else this.destinationTable.addV6(row.remoteAddress, words[0] as number, words[1] as number, words[2] as number, words[3] as number);
       }
+      this.lastGroup = group;
       const local = this.localId(row.localAddress);
       const ports = row.remotePort * 65536 + row.localPort;
       const first = this.firstSockets.firstOrAdd(group.id, ports, local);
@@ -334,9 +403,9 @@ export class SocketSummary {
     }
   };
 
-  /** Sorted by port, then interface. */
+  /** Sorted by port, then interface name (ordinal: the same order on every device, whatever its locale). */
   listeningPorts(): ListeningPort[] {
-    return [...this.ports.values()].sort((a, b) => a.port - b.port || (a.interface ?? '').localeCompare(b.interface ?? ''));
+    return [...this.ports.values()].sort((a, b) => a.port - b.port || ordinal(a.interface ?? '', b.interface ?? ''));
   }
 
   /**
@@ -344,9 +413,9 @@ export class SocketSummary {
    * a list cut to `limit` then names as many destinations as possible, which is what `aws:destination-ip-addresses`
    * looks at (the order buildReport lists them in). Only these entries are built.
    */
-  establishedConnections(limit = Number.POSITIVE_INFINITY): EstablishedConnection[] {
+  establishedConnections(limit = this.listLimit): EstablishedConnection[] {
     const listed: EstablishedConnection[] = [];
-    const wanted = Math.min(limit, this.entries);
+    const wanted = Math.min(limit, this.listLimit, this.entries);
     let groups = [...this.groups.values()];
     for (let round = 0; listed.length < wanted; round++) {
       const remaining: RemoteGroup[] = [];
@@ -362,24 +431,35 @@ export class SocketSummary {
     return listed;
   }
 
+  /** Every distinct remote address of the established sockets, uncapped: what aws:destination-ip-addresses looks at. */
+  destinations(): DestinationTable {
+    return this.destinationTable;
+  }
+
   /** Established sockets, at least as many as the entries. */
   establishedTotal(): number {
     return this.establishedSockets;
   }
 
   private localId(address: string): number {
+    if (address === this.lastLocalAddress) return this.lastLocalId;
     let id = this.localIds.get(address);
     if (id === undefined) {
       id = this.localNames.length;
       this.localIds.set(address, id);
       this.localNames.push(this.interfaceOf(address));
     }
+    this.lastLocalAddress = address;
+    this.lastLocalId = id;
     return id;
   }
 
   private addEntry(group: RemoteGroup, ports: number, local: number): void {
-    group.entryPorts.push(ports);
-    group.entryLocals.push(local);
+    // Entries past the list limit are never listed (the list takes one per address per round): counted, not kept.
+    if (group.entryPorts.length < this.listLimit) {
+      group.entryPorts.push(ports);
+      group.entryLocals.push(local);
+    }
     this.entries++;
   }
 

@@ -1,7 +1,10 @@
+import { dottedIpv4 } from '../collect/ip';
+import { DestinationTable } from '../metrics/destinations';
+
 /**
  * IP addresses and CIDR networks as four 32-bit words (IPv4 as IPv4-mapped IPv6, ::ffff:a.b.c.d), so that matching
- * is four masked compares. At 10,000 connections the destination addresses are parsed once per sample and each
- * distinct CIDR is matched against them once, as a bitmap the behaviors that name it share.
+ * is four masked compares. A sample's destinations come as numbers (src/metrics/destinations.ts), and each distinct
+ * CIDR is matched against them once, as a bitmap the behaviors that name it share.
  */
 
 export type Words = [number, number, number, number];
@@ -14,8 +17,6 @@ export interface Network {
 }
 
 const V4_MAPPED_WORD = 0xffff;
-/** IPv6 addresses kept parsed between samples: more than 10,000 connections ever list. */
-const MAX_CACHED_V6 = 50_000;
 
 /** The words of an IPv4 dotted quad at `start..end` of `text`, or undefined. No allocation: this runs 10,000 times a sample. */
 function ipv4Word(text: string, start: number, end: number): number | undefined {
@@ -104,90 +105,50 @@ export function networkContains(network: Network, address: ArrayLike<number>, of
   return true;
 }
 
-/**
- * What one sample's AddressSet leaves for the next: parsed IPv6 addresses (connections mostly persist) and the
- * buffers, reused so that a sample at 10,000 connections allocates (and page-faults in) nothing large.
- */
+/** What one sample's AddressSet leaves for the next: the bitmaps' backing store, so a sample at 10,000 peers allocates (and page-faults in) nothing large. */
 export class AddressCache {
-  readonly v6 = new Map<string, Words>();
-  family = new Uint8Array(0);
-  v4 = new Uint32Array(0);
-  v6Words = new Uint32Array(0);
-  /** Bitmaps of one sample are carved from here: one backing store instead of dozens per sample. */
   arena = new Uint32Array(0);
-
-  /** Buffers for `count` connections, zeroed; valid until the next call. */
-  buffers(count: number): { family: Uint8Array; v4: Uint32Array; v6Words: Uint32Array } {
-    if (this.family.length < count) {
-      this.family = new Uint8Array(count);
-      this.v4 = new Uint32Array(count);
-      this.v6Words = new Uint32Array(count * 4);
-    }
-    if (this.v6.size > MAX_CACHED_V6) this.v6.clear();
-    const family = this.family.subarray(0, count);
-    family.fill(0);
-    return { family, v4: this.v4.subarray(0, count), v6Words: this.v6Words.subarray(0, count * 4) };
-  }
 }
 
 /**
- * The destination addresses of a sample's connections, parsed once: IPv4 as one word (the common case, matched with
- * one masked compare), IPv6 as four. `matches(networks)` is the bitmap of the connections whose address is inside
- * any of them; each network's bitmap is computed once per sample, however many behaviors name it.
+ * The destinations of connections given as `ip:port` text (samples that carry no destination table, such as the
+ * custom ones tests build), distinct, as a table. The collector's samples carry the table, filled from /proc's numbers.
+ */
+export function destinationTableOf(connections: ReadonlyArray<{ remoteAddr: string }>): DestinationTable {
+  const table = new DestinationTable(connections.length);
+  const seen = new Set<string>();
+  for (const { remoteAddr } of connections) {
+    const host = remoteAddr.startsWith('[')
+      ? remoteAddr.slice(1, remoteAddr.indexOf(']'))
+      : remoteAddr.slice(0, remoteAddr.lastIndexOf(':'));
+    const words = ipWords(host);
+    if (!words) continue;
+    const mapped = words[0] === 0 && words[1] === 0 && words[2] === V4_MAPPED_WORD;
+    const text = mapped ? dottedIpv4(words[3]) : host;
+    if (seen.has(text)) continue;
+    seen.add(text);
+    if (mapped) table.addV4(text, words[3]);
+    else table.addV6(text, words[0], words[1], words[2], words[3]);
+  }
+  return table;
+}
+
+/**
+ * A sample's destination addresses with the CIDR matching done on them: IPv4 matched with one masked compare, IPv6
+ * with four. `inside(networks)` is the bitmap of the addresses inside any of them; each network's bitmap is computed
+ * once per sample, however many behaviors name it.
  */
 export class AddressSet {
   readonly count: number;
-  /** 4: `v4[i]` holds the address; 6: `v6[4i..4i+3]` does; 0: not an address. */
-  private readonly family: Uint8Array;
-  private readonly v4: Uint32Array;
-  private readonly v6: Uint32Array;
-  /** Bit i set when connection i has an address. */
-  readonly valid: Uint32Array;
   private readonly bitmaps = new Map<string, Uint32Array>();
   private arenaUsed = 0;
 
-  /** `cache` lends the buffers and the parsed IPv6 addresses; the set is valid until the cache's next use. */
+  /** `cache` lends the bitmaps' backing store; the set is valid until the cache's next use. */
   constructor(
-    private readonly connections: ReadonlyArray<{ remoteAddr: string }>,
+    private readonly table: DestinationTable,
     private readonly cache: AddressCache = new AddressCache(),
   ) {
-    const count = connections.length;
-    this.count = count;
-    const { family, v4, v6Words } = cache.buffers(count);
-    this.family = family;
-    this.v4 = v4;
-    this.v6 = v6Words;
-    for (let i = 0; i < count; i++) {
-      const endpoint = (connections[i] as { remoteAddr: string }).remoteAddr;
-      if (endpoint.charCodeAt(0) !== 91) {
-        const colon = endpoint.lastIndexOf(':');
-        const word = ipv4Word(endpoint, 0, colon < 0 ? endpoint.length : colon);
-        if (word === undefined) continue;
-        v4[i] = word;
-        family[i] = 4;
-        continue;
-      }
-      const host = endpoint.slice(1, endpoint.indexOf(']'));
-      let parsed = cache.v6.get(host);
-      if (!parsed) {
-        parsed = ipWords(host);
-        if (!parsed) continue;
-        cache.v6.set(host, parsed);
-      }
-      if (parsed[0] === 0 && parsed[1] === 0 && parsed[2] === V4_MAPPED_WORD) {
-        v4[i] = parsed[3];
-        family[i] = 4;
-        continue;
-      }
-      const o = i * 4;
-      v6Words[o] = parsed[0];
-      v6Words[o + 1] = parsed[1];
-      v6Words[o + 2] = parsed[2];
-      v6Words[o + 3] = parsed[3];
-      family[i] = 6;
-    }
-    this.valid = this.bitmap();
-    for (let i = 0; i < count; i++) if (family[i] !== 0) this.valid[i >>> 5] = (this.valid[i >>> 5] as number) | (1 << (i & 31));
+    this.count = table.count;
   }
 
   /** A zeroed bitmap of `count` bits from the cache's arena (valid until the cache's next use). */
@@ -204,18 +165,12 @@ export class AddressSet {
     return view;
   }
 
-  /** The address of connection `i`, without its port; undefined when it is not an address. */
-  address(i: number): string | undefined {
-    if (this.family[i] === 0) return undefined;
-    const endpoint = (this.connections[i] as { remoteAddr: string }).remoteAddr;
-    return endpoint.startsWith('[') ? endpoint.slice(1, endpoint.indexOf(']')) : endpoint.slice(0, endpoint.lastIndexOf(':'));
+  /** The text of address `i`. */
+  address(i: number): string {
+    return this.table.text(i);
   }
 
-  isAddress(i: number): boolean {
-    return this.family[i] !== 0;
-  }
-
-  /** Bit i set when the address of connection i is inside any of `networks`. */
+  /** Bit i set when address i is inside any of `networks`. */
   inside(networks: readonly Network[]): Uint32Array {
     const result = this.bitmap();
     for (const network of networks) {
@@ -240,19 +195,19 @@ export class AddressSet {
     const m3 = network.masks[3] | 0;
     // An IPv4 address is ::ffff:a.b.c.d: inside when the network's first three words admit that prefix.
     const v4Possible = n0 === 0 && n1 === 0 && (V4_MAPPED_WORD & m2) === n2;
-    const { family, v4, v6, count } = this;
+    const { family, v4, v6 } = this.table;
+    const count = this.count;
     for (let i = 0; i < count; i++) {
-      const f = family[i];
       let inside: boolean;
-      if (f === 4) inside = v4Possible && ((v4[i] as number) & m3) === n3;
-      else if (f === 6) {
+      if (family[i] === 4) inside = v4Possible && ((v4[i] as number) & m3) === n3;
+      else {
         const o = i * 4;
         inside =
           ((v6[o] as number) & m0) === n0 &&
           ((v6[o + 1] as number) & m1) === n1 &&
           ((v6[o + 2] as number) & m2) === n2 &&
           ((v6[o + 3] as number) & m3) === n3;
-      } else inside = false;
+      }
       if (inside) bitmap[i >>> 5] = (bitmap[i >>> 5] as number) | (1 << (i & 31));
     }
     this.bitmaps.set(network.text, bitmap);

@@ -7,7 +7,8 @@
  */
 import type { CustomMetricValue, EstablishedConnection, ListeningPort } from '../metrics/types';
 import type { Behavior, BehaviorCriteria, MetricKind, MetricValue } from './behaviors';
-import { type AddressCache, AddressSet, ipWords, type Network, networkContains, parseCidr } from './cidr';
+import type { DestinationTable } from '../metrics/destinations';
+import { type AddressCache, AddressSet, destinationTableOf, ipWords, type Network, networkContains, parseCidr } from './cidr';
 
 /** What the detector needs of a collected sample (src/collect/collector.ts CollectedSample has these fields). */
 export interface DetectionSample {
@@ -19,6 +20,8 @@ export interface DetectionSample {
    * (CollectOptions.maxListedConnections); the list then holds one connection per distinct remote address first.
    */
   establishedConnectionsTotal?: number;
+  /** Every distinct destination, uncapped (the collector's samples have it); else the listed connections' destinations. */
+  destinations?: DestinationTable;
   customMetrics: Record<string, CustomMetricValue>;
 }
 
@@ -41,9 +44,9 @@ export class SampleView {
   ) {}
 
   destinationAddresses(): AddressSet | undefined {
-    const connections = this.sample.establishedConnections;
-    if (!connections) return undefined;
-    this.destinations ??= new AddressSet(connections, this.addressCache);
+    const { destinations, establishedConnections } = this.sample;
+    if (!destinations && !establishedConnections) return undefined;
+    this.destinations ??= new AddressSet(destinations ?? destinationTableOf(establishedConnections ?? []), this.addressCache);
     return this.destinations;
   }
 }
@@ -136,22 +139,21 @@ export function measureSample(kind: MetricKind, compiled: CompiledCriteria, view
       if (!addresses) return undefined;
       const inside = addresses.inside(compiled.networks ?? []);
       const wantInside = comparisonOperator === 'in-cidr-set';
-      const { valid } = addresses;
-      // Whole 32-connection words at a time: only the first few offending (then conforming) addresses are listed.
-      const offending = new Set<string>();
-      const rest = new Set<string>();
+      // Whole 32-address words at a time: only the first few offending (then conforming) addresses are listed.
+      const offending: string[] = [];
+      const rest: string[] = [];
       let violating = false;
       for (const pass of ['offending', 'rest'] as const) {
         const list = pass === 'offending' ? offending : rest;
-        for (let w = 0; w < valid.length && offending.size + rest.size < MAX_LISTED_IN_EVENT; w++) {
+        for (let w = 0; w < inside.length && offending.length + rest.length < MAX_LISTED_IN_EVENT; w++) {
           const isInside = inside[w] as number;
-          let bits = ((pass === 'offending') === wantInside ? ~isInside : isInside) & (valid[w] as number);
+          const present = w * 32 + 32 <= addresses.count ? -1 : (1 << (addresses.count - w * 32)) - 1;
+          let bits = ((pass === 'offending') === wantInside ? ~isInside : isInside) & present;
           if (bits !== 0 && pass === 'offending') violating = true;
-          while (bits !== 0 && offending.size + rest.size < MAX_LISTED_IN_EVENT) {
+          while (bits !== 0 && offending.length + rest.length < MAX_LISTED_IN_EVENT) {
             const bit = 31 - Math.clz32(bits & -bits);
             bits &= bits - 1;
-            const address = addresses.address(w * 32 + bit) as string;
-            if (!offending.has(address)) list.add(address);
+            list.push(addresses.address(w * 32 + bit));
           }
         }
       }

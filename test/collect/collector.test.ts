@@ -7,6 +7,7 @@ import { validateReport } from '../../src/report/validate';
 import type { InterfaceAddress } from '../../src/procfs/interfaces';
 import { createProcfs, type Procfs } from '../../src/procfs/procfs';
 import { parseNetDev } from '../../src/collect/netdev';
+import { dottedIpv4 } from '../../src/collect/ip';
 import { GENERATED_BOOT_ID, GENERATED_INTERFACES, socketRow, writeGeneratedProc } from '../fixtures/proc/generate';
 import { makeFifo } from '../support/fifo';
 
@@ -247,6 +248,14 @@ describe('collect at 10,000 connections (generated)', () => {
     const capped = await collectorFor(root, GENERATED_INTERFACES).collect({ ...NO_CUSTOM, maxListedConnections: 500 });
     expect(capped.establishedConnections).toEqual(sample.establishedConnections?.slice(0, 500));
     expect(capped.establishedConnectionsTotal).toBe(10_000);
+    // The destination table holds every distinct peer of the generated connections (250), capped list or not.
+    const destinations = capped.destinations!;
+    const texts = Array.from({ length: destinations.count }, (_, i) => destinations.text(i));
+    expect(new Set(texts).size).toBe(250);
+    expect(texts.sort()).toEqual([...new Set(sample.establishedConnections?.map((c) => c.remoteAddr.split(':')[0]))].sort());
+    expect(Array.from(destinations.v4.subarray(0, destinations.count)).every((word, i) => dottedIpv4(word) === destinations.text(i))).toBe(
+      true,
+    );
     const interfaces = sample.network?.interfaces ?? {};
     expect(Object.values(interfaces).reduce((sum, counters) => sum + counters.bytesIn, 0n)).toBe(2n ** 53n + 1n + 1000n);
   });

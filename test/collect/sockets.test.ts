@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  FirstSocketTable,
   SocketSummary,
   SocketTableParser,
   TCP_ESTABLISHED,
@@ -11,6 +12,7 @@ import {
   type InterfaceOf,
   type SocketRow,
 } from '../../src/collect/sockets';
+import { ipWords } from '../../src/detect/cidr';
 import type { InterfaceAddress } from '../../src/procfs/interfaces';
 import {
   GENERATED_INTERFACES,
@@ -47,6 +49,13 @@ function rowsOf(text: string, family: 4 | 6, states: readonly number[] = TCP_STA
   return table.rows;
 }
 
+/** An address as the parser gives it in numbers: one word for IPv4, four for IPv6. */
+function wordsOf(address: string): number[] {
+  const words = ipWords(address);
+  if (!words) throw new Error(`not an address: ${address}`);
+  return address.includes(':') ? words : [words[3]];
+}
+
 /** One summary fed the tables in order, as the collector does. */
 function summarise(tables: SocketRow[][], listenState: number, interfaceOf: InterfaceOf): SocketSummary {
   const summary = new SocketSummary(interfaceOf, listenState);
@@ -57,7 +66,14 @@ function summarise(tables: SocketRow[][], listenState: number, interfaceOf: Inte
 describe('SocketTableParser', () => {
   it('reads the captured tables: listeners, established rows, and skips TIME_WAIT', () => {
     const tcp = rowsOf(fs.readFileSync(path.join(FIXTURES, 'captured/net/tcp'), 'latin1'), 4);
-    expect(tcp).toContainEqual({ state: TCP_LISTEN, localAddress: '0.0.0.0', localPort: 2024, remoteAddress: '0.0.0.0', remotePort: 0 });
+    expect(tcp).toContainEqual({
+      state: TCP_LISTEN,
+      localAddress: '0.0.0.0',
+      localPort: 2024,
+      remoteAddress: '0.0.0.0',
+      remoteWords: [0],
+      remotePort: 0,
+    });
     expect(tcp.filter((r) => r.state === TCP_ESTABLISHED)).toHaveLength(5);
     expect(tcp.some((r) => r.localPort === 0xd824)).toBe(false); // the TIME_WAIT row
     const tcp6 = rowsOf(fs.readFileSync(path.join(FIXTURES, 'captured/net/tcp6'), 'latin1'), 6);
@@ -66,9 +82,18 @@ describe('SocketTableParser', () => {
       localAddress: '127.0.0.1',
       localPort: 0x900f,
       remoteAddress: '127.0.0.1',
+      // The IPv4-mapped peer as its IPv4 address, in network order.
+      remoteWords: [0x7f000001],
       remotePort: 0xcd7a,
     });
-    expect(tcp6).toContainEqual({ state: TCP_LISTEN, localAddress: 'fd00::2', localPort: 0xb077, remoteAddress: '::', remotePort: 0 });
+    expect(tcp6).toContainEqual({
+      state: TCP_LISTEN,
+      localAddress: 'fd00::2',
+      localPort: 0xb077,
+      remoteAddress: '::',
+      remoteWords: [0, 0, 0, 0],
+      remotePort: 0,
+    });
   });
 
   it('keeps only the states asked for: UDP 07 listeners, not connected UDP clients (01)', () => {
@@ -89,7 +114,24 @@ describe('SocketTableParser', () => {
 
   it('reads rows whose slot number is wider than four digits', () => {
     const rows = rowsOf([TCP_HEADER, socketRow(123456, '10.0.0.1', 80, '10.0.0.2', 5000, 0x01)].join('\n'), 4);
-    expect(rows).toEqual([{ state: 1, localAddress: '10.0.0.1', localPort: 80, remoteAddress: '10.0.0.2', remotePort: 5000 }]);
+    expect(rows).toEqual([
+      { state: 1, localAddress: '10.0.0.1', localPort: 80, remoteAddress: '10.0.0.2', remoteWords: [0x0a000002], remotePort: 5000 },
+    ]);
+  });
+
+  it('gives each remote address as numbers in network order, IPv6 as four words', () => {
+    const rows = rowsOf(
+      [
+        TCP6_HEADER,
+        socketRow(0, '2001:db8::2', 443, '2001:db8:1:2:3:4:5:6', 5000, 0x01, 6),
+        socketRow(1, '::1', 80, '::ffff:203.0.113.9', 1, 0x01, 6),
+      ].join('\n'),
+      6,
+    );
+    expect(rows.map((r) => [r.remoteAddress, r.remoteWords])).toEqual([
+      ['2001:db8:1:2:3:4:5:6', [0x20010db8, 0x00010002, 0x00030004, 0x00050006]],
+      ['203.0.113.9', [0xcb007109]],
+    ]);
   });
 
   it('accepts a header-only table (no sockets)', () => {
@@ -166,6 +208,7 @@ describe('SocketSummary', () => {
     localAddress,
     localPort,
     remoteAddress: '0.0.0.0',
+    remoteWords: [0],
     remotePort: 0,
   });
 
@@ -196,6 +239,7 @@ describe('SocketSummary', () => {
       localAddress,
       localPort: 22,
       remoteAddress,
+      remoteWords: wordsOf(remoteAddress),
       remotePort,
     });
     const connections = summarise(
@@ -212,6 +256,32 @@ describe('SocketSummary', () => {
       { remoteAddr: '10.0.0.1:1', localPort: 22 },
     ]);
   });
+
+  it('keeps every distinct destination as numbers, however few connections are listed', () => {
+    const row = (remoteAddress: string, remotePort: number): SocketRow => ({
+      state: TCP_ESTABLISHED,
+      localAddress: '192.0.2.2',
+      localPort: 22,
+      remoteAddress,
+      remoteWords: wordsOf(remoteAddress),
+      remotePort,
+    });
+    const summary = summarise(
+      [[row('203.0.113.7', 1), listen('0.0.0.0', 22), row('203.0.113.7', 2), row('10.0.0.1', 1)], [row('2001:db8::99', 3)]],
+      TCP_LISTEN,
+      interfaceOf,
+    );
+    expect(summary.establishedConnections(1)).toHaveLength(1);
+    const table = summary.destinations();
+    const listed = Array.from({ length: table.count }, (_, i) =>
+      table.family[i] === 4 ? [table.text(i), table.v4[i]] : [table.text(i), Array.from(table.v6.subarray(i * 4, i * 4 + 4))],
+    );
+    expect(listed).toEqual([
+      ['203.0.113.7', 0xcb007107],
+      ['10.0.0.1', 0x0a000001],
+      ['2001:db8::99', [0x20010db8, 0, 0, 0x99]],
+    ]);
+  });
 });
 
 describe('SocketSummary de-duplication', () => {
@@ -225,6 +295,7 @@ describe('SocketSummary de-duplication', () => {
     localAddress,
     localPort,
     remoteAddress: '203.0.113.9',
+    remoteWords: [0xcb007109],
     remotePort,
   });
 
@@ -301,12 +372,24 @@ describe('SocketSummary de-duplication', () => {
     expect(summary.establishedTotal()).toBe(6);
   });
 
-  it('keeps every socket apart when the sizing hint is far too small (the table grows)', () => {
+  it('keeps every socket apart as its table grows, and a table lent to the next sample starts empty', () => {
     const rows = Array.from({ length: 5_000 }, (_, i) => ({ ...row('192.0.2.2', 1 + (i % 60_000), 443 + (i >> 8)) }));
-    const summary = new SocketSummary(interfaceOf, TCP_LISTEN, 1);
+    const table = new FirstSocketTable();
+    const summary = new SocketSummary(interfaceOf, TCP_LISTEN, table);
     for (const r of [...rows, ...rows]) summary.add(r);
     expect(summary.establishedTotal()).toBe(5_000);
     expect(summary.establishedConnections()).toHaveLength(5_000);
+    const next = new SocketSummary(interfaceOf, TCP_LISTEN, table);
+    for (const r of rows.slice(0, 10)) next.add(r);
+    expect(next.establishedTotal()).toBe(10);
+  });
+
+  it('keeps at most the list limit of entries, and counts every socket', () => {
+    const summary = new SocketSummary(interfaceOf, TCP_LISTEN, new FirstSocketTable(), 3);
+    for (let port = 1; port <= 50; port++) summary.add(row('192.0.2.2', port, 443));
+    expect(summary.establishedTotal()).toBe(50);
+    expect(summary.establishedConnections().map((c) => c.localPort)).toEqual([1, 2, 3]);
+    expect(summary.establishedConnections(2)).toHaveLength(2);
   });
 
   it('tells ports apart whose packed pair could collide if packed carelessly', () => {

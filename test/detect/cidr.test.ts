@@ -1,4 +1,5 @@
-import { AddressSet, ipWords, networkContains, parseCidr } from '../../src/detect/cidr';
+import { AddressSet, destinationTableOf, ipWords, networkContains, parseCidr } from '../../src/detect/cidr';
+import { DestinationTable } from '../../src/metrics/destinations';
 
 describe('CIDR matching', () => {
   const contains = (cidr: string, address: string) => {
@@ -43,25 +44,43 @@ describe('ipWords', () => {
   });
 });
 
-describe('AddressSet', () => {
-  it('reads the address of each connection (IPv4, IPv6, IPv4-mapped) and matches networks as bitmaps', () => {
-    const set = new AddressSet(
+describe('destinationTableOf', () => {
+  it('reads the distinct destinations of ip:port texts (IPv4, IPv6, IPv4-mapped as IPv4), skipping what is no address', () => {
+    const table = destinationTableOf(
       ['10.0.0.1:443', '10.0.0.1:80', '[2001:db8::1]:8883', '198.51.100.7:22', 'garbage', '[::ffff:10.1.1.1]:1'].map((remoteAddr) => ({
         remoteAddr,
       })),
     );
-    expect(set.count).toBe(6);
-    expect([0, 1, 2, 3, 4, 5].map((i) => set.address(i))).toEqual([
-      '10.0.0.1',
-      '10.0.0.1',
-      '2001:db8::1',
-      '198.51.100.7',
-      undefined,
-      '::ffff:10.1.1.1',
+    expect(Array.from({ length: table.count }, (_, i) => [table.text(i), table.family[i]])).toEqual([
+      ['10.0.0.1', 4],
+      ['2001:db8::1', 6],
+      ['198.51.100.7', 4],
+      ['10.1.1.1', 4],
     ]);
+  });
+});
+
+describe('AddressSet', () => {
+  it('matches networks against the destinations as bitmaps, IPv4 inside ::ffff:0:0/96 and ::/0', () => {
+    const table = new DestinationTable();
+    table.addV4('10.0.0.1', 0x0a000001);
+    table.addV6('2001:db8::1', 0x20010db8, 0, 0, 1);
+    table.addV4('198.51.100.7', 0xc6336407);
+    table.addV4('10.1.1.1', 0x0a010101);
+    const set = new AddressSet(table);
+    expect(set.count).toBe(4);
+    expect([0, 1, 2, 3].map((i) => set.address(i))).toEqual(['10.0.0.1', '2001:db8::1', '198.51.100.7', '10.1.1.1']);
     const networks = ['10.0.0.0/8', '2001:db8::/32'].map((c) => parseCidr(c)!);
-    expect(Array.from(set.inside(networks))).toEqual([0b100111]);
-    expect(Array.from(set.inside([parseCidr('::/0')!]))).toEqual([0b101111]);
+    expect(Array.from(set.inside(networks))).toEqual([0b1011]);
+    expect(Array.from(set.inside([parseCidr('::/0')!]))).toEqual([0b1111]);
+    expect(Array.from(set.inside([parseCidr('::ffff:0:0/96')!]))).toEqual([0b1101]);
     expect(Array.from(set.inside([]))).toEqual([0]);
+  });
+
+  it('grows past its first capacity and keeps every address', () => {
+    const table = new DestinationTable(2);
+    for (let i = 0; i < 100; i++) table.addV4(`10.0.0.${i}`, 0x0a000000 + i);
+    const set = new AddressSet(table);
+    expect(Array.from(set.inside([parseCidr('10.0.0.64/26')!]))).toEqual([0, 0, 0xffffffff | 0, 0xf].map((w) => w >>> 0));
   });
 });

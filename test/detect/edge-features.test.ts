@@ -1,5 +1,6 @@
 import { Agent } from '../../src/agent/agent';
 import { EdgeFeatures } from '../../src/detect/edge-features';
+import { DestinationTable } from '../../src/metrics/destinations';
 import type { DetectionState, DetectionStateStore } from '../../src/detect/state-file';
 import { createLogger } from '../../src/log/logger';
 import { JSON_TOPIC, MemoryStateStore, ScriptedCollector, THING } from '../support/agent-harness';
@@ -62,6 +63,28 @@ describe('the agent with detection at the edge', () => {
     const alarm = JSON.parse(h.nucleus.published.find((m) => m.topic === ALARM_TOPIC)!.payload.toString());
     expect(alarm).toMatchObject({ thingName: THING, violationEventType: 'in-alarm', metricValue: { ports: [8883, 22] } });
     expect(h.nucleus.localPublished.map((m) => m.topic)).toEqual(['defender-agent/alarms']);
+    await h.agent.stop();
+  });
+
+  it('evaluates destination addresses on every peer the sample holds, not only the connections the report lists', async () => {
+    const h = agentWithEdge({
+      maxListedConnections: '1',
+      behaviors: [
+        {
+          name: 'known-peers',
+          metric: 'aws:destination-ip-addresses',
+          criteria: { comparisonOperator: 'in-cidr-set', value: { cidrs: ['192.0.2.0/24'] } },
+        },
+      ],
+    });
+    // The report lists 192.0.2.10 only; the sample also talks to 203.0.113.5.
+    h.collector.destinations = new DestinationTable();
+    h.collector.destinations.addV4('192.0.2.10', 0xc000020a);
+    h.collector.destinations.addV4('203.0.113.5', 0xcb007105);
+    await h.agent.start();
+    await h.clock.advance(0);
+    const alarm = JSON.parse(h.nucleus.published.find((m) => m.topic === ALARM_TOPIC)!.payload.toString());
+    expect(alarm).toMatchObject({ violationEventType: 'in-alarm', metricValue: { cidrs: ['203.0.113.5', '192.0.2.10'] } });
     await h.agent.stop();
   });
 

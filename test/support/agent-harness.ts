@@ -1,6 +1,7 @@
 import { decode as decodeCbor } from 'cbor-x';
 import { Agent } from '../../src/agent/agent';
 import type { CollectedSample, CollectOptions, Collector } from '../../src/collect/collector';
+import type { DestinationTable } from '../../src/metrics/destinations';
 import { createLogger, type Logger } from '../../src/log/logger';
 import type { NetworkTotals } from '../../src/metrics/types';
 import type { AgentState, StateStore } from '../../src/state/state-store';
@@ -37,6 +38,8 @@ export class ScriptedCollector implements Collector {
   options: CollectOptions[] = [];
   /** When set, collect waits for it (a slow read). */
   gate: Promise<void> | undefined;
+  /** Every destination of the sample, beyond the one connection it lists; none unless set. */
+  destinations: DestinationTable | undefined;
   send(bytesOut: bigint, bytesIn = 0n): void {
     this.totals = {
       bytesIn: this.totals.bytesIn + bytesIn,
@@ -53,6 +56,7 @@ export class ScriptedCollector implements Collector {
       listeningTcpPorts: [{ port: 22 }, { port: 8883, interface: 'eth0' }],
       listeningUdpPorts: [{ port: 5353, interface: 'eth0' }],
       establishedConnections: [{ remoteAddr: '192.0.2.10:443', localPort: 50000, localInterface: 'eth0' }],
+      ...(this.destinations ? { destinations: this.destinations } : {}),
       network: { bootId: this.bootId, interfaces: { eth0: { ...this.totals } } },
       customMetrics: {},
       problems: [],
