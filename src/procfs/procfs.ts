@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import type { SourceDeadlines } from './deadline';
 
 /**
@@ -21,16 +22,20 @@ export interface Procfs {
 /** Bytes per piece: a few milliseconds of kernel formatting (~150 bytes a socket), then the event loop gets a turn. */
 export const CHUNK_BYTES = 64 * 1024;
 
+const openAsync = promisify(fs.open);
+const readAsync = promisify(fs.read);
+
 /**
  * /proc/net/tcp hands out at most one page per read(2): a 3 MB table (10,000 connections) takes ~750 reads, and as
  * thread-pool round trips (fs.promises) those cost more than the kernel's own formatting. So only the open and the
- * first read go through the thread pool (tables started together are opened in parallel, and a read that never
- * returns meets its deadline there), and every later read is synchronous: procfs is generated in memory, a read
- * never waits for a device, so a synchronous read costs only the formatting, and a turn of the event loop between
- * pieces keeps every stall short. (Filling the first 64 KiB through the thread pool took ~16 round trips.)
+ * first read go through the thread pool (tables started together are opened in parallel, and an open or a read that
+ * never returns meets its deadline there), and every later read, and the close, is synchronous: procfs is generated
+ * in memory, a read never waits for a device, so a synchronous read costs only the formatting, and a turn of the
+ * event loop between pieces keeps every stall short. (Filling the first 64 KiB through the thread pool took ~16
+ * round trips; a small file read with FileHandle.readFile took five.)
  */
 async function* readChunks(file: string): AsyncGenerator<Buffer> {
-  const handle = await openRegularFile(file);
+  const fd = await openRegularFile(file);
   const buffer = Buffer.allocUnsafeSlow(CHUNK_BYTES);
   try {
     for (let piece = 0; ; piece++) {
@@ -40,8 +45,8 @@ async function* readChunks(file: string): AsyncGenerator<Buffer> {
         const space = CHUNK_BYTES - filled;
         bytesRead =
           piece === 0 && filled === 0
-            ? (await handle.read(buffer, 0, space, null)).bytesRead
-            : fs.readSync(handle.fd, buffer, filled, space, null);
+            ? (await readAsync(fd, buffer, 0, space, null)).bytesRead
+            : fs.readSync(fd, buffer, filled, space, null);
         filled += bytesRead;
       }
       if (filled > 0) yield buffer.subarray(0, filled);
@@ -49,35 +54,49 @@ async function* readChunks(file: string): AsyncGenerator<Buffer> {
       await setImmediate();
     }
   } finally {
-    await handle.close();
+    fs.closeSync(fd);
   }
 }
 
 /**
  * Opens without blocking and refuses anything but a regular file (procfs files are regular files of size 0): a FIFO
  * put in place of a table would otherwise block the open in a thread-pool thread until a writer comes, and the
- * synchronous reads of readChunks would block the whole process.
+ * synchronous reads would block the whole process. A raw descriptor, not a FileHandle: it is closed synchronously,
+ * which a FileHandle would try again when collected.
  */
-async function openRegularFile(file: string): Promise<fs.promises.FileHandle> {
-  const handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+async function openRegularFile(file: string): Promise<number> {
+  const fd = await openAsync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
     // fstat of an open file never waits: no thread-pool round trip for it.
-    const stats = fs.fstatSync(handle.fd);
-    if (!stats.isFile()) throw new Error(`${file} is not a regular file (a FIFO, socket or device is not read: it could block)`);
-    return handle;
+    if (!fs.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file (a FIFO, socket or device is not read: it could block)`);
+    return fd;
   } catch (error) {
-    await handle.close();
+    fs.closeSync(fd);
     throw error;
   }
 }
 
+/** The synchronous reads of small files go here: each is copied out in the same turn, so one buffer serves them all. */
+const textBuffer = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+/** procfs hands out at most a page per read. */
+const FIRST_READ_BYTES = 4096;
+
 async function readText(file: string): Promise<string> {
-  const handle = await openRegularFile(file);
+  const fd = await openRegularFile(file);
   try {
+    // The first read through the thread pool (see readChunks), into a buffer of its own since reads of other files
+    // are in flight at the same time; the rest, usually only the end of the file, synchronously.
+    const first = Buffer.allocUnsafe(FIRST_READ_BYTES);
+    const firstRead = (await readAsync(fd, first, 0, FIRST_READ_BYTES, null)).bytesRead;
     // latin1: procfs text is ASCII, and a one-byte string is the cheapest to build and scan.
-    return await handle.readFile('latin1');
+    let text = first.toString('latin1', 0, firstRead);
+    for (let bytesRead = firstRead; bytesRead > 0; ) {
+      bytesRead = fs.readSync(fd, textBuffer, 0, CHUNK_BYTES, null);
+      text += textBuffer.toString('latin1', 0, bytesRead);
+    }
+    return text;
   } finally {
-    await handle.close();
+    fs.closeSync(fd);
   }
 }
 
@@ -106,8 +125,15 @@ export function withDeadlines(procfs: Procfs, deadlines: SourceDeadlines): Procf
     readChunks: (relativePath) => ({
       [Symbol.asyncIterator]: () => {
         const chunks = procfs.readChunks(relativePath)[Symbol.asyncIterator]();
+        let first = true;
         return {
-          next: () => deadlines.run(relativePath, () => chunks.next()),
+          // Only the first piece waits on the thread pool (the open and the first read, see readChunks); the later ones
+          // are synchronous reads, which a deadline could not cut short, and a timer for each costs more than it guards.
+          next: () => {
+            if (!first) return chunks.next();
+            first = false;
+            return deadlines.run(relativePath, () => chunks.next());
+          },
           // After a missed deadline this is queued behind the pending read, and closes the file once that returns.
           return: (value?: unknown) => chunks.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined }),
         };

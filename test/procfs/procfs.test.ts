@@ -29,6 +29,15 @@ describe('createProcfs', () => {
     expect(isNotFound(new Error('EACCES'))).toBe(false);
   });
 
+  it('reads files of any size whole, also many at once (each read lands in its own file)', async () => {
+    const sizes = [0, 1, 4095, 4096, 4097, CHUNK_BYTES, 2 * CHUNK_BYTES + 17];
+    const contents = sizes.map((size, n) => Array.from({ length: size }, (_, i) => String.fromCharCode(65 + ((i + n) % 26))).join(''));
+    fs.mkdirSync(path.join(root, 'sized'), { recursive: true });
+    contents.forEach((text, n) => fs.writeFileSync(path.join(root, 'sized', `${n}`), text));
+    const procfs = createProcfs(root);
+    expect(await Promise.all(contents.map((_, n) => procfs.readText(`sized/${n}`)))).toEqual(contents);
+  });
+
   it('reads the real /proc, whose files report size 0', async () => {
     const text = await createProcfs('/proc').readText('self/status');
     expect(text).toMatch(/^Name:/);
