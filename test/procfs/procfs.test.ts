@@ -33,7 +33,7 @@ describe('createProcfs', () => {
     const sizes = [0, 1, 4095, 4096, 4097, CHUNK_BYTES, 2 * CHUNK_BYTES + 17];
     const contents = sizes.map((size, n) => Array.from({ length: size }, (_, i) => String.fromCharCode(65 + ((i + n) % 26))).join(''));
     fs.mkdirSync(path.join(root, 'sized'), { recursive: true });
-    contents.forEach((text, n) => fs.writeFileSync(path.join(root, 'sized', `${n}`), text));
+    for (const [n, text] of contents.entries()) fs.writeFileSync(path.join(root, 'sized', `${n}`), text);
     const procfs = createProcfs(root);
     expect(await Promise.all(contents.map((_, n) => procfs.readText(`sized/${n}`)))).toEqual(contents);
   });
