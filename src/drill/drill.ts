@@ -5,6 +5,7 @@
  * at WARN, and stops with the agent (SIGTERM). A drill that ended is not run again after a restart; one still running
  * when the agent restarted resumes until its original end.
  */
+import { formatUtcTimestamp } from '../log/logger';
 import net from 'node:net';
 import type { Behavior } from '../detect/behaviors';
 import { type DrillConfig, resolveTopic } from '../detect/config';
@@ -75,7 +76,7 @@ export class DrillRunner {
     if (last && last.fingerprint === fingerprint) {
       if (last.endsAtMs <= now) {
         this.deps.logger.info(
-          `drill ${drill.kind} already ran (ended ${new Date(last.endsAtMs).toISOString()}); change it to run another, or set drill to {}`,
+          `drill ${drill.kind} already ran (ended ${formatUtcTimestamp(new Date(last.endsAtMs))}); change it to run another, or set drill to {}`,
         );
         return;
       }
@@ -83,7 +84,7 @@ export class DrillRunner {
     } else {
       endsAtMs = Math.min(now + drill.durationSeconds * 1000, drill.expiresAtMs ?? Infinity);
       if (endsAtMs <= now) {
-        this.deps.logger.warn(`drill ${drill.kind} not started: it expired at ${new Date(endsAtMs).toISOString()}`);
+        this.deps.logger.warn(`drill ${drill.kind} not started: it expired at ${formatUtcTimestamp(new Date(endsAtMs))}`);
         return;
       }
       await this.deps.record({ fingerprint, endsAtMs });
@@ -91,7 +92,7 @@ export class DrillRunner {
     const running: Running = { fingerprint, kind: drill.kind, sockets: [], cancelTimers: [], ended: false };
     this.running = running;
     running.cancelTimers.push(this.deps.setTimer(endsAtMs - now, () => this.end('its time is up', running)));
-    const until = new Date(endsAtMs).toISOString();
+    const until = formatUtcTimestamp(new Date(endsAtMs));
     try {
       switch (drill.kind) {
         case 'listening-port': {

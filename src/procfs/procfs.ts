@@ -24,18 +24,42 @@ export const CHUNK_BYTES = 64 * 1024;
 
 const openAsync = promisify(fs.open);
 const readAsync = promisify(fs.read);
+const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
+/** statfs(2) f_type of the kernel's procfs (PROC_SUPER_MAGIC, linux/magic.h). */
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+/**
+ * How files are opened and first read. The kernel's procfs generates its files in memory: an open or a read never
+ * waits for a device, and no FIFO can be put there, so it is read synchronously, as the bench's floor reads it (a
+ * thread-pool round trip costs more than reading a small /proc file). Any other root (a fixture directory, or a
+ * mount that only claims to be /proc, which could hang or hold a FIFO) goes through the thread pool, where an open
+ * or a first read that never returns meets its deadline; after the first read every read is synchronous either way
+ * (see readChunks).
+ */
+interface Access {
+  open(file: string): Promise<number>;
+  firstRead(fd: number, buffer: Buffer, length: number): Promise<number>;
+}
+
+const kernelAccess: Access = {
+  open: async (file) => checkRegularFile(file, fs.openSync(file, OPEN_FLAGS)),
+  firstRead: async (fd, buffer, length) => fs.readSync(fd, buffer, 0, length, null),
+};
+
+const threadPoolAccess: Access = {
+  open: async (file) => checkRegularFile(file, await openAsync(file, OPEN_FLAGS)),
+  firstRead: async (fd, buffer, length) => (await readAsync(fd, buffer, 0, length, null)).bytesRead,
+};
 
 /**
  * /proc/net/tcp hands out at most one page per read(2): a 3 MB table (10,000 connections) takes ~750 reads, and as
- * thread-pool round trips (fs.promises) those cost more than the kernel's own formatting. So only the open and the
- * first read go through the thread pool (tables started together are opened in parallel, and an open or a read that
- * never returns meets its deadline there), and every later read, and the close, is synchronous: procfs is generated
- * in memory, a read never waits for a device, so a synchronous read costs only the formatting, and a turn of the
- * event loop between pieces keeps every stall short. (Filling the first 64 KiB through the thread pool took ~16
- * round trips; a small file read with FileHandle.readFile took five.)
+ * thread-pool round trips (fs.promises) those cost more than the kernel's own formatting. So at most the open and the
+ * first read go through the thread pool (see Access), and every later read, and the close, is synchronous: a
+ * synchronous read of procfs costs only the formatting, and a turn of the event loop between pieces keeps every stall
+ * short.
  */
-async function* readChunks(file: string): AsyncGenerator<Buffer> {
-  const fd = await openRegularFile(file);
+async function* readChunks(access: Access, file: string): AsyncGenerator<Buffer> {
+  const fd = await access.open(file);
   const buffer = Buffer.allocUnsafeSlow(CHUNK_BYTES);
   try {
     for (let piece = 0; ; piece++) {
@@ -43,10 +67,7 @@ async function* readChunks(file: string): AsyncGenerator<Buffer> {
       let bytesRead = -1;
       while (filled < CHUNK_BYTES && bytesRead !== 0) {
         const space = CHUNK_BYTES - filled;
-        bytesRead =
-          piece === 0 && filled === 0
-            ? (await readAsync(fd, buffer, 0, space, null)).bytesRead
-            : fs.readSync(fd, buffer, filled, space, null);
+        bytesRead = piece === 0 && filled === 0 ? await access.firstRead(fd, buffer, space) : fs.readSync(fd, buffer, filled, space, null);
         filled += bytesRead;
       }
       if (filled > 0) yield buffer.subarray(0, filled);
@@ -59,15 +80,13 @@ async function* readChunks(file: string): AsyncGenerator<Buffer> {
 }
 
 /**
- * Opens without blocking and refuses anything but a regular file (procfs files are regular files of size 0): a FIFO
- * put in place of a table would otherwise block the open in a thread-pool thread until a writer comes, and the
- * synchronous reads would block the whole process. A raw descriptor, not a FileHandle: it is closed synchronously,
- * which a FileHandle would try again when collected.
+ * Refuses anything but a regular file (procfs files are regular files of size 0), on a descriptor opened without
+ * blocking: a FIFO put in place of a table would otherwise block the open until a writer comes, and the synchronous
+ * reads would block the whole process. A raw descriptor, not a FileHandle: it is closed synchronously, which a
+ * FileHandle would try again when collected.
  */
-async function openRegularFile(file: string): Promise<number> {
-  const fd = await openAsync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+function checkRegularFile(file: string, fd: number): number {
   try {
-    // fstat of an open file never waits: no thread-pool round trip for it.
     if (!fs.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file (a FIFO, socket or device is not read: it could block)`);
     return fd;
   } catch (error) {
@@ -81,13 +100,12 @@ const textBuffer = Buffer.allocUnsafeSlow(CHUNK_BYTES);
 /** procfs hands out at most a page per read. */
 const FIRST_READ_BYTES = 4096;
 
-async function readText(file: string): Promise<string> {
-  const fd = await openRegularFile(file);
+async function readText(access: Access, file: string): Promise<string> {
+  const fd = await access.open(file);
   try {
-    // The first read through the thread pool (see readChunks), into a buffer of its own since reads of other files
-    // are in flight at the same time; the rest, usually only the end of the file, synchronously.
+    // The first read into a buffer of its own: reads of other files may be in flight in the thread pool at the same time.
     const first = Buffer.allocUnsafe(FIRST_READ_BYTES);
-    const firstRead = (await readAsync(fd, first, 0, FIRST_READ_BYTES, null)).bytesRead;
+    const firstRead = await access.firstRead(fd, first, FIRST_READ_BYTES);
     // latin1: procfs text is ASCII, and a one-byte string is the cheapest to build and scan.
     let text = first.toString('latin1', 0, firstRead);
     for (let bytesRead = firstRead; bytesRead > 0; ) {
@@ -100,13 +118,30 @@ async function readText(file: string): Promise<string> {
   }
 }
 
+/** Whether `root` is the kernel's procfs; false when that cannot be told (then the careful way is taken). */
+export async function isKernelProcfs(root: string): Promise<boolean> {
+  try {
+    return (await fs.promises.statfs(root)).type === PROC_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
 export function createProcfs(root: string): Procfs {
   const resolve = (relativePath: string) => path.join(root, relativePath);
+  // Decided once, on first use; a root whose statfs never returns leaves every read to its deadline.
+  let access: Promise<Access> | undefined;
+  const accessFor = () => (access ??= isKernelProcfs(root).then((kernel) => (kernel ? kernelAccess : threadPoolAccess)));
   return {
     root,
-    readText: (relativePath) => readText(resolve(relativePath)),
-    readChunks: (relativePath) => readChunks(resolve(relativePath)),
-    listDir: (relativePath) => fs.promises.readdir(resolve(relativePath)),
+    readText: async (relativePath) => readText(await accessFor(), resolve(relativePath)),
+    // A generator, so that a return() asked for while the first piece is pending waits for it, then closes the file.
+    readChunks: (relativePath) =>
+      (async function* () {
+        yield* readChunks(await accessFor(), resolve(relativePath));
+      })(),
+    listDir: async (relativePath) =>
+      (await accessFor()) === kernelAccess ? fs.readdirSync(resolve(relativePath)) : fs.promises.readdir(resolve(relativePath)),
   };
 }
 

@@ -102,6 +102,27 @@ function openFileLimit(): number {
   return soft === 'unlimited' ? Infinity : Number(soft);
 }
 
+/** Rows of /proc/net/tcp in TIME_WAIT (state 06): closed connections stay listed for 60 s. */
+function timeWaitRows(): number {
+  let count = 0;
+  for (const line of fs.readFileSync('/proc/net/tcp', 'latin1').split('\n')) if (/^\s*\d+: \S+ \S+ 06 /.test(line)) count++;
+  return count;
+}
+
+/**
+ * Waits (at most 65 s) until the connections an earlier row or run closed have left the table: they would be read and
+ * skipped by both the sample and the floor, and make the row's figures depend on what ran before it.
+ */
+async function drainTimeWait(): Promise<number> {
+  const until = Date.now() + 65_000;
+  let left = timeWaitRows();
+  while (left > 20 && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    left = timeWaitRows();
+  }
+  return left;
+}
+
 /** Opens `count` loopback connections held by helper processes; returns a closer, or why it could not. */
 async function openLiveConnections(worker: string, count: number): Promise<{ close: () => Promise<void> } | { skipped: string }> {
   const limit = openFileLimit();
@@ -137,14 +158,20 @@ const fmt = (value: unknown, digits = 1) => (typeof value === 'number' ? value.t
 const ratioOf = (value: unknown, floor: unknown): number | undefined =>
   typeof value === 'number' && typeof floor === 'number' && floor > 0 ? value / floor : undefined;
 
-/** The node flags of the recipe's Run script (`exec node <flags> {artifacts:path}/…`): the memory runs use the same. */
-function recipeNodeFlags(): string[] {
+/** How the recipe runs node: the flags of its Run script (`exec node <flags> {artifacts:path}/…`) and the Run step's
+ * Setenv. The memory and idle runs use the same. */
+interface RecipeRun {
+  nodeFlags: string[];
+  env: Record<string, string>;
+}
+
+function recipeRun(): RecipeRun {
   const template = parse(fs.readFileSync(path.join(projectRoot, 'recipe.yaml'), 'utf8'), { version: '1.1' }) as {
-    Manifests: Array<{ Lifecycle: { Run: { Script: string } } }>;
+    Manifests: Array<{ Lifecycle: { Run: { Script: string; Setenv?: Record<string, string> } } }>;
   };
-  const script = template.Manifests[0]?.Lifecycle.Run.Script ?? '';
-  const flags = /exec node (.*?)\s*\{artifacts:path\}/.exec(script)?.[1] ?? '';
-  return flags.split(/\s+/).filter(Boolean);
+  const run = template.Manifests[0]?.Lifecycle.Run;
+  const flags = /exec node (.*?)\s*\{artifacts:path\}/.exec(run?.Script ?? '')?.[1] ?? '';
+  return { nodeFlags: flags.split(/\s+/).filter(Boolean), env: run?.Setenv ?? {} };
 }
 
 const COMPONENT = 'com.example.DeviceDefenderAgent';
@@ -181,13 +208,7 @@ interface MemoryRun {
 }
 
 /** The real Agent for MEMORY_CYCLES reports against its own local core (see worker.ts `agent`). */
-async function memoryRun(
-  worker: string,
-  dir: string,
-  client: 'sdk' | 'portable',
-  procRoot: string,
-  nodeFlags: string[],
-): Promise<MemoryRun> {
+async function memoryRun(worker: string, dir: string, client: 'sdk' | 'portable', procRoot: string, recipe: RecipeRun): Promise<MemoryRun> {
   const runDir = fs.mkdtempSync(path.join(dir, `mem-${client}-`));
   const { core, env } = await startCore(runDir, { procfsRoot: procRoot });
   const run: MemoryRun = { client, points: [], rejected: 0 };
@@ -196,8 +217,8 @@ async function memoryRun(
   });
   try {
     const { child, next } = startWorker(worker, ['agent', client, String(MEMORY_CYCLES), path.join(runDir, 'state.json')], {
-      nodeFlags: [...nodeFlags, '--expose-gc'],
-      env: { ...env, AWS_CRT_NODEJS_BINARY_ABSOLUTE_PATH: CRT_ADDON },
+      nodeFlags: [...recipe.nodeFlags, '--expose-gc'],
+      env: { ...env, ...recipe.env, AWS_CRT_NODEJS_BINARY_ABSOLUTE_PATH: CRT_ADDON },
     });
     for (;;) {
       const line = await next();
@@ -259,7 +280,7 @@ async function idleBundleRss(
   dir: string,
   artifactsDir: string,
   client: 'sdk' | 'portable',
-  nodeFlags: string[],
+  recipe: RecipeRun,
   procRoot: string,
 ): Promise<Json> {
   const runDir = fs.mkdtempSync(path.join(dir, `idle-${client}-`));
@@ -273,10 +294,10 @@ async function idleBundleRss(
         if (reports === IDLE_REPORTS) resolve();
       }),
     );
-    const child = spawn(process.execPath, [...nodeFlags, path.join(artifactsDir, 'defender-agent.js')], {
+    const child = spawn(process.execPath, [...recipe.nodeFlags, path.join(artifactsDir, 'defender-agent.js')], {
       cwd: runDir,
       stdio: 'ignore',
-      env: { ...env, DEFENDER_AGENT_IPC_CLIENT: client },
+      env: { ...env, ...recipe.env, DEFENDER_AGENT_IPC_CLIENT: client },
     });
     try {
       const exited = new Promise<string>((resolve) => child.once('exit', (code) => resolve(`exited with ${code}`)));
@@ -363,6 +384,9 @@ async function main(): Promise<void> {
       rows.push({ source: 'fixture', connections, result: await runToEnd(worker, ['sample', root, String(SAMPLES)]) });
     }
     for (const connections of CONNECTIONS) {
+      const timeWaitLeft = await drainTimeWait();
+      if (timeWaitLeft > 20)
+        console.log(`live ${connections}: ${timeWaitLeft} TIME_WAIT rows still listed after 65 s (read by sample and floor alike)`);
       const live = connections === 0 ? { close: async () => undefined } : await openLiveConnections(worker, connections);
       if ('skipped' in live) {
         rows.push({ source: 'live', connections, skipped: live.skipped });
@@ -394,23 +418,24 @@ async function main(): Promise<void> {
     );
 
     // Memory: both clients at once (each is one process; the machine has two cores for them).
-    const nodeFlags = recipeNodeFlags();
+    const recipe = recipeRun();
+    const launch = [...recipe.nodeFlags, ...Object.entries(recipe.env).map(([name, value]) => `${name}=${value}`)].join(' ');
     const memoryRoot = path.join(dir, 'proc-memory');
     writeGeneratedProc(memoryRoot, { established: 20, listeners: 5 });
     fs.symlinkSync('/proc/stat', path.join(memoryRoot, 'stat'));
     console.log(
       `\nmemory: the real Agent, ${MEMORY_CYCLES} reports per IPC client against the local core (5 s interval, time scaled x2500, ` +
-        `small procfs fixture), node ${nodeFlags.join(' ') || '(no flags)'} as in the recipe, RSS and heap after a full GC every 500 reports:`,
+        `small procfs fixture), node with ${launch || 'no flags'} as in the recipe, RSS and heap after a full GC every 500 reports:`,
     );
     const memory = (
-      await Promise.all((['sdk', 'portable'] as const).map((client) => memoryRun(worker, dir, client, memoryRoot, nodeFlags)))
+      await Promise.all((['sdk', 'portable'] as const).map((client) => memoryRun(worker, dir, client, memoryRoot, recipe)))
     ).map(summarize);
     for (const summary of memory) console.log(`  ${summary.line}`);
 
     const built = await buildComponent({ projectRoot, outputRoot: path.join(dir, 'component') });
     const idleBundle: Record<string, Json> = {};
     for (const client of ['sdk', 'portable'] as const)
-      idleBundle[client] = await idleBundleRss(dir, built.local.componentArtifactsDir, client, nodeFlags, memoryRoot);
+      idleBundle[client] = await idleBundleRss(dir, built.local.componentArtifactsDir, client, recipe, memoryRoot);
     console.log(
       `\nidle agent (the built bundle against the local core, small procfs fixture, after ${IDLE_REPORTS} reports at 5 s and a 3 s rest):`,
     );

@@ -24,7 +24,11 @@ const render = (template: unknown = loadTemplate()): Recipe => renderRecipe(temp
 interface Manifest {
   Platform: Record<string, string>;
   Artifacts: Array<{ URI: string }>;
-  Lifecycle: { Install: { Script: string }; Run: { Script: string; RequiresPrivilege: boolean }; Setenv?: Record<string, string> };
+  Lifecycle: {
+    Install: { Script: string };
+    Run: { Script: string; RequiresPrivilege: boolean; Setenv?: Record<string, string> };
+    Setenv?: Record<string, string>;
+  };
 }
 const manifestsOf = (recipe: Recipe): Manifest[] => recipe.Manifests as Manifest[];
 
@@ -121,6 +125,7 @@ describe('renderRecipe', () => {
       expect(manifest.Lifecycle.Run).toEqual({
         RequiresPrivilege: false,
         Script: `exec node --max-semi-space-size=1 {artifacts:path}/${BUNDLE_FILE}`,
+        Setenv: { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072' },
       });
       expect(manifest.Lifecycle.Install.Script).toContain('command -v node');
       expect(manifest.Lifecycle.Install.Script).toContain('Node.js >= 20 is required');

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CHUNK_BYTES, createProcfs, isNotFound } from '../../src/procfs/procfs';
+import { CHUNK_BYTES, createProcfs, isKernelProcfs, isNotFound } from '../../src/procfs/procfs';
 import { makeFifo } from '../support/fifo';
 
 describe('createProcfs', () => {
@@ -42,6 +42,14 @@ describe('createProcfs', () => {
     const text = await createProcfs('/proc').readText('self/status');
     expect(text).toMatch(/^Name:/);
     expect(text).toContain(`Pid:\t${process.pid}\n`);
+  });
+});
+
+describe('isKernelProcfs', () => {
+  it('tells the kernel procfs, read synchronously, from any other root, read through the thread pool', async () => {
+    expect(await isKernelProcfs('/proc')).toBe(true);
+    expect(await isKernelProcfs(os.tmpdir())).toBe(false);
+    expect(await isKernelProcfs(path.join(os.tmpdir(), 'no-such-root-for-procfs-test'))).toBe(false);
   });
 });
 
