@@ -13,7 +13,7 @@
  * interfaces getifaddrs gives (another namespace), those are not used: a name must come from where the sockets come.
  */
 import type { InterfaceAddress } from '../procfs/interfaces';
-import { formatIpv6Groups, isLoopback } from './ip';
+import { formatIpv6Groups, isLoopback, networkOrder } from './ip';
 
 /** `fe800000000000000000000000000001 02 40 20 80 eth0`: address in network order, index, prefix, scope, flags, name. */
 const IF_INET6_ROW = /^([0-9a-f]{32})\s+[0-9a-f]+\s+[0-9a-f]+\s+[0-9a-f]+\s+[0-9a-f]+\s+(\S{1,15})$/i;
@@ -39,8 +39,7 @@ export function parseIfInet6(text: string): InterfaceAddress[] {
 
 /** The IPv4 word of /proc/net/route (host byte order, as the socket tables print it) as a number in network order. */
 function routeWord(hex: string): number {
-  const word = Number.parseInt(hex, 16);
-  return (((word & 0xff) << 24) | (((word >>> 8) & 0xff) << 16) | (((word >>> 16) & 0xff) << 8) | (word >>> 24)) >>> 0;
+  return networkOrder(Number.parseInt(hex, 16));
 }
 
 function dottedToNumber(address: string): number {

@@ -44,7 +44,8 @@ describe('EdgeDetection', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function started(overrides: Partial<DetectionSettings> = {}): Promise<EdgeDetection> {
+  /** Started and configured; violation ids are numbered unless `defaultIds` (the agent's own generator). */
+  async function started(overrides: Partial<DetectionSettings> = {}, defaultIds = false): Promise<EdgeDetection> {
     let id = 0;
     const detection = new EdgeDetection({
       store: createDetectionStateFile(join(dir, 'detect.json')),
@@ -52,7 +53,7 @@ describe('EdgeDetection', () => {
       componentName: 'com.example.Agent',
       logger: createLogger({ out: (l) => lines.push(l), err: (l) => lines.push(l) }),
       now: () => now,
-      newViolationId: () => `violation-${dir.slice(-6)}-${++id}`,
+      ...(defaultIds ? {} : { newViolationId: () => `violation-${dir.slice(-6)}-${++id}` }),
     });
     await detection.start();
     detection.configure(settings(overrides), THING);
@@ -99,18 +100,7 @@ describe('EdgeDetection', () => {
   });
 
   it('names a violation with a random version 4 UUID by default, which the state file restores after a restart', async () => {
-    const withDefaultIds = async (): Promise<EdgeDetection> => {
-      const detection = new EdgeDetection({
-        store: createDetectionStateFile(join(dir, 'detect.json')),
-        connection: () => connection,
-        componentName: 'com.example.Agent',
-        logger: createLogger({ out: (l) => lines.push(l), err: (l) => lines.push(l) }),
-        now: () => now,
-      });
-      await detection.start();
-      detection.configure(settings(), THING);
-      return detection;
-    };
+    const withDefaultIds = () => started({}, true);
     const first = await withDefaultIds();
     await first.observe(listening(4444));
     await first.stop();

@@ -11,19 +11,8 @@ import {
   deviceFactsProcess,
   printDeviceFacts,
 } from '../../src/inventory/device-facts-process';
-import type { DeviceFacts } from '../../src/inventory/device-inventory';
 import { waitFor } from '../support/wait-for';
-
-const FACTS: DeviceFacts = {
-  distro: 'Debian GNU/Linux',
-  release: '12',
-  kernel: '6.1.0-18-arm64',
-  arch: 'arm64',
-  cpuModel: 'ARM Cortex-A72',
-  cores: 4,
-  physicalCores: 4,
-  totalMemoryBytes: 4 * 1024 ** 3,
-};
+import { PI_FACTS } from '../fixtures/device-facts';
 
 /** A node script as the device-facts process. */
 function script(source: string, options: Partial<DeviceFactsProcessOptions> = {}) {
@@ -47,7 +36,7 @@ describe('deviceFactsProcess', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reads the facts from the one JSON line the process prints', async () => {
-    await expect(script(`console.log(${JSON.stringify(JSON.stringify(FACTS))})`).read()).resolves.toEqual(FACTS);
+    await expect(script(`console.log(${JSON.stringify(JSON.stringify(PI_FACTS))})`).read()).resolves.toEqual(PI_FACTS);
   });
 
   it('gives the process PATH and the locale only: no nucleus token, no IPC socket path, no NODE_OPTIONS', async () => {
@@ -62,7 +51,7 @@ describe('deviceFactsProcess', () => {
     };
     expect(deviceFactsEnvironment(agentEnvironment)).toEqual({ PATH: process.env.PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' });
     // The process reports the names of the variables it sees, as its distro.
-    const source = `console.log(JSON.stringify({ ...${JSON.stringify(FACTS)}, distro: Object.keys(process.env).sort().join(',') }))`;
+    const source = `console.log(JSON.stringify({ ...${JSON.stringify(PI_FACTS)}, distro: Object.keys(process.env).sort().join(',') }))`;
     const facts = await script(source, { environment: agentEnvironment }).read();
     expect(facts.distro).toBe('LANG,LC_ALL,PATH');
   });
@@ -88,9 +77,9 @@ describe('deviceFactsProcess', () => {
   });
 
   it('refuses facts padded beyond a smaller cap, though they would parse', async () => {
-    const padded = `process.stdout.write(${JSON.stringify(JSON.stringify(FACTS))} + ' '.repeat(2000) + '\\n')`;
+    const padded = `process.stdout.write(${JSON.stringify(JSON.stringify(PI_FACTS))} + ' '.repeat(2000) + '\\n')`;
     await expect(script(padded, { maxOutputBytes: 1_000 }).read()).rejects.toThrow('printed more than 1000 bytes; killed');
-    await expect(script(padded, { maxOutputBytes: 4_000 }).read()).resolves.toEqual(FACTS);
+    await expect(script(padded, { maxOutputBytes: 4_000 }).read()).resolves.toEqual(PI_FACTS);
   });
 
   it('quotes the first line of stderr when the process fails, and rejects output that is not the facts', async () => {
@@ -113,12 +102,12 @@ describe('printDeviceFacts', () => {
   it('prints the facts as one JSON line and exits 0', async () => {
     const out: string[] = [];
     const code = await printDeviceFacts(
-      { read: async () => FACTS },
+      { read: async () => PI_FACTS },
       (line) => out.push(line),
       () => undefined,
     );
     expect(code).toBe(0);
-    expect(out).toEqual([`${JSON.stringify(FACTS)}\n`]);
+    expect(out).toEqual([`${JSON.stringify(PI_FACTS)}\n`]);
   });
 
   it('says on stderr why it could not, and exits 1', async () => {

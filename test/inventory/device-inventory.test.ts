@@ -5,17 +5,7 @@ import {
   logDeviceInventoryLater,
   parseDeviceFacts,
 } from '../../src/inventory/device-inventory';
-
-const FACTS: DeviceFacts = {
-  distro: 'Debian GNU/Linux',
-  release: '12',
-  kernel: '6.1.0-18-arm64',
-  arch: 'arm64',
-  cpuModel: 'ARM Cortex-A72',
-  cores: 4,
-  physicalCores: 4,
-  totalMemoryBytes: 4 * 1024 ** 3,
-};
+import { PI_FACTS } from '../fixtures/device-facts';
 
 function recordingLogger() {
   const lines: string[] = [];
@@ -27,13 +17,13 @@ afterEach(() => jest.useRealTimers());
 
 describe('formatInventory', () => {
   it('writes one line with OS, kernel, architecture, CPU and memory', () => {
-    expect(formatInventory(FACTS)).toBe(
+    expect(formatInventory(PI_FACTS)).toBe(
       'device: Debian GNU/Linux 12, kernel 6.1.0-18-arm64, arm64, CPU ARM Cortex-A72 (4 cores), memory 4.0 GiB',
     );
   });
 
   it('says what is unknown rather than printing empty fields, and shows hyperthreads', () => {
-    const line = formatInventory({ ...FACTS, distro: 'unknown', release: '', cpuModel: '', cores: 8, physicalCores: 4 });
+    const line = formatInventory({ ...PI_FACTS, distro: 'unknown', release: '', cpuModel: '', cores: 8, physicalCores: 4 });
     expect(line).toBe('device: unknown OS, kernel 6.1.0-18-arm64, arm64, CPU unknown (8 cores, 4 physical), memory 4.0 GiB');
     expect(line).not.toContain('\n');
   });
@@ -41,7 +31,7 @@ describe('formatInventory', () => {
 
 describe('logDeviceInventoryLater', () => {
   it('returns before reading anything and reads only after the delay, then logs the line once', async () => {
-    const read = jest.fn(async () => FACTS);
+    const read = jest.fn(async () => PI_FACTS);
     const { lines, logger } = recordingLogger();
     logDeviceInventoryLater({ source: { read }, logger, delayMs: 15_000, deadlineMs: 10_000 });
     expect(read).not.toHaveBeenCalled();
@@ -82,7 +72,7 @@ describe('logDeviceInventoryLater', () => {
     const unref = jest.fn();
     const spy = jest.spyOn(global, 'setTimeout').mockImplementation((() => ({ unref })) as unknown as typeof setTimeout);
     try {
-      logDeviceInventoryLater({ source: { read: async () => FACTS }, logger: recordingLogger().logger });
+      logDeviceInventoryLater({ source: { read: async () => PI_FACTS }, logger: recordingLogger().logger });
       expect(unref).toHaveBeenCalledTimes(1);
     } finally {
       spy.mockRestore();
@@ -92,18 +82,18 @@ describe('logDeviceInventoryLater', () => {
 
 describe('parseDeviceFacts', () => {
   it('reads the facts back from their JSON line, keeping only the known fields', () => {
-    expect(parseDeviceFacts(`${JSON.stringify({ ...FACTS, extra: 'x'.repeat(1000) })}\n`)).toEqual(FACTS);
+    expect(parseDeviceFacts(`${JSON.stringify({ ...PI_FACTS, extra: 'x'.repeat(1000) })}\n`)).toEqual(PI_FACTS);
   });
 
   it.each([
     ['not JSON', 'device: Debian', /not JSON/],
     ['an array', '[1,2]', /not a JSON object/],
     ['null', 'null', /not a JSON object/],
-    ['a missing text', JSON.stringify({ ...FACTS, kernel: undefined }), /kernel is not a text/],
-    ['a text too long for a log line', JSON.stringify({ ...FACTS, cpuModel: 'x'.repeat(201) }), /cpuModel is not a text/],
-    ['a count given as text', JSON.stringify({ ...FACTS, cores: '4' }), /cores is not a count/],
-    ['a negative count', JSON.stringify({ ...FACTS, totalMemoryBytes: -1 }), /totalMemoryBytes is not a count/],
-    ['a fractional count', JSON.stringify({ ...FACTS, physicalCores: 1.5 }), /physicalCores is not a count/],
+    ['a missing text', JSON.stringify({ ...PI_FACTS, kernel: undefined }), /kernel is not a text/],
+    ['a text too long for a log line', JSON.stringify({ ...PI_FACTS, cpuModel: 'x'.repeat(201) }), /cpuModel is not a text/],
+    ['a count given as text', JSON.stringify({ ...PI_FACTS, cores: '4' }), /cores is not a count/],
+    ['a negative count', JSON.stringify({ ...PI_FACTS, totalMemoryBytes: -1 }), /totalMemoryBytes is not a count/],
+    ['a fractional count', JSON.stringify({ ...PI_FACTS, physicalCores: 1.5 }), /physicalCores is not a count/],
   ])('refuses %s, saying what is wrong', (_case, text, problem) => {
     expect(() => parseDeviceFacts(text)).toThrow(problem);
   });
