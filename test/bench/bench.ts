@@ -402,8 +402,10 @@ async function main(): Promise<void> {
 
     printTable(rows);
     console.log(
-      '\nfloor = the same files read synchronously into one buffer, in the measured process, interleaved with the samples, nothing ' +
-        'done with the bytes (the cheapest way to read /proc); async floor = the same reads through fs.promises. CPU = process CPU time ' +
+      '\nfloor = the kernel work a sample needs done the cheapest way: the /proc files the collector reads (the IPv6 tables only when ' +
+        'net/sockstat6 counts IPv6 sockets, the procfs address files only when getifaddrs leaves out an interface of net/dev), its ' +
+        'statfs, readdir and getifaddrs, synchronously, into one buffer, in the measured process, interleaved with the samples, nothing ' +
+        'done with the bytes; async floor = the same reads through fs.promises. CPU = process CPU time ' +
         '(thread pool included). For fixture rows the reads are page-cache copies (no kernel formatting), so their ratio is the parsing ' +
         'cost; live rows carry the real /proc cost. tcp rows include both ends of each connection.',
     );

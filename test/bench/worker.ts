@@ -11,6 +11,7 @@
  * The socket holders exit when their stdin closes.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -106,11 +107,26 @@ function readWhole(file: string): void {
   }
 }
 
+/**
+ * The kernel work a sample needs, done the cheapest way: the files the collector reads, its statfs and readdir, and
+ * the interface list (getifaddrs), with the procfs address files it reads when net/dev names an interface getifaddrs
+ * leaves out (src/collect/collector.ts enumerateInterfaces).
+ */
 function floorOnce(root: string): void {
   const skipped = ipv6TablesToSkip(root);
-  for (const file of FLOOR_FILES) if (!skipped.has(file)) readWhole(path.join(root, file));
+  // net/dev once, as text: its interface names decide the address files below.
+  for (const file of FLOOR_FILES) if (!skipped.has(file) && file !== 'net/dev') readWhole(path.join(root, file));
   fs.readdirSync(root);
   fs.statfsSync('/');
+  const listed = new Set(Object.keys(os.networkInterfaces()));
+  const devNames = fs
+    .readFileSync(path.join(root, 'net/dev'), 'latin1')
+    .split('\n')
+    .slice(2)
+    .map((line) => line.split(':')[0]?.trim() ?? '')
+    .filter(Boolean);
+  if (devNames.some((name) => !listed.has(name)))
+    for (const file of ['net/if_inet6', 'net/fib_trie', 'net/route']) readWhole(path.join(root, file));
 }
 
 /** The IPv6 tables the collector leaves out because net/sockstat6 counts no IPv6 socket of their protocol. */
