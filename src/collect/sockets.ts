@@ -12,6 +12,8 @@ import {
   isWildcard,
   networkOrder,
   parseHex,
+  parseHex4,
+  parseHex8,
   procIpv6WordsAt,
 } from './ip';
 
@@ -158,9 +160,9 @@ export class SocketTableParser {
     if (state < 0) return this.drop(bytes, start, end);
     if (!this.keepStates.includes(state)) return true;
     const local = this.address(bytes, localAt);
-    const localPort = parseHex(bytes, localAt + addressLength + 1, 4);
+    const localPort = parseHex4(bytes, localAt + addressLength + 1);
     const remote = this.address(bytes, remoteAt);
-    const remotePort = parseHex(bytes, remoteAt + addressLength + 1, 4);
+    const remotePort = parseHex4(bytes, remoteAt + addressLength + 1);
     if (local === undefined || remote === undefined || localPort < 0 || remotePort < 0) return this.drop(bytes, start, end);
     const row = this.row;
     row.state = state;
@@ -175,7 +177,7 @@ export class SocketTableParser {
 
   private address(bytes: Buffer, start: number): ParsedAddress | undefined {
     if (this.family === 4) {
-      const word = parseHex(bytes, start, 8);
+      const word = parseHex8(bytes, start);
       if (word < 0) return undefined;
       if (word === this.lastIpv4Word) return this.lastIpv4;
       let address = this.ipv4.get(word);

@@ -5,6 +5,8 @@ import {
   isLoopback,
   isWildcard,
   parseHex,
+  parseHex4,
+  parseHex8,
   procIpv4,
   procIpv6At,
 } from '../../src/collect/ip';
@@ -41,6 +43,24 @@ describe('addresses as /proc prints them', () => {
     expect(ipv6('0000000000000000000000000100000Z')).toBeUndefined();
     expect(parseHex(ascii('1f'), 0, 2)).toBe(31);
     expect(parseHex(ascii('1 '), 0, 2)).toBe(-1);
+  });
+
+  it('reads four and eight digits unrolled exactly as the general reader does, any character at any place', () => {
+    const alphabet = '0123456789abcdefABCDEFgG :\u0000\u00ff';
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed;
+    };
+    for (let n = 0; n < 5_000; n++) {
+      const digits = Array.from({ length: 8 }, () =>
+        next() % 8 === 0 ? alphabet[next() % alphabet.length] : '0123456789abcdefABCDEF'[next() % 22],
+      );
+      const bytes = ascii(`x${digits.join('')}`);
+      expect(parseHex4(bytes, 1)).toBe(parseHex(bytes, 1, 4));
+      expect(parseHex8(bytes, 1)).toBe(parseHex(bytes, 1, 8));
+    }
+    expect(parseHex8(ascii('FFFFFFFF'), 0)).toBe(0xffffffff);
   });
 
   it('writes IPv6 in RFC 5952 form, as the WHATWG URL serialiser does', () => {
