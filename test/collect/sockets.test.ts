@@ -384,6 +384,15 @@ describe('SocketSummary de-duplication', () => {
     expect(next.establishedTotal()).toBe(10);
   });
 
+  it('tells 100,000 sockets apart although their 16-bit fingerprints collide, and finds each one again', () => {
+    const table = new FirstSocketTable();
+    const key = (i: number) => [i % 7, ((i * 2654435761) >>> 0) % 4294967296] as const;
+    for (let i = 0; i < 100_000; i++) expect(table.firstOrAdd(...key(i), i % 5)).toBe(-1);
+    for (let i = 0; i < 100_000; i += 997) expect(table.firstOrAdd(...key(i), 9)).toBe(i % 5);
+    table.clear();
+    expect(table.firstOrAdd(...key(3), 1)).toBe(-1);
+  });
+
   it('keeps at most the list limit of entries, and counts every socket', () => {
     const summary = new SocketSummary(interfaceOf, TCP_LISTEN, new FirstSocketTable(), 3);
     for (let port = 1; port <= 50; port++) summary.add(row('192.0.2.2', port, 443));
