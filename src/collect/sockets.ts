@@ -180,11 +180,13 @@ export class SocketTableParser {
       const word = parseHex8(bytes, start);
       if (word < 0) return undefined;
       if (word === this.lastIpv4Word) return this.lastIpv4;
-      let address = this.ipv4.get(word);
+      // As int32: a small integer key, where a word above 2^31 would be a boxed number, allocated and hashed slowly.
+      const key = word | 0;
+      let address = this.ipv4.get(key);
       if (address === undefined) {
         const ip = networkOrder(word);
         address = { text: dottedIpv4(ip), words: [ip] };
-        this.ipv4.set(word, address);
+        this.ipv4.set(key, address);
       }
       this.lastIpv4Word = word;
       this.lastIpv4 = address;
@@ -232,14 +234,21 @@ export function createInterfaceAttribution(addresses: readonly InterfaceAddress[
   };
 }
 
-/** The established sockets to one remote address, kept as numbers: objects are built only for the entries listed. */
+/**
+ * The established sockets to one remote address, kept as numbers: objects are built only for the entries listed. An
+ * entry is both ports and the local address id that names the interface; the first one is held in the group itself,
+ * since most peers have one (10,000 peers made 20,000 arrays a sample), the others in arrays made for the second.
+ */
 interface RemoteGroup {
   id: number;
   /** Canonical address text, from the parser's cache. */
   address: string;
-  /** The group's entries, in the order first seen: both ports, and the local address id that names the interface. */
-  entryPorts: number[];
-  entryLocals: number[];
+  /** Entries kept, in the order first seen. */
+  kept: number;
+  firstPorts: number;
+  firstLocal: number;
+  morePorts: number[] | undefined;
+  moreLocals: number[] | undefined;
 }
 
 const NOT_FOUND = -1;
@@ -374,7 +383,15 @@ export class SocketSummary {
       }
       let group = this.lastGroup?.address === row.remoteAddress ? this.lastGroup : this.groups.get(row.remoteAddress);
       if (group === undefined) {
-        group = { id: this.groups.size, address: row.remoteAddress, entryPorts: [], entryLocals: [] };
+        group = {
+          id: this.groups.size,
+          address: row.remoteAddress,
+          kept: 0,
+          firstPorts: 0,
+          firstLocal: 0,
+          morePorts: undefined,
+          moreLocals: undefined,
+        };
         this.groups.set(row.remoteAddress, group);
         const words = row.remoteWords;
         if (words.length === 1) this.destinationTable.addV4(row.remoteAddress, words[0] as number);
@@ -421,11 +438,12 @@ export class SocketSummary {
     for (let round = 0; listed.length < wanted; round++) {
       const remaining: RemoteGroup[] = [];
       for (const group of groups) {
-        const ports = group.entryPorts[round];
-        if (ports === undefined) continue;
-        listed.push(this.connection(group, ports, group.entryLocals[round] as number));
+        if (group.kept <= round) continue;
+        const ports = round === 0 ? group.firstPorts : (group.morePorts?.[round - 1] as number);
+        const local = round === 0 ? group.firstLocal : (group.moreLocals?.[round - 1] as number);
+        listed.push(this.connection(group, ports, local));
         if (listed.length === wanted) return listed;
-        if (group.entryPorts.length > round + 1) remaining.push(group);
+        if (group.kept > round + 1) remaining.push(group);
       }
       groups = remaining;
     }
@@ -457,9 +475,14 @@ export class SocketSummary {
 
   private addEntry(group: RemoteGroup, ports: number, local: number): void {
     // Entries past the list limit are never listed (the list takes one per address per round): counted, not kept.
-    if (group.entryPorts.length < this.listLimit) {
-      group.entryPorts.push(ports);
-      group.entryLocals.push(local);
+    if (group.kept === 0) {
+      group.firstPorts = ports;
+      group.firstLocal = local;
+      group.kept = 1;
+    } else if (group.kept < this.listLimit) {
+      (group.morePorts ??= []).push(ports);
+      (group.moreLocals ??= []).push(local);
+      group.kept++;
     }
     this.entries++;
   }
