@@ -480,8 +480,12 @@ export class SocketSummary {
       group.firstLocal = local;
       group.kept = 1;
     } else if (group.kept < this.listLimit) {
-      (group.morePorts ??= []).push(ports);
-      (group.moreLocals ??= []).push(local);
+      if (group.morePorts === undefined || group.moreLocals === undefined) {
+        group.morePorts = [];
+        group.moreLocals = [];
+      }
+      group.morePorts.push(ports);
+      group.moreLocals.push(local);
       group.kept++;
     }
     this.entries++;
