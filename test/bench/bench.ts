@@ -427,7 +427,7 @@ async function main(): Promise<void> {
     fs.symlinkSync('/proc/stat', path.join(memoryRoot, 'stat'));
     console.log(
       `\nmemory: the real Agent, ${MEMORY_CYCLES} reports per IPC client against the local core (5 s interval, time scaled x2500, ` +
-        `small procfs fixture), node with ${launch || 'no flags'} as in the recipe, RSS and heap after a full GC every 500 reports:`,
+        `small procfs fixture), node with ${launch || 'no flags'} as in the recipe, RSS and heap after a full GC every ${Math.max(1, Math.min(500, Math.floor(MEMORY_CYCLES / 10)))} reports:`,
     );
     const memory = (
       await Promise.all((['sdk', 'portable'] as const).map((client) => memoryRun(worker, dir, client, memoryRoot, recipe)))

@@ -279,6 +279,8 @@ async function agentCycles(client: string, cycles: number, stateFile: string): P
   const selected = selectIpcClient({ setting: client, operationTimeoutMs: 10_000, logger });
   if (!selected.client) throw new Error(selected.problem);
   let published = 0;
+  // A short run (BENCH_MEMORY_CYCLES=200) still gets its ten points.
+  const memoryEvery = Math.max(1, Math.min(MEMORY_EVERY, Math.floor(cycles / 10)));
   let finished: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finished = resolve));
   const agent = new Agent({
@@ -290,7 +292,7 @@ async function agentCycles(client: string, cycles: number, stateFile: string): P
     },
     ipc: countingConnector({ connect: () => selected.connector.connect() }, () => {
       published += 1;
-      if (published % MEMORY_EVERY === 0) print({ client: selected.client, ...memoryNow(published) });
+      if (published % memoryEvery === 0) print({ client: selected.client, ...memoryNow(published) });
       if (published >= cycles) finished();
     }),
     createCollector: createSystemCollector,
