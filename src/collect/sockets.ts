@@ -252,6 +252,7 @@ interface RemoteGroup {
 }
 
 const NOT_FOUND = -1;
+const MIN_SLOTS = 1024;
 
 /**
  * (remote address id, both ports) -> the local address id of the first socket with them. At 20,000 sockets each probe
@@ -263,20 +264,32 @@ const NOT_FOUND = -1;
  */
 export class FirstSocketTable {
   /** 0: empty; else the key's fingerprint, never 0. */
-  private fingerprints = new Uint16Array(1024);
+  private fingerprints = new Uint16Array(MIN_SLOTS);
   /** The record of the slot's socket. */
-  private indexes = new Int32Array(1024);
-  private groups = new Int32Array(1024);
-  private ports = new Uint32Array(1024);
-  private locals = new Int32Array(1024);
+  private indexes = new Int32Array(MIN_SLOTS);
+  private groups = new Int32Array(MIN_SLOTS);
+  private ports = new Uint32Array(MIN_SLOTS);
+  private locals = new Int32Array(MIN_SLOTS);
   /** 32 - log2(capacity): Fibonacci hashing takes the top bits of the product, which depend on every bit of the key. */
-  private shift = 22;
+  private shift = 32 - Math.log2(MIN_SLOTS);
   private size = 0;
 
-  /** Empties the table, keeping its capacity (the last sample's size is the best guess for the next one). */
+  /** Slots: twice the most sockets it holds. */
+  get capacity(): number {
+    return this.fingerprints.length;
+  }
+
+  /**
+   * Empties the table. It keeps its capacity (the last sample's size is the best guess for the next one), unless the
+   * last sample used less than an eighth of it: a burst of connections must not keep its memory for good.
+   */
   clear(): void {
+    if (this.capacity > MIN_SLOTS && this.size * 8 < this.capacity) {
+      let capacity = MIN_SLOTS;
+      while (capacity < this.size * 4) capacity *= 2;
+      this.allocate(capacity);
+    } else this.fingerprints.fill(0);
     this.size = 0;
-    this.fingerprints.fill(0);
   }
 
   /** The local id already stored for the key, or NOT_FOUND after storing `local` for it. */
@@ -308,15 +321,19 @@ export class FirstSocketTable {
   /** Doubles the capacity, re-inserting the records in their order. */
   private grow(): void {
     const [groups, ports, locals, size] = [this.groups, this.ports, this.locals, this.size];
-    const capacity = this.fingerprints.length * 2;
+    this.allocate(this.capacity * 2);
+    this.size = 0;
+    for (let index = 0; index < size; index++) this.firstOrAdd(groups[index] as number, ports[index] as number, locals[index] as number);
+  }
+
+  /** Empty arrays of `capacity` slots (a power of two). */
+  private allocate(capacity: number): void {
     this.fingerprints = new Uint16Array(capacity);
     this.indexes = new Int32Array(capacity);
     this.groups = new Int32Array(capacity);
     this.ports = new Uint32Array(capacity);
     this.locals = new Int32Array(capacity);
-    this.shift--;
-    this.size = 0;
-    for (let index = 0; index < size; index++) this.firstOrAdd(groups[index] as number, ports[index] as number, locals[index] as number);
+    this.shift = 32 - Math.log2(capacity);
   }
 }
 

@@ -393,6 +393,20 @@ describe('SocketSummary de-duplication', () => {
     expect(table.firstOrAdd(...key(3), 1)).toBe(-1);
   });
 
+  it('gives back the memory of a burst: a table far larger than the last sample needed shrinks at the next clear', () => {
+    const table = new FirstSocketTable();
+    for (let i = 0; i < 100_000; i++) table.firstOrAdd(0, i, 0);
+    const burst = table.capacity;
+    expect(burst).toBeGreaterThanOrEqual(200_000);
+    table.clear();
+    expect(table.capacity).toBe(burst);
+    for (let i = 0; i < 50; i++) table.firstOrAdd(1, i, 0);
+    table.clear();
+    expect(table.capacity).toBe(1024);
+    for (let i = 0; i < 50; i++) expect(table.firstOrAdd(1, i, 2)).toBe(-1);
+    expect(table.firstOrAdd(1, 7, 3)).toBe(2);
+  });
+
   it('keeps at most the list limit of entries, and counts every socket', () => {
     const summary = new SocketSummary(interfaceOf, TCP_LISTEN, new FirstSocketTable(), 3);
     for (let port = 1; port <= 50; port++) summary.add(row('192.0.2.2', port, 443));
