@@ -17,6 +17,8 @@ export interface Network {
 }
 
 const V4_MAPPED_WORD = 0xffff;
+/** Bitmaps a new arena holds: a sample's worth for most configurations. */
+const ARENA_BITMAPS = 64;
 
 /** The words of an IPv4 dotted quad at `start..end` of `text`, or undefined. No allocation: this runs 10,000 times a sample. */
 function ipv4Word(text: string, start: number, end: number): number | undefined {
@@ -149,14 +151,20 @@ export class AddressSet {
     private readonly cache: AddressCache = new AddressCache(),
   ) {
     this.count = table.count;
+    // An arena sized for a burst of peers is given back once samples are far smaller again.
+    if (cache.arena.length > ARENA_BITMAPS * 8 * this.words()) cache.arena = new Uint32Array(0);
+  }
+
+  private words(): number {
+    return (this.count + 31) >>> 5;
   }
 
   /** A zeroed bitmap of `count` bits from the cache's arena (valid until the cache's next use). */
   private bitmap(): Uint32Array {
-    const words = (this.count + 31) >>> 5;
+    const words = this.words();
     if (this.arenaUsed + words > this.cache.arena.length) {
       // Bitmaps handed out earlier keep the old buffer; the new one is large enough for a whole sample's worth.
-      this.cache.arena = new Uint32Array(Math.max(this.cache.arena.length * 2, words * 64));
+      this.cache.arena = new Uint32Array(Math.max(this.cache.arena.length * 2, words * ARENA_BITMAPS));
       this.arenaUsed = 0;
     }
     const view = this.cache.arena.subarray(this.arenaUsed, this.arenaUsed + words);
