@@ -76,17 +76,6 @@ export function ipv6Text(words: readonly number[]): string {
   return formatIpv6Groups(groups);
 }
 
-/** The IPv4 address of the 8 hex digits that /proc/net/{tcp,udp} print for it (`0100007F` is 127.0.0.1). */
-export function procIpv4(word: number): string {
-  return dottedIpv4(networkOrder(word));
-}
-
-/** The IPv6 address of the 32 hex digits (four little-endian words) at `start` of a /proc/net/{tcp6,udp6} row, or undefined. */
-export function procIpv6At(bytes: Uint8Array, start: number): string | undefined {
-  const words = procIpv6WordsAt(bytes, start);
-  return words === undefined ? undefined : ipv6Text(words);
-}
-
 /** RFC 5952 text of eight 16-bit groups. */
 export function formatIpv6Groups(groups: readonly number[]): string {
   let bestStart = -1;

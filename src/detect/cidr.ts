@@ -1,4 +1,4 @@
-import { dottedIpv4 } from '../collect/ip';
+import { dottedIpv4, isIpv4Mapped } from '../collect/ip';
 import { DestinationTable } from '../metrics/destinations';
 
 /**
@@ -125,7 +125,7 @@ export function destinationTableOf(connections: ReadonlyArray<{ remoteAddr: stri
       : remoteAddr.slice(0, remoteAddr.lastIndexOf(':'));
     const words = ipWords(host);
     if (!words) continue;
-    const mapped = words[0] === 0 && words[1] === 0 && words[2] === V4_MAPPED_WORD;
+    const mapped = isIpv4Mapped(words);
     const text = mapped ? dottedIpv4(words[3]) : host;
     if (seen.has(text)) continue;
     seen.add(text);

@@ -7,17 +7,24 @@ import {
   parseHex,
   parseHex4,
   parseHex8,
-  procIpv4,
-  procIpv6At,
+  dottedIpv4,
+  ipv6Text,
+  networkOrder,
+  procIpv6WordsAt,
 } from '../../src/collect/ip';
 import { procHexIpv6 } from '../fixtures/proc/generate';
 
 describe('addresses as /proc prints them', () => {
   const ascii = (text: string) => Buffer.from(text, 'latin1');
-  const ipv6 = (hex: string) => procIpv6At(ascii(hex), 0);
+  /** As the socket table parser reads an address: the words, then their text. */
+  const ipv6At = (bytes: Uint8Array, start: number) => {
+    const words = procIpv6WordsAt(bytes, start);
+    return words === undefined ? undefined : ipv6Text(words);
+  };
+  const ipv6 = (hex: string) => ipv6At(ascii(hex), 0);
 
   it('reads the IPv4 word in little-endian order', () => {
-    const ipv4 = (hex: string) => procIpv4(parseHex(ascii(hex), 0, 8));
+    const ipv4 = (hex: string) => dottedIpv4(networkOrder(parseHex8(ascii(hex), 0)));
     expect(ipv4('0100007F')).toBe('127.0.0.1');
     expect(ipv4('020200C0')).toBe('192.0.2.2');
     expect(ipv4('00000000')).toBe('0.0.0.0');
@@ -29,7 +36,7 @@ describe('addresses as /proc prints them', () => {
     expect(ipv6('00000000000000000000000000000000')).toBe('::');
     expect(ipv6('000000FD000000000000000002000000')).toBe('fd00::2');
     expect(ipv6('B80D0120000000000000000001000000')).toBe('2001:db8::1');
-    expect(procIpv6At(ascii('xx:00000000000000000000000001000000'), 3)).toBe('::1');
+    expect(ipv6At(ascii('xx:00000000000000000000000001000000'), 3)).toBe('::1');
   });
 
   it('shows IPv4-mapped IPv6 as plain IPv4', () => {
