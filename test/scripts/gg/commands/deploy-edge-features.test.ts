@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  type ComponentDeploymentSpecification,
   CreateDeploymentCommand,
   DescribeComponentCommand,
   GetDeploymentCommand,
@@ -16,6 +17,14 @@ const THING_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thing/core-1`;
 function published(): void {
   mocks.greengrass.on(DescribeComponentCommand).resolves({ status: { componentState: 'DEPLOYABLE' } });
   mocks.greengrass.on(CreateDeploymentCommand).resolves({ deploymentId: 'new-dep' });
+}
+
+/** The thing's latest deployment, which the next deploy merges into, holds these components. */
+function deployedBefore(components: Record<string, ComponentDeploymentSpecification>): void {
+  mocks.greengrass
+    .on(ListDeploymentsCommand)
+    .resolves({ deployments: [{ deploymentId: 'old', targetArn: THING_ARN, isLatestForTarget: true }] });
+  mocks.greengrass.on(GetDeploymentCommand).resolves({ components });
 }
 
 function mergeSent(): Record<string, unknown> {
@@ -80,16 +89,11 @@ describe('deploy --behaviors-file', () => {
 
   it('keeps the deployed behaviors and their permissions on a later deploy without the file', async () => {
     published();
-    mocks.greengrass
-      .on(ListDeploymentsCommand)
-      .resolves({ deployments: [{ deploymentId: 'old', targetArn: THING_ARN, isLatestForTarget: true }] });
     const behaviors = [
       { name: 'ports', metric: 'aws:num-listening-tcp-ports', criteria: { comparisonOperator: 'greater-than', value: { count: 5 } } },
     ];
-    mocks.greengrass.on(GetDeploymentCommand).resolves({
-      components: {
-        [COMPONENT]: { componentVersion: '1.0.0', configurationUpdate: { merge: JSON.stringify({ behaviors, alarmTopic: '' }) } },
-      },
+    deployedBefore({
+      [COMPONENT]: { componentVersion: '1.0.0', configurationUpdate: { merge: JSON.stringify({ behaviors, alarmTopic: '' }) } },
     });
     const h = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--interval', '600'], h.deps)).toBe(0);
@@ -110,10 +114,7 @@ describe('deploy --behaviors-file', () => {
 
     resetMocks();
     published();
-    mocks.greengrass
-      .on(ListDeploymentsCommand)
-      .resolves({ deployments: [{ deploymentId: 'old', targetArn: THING_ARN, isLatestForTarget: true }] });
-    mocks.greengrass.on(GetDeploymentCommand).resolves({ components: { [COMPONENT]: withAlarms } });
+    deployedBefore({ [COMPONENT]: withAlarms });
     const off = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--config-json', '{"behaviors":[]}'], off.deps)).toBe(0);
     const sent = mocks.greengrass.commandCalls(CreateDeploymentCommand)[0]!.args[0].input.components![COMPONENT]!;
@@ -122,10 +123,7 @@ describe('deploy --behaviors-file', () => {
 
     resetMocks();
     published();
-    mocks.greengrass
-      .on(ListDeploymentsCommand)
-      .resolves({ deployments: [{ deploymentId: 'old', targetArn: THING_ARN, isLatestForTarget: true }] });
-    mocks.greengrass.on(GetDeploymentCommand).resolves({ components: { [COMPONENT]: withAlarms } });
+    deployedBefore({ [COMPONENT]: withAlarms });
     const same = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--interval', '600'], same.deps)).toBe(0);
     expect(

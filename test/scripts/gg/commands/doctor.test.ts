@@ -21,6 +21,16 @@ const ALL_THINGS = `arn:aws:iot:eu-west-1:${ACCOUNT}:all/registered-things`;
 const topic = (t: string) => `arn:aws:iot:eu-west-1:${ACCOUNT}:topic/${t}`;
 const filter = (t: string) => `arn:aws:iot:eu-west-1:${ACCOUNT}:topicfilter/${t}`;
 
+/** The agent's deployment as the core lists it among its effective deployments. */
+const OUR_DEPLOYMENT = {
+  deploymentId: 'ours',
+  deploymentName: 'x',
+  targetArn: 't',
+  coreDeviceExecutionStatus: 'COMPLETED',
+  creationTimestamp: new Date(1),
+  modifiedTimestamp: new Date(1),
+} as const;
+
 function healthyDevice(): void {
   mocks.greengrass.on(GetCoreDeviceCommand).resolves({ status: 'HEALTHY', coreVersion: '2.12.0' });
   mocks.greengrass
@@ -36,14 +46,7 @@ function healthyDevice(): void {
         creationTimestamp: new Date(2),
         modifiedTimestamp: new Date(2),
       },
-      {
-        deploymentId: 'ours',
-        deploymentName: 'x',
-        targetArn: 't',
-        coreDeviceExecutionStatus: 'COMPLETED',
-        creationTimestamp: new Date(1),
-        modifiedTimestamp: new Date(1),
-      },
+      OUR_DEPLOYMENT,
     ],
   });
   mocks.greengrass
@@ -167,16 +170,7 @@ describe('doctor', () => {
       .on(ListEffectiveDeploymentsCommand)
       .resolvesOnce({ effectiveDeployments: [], nextToken: 'd2' })
       .resolves({
-        effectiveDeployments: [
-          {
-            deploymentId: 'ours',
-            deploymentName: 'x',
-            targetArn: 't',
-            coreDeviceExecutionStatus: 'COMPLETED',
-            creationTimestamp: new Date(1),
-            modifiedTimestamp: new Date(1),
-          },
-        ],
+        effectiveDeployments: [OUR_DEPLOYMENT],
       });
     mocks.iot
       .on(ListThingPrincipalsCommand)
