@@ -109,7 +109,25 @@ function renderFor(template: unknown, identity: ComponentIdentity): { recipe: Re
   return { recipe, text: recipeToYaml(recipe) };
 }
 
-async function bundle(projectRoot: string, identity: ComponentIdentity): Promise<{ code: Uint8Array; warnings: string[] }> {
+/**
+ * The folders (relative to the project root) of every copy of `packageName` whose files went into the bundle. npm
+ * nests a second copy when our own range and a dependency's pinned version disagree (aws-iot-device-sdk-v2 pins
+ * aws-crt exactly): the bundle then carries both, and the SDK's copy loads an addon built for the other version.
+ */
+export function bundledPackageCopies(bundledFiles: readonly string[], packageName: string): string[] {
+  const copies = new Set<string>();
+  const marker = `node_modules/${packageName}/`;
+  for (const file of bundledFiles) {
+    const at = file.lastIndexOf(marker);
+    if (at >= 0) copies.add(file.slice(0, at + marker.length - 1));
+  }
+  return [...copies].sort();
+}
+
+async function bundle(
+  projectRoot: string,
+  identity: ComponentIdentity,
+): Promise<{ code: Uint8Array; warnings: string[]; crtRoot: string }> {
   const result = await build({
     absWorkingDir: projectRoot,
     entryPoints: [join(projectRoot, 'src', 'main.ts')],
@@ -121,16 +139,28 @@ async function bundle(projectRoot: string, identity: ComponentIdentity): Promise
     minify: true,
     write: false,
     logLevel: 'silent',
+    metafile: true,
     define: { __COMPONENT_IDENTITY__: JSON.stringify(identity) },
   });
   const output = result.outputFiles[0];
   if (!output) throw new Error('esbuild produced no output');
-  return { code: output.contents, warnings: result.warnings.map((w) => `${w.location?.file ?? ''}: ${w.text}`) };
+  const crtCopies = bundledPackageCopies(Object.keys(result.metafile.inputs), 'aws-crt');
+  if (crtCopies.length !== 1)
+    throw new Error(
+      `the bundle must hold exactly one copy of aws-crt, the one whose native addon ships beside it, but holds ${crtCopies.length}` +
+        `${crtCopies.length > 0 ? ` (${crtCopies.join(', ')})` : ''}: give aws-crt in package.json the exact version ` +
+        'aws-iot-device-sdk-v2 depends on, then npm install',
+    );
+  return {
+    code: output.contents,
+    warnings: result.warnings.map((w) => `${w.location?.file ?? ''}: ${w.text}`),
+    crtRoot: crtCopies[0] as string,
+  };
 }
 
-function nativeAddonSources(projectRoot: string): Array<{ file: string; source: string }> {
+function nativeAddonSources(projectRoot: string, crtRoot: string): Array<{ file: string; source: string }> {
   return TARGET_PLATFORMS.map((target) => {
-    const source = join(projectRoot, 'node_modules', 'aws-crt', 'dist', 'bin', target.crtBinaryDir, 'aws-crt-nodejs.node');
+    const source = join(projectRoot, crtRoot, 'dist', 'bin', target.crtBinaryDir, 'aws-crt-nodejs.node');
     if (!existsSync(source)) throw new Error(`aws-crt native addon for ${target.architecture} not found at ${source}; run npm ci`);
     return { file: nativeAddonFile(target), source };
   });
@@ -151,8 +181,8 @@ export async function buildComponent(options: BuildOptions = {}): Promise<BuildR
   const localVersion = options.localVersion ?? (identity.version === NEXT_PATCH ? LOCAL_VERSION_FOR_NEXT_PATCH : identity.version);
 
   const local = renderFor(template, { ...identity, version: localVersion });
-  const addons = nativeAddonSources(projectRoot);
-  const { code, warnings } = await bundle(projectRoot, identity);
+  const { code, warnings, crtRoot } = await bundle(projectRoot, identity);
+  const addons = nativeAddonSources(projectRoot, crtRoot);
 
   const recipesDir = join(outputRoot, 'recipes');
   const artifactsDir = join(outputRoot, 'artifacts');

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { accessControlFor } from '../../src/component/definition';
 import { recipeDefaultConfiguration } from '../../src/config/definition';
@@ -90,6 +90,13 @@ describe('buildComponent', () => {
       expect(addons).toHaveLength(1);
       expect(elfMachine(join(result.local.componentArtifactsDir, addons[0]!))).toBe(expectedMachine[manifest.Platform.architecture!]);
     }
+  });
+
+  it('ships the addon of the aws-crt that aws-iot-device-sdk-v2 itself loads', () => {
+    const sdkDir = dirname(require.resolve('aws-iot-device-sdk-v2/package.json', { paths: [projectRoot] }));
+    const sdkCrt = dirname(require.resolve('aws-crt/package.json', { paths: [sdkDir] }));
+    const shipped = readFileSync(join(result.local.componentArtifactsDir, 'aws-crt-nodejs-linux-x64.node'));
+    expect(shipped.equals(readFileSync(join(sdkCrt, 'dist', 'bin', 'linux-x64-glibc', 'aws-crt-nodejs.node')))).toBe(true);
   });
 
   it('measures what each manifest downloads, zipped and raw', () => {
