@@ -1,6 +1,5 @@
 // Agent entry point: wires the adapters to the agent and handles process signals. No logic here.
 import './native-binding';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent } from './agent/agent';
 import { systemClock } from './agent/clock';
@@ -15,6 +14,7 @@ import { describeError } from './util/describe-error';
 import { DEVICE_FACTS_FLAG, deviceFactsProcess, printDeviceFacts } from './inventory/device-facts-process';
 import { inventoryDelayMs, logDeviceInventoryLater } from './inventory/device-inventory';
 import { systeminformationFacts } from './inventory/systeminformation-facts';
+import { readFile } from './util/async-fs';
 
 /** A stopped component must be gone within 5 s (deployments wait on it); the hard stop stays inside that. */
 const SHUTDOWN_BUDGET_MS = 4_000;

@@ -4,11 +4,11 @@
  * network baseline of the last sample, alarms not yet delivered, and the drill that last ran. A damaged file is
  * reported and detection starts fresh: at worst an alarm still raised is raised once more.
  */
-import { readFile } from 'node:fs/promises';
 import { createAtomicFileWriter } from '../state/atomic-file';
 import { type NetworkBaseline, persistBaseline, restoreBaseline } from '../state/network-delta';
 import { MAX_OUTBOX, type OutboxEntry } from './alarms';
 import { type DetectorState, restoreBehaviorState } from './detector';
+import { readFile } from '../util/async-fs';
 
 export interface DetectionState {
   behaviors: DetectorState;

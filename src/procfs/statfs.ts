@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { statfs } from '../util/async-fs';
 
 /** Block counts of a mounted file system, as statfs(2) reports them. */
 interface FileSystemBlocks {
@@ -15,7 +15,7 @@ export interface StatfsSource {
 export function systemStatfs(): StatfsSource {
   return {
     statfs: async (mountPoint) => {
-      const stats = await fs.promises.statfs(mountPoint);
+      const stats = await statfs(mountPoint);
       return { blocks: stats.blocks, bfree: stats.bfree, bavail: stats.bavail };
     },
   };

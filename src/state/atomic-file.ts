@@ -3,8 +3,8 @@
  * flushed and then renamed, so a crash leaves the old file or the new one, never half of one; and writes happen one
  * at a time in call order, so the newest state is the one left on disk.
  */
-import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { close, fsync, mkdir, open, rename, rm, writeFile } from '../util/async-fs';
 
 /** A writer for `path`: each call replaces the file's content with `text`, after every earlier call finished. */
 export function createAtomicFileWriter(path: string): (text: string) => Promise<void> {
@@ -27,12 +27,12 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   temporaryFiles += 1;
   const temporary = `${path}.${process.pid}.${temporaryFiles}.tmp`;
   try {
-    const handle = await open(temporary, 'w', 0o600);
+    const fd = await open(temporary, 'w', 0o600);
     try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
+      await writeFile(fd, text, 'utf8');
+      await fsync(fd);
     } finally {
-      await handle.close();
+      await close(fd);
     }
     await rename(temporary, path);
   } catch (error) {

@@ -7,10 +7,10 @@
  * reused id or an early report. A bad file, or a bad part of one, is reported once and the agent
  * carries on with what is still good.
  */
-import { readFile } from 'node:fs/promises';
 import { quoteValue } from '../config/quote';
 import { createAtomicFileWriter } from './atomic-file';
 import { persistBaseline, restoreBaseline, type NetworkBaseline, type PersistedNetworkBaseline } from './network-delta';
+import { readFile } from '../util/async-fs';
 
 export interface AgentState {
   version: 1;

@@ -1,6 +1,6 @@
 /**
  * What the agent process loads, through the built bundle run as the nucleus runs it (portable IPC client): after its
- * device inventory line, it has never loaded systeminformation or node:crypto, whose memory it would keep for good
+ * device inventory line, it has never loaded systeminformation, node:crypto or node:fs/promises, whose memory it would keep for good
  * (issue 11: idle RSS at most 45 MiB). A `--require` preload records every Module._load request of every node process
  * the launcher starts, and Node's own list of loaded built-in modules at exit.
  *
@@ -21,6 +21,8 @@ const RECORD_DIR_VARIABLE = 'MODULE_LOAD_RECORD_DIR';
 const INVENTORY_DELAY_VARIABLE = 'DEFENDER_AGENT_INVENTORY_DELAY_MS';
 const SYSTEMINFORMATION_SIGNS = ['systeminformation', 'os', 'util'];
 const CRYPTO = ['crypto', 'node:crypto'];
+/** node:fs/promises brings FileHandle, streams, readline and the file watchers (see src/util/async-fs.ts). */
+const FS_PROMISES = ['fs/promises', 'node:fs/promises'];
 
 /** One file per process: its argv, then each request to Module._load, then at exit process.moduleLoadList. */
 const PRELOAD = `
@@ -98,7 +100,7 @@ describe('modules loaded by the built agent, portable IPC client', () => {
     expect(child?.requests).toEqual(expect.arrayContaining(['os', 'util']));
   });
 
-  it('after its inventory line, the agent has never loaded systeminformation or node:crypto', async () => {
+  it('after its inventory line, the agent has never loaded systeminformation, node:crypto or node:fs/promises', async () => {
     const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, delay: process.env[INVENTORY_DELAY_VARIABLE] };
     // The launcher gives the lifecycle scripts this process's environment.
     process.env.NODE_OPTIONS = `--require ${preload}`;
@@ -133,10 +135,12 @@ describe('modules loaded by the built agent, portable IPC client', () => {
     const agent = readRecords(records).filter((record) => record.argv[1]?.endsWith('defender-agent.js'));
     expect(agent.map((record) => record.argv.slice(2))).toEqual([[]]);
     const [{ requests, moduleLoadList } = { requests: [], moduleLoadList: undefined }] = agent;
-    expect(requests.filter((request) => [...SYSTEMINFORMATION_SIGNS, ...CRYPTO].includes(request))).toEqual([]);
+    expect(requests.filter((request) => [...SYSTEMINFORMATION_SIGNS, ...CRYPTO, ...FS_PROMISES].includes(request))).toEqual([]);
     // The record is real: the agent's own modules, and the child process the inventory came from.
     expect(requests).toEqual(expect.arrayContaining(['node:net', 'node:child_process']));
     expect(moduleLoadList).toBeDefined();
     expect(moduleLoadList?.filter((name) => /\bcrypto\b/.test(name))).toEqual([]);
+    // fs.promises reaches the same module without a request for it.
+    expect(moduleLoadList?.filter((name) => name.includes('fs/promises'))).toEqual([]);
   });
 });

@@ -82,6 +82,29 @@ describe('readChunks', () => {
     expect(read.endsWith('\n')).toBe(true);
   });
 
+  it('reuses the buffers of finished reads, also of four read at once, and the pieces stay whole', async () => {
+    const procfs = createProcfs(root);
+    const buffersOf = async (reads: number) => {
+      const seen = new Set<ArrayBufferLike>();
+      const texts = await Promise.all(
+        Array.from({ length: reads }, async () => {
+          const copies: Buffer[] = [];
+          for await (const chunk of procfs.readChunks('big')) {
+            seen.add(chunk.buffer);
+            copies.push(Buffer.from(chunk));
+          }
+          return Buffer.concat(copies);
+        }),
+      );
+      expect(texts.every((text) => text.equals(fs.readFileSync(path.join(root, 'big'))))).toBe(true);
+      return seen;
+    };
+    const first = await buffersOf(4);
+    expect(first.size).toBe(4);
+    const again = await buffersOf(4);
+    expect([...again].every((buffer) => first.has(buffer))).toBe(true);
+  });
+
   it('gives no piece for an empty file and rejects for a missing one', async () => {
     expect(await pieces(createProcfs(root), 'empty')).toEqual([]);
     const error: unknown = await pieces(createProcfs(root), 'missing').catch((e: unknown) => e);
