@@ -18,6 +18,11 @@ export interface Procfs {
    */
   readChunks(relativePath: string): AsyncIterable<Buffer>;
   listDir(relativePath: string): Promise<string[]>;
+  /**
+   * True once every read is known to be synchronous (the kernel's procfs, see Access): no read can then outlast a
+   * deadline, so withDeadlines sets no timer for it. False while that is not known.
+   */
+  readsAreSynchronous?(): boolean;
 }
 
 /** Bytes per piece: a few milliseconds of kernel formatting (~150 bytes a socket), then the event loop gets a turn. */
@@ -141,9 +146,15 @@ export function createProcfs(root: string): Procfs {
   const resolve = (relativePath: string) => path.join(root, relativePath);
   // Decided once, on first use; a root whose statfs never returns leaves every read to its deadline.
   let access: Promise<Access> | undefined;
-  const accessFor = () => (access ??= isKernelProcfs(root).then((kernel) => (kernel ? kernelAccess : threadPoolAccess)));
+  let synchronous = false;
+  const accessFor = () =>
+    (access ??= isKernelProcfs(root).then((kernel) => {
+      synchronous = kernel;
+      return kernel ? kernelAccess : threadPoolAccess;
+    }));
   return {
     root,
+    readsAreSynchronous: () => synchronous,
     readText: async (relativePath) => readText(await accessFor(), resolve(relativePath)),
     // A generator, so that a return() asked for while the first piece is pending waits for it, then closes the file.
     readChunks: (relativePath) =>
@@ -160,29 +171,42 @@ export function isNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
 
-/** `procfs` with a deadline on every read (see deadline.ts); each file is its own source. */
+/**
+ * `procfs` with a deadline on every read that can wait (see deadline.ts); each file is its own source. Synchronous reads
+ * (readsAreSynchronous) go straight through: a timer cannot cut them short, and one per file per sample costs more than
+ * it guards.
+ */
 export function withDeadlines(procfs: Procfs, deadlines: SourceDeadlines): Procfs {
+  const synchronous = () => procfs.readsAreSynchronous?.() === true;
   return {
     root: procfs.root,
-    readText: (relativePath) => deadlines.run(relativePath, () => procfs.readText(relativePath)),
+    readsAreSynchronous: synchronous,
+    readText: (relativePath) =>
+      synchronous() ? procfs.readText(relativePath) : deadlines.run(relativePath, () => procfs.readText(relativePath)),
     listDir: (relativePath) =>
-      deadlines.run(`${relativePath === '.' ? 'the procfs root' : relativePath} listing`, () => procfs.listDir(relativePath)),
-    readChunks: (relativePath) => ({
-      [Symbol.asyncIterator]: () => {
-        const chunks = procfs.readChunks(relativePath)[Symbol.asyncIterator]();
-        let first = true;
-        return {
-          // Only the first piece waits on the thread pool (the open and the first read, see readChunks); the later ones
-          // are synchronous reads, which a deadline could not cut short, and a timer for each costs more than it guards.
-          next: () => {
-            if (!first) return chunks.next();
-            first = false;
-            return deadlines.run(relativePath, () => chunks.next());
-          },
-          // After a missed deadline this is queued behind the pending read, and closes the file once that returns.
-          return: (value?: unknown) => chunks.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined }),
-        };
-      },
-    }),
+      synchronous()
+        ? procfs.listDir(relativePath)
+        : deadlines.run(`${relativePath === '.' ? 'the procfs root' : relativePath} listing`, () => procfs.listDir(relativePath)),
+    readChunks: (relativePath) => (synchronous() ? procfs.readChunks(relativePath) : chunksWithDeadline(procfs, relativePath, deadlines)),
+  };
+}
+
+function chunksWithDeadline(procfs: Procfs, relativePath: string, deadlines: SourceDeadlines): AsyncIterable<Buffer> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      const chunks = procfs.readChunks(relativePath)[Symbol.asyncIterator]();
+      let first = true;
+      return {
+        // Only the first piece waits on the thread pool (the open and the first read, see readChunks); the later ones
+        // are synchronous reads, which a deadline could not cut short, and a timer for each costs more than it guards.
+        next: () => {
+          if (!first) return chunks.next();
+          first = false;
+          return deadlines.run(relativePath, () => chunks.next());
+        },
+        // After a missed deadline this is queued behind the pending read, and closes the file once that returns.
+        return: (value?: unknown) => chunks.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined }),
+      };
+    },
   };
 }

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CHUNK_BYTES, createProcfs, isKernelProcfs, isNotFound } from '../../src/procfs/procfs';
+import { SourceDeadlines } from '../../src/procfs/deadline';
+import { CHUNK_BYTES, createProcfs, isKernelProcfs, isNotFound, withDeadlines } from '../../src/procfs/procfs';
 import { makeFifo } from '../support/fifo';
 
 describe('createProcfs', () => {
@@ -50,6 +51,48 @@ describe('isKernelProcfs', () => {
     expect(await isKernelProcfs('/proc')).toBe(true);
     expect(await isKernelProcfs(os.tmpdir())).toBe(false);
     expect(await isKernelProcfs(path.join(os.tmpdir(), 'no-such-root-for-procfs-test'))).toBe(false);
+  });
+});
+
+describe('withDeadlines', () => {
+  /** Every read of `procfs` through withDeadlines, and the sources that went through a deadline. */
+  async function readAll(root: string, rounds: number): Promise<string[][]> {
+    const deadlines = new SourceDeadlines(5_000);
+    const underDeadline: string[] = [];
+    const run = deadlines.run.bind(deadlines);
+    jest.spyOn(deadlines, 'run').mockImplementation((source, read) => {
+      underDeadline.push(source);
+      return run(source, read);
+    });
+    const procfs = withDeadlines(createProcfs(root), deadlines);
+    const perRound: string[][] = [];
+    for (let round = 0; round < rounds; round++) {
+      underDeadline.length = 0;
+      expect(await procfs.readText('net/dev')).toContain('\n');
+      expect((await procfs.listDir('net')).length).toBeGreaterThan(0);
+      for await (const chunk of procfs.readChunks('net/dev')) expect(chunk.length).toBeGreaterThan(0);
+      perRound.push([...underDeadline]);
+    }
+    return perRound;
+  }
+
+  it('sets no deadline for the kernel procfs once its reads are known to be synchronous', async () => {
+    const [first, later] = await readAll('/proc', 2);
+    // The first read still waits for statfs to tell what the root is.
+    expect(first).toContain('net/dev');
+    expect(later).toEqual([]);
+  });
+
+  it('keeps a deadline on every read of any other root, which can wait', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dddeadline-'));
+    try {
+      fs.mkdirSync(path.join(root, 'net'));
+      fs.writeFileSync(path.join(root, 'net', 'dev'), 'counters\n');
+      const rounds = await readAll(root, 2);
+      for (const sources of rounds) expect(sources).toEqual(['net/dev', 'net listing', 'net/dev']);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
