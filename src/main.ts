@@ -49,6 +49,8 @@ function runAgent(): void {
     logger.error(ipcClient.problem);
     process.exit(1);
   }
+  // The recipe's Run script adds this flag when the configuration says lowMemory: true.
+  if (process.execArgv.includes('--max-opt=1')) logger.info('low memory: node runs without its optimizing compiler (lowMemory=true)');
 
   const agent = new Agent({
     identity: {

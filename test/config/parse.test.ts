@@ -26,6 +26,7 @@ describe('parseConfig', () => {
       procfsRoot: '/proc',
       logLevel: 'info',
       ipcClient: 'auto',
+      lowMemory: false,
     });
   });
 

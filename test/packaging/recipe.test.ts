@@ -104,11 +104,14 @@ describe('renderRecipe', () => {
     ]);
   });
 
-  it('hands the ipcClient configuration to the process through the lifecycle environment in every manifest', () => {
+  it('hands the ipcClient and lowMemory configuration to the process through the lifecycle environment in every manifest', () => {
     for (const manifest of manifestsOf(render())) {
-      expect(manifest.Lifecycle.Setenv).toEqual({ DEFENDER_AGENT_IPC_CLIENT: '{configuration:/ipcClient}' });
+      expect(manifest.Lifecycle.Setenv).toEqual({
+        DEFENDER_AGENT_IPC_CLIENT: '{configuration:/ipcClient}',
+        DEFENDER_AGENT_LOW_MEMORY: '{configuration:/lowMemory}',
+      });
     }
-    expect(render().ComponentConfiguration).toMatchObject({ DefaultConfiguration: { ipcClient: 'auto' } });
+    expect(render().ComponentConfiguration).toMatchObject({ DefaultConfiguration: { ipcClient: 'auto', lowMemory: 'false' } });
   });
 
   it('refuses an any-architecture manifest that is not last or ships an addon', () => {
@@ -124,7 +127,10 @@ describe('renderRecipe', () => {
     for (const manifest of manifestsOf(render())) {
       expect(manifest.Lifecycle.Run).toEqual({
         RequiresPrivilege: false,
-        Script: `exec node --max-semi-space-size=1 {artifacts:path}/${BUNDLE_FILE}`,
+        Script: [
+          'case "$DEFENDER_AGENT_LOW_MEMORY" in true) tier=--max-opt=1 ;; *) tier= ;; esac',
+          `exec node --max-semi-space-size=1 $tier {artifacts:path}/${BUNDLE_FILE}`,
+        ].join('\n'),
         Setenv: { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072' },
       });
       expect(manifest.Lifecycle.Install.Script).toContain('command -v node');
