@@ -9,7 +9,9 @@
  * first. Debian 12 ships Node.js 18 for armhf, older than the recipe's Install check accepts (>= 20), so the bundle is
  * started directly rather than through the recipe's lifecycle.
  *
- *   npx tsx scripts/armv7/main.ts [--setup] [--reports N]
+ *   npx tsx scripts/armv7/main.ts [--setup] [--reports N] [--low-memory]
+ *
+ * --low-memory adds the node flag the recipe's Run script adds for lowMemory: true.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -81,7 +83,7 @@ function guestNode(args: string[], cwd: string, env: Record<string, string>): Ch
 const say = (tag: string, message: string): void =>
   console.log(`${new Date().toISOString().slice(11, 19)} ${`[${tag}]`.padEnd(8)} ${message}`);
 
-async function run(reports: number): Promise<number> {
+async function run(reports: number, lowMemory: boolean): Promise<number> {
   if (spawnSync(TOOLS.qemu, ['--version']).status !== 0) throw new Error('qemu-arm not found (Debian: apt-get install qemu-user)');
   if (!existsSync(GUEST_NODE)) throw new Error(`no armhf node at ${GUEST_NODE}; run with --setup`);
 
@@ -130,8 +132,15 @@ async function run(reports: number): Promise<number> {
 
     const version = spawnSync(TOOLS.qemu, [...qemuArgs(), '-p', 'process.arch + " " + process.version'], { encoding: 'utf8' });
     say('guest', `node ${version.stdout.trim()} under qemu-arm`);
+    const guestMajor = Number(/v(\d+)/.exec(version.stdout)?.[1]);
+    if (lowMemory && !(guestMajor >= 20)) {
+      say('guest', `--low-memory needs Node.js >= 20 (--max-opt, and the recipe's minimum); this guest has ${version.stdout.trim()}`);
+      return 1;
+    }
     // As the recipe's Setenv leaves it when ipcClient is the default: auto.
-    agent = guestNode(['--max-semi-space-size=1', BUNDLE_FILE], runDir, {
+    const nodeFlags = ['--max-semi-space-size=1', ...(lowMemory ? ['--max-opt=1'] : [])];
+    say('guest', `node ${nodeFlags.join(' ')} ${BUNDLE_FILE}`);
+    agent = guestNode([...nodeFlags, BUNDLE_FILE], runDir, {
       DEFENDER_AGENT_IPC_CLIENT: 'auto',
       SVCUID: svcuid,
       AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT: core.socketPath,
@@ -166,9 +175,15 @@ async function run(reports: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { setup: { type: 'boolean', default: false }, reports: { type: 'string', default: '2' } } });
+  const { values } = parseArgs({
+    options: {
+      setup: { type: 'boolean', default: false },
+      reports: { type: 'string', default: '2' },
+      'low-memory': { type: 'boolean', default: false },
+    },
+  });
   if (values.setup) setUpSysroot();
-  process.exit(await run(Number(values.reports)));
+  process.exit(await run(Number(values.reports), values['low-memory']));
 }
 
 main().catch((error: unknown) => {
