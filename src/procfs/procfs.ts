@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate } from 'node:timers/promises';
-import { promisify } from 'node:util';
-import { readdir, statfs } from '../util/async-fs';
+import { open, read, readdir, statfs } from '../util/async-fs';
 import type { SourceDeadlines } from './deadline';
 
 /**
@@ -28,8 +27,6 @@ export interface Procfs {
 /** Bytes per piece: a few milliseconds of kernel formatting (~150 bytes a socket), then the event loop gets a turn. */
 export const CHUNK_BYTES = 64 * 1024;
 
-const openAsync = promisify(fs.open);
-const readAsync = promisify(fs.read);
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 /** statfs(2) f_type of the kernel's procfs (PROC_SUPER_MAGIC, linux/magic.h). */
 const PROC_SUPER_MAGIC = 0x9fa0;
@@ -53,8 +50,8 @@ const kernelAccess: Access = {
 };
 
 const threadPoolAccess: Access = {
-  open: async (file) => checkRegularFile(file, await openAsync(file, OPEN_FLAGS)),
-  firstRead: async (fd, buffer, length) => (await readAsync(fd, buffer, 0, length, null)).bytesRead,
+  open: async (file) => checkRegularFile(file, await open(file, OPEN_FLAGS)),
+  firstRead: async (fd, buffer, length) => (await read(fd, buffer, 0, length, null)).bytesRead,
 };
 
 /**

@@ -12,6 +12,7 @@ export const readdir = promisify(fs.readdir);
 export const statfs = promisify(fs.statfs);
 export const mkdir = promisify(fs.mkdir);
 export const open = promisify(fs.open);
+export const read = promisify(fs.read);
 export const writeFile = promisify(fs.writeFile);
 export const fsync = promisify(fs.fsync);
 export const close = promisify(fs.close);
