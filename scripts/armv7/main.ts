@@ -4,17 +4,17 @@
  * Development only, not part of CI (emulation is slow: Node takes several seconds to start).
  *
  * Needs `qemu-arm` (Debian: qemu-user) and an armhf Node.js unpacked into .local-core/armv7/sysroot. `--setup` fetches
- * Debian's armhf nodejs and its libraries with `apt-get download` and unpacks them there without installing anything
- * (installing nodejs:armhf would replace the host's nodejs); it needs `dpkg --add-architecture armhf && apt-get update`
- * first. Debian 12 ships Node.js 18 for armhf, older than the recipe's Install check accepts (>= 20), so the bundle is
- * started directly rather than through the recipe's lifecycle.
+ * Debian 13's armhf nodejs (Node.js 20, as the recipe's Install check requires; Debian 12's is 18) and its libraries
+ * with `apt-get download`, through an apt root of its own under .local-core/armv7/apt (its own sources, lists and
+ * cache: the host's apt configuration and packages are left alone), and unpacks them there without installing
+ * anything. The bundle is started with the node flags of the recipe's Run script.
  *
  *   npx tsx scripts/armv7/main.ts [--setup] [--reports N] [--low-memory]
  *
  * --low-memory adds the node flag the recipe's Run script adds for lowMemory: true.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -28,25 +28,33 @@ import { BUNDLE_FILE } from '../build/recipe';
 const WORK_DIR = resolve('.local-core', 'armv7');
 const SYSROOT = join(WORK_DIR, 'sysroot');
 const GUEST_NODE = join(SYSROOT, 'usr', 'bin', 'node');
-/** nodejs:armhf, its libraries, and the arch-independent modules Debian's Node loads from /usr/share/nodejs. */
+const DEBIAN_SUITE = 'trixie';
+/**
+ * nodejs:armhf, its libraries, and the arch-independent modules Debian's Node loads from /usr/share/nodejs: the
+ * closure of `apt-cache depends --recurse nodejs` without recommends (node-corepack and gcc-14-base left out).
+ */
 const DEBIAN_PACKAGES = [
-  'nodejs:armhf',
-  'libnode108:armhf',
-  'libbrotli1:armhf',
-  'libc-ares2:armhf',
-  'libc6:armhf',
-  'libgcc-s1:armhf',
-  'libicu72:armhf',
-  'libnghttp2-14:armhf',
-  'libssl3:armhf',
-  'libstdc++6:armhf',
-  'libuv1:armhf',
-  'zlib1g:armhf',
+  'nodejs',
+  'libnode115',
+  'libbrotli1',
+  'libc6',
+  'libcares2',
+  'libgcc-s1',
+  'libicu76',
+  'libnghttp2-14',
+  'libssl3t64',
+  'libstdc++6',
+  'libuv1t64',
+  'libzstd1',
+  'zlib1g',
+  'openssl-provider-legacy',
   'node-acorn',
   'node-cjs-module-lexer',
   'node-undici',
-  'node-busboy',
   'node-xtend',
+  'node-balanced-match',
+  'node-brace-expansion',
+  'node-minimatch',
 ];
 /** System tools this script needs (Debian: qemu-user, apt, dpkg); not npm packages. */
 const TOOLS = { qemu: 'qemu-arm', aptGet: 'apt-get', dpkg: 'dpkg' } as const;
@@ -56,14 +64,37 @@ const INTERVAL_SECONDS = 5;
 const GRACE_SECONDS = 180;
 
 function setUpSysroot(): void {
+  const apt = join(WORK_DIR, 'apt');
   const debs = join(WORK_DIR, 'debs');
-  mkdirSync(debs, { recursive: true });
-  const download = spawnSync(TOOLS.aptGet, ['download', ...DEBIAN_PACKAGES], { cwd: debs, stdio: 'inherit' });
-  if (download.status !== 0) throw new Error('apt-get download failed; run `dpkg --add-architecture armhf && apt-get update` first');
+  for (const dir of [join(apt, 'lists', 'partial'), join(apt, 'cache', 'archives', 'partial'), debs]) mkdirSync(dir, { recursive: true });
+  const sources = join(apt, 'sources.list');
+  writeFileSync(
+    sources,
+    `deb [arch=armhf signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian ${DEBIAN_SUITE} main\n`,
+  );
+  const options = [
+    `Dir::Etc::SourceList=${sources}`,
+    'Dir::Etc::SourceParts=/dev/null',
+    `Dir::State::Lists=${join(apt, 'lists')}`,
+    `Dir::Cache=${join(apt, 'cache')}`,
+    'Dir::State::Status=/dev/null',
+    'APT::Architecture=armhf',
+    'APT::Architectures::=armhf',
+  ].flatMap((option) => ['-o', option]);
+  for (const [args, cwd] of [
+    [['update'], apt],
+    [['download', ...DEBIAN_PACKAGES], debs],
+  ] as const) {
+    const step = spawnSync(TOOLS.aptGet, [...options, ...args], { cwd, stdio: 'inherit' });
+    if (step.status !== 0) throw new Error(`apt-get ${args[0]} (${DEBIAN_SUITE}, armhf) failed`);
+  }
+  rmSync(SYSROOT, { recursive: true, force: true });
   for (const deb of readdirSync(debs).filter((file) => file.endsWith('.deb'))) {
     const unpack = spawnSync(TOOLS.dpkg, ['-x', join(debs, deb), SYSROOT], { stdio: 'inherit' });
     if (unpack.status !== 0) throw new Error(`dpkg -x ${deb} failed`);
   }
+  // Debian 13 has a merged /usr: /lib is a link that the base system makes, which no package here ships.
+  symlinkSync('usr/lib', join(SYSROOT, 'lib'));
 }
 
 /** qemu-arm running the guest's node with the guest's libraries. */
