@@ -3,8 +3,9 @@
  * from generated fixtures and from live loopback connections, against the floor (the same /proc reads and nothing
  * else) measured in the same run. Each row runs in its own node process (worker.ts, bundled like the agent, with the
  * node flags and environment of the recipe's Run step), so peak RSS and event-loop stalls are the collector's own.
- * Live connections are held by two helper processes (client ends, server ends): 10,000 pairs need 20,000 descriptors, more than one process may open under a 20,000 `ulimit -n`, and
- * the measured process then holds no sockets of its own.
+ * Live connections are held by two helper processes (client ends, server ends): 10,000 pairs need 20,000
+ * descriptors, more than one process may open under a 20,000 `ulimit -n`, and the measured process then holds no
+ * sockets of its own.
  *
  * The floor is the same files read the cheapest way (synchronously, in the measured process, interleaved with the
  * samples); the asynchronous floor is shown beside it for comparison.
