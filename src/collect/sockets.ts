@@ -260,18 +260,19 @@ const MIN_SLOTS = 1024;
  * cost more than the rest of the parsing: so the slots hold only a 16-bit fingerprint of the key (128 KiB at 20,000
  * sockets, which mostly stays in cache) and the index of the socket's record, and the records are appended in order.
  * A record is read only when the fingerprints agree, and it decides: a socket seen again, or a fingerprint shared by
- * chance (one probe in 32,768). Kept from sample to sample.
+ * chance (one probe in 32,768). Kept from sample to sample. Its arrays are made at the first socket: a table that
+ * never holds one (the UDP block's, which has no established sockets) costs nothing.
  */
 export class FirstSocketTable {
   /** 0: empty; else the key's fingerprint, never 0. */
-  private fingerprints = new Uint16Array(MIN_SLOTS);
+  private fingerprints = new Uint16Array(0);
   /** The record of the slot's socket. */
-  private indexes = new Int32Array(MIN_SLOTS);
-  private groups = new Int32Array(MIN_SLOTS);
-  private ports = new Uint32Array(MIN_SLOTS);
-  private locals = new Int32Array(MIN_SLOTS);
+  private indexes = new Int32Array(0);
+  private groups = new Int32Array(0);
+  private ports = new Uint32Array(0);
+  private locals = new Int32Array(0);
   /** 32 - log2(capacity): Fibonacci hashing takes the top bits of the product, which depend on every bit of the key. */
-  private shift = 32 - Math.log2(MIN_SLOTS);
+  private shift = 32;
   private size = 0;
 
   /** Slots: twice the most sockets it holds. */
@@ -318,10 +319,10 @@ export class FirstSocketTable {
     }
   }
 
-  /** Doubles the capacity, re-inserting the records in their order. */
+  /** Doubles the capacity (or makes the first MIN_SLOTS), re-inserting the records in their order. */
   private grow(): void {
     const [groups, ports, locals, size] = [this.groups, this.ports, this.locals, this.size];
-    this.allocate(this.capacity * 2);
+    this.allocate(Math.max(MIN_SLOTS, this.capacity * 2));
     this.size = 0;
     for (let index = 0; index < size; index++) this.firstOrAdd(groups[index] as number, ports[index] as number, locals[index] as number);
   }

@@ -393,6 +393,15 @@ describe('SocketSummary de-duplication', () => {
     expect(table.firstOrAdd(...key(3), 1)).toBe(-1);
   });
 
+  it('makes its slots at the first socket: a table that never holds one (a UDP block) has none', () => {
+    const table = new FirstSocketTable();
+    table.clear();
+    expect(table.capacity).toBe(0);
+    expect(table.firstOrAdd(1, 443, 0)).toBe(-1);
+    expect(table.capacity).toBe(1024);
+    expect(table.firstOrAdd(1, 443, 5)).toBe(0);
+  });
+
   it('gives back the memory of a burst: a table far larger than the last sample needed shrinks at the next clear', () => {
     const table = new FirstSocketTable();
     for (let i = 0; i < 100_000; i++) table.firstOrAdd(0, i, 0);
