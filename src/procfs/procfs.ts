@@ -32,26 +32,33 @@ const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 const PROC_SUPER_MAGIC = 0x9fa0;
 
 /**
- * How files are opened and first read. The kernel's procfs generates its files in memory: an open or a read never
- * waits for a device, and no FIFO can be put there, so it is read synchronously, as the bench's floor reads it (a
- * thread-pool round trip costs more than reading a small /proc file). Any other root (a fixture directory, or a
- * mount that only claims to be /proc, which could hang or hold a FIFO) goes through the thread pool, where an open
+ * How files are opened and first read, and folders listed. The kernel's procfs generates its files in memory: an open
+ * or a read never waits for a device, and no FIFO can be put there, so it is read synchronously, as the bench's floor
+ * reads it (a thread-pool round trip costs more than reading a small /proc file). Any other root (a fixture directory,
+ * or a mount that only claims to be /proc, which could hang or hold a FIFO) goes through the thread pool, where an open
  * or a first read that never returns meets its deadline; after the first read every read is synchronous either way
  * (see readChunks).
  */
 interface Access {
+  /** Every call below returns at once (nothing waits on the thread pool). */
+  synchronous: boolean;
   open(file: string): Promise<number>;
   firstRead(fd: number, buffer: Buffer, length: number): Promise<number>;
+  list(dir: string): Promise<string[]>;
 }
 
 const kernelAccess: Access = {
+  synchronous: true,
   open: async (file) => checkRegularFile(file, fs.openSync(file, OPEN_FLAGS)),
   firstRead: async (fd, buffer, length) => fs.readSync(fd, buffer, 0, length, null),
+  list: async (dir) => fs.readdirSync(dir),
 };
 
 const threadPoolAccess: Access = {
+  synchronous: false,
   open: async (file) => checkRegularFile(file, await open(file, OPEN_FLAGS)),
   firstRead: async (fd, buffer, length) => (await read(fd, buffer, 0, length, null)).bytesRead,
+  list: (dir) => readdir(dir),
 };
 
 /**
@@ -143,23 +150,22 @@ export function createProcfs(root: string): Procfs {
   const resolve = (relativePath: string) => path.join(root, relativePath);
   // Decided once, on first use; a root whose statfs never returns leaves every read to its deadline.
   let access: Promise<Access> | undefined;
-  let synchronous = false;
+  let decided: Access | undefined;
   const accessFor = () =>
     (access ??= isKernelProcfs(root).then((kernel) => {
-      synchronous = kernel;
-      return kernel ? kernelAccess : threadPoolAccess;
+      decided = kernel ? kernelAccess : threadPoolAccess;
+      return decided;
     }));
   return {
     root,
-    readsAreSynchronous: () => synchronous,
+    readsAreSynchronous: () => decided?.synchronous === true,
     readText: async (relativePath) => readText(await accessFor(), resolve(relativePath)),
     // A generator, so that a return() asked for while the first piece is pending waits for it, then closes the file.
     readChunks: (relativePath) =>
       (async function* () {
         yield* readChunks(await accessFor(), resolve(relativePath));
       })(),
-    listDir: async (relativePath) =>
-      (await accessFor()) === kernelAccess ? fs.readdirSync(resolve(relativePath)) : readdir(resolve(relativePath)),
+    listDir: async (relativePath) => (await accessFor()).list(resolve(relativePath)),
   };
 }
 
