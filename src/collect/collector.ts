@@ -12,6 +12,7 @@ import { describeError } from '../util/describe-error';
 import { parseNetDev } from './netdev';
 import type { NetworkBaseline } from '../state/network-delta';
 import {
+  SocketAddressCache,
   FirstSocketTable,
   SocketSummary,
   SocketTableParser,
@@ -91,9 +92,10 @@ async function readSocketTable(
   family: 4 | 6,
   keepStates: readonly number[],
   summary: SocketSummary,
+  addresses: SocketAddressCache,
   droppedRows: Record<string, number>,
 ): Promise<string | undefined> {
-  const parser = new SocketTableParser(family, keepStates, summary.add);
+  const parser = new SocketTableParser(family, keepStates, summary.add, addresses);
   const droppedBefore = summary.dropped;
   try {
     for (let next = await table.first; !next.done; next = await table.chunks.next()) {
@@ -226,12 +228,14 @@ export function createCollector(deps: CollectorDeps): Collector {
   const tcpStates = [TCP_LISTEN, TCP_ESTABLISHED];
   /** Kept from sample to sample, at the size the last one needed. */
   const firstTcpSockets = new FirstSocketTable();
+  const addresses = new SocketAddressCache();
   const udpStates = [UDP_UNCONNECTED];
 
   return {
     async collect(options) {
       const problems: Problem[] = [];
       const droppedRows: Record<string, number> = {};
+      addresses.startSample();
       // Every read starts now, in parallel; the socket rows are parsed once the interfaces that name them are known.
       const devRead = settle(procfs.readText('net/dev'));
       const bootIdRead = settle(procfs.readText(BOOT_ID_PATH));
@@ -253,9 +257,9 @@ export function createCollector(deps: CollectorDeps): Collector {
         keepStates: readonly number[],
         summary: SocketSummary,
       ) => {
-        const v4 = await readSocketTable(started[0], 4, keepStates, summary, droppedRows);
+        const v4 = await readSocketTable(started[0], 4, keepStates, summary, addresses, droppedRows);
         const v6Table = await started[1];
-        return [v4, v6Table === undefined ? undefined : await readSocketTable(v6Table, 6, keepStates, summary, droppedRows)];
+        return [v4, v6Table === undefined ? undefined : await readSocketTable(v6Table, 6, keepStates, summary, addresses, droppedRows)];
       };
       const [tcpFailures, udpFailures, network, customMetrics] = await Promise.all([
         readBlock(tables.tcp, tcpStates, tcp),

@@ -28,16 +28,92 @@ export interface SocketRow {
   /** Canonical address text (see ip.ts). */
   localAddress: string;
   localPort: number;
-  remoteAddress: string;
-  /** The remote address as numbers in network order: one word for IPv4 (an IPv4-mapped peer included), four for IPv6. */
-  remoteWords: readonly number[];
+  /** One object per distinct address (the SocketAddressCache's), so that a summary can tell peers apart by identity. */
+  remote: ParsedAddress;
   remotePort: number;
 }
 
-/** An address as text and as numbers, formatted once per distinct address. */
-interface ParsedAddress {
-  text: string;
-  words: readonly number[];
+/** An address as text and as numbers, formatted once and kept from sample to sample by a SocketAddressCache. */
+export interface ParsedAddress {
+  /** Canonical text (see ip.ts): an IPv4-mapped address is its IPv4 address. */
+  readonly text: string;
+  /** Network order: one word for IPv4 (an IPv4-mapped peer included), four for IPv6. */
+  readonly words: readonly number[];
+  /** The sample that last met it (see SocketAddressCache). */
+  metIn: number;
+  /** The summary that last grouped it as a peer, and its group there: a summary's map from peer to group, for free. */
+  groupedBy: number;
+  group: number;
+}
+
+export function parsedAddress(text: string, words: readonly number[]): ParsedAddress {
+  return { text, words, metIn: 0, groupedBy: 0, group: 0 };
+}
+
+/** A cache that has held this many addresses or fewer is never pruned: a small device's few addresses simply stay. */
+const ALWAYS_KEPT_ADDRESSES = 1024;
+
+/**
+ * The addresses a collector's socket tables name, parsed and formatted once and kept from sample to sample: a busy
+ * device's peers mostly stay, and formatting them and filling maps with them again was most of a sample with 20,000
+ * distinct peers (64 ms of CPU against 24 ms now, with the summary's group stamps). One object per distinct address: the IPv4-mapped form of an address is the IPv4 one, since the report
+ * names them alike. A sample that starts with more than twice as many addresses held as the last sample met drops the
+ * ones that sample did not meet: peers that come and go do not pile up. Samples run one at a time (the agent's cycles
+ * do), as the stamps on the addresses assume.
+ */
+export class SocketAddressCache {
+  private readonly ipv4 = new Map<number, ParsedAddress>();
+  /** By their 32 hex digits as /proc prints them; undefined: not an address. */
+  private readonly ipv6 = new Map<string, ParsedAddress | undefined>();
+  private sample = 1;
+  private met = 0;
+
+  /** How many addresses it holds (for tests). */
+  get size(): number {
+    return this.ipv4.size + this.ipv6.size;
+  }
+
+  /** Before each sample: drops the last sample's strangers if they have piled up. */
+  startSample(): void {
+    if (this.size > ALWAYS_KEPT_ADDRESSES && this.size > 2 * this.met) {
+      for (const [key, address] of this.ipv4) if (address.metIn !== this.sample) this.ipv4.delete(key);
+      for (const [key, address] of this.ipv6) if (address?.metIn !== this.sample) this.ipv6.delete(key);
+    }
+    this.sample++;
+    this.met = 0;
+  }
+
+  /** `ip`: network order. */
+  ipv4Address(ip: number): ParsedAddress {
+    // As int32: a small integer key, where a word above 2^31 would be a boxed number, allocated and hashed slowly.
+    const key = ip | 0;
+    let address = this.ipv4.get(key);
+    if (address === undefined) {
+      address = parsedAddress(dottedIpv4(ip), [ip]);
+      this.ipv4.set(key, address);
+    }
+    return this.meet(address);
+  }
+
+  /** The 32 hex digits at `start` of a /proc/net/{tcp6,udp6} row; undefined if they are not hex. */
+  ipv6Address(bytes: Buffer, start: number): ParsedAddress | undefined {
+    const hex = bytes.toString('latin1', start, start + 32);
+    let address = this.ipv6.get(hex);
+    if (address === undefined && !this.ipv6.has(hex)) {
+      const words = procIpv6WordsAt(bytes, start);
+      address = words && (isIpv4Mapped(words) ? this.ipv4Address(words[3]) : parsedAddress(ipv6Text(words), words));
+      this.ipv6.set(hex, address);
+    }
+    return address && this.meet(address);
+  }
+
+  private meet(address: ParsedAddress): ParsedAddress {
+    if (address.metIn !== this.sample) {
+      address.metIn = this.sample;
+      this.met++;
+    }
+    return address;
+  }
 }
 
 function isDigitOrSpace(c: number | undefined): boolean {
@@ -62,14 +138,11 @@ export class SocketTableParser {
   dropped = 0;
   /** The first dropped row, quoted (at most 100 characters), for the log. */
   firstDropped: string | undefined;
-  private readonly row: SocketRow = { state: 0, localAddress: '', localPort: 0, remoteAddress: '', remoteWords: [], remotePort: 0 };
+  private readonly row: SocketRow = { state: 0, localAddress: '', localPort: 0, remote: parsedAddress('', []), remotePort: 0 };
   /** The start of a line cut by the end of the previous chunk. */
   private carry: Buffer | undefined;
   private lineNumber = 0;
   private readonly addressLength: number;
-  // Rows share few distinct addresses (the host's own, the busy peers): format each once.
-  private readonly ipv4 = new Map<number, ParsedAddress>();
-  private readonly ipv6 = new Map<string, ParsedAddress | undefined>();
   /** The last IPv4 address looked up: consecutive rows mostly share their local or remote address. */
   private lastIpv4Word = -1;
   private lastIpv4: ParsedAddress | undefined;
@@ -78,6 +151,7 @@ export class SocketTableParser {
     private readonly family: 4 | 6,
     private readonly keepStates: readonly number[],
     private readonly onRow: (row: SocketRow) => void,
+    private readonly addresses = new SocketAddressCache(),
   ) {
     this.addressLength = family === 4 ? 8 : 32;
   }
@@ -168,38 +242,21 @@ export class SocketTableParser {
     row.state = state;
     row.localAddress = local.text;
     row.localPort = localPort;
-    row.remoteAddress = remote.text;
-    row.remoteWords = remote.words;
+    row.remote = remote;
     row.remotePort = remotePort;
     this.onRow(row);
     return true;
   }
 
   private address(bytes: Buffer, start: number): ParsedAddress | undefined {
-    if (this.family === 4) {
-      const word = parseHex8(bytes, start);
-      if (word < 0) return undefined;
-      if (word === this.lastIpv4Word) return this.lastIpv4;
-      // As int32: a small integer key, where a word above 2^31 would be a boxed number, allocated and hashed slowly.
-      const key = word | 0;
-      let address = this.ipv4.get(key);
-      if (address === undefined) {
-        const ip = networkOrder(word);
-        address = { text: dottedIpv4(ip), words: [ip] };
-        this.ipv4.set(key, address);
-      }
+    if (this.family === 6) return this.addresses.ipv6Address(bytes, start);
+    const word = parseHex8(bytes, start);
+    if (word < 0) return undefined;
+    if (word !== this.lastIpv4Word) {
+      this.lastIpv4 = this.addresses.ipv4Address(networkOrder(word));
       this.lastIpv4Word = word;
-      this.lastIpv4 = address;
-      return address;
     }
-    const hex = bytes.toString('latin1', start, start + 32);
-    let address = this.ipv6.get(hex);
-    if (address === undefined && !this.ipv6.has(hex)) {
-      const words = procIpv6WordsAt(bytes, start);
-      address = words && { text: ipv6Text(words), words: isIpv4Mapped(words) ? [words[3]] : words };
-      this.ipv6.set(hex, address);
-    }
-    return address;
+    return this.lastIpv4;
   }
 }
 
@@ -240,8 +297,7 @@ export function createInterfaceAttribution(addresses: readonly InterfaceAddress[
  * since most peers have one (10,000 peers made 20,000 arrays a sample), the others in arrays made for the second.
  */
 interface RemoteGroup {
-  id: number;
-  /** Canonical address text, from the parser's cache. */
+  /** Canonical address text, from the address cache. */
   address: string;
   /** Entries kept, in the order first seen. */
   kept: number;
@@ -338,6 +394,9 @@ export class FirstSocketTable {
   }
 }
 
+/** Numbers the summaries, for the group stamps on the addresses (ParsedAddress.groupedBy). */
+let summaries = 0;
+
 /**
  * Gathers the rows of one report block as they are parsed (TCP: tcp then tcp6; UDP: udp then udp6): listening ports
  * once per port and interface (0.0.0.0:22 and :::22 are one entry), established connections listed once per remote
@@ -355,10 +414,20 @@ export class SocketSummary {
   private readonly ports = new Map<string, ListeningPort>();
   private establishedSockets = 0;
   private entries = 0;
-  /** By remote address, in the order first seen. */
-  private readonly groups = new Map<string, RemoteGroup>();
-  /** The last group and local address looked up: consecutive rows mostly share them. */
-  private lastGroup: RemoteGroup | undefined;
+  /**
+   * The list takes one entry per remote address per round (an address's first entry is in round 0, its second in
+   * round 1, ...), so once the rounds below R hold `listLimit` entries nothing in round R or later is ever listed.
+   * `cutRound` is the first such R: it only comes down as entries arrive, and entries at or past it are counted, not
+   * kept. 250 peers of 80 sockets each with 500 listed: about two entries kept per peer, not 80.
+   */
+  private cutRound: number;
+  /** Kept entries per round, and how many of them are in the rounds below cutRound. */
+  private readonly roundSizes: Int32Array;
+  private keptBelowCut = 0;
+  /** By remote address, in the order first seen: a group's index is its id, stamped on the address (ParsedAddress). */
+  private readonly groups: RemoteGroup[] = [];
+  private readonly serial = ++summaries;
+  /** The last local address looked up: consecutive rows mostly share it. */
   private lastLocalAddress: string | undefined;
   private lastLocalId = 0;
   /** The groups' addresses as numbers, in the same order (the group id is the index). */
@@ -372,8 +441,8 @@ export class SocketSummary {
 
   /**
    * `firstSockets`: the table that tells a socket seen twice, emptied here (the collector lends one to every sample).
-   * `listLimit`: at most this many connections are ever listed (the report's maxListedConnections), so a remote address
-   * keeps no more entries than that; the others are counted.
+   * `listLimit`: at most this many connections are ever listed (the report's maxListedConnections): entries that cannot
+   * be among them are counted, not kept (see cutRound).
    */
   constructor(
     private readonly interfaceOf: InterfaceOf,
@@ -382,6 +451,8 @@ export class SocketSummary {
     private readonly listLimit = Number.POSITIVE_INFINITY,
   ) {
     firstSockets.clear();
+    this.cutRound = listLimit;
+    this.roundSizes = new Int32Array(Number.isFinite(listLimit) ? listLimit : 0);
   }
 
   readonly add = (row: SocketRow): void => {
@@ -399,26 +470,19 @@ export class SocketSummary {
         this.dropped++;
         return;
       }
-      let group = this.lastGroup?.address === row.remoteAddress ? this.lastGroup : this.groups.get(row.remoteAddress);
-      if (group === undefined) {
-        group = {
-          id: this.groups.size,
-          address: row.remoteAddress,
-          kept: 0,
-          firstPorts: 0,
-          firstLocal: 0,
-          morePorts: undefined,
-          moreLocals: undefined,
-        };
-        this.groups.set(row.remoteAddress, group);
-        const words = row.remoteWords;
-        if (words.length === 1) this.destinationTable.addV4(row.remoteAddress, words[0] as number);
-        else this.destinationTable.addV6(row.remoteAddress, words[0] as number, words[1] as number, words[2] as number, words[3] as number);
+      const remote = row.remote;
+      if (remote.groupedBy !== this.serial) {
+        remote.groupedBy = this.serial;
+        remote.group = this.groups.length;
+        this.groups.push({ address: remote.text, kept: 0, firstPorts: 0, firstLocal: 0, morePorts: undefined, moreLocals: undefined });
+        const words = remote.words;
+        if (words.length === 1) this.destinationTable.addV4(remote.text, words[0] as number);
+        else this.destinationTable.addV6(remote.text, words[0] as number, words[1] as number, words[2] as number, words[3] as number);
       }
-      this.lastGroup = group;
+      const group = this.groups[remote.group] as RemoteGroup;
       const local = this.localId(row.localAddress);
       const ports = row.remotePort * 65536 + row.localPort;
-      const first = this.firstSockets.firstOrAdd(group.id, ports, local);
+      const first = this.firstSockets.firstOrAdd(remote.group, ports, local);
       if (first === NOT_FOUND) {
         this.establishedSockets++;
         this.addEntry(group, ports, local);
@@ -426,13 +490,13 @@ export class SocketSummary {
       }
       // The same socket twice (a dual-stack table listing an IPv4 peer both ways, or a row read twice) counts once.
       if (first === local) return;
-      const socket = `${row.remoteAddress}/${ports}/${local}`;
+      const socket = `${remote.text}/${ports}/${local}`;
       if (this.otherSockets.has(socket)) return;
       this.otherSockets.add(socket);
       this.establishedSockets++;
       const name = this.localNames[local];
       if (name === this.localNames[first]) return;
-      const entry = `${row.remoteAddress}/${ports}/${name ?? ''}`;
+      const entry = `${remote.text}/${ports}/${name ?? ''}`;
       if (this.otherEntries.has(entry)) return;
       this.otherEntries.add(entry);
       this.addEntry(group, ports, local);
@@ -452,8 +516,8 @@ export class SocketSummary {
   establishedConnections(limit = this.listLimit): EstablishedConnection[] {
     const listed: EstablishedConnection[] = [];
     const wanted = Math.min(limit, this.listLimit, this.entries);
-    let groups = [...this.groups.values()];
-    for (let round = 0; listed.length < wanted; round++) {
+    let groups: readonly RemoteGroup[] = this.groups;
+    for (let round = 0; listed.length < wanted && groups.length > 0; round++) {
       const remaining: RemoteGroup[] = [];
       for (const group of groups) {
         if (group.kept <= round) continue;
@@ -492,21 +556,38 @@ export class SocketSummary {
   }
 
   private addEntry(group: RemoteGroup, ports: number, local: number): void {
-    // Entries past the list limit are never listed (the list takes one per address per round): counted, not kept.
-    if (group.kept === 0) {
+    this.entries++;
+    const round = group.kept;
+    if (round >= this.cutRound) return;
+    if (round === 0) {
       group.firstPorts = ports;
       group.firstLocal = local;
-      group.kept = 1;
-    } else if (group.kept < this.listLimit) {
+    } else {
       if (group.morePorts === undefined || group.moreLocals === undefined) {
         group.morePorts = [];
         group.moreLocals = [];
       }
       group.morePorts.push(ports);
       group.moreLocals.push(local);
-      group.kept++;
     }
-    this.entries++;
+    group.kept++;
+    if (Number.isFinite(this.listLimit)) this.lowerCut(round);
+  }
+
+  /** Counts a kept entry of `round`, and brings cutRound down while the rounds below the one before it are enough. */
+  private lowerCut(round: number): void {
+    const sizes = this.roundSizes;
+    sizes[round] = (sizes[round] as number) + 1;
+    this.keptBelowCut++;
+    while (this.cutRound > 1 && this.keptBelowCut - (sizes[this.cutRound - 1] as number) >= this.listLimit) {
+      this.cutRound--;
+      this.keptBelowCut -= sizes[this.cutRound] as number;
+    }
+  }
+
+  /** Entries kept to be listed (for tests). */
+  get keptEntries(): number {
+    return this.groups.reduce((sum, group) => sum + group.kept, 0);
   }
 
   private connection(group: RemoteGroup, ports: number, local: number): EstablishedConnection {

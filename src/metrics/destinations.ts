@@ -12,8 +12,8 @@ export class DestinationTable {
   family: Uint8Array;
   /** `v4[i]` when family 4. */
   v4: Uint32Array;
-  /** `v6[4i..4i+3]` when family 6. */
-  v6: Uint32Array;
+  /** `v6[4i..4i+3]` when family 6. Made at the first IPv6 address: most peers are IPv4, and it is four times v4. */
+  v6 = new Uint32Array(0);
   private readonly texts: string[] = [];
 
   /** `expected`: a sizing hint, such as the previous sample's count. */
@@ -21,7 +21,6 @@ export class DestinationTable {
     const capacity = Math.max(16, expected);
     this.family = new Uint8Array(capacity);
     this.v4 = new Uint32Array(capacity);
-    this.v6 = new Uint32Array(capacity * 4);
   }
 
   addV4(text: string, word: number): void {
@@ -33,6 +32,7 @@ export class DestinationTable {
   addV6(text: string, w0: number, w1: number, w2: number, w3: number): void {
     const i = this.next(text);
     this.family[i] = 6;
+    if (this.v6.length === 0) this.v6 = new Uint32Array(this.family.length * 4);
     const o = i * 4;
     this.v6[o] = w0;
     this.v6[o + 1] = w1;
@@ -55,12 +55,14 @@ export class DestinationTable {
     const capacity = this.family.length * 2;
     const family = new Uint8Array(capacity);
     const v4 = new Uint32Array(capacity);
-    const v6 = new Uint32Array(capacity * 4);
     family.set(this.family);
     v4.set(this.v4);
-    v6.set(this.v6);
     this.family = family;
     this.v4 = v4;
-    this.v6 = v6;
+    if (this.v6.length > 0) {
+      const v6 = new Uint32Array(capacity * 4);
+      v6.set(this.v6);
+      this.v6 = v6;
+    }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: cost of one sample (collect + build + encode) at idle, 1,000 and 10,000 established connections,
- * from generated fixtures and from live loopback connections, against the floor (the same /proc reads and nothing
- * else) measured in the same run. Each row runs in its own node process (worker.ts, bundled like the agent, with the
+ * from generated fixtures (250 peers, and 10,000 peers of their own) and from live loopback connections, against the
+ * floor (the same /proc reads and nothing else) measured in the same run. Each row runs in its own node process (worker.ts, bundled like the agent, with the
  * node flags and environment of the recipe's Run step), so peak RSS and event-loop stalls are the collector's own.
  * Live connections are held by two helper processes (client ends, server ends): 10,000 pairs need 20,000
  * descriptors, more than one process may open under a 20,000 `ulimit -n`, and the measured process then holds no
@@ -431,6 +431,15 @@ async function main(): Promise<void> {
       fs.symlinkSync('/proc/stat', path.join(root, 'stat'));
       rows.push({ source: 'fixture', connections, result: await runToEnd(worker, ['sample', root, String(SAMPLES)], asRecipe) });
     }
+    // The rows above share 250 peers; a server's clients are each a peer of their own (the peers stay between samples).
+    const distinctRoot = path.join(dir, 'proc-distinct');
+    writeGeneratedProc(distinctRoot, { established: 10_000, listeners: 20, distinctPeers: true });
+    fs.symlinkSync('/proc/stat', path.join(distinctRoot, 'stat'));
+    rows.push({
+      source: 'fixture, a peer each',
+      connections: 10_000,
+      result: await runToEnd(worker, ['sample', distinctRoot, String(SAMPLES)], asRecipe),
+    });
     let lowMemory10k: Json | undefined;
     for (const connections of CONNECTIONS) {
       const timeWaitLeft = await drainTimeWait();

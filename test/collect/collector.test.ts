@@ -188,6 +188,35 @@ describe('collect when files are missing or broken', () => {
     expect(read.problems).toEqual([]);
   });
 
+  it('gives from sample to sample what a new collector would: peers come and go, and a crowd of them leaves', async () => {
+    const kept = collectorFor(root, GENERATED_INTERFACES);
+    const header = fs.readFileSync(path.join(root, 'net/tcp'), 'latin1').split('\n')[0];
+    const peers = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => socketRow(i, '192.0.2.2', 30000 + (i % 20000), dottedIpv4(0xcb000000 + from + i), 443, 0x01));
+    const mapped = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) =>
+        socketRow(i, '::ffff:192.0.2.2', 30000 + (i % 20000), `::ffff:${dottedIpv4(0xcb000000 + from + i)}`, 443, 0x01, 6),
+      );
+    const tcp6Header = fs.readFileSync(path.join(root, 'net/tcp6'), 'latin1').split('\n')[0];
+    fs.writeFileSync(path.join(root, 'net/sockstat6'), 'TCP6: inuse 1\nUDP6: inuse 1\n');
+    // [IPv4 rows, IPv4-mapped rows, distinct sockets]: a mapped row with an IPv4 row's peer and ports is that socket.
+    const samples: Array<[string[], string[], number]> = [
+      [peers(0, 3), [], 3],
+      [peers(2, 3), mapped(0, 2), 5],
+      [peers(0, 3_000), mapped(1_000, 50), 3_050],
+      [peers(5_000, 2), mapped(4_000, 1), 3],
+      [peers(0, 3), mapped(0, 3), 3],
+    ];
+    for (const [tcp, tcp6, sockets] of samples) {
+      fs.writeFileSync(path.join(root, 'net/tcp'), [header, ...tcp].join('\n'));
+      fs.writeFileSync(path.join(root, 'net/tcp6'), [tcp6Header, ...tcp6].join('\n'));
+      const fresh = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);
+      const sample = await kept.collect(NO_CUSTOM);
+      expect(sample).toEqual(fresh);
+      expect(sample.establishedConnectionsTotal).toBe(sockets);
+    }
+  });
+
   it('treats a missing net/tcp6 as no IPv6 sockets', async () => {
     fs.rmSync(path.join(root, 'net/tcp6'));
     const sample = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);

@@ -5,13 +5,17 @@ import {
   FirstSocketTable,
   SocketSummary,
   SocketTableParser,
+  SocketAddressCache,
   TCP_ESTABLISHED,
   TCP_LISTEN,
   UDP_UNCONNECTED,
   createInterfaceAttribution,
+  parsedAddress,
   type InterfaceOf,
+  type ParsedAddress,
   type SocketRow,
 } from '../../src/collect/sockets';
+import { dottedIpv4 } from '../../src/collect/ip';
 import { ipWords } from '../../src/detect/cidr';
 import type { InterfaceAddress } from '../../src/procfs/interfaces';
 import {
@@ -27,26 +31,39 @@ import {
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'proc');
 const TCP_STATES = [TCP_LISTEN, TCP_ESTABLISHED];
 
+/** A parsed row with its remote address as plain values. */
+interface RowView extends Omit<SocketRow, 'remote'> {
+  remoteAddress: string;
+  remoteWords: readonly number[];
+}
+
 /** Feeds `text` to the parser in pieces of `chunkLength` bytes, as the file would be read. */
 function parse(
   text: string,
   family: 4 | 6,
   states: readonly number[] = TCP_STATES,
   chunkLength = 4096,
+  addresses = new SocketAddressCache(),
 ): { rows: SocketRow[]; dropped: number } | { error: string } {
   const rows: SocketRow[] = [];
   // The parser hands out one reused row object: keep copies.
-  const parser = new SocketTableParser(family, states, (row) => rows.push({ ...row }));
+  const parser = new SocketTableParser(family, states, (row) => rows.push({ ...row }), addresses);
   const bytes = Buffer.from(text, 'latin1');
   for (let at = 0; at < bytes.length; at += chunkLength) parser.push(bytes.subarray(at, at + chunkLength));
   parser.end();
   return parser.error === undefined ? { rows, dropped: parser.dropped } : { error: parser.error };
 }
 
-function rowsOf(text: string, family: 4 | 6, states: readonly number[] = TCP_STATES, chunkLength?: number): SocketRow[] {
-  const table = parse(text, family, states, chunkLength);
+function socketRowsOf(text: string, family: 4 | 6, addresses?: SocketAddressCache): SocketRow[] {
+  const table = parse(text, family, TCP_STATES, 4096, addresses);
   if (!('rows' in table)) throw new Error(table.error);
   return table.rows;
+}
+
+function rowsOf(text: string, family: 4 | 6, states: readonly number[] = TCP_STATES, chunkLength?: number): RowView[] {
+  const table = parse(text, family, states, chunkLength);
+  if (!('rows' in table)) throw new Error(table.error);
+  return table.rows.map(({ remote, ...row }) => ({ ...row, remoteAddress: remote.text, remoteWords: remote.words }));
 }
 
 /** An address as the parser gives it in numbers: one word for IPv4, four for IPv6. */
@@ -54,6 +71,17 @@ function wordsOf(address: string): number[] {
   const words = ipWords(address);
   if (!words) throw new Error(`not an address: ${address}`);
   return address.includes(':') ? words : [words[3]];
+}
+
+/** One object per address, as the collector's SocketAddressCache gives them. */
+const peers = new Map<string, ParsedAddress>();
+function peer(text: string): ParsedAddress {
+  let address = peers.get(text);
+  if (address === undefined) {
+    address = parsedAddress(text, wordsOf(text));
+    peers.set(text, address);
+  }
+  return address;
 }
 
 /** One summary fed the tables in order, as the collector does. */
@@ -167,6 +195,51 @@ describe('SocketTableParser', () => {
   });
 });
 
+describe('SocketAddressCache', () => {
+  const v4Row = (remote: string) => socketRow(0, '192.0.2.2', 22, remote, 5000, TCP_ESTABLISHED);
+  const v6Row = (remote: string) => socketRow(0, '2001:db8::2', 22, remote, 5000, TCP_ESTABLISHED, 6);
+  const remotesOf = (rows: string[], family: 4 | 6, addresses: SocketAddressCache) =>
+    socketRowsOf([family === 4 ? TCP_HEADER : TCP6_HEADER, ...rows].join('\n'), family, addresses).map((row) => row.remote);
+
+  it('gives one object per address across tables and samples, the IPv4-mapped form being the IPv4 one', () => {
+    const addresses = new SocketAddressCache();
+    const [a, b] = remotesOf([v4Row('203.0.113.7'), v4Row('203.0.113.7')], 4, addresses);
+    const [mapped, v6, v6again] = remotesOf([v6Row('::ffff:203.0.113.7'), v6Row('2001:db8::99'), v6Row('2001:db8::99')], 6, addresses);
+    expect(b).toBe(a);
+    expect(mapped).toBe(a);
+    expect(v6again).toBe(v6);
+    expect(v6).toMatchObject({ text: '2001:db8::99', words: [0x20010db8, 0, 0, 0x99] });
+    addresses.startSample();
+    expect(remotesOf([v4Row('203.0.113.7')], 4, addresses)[0]).toBe(a);
+  });
+
+  it('drops the addresses the last sample did not meet once they outnumber it twice, keeping the ones it met', () => {
+    const addresses = new SocketAddressCache();
+    const many = Array.from({ length: 3_000 }, (_, i) => v4Row(dottedIpv4(0x0a000000 + i)));
+    const [kept] = remotesOf(many, 4, addresses);
+    // The local address 192.0.2.2 is held too.
+    expect(addresses.size).toBe(3_001);
+    addresses.startSample();
+    remotesOf([many[0] as string, v4Row('198.51.100.1')], 4, addresses);
+    expect(addresses.size).toBe(3_002);
+    addresses.startSample();
+    expect(addresses.size).toBe(3);
+    expect(remotesOf([many[0] as string], 4, addresses)[0]).toBe(kept);
+  });
+
+  it('keeps a small cache whole: a device with few addresses never sweeps it', () => {
+    const addresses = new SocketAddressCache();
+    remotesOf(
+      Array.from({ length: 1_000 }, (_, i) => v4Row(dottedIpv4(0x0a000000 + i))),
+      4,
+      addresses,
+    );
+    addresses.startSample();
+    addresses.startSample();
+    expect(addresses.size).toBe(1_001);
+  });
+});
+
 describe('createInterfaceAttribution', () => {
   const interfaces: InterfaceAddress[] = [
     { name: 'lo', address: '127.0.0.1', family: 4, internal: true },
@@ -207,8 +280,7 @@ describe('SocketSummary', () => {
     state: TCP_LISTEN,
     localAddress,
     localPort,
-    remoteAddress: '0.0.0.0',
-    remoteWords: [0],
+    remote: peer('0.0.0.0'),
     remotePort: 0,
   });
 
@@ -238,8 +310,7 @@ describe('SocketSummary', () => {
       state: TCP_ESTABLISHED,
       localAddress,
       localPort: 22,
-      remoteAddress,
-      remoteWords: wordsOf(remoteAddress),
+      remote: peer(remoteAddress),
       remotePort,
     });
     const connections = summarise(
@@ -257,13 +328,33 @@ describe('SocketSummary', () => {
     ]);
   });
 
+  it('groups the peers of each summary afresh, though the address objects are the same from sample to sample', () => {
+    const row = (remoteAddress: string, localPort: number): SocketRow => ({
+      state: TCP_ESTABLISHED,
+      localAddress: '192.0.2.2',
+      localPort,
+      remote: peer(remoteAddress),
+      remotePort: 443,
+    });
+    const first = summarise([[row('203.0.113.1', 1), row('203.0.113.2', 2)]], TCP_LISTEN, interfaceOf);
+    const second = summarise([[row('203.0.113.2', 3), row('203.0.113.1', 4), row('203.0.113.2', 5)]], TCP_LISTEN, interfaceOf);
+    expect(first.establishedConnections().map((c) => `${c.remoteAddr}/${c.localPort}`)).toEqual(['203.0.113.1:443/1', '203.0.113.2:443/2']);
+    expect(second.establishedConnections().map((c) => `${c.remoteAddr}/${c.localPort}`)).toEqual([
+      '203.0.113.2:443/3',
+      '203.0.113.1:443/4',
+      '203.0.113.2:443/5',
+    ]);
+    const texts = (summary: SocketSummary) =>
+      Array.from({ length: summary.destinations().count }, (_, i) => summary.destinations().text(i));
+    expect(texts(second)).toEqual(['203.0.113.2', '203.0.113.1']);
+  });
+
   it('keeps every distinct destination as numbers, however few connections are listed', () => {
     const row = (remoteAddress: string, remotePort: number): SocketRow => ({
       state: TCP_ESTABLISHED,
       localAddress: '192.0.2.2',
       localPort: 22,
-      remoteAddress,
-      remoteWords: wordsOf(remoteAddress),
+      remote: peer(remoteAddress),
       remotePort,
     });
     const summary = summarise(
@@ -294,8 +385,7 @@ describe('SocketSummary de-duplication', () => {
     state: TCP_ESTABLISHED,
     localAddress,
     localPort,
-    remoteAddress: '203.0.113.9',
-    remoteWords: [0xcb007109],
+    remote: peer('203.0.113.9'),
     remotePort,
   });
 
@@ -347,7 +437,10 @@ describe('SocketSummary de-duplication', () => {
   });
 
   it('builds only as many entries as asked for, one per remote address first, and still counts every socket', () => {
-    const to = (remoteAddress: string, localPort: number): SocketRow => ({ ...row('192.0.2.2', localPort, 443), remoteAddress });
+    const to = (remoteAddress: string, localPort: number): SocketRow => ({
+      ...row('192.0.2.2', localPort, 443),
+      remote: peer(remoteAddress),
+    });
     const summary = summarise(
       [
         [
@@ -424,6 +517,38 @@ describe('SocketSummary de-duplication', () => {
     expect(summary.establishedConnections(2)).toHaveLength(2);
   });
 
+  it('keeps only the entries that can be listed, and lists what a summary keeping them all would', () => {
+    // Seeded, so that a failure repeats. Skewed: a few peers hold most sockets, many hold one.
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    for (const [peerCount, sockets, limit, skewed] of [
+      [250, 20_000, 500, false],
+      [250, 20_000, 500, true],
+      [1, 2_000, 500, false],
+      [3, 50, 7, true],
+      [600, 2_000, 500, true],
+      [2, 2_000, 500, true],
+    ] as const) {
+      const rows = Array.from({ length: sockets }, (_, i) => ({
+        ...row(random(2) ? '192.0.2.2' : '198.51.100.2', 1 + (i % 60_000), 1 + random(3)),
+        remote: peer(dottedIpv4(0xcb000000 + (skewed ? random(1 + random(peerCount)) : random(peerCount)))),
+      }));
+      const limited = new SocketSummary(interfaceOf, TCP_LISTEN, new FirstSocketTable(), limit);
+      const all = new SocketSummary(interfaceOf, TCP_LISTEN, new FirstSocketTable());
+      rows.forEach(limited.add);
+      rows.forEach(all.add);
+      for (const wanted of [limit, Math.floor(limit / 2), 1]) {
+        expect(limited.establishedConnections(wanted)).toEqual(all.establishedConnections(wanted));
+      }
+      expect(limited.establishedTotal()).toBe(all.establishedTotal());
+      // Uniform peers: two rounds hold the 500 listed, so a peer keeps a few entries (more while few peers are known), not 80.
+      if (!skewed && peerCount === 250) expect(limited.keptEntries).toBeLessThanOrEqual(4 * 250);
+    }
+  });
+
   it('tells ports apart whose packed pair could collide if packed carelessly', () => {
     const connections = summarise(
       [[row('192.0.2.2', 1, 65535), row('192.0.2.2', 65535, 1), row('192.0.2.2', 0x8000, 0x8000)]],
@@ -447,8 +572,9 @@ describe('at 10,000 connections (generated table)', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('counts, de-duplicates and attributes every row', () => {
-    const tcp = rowsOf(fs.readFileSync(path.join(dir, 'net/tcp'), 'latin1'), 4);
-    const tcp6 = rowsOf(fs.readFileSync(path.join(dir, 'net/tcp6'), 'latin1'), 6);
+    const addresses = new SocketAddressCache();
+    const tcp = socketRowsOf(fs.readFileSync(path.join(dir, 'net/tcp'), 'latin1'), 4, addresses);
+    const tcp6 = socketRowsOf(fs.readFileSync(path.join(dir, 'net/tcp6'), 'latin1'), 6, addresses);
     expect(tcp).toHaveLength(10_050);
     expect(tcp6).toHaveLength(1_050);
     const interfaceOf = createInterfaceAttribution(GENERATED_INTERFACES);
