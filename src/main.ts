@@ -3,6 +3,7 @@ import './native-binding';
 import { join } from 'node:path';
 import { Agent } from './agent/agent';
 import { systemClock } from './agent/clock';
+import { compilerPlan, LOW_MEMORY_VARIABLE, nodeOptimizingCompiler } from './agent/optimizing-compiler';
 import { createSystemCollector } from './collect/collector';
 import { componentIdentity } from './component/identity';
 import { EdgeFeatures } from './detect/edge-features';
@@ -49,8 +50,8 @@ function runAgent(): void {
     logger.error(ipcClient.problem);
     process.exit(1);
   }
-  // The recipe's Run script adds this flag when the configuration says lowMemory: true.
-  if (process.execArgv.includes('--max-opt=1')) logger.info('low memory: node runs without its optimizing compiler (lowMemory=true)');
+  const compiler = compilerPlan(process.env[LOW_MEMORY_VARIABLE], process.execArgv, nodeOptimizingCompiler, logger);
+  if (compiler.startLine) logger.info(compiler.startLine);
 
   const agent = new Agent({
     identity: {
@@ -60,7 +61,7 @@ function runAgent(): void {
       platform: `${process.platform}/${process.arch} node ${process.version}`,
     },
     ipc: ipcClient.connector,
-    createCollector: createSystemCollector,
+    createCollector: (procfsRoot) => compiler.watch(createSystemCollector(procfsRoot)),
     stateStore: createFileStateStore(join(process.cwd(), STATE_FILE)),
     clock: systemClock,
     logger,

@@ -9,9 +9,10 @@
  * cache: the host's apt configuration and packages are left alone), and unpacks them there without installing
  * anything. The bundle is started with the node flags of the recipe's Run script.
  *
- *   npx tsx scripts/armv7/main.ts [--setup] [--reports N] [--low-memory]
+ *   npx tsx scripts/armv7/main.ts [--setup] [--reports N] [--low-memory auto|true|false]
  *
- * --low-memory adds the node flag the recipe's Run script adds for lowMemory: true.
+ * --low-memory (default auto, as the recipe's): the setting handed over as the Run step's Setenv does, with the node
+ * flag the Run script adds for it.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -19,8 +20,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { LOW_MEMORY_VARIABLE, WITHOUT_OPTIMIZING_COMPILER } from '../../src/agent/optimizing-compiler';
 import { accessControlFor } from '../../src/component/definition';
 import { recipeDefaultConfiguration } from '../../src/config/definition';
+import { type LowMemorySetting, lowMemorySetting } from '../../src/config/values';
 import { LocalCore } from '../../tools/local-core/core';
 import { buildComponent } from '../build/build';
 import { BUNDLE_FILE } from '../build/recipe';
@@ -114,7 +117,7 @@ function guestNode(args: string[], cwd: string, env: Record<string, string>): Ch
 const say = (tag: string, message: string): void =>
   console.log(`${new Date().toISOString().slice(11, 19)} ${`[${tag}]`.padEnd(8)} ${message}`);
 
-async function run(reports: number, lowMemory: boolean): Promise<number> {
+async function run(reports: number, lowMemory: LowMemorySetting): Promise<number> {
   if (spawnSync(TOOLS.qemu, ['--version']).status !== 0) throw new Error('qemu-arm not found (Debian: apt-get install qemu-user)');
   if (!existsSync(GUEST_NODE)) throw new Error(`no armhf node at ${GUEST_NODE}; run with --setup`);
 
@@ -164,15 +167,19 @@ async function run(reports: number, lowMemory: boolean): Promise<number> {
     const version = spawnSync(TOOLS.qemu, [...qemuArgs(), '-p', 'process.arch + " " + process.version'], { encoding: 'utf8' });
     say('guest', `node ${version.stdout.trim()} under qemu-arm`);
     const guestMajor = Number(/v(\d+)/.exec(version.stdout)?.[1]);
-    if (lowMemory && !(guestMajor >= 20)) {
-      say('guest', `--low-memory needs Node.js >= 20 (--max-opt, and the recipe's minimum); this guest has ${version.stdout.trim()}`);
+    if (lowMemory !== 'false' && !(guestMajor >= 20)) {
+      say(
+        'guest',
+        `lowMemory ${lowMemory} needs Node.js >= 20 (--max-opt, and the recipe's minimum); this guest has ${version.stdout.trim()}`,
+      );
       return 1;
     }
     // As the recipe's Setenv leaves it when ipcClient is the default: auto.
-    const nodeFlags = ['--max-semi-space-size=1', ...(lowMemory ? ['--max-opt=1'] : [])];
+    const nodeFlags = ['--max-semi-space-size=1', ...(lowMemory === 'false' ? [] : [WITHOUT_OPTIMIZING_COMPILER])];
     say('guest', `node ${nodeFlags.join(' ')} ${BUNDLE_FILE}`);
     agent = guestNode([...nodeFlags, BUNDLE_FILE], runDir, {
       DEFENDER_AGENT_IPC_CLIENT: 'auto',
+      [LOW_MEMORY_VARIABLE]: lowMemory,
       SVCUID: svcuid,
       AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT: core.socketPath,
       AWS_IOT_THING_NAME: THING,
@@ -210,11 +217,11 @@ async function main(): Promise<void> {
     options: {
       setup: { type: 'boolean', default: false },
       reports: { type: 'string', default: '2' },
-      'low-memory': { type: 'boolean', default: false },
+      'low-memory': { type: 'string', default: 'auto' },
     },
   });
   if (values.setup) setUpSysroot();
-  process.exit(await run(Number(values.reports), values['low-memory']));
+  process.exit(await run(Number(values.reports), lowMemorySetting(values['low-memory'])));
 }
 
 main().catch((error: unknown) => {

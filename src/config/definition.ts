@@ -9,7 +9,19 @@ import { metricNameProblem } from './names';
 import { quoteValue } from './quote';
 import { type Behavior, MAX_BEHAVIORS, parseBehaviors } from '../detect/behaviors';
 import * as detect from '../detect/config';
-import { absolutePath, boolean, InvalidValue, integer, jsonObject, lowerCaseFields, oneOf, thingName, type ValueParser } from './values';
+import {
+  absolutePath,
+  boolean,
+  InvalidValue,
+  integer,
+  jsonObject,
+  type LowMemorySetting,
+  lowMemorySetting,
+  lowerCaseFields,
+  oneOf,
+  thingName,
+  type ValueParser,
+} from './values';
 
 export type ReportFormat = 'json' | 'cbor';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -65,7 +77,7 @@ export interface AgentConfig {
   /** Read at process start from the lifecycle environment (src/ipc/select-client.ts); here so a deployment can set and validate it. */
   ipcClient: IpcClientSetting;
   /** Read at process start by the recipe's Run script, which chooses node's flags from it; here so a deployment can set and validate it. */
-  lowMemory: boolean;
+  lowMemory: LowMemorySetting;
 }
 
 /** Device Defender throttles a thing to one report every 5 minutes. */
@@ -254,10 +266,10 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
   },
   {
     key: 'lowMemory',
-    recipeDefault: 'false',
+    recipeDefault: 'auto',
     description:
-      "`true` runs node without V8's optimizing compiler (TurboFan), for cores short of memory: about 3.5 MiB less resident memory at idle and 6 MiB over a long run, the same CPU for a quiet core, about twice the CPU for a sample of thousands of connections (`npm run bench`). Read at process start by the recipe's Run script through the lifecycle environment; a change restarts the component.",
-    parse: boolean,
+      "When node runs V8's optimizing compiler (TurboFan). `auto` starts without it and turns it on at the first sample with 1,000 established sockets or more; `true` never runs it; `false` runs it from the start. Without it an agent uses about 3.5 MiB less resident memory at idle and 7 MiB less over a long run, the same CPU on a quiet core, and about twice the CPU for a sample of thousands of connections (`npm run bench`). Read at process start by the recipe's Run script through the lifecycle environment; a change restarts the component.",
+    parse: lowMemorySetting,
   },
 ];
 

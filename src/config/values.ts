@@ -32,6 +32,16 @@ export function boolean(value: unknown): boolean {
   throw new InvalidValue(`must be true or false (got ${quoteValue(value)})`);
 }
 
+export type LowMemorySetting = 'auto' | 'true' | 'false';
+
+/** Exactly `auto`, `true` or `false` (a JSON boolean too): the recipe's Run script matches the text as it is. */
+export function lowMemorySetting(value: unknown): LowMemorySetting {
+  if (value === 'auto') return 'auto';
+  if (value === true || value === 'true') return 'true';
+  if (value === false || value === 'false') return 'false';
+  throw new InvalidValue(`must be auto, true or false (got ${quoteValue(value)})`);
+}
+
 export function oneOf<T extends string>(allowed: readonly T[]): ValueParser<T> {
   return (value) => {
     const text = typeof value === 'string' ? value.toLowerCase() : value;

@@ -13,7 +13,9 @@
  * Memory: the real Agent with each IPC client against the local core, time scaled so that BENCH_MEMORY_CYCLES
  * (default 20,000) reports at a 5 s interval pass in minutes, with the node flags of the recipe's Run script; RSS and
  * heap after warm-up. Idle RSS: the built bundle itself, started by the recipe's Run script, after a few reports. Both
- * also with lowMemory: true, and the live 10,000-connection sample too, to show what it costs.
+ * under the recipe's default, lowMemory auto (node starts without its optimizing compiler and turns it on at the first busy
+ * sample), and also with lowMemory false (the compiler from the start) to show what auto saves; the live
+ * 10,000-connection sample also with lowMemory true (never the compiler), to show what that costs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,7 +25,9 @@ import readline from 'node:readline';
 import { build } from 'esbuild';
 import { parse } from 'yaml';
 import { buildComponent } from '../../scripts/build/build';
+import { LOW_MEMORY_VARIABLE } from '../../src/agent/optimizing-compiler';
 import { accessControlFor } from '../../src/component/definition';
+import type { LowMemorySetting } from '../../src/config/values';
 import { LocalCore } from '../../tools/local-core/core';
 import { writeGeneratedProc } from '../fixtures/proc/generate';
 import { detectionBench } from './detection';
@@ -166,10 +170,10 @@ const ratioOf = (value: unknown, floor: unknown): number | undefined =>
  */
 interface RecipeRun {
   script: string;
-  /** The flags of `exec node <flags> {artifacts:path}/…`, without the lowMemory ones. */
+  /** The flags of `exec node <flags> {artifacts:path}/…`, without the lowMemory ones (`$tier`). */
   nodeFlags: string[];
-  /** What lowMemory: true adds (the script's `true) tier=<flags> ;;`). */
-  lowMemoryFlags: string[];
+  /** What lowMemory auto and true add (the script's `false) tier= ;; *) tier=<flags> ;;`). */
+  leanFlags: string[];
   env: Record<string, string>;
 }
 
@@ -180,16 +184,19 @@ function recipeRun(): RecipeRun {
   const run = template.Manifests[0]?.Lifecycle.Run;
   const script = run?.Script ?? '';
   const flags = /exec node (.*?)\s*\{artifacts:path\}/.exec(script)?.[1];
-  const lowMemory = /\btrue\) tier=(.+?) ;;/.exec(script)?.[1];
-  if (flags === undefined || lowMemory === undefined)
+  const lean = /\bfalse\) tier= ;; \*\) tier=(.+?) ;;/.exec(script)?.[1];
+  if (flags === undefined || lean === undefined)
     throw new Error(
-      `recipe.yaml's Run script no longer reads "... true) tier=<flags> ;; ... exec node <flags> {artifacts:path}/...": ${script}`,
+      `recipe.yaml's Run script no longer reads "... false) tier= ;; *) tier=<flags> ;; ... exec node <flags> {artifacts:path}/...": ${script}`,
     );
   const words = (text: string) => text.split(/\s+/).filter((word) => word !== '' && word !== '$tier');
-  return { script, nodeFlags: words(flags), lowMemoryFlags: words(lowMemory), env: run?.Setenv ?? {} };
+  return { script, nodeFlags: words(flags), leanFlags: words(lean), env: run?.Setenv ?? {} };
 }
 
-type NodeMode = 'default' | 'lowMemory';
+/** The lowMemory setting a run is started with, as the Run step's Setenv would hand it over. */
+type NodeMode = LowMemorySetting;
+
+const modeLabel = (client: string, mode: NodeMode) => (mode === 'auto' ? client : `${client}, lowMemory ${mode}`);
 
 interface WorkerLaunch {
   nodeFlags: string[];
@@ -199,8 +206,8 @@ interface WorkerLaunch {
 /** The bundled worker started with the node flags and environment the recipe gives the agent in `mode`. */
 function workerLaunch(recipe: RecipeRun, mode: NodeMode): WorkerLaunch {
   return {
-    nodeFlags: [...recipe.nodeFlags, ...(mode === 'lowMemory' ? recipe.lowMemoryFlags : [])],
-    env: { ...process.env, ...recipe.env },
+    nodeFlags: [...recipe.nodeFlags, ...(mode === 'false' ? [] : recipe.leanFlags)],
+    env: { ...process.env, ...recipe.env, [LOW_MEMORY_VARIABLE]: mode },
   };
 }
 
@@ -248,14 +255,14 @@ async function memoryRun(
 ): Promise<MemoryRun> {
   const runDir = fs.mkdtempSync(path.join(dir, `mem-${client}-${mode}-`));
   const { core, env } = await startCore(runDir, { procfsRoot: procRoot });
-  const run: MemoryRun = { label: mode === 'lowMemory' ? `${client}, lowMemory` : client, points: [], rejected: 0 };
+  const run: MemoryRun = { label: modeLabel(client, mode), points: [], rejected: 0 };
   core.on('defender-report', (report) => {
     if (report.status !== 'ACCEPTED') run.rejected += 1;
   });
   try {
     const { child, next } = startWorker(worker, ['agent', client, String(MEMORY_CYCLES), path.join(runDir, 'state.json')], {
       nodeFlags: [...workerLaunch(recipe, mode).nodeFlags, '--expose-gc'],
-      env: { ...env, ...recipe.env, AWS_CRT_NODEJS_BINARY_ABSOLUTE_PATH: CRT_ADDON },
+      env: { ...env, ...recipe.env, [LOW_MEMORY_VARIABLE]: mode, AWS_CRT_NODEJS_BINARY_ABSOLUTE_PATH: CRT_ADDON },
     });
     for (;;) {
       const line = await next();
@@ -339,7 +346,7 @@ async function idleBundleRss(
         ...env,
         ...recipe.env,
         DEFENDER_AGENT_IPC_CLIENT: client,
-        DEFENDER_AGENT_LOW_MEMORY: mode === 'lowMemory' ? 'true' : 'false',
+        [LOW_MEMORY_VARIABLE]: mode,
       },
     });
     try {
@@ -421,7 +428,7 @@ async function main(): Promise<void> {
     );
     const rows: Row[] = [];
     const recipe = recipeRun();
-    const asRecipe = workerLaunch(recipe, 'default');
+    const asRecipe = workerLaunch(recipe, 'auto');
 
     for (const connections of CONNECTIONS) {
       const root = path.join(dir, `proc-${connections}`);
@@ -452,9 +459,9 @@ async function main(): Promise<void> {
       }
       try {
         rows.push({ source: 'live', connections, result: await runToEnd(worker, ['sample', '/proc', String(SAMPLES)], asRecipe) });
-        // The price of lowMemory where it is highest, on the same open connections.
+        // The price of never running the compiler where it is highest, on the same open connections.
         if (connections === 10_000)
-          lowMemory10k = await runToEnd(worker, ['sample', '/proc', String(SAMPLES)], workerLaunch(recipe, 'lowMemory'));
+          lowMemory10k = await runToEnd(worker, ['sample', '/proc', String(SAMPLES)], workerLaunch(recipe, 'true'));
       } finally {
         await live.close();
       }
@@ -481,7 +488,7 @@ async function main(): Promise<void> {
     );
     if (lowMemory10k)
       console.log(
-        `  with lowMemory (node ${recipe.lowMemoryFlags.join(' ')}): ${fmt(lowMemory10k.cpuMs, 1)} ms CPU = ` +
+        `  with lowMemory true (node ${recipe.leanFlags.join(' ')} throughout): ${fmt(lowMemory10k.cpuMs, 1)} ms CPU = ` +
           `${fmt(ratioOf(lowMemory10k.cpuMs, lowMemory10k.floorCpuMs), 2)}x its floor (${fmt(lowMemory10k.floorCpuMs, 1)} ms CPU)`,
       );
 
@@ -492,13 +499,13 @@ async function main(): Promise<void> {
     fs.symlinkSync('/proc/stat', path.join(memoryRoot, 'stat'));
     console.log(
       `\nmemory: the real Agent, ${MEMORY_CYCLES} reports per IPC client against the local core (5 s interval, time scaled x2500, ` +
-        `small procfs fixture), node with ${launch || 'no flags'} as in the recipe (lowMemory adds ${recipe.lowMemoryFlags.join(' ')}), ` +
+        `small procfs fixture), node with ${launch || 'no flags'} as in the recipe (lowMemory auto, the default, adds ${recipe.leanFlags.join(' ')}), ` +
         `RSS and heap after a full GC every ${Math.max(1, Math.min(500, Math.floor(MEMORY_CYCLES / 10)))} reports:`,
     );
     const runs = [
-      ['sdk', 'default'],
-      ['portable', 'default'],
-      ['portable', 'lowMemory'],
+      ['sdk', 'auto'],
+      ['portable', 'auto'],
+      ['portable', 'false'],
     ] as const;
     const memory = (await Promise.all(runs.map(([client, mode]) => memoryRun(worker, dir, client, mode, memoryRoot, recipe)))).map(
       summarize,
@@ -508,14 +515,7 @@ async function main(): Promise<void> {
     const built = await buildComponent({ projectRoot, outputRoot: path.join(dir, 'component') });
     const idleBundle: Record<string, Json> = {};
     for (const [client, mode] of runs)
-      idleBundle[mode === 'lowMemory' ? `${client}, lowMemory` : client] = await idleBundleRss(
-        dir,
-        built.local.componentArtifactsDir,
-        client,
-        mode,
-        recipe,
-        memoryRoot,
-      );
+      idleBundle[modeLabel(client, mode)] = await idleBundleRss(dir, built.local.componentArtifactsDir, client, mode, recipe, memoryRoot);
     console.log(
       `\nidle agent (the built bundle against the local core, small procfs fixture, after ${IDLE_REPORTS} reports at 5 s and a 3 s rest):`,
     );
@@ -561,7 +561,7 @@ async function main(): Promise<void> {
           `memory ${summary.label}: RSS grew ${summary.growthMiB.toFixed(2)} MiB after warm-up (target ${TARGETS.growthMiB} MiB)`,
         );
     }
-    for (const label of ['portable', 'portable, lowMemory']) {
+    for (const label of ['portable']) {
       const rss = idleBundle[label]?.rssMiB;
       if (typeof rss !== 'number' || rss > TARGETS.portableIdleRssMiB)
         misses.push(`idle agent RSS (${label}) ${fmt(rss)} MiB (goal ${TARGETS.portableIdleRssMiB} MiB)`);

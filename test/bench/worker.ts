@@ -18,7 +18,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent } from '../../src/agent/agent';
 import type { Clock } from '../../src/agent/clock';
-import { createSystemCollector } from '../../src/collect/collector';
+import { compilerPlan, LOW_MEMORY_VARIABLE, nodeOptimizingCompiler } from '../../src/agent/optimizing-compiler';
+import { type Collector, createSystemCollector } from '../../src/collect/collector';
 import type { IpcConnection, IpcConnector } from '../../src/ipc/ipc';
 import { selectIpcClient } from '../../src/ipc/select-client';
 import { createLogger } from '../../src/log/logger';
@@ -60,7 +61,16 @@ const median = (values: number[]) => {
 };
 
 /** One full sample as the agent does it: collect, then build and encode the report. */
-async function sampleOnce(collector: ReturnType<typeof createSystemCollector>, reportId: number) {
+/**
+ * A collector wired as the agent's entry point wires it (src/main.ts): under lowMemory auto, the setting the recipe's
+ * Run step gives the process, its first busy sample turns node's optimizing compiler on.
+ */
+function agentCollector(root: string): Collector {
+  const quiet = createLogger({ out: () => undefined, err: () => undefined });
+  return compilerPlan(process.env[LOW_MEMORY_VARIABLE], process.execArgv, nodeOptimizingCompiler, quiet).watch(createSystemCollector(root));
+}
+
+async function sampleOnce(collector: Collector, reportId: number) {
   // As the agent does: only the connections a report lists are built; the total still counts every socket.
   const collected = await collector.collect({
     customMetrics: ALL_CUSTOM_METRICS,
@@ -158,7 +168,7 @@ const cpuMs = (since: NodeJS.CpuUsage): number => {
 };
 
 async function sample(root: string, samples: number): Promise<void> {
-  const collector = createSystemCollector(root);
+  const collector = agentCollector(root);
   // Warm-up: the first collect takes the first CPU reading (a 200 ms wait) and warms the JIT.
   await sampleOnce(collector, 1);
   await sampleOnce(collector, 2);
@@ -213,7 +223,7 @@ async function sample(root: string, samples: number): Promise<void> {
 }
 
 async function idle(root: string): Promise<void> {
-  const collector = createSystemCollector(root);
+  const collector = agentCollector(root);
   for (let i = 1; i <= 3; i++) await sampleOnce(collector, i);
   // Let the young generation empty, as it would between two reports 5 minutes apart.
   await delay(3_000);
@@ -278,6 +288,7 @@ async function agentCycles(client: string, cycles: number, stateFile: string): P
   const logger = createLogger({ out: (line) => fs.writeSync(devNull, `${line}\n`), err: (line) => fs.writeSync(devNull, `${line}\n`) });
   const selected = selectIpcClient({ setting: client, operationTimeoutMs: 10_000, logger });
   if (!selected.client) throw new Error(selected.problem);
+  const compiler = compilerPlan(process.env[LOW_MEMORY_VARIABLE], process.execArgv, nodeOptimizingCompiler, logger);
   let published = 0;
   // A short run (BENCH_MEMORY_CYCLES=200) still gets its ten points.
   const memoryEvery = Math.max(1, Math.min(MEMORY_EVERY, Math.floor(cycles / 10)));
@@ -295,7 +306,7 @@ async function agentCycles(client: string, cycles: number, stateFile: string): P
       if (published % memoryEvery === 0) print({ client: selected.client, ...memoryNow(published) });
       if (published >= cycles) finished();
     }),
-    createCollector: createSystemCollector,
+    createCollector: (root) => compiler.watch(createSystemCollector(root)),
     stateStore: createFileStateStore(stateFile),
     clock: scaledClock(SPEEDUP),
     logger,

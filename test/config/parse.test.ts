@@ -26,7 +26,7 @@ describe('parseConfig', () => {
       procfsRoot: '/proc',
       logLevel: 'info',
       ipcClient: 'auto',
-      lowMemory: false,
+      lowMemory: 'auto',
     });
   });
 
@@ -43,6 +43,19 @@ describe('parseConfig', () => {
     expect(config.shortNames).toBe(true);
     expect(config.format).toBe('cbor');
     expect(config.maxReportBytes).toBe(9000);
+  });
+
+  it('takes lowMemory as auto, true or false exactly as the Run script matches it, booleans included', () => {
+    expect(parseConfig({ lowMemory: true }).config.lowMemory).toBe('true');
+    expect(parseConfig({ lowMemory: false }).config.lowMemory).toBe('false');
+    expect(parseConfig({ lowMemory: 'false' }).config.lowMemory).toBe('false');
+    expect(parseConfig({ lowMemory: 'auto' }).config.lowMemory).toBe('auto');
+    // The script would read "False" as not false: refused rather than taken in two ways.
+    for (const value of ['False', 'AUTO', 'yes', 1]) {
+      expect(parseConfig({ lowMemory: value }).errors).toEqual([
+        { key: 'lowMemory', message: expect.stringMatching(/^must be auto, true or false/) },
+      ]);
+    }
   });
 
   it('refuses an interval under 300 s unless development mode allows it', () => {

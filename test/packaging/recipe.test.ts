@@ -111,7 +111,7 @@ describe('renderRecipe', () => {
         DEFENDER_AGENT_LOW_MEMORY: '{configuration:/lowMemory}',
       });
     }
-    expect(render().ComponentConfiguration).toMatchObject({ DefaultConfiguration: { ipcClient: 'auto', lowMemory: 'false' } });
+    expect(render().ComponentConfiguration).toMatchObject({ DefaultConfiguration: { ipcClient: 'auto', lowMemory: 'auto' } });
   });
 
   it('refuses an any-architecture manifest that is not last or ships an addon', () => {
@@ -128,7 +128,7 @@ describe('renderRecipe', () => {
       expect(manifest.Lifecycle.Run).toEqual({
         RequiresPrivilege: false,
         Script: [
-          'case "$DEFENDER_AGENT_LOW_MEMORY" in true) tier=--max-opt=1 ;; *) tier= ;; esac',
+          'case "$DEFENDER_AGENT_LOW_MEMORY" in false) tier= ;; *) tier=--max-opt=1 ;; esac',
           `exec node --max-semi-space-size=1 $tier {artifacts:path}/${BUNDLE_FILE}`,
         ].join('\n'),
         Setenv: { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072' },
