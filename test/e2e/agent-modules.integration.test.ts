@@ -1,7 +1,7 @@
 /**
  * What the agent process loads, through the built bundle run as the nucleus runs it (portable IPC client): after its
- * device inventory line, it has never loaded systeminformation, node:crypto or node:fs/promises, whose memory it would keep for good
- * (issue 11: idle RSS at most 45 MiB). A `--require` preload records every Module._load request of every node process
+ * device inventory line, it has never loaded systeminformation, node:crypto or node:fs/promises, whose memory it would
+ * keep for good, nor node:v8 unless lowMemory auto found a busy device (issue 11: idle RSS at most 45 MiB). A `--require` preload records every Module._load request of every node process
  * the launcher starts, and Node's own list of loaded built-in modules at exit.
  *
  * systeminformation is bundled, so its loading shows as its own requests for built-ins: it asks for the bare `os` and
@@ -23,6 +23,8 @@ const SYSTEMINFORMATION_SIGNS = ['systeminformation', 'os', 'util'];
 const CRYPTO = ['crypto', 'node:crypto'];
 /** node:fs/promises brings FileHandle, streams, readline and the file watchers (see src/util/async-fs.ts). */
 const FS_PROMISES = ['fs/promises', 'node:fs/promises'];
+/** node:v8 (0.3 MiB) is only for lowMemory auto's switch, on a busy device (src/agent/optimizing-compiler.ts). */
+const V8 = ['v8', 'node:v8'];
 
 /** One file per process: its argv, then each request to Module._load, then at exit process.moduleLoadList. */
 const PRELOAD = `
@@ -100,7 +102,7 @@ describe('modules loaded by the built agent, portable IPC client', () => {
     expect(child?.requests).toEqual(expect.arrayContaining(['os', 'util']));
   });
 
-  it('after its inventory line, the agent has never loaded systeminformation, node:crypto or node:fs/promises', async () => {
+  it('after its inventory line, the agent has never loaded systeminformation, node:crypto or node:fs/promises, nor node:v8 unless busy', async () => {
     const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, delay: process.env[INVENTORY_DELAY_VARIABLE] };
     // The launcher gives the lifecycle scripts this process's environment.
     process.env.NODE_OPTIONS = `--require ${preload}`;
@@ -136,6 +138,9 @@ describe('modules loaded by the built agent, portable IPC client', () => {
     expect(agent.map((record) => record.argv.slice(2))).toEqual([[]]);
     const [{ requests, moduleLoadList } = { requests: [], moduleLoadList: undefined }] = agent;
     expect(requests.filter((request) => [...SYSTEMINFORMATION_SIGNS, ...CRYPTO, ...FS_PROMISES].includes(request))).toEqual([]);
+    // This machine's /proc decides whether it is a busy device; a quiet one never loads node:v8.
+    const busy = component.log().includes('busy device:');
+    expect(requests.some((request) => V8.includes(request))).toBe(busy);
     // The record is real: the agent's own modules, and the child process the inventory came from.
     expect(requests).toEqual(expect.arrayContaining(['node:net', 'node:child_process']));
     expect(moduleLoadList).toBeDefined();
