@@ -147,6 +147,7 @@ export class SocketTableParser {
   private lastIpv4Word = -1;
   private lastIpv4: ParsedAddress | undefined;
 
+  /** `addresses`: the collector lends its own, kept from sample to sample. */
   constructor(
     private readonly family: 4 | 6,
     private readonly keepStates: readonly number[],
