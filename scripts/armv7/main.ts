@@ -20,13 +20,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { LOW_MEMORY_VARIABLE, WITHOUT_OPTIMIZING_COMPILER } from '../../src/agent/optimizing-compiler';
+import { LOW_MEMORY_VARIABLE } from '../../src/agent/optimizing-compiler';
 import { accessControlFor } from '../../src/component/definition';
 import { recipeDefaultConfiguration } from '../../src/config/definition';
 import { type LowMemorySetting, lowMemorySetting } from '../../src/config/values';
 import { LocalCore } from '../../tools/local-core/core';
 import { buildComponent } from '../build/build';
-import { BUNDLE_FILE } from '../build/recipe';
+import { BUNDLE_FILE, nodeFlagsFor, runStepOf } from '../build/recipe';
 
 const WORK_DIR = resolve('.local-core', 'armv7');
 const SYSROOT = join(WORK_DIR, 'sysroot');
@@ -175,7 +175,7 @@ async function run(reports: number, lowMemory: LowMemorySetting): Promise<number
       return 1;
     }
     // As the recipe's Setenv leaves it when ipcClient is the default: auto.
-    const nodeFlags = ['--max-semi-space-size=1', ...(lowMemory === 'false' ? [] : [WITHOUT_OPTIMIZING_COMPILER])];
+    const nodeFlags = nodeFlagsFor(runStepOf(built.recipe), lowMemory);
     say('guest', `node ${nodeFlags.join(' ')} ${BUNDLE_FILE}`);
     agent = guestNode([...nodeFlags, BUNDLE_FILE], runDir, {
       DEFENDER_AGENT_IPC_CLIENT: 'auto',

@@ -95,7 +95,7 @@ function manifestDownloads(recipe: Recipe, artifactsDir: string): ManifestDownlo
 
 const defaultProjectRoot = resolve(__dirname, '..', '..');
 
-function readTemplate(projectRoot: string): unknown {
+export function readTemplate(projectRoot: string = defaultProjectRoot): unknown {
   const file = join(projectRoot, ROOT_RECIPE_FILE);
   if (!existsSync(file)) throw new Error(`${file} is missing: gdk and the build both need the root recipe template`);
   return parse(readFileSync(file, 'utf8'), { version: '1.1' });

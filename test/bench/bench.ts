@@ -23,8 +23,8 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { build } from 'esbuild';
-import { parse } from 'yaml';
-import { buildComponent } from '../../scripts/build/build';
+import { buildComponent, readTemplate } from '../../scripts/build/build';
+import { nodeFlagsFor, type RunStep, runStepOf } from '../../scripts/build/recipe';
 import { LOW_MEMORY_VARIABLE } from '../../src/agent/optimizing-compiler';
 import { accessControlFor } from '../../src/component/definition';
 import type { LowMemorySetting } from '../../src/config/values';
@@ -164,35 +164,6 @@ const fmt = (value: unknown, digits = 1) => (typeof value === 'number' ? value.t
 const ratioOf = (value: unknown, floor: unknown): number | undefined =>
   typeof value === 'number' && typeof floor === 'number' && floor > 0 ? value / floor : undefined;
 
-/**
- * How the recipe runs node: its Run script and the Run step's Setenv. The idle runs start the built bundle with that
- * very script, through sh, as the nucleus does; the bundled worker gets the node flags the script would give it.
- */
-interface RecipeRun {
-  script: string;
-  /** The flags of `exec node <flags> {artifacts:path}/…`, without the lowMemory ones (`$tier`). */
-  nodeFlags: string[];
-  /** What lowMemory auto and true add (the script's `false) tier= ;; *) tier=<flags> ;;`). */
-  leanFlags: string[];
-  env: Record<string, string>;
-}
-
-function recipeRun(): RecipeRun {
-  const template = parse(fs.readFileSync(path.join(projectRoot, 'recipe.yaml'), 'utf8'), { version: '1.1' }) as {
-    Manifests: Array<{ Lifecycle: { Run: { Script: string; Setenv?: Record<string, string> } } }>;
-  };
-  const run = template.Manifests[0]?.Lifecycle.Run;
-  const script = run?.Script ?? '';
-  const flags = /exec node (.*?)\s*\{artifacts:path\}/.exec(script)?.[1];
-  const lean = /\bfalse\) tier= ;; \*\) tier=(.+?) ;;/.exec(script)?.[1];
-  if (flags === undefined || lean === undefined)
-    throw new Error(
-      `recipe.yaml's Run script no longer reads "... false) tier= ;; *) tier=<flags> ;; ... exec node <flags> {artifacts:path}/...": ${script}`,
-    );
-  const words = (text: string) => text.split(/\s+/).filter((word) => word !== '' && word !== '$tier');
-  return { script, nodeFlags: words(flags), leanFlags: words(lean), env: run?.Setenv ?? {} };
-}
-
 /** The lowMemory setting a run is started with, as the Run step's Setenv would hand it over. */
 type NodeMode = LowMemorySetting;
 
@@ -204,9 +175,9 @@ interface WorkerLaunch {
 }
 
 /** The bundled worker started with the node flags and environment the recipe gives the agent in `mode`. */
-function workerLaunch(recipe: RecipeRun, mode: NodeMode): WorkerLaunch {
+function workerLaunch(recipe: RunStep, mode: NodeMode): WorkerLaunch {
   return {
-    nodeFlags: [...recipe.nodeFlags, ...(mode === 'false' ? [] : recipe.leanFlags)],
+    nodeFlags: nodeFlagsFor(recipe, mode),
     env: { ...process.env, ...recipe.env, [LOW_MEMORY_VARIABLE]: mode },
   };
 }
@@ -251,7 +222,7 @@ async function memoryRun(
   client: 'sdk' | 'portable',
   mode: NodeMode,
   procRoot: string,
-  recipe: RecipeRun,
+  recipe: RunStep,
 ): Promise<MemoryRun> {
   const runDir = fs.mkdtempSync(path.join(dir, `mem-${client}-${mode}-`));
   const { core, env } = await startCore(runDir, { procfsRoot: procRoot });
@@ -325,7 +296,7 @@ async function idleBundleRss(
   artifactsDir: string,
   client: 'sdk' | 'portable',
   mode: NodeMode,
-  recipe: RecipeRun,
+  recipe: RunStep,
   procRoot: string,
 ): Promise<Json> {
   const runDir = fs.mkdtempSync(path.join(dir, `idle-${client}-${mode}-`));
@@ -427,7 +398,7 @@ async function main(): Promise<void> {
       `node ${process.version}, ${os.cpus().length} CPUs, ${SAMPLES} samples per row, all 8 custom metrics on, JSON long names\n`,
     );
     const rows: Row[] = [];
-    const recipe = recipeRun();
+    const recipe = runStepOf(readTemplate(projectRoot));
     const asRecipe = workerLaunch(recipe, 'auto');
 
     for (const connections of CONNECTIONS) {

@@ -1,15 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { WITHOUT_OPTIMIZING_COMPILER } from '../../src/agent/optimizing-compiler';
 import { accessControlFor, THING_NAME_VARIABLE } from '../../src/component/definition';
 import { readGdkConfig } from '../../src/component/identity';
 import { recipeDefaultConfiguration } from '../../src/config/definition';
 import {
   ARTIFACT_URI_PREFIX,
   BUNDLE_FILE,
+  nodeFlagsFor,
   RECIPE_SIZE_LIMIT_BYTES,
   recipeToYaml,
   renderRecipe,
+  runStepOf,
   type Recipe,
 } from '../../scripts/build/recipe';
 import { gdkConfigSchemaErrors, recipeSchemaErrors, stepsWithoutScript } from './gdk-schemas';
@@ -121,6 +124,21 @@ describe('renderRecipe', () => {
     expect(() => render({ ...template, Manifests: [portable, ...manifests.slice(0, 2)] })).toThrow(/must be the last one/);
     portable.Artifacts.push({ URI: `${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-x64.node` });
     expect(() => render({ ...template, Manifests: manifests })).toThrow(/\(any architecture\) must list exactly defender-agent.js/);
+  });
+
+  it('reads as the Run step the bench and the armv7 script start node by, with the flag the agent looks for', () => {
+    const run = runStepOf(render());
+    expect(run).toMatchObject({
+      nodeFlags: ['--max-semi-space-size=1'],
+      leanFlags: [WITHOUT_OPTIMIZING_COMPILER],
+      env: { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072' },
+    });
+    expect(nodeFlagsFor(run, 'auto')).toEqual(['--max-semi-space-size=1', WITHOUT_OPTIMIZING_COMPILER]);
+    expect(nodeFlagsFor(run, 'true')).toEqual(['--max-semi-space-size=1', WITHOUT_OPTIMIZING_COMPILER]);
+    expect(nodeFlagsFor(run, 'false')).toEqual(['--max-semi-space-size=1']);
+    const template = loadTemplate() as { Manifests: Array<{ Lifecycle: { Run: { Script: string } } }> };
+    for (const manifest of template.Manifests) manifest.Lifecycle.Run.Script = 'exec node {artifacts:path}/defender-agent.js';
+    expect(() => runStepOf(template)).toThrow(/no longer reads/);
   });
 
   it('runs the bundle unprivileged after an Install step that checks for Node.js >= 20', () => {
