@@ -302,3 +302,308 @@ describe('configuration changes and restored state', () => {
     expect(detector.snapshot()).toEqual({});
   });
 });
+
+describe('a sample without the block a metric needs', () => {
+  // [metric, criteria, a violating sample, the same sample with the block missing (it could not be read)]
+  const cases: Array<[string, Record<string, unknown>, DetectionSample, DetectionSample]> = [
+    [
+      'aws:num-listening-tcp-ports',
+      { comparisonOperator: 'less-than', value: { count: 1 } },
+      sample({ listeningTcpPorts: ports(1) }),
+      sample({ listeningUdpPorts: [] }),
+    ],
+    [
+      'aws:num-listening-udp-ports',
+      { comparisonOperator: 'less-than', value: { count: 1 } },
+      sample({ listeningUdpPorts: ports(1) }),
+      sample({ listeningTcpPorts: [] }),
+    ],
+    [
+      'aws:num-established-tcp-connections',
+      { comparisonOperator: 'less-than', value: { count: 1 } },
+      sample({ establishedConnections: connections('10.0.0.1:1') }),
+      sample({ listeningTcpPorts: [] }),
+    ],
+    [
+      'aws:listening-tcp-ports',
+      { comparisonOperator: 'in-port-set', value: { ports: [22] } },
+      sample({ listeningTcpPorts: ports(23) }),
+      sample({ listeningUdpPorts: [] }),
+    ],
+    [
+      'aws:listening-udp-ports',
+      { comparisonOperator: 'in-port-set', value: { ports: [53] } },
+      sample({ listeningUdpPorts: ports(54) }),
+      sample({ listeningTcpPorts: [] }),
+    ],
+    [
+      'aws:destination-ip-addresses',
+      { comparisonOperator: 'in-cidr-set', value: { cidrs: ['10.0.0.0/8'] } },
+      sample({ establishedConnections: connections('192.0.2.1:443') }),
+      sample({ listeningUdpPorts: [] }),
+    ],
+    [
+      'cpu',
+      { comparisonOperator: 'less-than', value: { number: 50 } },
+      sample({ customMetrics: { cpu: { type: 'number', value: 99 } } }),
+      sample(),
+    ],
+    [
+      'cpu',
+      { comparisonOperator: 'less-than', value: { number: 50 } },
+      sample({ customMetrics: { cpu: { type: 'number', value: 99 } } }),
+      sample({ customMetrics: { cpu: { type: 'number-list', value: [1] } } }),
+    ],
+    [
+      'ifs',
+      { comparisonOperator: 'in-set', value: { strings: ['eth0'] } },
+      sample({ customMetrics: { ifs: { type: 'string-list', value: ['tun0'] } } }),
+      sample({ customMetrics: { other: { type: 'string-list', value: [] } } }),
+    ],
+    [
+      'load',
+      { comparisonOperator: 'not-in-set', value: { numbers: [9] } },
+      sample({ customMetrics: { load: { type: 'number-list', value: [9] } } }),
+      sample(),
+    ],
+    [
+      'ips',
+      { comparisonOperator: 'in-cidr-set', value: { cidrs: ['10.0.0.0/8'] } },
+      sample({ customMetrics: { ips: { type: 'ip-address-list', value: ['192.0.2.1'] } } }),
+      sample({ customMetrics: { ips: { type: 'string-list', value: [] } } }),
+    ],
+  ];
+
+  it.each(cases)(
+    '%s: no datapoint, so an alarm raised stays raised and a streak stays as it was',
+    (metric, criteria, violating, missing) => {
+      const detector = detectorFor([{ name: 'b', metric, criteria: { ...criteria, consecutiveDatapointsToAlarm: 2 } }]);
+      expect(run(detector, [[violating], [missing], [missing], [violating], [missing], [missing]])).toEqual([
+        [],
+        [],
+        [],
+        ['in-alarm'],
+        [],
+        [],
+      ]);
+      expect(detector.snapshot().b).toMatchObject({ inAlarm: true, violating: 2, conforming: 0 });
+    },
+  );
+
+  it('traffic: no delta (first sample, reboot, unreadable counters) or one covering no time is no datapoint', () => {
+    const detector = detectorFor(one('aws:all-bytes-out', { comparisonOperator: 'less-than', value: { count: 10 } }));
+    expect(
+      run(detector, [
+        [sample(), traffic(10)],
+        [sample(), undefined],
+        [sample(), traffic(0, 0)],
+        [sample(), traffic(0, -5)],
+      ]),
+    ).toEqual([['in-alarm'], [], [], []]);
+    expect(run(detector, [[sample(), traffic(0)]])).toEqual([['alarm-cleared']]);
+  });
+});
+
+describe('reconfiguration while in alarm', () => {
+  const ids = () => {
+    let next = 0;
+    return () => `v-${++next}`;
+  };
+  const tcpPorts = (allowed: number[], extra: Record<string, unknown> = {}) =>
+    parseBehaviors([
+      {
+        name: 'b',
+        metric: 'aws:listening-tcp-ports',
+        criteria: { comparisonOperator: 'in-port-set', value: { ports: allowed }, ...extra },
+      },
+    ]);
+  const listening = (...numbers: number[]) => sample({ listeningTcpPorts: ports(...numbers) });
+  const types = (detector: Detector, observed: DetectionSample) =>
+    detector.evaluate(observed, undefined).map((c) => [c.type, c.violationId]);
+
+  it('keeps the violation id through a change of criteria, so the clear names the alarm it ends', () => {
+    const detector = new Detector(ids());
+    detector.configure(tcpPorts([22]));
+    expect(types(detector, listening(23))).toEqual([['in-alarm', 'v-1']]);
+    detector.configure(tcpPorts([22, 24]));
+    expect(types(detector, listening(23))).toEqual([]);
+    detector.configure(tcpPorts([22, 23]));
+    expect(types(detector, listening(23))).toEqual([['alarm-cleared', 'v-1']]);
+    expect(types(detector, listening(25))).toEqual([['in-alarm', 'v-2']]);
+  });
+
+  it('keeps the violation id through a change of metric', () => {
+    const detector = new Detector(ids());
+    detector.configure(tcpPorts([22]));
+    detector.evaluate(listening(23), undefined);
+    detector.configure(
+      parseBehaviors([
+        { name: 'b', metric: 'aws:listening-udp-ports', criteria: { comparisonOperator: 'in-port-set', value: { ports: [53] } } },
+      ]),
+    );
+    expect(types(detector, sample({ listeningUdpPorts: ports(53) }))).toEqual([['alarm-cleared', 'v-1']]);
+  });
+
+  it('the same behavior configured again keeps its streaks', () => {
+    const detector = new Detector(ids());
+    detector.configure(tcpPorts([22], { consecutiveDatapointsToAlarm: 3, consecutiveDatapointsToClear: 2 }));
+    expect(run(detector, [[listening(23)], [listening(23)]])).toEqual([[], []]);
+    detector.configure(tcpPorts([22], { consecutiveDatapointsToAlarm: 3, consecutiveDatapointsToClear: 2 }));
+    expect(run(detector, [[listening(23)], [listening(22)]])).toEqual([['in-alarm'], []]);
+    detector.configure(tcpPorts([22], { consecutiveDatapointsToAlarm: 3, consecutiveDatapointsToClear: 2 }));
+    expect(run(detector, [[listening(22)]])).toEqual([['alarm-cleared']]);
+  });
+
+  it('a change of suppressAlerts or exportMetric alone keeps the streaks', () => {
+    const detector = new Detector(ids());
+    const behavior = (flags: Record<string, unknown>) =>
+      parseBehaviors([
+        {
+          name: 'b',
+          metric: 'aws:listening-tcp-ports',
+          ...flags,
+          criteria: { comparisonOperator: 'in-port-set', value: { ports: [22] }, consecutiveDatapointsToAlarm: 2 },
+        },
+      ]);
+    detector.configure(behavior({}));
+    expect(run(detector, [[listening(23)]])).toEqual([[]]);
+    detector.configure(behavior({ suppressAlerts: true, exportMetric: true }));
+    expect(run(detector, [[listening(23)]])).toEqual([['in-alarm']]);
+  });
+
+  it('a change of criteria restarts the violating streak', () => {
+    const detector = new Detector(ids());
+    detector.configure(tcpPorts([22], { consecutiveDatapointsToAlarm: 2 }));
+    expect(run(detector, [[listening(23)]])).toEqual([[]]);
+    detector.configure(tcpPorts([22, 80], { consecutiveDatapointsToAlarm: 2 }));
+    expect(run(detector, [[listening(23)], [listening(23)]])).toEqual([[], ['in-alarm']]);
+  });
+
+  it('a change of criteria restarts the conforming streak of a raised alarm, which stays raised', () => {
+    const detector = new Detector(ids());
+    detector.configure(tcpPorts([22], { consecutiveDatapointsToClear: 2 }));
+    expect(run(detector, [[listening(23)], [listening(22)]])).toEqual([['in-alarm'], []]);
+    detector.configure(tcpPorts([22, 80], { consecutiveDatapointsToClear: 2 }));
+    expect(detector.snapshot().b).toMatchObject({ inAlarm: true, violationId: 'v-1', violating: 0, conforming: 0 });
+    expect(run(detector, [[listening(22)], [listening(22)]])).toEqual([[], ['alarm-cleared']]);
+  });
+
+  it('a change of metric restarts the streaks', () => {
+    const detector = new Detector(ids());
+    const on = (metric: string) =>
+      parseBehaviors([
+        { name: 'b', metric, criteria: { comparisonOperator: 'less-than', value: { count: 1 }, consecutiveDatapointsToAlarm: 2 } },
+      ]);
+    detector.configure(on('aws:num-listening-tcp-ports'));
+    const both = sample({ listeningTcpPorts: ports(1), listeningUdpPorts: ports(1) });
+    expect(run(detector, [[both]])).toEqual([[]]);
+    detector.configure(on('aws:num-listening-udp-ports'));
+    expect(run(detector, [[both], [both]])).toEqual([[], ['in-alarm']]);
+  });
+
+  it('a traffic sum in progress is kept by the same behavior and restarted by a changed one', () => {
+    const detector = new Detector(ids());
+    const bytesOut = (count: number) =>
+      parseBehaviors(one('aws:all-bytes-out', { comparisonOperator: 'less-than-equals', value: { count }, durationSeconds: 600 }));
+    detector.configure(bytesOut(1000));
+    expect(run(detector, [[sample(), traffic(600)]])).toEqual([[]]);
+    detector.configure(bytesOut(1000));
+    expect(run(detector, [[sample(), traffic(600)]])).toEqual([['in-alarm']]);
+    expect(run(detector, [[sample(), traffic(600)]])).toEqual([[]]);
+    detector.configure(bytesOut(1100));
+    expect(
+      run(detector, [
+        [sample(), traffic(600)],
+        [sample(), traffic(400)],
+      ]),
+    ).toEqual([[], ['alarm-cleared']]);
+  });
+
+  it('a behavior renamed is a new one: the old alarm is reported as forgotten and the new one raises its own', () => {
+    const detector = new Detector(ids());
+    detector.configure(tcpPorts([22]));
+    detector.evaluate(listening(23), undefined);
+    const renamed = parseBehaviors([
+      { name: 'c', metric: 'aws:listening-tcp-ports', criteria: { comparisonOperator: 'in-port-set', value: { ports: [22] } } },
+    ]);
+    expect(detector.configure(renamed)).toEqual(['b']);
+    expect(types(detector, listening(23))).toEqual([['in-alarm', 'v-2']]);
+  });
+
+  it('a behavior whose criteria are removed is no longer evaluated, and its alarm is reported as forgotten', () => {
+    const detector = new Detector(ids());
+    detector.configure(tcpPorts([22]));
+    detector.evaluate(listening(23), undefined);
+    expect(detector.configure(parseBehaviors([{ name: 'b', metric: 'aws:listening-tcp-ports' }]))).toEqual(['b']);
+    expect(detector.evaluate(listening(23), undefined)).toEqual([]);
+    expect(detector.snapshot()).toEqual({});
+  });
+});
+
+describe('restored detection state', () => {
+  const tcpPorts = (allowed: number[], extra: Record<string, unknown> = {}) =>
+    parseBehaviors([
+      {
+        name: 'b',
+        metric: 'aws:listening-tcp-ports',
+        criteria: { comparisonOperator: 'in-port-set', value: { ports: allowed }, ...extra },
+      },
+    ]);
+  const listening = (...numbers: number[]) => sample({ listeningTcpPorts: ports(...numbers) });
+
+  it('restored before or after configure, the streaks of an unchanged behavior go on', () => {
+    const before = new Detector(() => 'first');
+    before.configure(tcpPorts([22], { consecutiveDatapointsToAlarm: 2 }));
+    before.evaluate(listening(23), undefined);
+    const saved = JSON.parse(JSON.stringify(before.snapshot()));
+    for (const order of ['restore first', 'configure first']) {
+      const after = new Detector(() => 'second');
+      if (order === 'restore first') after.restore(saved);
+      after.configure(tcpPorts([22], { consecutiveDatapointsToAlarm: 2 }));
+      if (order === 'configure first') after.restore(saved);
+      expect([order, after.evaluate(listening(23), undefined).map((c) => [c.type, c.violationId])]).toEqual([
+        order,
+        [['in-alarm', 'second']],
+      ]);
+    }
+  });
+
+  it('state saved for other criteria keeps the alarm and its id but restarts the streaks', () => {
+    const before = new Detector(() => 'first');
+    before.configure(tcpPorts([22], { consecutiveDatapointsToClear: 2 }));
+    before.evaluate(listening(23), undefined);
+    before.evaluate(listening(22), undefined);
+    const after = new Detector(() => 'second');
+    after.restore(JSON.parse(JSON.stringify(before.snapshot())));
+    after.configure(tcpPorts([22, 80], { consecutiveDatapointsToClear: 2 }));
+    expect(after.evaluate(listening(22), undefined)).toEqual([]);
+    expect(after.evaluate(listening(22), undefined).map((c) => [c.type, c.violationId])).toEqual([['alarm-cleared', 'first']]);
+  });
+
+  it('state of a behavior no longer configured is dropped', () => {
+    const after = new Detector(() => 'id');
+    after.configure(tcpPorts([22]));
+    after.restore({ gone: { fingerprint: 'x', inAlarm: true, violationId: 'old', violating: 1, conforming: 0 } });
+    expect(Object.keys(after.snapshot())).toEqual(['b']);
+  });
+
+  it('an alarm restored without its id is cleared under a new one rather than none', () => {
+    const after = new Detector(() => 'fresh');
+    after.configure(tcpPorts([22]));
+    const fingerprint = (after.snapshot().b as { fingerprint: string }).fingerprint;
+    after.restore({ b: { fingerprint, inAlarm: true, violating: 0, conforming: 0 } });
+    expect(after.evaluate(listening(22), undefined).map((c) => [c.type, c.violationId])).toEqual([['alarm-cleared', 'fresh']]);
+  });
+
+  it('the snapshot is a copy: changing it or the restored object changes nothing inside', () => {
+    const detector = new Detector(() => 'id');
+    detector.configure(tcpPorts([22]));
+    const saved = detector.snapshot();
+    (saved.b as { inAlarm: boolean }).inAlarm = true;
+    expect(detector.evaluate(listening(22), undefined)).toEqual([]);
+    const restored = JSON.parse(JSON.stringify(detector.snapshot()));
+    detector.restore(restored);
+    restored.b.inAlarm = true;
+    expect(detector.evaluate(listening(22), undefined)).toEqual([]);
+  });
+});

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../../src/config/parse';
@@ -7,6 +7,9 @@ import { EdgeDetection, type DetectionSettings, type ObservedSample } from '../.
 import { createDetectionStateFile } from '../../src/detect/state-file';
 import type { IpcConnection } from '../../src/ipc/ipc';
 import { createLogger } from '../../src/log/logger';
+import { createCollector } from '../../src/collect/collector';
+import { createProcfs } from '../../src/procfs/procfs';
+import { GENERATED_INTERFACES, writeGeneratedProc } from '../fixtures/proc/generate';
 import { FakeNucleus } from '../support/fake-ipc';
 
 const THING = 'Core1';
@@ -199,5 +202,66 @@ describe('EdgeDetection', () => {
     await detection.observe(listening(4444));
     expect(nucleus.published).toHaveLength(1);
     expect(JSON.parse(readFileSync(join(dir, 'detect.json'), 'utf8')).behaviors['allowed-tcp'].inAlarm).toBe(true);
+  });
+
+  it('a block the collector could not read never clears an alarm: the real collector on a generated /proc', async () => {
+    const proc = join(dir, 'proc');
+    writeGeneratedProc(proc, { established: 3, listeners: 1 });
+    const behavior = (name: string, metric: string, criteria: Record<string, unknown>) => ({ name, metric, criteria });
+    const detection = await started({
+      behaviors: parseBehaviors([
+        behavior('tcp', 'aws:listening-tcp-ports', { comparisonOperator: 'not-in-port-set', value: { ports: [20000] } }),
+        behavior('tcp-count', 'aws:num-listening-tcp-ports', { comparisonOperator: 'less-than', value: { count: 1 } }),
+        behavior('udp', 'aws:listening-udp-ports', { comparisonOperator: 'not-in-port-set', value: { ports: [68] } }),
+        behavior('udp-count', 'aws:num-listening-udp-ports', { comparisonOperator: 'less-than', value: { count: 1 } }),
+        behavior('conns', 'aws:num-established-tcp-connections', { comparisonOperator: 'less-than', value: { count: 1 } }),
+        behavior('dest', 'aws:destination-ip-addresses', { comparisonOperator: 'in-cidr-set', value: { cidrs: ['192.0.2.0/32'] } }),
+        behavior('mem', 'mem', { comparisonOperator: 'less-than', value: { number: 1 } }),
+        behavior('ifs', 'ifs', { comparisonOperator: 'not-in-set', value: { strings: ['eth0'] } }),
+      ]),
+      customMetrics: { mem: { source: 'memoryUsed' }, ifs: { source: 'interfaceNames' } },
+    });
+    let listInterfaces = () => GENERATED_INTERFACES;
+    const collector = createCollector({
+      procfs: createProcfs(proc),
+      interfaces: { list: () => listInterfaces() },
+      statfs: { statfs: async () => ({ blocks: 1, bfree: 1, bavail: 1 }) },
+      sleep: async () => undefined,
+    });
+    const collectOptions = {
+      customMetrics: { mem: { source: 'memoryUsed' as const }, ifs: { source: 'interfaceNames' as const } },
+      networkStatsIncludeLoopback: false,
+    };
+    const raised = () =>
+      events(nucleus.published)
+        .filter((e) => e.violationEventType === 'in-alarm')
+        .map((e) => (e.behavior as { name: string }).name);
+    await detection.observe(await collector.collect(collectOptions));
+    expect(raised().sort()).toEqual(['conns', 'dest', 'ifs', 'mem', 'tcp', 'tcp-count', 'udp', 'udp-count']);
+
+    // Every block unreadable at once: each table a directory, meminfo gone, the interface list failing.
+    for (const table of ['net/tcp', 'net/udp']) {
+      rmSync(join(proc, table));
+      mkdirSync(join(proc, table));
+    }
+    rmSync(join(proc, 'meminfo'));
+    listInterfaces = () => {
+      throw new Error('getifaddrs failed');
+    };
+    const unreadable = await collector.collect(collectOptions);
+    expect(unreadable.problems.map((p) => p.subject).sort()).toEqual([
+      'custom_metrics.ifs',
+      'custom_metrics.mem',
+      'interfaces',
+      'listening_tcp_ports',
+      'listening_udp_ports',
+      'tcp_connections',
+    ]);
+    await detection.observe(unreadable);
+    await detection.observe(unreadable);
+    expect(events(nucleus.published).map((e) => e.violationEventType)).not.toContain('alarm-cleared');
+    expect(
+      Object.values(JSON.parse(readFileSync(join(dir, 'detect.json'), 'utf8')).behaviors).every((b) => (b as { inAlarm: boolean }).inAlarm),
+    ).toBe(true);
   });
 });

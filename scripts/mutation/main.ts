@@ -1,0 +1,137 @@
+/**
+ * `npm run test:mutation`: StrykerJS with the jest runner over the pure modules of src/ (scripts/mutation/modules.ts),
+ * one module at a time against the unit tests of its own test folders. Prints each module's score and its undetected
+ * mutants, then as its last line `mutation score: X% (floor Y%)` (the lowest module's score) and exits non-zero when a
+ * module is below the floor.
+ *
+ *   npm run test:mutation -- [--module <name>]... [--concurrency N] [--incremental]
+ *
+ * `--incremental` keeps Stryker's incremental file per module in reports/mutation/ and retests only mutants whose code or
+ * covering tests changed since.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { EQUIVALENT_MUTANTS, FLOOR_PERCENT, MODULES, type MutationModule } from './modules';
+import { type ModuleScore, type MutantOutcome, scoreModule } from './score';
+
+/** What this script uses of @stryker-mutator/core. */
+type StrykerConstructor = new (options: Record<string, unknown>) => { runMutationTest(): Promise<MutantOutcome[]> };
+const STRYKER: string = '@stryker-mutator/core';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+interface Options {
+  modules: MutationModule[];
+  concurrency: number;
+  incremental: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const names: string[] = [];
+  let concurrency = 2;
+  let incremental = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--module') names.push(argv[++i] ?? '');
+    else if (arg === '--concurrency') concurrency = Number(argv[++i]);
+    else if (arg === '--incremental') incremental = true;
+    else throw new Error(`unknown argument ${JSON.stringify(arg)} (--module <name>, --concurrency N, --incremental)`);
+  }
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('--concurrency takes a whole number >= 1');
+  const modules = names.length === 0 ? [...MODULES] : names.map((name) => moduleNamed(name));
+  return { modules, concurrency, incremental };
+}
+
+function moduleNamed(name: string): MutationModule {
+  const found = MODULES.find((m) => m.name === name);
+  if (!found) throw new Error(`no module ${JSON.stringify(name)}; modules: ${MODULES.map((m) => m.name).join(', ')}`);
+  return found;
+}
+
+function slug(name: string): string {
+  return name.replace(/[^a-z0-9]+/g, '-');
+}
+
+async function runModule(module: MutationModule, options: Options): Promise<ModuleScore> {
+  for (const file of [...module.mutate, ...module.tests]) {
+    if (!fs.existsSync(path.join(ROOT, file)))
+      throw new Error(`module ${module.name} lists ${file}, which does not exist (moved? update scripts/mutation/modules.ts)`);
+  }
+  // Stryker is an ES module only, whose types this project's CommonJS resolution cannot see: loaded with import().
+  const { Stryker }: { Stryker: StrykerConstructor } = await import(STRYKER);
+  // The options shared by every module are in stryker.config.json, which Stryker reads itself.
+  const stryker = new Stryker({
+    mutate: module.mutate,
+    concurrency: options.concurrency,
+    incremental: options.incremental,
+    incrementalFile: path.join('reports', 'mutation', `incremental-${slug(module.name)}.json`),
+    jest: {
+      projectType: 'custom',
+      enableFindRelatedTests: false,
+      config: {
+        testEnvironment: 'node',
+        transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+        testMatch: module.tests.map((folder) => `<rootDir>/${folder}/**/*.test.ts`),
+        testPathIgnorePatterns: ['\\.integration\\.test\\.ts$'],
+      },
+    },
+  });
+  const results = await stryker.runMutationTest();
+  const sources = new Map<string, string>();
+  const sourceOf = (file: string) => {
+    let text = sources.get(file);
+    if (text === undefined) {
+      text = fs.readFileSync(path.join(ROOT, file), 'utf8');
+      sources.set(file, text);
+    }
+    return text;
+  };
+  const relative = results.map((r) => ({ ...r, fileName: path.relative(ROOT, path.resolve(ROOT, r.fileName)) }));
+  return scoreModule(relative, sourceOf, module.mutate, EQUIVALENT_MUTANTS);
+}
+
+function describe(module: MutationModule, score: ModuleScore, seconds: number): string[] {
+  const total = score.detected + score.undetected.length;
+  const lines = [
+    `${module.name}: ${score.percent}% (${score.detected} of ${total} detected, ${score.equivalent} equivalent excluded) in ${seconds} s`,
+  ];
+  for (const m of score.undetected) {
+    const original = m.original.replace(/\s+/g, ' ').slice(0, 80);
+    const replacement = m.replacement.replace(/\s+/g, ' ').slice(0, 80);
+    lines.push(`  ${m.status.toLowerCase()} ${m.file}:${m.line} ${m.mutator}: ${original} -> ${replacement}`);
+  }
+  for (const e of score.unmatchedEquivalents) {
+    lines.push(`  stale equivalent entry (matches no mutant): ${e.file} ${e.mutator} ${JSON.stringify(e.original)}`);
+  }
+  return lines;
+}
+
+async function main(): Promise<number> {
+  process.chdir(ROOT);
+  const options = parseArgs(process.argv.slice(2));
+  const scores: number[] = [];
+  let stale = false;
+  for (const module of options.modules) {
+    const started = Date.now();
+    const score = await runModule(module, options);
+    const seconds = Math.round((Date.now() - started) / 1000);
+    console.log(describe(module, score, seconds).join('\n'));
+    scores.push(score.percent);
+    stale ||= score.unmatchedEquivalents.length > 0;
+  }
+  const lowest = Math.min(...scores);
+  if (stale) console.log('equivalent entries that match no mutant must be removed from scripts/mutation/modules.ts');
+  console.log(`mutation score: ${lowest}% (floor ${FLOOR_PERCENT}%)`);
+  return lowest >= FLOOR_PERCENT && !stale ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    console.log(`mutation score: 0% (floor ${FLOOR_PERCENT}%)`);
+    process.exitCode = 1;
+  },
+);
