@@ -14,7 +14,7 @@ export interface MutantOutcome {
   location: { start: { line: number; column: number }; end: { line: number; column: number } };
 }
 
-export interface UndetectedMutant {
+interface UndetectedMutant {
   file: string;
   line: number;
   mutator: string;
