@@ -370,3 +370,77 @@ describe('buildReport', () => {
     });
   });
 });
+
+describe('buildReport fills the byte budget: the largest lists that fit', () => {
+  /** The list blocks of a long-name document, by kind. */
+  const listsOf = (document: Record<string, unknown>): Record<'tcp' | 'udp' | 'connections', unknown[] | undefined> => {
+    const metrics = document.metrics as any;
+    return {
+      tcp: metrics?.listening_tcp_ports?.ports,
+      udp: metrics?.listening_udp_ports?.ports,
+      connections: metrics?.tcp_connections?.established_connections?.connections,
+    };
+  };
+  const ports = (count: number, from: number, named: boolean): ListeningPort[] =>
+    Array.from({ length: count }, (_, i) => (named && i % 3 === 0 ? { port: from + i, interface: `veth${i}` } : { port: from + i }));
+
+  // Lists of unequal lengths and entry sizes: the equal cut leaves budget over that the longer lists, in order, take.
+  const samples: Array<[string, MetricsSample]> = [
+    [
+      'three long lists',
+      {
+        listeningTcpPorts: ports(400, 1, true),
+        listeningUdpPorts: ports(300, 1000, false),
+        establishedConnections: connections(2_000),
+        customMetrics: {},
+      },
+    ],
+    [
+      'a short port list and a long connection list',
+      { listeningTcpPorts: ports(7, 20, true), establishedConnections: connections(3_000, 40), customMetrics: {} },
+    ],
+    [
+      'two long port lists of different entry sizes',
+      { listeningTcpPorts: ports(500, 1, true), listeningUdpPorts: ports(500, 30_000, false), customMetrics: {} },
+    ],
+  ];
+  const budgets = [4_096, 4_500, 5_003, 6_151, 7_777, 9_001, 12_345];
+  const cases = samples.flatMap(([name, sample]) =>
+    (['json', 'cbor'] as const).flatMap((format) => budgets.map((budget) => [name, format, budget, sample] as const)),
+  );
+
+  it.each(cases)('%s, %s, %d bytes: fits, and no list that was cut could take its next entry', (_name, format, budget, sample) => {
+    const options = { ...OPTIONS, format, maxListedPorts: 10_000, maxListedConnections: 10_000 };
+    const whole = listsOf(buildReport(sample, { ...options, maxReportBytes: 10_000_000 }).document);
+    const built = buildReport(sample, { ...options, maxReportBytes: budget });
+    expect(built.bytes).toBeLessThanOrEqual(budget);
+    expect(built.bytes).toBe(encode.encodeReport(built.document, format).length);
+    const kept = listsOf(built.document);
+    for (const kind of ['tcp', 'udp', 'connections'] as const) {
+      const all = whole[kind];
+      const listed = kept[kind];
+      if (all === undefined) continue;
+      // What is kept is the head of the whole list, in its order.
+      expect(listed).toEqual(all.slice(0, listed?.length));
+      if (listed === undefined || listed.length === all.length) continue;
+      // The document itself with one more entry (a copy could encode to another size: cbor-x sizes some maps by shape).
+      listed.push(all[listed.length]);
+      const longer = encode.encodeReport(built.document, format).length;
+      listed.pop();
+      expect([kind, longer > budget]).toEqual([kind, true]);
+    }
+  });
+
+  it('gives what is left after the equal cut to the longer lists in order: ports before connections', () => {
+    const sample = samples[0]?.[1] as MetricsSample;
+    const counts = budgets.map(
+      (budget) => buildReport(sample, { ...OPTIONS, maxListedPorts: 10_000, maxListedConnections: 10_000, maxReportBytes: budget }).counts,
+    );
+    for (const c of counts) {
+      expect(c.tcpPorts!.listed).toBeGreaterThanOrEqual(c.udpPorts!.listed);
+      expect(c.udpPorts!.listed).toBeGreaterThanOrEqual(c.connections!.listed);
+    }
+    // The second phase does give entries: for some budget a list keeps more than the shortest cut one.
+    expect(counts.some((c) => c.tcpPorts!.listed > c.connections!.listed)).toBe(true);
+  });
+});
