@@ -9,7 +9,7 @@ import { createProcfs, isNotFound, withDeadlines, type Procfs } from '../procfs/
 import { systemStatfs, type StatfsSource } from '../procfs/statfs';
 import { createCustomMetricsCollector } from './custom-metrics';
 import { describeError } from '../util/describe-error';
-import { parseNetDev } from './netdev';
+import { isNetDev, netDevInterfaceNames, parseNetDev } from './netdev';
 import type { NetworkBaseline } from '../state/network-delta';
 import {
   SocketAddressCache,
@@ -189,14 +189,9 @@ async function enumerateInterfaces(
     return undefined;
   }
   const dev = await devRead;
-  let names: Set<string> | undefined;
-  if (dev.status === 'fulfilled') {
-    try {
-      names = new Set(Object.keys(parseNetDev(dev.value, true).interfaces));
-    } catch {
-      // Without net/dev there is nothing to check the list against: getifaddrs stands alone (the problem is net/dev's).
-    }
-  }
+  // Without net/dev (or its header) there is nothing to check the list against: getifaddrs stands alone (the problem is
+  // net/dev's).
+  const names = dev.status === 'fulfilled' && isNetDev(dev.value) ? netDevInterfaceNames(dev.value) : undefined;
   let fromProcfs: InterfaceAddress[] = [];
   const seen = new Set(listed.map((a) => a.name));
   if (names !== undefined && [...names].some((name) => !seen.has(name))) {

@@ -25,15 +25,14 @@ export interface NetDevReading {
  */
 export function parseNetDev(text: string, includeLoopback: boolean): NetDevReading {
   const lines = text.split('\n');
-  if (!(lines[1] ?? '').includes('|bytes')) throw new Error('the two header lines are missing (empty or truncated file)');
+  if (!isNetDev(text)) throw new Error('the two header lines are missing (empty or truncated file)');
   const interfaces: Record<string, NetworkTotals> = Object.create(null);
   let dropped = 0;
   for (let index = 2; index < lines.length; index++) {
     const line = lines[index] as string;
     if (line.trim() === '') continue;
-    // Counters can run into the name's colon ("eth0:198080753"), so split at the colon, not at whitespace.
     const colon = line.indexOf(':');
-    const name = line.slice(0, Math.max(colon, 0)).trim();
+    const name = nameOf(line, colon);
     const columns = line
       .slice(colon + 1)
       .trim()
@@ -62,4 +61,28 @@ export function parseNetDev(text: string, includeLoopback: boolean): NetDevReadi
     interfaces[name] = counters;
   }
   return { interfaces, dropped };
+}
+
+/** Whether the text starts with /proc/net/dev's two header lines: without them nothing in it can be trusted. */
+export function isNetDev(text: string): boolean {
+  return (text.split('\n', 2)[1] ?? '').includes('|bytes');
+}
+
+/** A row's interface name: counters can run into the name's colon ("eth0:198080753"), so split at the colon. */
+function nameOf(line: string, colon: number): string {
+  return line.slice(0, Math.max(colon, 0)).trim();
+}
+
+/**
+ * Every interface /proc/net/dev names, `lo` and rows whose counters are malformed included: the interfaces of the
+ * socket tables' namespace, which one bad counter does not make any less present.
+ */
+export function netDevInterfaceNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of text.split('\n').slice(2)) {
+    const colon = line.indexOf(':');
+    const name = nameOf(line, colon);
+    if (colon >= 0 && isInterfaceName(name)) names.add(name);
+  }
+  return names;
 }

@@ -8,7 +8,7 @@ import type { InterfaceAddress } from '../../src/procfs/interfaces';
 import { createProcfs, type Procfs } from '../../src/procfs/procfs';
 import { parseNetDev } from '../../src/collect/netdev';
 import { dottedIpv4 } from '../../src/collect/ip';
-import { GENERATED_BOOT_ID, GENERATED_INTERFACES, socketRow, writeGeneratedProc } from '../fixtures/proc/generate';
+import { GENERATED_BOOT_ID, GENERATED_INTERFACES, netDevText, socketRow, writeGeneratedProc } from '../fixtures/proc/generate';
 import { makeFifo } from '../support/fifo';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'proc');
@@ -239,6 +239,22 @@ describe('collect when files are missing or broken', () => {
     sample = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);
     expect(sample.network).toBeUndefined();
     expect(sample.problems).toEqual([{ subject: 'network_stats', message: expect.stringMatching(/^net\/dev .*header/) }]);
+  });
+
+  it('drops only the net/dev row with a malformed counter, counts it, and keeps network_stats', async () => {
+    fs.writeFileSync(
+      path.join(root, 'net/dev'),
+      netDevText([
+        { name: 'lo', rx: [1000n, 10n], tx: [1000n, 10n] },
+        { name: 'eth0', rx: [5n, 5n], tx: [700n, 7n] },
+        { name: 'eth1', rx: [2n ** 64n, 1n], tx: [1n, 1n] },
+        { name: 'wlan0', rx: [9n, 9n], tx: [9n, 9n] },
+      ]).replace('    700 ', '   7x00 '),
+    );
+    const sample = await collectorFor(root, GENERATED_INTERFACES).collect(NO_CUSTOM);
+    expect(sample.problems).toEqual([]);
+    expect(sample.droppedRows).toEqual({ 'net/dev': 2 });
+    expect(sample.network?.interfaces).toEqual({ wlan0: { bytesIn: 9n, packetsIn: 9n, bytesOut: 9n, packetsOut: 9n } });
   });
 
   it('still reports sockets, without interfaces, when the interface list fails', async () => {
