@@ -45,6 +45,27 @@ describe('parseConfig', () => {
     expect(config.maxReportBytes).toBe(9000);
   });
 
+  it.each(['shortNames', 'networkStatsIncludeLoopback', 'allowFastIntervalForDevelopment'] as const)(
+    'takes %s as a native JSON boolean or its text, and nothing else',
+    (key) => {
+      for (const [given, taken] of [
+        [true, true],
+        ['true', true],
+        [false, false],
+        ['false', false],
+      ] as const) {
+        const { config, errors } = parseConfig({ [key]: given });
+        expect([given, errors, config[key]]).toEqual([given, [], taken]);
+      }
+      for (const wrong of ['TRUE', 'yes', 1, 0, null, 'on']) {
+        expect([wrong, parseConfig({ [key]: wrong }).errors]).toEqual([
+          wrong,
+          [{ key, message: expect.stringMatching(/^must be true or false/) }],
+        ]);
+      }
+    },
+  );
+
   it('takes lowMemory as auto, true or false exactly as the Run script matches it, booleans included', () => {
     expect(parseConfig({ lowMemory: true }).config.lowMemory).toBe('true');
     expect(parseConfig({ lowMemory: false }).config.lowMemory).toBe('false');
