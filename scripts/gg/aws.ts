@@ -74,8 +74,11 @@ function commandName(command: SdkCommand): string {
   return command.constructor.name.replace(/Command$/, '');
 }
 
+/** IAM's prefix of each service's actions (device shadows are iot:GetThingShadow, not iotData:...). */
+const IAM_PREFIX: Partial<Record<ServiceName, string>> = { iotData: 'iot' };
+
 export function iamAction(service: ServiceName, operation: string): string {
-  const prefix = service === 'greengrass' ? 'greengrass' : service;
+  const prefix = IAM_PREFIX[service] ?? service;
   const action = `${prefix}:${operation}`;
   return IAM_ACTION_OVERRIDES[action] ?? action;
 }
@@ -117,6 +120,9 @@ const CLI_SERVICE: Record<ServiceName, string> = {
   sns: 'sns',
   iam: 'iam',
   logs: 'logs',
+  lambda: 'lambda',
+  iotData: 'iot-data',
+  cloudwatch: 'cloudwatch',
 };
 
 function kebab(operation: string): string {
@@ -226,6 +232,18 @@ export class AwsGateway {
 
   logs<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
     return this.call('logs', command);
+  }
+
+  lambda<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
+    return this.call('lambda', command);
+  }
+
+  iotData<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
+    return this.call('iotData', command);
+  }
+
+  cloudwatch<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
+    return this.call('cloudwatch', command);
   }
 
   private async call<C extends SdkCommand>(service: ServiceName, command: C): Promise<OutputOf<C>> {
