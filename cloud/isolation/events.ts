@@ -8,7 +8,7 @@
  */
 import { isIotName } from '../../src/config/names';
 
-export type AlarmSource = 'device-defender-sns' | 'edge-alarm-rule';
+type AlarmSource = 'device-defender-sns' | 'edge-alarm-rule';
 
 export interface AlarmEvent {
   source: AlarmSource;
@@ -37,7 +37,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** A value for a log line: JSON-escaped (no control characters reach the log) and cut short. */
-export function shown(value: unknown): string {
+function shown(value: unknown): string {
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);
@@ -53,7 +53,7 @@ function eventTime(value: unknown): number | undefined {
 }
 
 /** One violation event, or why it is not one. */
-export function readViolation(value: unknown, source: AlarmSource): ReadEvent {
+function readViolation(value: unknown, source: AlarmSource): ReadEvent {
   const refuse = (reason: string): ReadEvent => ({ ok: false, source, reason });
   if (!isRecord(value)) return refuse(`not a JSON object: ${shown(value)}`);
   const { violationId, thingName, securityProfileName, behavior, violationEventType, violationEventTime } = value;

@@ -31,7 +31,7 @@ export interface IsolationAws {
   writeShadow(thingName: string, shadowName: string, record: QuarantineRecord, version: number | undefined): Promise<boolean>;
 }
 
-export type Outcome = 'isolated' | 'already-isolated' | 'ignored' | 'refused';
+type Outcome = 'isolated' | 'already-isolated' | 'ignored' | 'refused';
 
 export interface Decision {
   outcome: Outcome;

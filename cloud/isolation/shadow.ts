@@ -58,7 +58,7 @@ export function readShadowDocument(payload: Uint8Array | undefined): ShadowState
   const version = typeof doc.version === 'number' ? doc.version : undefined;
   const reported = doc.state?.reported;
   const releasedAt = typeof reported?.releasedAt === 'number' ? reported.releasedAt : undefined;
-  if (!reported || reported.quarantined !== true) return { record: undefined, version, releasedAt };
+  if (reported?.quarantined !== true) return { record: undefined, version, releasedAt };
   const whole =
     typeof reported.quarantineGroup === 'string' &&
     typeof reported.behavior === 'string' &&

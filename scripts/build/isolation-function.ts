@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 
 /** The Node.js runtime the function is created with (a value of Lambda's Runtime enum, supported into 2028). */
-export const ISOLATION_RUNTIME = 'nodejs24.x';
+export const ISOLATION_RUNTIME = 'nodejs24.x' as const;
 // node20: the oldest Node.js the tests run the bundle on; its syntax runs on the function's runtime too.
 const ESBUILD_TARGET = 'node20';
 export const ISOLATION_HANDLER = 'index.handler';
@@ -33,7 +33,7 @@ function crc32(bytes: Uint8Array): number {
 }
 
 /** A zip of one deflated file (PKWARE APPNOTE 4.3: local header, data, central directory, end record). */
-export function zipOneFile(name: string, content: Uint8Array): Uint8Array {
+function zipOneFile(name: string, content: Uint8Array): Uint8Array {
   const fileName = Buffer.from(name, 'utf8');
   const data = deflateRawSync(content, { level: 9 });
   const crc = crc32(content);

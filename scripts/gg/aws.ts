@@ -151,12 +151,32 @@ function cliValue(value: unknown): unknown {
   return value;
 }
 
+/** Blobs the AWS CLI takes from a file instead of the JSON: the request without them, and the file arguments. */
+function fileArguments(operation: string, input: object): { rest: object; files: string } {
+  const bytes = (value: unknown): number | undefined => (value instanceof Uint8Array ? value.byteLength : undefined);
+  if (operation === 'PutObject') {
+    const { Body, ...rest } = input as { Body?: unknown };
+    const size = bytes(Body);
+    return { rest, files: size === undefined ? '' : ` --body <file of ${size} bytes>` };
+  }
+  if (operation === 'UpdateFunctionCode') {
+    const { ZipFile, ...rest } = input as { ZipFile?: unknown };
+    const size = bytes(ZipFile);
+    return { rest, files: size === undefined ? '' : ` --zip-file fileb://<zip of ${size} bytes>` };
+  }
+  if (operation === 'CreateFunction') {
+    const { Code, ...rest } = input as { Code?: { ZipFile?: unknown } };
+    const size = bytes(Code?.ZipFile);
+    if (size !== undefined) return { rest, files: ` --zip-file fileb://<zip of ${size} bytes>` };
+  }
+  return { rest: input, files: '' };
+}
+
 /** One request as an AWS CLI command line an operator can paste. */
 function cliCommand(service: ServiceName, operation: string, input: object, region: string): string {
-  const { Body, ...rest } = input as { Body?: unknown };
-  const body = Body instanceof Uint8Array ? ` --body <file of ${Body.byteLength} bytes>` : '';
-  const json = JSON.stringify(cliValue(operation === 'PutObject' ? rest : input));
-  return `aws ${CLI_SERVICE[service]} ${kebab(operation)} --region ${region} --cli-input-json ${shellQuote(json)}${body}`;
+  const { rest, files } = fileArguments(operation, input);
+  const json = JSON.stringify(cliValue(rest));
+  return `aws ${CLI_SERVICE[service]} ${kebab(operation)} --region ${region} --cli-input-json ${shellQuote(json)}${files}`;
 }
 
 export function describeRequest(service: ServiceName, operation: string, input: object): string[] {
