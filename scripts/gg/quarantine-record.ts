@@ -14,6 +14,7 @@ import type { CliDeps } from './deps';
 import { UsageError } from './errors';
 import { allPages } from './paginate';
 import { openSession, type Session } from './session';
+import { neutralized } from './terminal-text';
 
 export const QUARANTINE_STATUS_HELP = `Usage: npm run gg -- quarantine status --thing T [--group-name G] [--shadow-name N]
 
@@ -34,7 +35,8 @@ export async function clearQuarantineRecord(session: Session, thingName: string,
   );
 }
 
-const time = (ms: number): string => new Date(ms).toISOString();
+/** A time from the shadow; a value no Date can hold shows as it is. */
+const time = (ms: number): string => (Number.isFinite(new Date(ms).getTime()) ? new Date(ms).toISOString() : String(ms));
 
 export async function quarantineStatusCommand(argv: string[], deps: CliDeps): Promise<number> {
   const flags = parseFlags('quarantine status', argv, {
@@ -73,7 +75,8 @@ export async function quarantineStatusCommand(argv: string[], deps: CliDeps): Pr
   const record = shadow.record;
   out.info(
     record
-      ? `  shadow ${shadowName}: isolated ${time(record.isolatedAt)} for behavior ${record.behavior}, violation ${record.violationId} at ${time(record.violationEventTime)}${record.securityProfileName ? ` (profile ${record.securityProfileName})` : ''}, from ${record.source || '?'}`
+      ? // The shadow is as writable as the core's IoT policy lets it be: its text is shown, never obeyed.
+        `  shadow ${shadowName}: isolated ${time(record.isolatedAt)} for behavior ${neutralized(record.behavior)}, violation ${neutralized(record.violationId)} at ${time(record.violationEventTime)}${record.securityProfileName ? ` (profile ${neutralized(record.securityProfileName)})` : ''}, from ${neutralized(record.source || '?')}`
       : `  shadow ${shadowName}: no quarantine record`,
   );
   if (releasedAt !== undefined) out.info(`  last released ${time(releasedAt)}`);

@@ -40,6 +40,7 @@ import {
 } from '../isolation-plan';
 import { allPages } from '../paginate';
 import { openSession, type Session } from '../session';
+import { neutralized } from '../terminal-text';
 import { upsertRule } from './setup-edge';
 
 const DEFAULT_GROUP = 'defender-quarantine';
@@ -309,8 +310,10 @@ async function status(session: Session, names: IsolationNames): Promise<number> 
     const config = fn.Configuration;
     const env = config?.Environment?.Variables ?? {};
     out.info(
-      `function ${names.functionName}: ${config?.State ?? '?'} (last update ${config?.LastUpdateStatus ?? '?'}), ${config?.Runtime ?? '?'}, ` +
-        `group ${env[ENV.group] ?? '?'}, shadow ${env[ENV.shadow] ?? '?'}, behaviors ${env[ENV.behaviors] ?? '?'}`,
+      neutralized(
+        `function ${names.functionName}: ${config?.State ?? '?'} (last update ${config?.LastUpdateStatus ?? '?'}), ${config?.Runtime ?? '?'}, ` +
+          `group ${env[ENV.group] ?? '?'}, shadow ${env[ENV.shadow] ?? '?'}, behaviors ${env[ENV.behaviors] ?? '?'}`,
+      ),
     );
   } catch (error) {
     if (!isNotFound(error)) throw error;
@@ -319,7 +322,7 @@ async function status(session: Session, names: IsolationNames): Promise<number> 
   }
   try {
     const rule = await aws.iot(new GetTopicRuleCommand({ ruleName: names.ruleName }));
-    out.info(`topic rule ${names.ruleName}: ${rule.rule?.ruleDisabled ? 'DISABLED' : 'enabled'}, ${rule.rule?.sql ?? '?'}`);
+    out.info(`topic rule ${names.ruleName}: ${rule.rule?.ruleDisabled ? 'DISABLED' : 'enabled'}, ${neutralized(rule.rule?.sql ?? '?')}`);
   } catch (error) {
     // AWS IoT answers GetTopicRule for a rule that does not exist with UnauthorizedException, as for a denied one.
     if (!isNotFound(error) && !(error instanceof AccessDeniedError)) throw error;
@@ -331,7 +334,7 @@ async function status(session: Session, names: IsolationNames): Promise<number> 
   const subscriptions = await subscriptionsOf(session, functionArn(arns, names.functionName));
   out.info(
     subscriptions.length
-      ? `subscribed to: ${subscriptions.map((s) => s.TopicArn).join(', ')}`
+      ? `subscribed to: ${subscriptions.map((s) => neutralized(s.TopicArn ?? '?')).join(', ')}`
       : 'subscribed to no SNS topic (edge alarms only)',
   );
   out.info(enabled ? 'automatic isolation: on' : 'automatic isolation: off (npm run gg -- quarantine auto enable)');

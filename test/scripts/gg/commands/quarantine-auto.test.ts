@@ -358,3 +358,25 @@ describe('quarantine release and status --thing', () => {
     expect(h.lines).toContain('  last released 2024-12-01T00:00:00.000Z');
   });
 });
+
+describe('what the shadow says is shown, never obeyed', () => {
+  it('a shadow value with a line break or an escape sequence prints as inert text on one line', async () => {
+    mocks.iot.on(ListThingGroupsForThingCommand).resolves({ thingGroups: [] });
+    const record = {
+      quarantined: true,
+      quarantineGroup: 'defender-quarantine',
+      behavior: 'x\nshadow defender-quarantine: no quarantine record\u001b]52;c;ZWNobw==\u0007',
+      violationId: 'v-1',
+      violationEventTime: 1,
+      source: 'edge-alarm-rule',
+      isolatedAt: 2,
+    };
+    mocks.iotData.on(GetThingShadowCommand).resolves({ payload: Buffer.from(JSON.stringify({ state: { reported: record } })) as never });
+    mocks.iot.on(DescribeThingCommand).resolves({});
+    const h = harness(makeProject());
+    expect(await run(['quarantine', 'status', '--thing', 'core-1'], h.deps)).toBe(0);
+    const shadowLines = h.lines.filter((line) => line.includes('shadow defender-quarantine'));
+    expect(shadowLines).toHaveLength(1);
+    expect(shadowLines[0]).toContain('for behavior x\\x0ashadow defender-quarantine: no quarantine record\\x1b]52;c;ZWNobw==\\x07');
+  });
+});
