@@ -13,7 +13,7 @@ import { parseConfig } from '../../src/config/parse';
  * What a run can see of the drill here: an alarm raised and cleared, or, for bytes-out, only its padding reaching the
  * core (the local core sends nothing onto the network, so no aws:all-bytes-out alarm can happen).
  */
-export type DrillEvidence = { kind: 'alarm' } | { kind: 'published'; topic: string; bytes: number };
+type DrillEvidence = { kind: 'alarm' } | { kind: 'published'; topic: string; bytes: number };
 
 export interface DrillDemo {
   /** Merged onto the component's DefaultConfiguration. */

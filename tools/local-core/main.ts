@@ -288,7 +288,9 @@ async function main(): Promise<void> {
     return;
   }
   if (options.build) {
-    const build = spawnSync(process.execPath, [require.resolve('tsx/cli'), BUILD_SCRIPT, '--out', options.componentDir], { stdio: 'inherit' });
+    const build = spawnSync(process.execPath, [require.resolve('tsx/cli'), BUILD_SCRIPT, '--out', options.componentDir], {
+      stdio: 'inherit',
+    });
     if (build.status !== 0) process.exit(build.status ?? 1);
   }
   process.exit(await run(options));
