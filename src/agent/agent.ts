@@ -331,8 +331,9 @@ export class Agent {
     }
     if (prepared.networkReading) this.state.network = prepared.networkReading;
     delete this.state.publishingReportId;
-    await this.saveState();
     this.logPublished(topic, prepared, config);
+    this.replies.published(reportId);
+    await this.saveState();
     const thing = this.thingName();
     if (thing) await this.edge?.published(connection, config, thing, reportId, prepared.built.payload);
   }
