@@ -12,6 +12,7 @@ import { statusCommand, STATUS_HELP } from './commands/status';
 import { violationsCommand, VIOLATIONS_HELP } from './commands/violations';
 import type { CliDeps } from './deps';
 import { CliError, UsageError } from './errors';
+import { describeError } from '../../src/util/describe-error';
 
 interface Subcommand {
   summary: string;
@@ -103,7 +104,7 @@ function reportError(deps: CliDeps, subcommand: string, error: unknown): number 
     return EXIT_FAILURE;
   }
   const name = errorName(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   deps.out.error(`error: ${name && !message.startsWith(name) ? `${name}: ` : ''}${message}`);
   const next = nextStepFor(error);
   if (next) deps.out.error(`next: ${next}`);

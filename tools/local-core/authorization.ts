@@ -4,6 +4,7 @@
  */
 import { THING_NAME_VARIABLE } from '../../src/component/definition';
 import { isBlank, resourceRefusal, WildcardTrie } from './wildcard-trie';
+import { describeError } from '../../src/util/describe-error';
 
 const ANY_OPERATION = '*';
 
@@ -95,7 +96,7 @@ export function parseServicePolicies(accessControl: unknown, service: string): P
     try {
       document = JSON.parse(document) as unknown;
     } catch (error) {
-      return { policies: new PolicyTable(), problem: `accessControl is not valid JSON: ${(error as Error).message}` };
+      return { policies: new PolicyTable(), problem: `accessControl is not valid JSON: ${describeError(error)}` };
     }
   }
   if (!isPlainObject(document)) return { policies: new PolicyTable(), problem: 'accessControl must be an object' };
