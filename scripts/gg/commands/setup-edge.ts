@@ -70,7 +70,7 @@ async function createSnsTopic(session: Session, arns: Arns, topicName: string): 
   return topicArn;
 }
 
-async function upsertRule(session: Session, ruleName: string, payload: TopicRulePayload): Promise<void> {
+export async function upsertRule(session: Session, ruleName: string, payload: TopicRulePayload): Promise<void> {
   for (let attempt = 0; ; attempt += 1) {
     try {
       await session.aws.iot(new CreateTopicRuleCommand({ ruleName, topicRulePayload: payload }));
