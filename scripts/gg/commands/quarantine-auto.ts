@@ -19,7 +19,6 @@ import {
 import { ListSubscriptionsCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { parseConfig } from '../../../src/config/parse';
 import { DEFAULT_ALARM_TOPIC } from '../../../src/config/detection';
-import { describeError } from '../../../src/util/describe-error';
 import { behaviorsValue, ENV } from '../../../cloud/isolation/settings';
 import { DEFAULT_QUARANTINE_SHADOW } from '../../../cloud/isolation/shadow';
 import { buildIsolationFunction, ISOLATION_HANDLER, ISOLATION_RUNTIME } from '../../build/isolation-function';
@@ -43,6 +42,7 @@ import { allPages } from '../paginate';
 import { openSession, type Session } from '../session';
 import { neutralized } from '../terminal-text';
 import { upsertRule } from './setup-edge';
+import { describeError } from '../../../src/util/describe-error';
 
 const DEFAULT_GROUP = 'defender-quarantine';
 /** A role IAM has just created takes seconds before Lambda may assume it; CreateFunction says so until then. */
