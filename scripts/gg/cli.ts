@@ -13,6 +13,7 @@ import { violationsCommand, VIOLATIONS_HELP } from './commands/violations';
 import type { CliDeps } from './deps';
 import { CliError, UsageError } from './errors';
 import { quotedInput, terminalSafe } from './terminal-text';
+import { describeError } from '../../src/util/describe-error';
 
 interface Subcommand {
   summary: string;
@@ -112,7 +113,7 @@ function reportError(deps: CliDeps, subcommand: string, error: unknown): number 
     return EXIT_FAILURE;
   }
   const name = errorName(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   out.error(`error: ${name && !message.startsWith(name) ? `${name}: ` : ''}${message}`);
   const next = nextStepFor(error);
   if (next) out.error(`next: ${next}`);

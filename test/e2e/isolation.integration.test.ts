@@ -12,7 +12,7 @@ import { DEFAULT_QUARANTINE_SHADOW } from '../../cloud/isolation/shadow';
 import { componentIdentity } from '../../src/component/identity';
 import { buildIsolationFunction, ISOLATION_HANDLER } from '../../scripts/build/isolation-function';
 import { isolationRulePayload } from '../../scripts/gg/isolation-plan';
-import { DEFAULT_ALARM_TOPIC } from '../../src/detect/config';
+import { DEFAULT_ALARM_TOPIC } from '../../src/config/detection';
 import { drillDemo } from '../../tools/local-core/drill-demo';
 import { BuiltComponent } from '../support/built-component';
 import { FakeIotAccount } from '../support/fake-iot-account';

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { ListSubscriptionsCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { parseConfig } from '../../../src/config/parse';
-import { DEFAULT_ALARM_TOPIC } from '../../../src/detect/config';
+import { DEFAULT_ALARM_TOPIC } from '../../../src/config/detection';
 import { behaviorsValue, ENV } from '../../../cloud/isolation/settings';
 import { DEFAULT_QUARANTINE_SHADOW } from '../../../cloud/isolation/shadow';
 import { buildIsolationFunction, ISOLATION_HANDLER, ISOLATION_RUNTIME } from '../../build/isolation-function';
@@ -42,6 +42,7 @@ import { allPages } from '../paginate';
 import { openSession, type Session } from '../session';
 import { neutralized } from '../terminal-text';
 import { upsertRule } from './setup-edge';
+import { describeError } from '../../../src/util/describe-error';
 
 const DEFAULT_GROUP = 'defender-quarantine';
 /** A role IAM has just created takes seconds before Lambda may assume it; CreateFunction says so until then. */
@@ -112,15 +113,15 @@ async function retrying<T>(session: Session, what: string, isTransient: (error: 
     } catch (error) {
       if (!isTransient(error)) throw error;
       if (attempt >= ROLE_PROPAGATION_RETRIES)
-        throw new CliError(`${what} kept failing: ${(error as Error).message}`, 'wait a minute and run enable again');
-      session.out.info(`${what}: ${(error as Error).message}; retrying in ${RETRY_DELAY_MS / 1000} s`);
+        throw new CliError(`${what} kept failing: ${describeError(error)}`, 'wait a minute and run enable again');
+      session.out.info(`${what}: ${describeError(error)}; retrying in ${RETRY_DELAY_MS / 1000} s`);
       await session.sleep(RETRY_DELAY_MS);
     }
   }
 }
 
 const roleNotAssumable = (error: unknown): boolean =>
-  errorName(error) === 'InvalidParameterValueException' && /role|assume/i.test((error as Error).message);
+  errorName(error) === 'InvalidParameterValueException' && /role|assume/i.test(describeError(error));
 const updateInProgress = (error: unknown): boolean => errorName(error) === 'ResourceConflictException';
 
 async function ensureRole(session: Session, arns: Arns, names: IsolationNames): Promise<string> {

@@ -2,7 +2,7 @@
 import { CreateTopicRuleCommand, ReplaceTopicRuleCommand, type TopicRulePayload } from '@aws-sdk/client-iot';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { parseConfig } from '../../../src/config/parse';
-import { DEFAULT_ALARM_TOPIC } from '../../../src/detect/config';
+import { DEFAULT_ALARM_TOPIC } from '../../../src/config/detection';
 import { COMMON_HELP, COMMON_OPTIONS, parseFlags } from '../args';
 import { type Arns, errorName, isConflict } from '../aws';
 import type { CliDeps } from '../deps';
@@ -20,6 +20,7 @@ import {
   logGroupProblem,
 } from '../edge-history';
 import { DASHBOARD_NAME, putFleetDashboard } from '../fleet-dashboard';
+import { describeError } from '../../../src/util/describe-error';
 
 const DEFAULT_NAMESPACE = 'DeviceDefenderAgent';
 /** A role IAM has just created can take a few seconds before AWS IoT may pass it: CreateTopicRule says so until then. */
@@ -97,7 +98,7 @@ export async function upsertRule(session: Session, ruleName: string, payload: To
         session.out.info(`replaced topic rule ${ruleName}: ${payload.sql}`);
         return;
       }
-      const message = error instanceof Error ? error.message : '';
+      const message = describeError(error);
       const roleNotReady = errorName(error) === 'InvalidRequestException' && /role/i.test(message);
       if (!roleNotReady) throw error;
       if (attempt >= ROLE_PROPAGATION_RETRIES) {
