@@ -12,14 +12,14 @@ import type { CollectOptions, Collector } from '../collect/collector';
 import { metricsTopics } from '../component/definition';
 import type { AgentConfig } from '../config/definition';
 import { thingNameProblem } from '../config/names';
-import { resolveTopic } from '../detect/config';
-import type { EdgeFeatures } from '../detect/edge-features';
+import { resolveTopic } from '../config/detection';
+import type { EdgeFeatures } from './edge-features';
 import { quoteValue } from '../config/quote';
 import type { IpcConnection, IpcConnector } from '../ipc/ipc';
 import { frameLimited } from '../ipc/frame-limit';
 import { IpcError } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
-import type { AgentState, StateStore } from '../state/state-store';
+import type { AgentState, MonotonicMark, StateStore } from '../state/state-store';
 import { describeError } from '../util/describe-error';
 import type { Clock } from './clock';
 import { Configuration } from './configuration';
@@ -49,7 +49,7 @@ export interface AgentDeps {
   /** The current boot's id: a restart within one boot measures the time since the last report on the monotonic clock. */
   bootId?: () => Promise<string | undefined>;
   random?: () => number;
-  /** Detection at the edge, the drill and the metrics sink (src/detect/edge-features.ts); absent: reports only. */
+  /** Detection at the edge, the drill and the metrics sink (src/agent/edge-features.ts); absent: reports only. */
   createEdgeFeatures?: (connection: () => IpcConnection | undefined, frameLimit: () => number | undefined) => EdgeFeatures;
 }
 
@@ -57,7 +57,8 @@ export interface AgentDeps {
 const REPLY_TIMEOUT_MS = 60_000;
 
 export class Agent {
-  private state: AgentState = { version: 1, lastReportId: 0 };
+  /** Replaced as a whole, never edited field by field: what a failed publish restores is a value, not a list of fields. */
+  private state: Readonly<AgentState> = { version: 1, lastReportId: 0 };
   private collector: Collector;
   private bootId: string | undefined;
   private announced = false;
@@ -118,13 +119,15 @@ export class Agent {
   async start(): Promise<void> {
     const loaded = await this.deps.stateStore.load(this.deps.clock.now());
     if (loaded.problem) this.deps.logger.warn(`state file: ${loaded.problem}`);
-    if (loaded.state) this.state = loaded.state;
-    if (this.state.publishingReportId !== undefined) {
-      this.deps.logger.warn(
-        `the previous run stopped while handing report ${this.state.publishingReportId} to the nucleus: whether it went out is unknown. ` +
-          'Its id is not reused, the next report waits a whole interval from it, and its network_stats count from the last confirmed report',
-      );
-      delete this.state.publishingReportId;
+    if (loaded.state) {
+      const { publishingReportId, ...settled } = loaded.state;
+      this.state = settled;
+      if (publishingReportId !== undefined) {
+        this.deps.logger.warn(
+          `the previous run stopped while handing report ${publishingReportId} to the nucleus: whether it went out is unknown. ` +
+            'Its id is not reused, the next report waits a whole interval from it, and its network_stats count from the last confirmed report',
+        );
+      }
     }
     try {
       this.bootId = await this.deps.bootId?.();
@@ -313,30 +316,28 @@ export class Agent {
   ): Promise<void> {
     const { logger, clock } = this.deps;
     const { reportId } = prepared;
-    const previous = { ...this.state };
-    this.state.lastReportId = reportId;
-    this.state.lastPublishedAtMs = clock.now();
-    if (this.bootId !== undefined) this.state.lastPublishedMonotonic = { bootId: this.bootId, ms: clock.monotonic() };
-    else delete this.state.lastPublishedMonotonic;
-    this.state.publishingReportId = reportId;
+    const before = this.state;
+    const monotonic = this.bootId === undefined ? undefined : { bootId: this.bootId, ms: clock.monotonic() };
+    const handedOver = publishedState(before, reportId, clock.now(), monotonic);
+    this.state = { ...handedOver, publishingReportId: reportId };
     this.schedule.markPublishing();
     await this.saveState();
     if (expectsReply) this.replies.expect(reportId, topic);
     try {
       await connection.publishToIoTCore(topic, prepared.built.payload, '1');
     } catch (error) {
-      delete this.state.publishingReportId;
       if (error instanceof IpcError && error.kind === 'timeout') {
+        // It may have gone out: the interval counts from it, its traffic stays for the next report.
+        this.state = handedOver;
         this.replies.publishTimedOut(reportId);
         logger.warn(
           `report ${reportId}: outcome unknown: the nucleus did not answer the publish in time (${describeError(error)}); it may have gone out. ` +
             `The next report comes in ${config.intervalSeconds} s and its network_stats count from the last confirmed report`,
         );
       } else {
+        // Not sent: everything is as before it, except that its id is used up.
+        this.state = { ...before, lastReportId: reportId };
         this.replies.drop(reportId);
-        this.state.lastPublishedAtMs = previous.lastPublishedAtMs;
-        if (previous.lastPublishedMonotonic) this.state.lastPublishedMonotonic = previous.lastPublishedMonotonic;
-        else delete this.state.lastPublishedMonotonic;
         const why =
           error instanceof IpcError && error.kind === 'unauthorized'
             ? (this.edge?.deniedReportMessage(config, topic) ??
@@ -350,8 +351,7 @@ export class Agent {
       await this.saveState();
       return;
     }
-    if (prepared.networkReading) this.state.network = prepared.networkReading;
-    delete this.state.publishingReportId;
+    this.state = prepared.networkReading ? { ...handedOver, network: prepared.networkReading } : handedOver;
     await this.saveState();
     this.logPublished(topic, prepared, config);
     const thing = this.thingName();
@@ -410,4 +410,10 @@ function collectOptions(config: AgentConfig): CollectOptions {
 
 function budgetText(setting: number | 'auto', budget: number): string {
   return setting === budget ? `maxReportBytes ${budget}` : `the report budget of ${budget} bytes (maxReportBytes ${setting})`;
+}
+
+/** The state once report `reportId` was handed to the nucleus at `atMs` (and `monotonic`, when the boot is known). */
+function publishedState(state: Readonly<AgentState>, reportId: number, atMs: number, monotonic: MonotonicMark | undefined): AgentState {
+  const { lastPublishedMonotonic: _previousMark, ...rest } = state;
+  return { ...rest, lastReportId: reportId, lastPublishedAtMs: atMs, ...(monotonic ? { lastPublishedMonotonic: monotonic } : {}) };
 }

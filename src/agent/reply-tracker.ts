@@ -7,7 +7,7 @@
  * once, and does not turn every later report into a "no reply" warning.
  */
 import { metricsTopics } from '../component/definition';
-import type { ReportFormat } from '../config/definition';
+import type { ReportFormat } from '../component/definition';
 import { type IpcConnection, IpcError, type Subscription } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
 import { describeError } from '../util/describe-error';

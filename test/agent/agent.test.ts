@@ -35,7 +35,7 @@ describe('Agent', () => {
     expect(capped.collector.options[0]?.maxListedConnections).toBe(7);
     await capped.agent.stop();
 
-    // The destination table carries every peer (test/detect/edge-features.test.ts): no cycle collects uncapped.
+    // The destination table carries every peer (test/agent/edge-features.test.ts): no cycle collects uncapped.
     const watching = harness({
       configuration: {
         maxListedConnections: '7',
