@@ -352,8 +352,9 @@ export class Agent {
       return;
     }
     this.state = prepared.networkReading ? { ...handedOver, network: prepared.networkReading } : handedOver;
-    await this.saveState();
     this.logPublished(topic, prepared, config);
+    this.replies.published(reportId);
+    await this.saveState();
     const thing = this.thingName();
     if (thing) await this.edge?.published(connection, config, thing, reportId, prepared.built.payload);
   }
