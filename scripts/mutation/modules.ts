@@ -29,7 +29,7 @@ export const FLOOR_PERCENT = 85;
 export const MODULES: readonly MutationModule[] = [
   {
     name: 'detection',
-    mutate: ['src/detect/detector.ts', 'src/detect/measure.ts', 'src/detect/cidr.ts', 'src/detect/behaviors.ts'],
+    mutate: ['src/detect/detector.ts', 'src/detect/measure.ts', 'src/detect/cidr.ts', 'src/config/behaviors.ts'],
     tests: ['test/detect', 'test/config'],
   },
   {
@@ -40,7 +40,7 @@ export const MODULES: readonly MutationModule[] = [
   { name: 'network delta', mutate: ['src/state/network-delta.ts'], tests: ['test/state'] },
   {
     name: 'config parsing',
-    mutate: ['src/config/parse.ts', 'src/config/values.ts', 'src/config/names.ts', 'src/detect/config.ts'],
+    mutate: ['src/config/parse.ts', 'src/config/values.ts', 'src/config/names.ts', 'src/config/detection.ts'],
     tests: ['test/config', 'test/detect'],
   },
   {

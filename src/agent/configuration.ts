@@ -3,14 +3,17 @@
  * nucleus before a deployment applies it. A failed read is a failed setup (the connection is
  * retried with backoff): the agent never runs silently on defaults. Every rejection, also an
  * unexpected throw of the parser, is answered with a validity report, never left unanswered.
+ * A nucleus that does not serve validation (nucleus lite) stores values unchecked: then each value
+ * is checked when it arrives, and a bad one is refused with the last good configuration kept.
  */
 import type { AgentConfig } from '../config/definition';
 import { defaultConfig, describeConfigErrors, parseConfig } from '../config/parse';
 import { quoteValue } from '../config/quote';
-import type { IpcConnection, ValidationRequest } from '../ipc/ipc';
+import { type IpcConnection, IpcError, type ValidationRequest } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
 import { describeError } from '../util/describe-error';
 import type { Clock } from './clock';
+import { reportBytesProblem } from './report-budget';
 
 /** The nucleus sends one update event per changed key; read the configuration once per burst. */
 const CONFIG_SETTLE_MS = 250;
@@ -21,6 +24,8 @@ export interface ConfigurationDeps {
   logger: Logger;
   /** Called after a change was applied, with the configuration before it. */
   onChange: (next: AgentConfig, previous: AgentConfig) => void;
+  /** The most report bytes the nucleus's IPC message carries for a configuration's topics (undefined: no limit). */
+  reportCapacity?: (config: AgentConfig) => number | undefined;
 }
 
 export class Configuration {
@@ -29,6 +34,7 @@ export class Configuration {
   private cancelSettle: (() => void) | undefined;
   private connection: IpcConnection | undefined;
   private stopped = false;
+  private validation: boolean | undefined;
 
   constructor(private readonly deps: ConfigurationDeps) {}
 
@@ -36,11 +42,16 @@ export class Configuration {
     return this.config;
   }
 
+  /** Whether the nucleus of the last attach serves configuration validation; undefined before the first attach. */
+  get validationServed(): boolean | undefined {
+    return this.validation;
+  }
+
   /** Setup step of every connection: subscribe to updates and validations, then read. Throws when the read fails. */
   async attach(connection: IpcConnection): Promise<void> {
     this.connection = connection;
     await connection.subscribeToConfigurationUpdate(() => this.updateSignalled(connection));
-    await connection.subscribeToValidateConfigurationUpdates((request) => void this.validate(connection, request));
+    await this.subscribeToValidation(connection);
     let raw: unknown;
     try {
       raw = await connection.getConfiguration([]);
@@ -48,6 +59,27 @@ export class Configuration {
       throw new Error(`cannot read the component configuration (${describeError(error)}); no report is sent before it is read`);
     }
     this.apply(raw);
+  }
+
+  /**
+   * A nucleus without the operation answers with a ServiceError (nucleus lite: with an empty message); anything else
+   * (the connection lost, no answer in time) fails the setup as before.
+   */
+  private async subscribeToValidation(connection: IpcConnection): Promise<void> {
+    try {
+      await connection.subscribeToValidateConfigurationUpdates((request) => void this.validate(connection, request));
+      this.validation = true;
+    } catch (error) {
+      if (!(error instanceof IpcError) || error.kind !== 'service') throw error;
+      if (this.validation !== false) {
+        this.deps.logger.info(
+          `the nucleus does not serve configuration validation (${describeError(error)}), as on nucleus lite: a deployment stores ` +
+            'new values without the agent checking them first. Each value is checked when it arrives instead, and a bad one is ' +
+            'refused with the last good configuration kept (the deployment itself still succeeds)',
+        );
+      }
+      this.validation = false;
+    }
   }
 
   detach(): void {
@@ -91,6 +123,11 @@ export class Configuration {
       );
       this.readOnce = true;
       return;
+    }
+    const budgetProblem = reportBytesProblem(parsed.config.maxReportBytes, this.deps.reportCapacity?.(parsed.config));
+    if (budgetProblem !== undefined) {
+      parsed.errors.push({ key: 'maxReportBytes', message: budgetProblem });
+      parsed.config.maxReportBytes = previous.maxReportBytes;
     }
     if (parsed.errors.length > 0) {
       if (!this.readOnce) {

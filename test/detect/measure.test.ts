@@ -2,7 +2,7 @@
  * Each metric type against each comparison operator it takes, on both sides of the threshold or set, through the
  * detector as the agent drives it: what is measured, whether it violates, and what the alarm carries.
  */
-import { parseBehaviors } from '../../src/detect/behaviors';
+import { parseBehaviors } from '../../src/config/behaviors';
 import { Detector, type TrafficDelta } from '../../src/detect/detector';
 import type { DetectionSample } from '../../src/detect/measure';
 import { DestinationTable } from '../../src/metrics/destinations';

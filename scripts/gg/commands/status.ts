@@ -8,21 +8,24 @@ import {
 } from '@aws-sdk/client-greengrassv2';
 import { ListThingsInThingGroupCommand } from '@aws-sdk/client-iot';
 import { COMMON_HELP, COMMON_OPTIONS, integerFlag, nameFlag, parseFlags } from '../args';
-import { isNotFound } from '../aws';
 import { allPages } from '../paginate';
 import type { CliDeps } from '../deps';
 import { CliError, UsageError } from '../errors';
+import { exitCodeOf, EXIT_CODES_HELP } from '../exit-codes';
+import { followFleet } from '../fleet-wait';
 import { openSession, type Session } from '../session';
+import { neutralized } from '../terminal-text';
 
 export const STATUS_HELP = `Usage: npm run gg -- status --thing T [--deployment-id ID] [--deadline-seconds N] [--poll-seconds N]
 
 Follows a deployment on core device T (default: its newest deployment) until it ends: prints progress,
 then checks that the component runs at the deployed version. On failure prints the reason, the error
-stack and where the logs are on the core. Exits non-zero on failure or when the deadline passes.
+stack and where the logs are on the core.
   --thing T             core device (thing name)
   --deployment-id ID    deployment to follow (default: the newest one on the device)
   --deadline-seconds N  give up after N seconds (default 600)
   --poll-seconds N      seconds between polls (default 10)
+${EXIT_CODES_HELP}
 ${COMMON_HELP}`;
 
 export const DEFAULT_DEADLINE_SECONDS = 600;
@@ -74,13 +77,18 @@ function newest(deployments: EffectiveDeployment[]): EffectiveDeployment | undef
   return [...deployments].sort((a, b) => (b.creationTimestamp?.getTime() ?? 0) - (a.creationTimestamp?.getTime() ?? 0))[0];
 }
 
+/** The core device reports the reason, the error stack and its components' details: each is shown on its own line, inert. */
+function remote(text: string): string {
+  return neutralized(text);
+}
+
 function reportFailure(session: Session, thingName: string, deployment: EffectiveDeployment): void {
   const { out, identity } = session;
-  out.error(`${thingName}: deployment ${deployment.deploymentId} ${deployment.coreDeviceExecutionStatus}`);
-  out.error(`  reason: ${deployment.reason ?? '(none given)'}`);
+  out.error(remote(`${thingName}: deployment ${deployment.deploymentId} ${deployment.coreDeviceExecutionStatus}`));
+  out.error(`  reason: ${remote(deployment.reason ?? '(none given)')}`);
   const details = deployment.statusDetails;
-  if (details?.errorTypes?.length) out.error(`  error types: ${details.errorTypes.join(', ')}`);
-  if (details?.errorStack?.length) out.error(`  error stack: ${details.errorStack.join(' -> ')}`);
+  if (details?.errorTypes?.length) out.error(`  error types: ${remote(details.errorTypes.join(', '))}`);
+  if (details?.errorStack?.length) out.error(`  error stack: ${remote(details.errorStack.join(' -> '))}`);
   out.error(`  logs on the core: ${componentLogPath(identity.name)} and /greengrass/v2/logs/greengrass.log`);
   out.error('  next: fix the cause above, then deploy again (the failed revision was rolled back if failureHandlingPolicy is ROLLBACK)');
 }
@@ -116,9 +124,11 @@ async function checkComponentRunning(
       }
       if (COMPONENT_FAILED.has(component.lifecycleState ?? '')) {
         out.error(
-          `${options.thingName}: ${identity.name} ${version} is ${component.lifecycleState}: ${component.lifecycleStateDetails ?? ''}`.trimEnd(),
+          remote(
+            `${options.thingName}: ${identity.name} ${version} is ${component.lifecycleState}: ${component.lifecycleStateDetails ?? ''}`.trimEnd(),
+          ),
         );
-        if (component.lifecycleStatusCodes?.length) out.error(`  status codes: ${component.lifecycleStatusCodes.join(', ')}`);
+        if (component.lifecycleStatusCodes?.length) out.error(`  status codes: ${remote(component.lifecycleStatusCodes.join(', '))}`);
         out.error(`  logs on the core: ${componentLogPath(identity.name)}`);
         return 'failed';
       }
@@ -127,9 +137,9 @@ async function checkComponentRunning(
       ? `${component.componentVersion} ${component.lifecycleState}${fresh ? '' : ' (reported before the deployment)'}`
       : 'not reported';
     if (session.now().getTime() >= options.deadlineAt) {
-      return deadlineReached(session, options.thingName, `${identity.name} is ${seen}, expected ${version} RUNNING`);
+      return deadlineReached(session, options.thingName, remote(`${identity.name} is ${seen}, expected ${version} RUNNING`));
     }
-    out.info(`${options.thingName}: ${identity.name} is ${seen}; waiting for ${version} RUNNING`);
+    out.info(remote(`${options.thingName}: ${identity.name} is ${seen}; waiting for ${version} RUNNING`));
     await session.sleep(options.pollMs);
   }
 }
@@ -156,7 +166,7 @@ export async function followCoreDevice(session: Session, options: FollowOptions)
     const status = deployment?.coreDeviceExecutionStatus ?? 'NOT YET RECEIVED';
     const elapsed = Math.round((now - started) / 1000);
     if (status !== lastStatus || now - lastPrinted >= PROGRESS_EVERY_MS) {
-      out.info(`${options.thingName}: deployment ${deployment?.deploymentId ?? options.deploymentId} ${status} (${elapsed} s)`);
+      out.info(remote(`${options.thingName}: deployment ${deployment?.deploymentId ?? options.deploymentId} ${status} (${elapsed} s)`));
       lastStatus = status;
       lastPrinted = now;
     }
@@ -177,7 +187,7 @@ export async function followCoreDevice(session: Session, options: FollowOptions)
 }
 
 /**
- * Follows every core device of a thing group in turn, under one shared deadline. The devices are the group's
+ * Follows every core device of a thing group under one deadline (scripts/gg/fleet-wait.ts). The devices are the group's
  * things (ListThingsInThingGroup, nested groups included): ListCoreDevices by group only knows devices that
  * already received a deployment from it, so on a first deployment it lists none.
  */
@@ -187,6 +197,7 @@ export async function followThingGroup(
   deploymentId: string,
   deadlineAt: number,
   pollMs: number,
+  reportPath?: string,
 ): Promise<Outcome> {
   const things = await allPages(
     (nextToken) => session.aws.iot(new ListThingsInThingGroupCommand({ thingGroupName: groupName, recursive: true, nextToken })),
@@ -196,24 +207,7 @@ export async function followThingGroup(
     session.out.info(`thing group ${groupName} has no things yet; core devices receive the deployment when they join`);
     return 'succeeded';
   }
-  session.out.info(`following ${things.length} thing(s) of ${groupName}: ${things.join(', ')}`);
-  const outcomes: Outcome[] = [];
-  const notCores: string[] = [];
-  for (const thingName of things) {
-    try {
-      outcomes.push(await followCoreDevice(session, { thingName, deploymentId, deadlineAt, pollMs }));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      notCores.push(thingName);
-      session.out.info(`${thingName}: not a Greengrass core device; skipped`);
-    }
-  }
-  const failed = outcomes.filter((o) => o !== 'succeeded').length;
-  session.out.info(
-    `${outcomes.length - failed} of ${outcomes.length} core device(s) succeeded${notCores.length ? `; ${notCores.length} thing(s) are not core devices` : ''}`,
-  );
-  if (outcomes.includes('failed')) return 'failed';
-  return outcomes.includes('deadline') ? 'deadline' : 'succeeded';
+  return followFleet(session, groupName, things, { deploymentId, deadlineAt, pollMs, reportPath });
 }
 
 export async function statusCommand(argv: string[], deps: CliDeps): Promise<number> {
@@ -235,5 +229,5 @@ export async function statusCommand(argv: string[], deps: CliDeps): Promise<numb
     deadlineAt: session.now().getTime() + deadlineSeconds * 1000,
     pollMs: pollSeconds * 1000,
   });
-  return outcome === 'succeeded' ? 0 : 1;
+  return exitCodeOf(outcome);
 }

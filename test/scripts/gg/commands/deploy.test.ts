@@ -361,9 +361,8 @@ describe('deploy to a thing group', () => {
       { thingGroupName: 'fleet', recursive: true },
       { thingGroupName: 'fleet', recursive: true, nextToken: 't2' },
     ]);
-    expect(h.text()).toContain('sensor: not a Greengrass core device; skipped');
-    expect(h.text()).toContain('1 of 2 core device(s) succeeded; 1 thing(s) are not core devices');
-    expect(h.errors).toContain('b: deployment new-dep FAILED');
+    expect(h.text()).toContain('fleet: 1 of 2 core device(s) succeeded (1 succeeded, 1 failed, 1 not a core device)');
+    expect(h.errors).toContain('  failed: b: FAILED: boom');
   });
 });
 
@@ -374,7 +373,7 @@ describe('deploy flags', () => {
     [['deploy', '--thing', 'a', '--format', 'xml'], '--format must be one of json, cbor (got "xml")'],
     [['deploy', '--thing', 'a', '--interval', 'soon'], '--interval must be a whole number'],
     [['deploy', '--thing', 'a', '--failure-handling', 'RETRY'], '--failure-handling must be one of ROLLBACK, DO_NOTHING'],
-    [['deploy', '--thing', 'a', '--colour'], "Unknown option '--colour'"],
+    [['deploy', '--thing', 'a', '--colour'], 'unknown flag "--colour"'],
     [['deploy', '--thing', 'a', '--config-json', '{"bogus":1}'], 'unknown key "bogus"'],
     [['deploy', '--thing', 'a', '--deadline-seconds', '5'], 'only apply with --wait'],
     [['deploy', '--thing', 'bad name!'], '--thing "bad name!" is not a valid name'],
