@@ -11,6 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { describeError } from '../../src/util/describe-error';
 import { EQUIVALENT_MUTANTS, FLOOR_PERCENT, MODULES, type MutationModule } from './modules';
 import { type ModuleScore, type MutantOutcome, scoreModule } from './score';
 
@@ -130,7 +131,7 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    console.error(error instanceof Error ? error.message : String(error));
+    console.error(describeError(error));
     console.log(`mutation score: 0% (floor ${FLOOR_PERCENT}%)`);
     process.exitCode = 1;
   },
