@@ -85,13 +85,17 @@ class GreengrassIpcConnection implements IpcConnection {
     ).then(() => undefined);
   }
 
-  subscribeToIoTCore(topic: string, onMessage: (payload: Buffer, topic: string) => void): Promise<Subscription> {
+  subscribeToIoTCore(
+    topic: string,
+    onMessage: (payload: Buffer, topic: string) => void,
+    onEnded?: (reason: string) => void,
+  ): Promise<Subscription> {
     const operation = this.client.subscribeToIoTCore({ topicName: topic, qos: greengrasscoreipc.model.QOS.AT_LEAST_ONCE });
     operation.on('message', (event) => {
       const message = event.message;
       if (message?.payload !== undefined) onMessage(toBuffer(message.payload), message.topicName);
     });
-    return this.activate('SubscribeToIoTCore', topic, operation as unknown as StreamingOperation);
+    return this.activate('SubscribeToIoTCore', topic, operation as unknown as StreamingOperation, onEnded);
   }
 
   getConfiguration(keyPath: string[]): Promise<unknown> {
@@ -163,11 +167,25 @@ class GreengrassIpcConnection implements IpcConnection {
     }
   }
 
-  private async activate(operation: string, resource: string | undefined, stream: StreamingOperation): Promise<Subscription> {
+  private async activate(
+    operation: string,
+    resource: string | undefined,
+    stream: StreamingOperation,
+    onEnded?: (reason: string) => void,
+  ): Promise<Subscription> {
+    let closedByClient = false;
     stream.on('streamError', () => undefined);
+    stream.on('ended', () => {
+      // The SDK also ends its streams when the connection drops or close() is called; only the nucleus's own end of a
+      // live subscription is news here. The disconnection event can come just after the streams' end, so look later.
+      setTimeout(() => {
+        if (!closedByClient && !this.disconnected) onEnded?.('terminated by the server');
+      }, 0);
+    });
     await this.call(operation, resource, () => stream.activate());
     return {
       close: async () => {
+        closedByClient = true;
         await withDeadline(stream.close(), this.timeoutMs, () => undefined).catch(() => undefined);
       },
     };

@@ -33,7 +33,15 @@ export interface ValidationRequest {
 
 export interface IpcConnection {
   publishToIoTCore(topic: string, payload: Buffer, qos: '0' | '1'): Promise<void>;
-  subscribeToIoTCore(topic: string, onMessage: (payload: Buffer, topic: string) => void): Promise<Subscription>;
+  /**
+   * `onEnded` runs once if the nucleus ends the subscription while the connection stays up (never after the
+   * subscription's own close(), nor when the connection is lost: onDisconnect says that).
+   */
+  subscribeToIoTCore(
+    topic: string,
+    onMessage: (payload: Buffer, topic: string) => void,
+    onEnded?: (reason: string) => void,
+  ): Promise<Subscription>;
   /**
    * Greengrass local publish/subscribe (service aws.greengrass.ipc.pubsub): reaches components on the core, also offline.
    * Optional so that an IPC client without it still serves the reports; the caller says when it is missing.

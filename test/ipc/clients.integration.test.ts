@@ -70,6 +70,39 @@ describe.each([
     await expect(connection.subscribeToIoTCore(`${other}/accepted`, () => undefined)).rejects.toMatchObject({ kind: 'unauthorized' });
   });
 
+  it('says when the nucleus ends a subscription on a live connection, and only then', async () => {
+    const connection = await connect();
+    const ended: string[] = [];
+    const received: string[] = [];
+    await connection.subscribeToIoTCore(
+      topics.accepted,
+      (payload) => received.push(payload.toString()),
+      (reason) => ended.push(`accepted: ${reason}`),
+    );
+    const rejected = await connection.subscribeToIoTCore(
+      topics.rejected,
+      () => undefined,
+      (reason) => ended.push(`rejected: ${reason}`),
+    );
+    await rejected.close();
+    expect(core.endIoTCoreSubscriptions(topics.accepted)).toBe(1);
+    await waitFor(() => ended.length > 0, 5_000, 'the end of the subscription');
+    expect(core.deliverCloudMessage(topics.accepted, '{"status":"ACCEPTED"}')).toBe(0);
+    await connection.subscribeToIoTCore(
+      topics.accepted,
+      (payload) => received.push(payload.toString()),
+      (reason) => ended.push(`renewed: ${reason}`),
+    );
+    expect(core.deliverCloudMessage(topics.accepted, '{"status":"ACCEPTED"}')).toBe(1);
+    await waitFor(() => received.length === 1, 5_000, 'the reply on the renewed subscription');
+    const disconnected = new Promise((resolve) => connection.onDisconnect(resolve));
+    await core.stop();
+    await disconnected;
+    // A lost connection ends the streams too: that is the disconnection's news, not the subscriptions'.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(ended).toEqual(['accepted: terminated by the server']);
+  });
+
   it('reads the configuration and hears about changes', async () => {
     const connection = await connect();
     expect(await connection.getConfiguration([])).toMatchObject({ intervalSeconds: '300', format: 'json' });

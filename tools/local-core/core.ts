@@ -156,6 +156,11 @@ export class LocalCore extends EventEmitter<LocalCoreEvents> {
     return this.mqtt.deliver(topic, typeof payload === 'string' ? Buffer.from(payload) : payload);
   }
 
+  /** The server ends every subscription to exactly `filter` on a live connection (a fault to drive). Returns how many. */
+  endIoTCoreSubscriptions(filter: string): number {
+    return this.mqtt.endSubscriptions(filter);
+  }
+
   private accept(socket: net.Socket): void {
     const connection = new RpcConnection(socket, {
       authenticate: (token) => this.components.componentForToken(token),

@@ -54,6 +54,20 @@ export class MqttProxy {
     return delivered;
   }
 
+  /**
+   * Ends every open subscription to exactly `filter` from the server's side (a TerminateStream on its stream), as a
+   * nucleus does when its own MQTT subscription goes away; the connection stays up. Returns how many ended.
+   */
+  endSubscriptions(filter: string): number {
+    let ended = 0;
+    for (const subscription of [...this.subscriptions]) {
+      if (subscription.filter !== filter || !subscription.stream.isOpen) continue;
+      subscription.stream.close();
+      ended += 1;
+    }
+    return ended;
+  }
+
   private publishToIoTCore(stream: RpcStream, request: Request): unknown {
     const topic = stringField(request, 'topicName');
     if (topic === undefined) throw new ModeledError('InvalidArgumentsError', 'Topic is required');
