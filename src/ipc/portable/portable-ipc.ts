@@ -8,7 +8,7 @@
  */
 import { type IpcConnection, type IpcConnector, IpcError, type Subscription, type ValidationRequest } from '../ipc';
 import { MessageType } from '../eventstream';
-import { RpcClient, type RpcClientStream, RpcConnectError, type StreamMessage } from './rpc-client';
+import { RequestTooLargeError, RpcClient, type RpcClientStream, RpcConnectError, type StreamMessage } from './rpc-client';
 import { describeError } from '../../util/describe-error';
 
 const NAMESPACE = 'aws.greengrass#';
@@ -225,8 +225,12 @@ class PortableIpcConnection implements IpcConnection {
             reject(new IpcError('disconnected', operation, `${operation} interrupted: the connection to the nucleus closed`, resource));
           },
         });
-      } catch {
+      } catch (error) {
         settle();
+        if (error instanceof RequestTooLargeError) {
+          reject(new IpcError('service', operation, `${operation} refused: ${error.message}`, resource));
+          return;
+        }
         reject(new IpcError('disconnected', operation, 'not connected to the Greengrass nucleus', resource));
       }
     });
