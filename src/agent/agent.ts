@@ -305,6 +305,10 @@ export class Agent {
       await connection.publishToIoTCore(topic, prepared.built.payload, '1');
     } catch (error) {
       delete this.state.publishingReportId;
+      // A report without network_stats carried no traffic: its reading is the baseline whatever became of it, as it
+      // would be had it gone out (otherwise a first report that times out leaves the next one without a baseline too,
+      // and the traffic between them in no report).
+      if (!prepared.sample.networkStats && prepared.networkReading) this.state.network = prepared.networkReading;
       if (error instanceof IpcError && error.kind === 'timeout') {
         this.replies.publishTimedOut(reportId);
         logger.warn(
