@@ -167,6 +167,11 @@ export class ComponentProcess extends EventEmitter {
     return { ...exit, elapsedMs: Date.now() - started, forced };
   }
 
+  /** SIGKILL to the Run process group at once, for a core that is exiting and cannot wait for a stop. */
+  kill(): void {
+    if (this.child && this.running) killGroup(this.child, 'SIGKILL');
+  }
+
   /**
    * Stops reading the running Run process's stdout and stderr and closes them, as a nucleus that dies without its
    * components leaves them: the component's next write fails with EPIPE. A fault to drive; the process keeps running.
