@@ -3,7 +3,7 @@
  * greengrasscoreipc client connects to it over a Unix socket, and a fake Device Defender answers the reports it
  * publishes. Behaviour follows the nucleus source as recorded in docs/greengrass-ipc.md and
  * docs/nucleus-authorization.md. This file wires the parts: the connection (rpc-connection.ts), the components and
- * their policies (components.ts), mqttproxy (mqtt-proxy.ts), configuration (configuration-service.ts) and UpdateState
+ * their policies (components.ts), mqttproxy (mqtt-proxy.ts), local publish/subscribe (local-pubsub.ts), configuration (configuration-service.ts) and UpdateState
  * (component-state.ts).
  */
 import { EventEmitter } from 'node:events';
@@ -15,6 +15,7 @@ import { ConfigurationService, type ConfigurationUpdate, type DeploymentResult }
 import { isConfigObject } from './config-store';
 import type { EmitEvent, LocalCoreEvents, OperationHandler, Request } from './core-events';
 import { DefenderFake } from './defender-fake';
+import { LocalPubSub } from './local-pubsub';
 import { MqttProxy } from './mqtt-proxy';
 import { RpcConnection, type RpcStream } from './rpc-connection';
 import {
@@ -86,6 +87,7 @@ export class LocalCore extends EventEmitter<LocalCoreEvents> {
     this.configuration = new ConfigurationService(this.components, emit);
     this.handlers = new Map<string, OperationHandler>([
       ...this.mqtt.handlers(),
+      ...new LocalPubSub(this.components, emit).handlers(),
       ...this.configuration.handlers(),
       updateStateHandler(emit),
     ]);
