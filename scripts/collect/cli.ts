@@ -7,9 +7,11 @@ import { parseArgs } from 'node:util';
 import { decode as decodeCbor } from 'cbor-x';
 import { prepareReport } from '../../src/agent/report-pipeline';
 import type { Collector } from '../../src/collect/collector';
-import { CUSTOM_METRIC_SOURCES, type CustomMetricSource, type CustomMetricSpec, type ReportFormat } from '../../src/config/definition';
+import { CUSTOM_METRIC_SOURCES, type CustomMetricSource, type CustomMetricSpec } from '../../src/config/definition';
+import type { ReportFormat } from '../../src/component/definition';
 import { defaultConfig, describeConfigErrors, parseConfig } from '../../src/config/parse';
 import type { NetworkBaseline } from '../../src/state/network-delta';
+import { describeError } from '../../src/util/describe-error';
 
 export const COLLECT_HELP = `Usage: npm run collect -- [options]
 
@@ -97,7 +99,7 @@ export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<
   try {
     options = parseCollectFlags(argv);
   } catch (error) {
-    deps.err(`${error instanceof Error ? error.message : String(error)}\n\n${COLLECT_HELP}`);
+    deps.err(`${describeError(error)}\n\n${COLLECT_HELP}`);
     return 2;
   }
   if (options.help) {
@@ -120,7 +122,7 @@ export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<
   try {
     customMetrics = parseCustomMetricList(options['custom-metrics'] ?? '');
   } catch (error) {
-    problems.push(error instanceof Error ? error.message : String(error));
+    problems.push(describeError(error));
   }
   if (problems.length > 0) {
     deps.err(`${problems.join('\n')}\n\nRun with --help for the options.`);

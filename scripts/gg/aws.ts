@@ -74,8 +74,11 @@ function commandName(command: SdkCommand): string {
   return command.constructor.name.replace(/Command$/, '');
 }
 
+/** IAM's prefix of each service's actions (device shadows are iot:GetThingShadow, not iotData:...). */
+const IAM_PREFIX: Partial<Record<ServiceName, string>> = { iotData: 'iot' };
+
 export function iamAction(service: ServiceName, operation: string): string {
-  const prefix = service === 'greengrass' ? 'greengrass' : service;
+  const prefix = IAM_PREFIX[service] ?? service;
   const action = `${prefix}:${operation}`;
   return IAM_ACTION_OVERRIDES[action] ?? action;
 }
@@ -117,6 +120,9 @@ const CLI_SERVICE: Record<ServiceName, string> = {
   sns: 'sns',
   iam: 'iam',
   logs: 'logs',
+  lambda: 'lambda',
+  iotData: 'iot-data',
+  cloudwatch: 'cloudwatch',
 };
 
 function kebab(operation: string): string {
@@ -145,12 +151,32 @@ function cliValue(value: unknown): unknown {
   return value;
 }
 
+/** Blobs the AWS CLI takes from a file instead of the JSON: the request without them, and the file arguments. */
+function fileArguments(operation: string, input: object): { rest: object; files: string } {
+  const bytes = (value: unknown): number | undefined => (value instanceof Uint8Array ? value.byteLength : undefined);
+  if (operation === 'PutObject') {
+    const { Body, ...rest } = input as { Body?: unknown };
+    const size = bytes(Body);
+    return { rest, files: size === undefined ? '' : ` --body <file of ${size} bytes>` };
+  }
+  if (operation === 'UpdateFunctionCode') {
+    const { ZipFile, ...rest } = input as { ZipFile?: unknown };
+    const size = bytes(ZipFile);
+    return { rest, files: size === undefined ? '' : ` --zip-file fileb://<zip of ${size} bytes>` };
+  }
+  if (operation === 'CreateFunction') {
+    const { Code, ...rest } = input as { Code?: { ZipFile?: unknown } };
+    const size = bytes(Code?.ZipFile);
+    if (size !== undefined) return { rest, files: ` --zip-file fileb://<zip of ${size} bytes>` };
+  }
+  return { rest: input, files: '' };
+}
+
 /** One request as an AWS CLI command line an operator can paste. */
 function cliCommand(service: ServiceName, operation: string, input: object, region: string): string {
-  const { Body, ...rest } = input as { Body?: unknown };
-  const body = Body instanceof Uint8Array ? ` --body <file of ${Body.byteLength} bytes>` : '';
-  const json = JSON.stringify(cliValue(operation === 'PutObject' ? rest : input));
-  return `aws ${CLI_SERVICE[service]} ${kebab(operation)} --region ${region} --cli-input-json ${shellQuote(json)}${body}`;
+  const { rest, files } = fileArguments(operation, input);
+  const json = JSON.stringify(cliValue(rest));
+  return `aws ${CLI_SERVICE[service]} ${kebab(operation)} --region ${region} --cli-input-json ${shellQuote(json)}${files}`;
 }
 
 export function describeRequest(service: ServiceName, operation: string, input: object): string[] {
@@ -226,6 +252,18 @@ export class AwsGateway {
 
   logs<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
     return this.call('logs', command);
+  }
+
+  lambda<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
+    return this.call('lambda', command);
+  }
+
+  iotData<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
+    return this.call('iotData', command);
+  }
+
+  cloudwatch<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
+    return this.call('cloudwatch', command);
   }
 
   private async call<C extends SdkCommand>(service: ServiceName, command: C): Promise<OutputOf<C>> {

@@ -6,16 +6,20 @@ import { doctorCommand, DOCTOR_HELP } from './commands/doctor';
 import { logsCommand, LOGS_HELP } from './commands/logs';
 import { setupEdgeCommand, SETUP_EDGE_HELP } from './commands/setup-edge';
 import { publishCommand, PUBLISH_HELP } from './commands/publish';
-import { QUARANTINE_HELP, quarantineCommand } from './commands/quarantine';
+import { QUARANTINE_HELP, quarantineCommand, quarantineHelpFor } from './commands/quarantine';
 import { setupDefenderCommand, SETUP_DEFENDER_HELP } from './commands/setup-defender';
 import { statusCommand, STATUS_HELP } from './commands/status';
 import { violationsCommand, VIOLATIONS_HELP } from './commands/violations';
 import type { CliDeps } from './deps';
 import { CliError, UsageError } from './errors';
+import { quotedInput, terminalSafe } from './terminal-text';
+import { describeError } from '../../src/util/describe-error';
 
 interface Subcommand {
   summary: string;
   help: string;
+  /** A more precise help for the words after the subcommand (`quarantine auto --help`). */
+  helpFor?(rest: string[]): string | undefined;
   run(argv: string[], deps: CliDeps): Promise<number>;
 }
 
@@ -39,7 +43,12 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   },
   doctor: { summary: 'check everything a core device needs for its reports to count', help: DOCTOR_HELP, run: doctorCommand },
   violations: { summary: 'list active Device Defender violations, or their history', help: VIOLATIONS_HELP, run: violationsCommand },
-  quarantine: { summary: 'isolate violating devices: setup | apply | release', help: QUARANTINE_HELP, run: quarantineCommand },
+  quarantine: {
+    summary: 'isolate violating devices: setup | apply | release | status | auto',
+    help: QUARANTINE_HELP,
+    helpFor: quarantineHelpFor,
+    run: quarantineCommand,
+  },
   logs: { summary: "read the component's log of a core device or thing group from CloudWatch Logs", help: LOGS_HELP, run: logsCommand },
   cleanup: { summary: 'remove the component, its versions, profiles and custom metrics', help: CLEANUP_HELP, run: cleanupCommand },
 };
@@ -92,21 +101,22 @@ function nextStepFor(error: unknown): string | undefined {
 }
 
 function reportError(deps: CliDeps, subcommand: string, error: unknown): number {
+  const out = terminalSafe(deps.out);
   if (error instanceof UsageError) {
-    deps.out.error(`error: ${error.message}`);
-    deps.out.error(`next: run \`npm run gg -- ${subcommand} --help\` for the flags`);
+    out.error(`error: ${error.message}`);
+    out.error(`next: run \`npm run gg -- ${subcommand} --help\` for the flags`);
     return EXIT_USAGE;
   }
   if (error instanceof CliError) {
-    deps.out.error(`error: ${error.message}`);
-    if (error.nextStep) deps.out.error(`next: ${error.nextStep}`);
+    out.error(`error: ${error.message}`);
+    if (error.nextStep) out.error(`next: ${error.nextStep}`);
     return EXIT_FAILURE;
   }
   const name = errorName(error);
-  const message = error instanceof Error ? error.message : String(error);
-  deps.out.error(`error: ${name && !message.startsWith(name) ? `${name}: ` : ''}${message}`);
+  const message = describeError(error);
+  out.error(`error: ${name && !message.startsWith(name) ? `${name}: ` : ''}${message}`);
   const next = nextStepFor(error);
-  if (next) deps.out.error(`next: ${next}`);
+  if (next) out.error(`next: ${next}`);
   return EXIT_FAILURE;
 }
 
@@ -118,12 +128,12 @@ export async function run(argv: string[], deps: CliDeps): Promise<number> {
   }
   const subcommand = SUBCOMMANDS[name];
   if (!subcommand) {
-    deps.out.error(`error: unknown subcommand "${name}"`);
+    deps.out.error(`error: unknown subcommand ${quotedInput(name)}`);
     deps.out.error(`next: one of ${Object.keys(SUBCOMMANDS).join(', ')} (npm run gg -- --help)`);
     return EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    deps.out.info(subcommand.help);
+    deps.out.info(subcommand.helpFor?.(rest) ?? subcommand.help);
     return EXIT_OK;
   }
   try {

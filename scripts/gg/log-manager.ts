@@ -12,7 +12,9 @@ import { ListComponentVersionsCommand, type ComponentDeploymentSpecification } f
 import { choiceFlag, integerFlag } from './args';
 import { type Arns, partitionFor } from './aws';
 import { CliError, UsageError } from './errors';
+import { quotedInput } from './terminal-text';
 import type { Session } from './session';
+import { describeError } from '../../src/util/describe-error';
 
 export const LOG_MANAGER = 'aws.greengrass.LogManager';
 
@@ -48,7 +50,7 @@ function parseMerge(merge: string | undefined): Json {
     parsed = JSON.parse(merge);
   } catch (error) {
     throw new CliError(
-      `the deployed ${LOG_MANAGER} configuration merge is not JSON (${(error as Error).message})`,
+      `the deployed ${LOG_MANAGER} configuration merge is not JSON (${describeError(error)})`,
       `fix or remove ${LOG_MANAGER}'s configuration in the deployment (console or CLI), then run deploy again`,
     );
   }
@@ -223,7 +225,8 @@ export function parseLogUploadFlags(flags: LogUploadFlags): LogUploadRequest | u
     return undefined;
   }
   const version = flags['log-manager-version'];
-  if (version !== undefined && !SEMVER.test(version)) throw new UsageError(`--log-manager-version must look like 2.3.7 (got "${version}")`);
+  if (version !== undefined && !SEMVER.test(version))
+    throw new UsageError(`--log-manager-version must look like 2.3.7 (got ${quotedInput(version)})`);
   return {
     periodSeconds: integerFlag('log-upload-seconds', flags['log-upload-seconds'], 1, 86_400),
     minimumLevel: choiceFlag('log-upload-level', flags['log-upload-level']?.toUpperCase(), LOG_MANAGER_LEVELS),

@@ -2,10 +2,13 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { GreengrassV2Client } from '@aws-sdk/client-greengrassv2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { IoTClient } from '@aws-sdk/client-iot';
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -26,6 +29,9 @@ function createClients(region: string | undefined): AwsClients {
     sns: new SNSClient(config),
     iam: new IAMClient(config),
     logs: new CloudWatchLogsClient(config),
+    lambda: new LambdaClient(config),
+    iotData: new IoTDataPlaneClient(config),
+    cloudwatch: new CloudWatchClient(config),
   };
 }
 
@@ -75,6 +81,7 @@ const deps: CliDeps = {
       signal?.addEventListener('abort', early, { once: true });
     }),
   onInterrupt,
+  stdoutIsTerminal: process.stdout.isTTY === true,
   now: () => new Date(),
   projectRoot: resolve(__dirname, '..', '..'),
   confirm: process.stdin.isTTY && process.stdout.isTTY ? confirm : undefined,

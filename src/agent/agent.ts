@@ -12,16 +12,17 @@ import type { CollectOptions, Collector } from '../collect/collector';
 import { metricsTopics } from '../component/definition';
 import type { AgentConfig } from '../config/definition';
 import { thingNameProblem } from '../config/names';
-import type { EdgeFeatures } from '../detect/edge-features';
+import type { EdgeFeatures } from './edge-features';
 import { quoteValue } from '../config/quote';
 import type { IpcConnection, IpcConnector } from '../ipc/ipc';
 import { IpcError } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
-import type { AgentState, StateStore } from '../state/state-store';
+import type { AgentState, MonotonicMark, StateStore } from '../state/state-store';
 import { describeError } from '../util/describe-error';
 import type { Clock } from './clock';
 import { Configuration } from './configuration';
 import { ConnectionSupervisor } from './connection-supervisor';
+import { describeRuntime, type NucleusRuntime, runtimeFromValidation } from './nucleus-runtime';
 import { deniedCallMessage } from './remedies';
 import { ReplyTracker } from './reply-tracker';
 import { type PreparedReport, prepareReport } from './report-pipeline';
@@ -45,7 +46,7 @@ export interface AgentDeps {
   /** The current boot's id: a restart within one boot measures the time since the last report on the monotonic clock. */
   bootId?: () => Promise<string | undefined>;
   random?: () => number;
-  /** Detection at the edge, the drill and the metrics sink (src/detect/edge-features.ts); absent: reports only. */
+  /** Detection at the edge, the drill and the metrics sink (src/agent/edge-features.ts); absent: reports only. */
   createEdgeFeatures?: (connection: () => IpcConnection | undefined) => EdgeFeatures;
 }
 
@@ -53,7 +54,8 @@ export interface AgentDeps {
 const REPLY_TIMEOUT_MS = 60_000;
 
 export class Agent {
-  private state: AgentState = { version: 1, lastReportId: 0 };
+  /** Replaced as a whole, never edited field by field: what a failed publish restores is a value, not a list of fields. */
+  private state: Readonly<AgentState> = { version: 1, lastReportId: 0 };
   private collector: Collector;
   private bootId: string | undefined;
   private announced = false;
@@ -74,7 +76,7 @@ export class Agent {
       onChange: (next, previous) => this.configurationChanged(next, previous),
     });
     this.collector = deps.createCollector(this.configuration.current.procfsRoot);
-    this.replies = new ReplyTracker({ componentName: identity.componentName, clock, logger });
+    this.replies = new ReplyTracker({ componentName: identity.componentName, clock, logger, runtime: () => this.runtime });
     this.supervisor = new ConnectionSupervisor({
       connector: deps.ipc,
       clock,
@@ -94,6 +96,11 @@ export class Agent {
     this.edge = deps.createEdgeFeatures?.(() => this.supervisor.connection);
   }
 
+  /** As the nucleus of the current (or last) connection showed it; classic until a connection says otherwise. */
+  get runtime(): NucleusRuntime {
+    return runtimeFromValidation(this.configuration.validationServed ?? true);
+  }
+
   get currentConfig(): AgentConfig {
     return this.configuration.current;
   }
@@ -105,13 +112,15 @@ export class Agent {
   async start(): Promise<void> {
     const loaded = await this.deps.stateStore.load(this.deps.clock.now());
     if (loaded.problem) this.deps.logger.warn(`state file: ${loaded.problem}`);
-    if (loaded.state) this.state = loaded.state;
-    if (this.state.publishingReportId !== undefined) {
-      this.deps.logger.warn(
-        `the previous run stopped while handing report ${this.state.publishingReportId} to the nucleus: whether it went out is unknown. ` +
-          'Its id is not reused, the next report waits a whole interval from it, and its network_stats count from the last confirmed report',
-      );
-      delete this.state.publishingReportId;
+    if (loaded.state) {
+      const { publishingReportId, ...settled } = loaded.state;
+      this.state = settled;
+      if (publishingReportId !== undefined) {
+        this.deps.logger.warn(
+          `the previous run stopped while handing report ${publishingReportId} to the nucleus: whether it went out is unknown. ` +
+            'Its id is not reused, the next report waits a whole interval from it, and its network_stats count from the last confirmed report',
+        );
+      }
     }
     try {
       this.bootId = await this.deps.bootId?.();
@@ -196,7 +205,7 @@ export class Agent {
     const { identity } = this.deps;
     const custom = Object.keys(config.customMetrics);
     this.deps.logger.info(
-      `${identity.componentName} ${identity.componentVersion} started on ${identity.platform}: thing ${thing ?? '(none)'}, topic ` +
+      `${identity.componentName} ${identity.componentVersion} started on ${identity.platform} under ${describeRuntime(this.runtime)}: thing ${thing ?? '(none)'}, topic ` +
         `${thing ? metricsTopics(thing, config.format).publish : '(none)'}, every ${config.intervalSeconds} s, ` +
         `${config.format.toUpperCase()} with ${config.shortNames ? 'short' : 'long'} names, custom metrics: ${custom.length > 0 ? custom.join(', ') : 'none'}, procfs ${/^[\w./-]+$/.test(config.procfsRoot) ? config.procfsRoot : quoteValue(config.procfsRoot)}`,
     );
@@ -292,49 +301,46 @@ export class Agent {
   ): Promise<void> {
     const { logger, clock } = this.deps;
     const { reportId } = prepared;
-    const previous = { ...this.state };
-    this.state.lastReportId = reportId;
-    this.state.lastPublishedAtMs = clock.now();
-    if (this.bootId !== undefined) this.state.lastPublishedMonotonic = { bootId: this.bootId, ms: clock.monotonic() };
-    else delete this.state.lastPublishedMonotonic;
-    this.state.publishingReportId = reportId;
+    const before = this.state;
+    const monotonic = this.bootId === undefined ? undefined : { bootId: this.bootId, ms: clock.monotonic() };
+    const handedOver = publishedState(before, reportId, clock.now(), monotonic);
+    this.state = { ...handedOver, publishingReportId: reportId };
     this.schedule.markPublishing();
     await this.saveState();
     if (expectsReply) this.replies.expect(reportId, topic);
     try {
       await connection.publishToIoTCore(topic, prepared.built.payload, '1');
     } catch (error) {
-      delete this.state.publishingReportId;
-      // A report without network_stats carried no traffic: its reading is the baseline whatever became of it, as it
-      // would be had it gone out (otherwise a first report that times out leaves the next one without a baseline too,
-      // and the traffic between them in no report).
-      if (!prepared.sample.networkStats && prepared.networkReading) this.state.network = prepared.networkReading;
       if (error instanceof IpcError && error.kind === 'timeout') {
+        // It may have gone out: the interval counts from it, its traffic stays for the next report.
+        this.state = handedOver;
         this.replies.publishTimedOut(reportId);
         logger.warn(
           `report ${reportId}: outcome unknown: the nucleus did not answer the publish in time (${describeError(error)}); it may have gone out. ` +
             `The next report comes in ${config.intervalSeconds} s and its network_stats count from the last confirmed report`,
         );
       } else {
+        // Not sent: everything is as before it, except that its id is used up.
+        this.state = { ...before, lastReportId: reportId };
         this.replies.drop(reportId);
-        this.state.lastPublishedAtMs = previous.lastPublishedAtMs;
-        if (previous.lastPublishedMonotonic) this.state.lastPublishedMonotonic = previous.lastPublishedMonotonic;
-        else delete this.state.lastPublishedMonotonic;
         const why =
           error instanceof IpcError && error.kind === 'unauthorized'
             ? (this.edge?.deniedReportMessage(config, topic) ??
-              deniedCallMessage(this.deps.identity.componentName, 'PublishToIoTCore', topic))
+              deniedCallMessage(this.deps.identity.componentName, 'PublishToIoTCore', topic, this.runtime))
             : `${describeError(error)}.`;
         const log = error instanceof IpcError && error.kind === 'unauthorized' ? logger.error : logger.warn;
         log(
           `report ${reportId} not sent: ${why} The next report comes in ${config.intervalSeconds} s and carries this one's network traffic`,
         );
       }
+      // A report without network_stats carried no traffic: its reading is the baseline whatever became of it, as it
+      // would be had it gone out (otherwise a first report that times out leaves the next one without a baseline too,
+      // and the traffic between them in no report).
+      if (!prepared.sample.networkStats && prepared.networkReading) this.state = { ...this.state, network: prepared.networkReading };
       await this.saveState();
       return;
     }
-    if (prepared.networkReading) this.state.network = prepared.networkReading;
-    delete this.state.publishingReportId;
+    this.state = prepared.networkReading ? { ...handedOver, network: prepared.networkReading } : handedOver;
     await this.saveState();
     this.logPublished(topic, prepared, config);
     const thing = this.thingName();
@@ -389,4 +395,10 @@ function collectOptions(config: AgentConfig): CollectOptions {
     networkStatsIncludeLoopback: config.networkStatsIncludeLoopback,
     maxListedConnections: config.maxListedConnections,
   };
+}
+
+/** The state once report `reportId` was handed to the nucleus at `atMs` (and `monotonic`, when the boot is known). */
+function publishedState(state: Readonly<AgentState>, reportId: number, atMs: number, monotonic: MonotonicMark | undefined): AgentState {
+  const { lastPublishedMonotonic: _previousMark, ...rest } = state;
+  return { ...rest, lastReportId: reportId, lastPublishedAtMs: atMs, ...(monotonic ? { lastPublishedMonotonic: monotonic } : {}) };
 }

@@ -7,8 +7,9 @@
  */
 import { metricNameProblem } from './names';
 import { quoteValue } from './quote';
-import { type Behavior, MAX_BEHAVIORS, parseBehaviors } from '../detect/behaviors';
-import * as detect from '../detect/config';
+import { type Behavior, MAX_BEHAVIORS, parseBehaviors } from './behaviors';
+import * as detect from './detection';
+import type { ReportFormat } from '../component/definition';
 import {
   absolutePath,
   boolean,
@@ -23,7 +24,6 @@ import {
   type ValueParser,
 } from './values';
 
-export type ReportFormat = 'json' | 'cbor';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type IpcClientSetting = 'auto' | 'sdk' | 'portable';
 

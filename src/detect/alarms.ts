@@ -10,7 +10,7 @@
 import { IpcError, type IpcConnection } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
 import { describeError } from '../util/describe-error';
-import type { Behavior } from './behaviors';
+import type { Behavior } from '../config/behaviors';
 import type { Measurement } from './measure';
 import { deniedFeatureCallMessage } from './permissions';
 

@@ -10,8 +10,8 @@
  * and restored, so an alarm raised before a restart is not raised again and is cleared exactly once.
  */
 import type { NetworkTotals } from '../metrics/types';
-import type { Behavior } from './behaviors';
-import { metricKindOf } from './behaviors';
+import type { Behavior } from '../config/behaviors';
+import { metricKindOf } from '../config/behaviors';
 import { AddressCache } from './cidr';
 import {
   compileCriteria,

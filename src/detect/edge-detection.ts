@@ -10,7 +10,7 @@ import { computeNetworkDelta, type NetworkBaseline } from '../state/network-delt
 import { describeError } from '../util/describe-error';
 import { randomUuid } from '../util/ids';
 import { AlarmPublisher, logEvent, MAX_OUTBOX, type ViolationEvent } from './alarms';
-import { resolveTopic } from './config';
+import { resolveTopic } from '../config/detection';
 import { Detector, type TrafficDelta } from './detector';
 import type { DetectionSample } from './measure';
 import type { DetectionState, DetectionStateStore } from './state-file';

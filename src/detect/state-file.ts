@@ -9,6 +9,7 @@ import { type NetworkBaseline, persistBaseline, restoreBaseline } from '../state
 import { MAX_OUTBOX, type OutboxEntry } from './alarms';
 import { type DetectorState, restoreBehaviorState } from './detector';
 import { readFile } from '../util/async-fs';
+import { describeError } from '../util/describe-error';
 
 export interface DetectionState {
   behaviors: DetectorState;
@@ -33,7 +34,7 @@ export function createDetectionStateFile(path: string): DetectionStateStore {
         text = await readFile(path, 'utf8');
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-        return { problem: `cannot read ${path}: ${(error as Error).message}` };
+        return { problem: `cannot read ${path}: ${describeError(error)}` };
       }
       return parseDetectionState(text, path);
     },
@@ -57,7 +58,7 @@ function parseDetectionState(text: string, path: string): { state?: DetectionSta
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return invalid((error as Error).message);
+    return invalid(describeError(error));
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return invalid('not a JSON object');
   const file = parsed as Record<string, unknown>;

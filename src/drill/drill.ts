@@ -7,8 +7,8 @@
  */
 import { formatUtcTimestamp } from '../log/logger';
 import net from 'node:net';
-import type { Behavior } from '../detect/behaviors';
-import { type DrillConfig, resolveTopic } from '../detect/config';
+import type { Behavior } from '../config/behaviors';
+import { type DrillConfig, resolveTopic } from '../config/detection';
 import { deniedFeatureCallMessage } from '../detect/permissions';
 import { IpcError, type IpcConnection } from '../ipc/ipc';
 import type { Logger } from '../log/logger';

@@ -6,7 +6,7 @@
  * never trimmed. The size of every list entry is computed once (encodedSize), so the byte budget is
  * met with arithmetic and the report is encoded exactly once.
  */
-import type { ReportFormat } from '../config/definition';
+import type { ReportFormat } from '../component/definition';
 import type { EstablishedConnection, ListeningPort, MetricsSample, NetworkDelta, Problem } from '../metrics/types';
 import { checkCustomMetric, wireCustomMetric } from './custom-metric-values';
 import { encodedSize, encodeReport, listFramingSize } from './encode';

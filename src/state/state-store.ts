@@ -11,6 +11,7 @@ import { quoteValue } from '../config/quote';
 import { createAtomicFileWriter } from './atomic-file';
 import { persistBaseline, restoreBaseline, type NetworkBaseline, type PersistedNetworkBaseline } from './network-delta';
 import { readFile } from '../util/async-fs';
+import { describeError } from '../util/describe-error';
 
 export interface AgentState {
   version: 1;
@@ -26,7 +27,7 @@ export interface AgentState {
   publishingReportId?: number;
 }
 
-interface MonotonicMark {
+export interface MonotonicMark {
   bootId: string;
   ms: number;
 }
@@ -75,7 +76,7 @@ export function createFileStateStore(path: string): StateStore {
         text = await readFile(path, 'utf8');
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-        return { problem: `cannot read ${path}: ${(error as Error).message}` };
+        return { problem: `cannot read ${path}: ${describeError(error)}` };
       }
       return parseStateFile(text, path, nowMs);
     },
@@ -103,7 +104,7 @@ function parseStateFile(text: string, path: string, nowMs: number): LoadedState 
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return invalid((error as Error).message);
+    return invalid(describeError(error));
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return invalid('not a JSON object');
   const file = parsed as Partial<Record<keyof StateFile, unknown>>;

@@ -1,4 +1,4 @@
-import { type Behavior, parseBehaviors } from '../../src/detect/behaviors';
+import { type Behavior, parseBehaviors } from '../../src/config/behaviors';
 import { Detector, type TrafficDelta } from '../../src/detect/detector';
 import type { DetectionSample } from '../../src/detect/measure';
 import type { EstablishedConnection, ListeningPort } from '../../src/metrics/types';

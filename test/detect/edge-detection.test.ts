@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../../src/config/parse';
-import { parseBehaviors } from '../../src/detect/behaviors';
+import { parseBehaviors } from '../../src/config/behaviors';
 import { EdgeDetection, type DetectionSettings, type ObservedSample } from '../../src/detect/edge-detection';
 import { createDetectionStateFile } from '../../src/detect/state-file';
 import type { IpcConnection } from '../../src/ipc/ipc';

@@ -1,6 +1,6 @@
 import net from 'node:net';
-import { parseBehaviors } from '../../src/detect/behaviors';
-import { drill } from '../../src/detect/config';
+import { parseBehaviors } from '../../src/config/behaviors';
+import { drill } from '../../src/config/detection';
 import { DrillRunner, type DrillRecord } from '../../src/drill/drill';
 import type { IpcConnection } from '../../src/ipc/ipc';
 import { createLogger } from '../../src/log/logger';

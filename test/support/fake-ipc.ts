@@ -18,6 +18,8 @@ export class FakeNucleus implements IpcConnector {
   failConnects = 0;
   /** The next N configuration reads fail (a nucleus still starting, a ServiceError). */
   failConfigurationReads = 0;
+  /** false: a nucleus without configuration validation (nucleus lite answers the subscription with an empty ServiceError). */
+  servesValidation = true;
   connects = 0;
   /**
    * The nucleus keeps the connection open and answers nothing: every call ends at its deadline (a timeout IpcError,
@@ -152,6 +154,12 @@ class FakeConnection implements IpcConnection {
   }
 
   async subscribeToValidateConfigurationUpdates(onValidate: (request: ValidationRequest) => void): Promise<Subscription> {
+    if (!this.nucleus.servesValidation)
+      throw new IpcError(
+        'service',
+        'SubscribeToValidateConfigurationUpdates',
+        'SubscribeToValidateConfigurationUpdates failed: ServiceError:',
+      );
     this.nucleus.addValidator(onValidate);
     return { close: async () => undefined };
   }

@@ -21,7 +21,7 @@ import type { LocalCore } from '../../tools/local-core/core';
 import { BuiltComponent } from './built-component';
 import { waitFor } from './wait-for';
 
-export const FAULT_THING = 'FaultThing';
+const FAULT_THING = 'FaultThing';
 export const INTERVAL_SECONDS = 5;
 export const METRICS_TOPIC = `$aws/things/${FAULT_THING}/defender/metrics/json`;
 const BOOT_ID = '84f5e1b8-3ef3-490a-92c9-9246ac25b461';

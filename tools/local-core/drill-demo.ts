@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { createSystemCollector } from '../../src/collect/collector';
-import { type DrillKind, DRILL_LIMITS } from '../../src/detect/config';
+import { type DrillKind, DRILL_LIMITS } from '../../src/config/detection';
 import { featureAccessControl } from '../../src/detect/permissions';
 import { parseConfig } from '../../src/config/parse';
 

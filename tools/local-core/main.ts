@@ -9,12 +9,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { thingNameProblem } from '../../src/config/names';
-import { MIN_DEVELOPMENT_INTERVAL_SECONDS, type ReportFormat } from '../../src/config/definition';
+import { MIN_DEVELOPMENT_INTERVAL_SECONDS } from '../../src/config/definition';
+import type { ReportFormat } from '../../src/component/definition';
 import { componentIdentity } from '../../src/component/identity';
-import { DRILL_KINDS, type DrillKind } from '../../src/detect/config';
+import { DRILL_KINDS, type DrillKind } from '../../src/config/detection';
 import { LocalCore, type DefenderReportEvent } from './core';
 import { launchComponent, type ComponentProcess, type ExitEvent, type OutputLine } from './launcher';
 import { drillDemo } from './drill-demo';
+import { describeError } from '../../src/util/describe-error';
 
 const DEFAULT_THING_NAME = 'LocalCoreThing';
 /** Where `npm start` has the build write the component (kept out of the greengrass-cli layout in the project root). */
@@ -249,7 +251,7 @@ async function run(options: StartOptions): Promise<number> {
       }, seconds * 1000);
     }
   } catch (error) {
-    say('error', error instanceof Error ? error.message : String(error));
+    say('error', describeError(error));
     finished(1);
   }
 
@@ -278,7 +280,7 @@ async function main(): Promise<void> {
   try {
     options = parseStartOptions(process.argv.slice(2), process.env);
   } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    console.error(`${describeError(error)}\n\n${USAGE}`);
     process.exit(2);
   }
   if (options === 'help') {

@@ -2,7 +2,7 @@
 import { CreateTopicRuleCommand, ReplaceTopicRuleCommand, type TopicRulePayload } from '@aws-sdk/client-iot';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { parseConfig } from '../../../src/config/parse';
-import { DEFAULT_ALARM_TOPIC } from '../../../src/detect/config';
+import { DEFAULT_ALARM_TOPIC } from '../../../src/config/detection';
 import { COMMON_HELP, COMMON_OPTIONS, parseFlags } from '../args';
 import { type Arns, errorName, isConflict } from '../aws';
 import type { CliDeps } from '../deps';
@@ -11,6 +11,7 @@ import { alarmRulePayload, metricsRulePayload, ruleNameFor, ruleRoleNameFor, rul
 import { ensureIotServiceRole } from '../iot-service-role';
 import { SNS_NAME } from '../sns-alerts';
 import { openSession, type Session } from '../session';
+import { describeError } from '../../../src/util/describe-error';
 
 const DEFAULT_NAMESPACE = 'DeviceDefenderAgent';
 /** A role IAM has just created can take a few seconds before AWS IoT may pass it: CreateTopicRule says so until then. */
@@ -69,7 +70,7 @@ async function createSnsTopic(session: Session, arns: Arns, topicName: string): 
   return topicArn;
 }
 
-async function upsertRule(session: Session, ruleName: string, payload: TopicRulePayload): Promise<void> {
+export async function upsertRule(session: Session, ruleName: string, payload: TopicRulePayload): Promise<void> {
   for (let attempt = 0; ; attempt += 1) {
     try {
       await session.aws.iot(new CreateTopicRuleCommand({ ruleName, topicRulePayload: payload }));
@@ -81,7 +82,7 @@ async function upsertRule(session: Session, ruleName: string, payload: TopicRule
         session.out.info(`replaced topic rule ${ruleName}: ${payload.sql}`);
         return;
       }
-      const message = error instanceof Error ? error.message : '';
+      const message = describeError(error);
       const roleNotReady = errorName(error) === 'InvalidRequestException' && /role/i.test(message);
       if (!roleNotReady) throw error;
       if (attempt >= ROLE_PROPAGATION_RETRIES) {

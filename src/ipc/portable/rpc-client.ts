@@ -29,6 +29,7 @@ import {
   RPC_VERSION,
   stringHeader,
 } from '../eventstream';
+import { describeError } from '../../util/describe-error';
 
 /** The largest stream id: `:stream-id` is a signed int32. */
 const MAX_STREAM_ID = 0x7fffffff;
@@ -236,7 +237,7 @@ export class RpcClient {
     try {
       frames = this.splitter.push(chunk);
     } catch (error) {
-      this.protocolError(`unreadable frame: ${(error as Error).message}`);
+      this.protocolError(`unreadable frame: ${describeError(error)}`);
       return;
     }
     for (const frame of frames) {
@@ -245,7 +246,7 @@ export class RpcClient {
       try {
         message = decodeMessage(frame);
       } catch (error) {
-        this.protocolError(`unreadable frame: ${(error as Error).message}`);
+        this.protocolError(`unreadable frame: ${describeError(error)}`);
         return;
       }
       this.onMessage(message);

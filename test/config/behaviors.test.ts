@@ -1,5 +1,5 @@
 import { InvalidValue } from '../../src/config/values';
-import { metricKindOf, parseBehaviors } from '../../src/detect/behaviors';
+import { metricKindOf, parseBehaviors } from '../../src/config/behaviors';
 
 const behavior = (metric: string, criteria: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   name: 'b1',

@@ -6,10 +6,11 @@
  * https://docs.aws.amazon.com/iot/latest/apireference/API_BehaviorCriteria.html).
  * One document serves the cloud profile and the edge: what only the cloud can do is refused with the reason.
  */
-import { isIotName, metricNameProblem } from '../config/names';
-import { quoteValue } from '../config/quote';
-import { InvalidValue, integer, lowerCaseFields } from '../config/values';
-import { parseCidr } from './cidr';
+import { isIotName, metricNameProblem } from './names';
+import { quoteValue } from './quote';
+import { InvalidValue, integer, lowerCaseFields } from './values';
+import { parseCidr } from '../metrics/networks';
+import { describeError } from '../util/describe-error';
 
 type ComparisonOperator =
   | 'less-than'
@@ -245,7 +246,7 @@ function parseCriteria(value: unknown, where: string, metric: string): BehaviorC
     try {
       criteria[key] = integer(1, 10)(given);
     } catch (error) {
-      throw new InvalidValue(`${where}: ${key} ${(error as Error).message}`);
+      throw new InvalidValue(`${where}: ${key} ${describeError(error)}`);
     }
   }
   return criteria;
