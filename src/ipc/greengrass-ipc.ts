@@ -7,7 +7,7 @@
  */
 import { cancel } from 'aws-crt';
 import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
-import { type IpcConnection, type IpcConnector, IpcError, type Subscription, type ValidationRequest } from './ipc';
+import { type IpcConnection, type IpcConnector, IpcError, type Subscription, serviceErrorText, type ValidationRequest } from './ipc';
 
 type Client = greengrasscoreipc.Client;
 type StreamingOperation = eventstream_rpc.StreamingOperation<unknown, unknown, unknown, unknown>;
@@ -224,9 +224,12 @@ function toIpcError(error: unknown, operation: string, resource?: string, discon
       return new IpcError(
         'service',
         operation,
-        `${operation} failed: ${service._errorCode ?? 'error'}: ${service.message ?? ''}`.trim(),
+        serviceErrorText(operation, service._errorCode ?? 'error', service.message ?? ''),
         resource,
       );
+    // An error shape the operation's model does not list: the SDK keeps only its name.
+    const unlisted = /^Unexpected response shape received: 'aws\.greengrass#(\w+)'$/.exec(error.description);
+    if (unlisted) return new IpcError('service', operation, serviceErrorText(operation, unlisted[1]!, ''), resource);
     const kind =
       error.type === eventstream_rpc.RpcErrorType.NetworkError || error.type === eventstream_rpc.RpcErrorType.HandshakeError
         ? 'disconnected'

@@ -103,6 +103,25 @@ describe.each([
     expect(ended).toEqual(['accepted: terminated by the server']);
   });
 
+  it("words an InvalidArgumentsError as the other client does, listed in the operation's model or not", async () => {
+    const connection = await connect();
+    // PublishToIoTCore's model lists ServiceError and UnauthorizedError only: the SDK client cannot read the body.
+    const unlisted = await connection.publishToIoTCore(topics.publish, Buffer.from('{}'), '2' as '1').catch((e: unknown) => e);
+    expect(unlisted).toBeInstanceOf(IpcError);
+    expect(unlisted).toMatchObject({
+      kind: 'service',
+      operation: 'PublishToIoTCore',
+      message:
+        "PublishToIoTCore failed: InvalidArgumentsError (an error PublishToIoTCore's service model does not list; the SDK client cannot read its message)",
+    });
+    const listed = await connection.sendConfigurationValidityReport('no-such-deployment', true).catch((e: unknown) => e);
+    expect(listed).toMatchObject({
+      kind: 'service',
+      operation: 'SendConfigurationValidityReport',
+      message: 'SendConfigurationValidityReport failed: InvalidArgumentsError: Validation request either timed out or was never made',
+    });
+  });
+
   it('reads the configuration and hears about changes', async () => {
     const connection = await connect();
     expect(await connection.getConfiguration([])).toMatchObject({ intervalSeconds: '300', format: 'json' });

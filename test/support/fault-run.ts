@@ -180,7 +180,7 @@ export class FaultRun {
     const { lost, invented } = this.balance();
     process.stdout.write(
       `fault ${fault}: ${problems.length === 0 ? 'survived' : 'WRONG'}; lost ${lost} B, reported twice ${this.carriedByKilledReports} B ` +
-        `(killed in the publish window), invented ${invented} B, of ${this.sent} B sent` +
+        `(killed in the publish window), invented ${invented} B, of ${this.sent} B sent in this run so far` +
         (problems.length > 0 ? `\n  ${problems.join('\n  ')}\n  the agent's log, last 40 lines:\n${this.logTail(40)}` : '') +
         '\n',
     );

@@ -6,7 +6,7 @@
  * `service-model-type` is `aws.greengrass#<Operation>Response`, and a modeled error is an ApplicationError whose
  * JSON body carries `_errorCode`.
  */
-import { type IpcConnection, type IpcConnector, IpcError, type Subscription, type ValidationRequest } from '../ipc';
+import { type IpcConnection, type IpcConnector, IpcError, type Subscription, serviceErrorText, type ValidationRequest } from '../ipc';
 import { MessageType } from '../eventstream';
 import { RequestTooLargeError, RpcClient, type RpcClientStream, RpcConnectError, type StreamMessage } from './rpc-client';
 import { describeError } from '../../util/describe-error';
@@ -254,7 +254,7 @@ function interpretFirstAnswer(message: StreamMessage, operation: string, resourc
     if (code === 'UnauthorizedError') {
       return new IpcError('unauthorized', operation, `${operation} was denied by the nucleus: ${text || 'Not Authorized'}`, resource);
     }
-    return new IpcError('service', operation, `${operation} failed: ${code ?? 'error'}: ${text}`.trim(), resource);
+    return new IpcError('service', operation, serviceErrorText(operation, code ?? 'error', text), resource);
   }
   return new IpcError(
     'service',
