@@ -7,6 +7,7 @@
  */
 import { cancel } from 'aws-crt';
 import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
+import { MessageFlags } from './eventstream';
 import { type IpcConnection, type IpcConnector, IpcError, type Subscription, serviceErrorText, type ValidationRequest } from './ipc';
 
 type Client = greengrasscoreipc.Client;
@@ -174,13 +175,18 @@ class GreengrassIpcConnection implements IpcConnection {
     onEnded?: (reason: string) => void,
   ): Promise<Subscription> {
     let closedByClient = false;
+    let terminatedByServer = false;
     stream.on('streamError', () => undefined);
+    // The SDK also ends its streams when the connection drops (its disconnection event may come only after) or close()
+    // is called; only the nucleus's own end of a subscription is news here, and only a frame with the TerminateStream
+    // flag on the stream tells it apart. The operation does not pass its frames' flags on, so they are read from the
+    // stream under it (a test against the local core holds this to the SDK version in use).
+    const rawStream = (stream as unknown as { operation?: { getStream?: () => NodeJS.EventEmitter | undefined } }).operation?.getStream?.();
+    rawStream?.on('message', (event: { message?: { flags?: number } }) => {
+      if (((event.message?.flags ?? 0) & MessageFlags.TerminateStream) !== 0) terminatedByServer = true;
+    });
     stream.on('ended', () => {
-      // The SDK also ends its streams when the connection drops or close() is called; only the nucleus's own end of a
-      // live subscription is news here. The disconnection event can come just after the streams' end, so look later.
-      setTimeout(() => {
-        if (!closedByClient && !this.disconnected) onEnded?.('terminated by the server');
-      }, 0);
+      if (terminatedByServer && !closedByClient && !this.disconnected) onEnded?.('terminated by the server');
     });
     await this.call(operation, resource, () => stream.activate());
     return {

@@ -112,6 +112,7 @@ describe('ReplyTracker', () => {
       h.lines.filter((l) => l.includes(`INFO  subscribed to ${JSON_TOPIC}/accepted again: report outcomes are logged again`)),
     ).toHaveLength(1);
     expect(h.part.expect(9, JSON_TOPIC)).toBe(true);
+    h.part.published(9);
     h.nucleus.reply(`${JSON_TOPIC}/accepted`, { reportId: 9 });
     expect(h.lines.filter((l) => /report 9 ACCEPTED by Device Defender/.test(l))).toHaveLength(1);
   });
