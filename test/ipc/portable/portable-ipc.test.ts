@@ -331,6 +331,7 @@ describe('portable IPC client on the wire', () => {
     connection.onDisconnect((reason) => reasons.push(reason));
     await waitFor(() => reasons.length === 1);
     expect(reasons[0]).toContain('never opened');
-    expect(nucleus.frames.some((f) => f.type === 6)).toBe(true);
+    // The client reports the hang-up at once; its ProtocolError frame reaches the server a moment later.
+    await waitFor(() => nucleus.frames.some((f) => f.type === 6), 5_000, 'the ProtocolError frame at the server');
   });
 });
