@@ -126,7 +126,7 @@ export async function setupEdgeCommand(argv: string[], deps: CliDeps): Promise<n
   const { out, identity } = session;
   const arns = await session.arns();
   const snsTopicArn = topicArnFlag ?? (await createSnsTopic(session, arns, createSns!));
-  const roleName = roleNameFlag ?? ruleRoleNameFor(identity.name);
+  const roleName = roleNameFlag ?? ruleRoleNameFor(identity.name, session.aws.region);
   const roleArn = await ensureIotServiceRole(session, arns, {
     roleName,
     description: `Lets AWS IoT rules route ${identity.name} alarms to SNS${namespace ? ' and its reports to CloudWatch metrics' : ''}`,
