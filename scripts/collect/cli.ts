@@ -2,6 +2,7 @@
  * `npm run collect`: the one-shot collector (like the Python agent's `collector.py -n 1 -s 1`).
  * Prints reports instead of publishing them, so an operator can see exactly what would be sent.
  */
+import { reportBudget } from '../../src/agent/report-budget';
 import { validateReport } from '../../src/report/validate';
 import { parseArgs } from 'node:util';
 import { decode as decodeCbor } from 'cbor-x';
@@ -154,7 +155,8 @@ export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<
         format,
         maxListedPorts: config.maxListedPorts,
         maxListedConnections: config.maxListedConnections,
-        maxReportBytes: config.maxReportBytes,
+        // No nucleus here: the classic budget (a collection does not know which runtime it is for).
+        maxReportBytes: reportBudget(config.maxReportBytes, undefined),
       },
       wallNow: deps.now,
       monotonic: deps.now,

@@ -15,8 +15,9 @@ import { exitCodeOf, EXIT_CODES_HELP } from '../exit-codes';
 import { followFleet } from '../fleet-wait';
 import { openSession, type Session } from '../session';
 import { neutralized } from '../terminal-text';
+import { groupStatus } from './status-group';
 
-export const STATUS_HELP = `Usage: npm run gg -- status --thing T [--deployment-id ID] [--deadline-seconds N] [--poll-seconds N]
+export const STATUS_HELP = `Usage: npm run gg -- status (--thing T | --group G) [--deployment-id ID] [--deadline-seconds N] [--poll-seconds N]
 
 Follows a deployment on core device T (default: its newest deployment) until it ends: prints progress,
 then checks that the component runs at the deployed version. On failure prints the reason, the error
@@ -25,6 +26,9 @@ stack and where the logs are on the core.
   --deployment-id ID    deployment to follow (default: the newest one on the device)
   --deadline-seconds N  give up after N seconds (default 600)
   --poll-seconds N      seconds between polls (default 10)
+  --group G             every core of thing group G (its newest deployment, or --deployment-id), then a summary of
+                        the fleet: reporting, silent, in alarm (--metric-namespace NS, --alarm-log-group LG: where
+                        setup-edge puts the reports and the alarms)
 ${EXIT_CODES_HELP}
 ${COMMON_HELP}`;
 
@@ -217,14 +221,24 @@ export async function statusCommand(argv: string[], deps: CliDeps): Promise<numb
     'deployment-id': { type: 'string' },
     'deadline-seconds': { type: 'string' },
     'poll-seconds': { type: 'string' },
+    group: { type: 'string' },
+    'metric-namespace': { type: 'string' },
+    'alarm-log-group': { type: 'string' },
   });
   const thingName = nameFlag('thing', flags.thing);
-  if (!thingName) throw new UsageError('status needs --thing');
+  const groupName = nameFlag('group', flags.group);
+  if (!thingName === !groupName) throw new UsageError('status needs --thing or --group');
+  if (thingName && (flags['metric-namespace'] ?? flags['alarm-log-group']) !== undefined)
+    throw new UsageError('--metric-namespace and --alarm-log-group apply to status --group only');
   const deadlineSeconds = integerFlag('deadline-seconds', flags['deadline-seconds'], 1) ?? DEFAULT_DEADLINE_SECONDS;
   const pollSeconds = integerFlag('poll-seconds', flags['poll-seconds'], 1) ?? DEFAULT_POLL_SECONDS;
   const session = await openSession(deps, flags);
+  if (groupName) {
+    const deadlineAt = session.now().getTime() + deadlineSeconds * 1000;
+    return groupStatus(session, groupName, { ...flags, deadlineAt, pollMs: pollSeconds * 1000 }, followThingGroup);
+  }
   const outcome = await followCoreDevice(session, {
-    thingName,
+    thingName: thingName!,
     deploymentId: flags['deployment-id'],
     deadlineAt: session.now().getTime() + deadlineSeconds * 1000,
     pollMs: pollSeconds * 1000,

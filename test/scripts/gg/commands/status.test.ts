@@ -155,6 +155,6 @@ describe('status', () => {
   it('needs --thing', async () => {
     const h = harness(makeProject());
     expect(await run(['status'], h.deps)).toBe(2);
-    expect(h.errors[0]).toBe('error: status needs --thing');
+    expect(h.errors[0]).toBe('error: status needs --thing or --group');
   });
 });
