@@ -62,10 +62,11 @@ function runAgent(): void {
     stateStore: createFileStateStore(join(process.cwd(), STATE_FILE)),
     clock: systemClock,
     logger,
-    createEdgeFeatures: (connection) =>
+    createEdgeFeatures: (connection, frameLimit) =>
       new EdgeFeatures({
         store: createDetectionStateFile(join(process.cwd(), DETECTION_STATE_FILE)),
         connection,
+        frameLimit,
         componentName: identity.name,
         logger,
         now: () => systemClock.now(),

@@ -1,7 +1,7 @@
 /**
  * The one door to AWS: every request goes through AwsGateway, which prints instead of sending in
- * --dry-run, retries throttled calls a bounded number of times, and turns AccessDenied into the
- * IAM action the operator has to grant.
+ * --dry-run, turns AccessDenied into the IAM action the operator has to grant, and a call still throttled
+ * after the SDK's own retries (the only retry layer, scripts/gg/clients.ts) into what to do about it.
  */
 import { CliError } from './errors';
 import type { AwsClients, OutputSink } from './deps';
@@ -19,9 +19,6 @@ interface SendingClient {
   send(command: unknown): Promise<unknown>;
 }
 
-export const DEFAULT_MAX_RETRIES = 4;
-const FIRST_RETRY_DELAY_MS = 1_000;
-const MAX_RETRY_DELAY_MS = 16_000;
 const DRY_RUN_ACCOUNT = '<account-id>';
 
 const THROTTLING_NAMES = new Set([
@@ -207,15 +204,12 @@ function dryRunResponse(operation: string, account: string): unknown {
 export interface GatewayOptions {
   dryRun: boolean;
   out: OutputSink;
-  sleep(ms: number): Promise<void>;
-  maxRetries?: number;
   /** --dry-run --account: requests print as AWS CLI commands naming this account. */
   dryRunAccount?: string;
 }
 
 export class AwsGateway {
   readonly dryRun: boolean;
-  private readonly maxRetries: number;
 
   constructor(
     private readonly clients: AwsClients,
@@ -223,7 +217,6 @@ export class AwsGateway {
     private readonly options: GatewayOptions,
   ) {
     this.dryRun = options.dryRun;
-    this.maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
   }
 
   greengrass<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
@@ -275,25 +268,21 @@ export class AwsGateway {
       return dryRunResponse(operation, account ?? DRY_RUN_ACCOUNT) as OutputOf<C>;
     }
     const client = this.clients[service] as unknown as SendingClient;
-    for (let retry = 0; ; retry += 1) {
-      try {
-        return (await client.send(command)) as OutputOf<C>;
-      } catch (error) {
-        if (isAccessDenied(error)) {
-          const message = shape(error).message;
-          throw new AccessDeniedError(iamAction(service, operation), typeof message === 'string' ? message : '');
-        }
-        if (!isThrottling(error)) throw error;
-        if (retry >= this.maxRetries) {
-          throw new CliError(
-            `${operation} is still throttled by AWS after ${this.maxRetries} retries`,
-            'wait a minute and run the command again; if it keeps happening, ask for a higher request quota for the API',
-          );
-        }
-        const delay = Math.min(FIRST_RETRY_DELAY_MS * 2 ** retry, MAX_RETRY_DELAY_MS);
-        this.options.out.info(`${operation} throttled by AWS; retry ${retry + 1}/${this.maxRetries} in ${delay / 1000} s`);
-        await this.options.sleep(delay);
+    try {
+      return (await client.send(command)) as OutputOf<C>;
+    } catch (error) {
+      if (isAccessDenied(error)) {
+        const message = shape(error).message;
+        throw new AccessDeniedError(iamAction(service, operation), typeof message === 'string' ? message : '');
       }
+      // The SDK has already retried it (its adaptive mode also slowed down): retrying again here would multiply attempts.
+      if (isThrottling(error)) {
+        throw new CliError(
+          `${operation} is still throttled by AWS after the SDK's retries`,
+          'wait a minute and run the command again; if it keeps happening, ask for a higher request quota for the API',
+        );
+      }
+      throw error;
     }
   }
 }

@@ -12,6 +12,7 @@ import { statusCommand, STATUS_HELP } from './commands/status';
 import { violationsCommand, VIOLATIONS_HELP } from './commands/violations';
 import type { CliDeps } from './deps';
 import { CliError, UsageError } from './errors';
+import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes';
 import { quotedInput, terminalSafe } from './terminal-text';
 import { describeError } from '../../src/util/describe-error';
 
@@ -53,10 +54,6 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   cleanup: { summary: 'remove the component, its versions, profiles and custom metrics', help: CLEANUP_HELP, run: cleanupCommand },
 };
 
-const EXIT_OK = 0;
-const EXIT_FAILURE = 1;
-const EXIT_USAGE = 2;
-
 export const MAIN_HELP = `Usage: npm run gg -- <subcommand> [flags]
 
 Operator tool for the Device Defender metrics agent (uses your AWS credentials and region).
@@ -66,7 +63,8 @@ ${Object.entries(SUBCOMMANDS)
   .join('\n')}
 
 Every subcommand takes --help, --dry-run (print the AWS requests, send none) and --region.
-Typical order: publish, deploy --thing T --wait, setup-defender --group G, doctor --thing T.`;
+Typical order: publish, deploy --thing T --wait, setup-defender --group G, doctor --thing T.
+${EXIT_CODES_HELP}`;
 
 const NETWORK_ERRORS = new Set([
   'ENOTFOUND',

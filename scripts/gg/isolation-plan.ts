@@ -38,7 +38,7 @@ export function ruleArn(arns: Arns, ruleName: string): string {
   return `arn:${partitionFor(arns.region)}:iot:${arns.region}:${arns.account}:rule/${ruleName}`;
 }
 
-function logGroupArn(arns: Arns, logGroup: string): string {
+export function logGroupArn(arns: Arns, logGroup: string): string {
   return `arn:${partitionFor(arns.region)}:logs:${arns.region}:${arns.account}:log-group:${logGroup}`;
 }
 

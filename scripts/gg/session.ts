@@ -75,7 +75,6 @@ export async function openSession(deps: CliDeps, flags: SessionFlags, options: S
   const aws = new AwsGateway(clients, region, {
     dryRun: flags['dry-run'] === true,
     out,
-    sleep: deps.sleep,
     ...(dryRunAccount ? { dryRunAccount } : {}),
   });
   let arns: Promise<Arns> | undefined;

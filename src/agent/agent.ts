@@ -12,9 +12,11 @@ import type { CollectOptions, Collector } from '../collect/collector';
 import { metricsTopics } from '../component/definition';
 import type { AgentConfig } from '../config/definition';
 import { thingNameProblem } from '../config/names';
+import { resolveTopic } from '../config/detection';
 import type { EdgeFeatures } from './edge-features';
 import { quoteValue } from '../config/quote';
 import type { IpcConnection, IpcConnector } from '../ipc/ipc';
+import { frameLimited } from '../ipc/frame-limit';
 import { IpcError } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
 import type { AgentState, MonotonicMark, StateStore } from '../state/state-store';
@@ -24,6 +26,7 @@ import { Configuration } from './configuration';
 import { ConnectionSupervisor } from './connection-supervisor';
 import { describeRuntime, type NucleusRuntime, runtimeFromValidation } from './nucleus-runtime';
 import { deniedCallMessage } from './remedies';
+import { frameLimitOf, reportBudget, reportCapacity } from './report-budget';
 import { ReplyTracker } from './reply-tracker';
 import { type PreparedReport, prepareReport } from './report-pipeline';
 import { ReportSchedule } from './report-schedule';
@@ -47,7 +50,7 @@ export interface AgentDeps {
   bootId?: () => Promise<string | undefined>;
   random?: () => number;
   /** Detection at the edge, the drill and the metrics sink (src/agent/edge-features.ts); absent: reports only. */
-  createEdgeFeatures?: (connection: () => IpcConnection | undefined) => EdgeFeatures;
+  createEdgeFeatures?: (connection: () => IpcConnection | undefined, frameLimit: () => number | undefined) => EdgeFeatures;
 }
 
 /** Device Defender answers within seconds; a report still unanswered after this is counted as lost. */
@@ -74,11 +77,12 @@ export class Agent {
       clock,
       logger,
       onChange: (next, previous) => this.configurationChanged(next, previous),
+      reportCapacity: (config) => this.reportCapacityFor(config),
     });
     this.collector = deps.createCollector(this.configuration.current.procfsRoot);
     this.replies = new ReplyTracker({ componentName: identity.componentName, clock, logger, runtime: () => this.runtime });
     this.supervisor = new ConnectionSupervisor({
-      connector: deps.ipc,
+      connector: frameLimited(deps.ipc, () => frameLimitOf(this.runtime)),
       clock,
       logger,
       ...(deps.random ? { random: deps.random } : {}),
@@ -93,7 +97,10 @@ export class Agent {
       intervalMs: () => this.configuration.current.intervalSeconds * 1000,
       runCycle: () => this.runCycle(),
     });
-    this.edge = deps.createEdgeFeatures?.(() => this.supervisor.connection);
+    this.edge = deps.createEdgeFeatures?.(
+      () => this.supervisor.connection,
+      () => frameLimitOf(this.runtime),
+    );
   }
 
   /** As the nucleus of the current (or last) connection showed it; classic until a connection says otherwise. */
@@ -188,6 +195,14 @@ export class Agent {
     return clock.monotonic() - Math.max(0, clock.now() - this.state.lastPublishedAtMs);
   }
 
+  /** What the IPC message holds for the topics a report of `config` goes to (Device Defender's or `topic`, and the sink). */
+  private reportCapacityFor(config: AgentConfig, topic?: string): number | undefined {
+    const thing = config.thingName || this.validCoreThingName() || '';
+    const topics = [topic ?? this.edge?.destination(config, thing).topic ?? metricsTopics(thing, config.format).publish];
+    if (config.metricsSinkTopic) topics.push(resolveTopic(config.metricsSinkTopic, thing));
+    return reportCapacity(this.runtime, topics);
+  }
+
   private thingName(): string | undefined {
     return this.configuration.current.thingName || this.validCoreThingName() || undefined;
   }
@@ -256,7 +271,7 @@ export class Agent {
           format: config.format,
           maxListedPorts: config.maxListedPorts,
           maxListedConnections: config.maxListedConnections,
-          maxReportBytes: config.maxReportBytes,
+          maxReportBytes: reportBudget(config.maxReportBytes, this.reportCapacityFor(config, topic)),
         },
         wallNow: () => this.deps.clock.now(),
         monotonic: () => this.deps.clock.monotonic(),
@@ -337,8 +352,9 @@ export class Agent {
       return;
     }
     this.state = prepared.networkReading ? { ...handedOver, network: prepared.networkReading } : handedOver;
-    await this.saveState();
     this.logPublished(topic, prepared, config);
+    this.replies.published(reportId);
+    await this.saveState();
     const thing = this.thingName();
     if (thing) await this.edge?.published(connection, config, thing, reportId, prepared.built.payload);
   }
@@ -365,7 +381,7 @@ export class Agent {
         `${list('tcp ports', c.tcpPorts)}, ${list('udp ports', c.udpPorts)}, ${list('connections', c.connections)}, ` +
         `network stats ${prepared.sample.networkStats ? 'included' : 'omitted'}, custom metrics ${c.customMetrics}, collected in ${prepared.collectionMs} ms` +
         (dropped.length > 0 ? `, rows dropped: ${dropped.map(([table, count]) => `${table} ${count}`).join(', ')}` : '') +
-        (built.trimmed ? `; lists trimmed to fit maxReportBytes ${config.maxReportBytes}` : ''),
+        (built.trimmed ? `; lists trimmed to fit ${budgetText(config.maxReportBytes, built.budget)}` : ''),
     );
   }
 
@@ -391,6 +407,10 @@ function collectOptions(config: AgentConfig): CollectOptions {
     networkStatsIncludeLoopback: config.networkStatsIncludeLoopback,
     maxListedConnections: config.maxListedConnections,
   };
+}
+
+function budgetText(setting: number | 'auto', budget: number): string {
+  return setting === budget ? `maxReportBytes ${budget}` : `the report budget of ${budget} bytes (maxReportBytes ${setting})`;
 }
 
 /** The state once report `reportId` was handed to the nucleus at `atMs` (and `monotonic`, when the boot is known). */

@@ -21,6 +21,8 @@ export interface EdgeFeaturesDeps {
   logger: Logger;
   now: () => number;
   setTimer: (delayMs: number, callback: () => void) => () => void;
+  /** The nucleus's IPC frame limit (nucleus lite); undefined: none. Alarms and drill padding are sized to it. */
+  frameLimit?: () => number | undefined;
 }
 
 /** Where a report goes: Device Defender's topic (and its replies), or only the metrics sink. */

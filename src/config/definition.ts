@@ -12,6 +12,7 @@ import * as detect from './detection';
 import type { ReportFormat } from '../component/definition';
 import {
   absolutePath,
+  autoOrInteger,
   boolean,
   InvalidValue,
   integer,
@@ -70,7 +71,8 @@ export interface AgentConfig {
   drill: detect.DrillConfig | undefined;
   maxListedPorts: number;
   maxListedConnections: number;
-  maxReportBytes: number;
+  /** `auto`: as much as the runtime's IPC message holds, at most CLASSIC_REPORT_BYTES (src/agent/report-budget.ts). */
+  maxReportBytes: number | 'auto';
   networkStatsIncludeLoopback: boolean;
   procfsRoot: string;
   logLevel: LogLevel;
@@ -235,9 +237,12 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
   },
   {
     key: 'maxReportBytes',
-    recipeDefault: '64000',
-    description: `Byte budget of one encoded report (${MIN_REPORT_BYTES}..${MAX_REPORT_BYTES_LIMIT}); lists are trimmed to fit, totals never.`,
-    parse: integer(MIN_REPORT_BYTES, MAX_REPORT_BYTES_LIMIT),
+    recipeDefault: 'auto',
+    description:
+      `Byte budget of one encoded report: \`auto\` or ${MIN_REPORT_BYTES}..${MAX_REPORT_BYTES_LIMIT}; lists are trimmed to fit, totals never. ` +
+      '`auto` is 64000 on the classic nucleus and, on nucleus lite, the most its 10,000-byte IPC message holds for the report topics ' +
+      '(about 7,300); there a larger value is refused with that figure.',
+    parse: autoOrInteger(MIN_REPORT_BYTES, MAX_REPORT_BYTES_LIMIT),
   },
   {
     key: 'networkStatsIncludeLoopback',

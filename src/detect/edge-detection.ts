@@ -24,6 +24,7 @@ export interface EdgeDetectionDeps {
   logger: Logger;
   now: () => number;
   newViolationId?: () => string;
+  frameLimit?: () => number | undefined;
 }
 
 /** A collected sample as the detector reads it: the true lists and the per-interface network counters. */
@@ -40,7 +41,12 @@ export class EdgeDetection {
 
   constructor(private readonly deps: EdgeDetectionDeps) {
     this.detector = new Detector(deps.newViolationId ?? (() => randomUuid()));
-    this.publisher = new AlarmPublisher({ connection: deps.connection, componentName: deps.componentName, logger: deps.logger });
+    this.publisher = new AlarmPublisher({
+      connection: deps.connection,
+      componentName: deps.componentName,
+      logger: deps.logger,
+      ...(deps.frameLimit ? { frameLimit: deps.frameLimit } : {}),
+    });
   }
 
   /** Loads the saved state; a bad file is reported and detection starts fresh. */

@@ -70,6 +70,23 @@ describe('Agent', () => {
     await h.agent.stop();
   });
 
+  it("logs a report's published line before its ACCEPTED, also when the reply comes before the publish call resolves", async () => {
+    const h = harness();
+    // A loaded nucleus: Device Defender's answer arrives before the PublishToIoTCore response.
+    h.nucleus.onPublish = (message) => {
+      const { header } = JSON.parse(message.payload.toString('utf8')) as { header: { report_id: number } };
+      h.nucleus.reply(`${JSON_TOPIC}/accepted`, { thingName: THING, reportId: header.report_id, status: 'ACCEPTED', timestamp: 1 });
+    };
+    await h.agent.start();
+    await h.clock.advance(0);
+    const id = reports(h.nucleus)[0]!.document.header.report_id as number;
+    expect(logged(h, new RegExp(`report ${id} (published|ACCEPTED)`)).map((l) => /published|ACCEPTED/.exec(l)?.[0])).toEqual([
+      'published',
+      'ACCEPTED',
+    ]);
+    await h.agent.stop();
+  });
+
   it('logs ACCEPTED at info, REJECTED at warn with the error code and message, and counts reports without a reply', async () => {
     const h = harness();
     await h.agent.start();
