@@ -12,7 +12,8 @@ import { describeError } from '../util/describe-error';
 import { parseNetDev } from './netdev';
 import type { NetworkBaseline } from '../state/network-delta';
 import {
-  SocketAddresses,
+  SocketAddressCache,
+  FirstSocketTable,
   SocketSummary,
   SocketTableParser,
   TCP_ESTABLISHED,
@@ -91,7 +92,7 @@ async function readSocketTable(
   family: 4 | 6,
   keepStates: readonly number[],
   summary: SocketSummary,
-  addresses: SocketAddresses,
+  addresses: SocketAddressCache,
   droppedRows: Record<string, number>,
 ): Promise<string | undefined> {
   const parser = new SocketTableParser(family, keepStates, summary.add, addresses);
@@ -225,13 +226,16 @@ export function createCollector(deps: CollectorDeps): Collector {
     sleep: deps.sleep ?? ((ms) => delay(ms)),
   });
   const tcpStates = [TCP_LISTEN, TCP_ESTABLISHED];
+  /** Kept from sample to sample, at the size the last one needed. */
+  const firstTcpSockets = new FirstSocketTable();
+  const addresses = new SocketAddressCache();
   const udpStates = [UDP_UNCONNECTED];
 
   return {
     async collect(options) {
       const problems: Problem[] = [];
       const droppedRows: Record<string, number> = {};
-      const addresses = new SocketAddresses();
+      addresses.startSample();
       // Every read starts now, in parallel; the socket rows are parsed once the interfaces that name them are known.
       const devRead = settle(procfs.readText('net/dev'));
       const bootIdRead = settle(procfs.readText(BOOT_ID_PATH));
@@ -245,7 +249,7 @@ export function createCollector(deps: CollectorDeps): Collector {
       const interfaces = enumerateInterfaces(procfs, deps.interfaces, devRead, problems);
       const customRead = custom.collect(options.customMetrics, interfaces);
       const interfaceOf = createInterfaceAttribution((await interfaces) ?? []);
-      const tcp = new SocketSummary(interfaceOf, TCP_LISTEN, options.maxListedConnections);
+      const tcp = new SocketSummary(interfaceOf, TCP_LISTEN, firstTcpSockets, options.maxListedConnections);
       const udp = new SocketSummary(interfaceOf, UDP_UNCONNECTED);
       // A block's two tables are parsed one after the other, so that the order of its entries does not depend on timing.
       const readBlock = async (

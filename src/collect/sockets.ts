@@ -28,28 +28,60 @@ export interface SocketRow {
   /** Canonical address text (see ip.ts). */
   localAddress: string;
   localPort: number;
-  /** One object per distinct address in a sample (its SocketAddresses'), so that a summary can tell peers apart by identity. */
+  /** One object per distinct address (the SocketAddressCache's), so that a summary can tell peers apart by identity. */
   remote: ParsedAddress;
   remotePort: number;
 }
 
-/** An address as text and as numbers, formatted once per sample by a SocketAddresses. */
+/** An address as text and as numbers, formatted once and kept from sample to sample by a SocketAddressCache. */
 export interface ParsedAddress {
   /** Canonical text (see ip.ts): an IPv4-mapped address is its IPv4 address. */
   readonly text: string;
   /** Network order: one word for IPv4 (an IPv4-mapped peer included), four for IPv6. */
   readonly words: readonly number[];
+  /** The sample that last met it (see SocketAddressCache). */
+  metIn: number;
+  /** The summary that last grouped it as a peer, and its group there: a summary's map from peer to group, for free. */
+  groupedBy: number;
+  group: number;
 }
 
+export function parsedAddress(text: string, words: readonly number[]): ParsedAddress {
+  return { text, words, metIn: 0, groupedBy: 0, group: 0 };
+}
+
+/** A cache that has held this many addresses or fewer is never pruned: a small device's few addresses simply stay. */
+const ALWAYS_KEPT_ADDRESSES = 1024;
+
 /**
- * The addresses one sample's socket tables name, each parsed and formatted once: one object per distinct address, the
- * IPv4-mapped form of an address being the IPv4 one, since the report names them alike. A sample makes its own and
- * drops it with the sample, so nothing of one sample's peers outlives it.
+ * The addresses a collector's socket tables name, parsed and formatted once and kept from sample to sample: a busy
+ * device's peers mostly stay, and formatting them and filling maps with them again was most of a sample with 20,000
+ * distinct peers (`npm run bench`, the rows with a peer per connection). One object per distinct address: the
+ * IPv4-mapped form of an address is the IPv4 one, since the report names them alike. A sample that starts with more than twice as many addresses held as the last sample met drops the
+ * ones that sample did not meet: peers that come and go do not pile up. Samples run one at a time (the agent's cycles
+ * do), as the stamps on the addresses assume.
  */
-export class SocketAddresses {
+export class SocketAddressCache {
   private readonly ipv4 = new Map<number, ParsedAddress>();
   /** By their 32 hex digits as /proc prints them; undefined: not an address. */
   private readonly ipv6 = new Map<string, ParsedAddress | undefined>();
+  private sample = 1;
+  private met = 0;
+
+  /** How many addresses it holds (for tests). */
+  get size(): number {
+    return this.ipv4.size + this.ipv6.size;
+  }
+
+  /** Before each sample: drops the last sample's strangers if they have piled up. */
+  startSample(): void {
+    if (this.size > ALWAYS_KEPT_ADDRESSES && this.size > 2 * this.met) {
+      for (const [key, address] of this.ipv4) if (address.metIn !== this.sample) this.ipv4.delete(key);
+      for (const [key, address] of this.ipv6) if (address?.metIn !== this.sample) this.ipv6.delete(key);
+    }
+    this.sample++;
+    this.met = 0;
+  }
 
   /** `ip`: network order. */
   ipv4Address(ip: number): ParsedAddress {
@@ -57,10 +89,10 @@ export class SocketAddresses {
     const key = ip | 0;
     let address = this.ipv4.get(key);
     if (address === undefined) {
-      address = { text: dottedIpv4(ip), words: [ip] };
+      address = parsedAddress(dottedIpv4(ip), [ip]);
       this.ipv4.set(key, address);
     }
-    return address;
+    return this.meet(address);
   }
 
   /** The 32 hex digits at `start` of a /proc/net/{tcp6,udp6} row; undefined if they are not hex. */
@@ -69,8 +101,16 @@ export class SocketAddresses {
     let address = this.ipv6.get(hex);
     if (address === undefined && !this.ipv6.has(hex)) {
       const words = procIpv6WordsAt(bytes, start);
-      address = words && (isIpv4Mapped(words) ? this.ipv4Address(words[3]) : { text: ipv6Text(words), words });
+      address = words && (isIpv4Mapped(words) ? this.ipv4Address(words[3]) : parsedAddress(ipv6Text(words), words));
       this.ipv6.set(hex, address);
+    }
+    return address && this.meet(address);
+  }
+
+  private meet(address: ParsedAddress): ParsedAddress {
+    if (address.metIn !== this.sample) {
+      address.metIn = this.sample;
+      this.met++;
     }
     return address;
   }
@@ -98,7 +138,7 @@ export class SocketTableParser {
   dropped = 0;
   /** The first dropped row, quoted (at most 100 characters), for the log. */
   firstDropped: string | undefined;
-  private readonly row: SocketRow = { state: 0, localAddress: '', localPort: 0, remote: { text: '', words: [] }, remotePort: 0 };
+  private readonly row: SocketRow = { state: 0, localAddress: '', localPort: 0, remote: parsedAddress('', []), remotePort: 0 };
   /** The start of a line cut by the end of the previous chunk. */
   private carry: Buffer | undefined;
   private lineNumber = 0;
@@ -107,12 +147,12 @@ export class SocketTableParser {
   private lastIpv4Word = -1;
   private lastIpv4: ParsedAddress | undefined;
 
-  /** `addresses`: the sample's, shared by its tables. */
+  /** `addresses`: the collector lends its own, kept from sample to sample. */
   constructor(
     private readonly family: 4 | 6,
     private readonly keepStates: readonly number[],
     private readonly onRow: (row: SocketRow) => void,
-    private readonly addresses = new SocketAddresses(),
+    private readonly addresses = new SocketAddressCache(),
   ) {
     this.addressLength = family === 4 ? 8 : 32;
   }
@@ -258,7 +298,7 @@ export function createInterfaceAttribution(addresses: readonly InterfaceAddress[
  * since most peers have one (10,000 peers made 20,000 arrays a sample), the others in arrays made for the second.
  */
 interface RemoteGroup {
-  /** Canonical address text, from the sample's addresses. */
+  /** Canonical address text, from the address cache. */
   address: string;
   /** Entries kept, in the order first seen. */
   kept: number;
@@ -266,25 +306,97 @@ interface RemoteGroup {
   firstLocal: number;
   morePorts: number[] | undefined;
   moreLocals: number[] | undefined;
-  /** The first socket to this address (both ports, local id), and the local id of the first with each other pair of ports. */
-  socketPorts: number;
-  socketLocal: number;
-  otherSocketLocals: Map<number, number> | undefined;
 }
 
 const NOT_FOUND = -1;
+const MIN_SLOTS = 1024;
 
-/** The local id already stored for this pair of ports to the group's address, or NOT_FOUND after storing `local` for it. */
-function firstSocketOrAdd(group: RemoteGroup, ports: number, local: number): number {
-  if (ports === group.socketPorts) return group.socketLocal;
-  // As int32: a small integer key (ports go up to 2^32 - 1).
-  const key = ports | 0;
-  group.otherSocketLocals ??= new Map();
-  const first = group.otherSocketLocals.get(key);
-  if (first !== undefined) return first;
-  group.otherSocketLocals.set(key, local);
-  return NOT_FOUND;
+/**
+ * (remote address id, both ports) -> the local address id of the first socket with them. At 20,000 sockets each probe
+ * was a cache miss (the kernel's formatting between two pieces of the table evicts what the table had in cache), which
+ * cost more than the rest of the parsing: so the slots hold only a 16-bit fingerprint of the key (which at
+ * 20,000 sockets mostly stays in cache) and the index of the socket's record, and the records are appended in order.
+ * A record is read only when the fingerprints agree, and it decides: a socket seen again, or a fingerprint shared by
+ * chance (one probe in 32,768). Kept from sample to sample. Its arrays are made at the first socket: a table that
+ * never holds one (the UDP block's, which has no established sockets) costs nothing.
+ */
+export class FirstSocketTable {
+  /** 0: empty; else the key's fingerprint, never 0. */
+  private fingerprints = new Uint16Array(0);
+  /** The record of the slot's socket. */
+  private indexes = new Int32Array(0);
+  private groups = new Int32Array(0);
+  private ports = new Uint32Array(0);
+  private locals = new Int32Array(0);
+  /** 32 - log2(capacity): Fibonacci hashing takes the top bits of the product, which depend on every bit of the key. */
+  private shift = 32;
+  private size = 0;
+
+  /** Slots: twice the most sockets it holds. */
+  get capacity(): number {
+    return this.fingerprints.length;
+  }
+
+  /**
+   * Empties the table. It keeps its capacity (the last sample's size is the best guess for the next one), unless the
+   * last sample used less than an eighth of it: a burst of connections must not keep its memory for good.
+   */
+  clear(): void {
+    if (this.capacity > MIN_SLOTS && this.size * 8 < this.capacity) {
+      let capacity = MIN_SLOTS;
+      while (capacity < this.size * 4) capacity *= 2;
+      this.allocate(capacity);
+    } else this.fingerprints.fill(0);
+    this.size = 0;
+  }
+
+  /** The local id already stored for the key, or NOT_FOUND after storing `local` for it. */
+  firstOrAdd(group: number, ports: number, local: number): number {
+    if (this.size * 2 >= this.fingerprints.length) this.grow();
+    const fingerprints = this.fingerprints;
+    const mask = fingerprints.length - 1;
+    const mixed = Math.imul((ports | 0) ^ Math.imul(group, 0x85ebca6b) ^ (ports >>> 16), 0x9e3779b1);
+    // The slot comes from the top bits, the fingerprint from all of them (odd, so never 0).
+    const fingerprint = (Math.imul(mixed ^ (mixed >>> 15), 0x2c1b3c6d) & 0xffff) | 1;
+    for (let slot = mixed >>> this.shift; ; slot = (slot + 1) & mask) {
+      const stored = fingerprints[slot] as number;
+      if (stored === 0) {
+        const index = this.size++;
+        fingerprints[slot] = fingerprint;
+        this.indexes[slot] = index;
+        this.groups[index] = group;
+        this.ports[index] = ports;
+        this.locals[index] = local;
+        return NOT_FOUND;
+      }
+      if (stored === fingerprint) {
+        const index = this.indexes[slot] as number;
+        if (this.groups[index] === group && this.ports[index] === ports) return this.locals[index] as number;
+      }
+    }
+  }
+
+  /** Doubles the capacity (or makes the first MIN_SLOTS), re-inserting the records in their order. */
+  private grow(): void {
+    const [groups, ports, locals, size] = [this.groups, this.ports, this.locals, this.size];
+    this.allocate(Math.max(MIN_SLOTS, this.capacity * 2));
+    this.size = 0;
+    for (let index = 0; index < size; index++) this.firstOrAdd(groups[index] as number, ports[index] as number, locals[index] as number);
+  }
+
+  /** Empty arrays of `capacity` slots (a power of two). */
+  private allocate(capacity: number): void {
+    this.fingerprints = new Uint16Array(capacity);
+    this.indexes = new Int32Array(capacity);
+    this.groups = new Int32Array(capacity);
+    this.ports = new Uint32Array(capacity);
+    this.locals = new Int32Array(capacity);
+    this.shift = 32 - Math.log2(capacity);
+  }
 }
+
+/** Numbers the summaries, for the group stamps on the addresses (ParsedAddress.groupedBy). */
+let summaries = 0;
 
 /**
  * Gathers the rows of one report block as they are parsed (TCP: tcp then tcp6; UDP: udp then udp6): listening ports
@@ -313,9 +425,9 @@ export class SocketSummary {
   /** Kept entries per round, and how many of them are in the rounds below cutRound. */
   private readonly roundSizes: Int32Array;
   private keptBelowCut = 0;
-  /** By remote address, in the order first seen. */
+  /** By remote address, in the order first seen: a group's index is its id, stamped on the address (ParsedAddress). */
   private readonly groups: RemoteGroup[] = [];
-  private readonly groupOf = new Map<ParsedAddress, RemoteGroup>();
+  private readonly serial = ++summaries;
   /** The last local address looked up: consecutive rows mostly share it. */
   private lastLocalAddress: string | undefined;
   private lastLocalId = 0;
@@ -329,14 +441,17 @@ export class SocketSummary {
   private readonly otherEntries = new Set<string>();
 
   /**
+   * `firstSockets`: the table that tells a socket seen twice, emptied here (the collector lends one to every sample).
    * `listLimit`: at most this many connections are ever listed (the report's maxListedConnections): entries that cannot
    * be among them are counted, not kept (see cutRound).
    */
   constructor(
     private readonly interfaceOf: InterfaceOf,
     private readonly listenState: number,
+    private readonly firstSockets = new FirstSocketTable(),
     private readonly listLimit = Number.POSITIVE_INFINITY,
   ) {
+    firstSockets.clear();
     this.cutRound = listLimit;
     this.roundSizes = new Int32Array(Number.isFinite(listLimit) ? listLimit : 0);
   }
@@ -357,15 +472,18 @@ export class SocketSummary {
         return;
       }
       const remote = row.remote;
+      if (remote.groupedBy !== this.serial) {
+        remote.groupedBy = this.serial;
+        remote.group = this.groups.length;
+        this.groups.push({ address: remote.text, kept: 0, firstPorts: 0, firstLocal: 0, morePorts: undefined, moreLocals: undefined });
+        const words = remote.words;
+        if (words.length === 1) this.destinationTable.addV4(remote.text, words[0] as number);
+        else this.destinationTable.addV6(remote.text, words[0] as number, words[1] as number, words[2] as number, words[3] as number);
+      }
+      const group = this.groups[remote.group] as RemoteGroup;
       const local = this.localId(row.localAddress);
       const ports = row.remotePort * 65536 + row.localPort;
-      const group = this.groupOf.get(remote);
-      if (group === undefined) {
-        this.establishedSockets++;
-        this.addEntry(this.newGroup(remote, ports, local), ports, local);
-        return;
-      }
-      const first = firstSocketOrAdd(group, ports, local);
+      const first = this.firstSockets.firstOrAdd(remote.group, ports, local);
       if (first === NOT_FOUND) {
         this.establishedSockets++;
         this.addEntry(group, ports, local);
@@ -423,26 +541,6 @@ export class SocketSummary {
   /** Established sockets, at least as many as the entries. */
   establishedTotal(): number {
     return this.establishedSockets;
-  }
-
-  private newGroup(remote: ParsedAddress, ports: number, local: number): RemoteGroup {
-    const group: RemoteGroup = {
-      address: remote.text,
-      kept: 0,
-      firstPorts: 0,
-      firstLocal: 0,
-      morePorts: undefined,
-      moreLocals: undefined,
-      socketPorts: ports,
-      socketLocal: local,
-      otherSocketLocals: undefined,
-    };
-    this.groups.push(group);
-    this.groupOf.set(remote, group);
-    const words = remote.words;
-    if (words.length === 1) this.destinationTable.addV4(remote.text, words[0] as number);
-    else this.destinationTable.addV6(remote.text, words[0] as number, words[1] as number, words[2] as number, words[3] as number);
-    return group;
   }
 
   private localId(address: string): number {

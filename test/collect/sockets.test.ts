@@ -2,13 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  SocketAddresses,
+  FirstSocketTable,
   SocketSummary,
   SocketTableParser,
+  SocketAddressCache,
   TCP_ESTABLISHED,
   TCP_LISTEN,
   UDP_UNCONNECTED,
   createInterfaceAttribution,
+  parsedAddress,
   type InterfaceOf,
   type ParsedAddress,
   type SocketRow,
@@ -41,7 +43,7 @@ function parse(
   family: 4 | 6,
   states: readonly number[] = TCP_STATES,
   chunkLength = 4096,
-  addresses = new SocketAddresses(),
+  addresses = new SocketAddressCache(),
 ): { rows: SocketRow[]; dropped: number } | { error: string } {
   const rows: SocketRow[] = [];
   // The parser hands out one reused row object: keep copies.
@@ -52,7 +54,7 @@ function parse(
   return parser.error === undefined ? { rows, dropped: parser.dropped } : { error: parser.error };
 }
 
-function socketRowsOf(text: string, family: 4 | 6, addresses?: SocketAddresses): SocketRow[] {
+function socketRowsOf(text: string, family: 4 | 6, addresses?: SocketAddressCache): SocketRow[] {
   const table = parse(text, family, TCP_STATES, 4096, addresses);
   if (!('rows' in table)) throw new Error(table.error);
   return table.rows;
@@ -71,12 +73,12 @@ function wordsOf(address: string): number[] {
   return address.includes(':') ? words : [words[3]];
 }
 
-/** One object per address, as a sample's SocketAddresses gives them. */
+/** One object per address, as the collector's SocketAddressCache gives them. */
 const peers = new Map<string, ParsedAddress>();
 function peer(text: string): ParsedAddress {
   let address = peers.get(text);
   if (address === undefined) {
-    address = { text, words: wordsOf(text) };
+    address = parsedAddress(text, wordsOf(text));
     peers.set(text, address);
   }
   return address;
@@ -193,20 +195,48 @@ describe('SocketTableParser', () => {
   });
 });
 
-describe('SocketAddresses', () => {
+describe('SocketAddressCache', () => {
   const v4Row = (remote: string) => socketRow(0, '192.0.2.2', 22, remote, 5000, TCP_ESTABLISHED);
   const v6Row = (remote: string) => socketRow(0, '2001:db8::2', 22, remote, 5000, TCP_ESTABLISHED, 6);
-  const remotesOf = (rows: string[], family: 4 | 6, addresses: SocketAddresses) =>
+  const remotesOf = (rows: string[], family: 4 | 6, addresses: SocketAddressCache) =>
     socketRowsOf([family === 4 ? TCP_HEADER : TCP6_HEADER, ...rows].join('\n'), family, addresses).map((row) => row.remote);
 
-  it('gives one object per address across the tables of a sample, the IPv4-mapped form being the IPv4 one', () => {
-    const addresses = new SocketAddresses();
+  it('gives one object per address across tables and samples, the IPv4-mapped form being the IPv4 one', () => {
+    const addresses = new SocketAddressCache();
     const [a, b] = remotesOf([v4Row('203.0.113.7'), v4Row('203.0.113.7')], 4, addresses);
     const [mapped, v6, v6again] = remotesOf([v6Row('::ffff:203.0.113.7'), v6Row('2001:db8::99'), v6Row('2001:db8::99')], 6, addresses);
     expect(b).toBe(a);
     expect(mapped).toBe(a);
     expect(v6again).toBe(v6);
     expect(v6).toMatchObject({ text: '2001:db8::99', words: [0x20010db8, 0, 0, 0x99] });
+    addresses.startSample();
+    expect(remotesOf([v4Row('203.0.113.7')], 4, addresses)[0]).toBe(a);
+  });
+
+  it('drops the addresses the last sample did not meet once they outnumber it twice, keeping the ones it met', () => {
+    const addresses = new SocketAddressCache();
+    const many = Array.from({ length: 3_000 }, (_, i) => v4Row(dottedIpv4(0x0a000000 + i)));
+    const [kept] = remotesOf(many, 4, addresses);
+    // The local address 192.0.2.2 is held too.
+    expect(addresses.size).toBe(3_001);
+    addresses.startSample();
+    remotesOf([many[0] as string, v4Row('198.51.100.1')], 4, addresses);
+    expect(addresses.size).toBe(3_002);
+    addresses.startSample();
+    expect(addresses.size).toBe(3);
+    expect(remotesOf([many[0] as string], 4, addresses)[0]).toBe(kept);
+  });
+
+  it('keeps a small cache whole: a device with few addresses never sweeps it', () => {
+    const addresses = new SocketAddressCache();
+    remotesOf(
+      Array.from({ length: 1_000 }, (_, i) => v4Row(dottedIpv4(0x0a000000 + i))),
+      4,
+      addresses,
+    );
+    addresses.startSample();
+    addresses.startSample();
+    expect(addresses.size).toBe(1_001);
   });
 });
 
@@ -435,24 +465,52 @@ describe('SocketSummary de-duplication', () => {
     expect(summary.establishedTotal()).toBe(6);
   });
 
-  it('keeps every socket apart, counts one fed twice once, and a new summary starts empty', () => {
-    // Remote ports above 32767 put both ports above 2^31: their int32 key is negative.
-    const rows = Array.from({ length: 5_000 }, (_, i) => ({
-      ...row('192.0.2.2', 1 + (i % 60_000), 443 + (i >> 8)),
-      remote: peer(dottedIpv4(0xcb000000 + (i % 3))),
-      remotePort: 30_000 + i,
-    }));
-    const summary = new SocketSummary(interfaceOf, TCP_LISTEN);
+  it('keeps every socket apart as its table grows, and a table lent to the next sample starts empty', () => {
+    const rows = Array.from({ length: 5_000 }, (_, i) => ({ ...row('192.0.2.2', 1 + (i % 60_000), 443 + (i >> 8)) }));
+    const table = new FirstSocketTable();
+    const summary = new SocketSummary(interfaceOf, TCP_LISTEN, table);
     for (const r of [...rows, ...rows]) summary.add(r);
     expect(summary.establishedTotal()).toBe(5_000);
     expect(summary.establishedConnections()).toHaveLength(5_000);
-    const next = new SocketSummary(interfaceOf, TCP_LISTEN);
+    const next = new SocketSummary(interfaceOf, TCP_LISTEN, table);
     for (const r of rows.slice(0, 10)) next.add(r);
     expect(next.establishedTotal()).toBe(10);
   });
 
+  it('tells 100,000 sockets apart although their 16-bit fingerprints collide, and finds each one again', () => {
+    const table = new FirstSocketTable();
+    const key = (i: number) => [i % 7, ((i * 2654435761) >>> 0) % 4294967296] as const;
+    for (let i = 0; i < 100_000; i++) expect(table.firstOrAdd(...key(i), i % 5)).toBe(-1);
+    for (let i = 0; i < 100_000; i += 997) expect(table.firstOrAdd(...key(i), 9)).toBe(i % 5);
+    table.clear();
+    expect(table.firstOrAdd(...key(3), 1)).toBe(-1);
+  });
+
+  it('makes its slots at the first socket: a table that never holds one (a UDP block) has none', () => {
+    const table = new FirstSocketTable();
+    table.clear();
+    expect(table.capacity).toBe(0);
+    expect(table.firstOrAdd(1, 443, 0)).toBe(-1);
+    expect(table.capacity).toBe(1024);
+    expect(table.firstOrAdd(1, 443, 5)).toBe(0);
+  });
+
+  it('gives back the memory of a burst: a table far larger than the last sample needed shrinks at the next clear', () => {
+    const table = new FirstSocketTable();
+    for (let i = 0; i < 100_000; i++) table.firstOrAdd(0, i, 0);
+    const burst = table.capacity;
+    expect(burst).toBeGreaterThanOrEqual(200_000);
+    table.clear();
+    expect(table.capacity).toBe(burst);
+    for (let i = 0; i < 50; i++) table.firstOrAdd(1, i, 0);
+    table.clear();
+    expect(table.capacity).toBe(1024);
+    for (let i = 0; i < 50; i++) expect(table.firstOrAdd(1, i, 2)).toBe(-1);
+    expect(table.firstOrAdd(1, 7, 3)).toBe(2);
+  });
+
   it('keeps at most the list limit of entries, and counts every socket', () => {
-    const summary = new SocketSummary(interfaceOf, TCP_LISTEN, 3);
+    const summary = new SocketSummary(interfaceOf, TCP_LISTEN, new FirstSocketTable(), 3);
     for (let port = 1; port <= 50; port++) summary.add(row('192.0.2.2', port, 443));
     expect(summary.establishedTotal()).toBe(50);
     expect(summary.establishedConnections().map((c) => c.localPort)).toEqual([1, 2, 3]);
@@ -478,8 +536,8 @@ describe('SocketSummary de-duplication', () => {
         ...row(random(2) ? '192.0.2.2' : '198.51.100.2', 1 + (i % 60_000), 1 + random(3)),
         remote: peer(dottedIpv4(0xcb000000 + (skewed ? random(1 + random(peerCount)) : random(peerCount)))),
       }));
-      const limited = new SocketSummary(interfaceOf, TCP_LISTEN, limit);
-      const all = new SocketSummary(interfaceOf, TCP_LISTEN);
+      const limited = new SocketSummary(interfaceOf, TCP_LISTEN, new FirstSocketTable(), limit);
+      const all = new SocketSummary(interfaceOf, TCP_LISTEN, new FirstSocketTable());
       rows.forEach(limited.add);
       rows.forEach(all.add);
       for (const wanted of [limit, Math.floor(limit / 2), 1]) {
@@ -514,7 +572,7 @@ describe('at 10,000 connections (generated table)', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('counts, de-duplicates and attributes every row', () => {
-    const addresses = new SocketAddresses();
+    const addresses = new SocketAddressCache();
     const tcp = socketRowsOf(fs.readFileSync(path.join(dir, 'net/tcp'), 'latin1'), 4, addresses);
     const tcp6 = socketRowsOf(fs.readFileSync(path.join(dir, 'net/tcp6'), 'latin1'), 6, addresses);
     expect(tcp).toHaveLength(10_050);
