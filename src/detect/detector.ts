@@ -11,7 +11,7 @@
  */
 import type { NetworkTotals } from '../metrics/types';
 import type { Behavior } from '../config/behaviors';
-import { metricKindOf } from '../config/behaviors';
+import { MAX_CONSECUTIVE_DATAPOINTS, metricKindOf } from '../config/behaviors';
 import {
   compileCriteria,
   type DetectionSample,
@@ -158,8 +158,9 @@ function advance(
 ): { type: StateChange['type']; violationId: string } | undefined {
   const toAlarm = behavior.criteria?.consecutiveDatapointsToAlarm ?? 1;
   const toClear = behavior.criteria?.consecutiveDatapointsToClear ?? 1;
+  // Streaks stop counting where no criteria can ask for more, so a steady device leaves the state, and its file, as is.
   if (violating) {
-    state.violating += 1;
+    state.violating = Math.min(state.violating + 1, MAX_CONSECUTIVE_DATAPOINTS);
     state.conforming = 0;
     if (!state.inAlarm && state.violating >= toAlarm) {
       state.inAlarm = true;
@@ -168,7 +169,7 @@ function advance(
     }
     return undefined;
   }
-  state.conforming += 1;
+  state.conforming = Math.min(state.conforming + 1, MAX_CONSECUTIVE_DATAPOINTS);
   state.violating = 0;
   if (state.inAlarm && state.conforming >= toClear) {
     const violationId = state.violationId ?? newViolationId();

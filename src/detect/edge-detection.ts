@@ -107,7 +107,10 @@ export class EdgeDetection {
     try {
       const atMs = this.deps.now();
       const traffic = this.trafficDelta(sample.network, atMs);
-      if (sample.network) this.state.network = { baseline: sample.network, atMs };
+      // The counters change at every sample: kept (and saved) only while a behavior sums traffic.
+      const sumsTraffic = this.detector.evaluatedBehaviors.some((evaluated) => evaluated.kind.kind === 'traffic');
+      if (sample.network && sumsTraffic) this.state.network = { baseline: sample.network, atMs };
+      else delete this.state.network;
       const changes = this.detector.evaluate(sample, traffic);
       this.state.behaviors = this.detector.snapshot();
       const settings = this.settings;

@@ -78,6 +78,15 @@ describe('parseBehaviors', () => {
     );
   });
 
+  it("reads metrics named like Object.prototype's members as custom metrics, never as device-side ones", () => {
+    for (const metric of ['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__']) {
+      const parsed = parseBehaviors([behavior(metric, { comparisonOperator: 'less-than', value: { number: 5 } })]);
+      expect(metricKindOf(parsed[0]!)).toEqual({ kind: 'custom', name: metric, type: 'number' });
+      // A device-side count is refused for a custom metric, as for any other.
+      expect(problem([behavior(metric, { comparisonOperator: 'less-than', value: { count: 5 } })])).toMatch(/exactly one of number/);
+    }
+  });
+
   it('accepts an empty list, an empty object and a JSON string', () => {
     expect(parseBehaviors([])).toEqual([]);
     expect(parseBehaviors({})).toEqual([]);

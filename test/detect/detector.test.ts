@@ -302,3 +302,12 @@ describe('configuration changes and restored state', () => {
     expect(detector.snapshot()).toEqual({});
   });
 });
+
+describe("custom metrics named like Object.prototype's members", () => {
+  it.each(['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__'])('evaluates a behavior on %s', (metric) => {
+    const detector = detectorFor(one(metric, { comparisonOperator: 'less-than', value: { number: 5 } }));
+    const customMetrics = Object.defineProperty({}, metric, { value: { type: 'number', value: 7 }, enumerable: true });
+    const changes = detector.evaluate(sample({ customMetrics }), undefined);
+    expect(changes.map((c) => [c.type, c.metricValue])).toEqual([['in-alarm', { number: 7 }]]);
+  });
+});
