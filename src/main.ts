@@ -3,7 +3,6 @@ import './native-binding';
 import { join } from 'node:path';
 import { Agent } from './agent/agent';
 import { systemClock } from './agent/clock';
-import { compilerPlan, LOW_MEMORY_VARIABLE, nodeOptimizingCompiler } from './agent/optimizing-compiler';
 import { createSystemCollector } from './collect/collector';
 import { componentIdentity } from './component/identity';
 import { EdgeFeatures } from './agent/edge-features';
@@ -60,8 +59,6 @@ function runAgent(): void {
     logger.error(ipcClient.problem);
     process.exit(1);
   }
-  const compiler = compilerPlan(process.env[LOW_MEMORY_VARIABLE], process.execArgv, nodeOptimizingCompiler, logger);
-  if (compiler.startLine) logger.info(compiler.startLine);
 
   const agent = new Agent({
     identity: {
@@ -71,7 +68,7 @@ function runAgent(): void {
       platform: `${process.platform}/${process.arch} node ${process.version}`,
     },
     ipc: ipcClient.connector,
-    createCollector: (procfsRoot) => compiler.watch(createSystemCollector(procfsRoot)),
+    createCollector: (procfsRoot) => createSystemCollector(procfsRoot),
     stateStore: createFileStateStore(join(process.cwd(), STATE_FILE)),
     clock: systemClock,
     logger,
