@@ -7,10 +7,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Certificates } from './certificates';
+import { TOOLS } from './lite-build';
 import { sleep } from './lite-core';
 import type { RunState } from './run-state';
 
-export const BROKER_PORT = 8883;
+const BROKER_PORT = 8883;
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -58,7 +59,7 @@ export class Broker {
         '',
       ].join('\n'),
     );
-    const child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+    const child = spawn(TOOLS.mosquitto, ['-c', conf], { stdio: 'ignore' });
     this.process = child;
     if (child.pid) this.state.addProcess(child.pid, 'mosquitto');
     const deadline = Date.now() + 10_000;

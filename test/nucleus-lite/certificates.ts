@@ -6,8 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { TOOLS } from './lite-build';
 
-export interface KeyPair {
+interface KeyPair {
   cert: string;
   key: string;
 }
@@ -20,7 +21,7 @@ export interface Certificates {
 }
 
 function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(TOOLS.openssl, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 function newKeyAndRequest(dir: string, name: string, commonName: string): void {

@@ -14,7 +14,7 @@ export type BusValue = null | boolean | bigint | number | string | Buffer | BusV
 const TYPE = { null: 0, boolean: 1, i64: 2, f64: 3, buf: 4, list: 5, map: 6 } as const;
 const CALL = 1;
 
-export function encodeObject(value: BusValue): Buffer {
+function encodeObject(value: BusValue): Buffer {
   const parts: Buffer[] = [];
   const u32 = (n: number) => {
     const b = Buffer.alloc(4);
@@ -62,7 +62,7 @@ export function encodeObject(value: BusValue): Buffer {
 }
 
 /** Decodes lite's object encoding; buffers come back as strings (configuration values are UTF-8 text). */
-export function decodeObject(data: Buffer): BusValue {
+function decodeObject(data: Buffer): BusValue {
   let at = 0;
   const take = (n: number) => {
     if (at + n > data.length) throw new Error('core bus object ends early');
@@ -108,7 +108,7 @@ export function decodeObject(data: Buffer): BusValue {
   return value;
 }
 
-export class CoreBusError extends Error {
+class CoreBusError extends Error {
   constructor(
     readonly code: number,
     message: string,
@@ -118,7 +118,7 @@ export class CoreBusError extends Error {
 }
 
 /** One call: connects, sends, reads the one response frame, closes. Rejects with the daemon's error code. */
-export function coreBusCall(
+function coreBusCall(
   socketDir: string,
   service: string,
   method: string,

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /** github.com repositories and commits (the commits `../shared/vendor/greengrass-nucleus-lite/SOURCES.md` names). */
-export const LITE_SOURCES = [
+const LITE_SOURCES = [
   {
     tarball: 'aws-greengrass-lite-326e992b.tar.gz',
     repo: 'aws-greengrass/aws-greengrass-lite',
@@ -39,7 +39,7 @@ export const LITE_SOURCES = [
 export const LITE_VERSION = '2.6.0';
 
 /** Build dependencies (nucleus lite's docs/BUILD.md), the broker standing in for AWS IoT Core, and openssl for its certificates. */
-export const DEBIAN_PACKAGES = [
+const DEBIAN_PACKAGES = [
   'build-essential',
   'pkg-config',
   'cmake',
@@ -59,7 +59,18 @@ export const DEBIAN_PACKAGES = [
 ];
 
 /** The daemons and tools the test runs. */
-export const LITE_BINARIES = ['ggconfigd', 'iotcored', 'ggpubsubd', 'ggipcd', 'ggdeploymentd', 'recipe-runner', 'ggl-cli'] as const;
+const LITE_BINARIES = ['ggconfigd', 'iotcored', 'ggpubsubd', 'ggipcd', 'ggdeploymentd', 'recipe-runner', 'ggl-cli'] as const;
+
+/** Debian's commands the test runs (installed by DEBIAN_PACKAGES or part of every Debian system). */
+export const TOOLS = {
+  aptGet: 'apt-get',
+  dpkgQuery: 'dpkg-query',
+  mosquitto: 'mosquitto',
+  openssl: 'openssl',
+  getent: 'getent',
+  unshare: 'unshare',
+  setpriv: 'setpriv',
+} as const;
 
 export type Log = (line: string) => void;
 
@@ -79,18 +90,18 @@ function run(command: string, args: string[], options: { cwd?: string; logFile?:
 }
 
 function installed(pkg: string): boolean {
-  const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
+  const result = spawnSync(TOOLS.dpkgQuery, ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
   return result.status === 0 && result.stdout.includes('install ok installed');
 }
 
 /** Installs the Debian packages that are missing (needs root, as CI has). */
-export function ensureDebianPackages(log: Log, logFile: string): void {
+function ensureDebianPackages(log: Log, logFile: string): void {
   const missing = DEBIAN_PACKAGES.filter((pkg) => !installed(pkg));
   if (missing.length === 0) return;
   log(`installing Debian packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  run('apt-get', ['update'], { logFile, env });
-  run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { logFile, env });
+  run(TOOLS.aptGet, ['update'], { logFile, env });
+  run(TOOLS.aptGet, ['install', '-y', '--no-install-recommends', ...missing], { logFile, env });
 }
 
 function vendoredSources(repoRoot: string): string | undefined {

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { Certificates } from './certificates';
+import { TOOLS } from './lite-build';
 import type { RunState } from './run-state';
 
 export const CORE_BUS_DIR = '/run/greengrass';
@@ -186,7 +187,7 @@ export class LiteCore {
     const cgroup = path.join(UNIT_CGROUP_ROOT, unitName);
     fs.mkdirSync(cgroup, { recursive: true });
     this.state.addCgroup(cgroup);
-    const account = spawnSync('getent', ['passwd', unit.user], { encoding: 'utf8' }).stdout.trim().split(':');
+    const account = spawnSync(TOOLS.getent, ['passwd', unit.user], { encoding: 'utf8' }).stdout.trim().split(':');
     const environment = {
       PATH: SYSTEMD_SERVICE_PATH,
       HOME: account[5] || '/',
@@ -203,7 +204,7 @@ export class LiteCore {
         'echo $$ > "$1/cgroup.procs" && shift && exec "$@"',
         'phase',
         cgroup,
-        'setpriv',
+        TOOLS.setpriv,
         `--reuid=${unit.user}`,
         `--regid=${unit.group}`,
         '--init-groups',

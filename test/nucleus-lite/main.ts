@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type CheckResult, Checks } from './checks';
-import { buildNucleusLite, LITE_VERSION } from './lite-build';
+import { buildNucleusLite, LITE_VERSION, TOOLS } from './lite-build';
 import { UNIT_CGROUP_ROOT } from './lite-core';
 import { RunState } from './run-state';
 import { runScenario, type ScenarioOutput } from './scenario';
@@ -139,7 +139,7 @@ async function outer(): Promise<void> {
     fs.chmodSync(runDir, 0o755);
     const tsx = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
     child = spawn(
-      'unshare',
+      TOOLS.unshare,
       ['--mount', '--net', '--propagation', 'private', '--', '/bin/sh', '-c', NAMESPACE_SETUP, 'namespace', tsx, __filename, '--inner'],
       {
         cwd: REPO_ROOT,

@@ -19,14 +19,14 @@ import { DefenderResponder } from './defender-responder';
 import { CORE_BUS_DIR, LiteCore, type PhaseRun, parseUnitFile, sleep } from './lite-core';
 import { RunState } from './run-state';
 
-export const THING = 'LiteReferenceThing';
+const THING = 'LiteReferenceThing';
 const INTERVAL_SECONDS = 5;
 const POSIX_USER = 'nobody:nogroup';
 const BUSY_CONNECTIONS = 4000;
 const CLIENTS = ['sdk', 'portable'] as const;
 type Client = (typeof CLIENTS)[number];
 
-export interface ClientFigures {
+interface ClientFigures {
   published: number;
   acceptedInLog: number;
   acceptedByResponder: number;
