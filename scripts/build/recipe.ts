@@ -6,6 +6,7 @@
 import { stringify } from 'yaml';
 import type { ComponentIdentity } from '../../src/component/identity';
 import type { LowMemorySetting } from '../../src/config/values';
+import { runtimeRuleProblems } from './runtimes';
 
 export type Recipe = Record<string, unknown>;
 
@@ -172,6 +173,8 @@ export function renderRecipe(template: unknown, inputs: RenderInputs): Recipe {
     }
     rendered[key] = identityValues[key] ?? value;
   }
+  const problems = runtimeRuleProblems(rendered, recipeToYaml(rendered));
+  if (problems.length > 0) throw new RecipeTemplateError(`not deployable on both Greengrass runtimes:\n  ${problems.join('\n  ')}`);
   return rendered;
 }
 
@@ -200,8 +203,8 @@ export interface RunStep {
 
 /** The Run step of a recipe or of the template; throws if its script no longer reads as RunStep expects. */
 export function runStepOf(recipe: unknown): RunStep {
-  const run = (recipe as { Manifests?: Array<{ Lifecycle?: { Run?: { Script?: string; Setenv?: Record<string, string> } } }> })
-    .Manifests?.[0]?.Lifecycle?.Run;
+  const run = (recipe as { Manifests?: Array<{ Lifecycle?: { run?: { Script?: string; Setenv?: Record<string, string> } } }> })
+    .Manifests?.[0]?.Lifecycle?.run;
   const script = run?.Script ?? '';
   const flags = /exec node (.*?)\s*\{artifacts:path\}/.exec(script)?.[1];
   const lean = /\bfalse\) tier= ;; \*\) tier=(.+?) ;;/.exec(script)?.[1];

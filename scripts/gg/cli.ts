@@ -12,6 +12,7 @@ import { statusCommand, STATUS_HELP } from './commands/status';
 import { violationsCommand, VIOLATIONS_HELP } from './commands/violations';
 import type { CliDeps } from './deps';
 import { CliError, UsageError } from './errors';
+import { quotedInput, terminalSafe } from './terminal-text';
 
 interface Subcommand {
   summary: string;
@@ -92,21 +93,22 @@ function nextStepFor(error: unknown): string | undefined {
 }
 
 function reportError(deps: CliDeps, subcommand: string, error: unknown): number {
+  const out = terminalSafe(deps.out);
   if (error instanceof UsageError) {
-    deps.out.error(`error: ${error.message}`);
-    deps.out.error(`next: run \`npm run gg -- ${subcommand} --help\` for the flags`);
+    out.error(`error: ${error.message}`);
+    out.error(`next: run \`npm run gg -- ${subcommand} --help\` for the flags`);
     return EXIT_USAGE;
   }
   if (error instanceof CliError) {
-    deps.out.error(`error: ${error.message}`);
-    if (error.nextStep) deps.out.error(`next: ${error.nextStep}`);
+    out.error(`error: ${error.message}`);
+    if (error.nextStep) out.error(`next: ${error.nextStep}`);
     return EXIT_FAILURE;
   }
   const name = errorName(error);
   const message = error instanceof Error ? error.message : String(error);
-  deps.out.error(`error: ${name && !message.startsWith(name) ? `${name}: ` : ''}${message}`);
+  out.error(`error: ${name && !message.startsWith(name) ? `${name}: ` : ''}${message}`);
   const next = nextStepFor(error);
-  if (next) deps.out.error(`next: ${next}`);
+  if (next) out.error(`next: ${next}`);
   return EXIT_FAILURE;
 }
 
@@ -118,7 +120,7 @@ export async function run(argv: string[], deps: CliDeps): Promise<number> {
   }
   const subcommand = SUBCOMMANDS[name];
   if (!subcommand) {
-    deps.out.error(`error: unknown subcommand "${name}"`);
+    deps.out.error(`error: unknown subcommand ${quotedInput(name)}`);
     deps.out.error(`next: one of ${Object.keys(SUBCOMMANDS).join(', ')} (npm run gg -- --help)`);
     return EXIT_USAGE;
   }

@@ -25,7 +25,10 @@ export interface OutputSink {
 export interface CliDeps {
   /** Region undefined: the SDK's own chain (AWS_REGION, profile). */
   createClients(region: string | undefined): AwsClients;
+  /** Prints as given: subcommands print through the session's terminal-safe view of it. */
   out: OutputSink;
+  /** False when stdout is a pipe or a file (only then may `logs --raw` print control bytes); undefined counts as a terminal. */
+  stdoutIsTerminal?: boolean;
   /** Resolves after `ms`, or at once when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   now(): Date;

@@ -7,6 +7,7 @@
  */
 import type { LogLevel } from '../../src/config/definition';
 import { UsageError } from './errors';
+import { quotedInput } from './terminal-text';
 
 export const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -72,9 +73,11 @@ export function parseSince(value: string, nowMs: number, maxBackMs: number): num
   } else if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/.test(value.trim()) && Number.isFinite(Date.parse(value))) {
     startMs = Date.parse(value);
   } else {
-    throw new UsageError(`--since must be a duration such as 30m, 1h or 2d, or an ISO time such as 2026-11-22T12:00:00Z (got "${value}")`);
+    throw new UsageError(
+      `--since must be a duration such as 30m, 1h or 2d, or an ISO time such as 2026-11-22T12:00:00Z (got ${quotedInput(value)})`,
+    );
   }
-  if (startMs > nowMs) throw new UsageError(`--since ${value} is in the future`);
+  if (startMs > nowMs) throw new UsageError(`--since ${quotedInput(value)} is in the future`);
   if (nowMs - startMs > maxBackMs) throw new UsageError(`--since reaches back at most ${maxBackMs / UNIT_MS.d!} days`);
   return startMs;
 }

@@ -12,6 +12,7 @@ import { ListComponentVersionsCommand, type ComponentDeploymentSpecification } f
 import { choiceFlag, integerFlag } from './args';
 import { type Arns, partitionFor } from './aws';
 import { CliError, UsageError } from './errors';
+import { quotedInput } from './terminal-text';
 import type { Session } from './session';
 
 export const LOG_MANAGER = 'aws.greengrass.LogManager';
@@ -223,7 +224,8 @@ export function parseLogUploadFlags(flags: LogUploadFlags): LogUploadRequest | u
     return undefined;
   }
   const version = flags['log-manager-version'];
-  if (version !== undefined && !SEMVER.test(version)) throw new UsageError(`--log-manager-version must look like 2.3.7 (got "${version}")`);
+  if (version !== undefined && !SEMVER.test(version))
+    throw new UsageError(`--log-manager-version must look like 2.3.7 (got ${quotedInput(version)})`);
   return {
     periodSeconds: integerFlag('log-upload-seconds', flags['log-upload-seconds'], 1, 86_400),
     minimumLevel: choiceFlag('log-upload-level', flags['log-upload-level']?.toUpperCase(), LOG_MANAGER_LEVELS),

@@ -75,6 +75,7 @@ const deps: CliDeps = {
       signal?.addEventListener('abort', early, { once: true });
     }),
   onInterrupt,
+  stdoutIsTerminal: process.stdout.isTTY === true,
   now: () => new Date(),
   projectRoot: resolve(__dirname, '..', '..'),
   confirm: process.stdin.isTTY && process.stdout.isTTY ? confirm : undefined,

@@ -6,6 +6,7 @@ import type { CliDeps, OutputSink } from './deps';
 import { CliError, UsageError } from './errors';
 import { readPublishSettings } from './project';
 import { accountFlag, regionFlag } from './args';
+import { terminalSafe } from './terminal-text';
 
 export interface Session {
   aws: AwsGateway;
@@ -64,21 +65,22 @@ export async function openSession(deps: CliDeps, flags: SessionFlags, options: S
         : 'pass --region, or set AWS_REGION or a region in your AWS profile',
     );
   }
+  const out = terminalSafe(deps.out);
   const source =
     flags.region !== undefined ? '--region' : fromGdk !== undefined ? 'gdk-config.json publish.region' : 'AWS_REGION / profile';
-  deps.out.info(`region: ${region} (from ${source})`);
+  out.info(`region: ${region} (from ${source})`);
   if (flags.account !== undefined && !flags['dry-run']) throw new UsageError('--account only applies with --dry-run');
   const dryRunAccount = flags['dry-run'] ? accountFlag(flags.account) : undefined;
   const aws = new AwsGateway(clients, region, {
     dryRun: flags['dry-run'] === true,
-    out: deps.out,
+    out,
     sleep: deps.sleep,
     ...(dryRunAccount ? { dryRunAccount } : {}),
   });
   let arns: Promise<Arns> | undefined;
   return {
     aws,
-    out: deps.out,
+    out,
     sleep: deps.sleep,
     now: deps.now,
     projectRoot: deps.projectRoot,

@@ -22,6 +22,7 @@ import { describeError } from '../util/describe-error';
 import type { Clock } from './clock';
 import { Configuration } from './configuration';
 import { ConnectionSupervisor } from './connection-supervisor';
+import { describeRuntime, type NucleusRuntime, runtimeFromValidation } from './nucleus-runtime';
 import { deniedCallMessage } from './remedies';
 import { ReplyTracker } from './reply-tracker';
 import { type PreparedReport, prepareReport } from './report-pipeline';
@@ -74,7 +75,7 @@ export class Agent {
       onChange: (next, previous) => this.configurationChanged(next, previous),
     });
     this.collector = deps.createCollector(this.configuration.current.procfsRoot);
-    this.replies = new ReplyTracker({ componentName: identity.componentName, clock, logger });
+    this.replies = new ReplyTracker({ componentName: identity.componentName, clock, logger, runtime: () => this.runtime });
     this.supervisor = new ConnectionSupervisor({
       connector: deps.ipc,
       clock,
@@ -92,6 +93,11 @@ export class Agent {
       runCycle: () => this.runCycle(),
     });
     this.edge = deps.createEdgeFeatures?.(() => this.supervisor.connection);
+  }
+
+  /** As the nucleus of the current (or last) connection showed it; classic until a connection says otherwise. */
+  get runtime(): NucleusRuntime {
+    return runtimeFromValidation(this.configuration.validationServed ?? true);
   }
 
   get currentConfig(): AgentConfig {
@@ -196,7 +202,7 @@ export class Agent {
     const { identity } = this.deps;
     const custom = Object.keys(config.customMetrics);
     this.deps.logger.info(
-      `${identity.componentName} ${identity.componentVersion} started on ${identity.platform}: thing ${thing ?? '(none)'}, topic ` +
+      `${identity.componentName} ${identity.componentVersion} started on ${identity.platform} under ${describeRuntime(this.runtime)}: thing ${thing ?? '(none)'}, topic ` +
         `${thing ? metricsTopics(thing, config.format).publish : '(none)'}, every ${config.intervalSeconds} s, ` +
         `${config.format.toUpperCase()} with ${config.shortNames ? 'short' : 'long'} names, custom metrics: ${custom.length > 0 ? custom.join(', ') : 'none'}, procfs ${/^[\w./-]+$/.test(config.procfsRoot) ? config.procfsRoot : quoteValue(config.procfsRoot)}`,
     );
@@ -319,7 +325,7 @@ export class Agent {
         const why =
           error instanceof IpcError && error.kind === 'unauthorized'
             ? (this.edge?.deniedReportMessage(config, topic) ??
-              deniedCallMessage(this.deps.identity.componentName, 'PublishToIoTCore', topic))
+              deniedCallMessage(this.deps.identity.componentName, 'PublishToIoTCore', topic, this.runtime))
             : `${describeError(error)}.`;
         const log = error instanceof IpcError && error.kind === 'unauthorized' ? logger.error : logger.warn;
         log(

@@ -3,11 +3,13 @@
  * nucleus before a deployment applies it. A failed read is a failed setup (the connection is
  * retried with backoff): the agent never runs silently on defaults. Every rejection, also an
  * unexpected throw of the parser, is answered with a validity report, never left unanswered.
+ * A nucleus that does not serve validation (nucleus lite) stores values unchecked: then each value
+ * is checked when it arrives, and a bad one is refused with the last good configuration kept.
  */
 import type { AgentConfig } from '../config/definition';
 import { defaultConfig, describeConfigErrors, parseConfig } from '../config/parse';
 import { quoteValue } from '../config/quote';
-import type { IpcConnection, ValidationRequest } from '../ipc/ipc';
+import { type IpcConnection, IpcError, type ValidationRequest } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
 import { describeError } from '../util/describe-error';
 import type { Clock } from './clock';
@@ -29,6 +31,7 @@ export class Configuration {
   private cancelSettle: (() => void) | undefined;
   private connection: IpcConnection | undefined;
   private stopped = false;
+  private validation: boolean | undefined;
 
   constructor(private readonly deps: ConfigurationDeps) {}
 
@@ -36,11 +39,16 @@ export class Configuration {
     return this.config;
   }
 
+  /** Whether the nucleus of the last attach serves configuration validation; undefined before the first attach. */
+  get validationServed(): boolean | undefined {
+    return this.validation;
+  }
+
   /** Setup step of every connection: subscribe to updates and validations, then read. Throws when the read fails. */
   async attach(connection: IpcConnection): Promise<void> {
     this.connection = connection;
     await connection.subscribeToConfigurationUpdate(() => this.updateSignalled(connection));
-    await connection.subscribeToValidateConfigurationUpdates((request) => void this.validate(connection, request));
+    await this.subscribeToValidation(connection);
     let raw: unknown;
     try {
       raw = await connection.getConfiguration([]);
@@ -48,6 +56,27 @@ export class Configuration {
       throw new Error(`cannot read the component configuration (${describeError(error)}); no report is sent before it is read`);
     }
     this.apply(raw);
+  }
+
+  /**
+   * A nucleus without the operation answers with a ServiceError (nucleus lite: with an empty message); anything else
+   * (the connection lost, no answer in time) fails the setup as before.
+   */
+  private async subscribeToValidation(connection: IpcConnection): Promise<void> {
+    try {
+      await connection.subscribeToValidateConfigurationUpdates((request) => void this.validate(connection, request));
+      this.validation = true;
+    } catch (error) {
+      if (!(error instanceof IpcError) || error.kind !== 'service') throw error;
+      if (this.validation !== false) {
+        this.deps.logger.info(
+          `the nucleus does not serve configuration validation (${describeError(error)}), as on nucleus lite: a deployment stores ` +
+            'new values without the agent checking them first. Each value is checked when it arrives instead, and a bad one is ' +
+            'refused with the last good configuration kept (the deployment itself still succeeds)',
+        );
+      }
+      this.validation = false;
+    }
   }
 
   detach(): void {

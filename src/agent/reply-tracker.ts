@@ -12,6 +12,7 @@ import { type IpcConnection, IpcError, type Subscription } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
 import { describeError } from '../util/describe-error';
 import type { Clock } from './clock';
+import type { NucleusRuntime } from './nucleus-runtime';
 import { deniedCallMessage } from './remedies';
 import { parseDefenderReply } from './replies';
 
@@ -32,6 +33,8 @@ export interface ReplyTrackerDeps {
   componentName: string;
   clock: Clock;
   logger: Logger;
+  /** The runtime the remedies are written for. */
+  runtime?: () => NucleusRuntime;
 }
 
 export class ReplyTracker {
@@ -176,7 +179,7 @@ export class ReplyTracker {
     this.explained.add(key);
     this.deps.logger.error(
       denied
-        ? `${deniedCallMessage(this.deps.componentName, 'SubscribeToIoTCore', topic)} Reports are still sent, but their outcome is not logged until this is allowed (retried at every report, without repeating this message).`
+        ? `${deniedCallMessage(this.deps.componentName, 'SubscribeToIoTCore', topic, this.deps.runtime?.())} Reports are still sent, but their outcome is not logged until this is allowed (retried at every report, without repeating this message).`
         : `cannot subscribe to ${topic}: ${describeError(error)}; reports are still sent, but their outcome is not logged (retried at every report)`,
     );
   }

@@ -18,7 +18,7 @@ describe('Agent', () => {
     expect(
       logged(
         h,
-        /INFO .*com\.example\.Agent 1\.2\.3 started on linux\/x64: thing CoreThing, topic \$aws\/things\/CoreThing\/defender\/metrics\/json, every 300 s/,
+        /INFO .*com\.example\.Agent 1\.2\.3 started on linux\/x64 under the classic Greengrass nucleus \(it serves configuration validation\): thing CoreThing, topic \$aws\/things\/CoreThing\/defender\/metrics\/json, every 300 s/,
       ),
     ).toHaveLength(1);
     expect(logged(h, /network_stats left out of this report: .*baseline/i)).toHaveLength(1);
@@ -114,6 +114,26 @@ describe('Agent', () => {
     h.nucleus.deniedTopics.clear();
     await h.clock.advance(300_000);
     expect(h.nucleus.published).toHaveLength(1);
+    await h.agent.stop();
+  });
+
+  it('on a nucleus without configuration validation: names nucleus lite at start, reports at once, and writes remedies for lite', async () => {
+    const h = harness();
+    h.nucleus.servesValidation = false;
+    h.nucleus.deniedTopics.add(`${JSON_TOPIC}/accepted`);
+    await h.agent.start();
+    await h.clock.advance(0);
+    expect(h.agent.runtime).toBe('lite');
+    expect(
+      logged(h, /INFO .*started on linux\/x64 under nucleus lite \(it does not serve configuration validation\): thing CoreThing/),
+    ).toHaveLength(1);
+    expect(reports(h.nucleus)).toHaveLength(1);
+    const [remedy] = logged(h, /ERROR .*SubscribeToIoTCore on ".*json\/accepted" was denied/);
+    expect(remedy).toContain('a local ggl-cli deploy takes no configuration merge');
+    expect(remedy).not.toContain('interpolateComponentConfiguration');
+    await h.clock.advance(300_000);
+    expect(reports(h.nucleus)).toHaveLength(2);
+    expect(h.nucleus.connects).toBe(1);
     await h.agent.stop();
   });
 

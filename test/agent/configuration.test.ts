@@ -1,5 +1,6 @@
 import { Configuration } from '../../src/agent/configuration';
 import type { AgentConfig } from '../../src/config/definition';
+import { IpcError } from '../../src/ipc/ipc';
 import { createLogger } from '../../src/log/logger';
 import { FakeClock } from '../support/fake-clock';
 import { FakeNucleus } from '../support/fake-ipc';
@@ -60,5 +61,34 @@ describe('Configuration', () => {
         message: 'invalid configuration for com.example.Agent: cannot be parsed: "boom\\nINFO forged"',
       },
     ]);
+  });
+
+  it('on a nucleus without configuration validation: sets up, says so once, and refuses a bad value when it arrives', async () => {
+    const h = configuration();
+    h.nucleus.servesValidation = false;
+    h.nucleus.configuration = { intervalSeconds: '600' };
+    await h.part.attach(await h.nucleus.connect());
+    expect(h.part.validationServed).toBe(false);
+    expect(h.part.current.intervalSeconds).toBe(600);
+    await h.part.attach(await h.nucleus.connect());
+    const said = h.lines.filter((l) => l.includes('the nucleus does not serve configuration validation'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/^\S+ INFO .*as on nucleus lite.*checked when it arrives.*last good configuration kept/);
+
+    h.nucleus.changeConfiguration({ intervalSeconds: '5' });
+    await h.clock.advance(1_000);
+    expect(h.part.current.intervalSeconds).toBe(600);
+    expect(
+      h.lines.filter((l) => /ERROR .*configuration update rejected: intervalSeconds.*Keeping the previous configuration/.test(l)),
+    ).toHaveLength(1);
+  });
+
+  it('still fails the setup when the validation subscription fails for another reason', async () => {
+    const h = configuration();
+    const connection = await h.nucleus.connect();
+    connection.subscribeToValidateConfigurationUpdates = () =>
+      Promise.reject(new IpcError('timeout', 'SubscribeToValidateConfigurationUpdates', 'no answer within 10000 ms'));
+    await expect(h.part.attach(connection)).rejects.toThrow(/no answer/);
+    expect(h.part.validationServed).toBeUndefined();
   });
 });

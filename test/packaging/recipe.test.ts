@@ -28,8 +28,8 @@ interface Manifest {
   Platform: Record<string, string>;
   Artifacts: Array<{ URI: string }>;
   Lifecycle: {
-    Install: { Script: string };
-    Run: { Script: string; RequiresPrivilege: boolean; Setenv?: Record<string, string> };
+    install: { Script: string };
+    run: { Script: string; RequiresPrivilege: boolean; Setenv?: Record<string, string> };
     Setenv?: Record<string, string>;
   };
 }
@@ -136,14 +136,14 @@ describe('renderRecipe', () => {
     expect(nodeFlagsFor(run, 'auto')).toEqual(['--max-semi-space-size=1', WITHOUT_OPTIMIZING_COMPILER]);
     expect(nodeFlagsFor(run, 'true')).toEqual(['--max-semi-space-size=1', WITHOUT_OPTIMIZING_COMPILER]);
     expect(nodeFlagsFor(run, 'false')).toEqual(['--max-semi-space-size=1']);
-    const template = loadTemplate() as { Manifests: Array<{ Lifecycle: { Run: { Script: string } } }> };
-    for (const manifest of template.Manifests) manifest.Lifecycle.Run.Script = 'exec node {artifacts:path}/defender-agent.js';
+    const template = loadTemplate() as { Manifests: Array<{ Lifecycle: { run: { Script: string } } }> };
+    for (const manifest of template.Manifests) manifest.Lifecycle.run.Script = 'exec node {artifacts:path}/defender-agent.js';
     expect(() => runStepOf(template)).toThrow(/no longer reads/);
   });
 
   it('runs the bundle unprivileged after an Install step that checks for Node.js >= 20', () => {
     for (const manifest of manifestsOf(render())) {
-      expect(manifest.Lifecycle.Run).toEqual({
+      expect(manifest.Lifecycle.run).toEqual({
         RequiresPrivilege: false,
         Script: [
           'case "$DEFENDER_AGENT_LOW_MEMORY" in false) tier= ;; *) tier=--max-opt=1 ;; esac',
@@ -151,8 +151,8 @@ describe('renderRecipe', () => {
         ].join('\n'),
         Setenv: { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072' },
       });
-      expect(manifest.Lifecycle.Install.Script).toContain('command -v node');
-      expect(manifest.Lifecycle.Install.Script).toContain('Node.js >= 20 is required');
+      expect(manifest.Lifecycle.install.Script).toContain('command -v node');
+      expect(manifest.Lifecycle.install.Script).toContain('Node.js >= 20 is required');
     }
   });
 
@@ -205,9 +205,9 @@ describe('the schema checks used above', () => {
     const recipe = render();
     const manifests = structuredClone(recipe.Manifests) as Array<Record<string, unknown>>;
     (manifests[0]!.Artifacts as Array<Record<string, unknown>>)[0]!.Unarchive = 'TAR';
-    (manifests[1]!.Lifecycle as Record<string, unknown>).Install = { RequiresPrivilege: true };
+    (manifests[1]!.Lifecycle as Record<string, unknown>).install = { RequiresPrivilege: true };
     const broken = { ...recipe, Manifests: manifests };
     expect(recipeSchemaErrors(broken).join('\n')).toContain('unarchive');
-    expect(stepsWithoutScript(broken)).toEqual(['Manifests[1].Lifecycle.Install']);
+    expect(stepsWithoutScript(broken)).toEqual(['Manifests[1].Lifecycle.install']);
   });
 });

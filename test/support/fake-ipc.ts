@@ -18,6 +18,8 @@ export class FakeNucleus implements IpcConnector {
   failConnects = 0;
   /** The next N configuration reads fail (a nucleus still starting, a ServiceError). */
   failConfigurationReads = 0;
+  /** false: a nucleus without configuration validation (nucleus lite answers the subscription with an empty ServiceError). */
+  servesValidation = true;
   connects = 0;
   /**
    * Runs after a publish reached the nucleus and before its call resolves: a test can answer the
@@ -118,6 +120,12 @@ class FakeConnection implements IpcConnection {
   }
 
   async subscribeToValidateConfigurationUpdates(onValidate: (request: ValidationRequest) => void): Promise<Subscription> {
+    if (!this.nucleus.servesValidation)
+      throw new IpcError(
+        'service',
+        'SubscribeToValidateConfigurationUpdates',
+        'SubscribeToValidateConfigurationUpdates failed: ServiceError:',
+      );
     this.nucleus.addValidator(onValidate);
     return { close: async () => undefined };
   }

@@ -1,11 +1,22 @@
 /**
- * Component authorization policies for aws.greengrass.ipc.mqttproxy, loaded and matched the way the nucleus's
- * AuthorizationHandler, AuthorizationModule and WildcardTrie do (docs/nucleus-authorization.md).
+ * Component authorization policies (aws.greengrass.ipc.mqttproxy and aws.greengrass.ipc.pubsub), loaded and matched
+ * the way the nucleus's AuthorizationHandler, AuthorizationModule and WildcardTrie do (docs/nucleus-authorization.md).
  */
-import { THING_NAME_VARIABLE } from '../../src/component/definition';
-import { isBlank, resourceRefusal, WildcardTrie } from './wildcard-trie';
+import { MQTT_PROXY_SERVICE, THING_NAME_VARIABLE } from '../../src/component/definition';
+import { isBlank, javaHashSetOrder, resourceRefusal, WildcardTrie } from './wildcard-trie';
 
 const ANY_OPERATION = '*';
+
+/**
+ * How the nucleus matches a service's resources: MqttProxyIPCAgent asks MQTT-style (`+` and `#` are wildcards where
+ * they are whole levels); every other service, PubSubIPCEventStreamAgent among them, asks in the standard style, where
+ * only `*` is a wildcard.
+ */
+export type LookupStyle = 'mqtt' | 'standard';
+
+export function lookupStyleOf(service: string): LookupStyle {
+  return service === MQTT_PROXY_SERVICE ? 'mqtt' : 'standard';
+}
 
 export interface RefusedResource {
   policyId: string;
@@ -20,6 +31,8 @@ export interface RefusedResource {
 export class PolicyTable {
   private readonly trees = new Map<string, WildcardTrie>();
   readonly refused: RefusedResource[] = [];
+
+  constructor(private readonly lookup: LookupStyle = 'mqtt') {}
 
   get isEmpty(): boolean {
     return this.trees.size === 0;
@@ -43,7 +56,11 @@ export class PolicyTable {
   /** AuthorizationHandler.isAuthorized: the operation's tree, then the `*` tree; a blank topic is always denied. */
   isAuthorized(operation: string, topic: string): boolean {
     if (isBlank(topic)) return false;
-    return [operation, ANY_OPERATION].some((key) => this.trees.get(key)?.matchesMqtt(topic) ?? false);
+    return [operation, ANY_OPERATION].some((key) => {
+      const tree = this.trees.get(key);
+      if (!tree) return false;
+      return this.lookup === 'mqtt' ? tree.matchesMqtt(topic) : tree.matchesStandard(topic);
+    });
   }
 }
 
@@ -86,23 +103,25 @@ function stringArray(value: unknown, field: string, policyId: string): string[] 
 
 /**
  * Reads one IPC service's policies from a component's accessControl (an object, or a JSON string
- * holding one). A policy without operations or resources loads but can never match.
+ * holding one). A policy without operations or resources loads but can never match. A policy's resources are added
+ * in the order of the java.util.HashSet the nucleus deserializes them into (Jackson's Set), not in list order: with
+ * `*` and `${*}` in one policy the answers depend on that order (fixtures/nucleus-authz-pubsub-cases.json, `hashset`).
  */
 export function parseServicePolicies(accessControl: unknown, service: string): ParsedPolicies {
-  if (accessControl === undefined || accessControl === null) return { policies: new PolicyTable() };
+  const empty = (): PolicyTable => new PolicyTable(lookupStyleOf(service));
+  if (accessControl === undefined || accessControl === null) return { policies: empty() };
   let document: unknown = accessControl;
   if (typeof document === 'string') {
     try {
       document = JSON.parse(document) as unknown;
     } catch (error) {
-      return { policies: new PolicyTable(), problem: `accessControl is not valid JSON: ${(error as Error).message}` };
+      return { policies: empty(), problem: `accessControl is not valid JSON: ${(error as Error).message}` };
     }
   }
-  if (!isPlainObject(document)) return { policies: new PolicyTable(), problem: 'accessControl must be an object' };
+  if (!isPlainObject(document)) return { policies: empty(), problem: 'accessControl must be an object' };
   const servicePolicies = document[service];
-  if (servicePolicies === undefined) return { policies: new PolicyTable() };
-  if (!isPlainObject(servicePolicies))
-    return { policies: new PolicyTable(), problem: `accessControl.${service} must be an object of policies` };
+  if (servicePolicies === undefined) return { policies: empty() };
+  if (!isPlainObject(servicePolicies)) return { policies: empty(), problem: `accessControl.${service} must be an object of policies` };
   try {
     const checked = Object.entries(servicePolicies).map(([policyId, policy]) => {
       if (!isPlainObject(policy)) throw new MalformedPolicy(`policy "${policyId}" must be an object`);
@@ -110,13 +129,14 @@ export function parseServicePolicies(accessControl: unknown, service: string): P
       const resources = stringArray(propertyIgnoringCase(policy, 'resources'), 'resources', policyId);
       return { policyId, operations, resources };
     });
-    const table = new PolicyTable();
+    const table = empty();
     for (const { policyId, operations, resources } of checked) {
-      for (const operation of operations) for (const resource of resources) table.allow(policyId, operation, resource);
+      const inSetOrder = javaHashSetOrder(resources);
+      for (const operation of operations) for (const resource of inSetOrder) table.allow(policyId, operation, resource);
     }
     return { policies: table };
   } catch (error) {
-    if (error instanceof MalformedPolicy) return { policies: new PolicyTable(), problem: error.message };
+    if (error instanceof MalformedPolicy) return { policies: empty(), problem: error.message };
     throw error;
   }
 }

@@ -1,5 +1,6 @@
 /**
- * The nucleus's resource matcher for `aws.greengrass.ipc.mqttproxy` policies, rebuilt node for node so that the local
+ * The nucleus's resource matcher for component policies (`aws.greengrass.ipc.mqttproxy` MQTT-style, every other
+ * service, `aws.greengrass.ipc.pubsub` included, in its standard style), rebuilt node for node so that the local
  * core allows exactly what a real core allows. Rules in docs/nucleus-authorization.md; behaviour follows
  * aws-greengrass-nucleus `src/main/java/com/aws/greengrass/authorization/WildcardTrie.java` (add, matchesMQTT) and
  * `AuthorizationModule.java` (validateResource). A regex per resource cannot agree with it: resources share one tree
@@ -53,6 +54,39 @@ function javaSpreadHash(key: string): number {
 }
 
 const INITIAL_TABLE_SIZE = 16;
+
+/** java.util.HashMap: a bin of this many nodes is turned into a tree, or the table doubled while it is small. */
+const TREEIFY_THRESHOLD = 8;
+const MIN_TREEIFY_CAPACITY = 64;
+
+/**
+ * The order a `new java.util.HashSet<String>()` filled with `items` iterates them (duplicates dropped): bins by
+ * `hashCode ^ (hashCode >>> 16)`, each bin in insertion order, a doubling past 3/4 load (or at a ninth node in one bin
+ * of a table under 64) that keeps each bin's order in both halves. Bins turned into trees (a ninth colliding string in
+ * a table of 64 or more) are not modelled; a policy would need dozens of resources for that.
+ */
+export function javaHashSetOrder(items: readonly string[]): string[] {
+  let table: string[][] = Array.from({ length: INITIAL_TABLE_SIZE }, () => []);
+  let size = 0;
+  const hashOf = (key: string): number => {
+    let h = 0;
+    for (let i = 0; i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;
+    return h ^ (h >>> 16);
+  };
+  const grow = (): void => {
+    const next: string[][] = Array.from({ length: table.length * 2 }, () => []);
+    for (const bin of table) for (const key of bin) next[hashOf(key) & (next.length - 1)]!.push(key);
+    table = next;
+  };
+  for (const item of items) {
+    const bin = table[hashOf(item) & (table.length - 1)]!;
+    if (bin.includes(item)) continue;
+    bin.push(item);
+    if (bin.length > TREEIFY_THRESHOLD && table.length < MIN_TREEIFY_CAPACITY) grow();
+    if (++size > table.length * 0.75) grow();
+  }
+  return table.flat();
+}
 
 /**
  * A map that iterates in the order java.util.concurrent.ConcurrentHashMap does for the same inserts: bins by spread
@@ -208,6 +242,28 @@ export class WildcardTrie {
     const node = this.child(text);
     node.isTerminal ||= terminal;
     return node;
+  }
+
+  /**
+   * matchesStandard, the lookup of every service but mqttproxy (aws.greengrass.ipc.pubsub among them): only `*` is a
+   * wildcard; `+` and `#` nodes are matched as the literal text they hold.
+   */
+  matchesStandard(topic: string): boolean {
+    if ((this.isWildcard && this.isTerminal) || (this.isTerminal && topic.length === 0)) return true;
+    const candidates: Candidates = new Map();
+    for (const [key, node] of this.children.entries()) {
+      if (node.isWildcard && key === GLOB) {
+        if (node.matchesStandard(topic)) return true;
+        continue;
+      }
+      if (topic.startsWith(key) && node.matchesStandard(topic.slice(key.length))) return true;
+      if (this.isWildcard) {
+        for (let at = topic.indexOf(key); at >= 0; at = topic.indexOf(key, at + 1)) candidates.set(topic.slice(at + key.length), node);
+      }
+    }
+    if (!this.isWildcard) return false;
+    for (const [rest, node] of candidates) if (node.matchesStandard(rest)) return true;
+    return false;
   }
 
   /** matchesMQTT: `+` and `#` count only where the resource used them as whole levels; the topic is plain text. */

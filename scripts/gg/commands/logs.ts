@@ -7,6 +7,7 @@ import { UsageError } from '../errors';
 import { LEVELS, lineMatches, parseSince, printableLine, type LineFilter } from '../log-lines';
 import { type LogEvent, LogReader } from '../log-reader';
 import { openSession, type Session } from '../session';
+import { neutralized } from '../terminal-text';
 
 const DEFAULT_SINCE = '1h';
 const MAX_BACK_DAYS = 30;
@@ -36,6 +37,8 @@ one stream per core and UTC day: /yyyy/MM/dd/thing/<thing>.
   --level L             least level shown: ${LEVELS.join(', ')} (default debug: every line)
   --grep TEXT           only lines containing TEXT (case-sensitive), e.g. REJECTED or denied
   --max-lines N         stop after N lines (default ${DEFAULT_MAX_LINES}; without --follow)
+  --raw                 print the lines' bytes as uploaded, control characters included (only into a pipe or
+                        file; on a terminal every control character shows as its escape, such as \\x1b)
   --follow              keep polling for new lines until --follow-minutes pass or Ctrl-C
   --poll-seconds N      seconds between polls (default ${DEFAULT_POLL_SECONDS}, at least ${MIN_POLL_SECONDS})
   --follow-minutes N    stop following after N minutes (default ${DEFAULT_FOLLOW_MINUTES}, at most ${MAX_FOLLOW_MINUTES})
@@ -52,6 +55,7 @@ const OPTIONS = {
   grep: { type: 'string' },
   'max-lines': { type: 'string' },
   follow: { type: 'boolean' },
+  raw: { type: 'boolean' },
   'poll-seconds': { type: 'string' },
   'follow-minutes': { type: 'string' },
 } as const;
@@ -79,9 +83,11 @@ class Printer {
   lines = 0;
 
   constructor(
-    private readonly session: Session,
     private readonly filter: LineFilter,
     private readonly prefixThing: boolean,
+    /** The session's terminal-safe sink, or with --raw into a pipe the bytes as uploaded. */
+    private readonly write: (line: string) => void,
+    private readonly raw: boolean,
   ) {}
 
   accept = (event: LogEvent): boolean => !this.printed.has(event.eventId) && lineMatches(event.message, this.filter);
@@ -90,8 +96,9 @@ class Printer {
     for (const event of events) {
       if (this.printed.has(event.eventId)) continue;
       this.printed.set(event.eventId, event.timestampMs);
-      const line = printableLine(event.message);
-      this.session.out.info(this.prefixThing ? `[${event.thingName}] ${line}` : line);
+      // The line was written on the device: whatever it holds, it must not drive the operator's terminal.
+      const line = this.raw ? printableLine(event.message) : neutralized(printableLine(event.message));
+      this.write(this.prefixThing ? `[${event.thingName}] ${line}` : line);
       this.lines += 1;
     }
   }
@@ -141,6 +148,12 @@ export async function logsCommand(argv: string[], deps: CliDeps): Promise<number
   if (flags.follow && flags['max-lines'] !== undefined) throw new UsageError('--max-lines does not apply with --follow');
   const pollSeconds = integerFlag('poll-seconds', flags['poll-seconds'], MIN_POLL_SECONDS, 3600) ?? DEFAULT_POLL_SECONDS;
   const followMinutes = integerFlag('follow-minutes', flags['follow-minutes'], 1, MAX_FOLLOW_MINUTES) ?? DEFAULT_FOLLOW_MINUTES;
+  const raw = flags.raw === true;
+  if (raw && deps.stdoutIsTerminal !== false) {
+    throw new UsageError(
+      '--raw keeps control characters a device wrote, which would drive this terminal: pipe the output (| less -R, > file)',
+    );
+  }
   const nowMs = deps.now().getTime();
   const sinceMs = parseSince(flags.since ?? DEFAULT_SINCE, nowMs, MAX_BACK_DAYS * 86_400_000);
 
@@ -153,7 +166,8 @@ export async function logsCommand(argv: string[], deps: CliDeps): Promise<number
   }
   // A dry run cannot list the group; one placeholder core shows the requests a real run sends per core.
   const reader = new LogReader(session, things.length > 0 ? things : ['<core device>']);
-  const printer = new Printer(session, { minimumLevel, text: flags.grep }, isGroup);
+  const write = raw ? (line: string) => deps.out.info(line) : (line: string) => session.out.info(line);
+  const printer = new Printer({ minimumLevel, text: flags.grep }, isGroup, write, raw);
   const first = await reader.read(sinceMs, flags.follow ? MAX_EVENTS_PER_POLL : maxLines, printer.accept);
   printer.print(first.events);
   if (first.truncated && !flags.follow) {

@@ -13,6 +13,7 @@ import { allPages } from '../paginate';
 import type { CliDeps } from '../deps';
 import { CliError, UsageError } from '../errors';
 import { openSession, type Session } from '../session';
+import { neutralized } from '../terminal-text';
 
 export const STATUS_HELP = `Usage: npm run gg -- status --thing T [--deployment-id ID] [--deadline-seconds N] [--poll-seconds N]
 
@@ -74,13 +75,18 @@ function newest(deployments: EffectiveDeployment[]): EffectiveDeployment | undef
   return [...deployments].sort((a, b) => (b.creationTimestamp?.getTime() ?? 0) - (a.creationTimestamp?.getTime() ?? 0))[0];
 }
 
+/** The core device reports the reason, the error stack and its components' details: each is shown on its own line, inert. */
+function remote(text: string): string {
+  return neutralized(text);
+}
+
 function reportFailure(session: Session, thingName: string, deployment: EffectiveDeployment): void {
   const { out, identity } = session;
-  out.error(`${thingName}: deployment ${deployment.deploymentId} ${deployment.coreDeviceExecutionStatus}`);
-  out.error(`  reason: ${deployment.reason ?? '(none given)'}`);
+  out.error(remote(`${thingName}: deployment ${deployment.deploymentId} ${deployment.coreDeviceExecutionStatus}`));
+  out.error(`  reason: ${remote(deployment.reason ?? '(none given)')}`);
   const details = deployment.statusDetails;
-  if (details?.errorTypes?.length) out.error(`  error types: ${details.errorTypes.join(', ')}`);
-  if (details?.errorStack?.length) out.error(`  error stack: ${details.errorStack.join(' -> ')}`);
+  if (details?.errorTypes?.length) out.error(`  error types: ${remote(details.errorTypes.join(', '))}`);
+  if (details?.errorStack?.length) out.error(`  error stack: ${remote(details.errorStack.join(' -> '))}`);
   out.error(`  logs on the core: ${componentLogPath(identity.name)} and /greengrass/v2/logs/greengrass.log`);
   out.error('  next: fix the cause above, then deploy again (the failed revision was rolled back if failureHandlingPolicy is ROLLBACK)');
 }
@@ -116,9 +122,11 @@ async function checkComponentRunning(
       }
       if (COMPONENT_FAILED.has(component.lifecycleState ?? '')) {
         out.error(
-          `${options.thingName}: ${identity.name} ${version} is ${component.lifecycleState}: ${component.lifecycleStateDetails ?? ''}`.trimEnd(),
+          remote(
+            `${options.thingName}: ${identity.name} ${version} is ${component.lifecycleState}: ${component.lifecycleStateDetails ?? ''}`.trimEnd(),
+          ),
         );
-        if (component.lifecycleStatusCodes?.length) out.error(`  status codes: ${component.lifecycleStatusCodes.join(', ')}`);
+        if (component.lifecycleStatusCodes?.length) out.error(`  status codes: ${remote(component.lifecycleStatusCodes.join(', '))}`);
         out.error(`  logs on the core: ${componentLogPath(identity.name)}`);
         return 'failed';
       }
@@ -127,9 +135,9 @@ async function checkComponentRunning(
       ? `${component.componentVersion} ${component.lifecycleState}${fresh ? '' : ' (reported before the deployment)'}`
       : 'not reported';
     if (session.now().getTime() >= options.deadlineAt) {
-      return deadlineReached(session, options.thingName, `${identity.name} is ${seen}, expected ${version} RUNNING`);
+      return deadlineReached(session, options.thingName, remote(`${identity.name} is ${seen}, expected ${version} RUNNING`));
     }
-    out.info(`${options.thingName}: ${identity.name} is ${seen}; waiting for ${version} RUNNING`);
+    out.info(remote(`${options.thingName}: ${identity.name} is ${seen}; waiting for ${version} RUNNING`));
     await session.sleep(options.pollMs);
   }
 }
@@ -156,7 +164,7 @@ export async function followCoreDevice(session: Session, options: FollowOptions)
     const status = deployment?.coreDeviceExecutionStatus ?? 'NOT YET RECEIVED';
     const elapsed = Math.round((now - started) / 1000);
     if (status !== lastStatus || now - lastPrinted >= PROGRESS_EVERY_MS) {
-      out.info(`${options.thingName}: deployment ${deployment?.deploymentId ?? options.deploymentId} ${status} (${elapsed} s)`);
+      out.info(remote(`${options.thingName}: deployment ${deployment?.deploymentId ?? options.deploymentId} ${status} (${elapsed} s)`));
       lastStatus = status;
       lastPrinted = now;
     }

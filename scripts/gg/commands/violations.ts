@@ -9,6 +9,7 @@ import {
 import { COMMON_HELP, COMMON_OPTIONS, exactlyOne, nameFlag, parseFlags } from '../args';
 import type { CliDeps } from '../deps';
 import { UsageError } from '../errors';
+import { neutralized, quotedInput } from '../terminal-text';
 import { allPages } from '../paginate';
 import { openSession, type Session } from '../session';
 
@@ -31,7 +32,7 @@ const HISTORY_DAYS = 30;
 function parseTime(flag: string, value: string): Date {
   const time = new Date(value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time.getTime())) {
-    throw new UsageError(`--${flag} "${value}" is not an ISO 8601 time like 2025-01-31T12:00:00Z`);
+    throw new UsageError(`--${flag} ${quotedInput(value)} is not an ISO 8601 time like 2025-01-31T12:00:00Z`);
   }
   return time;
 }
@@ -48,7 +49,8 @@ function historyRange(
   let range: { start: Date; end: Date } | undefined;
   if (flags.since !== undefined) {
     const match = /^(\d+)([mhd])$/.exec(flags.since);
-    if (!match || Number(match[1]) === 0) throw new UsageError(`--since "${flags.since}" must be a duration like 90m, 24h or 7d`);
+    if (!match || Number(match[1]) === 0)
+      throw new UsageError(`--since ${quotedInput(flags.since)} must be a duration like 90m, 24h or 7d`);
     range = { start: new Date(now.getTime() - Number(match[1]) * UNIT_MS[match[2]!]!), end: now };
   } else if (flags.start !== undefined) {
     range = { start: parseTime('start', flags.start), end: flags.end !== undefined ? parseTime('end', flags.end) : now };
@@ -123,7 +125,8 @@ async function listHistory(
   }
   events.sort((a, b) => (a.violationEventTime?.getTime() ?? 0) - (b.violationEventTime?.getTime() ?? 0));
   session.out.info(`${events.length} violation event(s) from ${what}:`);
-  for (const event of events) session.out.info(`  ${formatEvent(event)}`);
+  // Names, values and strings in these answers were chosen by whoever registered the thing or sent the metric.
+  for (const event of events) session.out.info(`  ${neutralized(formatEvent(event))}`);
   return 0;
 }
 
@@ -157,6 +160,6 @@ export async function violationsCommand(argv: string[], deps: CliDeps): Promise<
     return 0;
   }
   session.out.info(`${violations.length} active violation(s):`);
-  for (const violation of violations) session.out.info(`  ${formatViolation(violation)}`);
+  for (const violation of violations) session.out.info(`  ${neutralized(formatViolation(violation))}`);
   return 0;
 }

@@ -65,7 +65,7 @@ describe('gg CLI', () => {
   it("rejects positional arguments with the subcommand's help pointer", async () => {
     const h = harness(makeProject());
     expect(await run(['status', 'core-1'], h.deps)).toBe(2);
-    expect(h.errors[0]).toMatch(/^error: status: Unexpected argument 'core-1'/);
+    expect(h.errors[0]).toMatch(/^error: status: unexpected argument "core-1": every value follows its --flag$/);
     expect(h.errors[1]).toBe('next: run `npm run gg -- status --help` for the flags');
   });
 

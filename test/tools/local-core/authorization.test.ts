@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import {
   interpolateThingName,
   isAuthorized,
+  lookupStyleOf,
   PolicyTable,
   parseServicePolicies,
   resourceAllows,
 } from '../../../tools/local-core/authorization';
-import { resourceRefusal } from '../../../tools/local-core/wildcard-trie';
+import { javaHashSetOrder, resourceRefusal } from '../../../tools/local-core/wildcard-trie';
+import { PUBLISH_TO_TOPIC_OPERATION, PUBSUB_SERVICE } from '../../../src/detect/permissions';
 
 interface NucleusCase {
   category: string;
@@ -45,6 +47,64 @@ describe('agreement with the nucleus (fixtures/nucleus-authz-cases.json)', () =>
       expect(table.isAuthorized(PUBLISH_OPERATION, testCase.topic)).toBe(testCase.allowed);
     },
   );
+});
+
+interface NucleusLookupCase extends NucleusCase {
+  lookup: 'standard' | 'mqtt';
+  order: 'list' | 'hashset';
+}
+
+// Answered by the nucleus's own classes through fixtures/nucleus-driver; provenance in fixtures/README.md.
+const LOOKUP_CASES = (
+  JSON.parse(readFileSync(join(__dirname, 'fixtures', 'nucleus-authz-pubsub-cases.json'), 'utf8')) as { cases: NucleusLookupCase[] }
+).cases;
+
+describe('agreement with the nucleus in both lookup styles and in its policy order (fixtures/nucleus-authz-pubsub-cases.json)', () => {
+  it('holds the whole table, with cases where the order of a policy changes the answer', () => {
+    expect(LOOKUP_CASES).toHaveLength(3189);
+    expect(LOOKUP_CASES.filter((c) => c.category.endsWith('differs-from-list-order')).length).toBeGreaterThan(100);
+  });
+
+  it.each(LOOKUP_CASES.map((c, i) => [i, c.category, JSON.stringify(c.resources), JSON.stringify(c.topic), c] as const))(
+    'case %i (%s): %s with topic %s',
+    (_index, _category, _resources, _topic, testCase) => {
+      const service = testCase.lookup === 'mqtt' ? MQTT_PROXY_SERVICE : PUBSUB_SERVICE;
+      let table: PolicyTable;
+      if (testCase.order === 'list') {
+        table = new PolicyTable(lookupStyleOf(service));
+        for (const resource of testCase.resources) table.allow('p', PUBLISH_OPERATION, resource);
+      } else {
+        // A deployment's accessControl, read as the local core reads a component's configuration.
+        const parsed = parseServicePolicies(
+          { [service]: { p: { operations: [PUBLISH_OPERATION], resources: testCase.resources } } },
+          service,
+        );
+        expect(parsed.problem).toBeUndefined();
+        table = parsed.policies;
+      }
+      expect(table.refused.map((refusal) => refusal.resource)).toEqual(testCase.refusedResources);
+      expect(table.isAuthorized(PUBLISH_OPERATION, testCase.topic)).toBe(testCase.allowed);
+    },
+  );
+});
+
+describe('local publish/subscribe (aws.greengrass.ipc.pubsub) matching', () => {
+  const pubsub = (resources: string[]) =>
+    parseServicePolicies({ [PUBSUB_SERVICE]: { p: { operations: [PUBLISH_TO_TOPIC_OPERATION], resources } } }, PUBSUB_SERVICE).policies;
+
+  it('reads + and # literally and only * as a wildcard, as a real core does', () => {
+    expect(pubsub(['defender-agent/+/alarms']).isAuthorized(PUBLISH_TO_TOPIC_OPERATION, 'defender-agent/T1/alarms')).toBe(false);
+    expect(pubsub(['defender-agent/+/alarms']).isAuthorized(PUBLISH_TO_TOPIC_OPERATION, 'defender-agent/+/alarms')).toBe(true);
+    expect(pubsub(['defender-agent/#']).isAuthorized(PUBLISH_TO_TOPIC_OPERATION, 'defender-agent/alarms')).toBe(false);
+    expect(pubsub(['defender-agent/*']).isAuthorized(PUBLISH_TO_TOPIC_OPERATION, 'defender-agent/T1/alarms')).toBe(true);
+  });
+});
+
+describe('javaHashSetOrder', () => {
+  it('iterates as java.util.HashSet does: by hash bin, not by insertion, without duplicates', () => {
+    // jshell: new HashSet<>(Arrays.asList("b", "a", "ab", "b")) prints [a, ab, b] ("a" and "ab" share bin 1, "b" is in 2).
+    expect(javaHashSetOrder(['b', 'a', 'ab', 'b'])).toEqual(['a', 'ab', 'b']);
+  });
 });
 
 // Hand-picked rows of docs/nucleus-authorization.md; the nucleus-answered table below covers them all.

@@ -374,7 +374,7 @@ describe('deploy flags', () => {
     [['deploy', '--thing', 'a', '--format', 'xml'], '--format must be one of json, cbor (got "xml")'],
     [['deploy', '--thing', 'a', '--interval', 'soon'], '--interval must be a whole number'],
     [['deploy', '--thing', 'a', '--failure-handling', 'RETRY'], '--failure-handling must be one of ROLLBACK, DO_NOTHING'],
-    [['deploy', '--thing', 'a', '--colour'], "Unknown option '--colour'"],
+    [['deploy', '--thing', 'a', '--colour'], 'unknown flag "--colour"'],
     [['deploy', '--thing', 'a', '--config-json', '{"bogus":1}'], 'unknown key "bogus"'],
     [['deploy', '--thing', 'a', '--deadline-seconds', '5'], 'only apply with --wait'],
     [['deploy', '--thing', 'bad name!'], '--thing "bad name!" is not a valid name'],

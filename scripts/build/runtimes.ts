@@ -1,0 +1,218 @@
+/**
+ * What the two Greengrass runtimes read in a recipe, modelled on their own code (pure: no IO), so that the build can
+ * refuse a recipe one of them would not deploy, and the tests can show which manifest each runtime selects.
+ *
+ * - The classic (Java) nucleus: manifest selection is aws-greengrass-component-common's `PlatformHelper` on the
+ *   platform `PlatformResolver` reports (`os`, `architecture`; an architecture it does not know is reported as `*`);
+ *   recipe keys are case-insensitive.
+ * - Nucleus lite, source at 326e992b (docs/nucleus-lite.md): `modules/ggl-recipe/src/recipe.c` (manifest selection,
+ *   the step keys, the 8196-byte buffer a stored recipe is read into), `modules/recipe2unit/src/unit_file_generator.c`
+ *   (phases looked up in lower case), `modules/recipe-runner/src/runner.c` (every `{` of a script or a Setenv value
+ *   opens a recipe variable, with no escape) and `modules/ggl-config-interpolation/src/interpolation.c` (the variables
+ *   it substitutes; any other fails the phase).
+ */
+export type Runtime = 'classic' | 'lite';
+
+/** The `architecture` each runtime reports on Linux. */
+export const REPORTED_ARCHITECTURES: Record<Runtime, readonly string[]> = {
+  classic: ['amd64', 'aarch64', 'arm', 'x86', '*'],
+  lite: ['amd64', 'aarch64', 'arm', 'x86', 'riscv64'],
+};
+
+/** `Platform.runtime` values nucleus lite accepts; a manifest without the key is classic-only. */
+const LITE_RUNTIME_VALUES = ['*', 'aws_nucleus_lite'];
+/** ggl_recipe_get_from_file reads `packages/recipes/<name>-<version>.{json,yaml}` into a buffer of this size. */
+export const LITE_RECIPE_FILE_LIMIT_BYTES = 8196;
+
+/** Lifecycle keys as nucleus lite spells them; shutdown and recover it does not run. */
+const LITE_LIFECYCLE_KEYS = ['Setenv', 'install', 'run', 'startup', 'bootstrap'];
+const LITE_UNSUPPORTED_STEPS = ['shutdown', 'recover'];
+const LITE_STEP_KEYS = ['Script', 'RequiresPrivilege', 'Timeout', 'Setenv'];
+/** The recipe variables recipe-runner substitutes (`configuration:` takes any JSON pointer). */
+const LITE_VARIABLES = ['kernel:rootPath', 'iot:thingName', 'work:path', 'artifacts:path', 'artifacts:decompressedPath'];
+
+type Json = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function manifestLabel(manifest: unknown, index: number): string {
+  return isRecord(manifest) && typeof manifest.Name === 'string' ? manifest.Name : `#${index + 1}`;
+}
+
+/** PlatformHelper.isAttributeSatisfied: `*` (or no template) matches, a key the core does not report does not. */
+function classicAttributeSatisfied(name: string, label: string | undefined, template: unknown): boolean {
+  if (template === null || template === undefined || template === '*') return true;
+  if (label === undefined || label === '') return false;
+  if (typeof template !== 'string') return false;
+  if (template.length >= 2 && template.startsWith('/') && template.endsWith('/')) {
+    return new RegExp(`^(?:${template.slice(1, -1)})$`).test(label);
+  }
+  if ((name === 'os' || name === 'architecture') && (template === 'all' || template === 'any')) return true;
+  if (!/^[a-zA-Z0-9]/.test(template)) return false;
+  return template === label;
+}
+
+function classicSelects(manifest: unknown, architecture: string): boolean {
+  if (!isRecord(manifest)) return false;
+  const platform = manifest.Platform;
+  if (platform === undefined || platform === null || (isRecord(platform) && Object.keys(platform).length === 0)) return true;
+  if (!isRecord(platform)) return false;
+  const reported: Record<string, string> = { os: 'linux', architecture };
+  return Object.entries(platform).every(([key, template]) => classicAttributeSatisfied(key, reported[key], template));
+}
+
+/** recipe.c manifest_selection: `selected`, `skipped`, or a reason lite refuses the whole recipe. */
+function liteSelection(manifest: unknown, architecture: string): 'selected' | 'skipped' | { refused: string } {
+  if (!isRecord(manifest)) return { refused: 'a manifest is not a mapping' };
+  const platform = manifest.Platform;
+  if (!isRecord(platform)) return { refused: 'a manifest has no Platform mapping' };
+  const runtime = platform.runtime;
+  if (runtime === undefined) return 'skipped';
+  if (typeof runtime !== 'string') return { refused: 'Platform.runtime is not a string' };
+  if (!LITE_RUNTIME_VALUES.includes(runtime)) return 'skipped';
+  const os = platform.os;
+  if (os === undefined) return 'skipped';
+  if (typeof os !== 'string') return { refused: 'Platform.os is not a string' };
+  if (!['linux', '*', 'all'].includes(os)) return 'skipped';
+  const wanted = platform.architecture;
+  if (wanted !== undefined && typeof wanted !== 'string') return { refused: 'Platform.architecture is not a string' };
+  if (wanted !== undefined && wanted !== '' && wanted !== '*' && wanted !== architecture) return 'skipped';
+  if (manifest.Lifecycle === undefined) return 'skipped';
+  if (!isRecord(manifest.Lifecycle)) return { refused: 'a Lifecycle is not a mapping' };
+  return 'selected';
+}
+
+/** Index of the manifest the runtime selects on a Linux core of that architecture, -1 for none. */
+export function selectedManifest(runtime: Runtime, manifests: readonly unknown[], architecture: string): number {
+  if (runtime === 'classic') return manifests.findIndex((manifest) => classicSelects(manifest, architecture));
+  for (const [index, manifest] of manifests.entries()) {
+    const outcome = liteSelection(manifest, architecture);
+    if (outcome === 'selected') return index;
+    if (outcome !== 'skipped') return -1;
+  }
+  return -1;
+}
+
+/** Problems of a `{` that does not open a variable recipe-runner substitutes, in a script or a Setenv value. */
+function braceProblems(text: string, where: string): string[] {
+  const problems: string[] = [];
+  for (let at = text.indexOf('{'); at >= 0; at = text.indexOf('{', at + 1)) {
+    const end = text.indexOf('}', at);
+    const variable = end < 0 ? undefined : text.slice(at + 1, end);
+    const known =
+      variable !== undefined && !variable.includes('{') && (LITE_VARIABLES.includes(variable) || /^configuration:\/[^:]*$/.test(variable));
+    if (!known) {
+      const shown = (end >= 0 && end - at < 48 ? text.slice(at, end + 1) : `${text.slice(at, at + 24)}...`).split('\n')[0];
+      problems.push(
+        `${where}: "${shown}" is not a recipe variable, but nucleus lite reads every "{" in a script as the start of one ` +
+          '(it has no escape) and fails the phase; write the script without "{" (if ...; then ...; fi instead of a brace group)',
+      );
+    }
+  }
+  return problems;
+}
+
+function setenvProblems(setenv: unknown, where: string): string[] {
+  if (!isRecord(setenv)) return [`${where}: nucleus lite needs Setenv to be a mapping`];
+  return Object.entries(setenv).flatMap(([key, value]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+      return [`${where}.${key}: nucleus lite refuses a Setenv name that is not a shell identifier`];
+    if (typeof value !== 'string') return [`${where}.${key}: nucleus lite needs every Setenv value to be a string`];
+    return braceProblems(value, `${where}.${key}`);
+  });
+}
+
+function stepProblems(step: unknown, where: string): string[] {
+  if (typeof step === 'string') return braceProblems(step, where);
+  if (!isRecord(step)) return [`${where}: a lifecycle step must be a script or a mapping`];
+  const problems: string[] = [];
+  for (const key of Object.keys(step)) {
+    if (LITE_STEP_KEYS.includes(key)) continue;
+    const spelled = LITE_STEP_KEYS.find((known) => known.toLowerCase() === key.toLowerCase());
+    problems.push(
+      spelled
+        ? `${where}.${key}: nucleus lite reads only "${spelled}" (keys are case-sensitive there)`
+        : `${where}.${key}: not a step key nucleus lite reads (${LITE_STEP_KEYS.join(', ')})`,
+    );
+  }
+  if (typeof step.Script !== 'string') problems.push(`${where}: nucleus lite needs a Script`);
+  else problems.push(...braceProblems(step.Script, `${where}.Script`));
+  if (step.Setenv !== undefined) problems.push(...setenvProblems(step.Setenv, `${where}.Setenv`));
+  const privilege = step.RequiresPrivilege;
+  if (privilege !== undefined && ![true, false, 'true', 'false'].includes(privilege as string | boolean))
+    problems.push(`${where}.RequiresPrivilege: nucleus lite reads only true or false`);
+  const timeout = step.Timeout;
+  if (timeout !== undefined && !(Number.isInteger(Number(timeout)) && Number(timeout) >= 0 && /^\s*\d+$/.test(String(timeout))))
+    problems.push(`${where}.Timeout: nucleus lite reads only a whole number of seconds`);
+  return problems;
+}
+
+function lifecycleProblems(lifecycle: Json, label: string): string[] {
+  const where = `manifest "${label}" Lifecycle`;
+  const problems: string[] = [];
+  const byCase = new Map<string, string[]>();
+  for (const key of Object.keys(lifecycle)) byCase.set(key.toLowerCase(), [...(byCase.get(key.toLowerCase()) ?? []), key]);
+  for (const keys of byCase.values()) {
+    if (keys.length > 1) problems.push(`${where}: ${keys.join(' and ')} are one key to the classic nucleus, which ignores case`);
+  }
+  for (const [key, value] of Object.entries(lifecycle)) {
+    if (LITE_UNSUPPORTED_STEPS.includes(key.toLowerCase())) {
+      problems.push(`${where}.${key}: nucleus lite does not run a ${key.toLowerCase()} phase`);
+      continue;
+    }
+    const spelled = LITE_LIFECYCLE_KEYS.find((known) => known.toLowerCase() === key.toLowerCase());
+    if (!spelled) {
+      problems.push(`${where}.${key}: not a lifecycle key either runtime reads (${LITE_LIFECYCLE_KEYS.join(', ')})`);
+      continue;
+    }
+    if (spelled !== key) {
+      problems.push(
+        `${where}.${key}: nucleus lite looks it up as "${spelled}" exactly and would not find it (the classic nucleus reads any case)`,
+      );
+      continue;
+    }
+    problems.push(...(key === 'Setenv' ? setenvProblems(value, `${where}.Setenv`) : stepProblems(value, `${where}.${key}`)));
+  }
+  if (lifecycle.run === undefined && lifecycle.startup === undefined) problems.push(`${where}: no run step for nucleus lite`);
+  return problems;
+}
+
+/** Every problem that keeps one of the runtimes from deploying and running the recipe; empty when both can. */
+export function runtimeRuleProblems(recipe: Json, recipeText: string): string[] {
+  const manifests = Array.isArray(recipe.Manifests) ? recipe.Manifests : [];
+  const problems: string[] = [];
+  for (const runtime of ['classic', 'lite'] as const) {
+    for (const architecture of REPORTED_ARCHITECTURES[runtime]) {
+      if (selectedManifest(runtime, manifests, architecture) >= 0) continue;
+      const refusal = manifests
+        .map((manifest) => liteSelection(manifest, architecture))
+        .find((outcome): outcome is { refused: string } => typeof outcome === 'object');
+      problems.push(
+        runtime === 'lite'
+          ? `nucleus lite on ${architecture}: no manifest is selected (${refusal ? `it refuses the recipe: ${refusal.refused}` : 'it skips every manifest without Platform.runtime "*" or "aws_nucleus_lite"'})`
+          : `the classic nucleus on ${architecture === '*' ? 'an architecture it does not know' : architecture}: no manifest is selected`,
+      );
+    }
+  }
+  manifests.forEach((manifest, index) => {
+    if (!isRecord(manifest)) return;
+    const label = manifestLabel(manifest, index);
+    if (!isRecord(manifest.Lifecycle)) {
+      problems.push(`manifest "${label}": no Lifecycle of its own (nucleus lite and this build read only a manifest's Lifecycle)`);
+      return;
+    }
+    problems.push(...lifecycleProblems(manifest.Lifecycle, label));
+  });
+  for (const [form, bytes] of [
+    ['YAML', Buffer.byteLength(recipeText, 'utf8')],
+    ['JSON', Buffer.byteLength(JSON.stringify(recipe), 'utf8')],
+  ] as const) {
+    if (bytes > LITE_RECIPE_FILE_LIMIT_BYTES)
+      problems.push(
+        `the recipe is ${bytes} bytes as ${form}; nucleus lite reads a stored recipe into ${LITE_RECIPE_FILE_LIMIT_BYTES} bytes and fails to deploy a larger one`,
+      );
+  }
+  return problems;
+}
