@@ -43,10 +43,11 @@ export class Checks {
   }
 }
 
-export async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/** Polls `condition`; on timeout fails with `what()`, which describes the state at the end of the wait. */
+export async function waitUntil(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new CheckFailure(`${what} (waited ${timeoutMs / 1000} s)`);
+    if (Date.now() > deadline) throw new CheckFailure(`${what()} (waited ${timeoutMs / 1000} s)`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -289,5 +289,15 @@ export async function stopCgroup(cgroup: string, graceMs: number): Promise<void>
     const killDeadline = Date.now() + 5_000;
     while (cgroupPids(cgroup).length > 0 && Date.now() < killDeadline) await sleep(50);
   }
-  fs.rmdirSync(cgroup);
+  // A process that exited stays in its cgroup until its parent reaps it: rmdir answers EBUSY until then.
+  const rmdirDeadline = Date.now() + 5_000;
+  for (;;) {
+    try {
+      fs.rmdirSync(cgroup);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EBUSY' || Date.now() > rmdirDeadline) throw error;
+      await sleep(100);
+    }
+  }
 }

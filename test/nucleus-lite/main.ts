@@ -23,6 +23,7 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const CACHE = path.join(REPO_ROOT, '.nucleus-lite');
 const INNER_STATE = path.join(CACHE, 'run-state.json');
 const OUTER_STATE = path.join(CACHE, 'run-state.outer.json');
+const LAST_RUN_LOGS = path.join(CACHE, 'last-run-logs');
 const print = (line: string) => console.log(`[nucleus-lite] ${line}`);
 
 interface InnerResults {
@@ -96,6 +97,16 @@ function hostLeftovers(componentName: string | undefined, runDir: string | undef
   return found;
 }
 
+/** The daemons', the broker's and the agent's logs of the last run, kept in the git-ignored cache for reading after it. */
+function keepLogs(runDir: string | undefined): void {
+  fs.rmSync(LAST_RUN_LOGS, { recursive: true, force: true });
+  if (!runDir || !fs.existsSync(path.join(runDir, 'logs'))) return;
+  fs.cpSync(path.join(runDir, 'logs'), LAST_RUN_LOGS, { recursive: true });
+  const broker = path.join(runDir, 'mosquitto.log');
+  if (fs.existsSync(broker)) fs.copyFileSync(broker, path.join(LAST_RUN_LOGS, 'mosquitto.log'));
+  print(`logs of this run: ${path.relative(REPO_ROOT, LAST_RUN_LOGS)}/`);
+}
+
 function componentName(): string | undefined {
   const gdk = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'gdk-config.json'), 'utf8')) as { component: Record<string, unknown> };
   return Object.keys(gdk.component)[0];
@@ -160,6 +171,7 @@ async function outer(): Promise<void> {
     checks.record({ name: 'set up nucleus lite and the component', passed: false, detail: (error as Error).message, seconds: 0 });
   } finally {
     const undoneInner = (await RunState.leftOver(INNER_STATE)?.cleanUp()) ?? [];
+    keepLogs(runDir);
     await outerState.cleanUp();
     const left = hostLeftovers(componentName(), runDir);
     checks.record({
@@ -177,7 +189,7 @@ async function outer(): Promise<void> {
 
   for (const [client, f] of Object.entries(innerResults?.output?.figures ?? {})) {
     figures.push(
-      `${client}: ${f.published} reports published, ${f.acceptedByResponder} ACCEPTED by the responder (${f.rejectedByResponder} rejected), ${f.acceptedInLog} ACCEPTED in the agent's log; largest delivered ${f.largestDeliveredBytes} bytes`,
+      `${client}: ${f.published} reports published (${f.notSent} not sent), ${f.acceptedByResponder} ACCEPTED by the responder (${f.rejectedByResponder} rejected), ${f.acceptedInLog} ACCEPTED in the agent's log; largest delivered ${f.largestDeliveredBytes} bytes`,
     );
   }
   figures.push(`wall time ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -28,6 +28,7 @@ type Client = (typeof CLIENTS)[number];
 
 interface ClientFigures {
   published: number;
+  notSent: number;
   acceptedInLog: number;
   acceptedByResponder: number;
   rejectedByResponder: number;
@@ -56,9 +57,14 @@ function renderedComponent(repoRoot: string): Component {
 /** What a daemon logged at error or warning level since `from` (its log's length then), without the noise of a core without gghealthd. */
 function liteComplaints(text: string, limit = 6): string {
   const noise =
-    /gg_health|gghealthd|Server responded with an error|gg_fleet_status|fleet status|aws_iot_tes|TES credentials|systemctl|describe job|Timed out waiting for a response/;
-  const lines = [...new Set(text.split('\n').filter((l) => /^[EW]\[/.test(l) && !noise.test(l)))];
-  return lines.slice(-limit).join(' | ');
+    /gg_health|gghealthd|Server responded with an error|gg_fleet_status|fleet status|aws_iot_tes|TES credentials|systemctl|describe job|Timed out waiting for a response|Sending error on client/;
+  const seen = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (!/^[EW]\[/.test(line) || noise.test(line)) continue;
+    const key = line.replace(/\d+/g, '#');
+    if (!seen.has(key)) seen.set(key, line);
+  }
+  return [...seen.values()].slice(-limit).join(' | ');
 }
 
 function agentComplaints(text: string, limit = 4): string {
@@ -71,6 +77,14 @@ function agentComplaints(text: string, limit = 4): string {
     ),
   ];
   return lines.slice(-limit).join(' | ');
+}
+
+/** What ggpubsubd delivered: ggipcd hands a binary PublishToTopic message on still base64-encoded, with type base64. */
+function localPayload(message: BusValue): string {
+  if (typeof message !== 'object' || message === null || Array.isArray(message) || Buffer.isBuffer(message)) return '';
+  const { type, message: body } = message as { type?: BusValue; message?: BusValue };
+  if (type === 'base64' && typeof body === 'string') return Buffer.from(body, 'base64').toString('utf8');
+  return JSON.stringify(body ?? null);
 }
 
 function establishedTotal(payload: Buffer, format: string): number | undefined {
@@ -215,7 +229,7 @@ export async function runScenario(options: {
         await waitUntil(
           () => outcomes().filter((o) => o.status === 'ACCEPTED').length >= 3,
           60_000,
-          `fewer than 3 reports ACCEPTED (${outcomes().length} reached the broker); ${whyNot()}`,
+          () => `fewer than 3 reports ACCEPTED (${outcomes().length} reached the broker); ${whyNot()}`,
         );
         const invalid = outcomes().filter((o) => o.errors.length > 0);
         expectThat(invalid.length === 0, `invalid reports: ${invalid.map((o) => `${o.reportId}: ${o.errors.join('; ')}`).join(' | ')}`);
@@ -232,7 +246,7 @@ export async function runScenario(options: {
         await waitUntil(
           () => (agentLog().match(/ACCEPTED by Device Defender/g) ?? []).length >= 3,
           15_000,
-          `the agent did not log 3 ACCEPTED replies; ${whyNot()}`,
+          () => `the agent did not log 3 ACCEPTED replies; ${whyNot()}`,
         );
         return `${outcomes().length} reports at the broker, all valid and ACCEPTED`;
       });
@@ -246,7 +260,7 @@ export async function runScenario(options: {
           await waitUntil(
             () => responder.outcomes.slice(from).some((o) => o.format === 'cbor' && o.status === 'ACCEPTED'),
             30_000,
-            `no CBOR report after format=cbor was written to ggconfigd; ${whyNot()}`,
+            () => `no CBOR report after format=cbor was written to ggconfigd; ${whyNot()}`,
           );
           expectThat(
             /published to \S+\/cbor: \d+ bytes CBOR short names/.test(agentLog()),
@@ -257,7 +271,7 @@ export async function runScenario(options: {
           await waitUntil(
             () => responder.outcomes.slice(back).some((o) => o.format === 'json' && o.status === 'ACCEPTED'),
             30_000,
-            'no JSON report after format=json',
+            () => 'no JSON report after format=json',
           );
           return 'format json -> cbor short names -> json, each ACCEPTED';
         });
@@ -275,11 +289,22 @@ export async function runScenario(options: {
             responder.messages
               .slice(cloudFrom)
               .find((m) => m.topic === `defender-agent/${THING}/alarms` && m.payload.toString().includes(demo.behaviorName));
-          const onLocal = () => pubsub!.messages.slice(localFrom).find((m) => JSON.stringify(m).includes(demo.behaviorName));
+          const onLocal = () => pubsub!.messages.slice(localFrom).find((m) => localPayload(m).includes(demo.behaviorName));
           await waitUntil(
             () => onCloud() !== undefined && onLocal() !== undefined,
             45_000,
-            `alarm of ${demo.behaviorName}: ${onCloud() ? 'at the broker' : 'NOT at the broker'}, ${onLocal() ? 'on local pub/sub' : 'NOT on local pub/sub'}; ${whyNot()}`,
+            () =>
+              `alarm of ${demo.behaviorName}: ${
+                onCloud()
+                  ? 'at the broker'
+                  : `NOT at the broker (it got ${
+                      responder.messages
+                        .slice(cloudFrom)
+                        .filter((m) => m.topic.startsWith('defender-agent/'))
+                        .map((m) => m.payload.toString().slice(0, 80))
+                        .join(', ') || 'nothing'
+                    } on alarm topics)`
+              }, ${onLocal() ? 'on local pub/sub' : `NOT on local pub/sub (${pubsub!.messages.length - localFrom} messages)`}; ${whyNot()}`,
           );
           await deleteConfig(CORE_BUS_DIR, [...configPath, 'drill']);
           await configure({ behaviors: [] });
@@ -298,7 +323,11 @@ export async function runScenario(options: {
               .split('\n')
               .find((l) => l.includes(`aws.greengrass#PublishToIoTCore on "${topic}" was denied`));
           try {
-            await waitUntil(() => remedy() !== undefined, 30_000, `no denial logged for ${topic}; ${whyNot()}`);
+            await waitUntil(
+              () => remedy() !== undefined,
+              30_000,
+              () => `no denial logged for ${topic}; ${whyNot()}`,
+            );
           } finally {
             await writeConfig(CORE_BUS_DIR, resourcesPath, original);
           }
@@ -312,7 +341,7 @@ export async function runScenario(options: {
           await waitUntil(
             () => responder.outcomes.slice(after).some((o) => o.status === 'ACCEPTED'),
             30_000,
-            `no report ACCEPTED after the policy was restored; ${whyNot()}`,
+            () => `no report ACCEPTED after the policy was restored; ${whyNot()}`,
           );
           return line.replace(/^\S+ /, '').slice(0, 200);
         });
@@ -327,7 +356,7 @@ export async function runScenario(options: {
           await waitUntil(
             () => busy().length >= 3,
             60_000,
-            `${busy().length} of 3 reports with ${BUSY_CONNECTIONS} connections reached the broker; ${whyNot()}`,
+            () => `${busy().length} of 3 reports with ${BUSY_CONNECTIONS} connections reached the broker; ${whyNot()}`,
           );
           // Stop the agent so that every report it says it published has had its chance to arrive.
           await core.stopPhase(phase);
@@ -358,6 +387,7 @@ export async function runScenario(options: {
       const log = agentLog();
       output.figures[client] = {
         published: (log.match(/report \d+ published to/g) ?? []).length,
+        notSent: (log.match(/report \d+ not sent/g) ?? []).length,
         acceptedInLog: (log.match(/ACCEPTED by Device Defender/g) ?? []).length,
         acceptedByResponder: mine.filter((o) => o.status === 'ACCEPTED').length,
         rejectedByResponder: mine.filter((o) => o.status !== 'ACCEPTED').length,
