@@ -72,6 +72,12 @@ export const TOOLS = {
   setpriv: 'setpriv',
 } as const;
 
+/**
+ * cmake options, part of the cache key. GGL_RELEASE: the version without a git hash (the sources sit inside this
+ * repository's checkout, whose commit lite would otherwise append to its version).
+ */
+const BUILD_OPTIONS = ['CMAKE_BUILD_TYPE=MinSizeRel', 'FETCHCONTENT_FULLY_DISCONNECTED=ON', 'GGL_RELEASE=ON'];
+
 export type Log = (line: string) => void;
 
 function run(command: string, args: string[], options: { cwd?: string; logFile?: string; env?: NodeJS.ProcessEnv } = {}): void {
@@ -148,6 +154,7 @@ export function buildNucleusLite(repoRoot: string, log: Log): LiteBuild {
   }
   const keyHash = createHash('sha256');
   for (const source of LITE_SOURCES) keyHash.update(`${source.tarball} ${sha256File(path.join(sourceDir, source.tarball))}\n`);
+  keyHash.update(BUILD_OPTIONS.join(' '));
   const key = keyHash.digest('hex').slice(0, 16);
   const binDir = path.join(cacheRoot, key, 'bin');
   const complete = path.join(cacheRoot, key, 'complete');
@@ -173,10 +180,7 @@ export function buildNucleusLite(repoRoot: string, log: Log): LiteBuild {
       path.join(src, 'aws-greengrass-lite'),
       '-B',
       build,
-      '-D',
-      'CMAKE_BUILD_TYPE=MinSizeRel',
-      '-D',
-      'FETCHCONTENT_FULLY_DISCONNECTED=ON',
+      ...BUILD_OPTIONS.flatMap((option) => ['-D', option]),
       ...dep('CORE_MQTT', 'core_mqtt'),
       ...dep('AWS_SIGV4', 'aws_sigv4'),
       ...dep('GG_SDK', 'gg_sdk'),
