@@ -6,7 +6,7 @@ import { systemClock } from './agent/clock';
 import { compilerPlan, LOW_MEMORY_VARIABLE, nodeOptimizingCompiler } from './agent/optimizing-compiler';
 import { createSystemCollector } from './collect/collector';
 import { componentIdentity } from './component/identity';
-import { EdgeFeatures } from './detect/edge-features';
+import { EdgeFeatures } from './agent/edge-features';
 import { createDetectionStateFile } from './detect/state-file';
 import { IPC_CLIENT_VARIABLE, selectIpcClient } from './ipc/select-client';
 import { createLogger } from './log/logger';
@@ -65,10 +65,11 @@ function runAgent(): void {
     stateStore: createFileStateStore(join(process.cwd(), STATE_FILE)),
     clock: systemClock,
     logger,
-    createEdgeFeatures: (connection) =>
+    createEdgeFeatures: (connection, frameLimit) =>
       new EdgeFeatures({
         store: createDetectionStateFile(join(process.cwd(), DETECTION_STATE_FILE)),
         connection,
+        frameLimit,
         componentName: identity.name,
         logger,
         now: () => systemClock.now(),

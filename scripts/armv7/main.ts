@@ -27,6 +27,7 @@ import { type LowMemorySetting, lowMemorySetting } from '../../src/config/values
 import { LocalCore } from '../../tools/local-core/core';
 import { buildComponent } from '../build/build';
 import { BUNDLE_FILE, nodeFlagsFor, runStepOf } from '../build/recipe';
+import { describeError } from '../../src/util/describe-error';
 
 const WORK_DIR = resolve('.local-core', 'armv7');
 const SYSROOT = join(WORK_DIR, 'sysroot');
@@ -225,6 +226,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`armv7: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`armv7: ${describeError(error)}`);
   process.exit(1);
 });

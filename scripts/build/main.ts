@@ -3,6 +3,7 @@ import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildComponent } from './build';
 import { RECIPE_SIZE_LIMIT_BYTES, recipeSizeProblem } from './recipe';
+import { describeError } from '../../src/util/describe-error';
 
 const USAGE = `Usage: npm run build -- [--gdk] [--out DIR] [--version X.Y.Z]
 
@@ -51,6 +52,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`build failed: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`build failed: ${describeError(error)}`);
   process.exit(1);
 });

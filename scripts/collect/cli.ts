@@ -2,14 +2,17 @@
  * `npm run collect`: the one-shot collector (like the Python agent's `collector.py -n 1 -s 1`).
  * Prints reports instead of publishing them, so an operator can see exactly what would be sent.
  */
+import { reportBudget } from '../../src/agent/report-budget';
 import { validateReport } from '../../src/report/validate';
 import { parseArgs } from 'node:util';
 import { decode as decodeCbor } from 'cbor-x';
-import { prepareReport } from '../../src/agent/report-pipeline';
+import { type PreparedReport, prepareReport } from '../../src/agent/report-pipeline';
 import type { Collector } from '../../src/collect/collector';
-import { CUSTOM_METRIC_SOURCES, type CustomMetricSource, type CustomMetricSpec, type ReportFormat } from '../../src/config/definition';
+import { CUSTOM_METRIC_SOURCES, type CustomMetricSource, type CustomMetricSpec } from '../../src/config/definition';
+import type { ReportFormat } from '../../src/component/definition';
 import { defaultConfig, describeConfigErrors, parseConfig } from '../../src/config/parse';
 import type { NetworkBaseline } from '../../src/state/network-delta';
+import { describeError } from '../../src/util/describe-error';
 
 export const COLLECT_HELP = `Usage: npm run collect -- [options]
 
@@ -29,6 +32,9 @@ Options:
       --include-loopback   count traffic on lo in network_stats
       --max-report-bytes N byte budget of one encoded report (default ${defaultConfig().maxReportBytes})
   -h, --help               show this help
+
+Exit codes: 0 reports printed; 1 a report does not conform to the schema, or nothing could be read
+(a wrong --procfs-root); 2 wrong options.
 `;
 
 /** Default metric names for `--custom-metrics all`: snake_case, valid CreateCustomMetric names. */
@@ -97,7 +103,7 @@ export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<
   try {
     options = parseCollectFlags(argv);
   } catch (error) {
-    deps.err(`${error instanceof Error ? error.message : String(error)}\n\n${COLLECT_HELP}`);
+    deps.err(`${describeError(error)}\n\n${COLLECT_HELP}`);
     return 2;
   }
   if (options.help) {
@@ -120,7 +126,7 @@ export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<
   try {
     customMetrics = parseCustomMetricList(options['custom-metrics'] ?? '');
   } catch (error) {
-    problems.push(error instanceof Error ? error.message : String(error));
+    problems.push(describeError(error));
   }
   if (problems.length > 0) {
     deps.err(`${problems.join('\n')}\n\nRun with --help for the options.`);
@@ -149,7 +155,8 @@ export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<
         format,
         maxListedPorts: config.maxListedPorts,
         maxListedConnections: config.maxListedConnections,
-        maxReportBytes: config.maxReportBytes,
+        // No nucleus here: the classic budget (a collection does not know which runtime it is for).
+        maxReportBytes: reportBudget(config.maxReportBytes, undefined),
       },
       wallNow: deps.now,
       monotonic: deps.now,
@@ -161,6 +168,12 @@ export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<
     // Printing is this command's hand-over: the next report counts from this one.
     if (prepared.networkReading) baseline = prepared.networkReading;
     lastReportId = prepared.reportId;
+    if (!readAnything(prepared)) {
+      deps.err(
+        `error: nothing could be read under ${config.procfsRoot} (no socket table, no network counters, no custom metric): is --procfs-root a procfs?`,
+      );
+      exitCode = 1;
+    }
     const { built } = prepared;
     const invalid = validateReport(built.document);
     if (invalid.length > 0) {
@@ -172,6 +185,18 @@ export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<
     deps.out(prettyJson(format === 'cbor' ? shown : built.payload.toString('utf8')));
   }
   return exitCode;
+}
+
+/** Whether any metric was read: a report of nothing (a mistyped --procfs-root) must not pass for a result. */
+function readAnything(prepared: PreparedReport): boolean {
+  const { sample } = prepared;
+  return (
+    sample.listeningTcpPorts !== undefined ||
+    sample.listeningUdpPorts !== undefined ||
+    sample.establishedConnections !== undefined ||
+    prepared.networkReading !== undefined ||
+    Object.keys(sample.customMetrics).length > 0
+  );
 }
 
 /** Indents the report while keeping integers above 2^53 exactly as encoded. */

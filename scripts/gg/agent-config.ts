@@ -3,10 +3,12 @@
  * set (checked against CONFIG_KEYS) plus the least-privilege accessControl for the topics used.
  */
 import { accessControlFor, THING_NAME_VARIABLE } from '../../src/component/definition';
-import { type AgentConfig, CONFIG_KEYS, type CustomMetricSpec, type ReportFormat } from '../../src/config/definition';
+import { type AgentConfig, CONFIG_KEYS, type CustomMetricSpec } from '../../src/config/definition';
+import type { ReportFormat } from '../../src/component/definition';
 import { describeConfigErrors, parseConfig } from '../../src/config/parse';
 import { featureAccessControlFor, withFeatureAccessControl } from './edge-permissions';
 import { UsageError } from './errors';
+import { describeError } from '../../src/util/describe-error';
 
 export type AgentSettings = Partial<Record<keyof AgentConfig, unknown>>;
 
@@ -46,7 +48,7 @@ export function settingsFromConfigJson(text: string): AgentSettings {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`--config-json is not valid JSON: ${(error as Error).message}`);
+    throw new UsageError(`--config-json is not valid JSON: ${describeError(error)}`);
   }
   if (!isRecord(parsed)) throw new UsageError('--config-json must be a JSON object of configuration keys');
   const settings: AgentSettings = {};

@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { thingNameProblem } from '../../src/config/names';
 import { UsageError } from './errors';
 import { quotedInput } from './terminal-text';
+import { describeError } from '../../src/util/describe-error';
 
 export const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -23,7 +24,7 @@ export function parseFlags<O extends Options>(subcommand: string, argv: string[]
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw new UsageError(`${subcommand}: ${flagProblem(argv, options) ?? (error as Error).message}`);
+    throw new UsageError(`${subcommand}: ${flagProblem(argv, options) ?? describeError(error)}`);
   }
 }
 

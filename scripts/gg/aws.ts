@@ -1,7 +1,7 @@
 /**
  * The one door to AWS: every request goes through AwsGateway, which prints instead of sending in
- * --dry-run, retries throttled calls a bounded number of times, and turns AccessDenied into the
- * IAM action the operator has to grant.
+ * --dry-run, turns AccessDenied into the IAM action the operator has to grant, and a call still throttled
+ * after the SDK's own retries (the only retry layer, scripts/gg/clients.ts) into what to do about it.
  */
 import { CliError } from './errors';
 import type { AwsClients, OutputSink } from './deps';
@@ -19,9 +19,6 @@ interface SendingClient {
   send(command: unknown): Promise<unknown>;
 }
 
-export const DEFAULT_MAX_RETRIES = 4;
-const FIRST_RETRY_DELAY_MS = 1_000;
-const MAX_RETRY_DELAY_MS = 16_000;
 const DRY_RUN_ACCOUNT = '<account-id>';
 
 const THROTTLING_NAMES = new Set([
@@ -74,8 +71,11 @@ function commandName(command: SdkCommand): string {
   return command.constructor.name.replace(/Command$/, '');
 }
 
+/** IAM's prefix of each service's actions (device shadows are iot:GetThingShadow, not iotData:...). */
+const IAM_PREFIX: Partial<Record<ServiceName, string>> = { iotData: 'iot' };
+
 export function iamAction(service: ServiceName, operation: string): string {
-  const prefix = service === 'greengrass' ? 'greengrass' : service;
+  const prefix = IAM_PREFIX[service] ?? service;
   const action = `${prefix}:${operation}`;
   return IAM_ACTION_OVERRIDES[action] ?? action;
 }
@@ -117,6 +117,9 @@ const CLI_SERVICE: Record<ServiceName, string> = {
   sns: 'sns',
   iam: 'iam',
   logs: 'logs',
+  lambda: 'lambda',
+  iotData: 'iot-data',
+  cloudwatch: 'cloudwatch',
 };
 
 function kebab(operation: string): string {
@@ -145,12 +148,32 @@ function cliValue(value: unknown): unknown {
   return value;
 }
 
+/** Blobs the AWS CLI takes from a file instead of the JSON: the request without them, and the file arguments. */
+function fileArguments(operation: string, input: object): { rest: object; files: string } {
+  const bytes = (value: unknown): number | undefined => (value instanceof Uint8Array ? value.byteLength : undefined);
+  if (operation === 'PutObject') {
+    const { Body, ...rest } = input as { Body?: unknown };
+    const size = bytes(Body);
+    return { rest, files: size === undefined ? '' : ` --body <file of ${size} bytes>` };
+  }
+  if (operation === 'UpdateFunctionCode') {
+    const { ZipFile, ...rest } = input as { ZipFile?: unknown };
+    const size = bytes(ZipFile);
+    return { rest, files: size === undefined ? '' : ` --zip-file fileb://<zip of ${size} bytes>` };
+  }
+  if (operation === 'CreateFunction') {
+    const { Code, ...rest } = input as { Code?: { ZipFile?: unknown } };
+    const size = bytes(Code?.ZipFile);
+    if (size !== undefined) return { rest, files: ` --zip-file fileb://<zip of ${size} bytes>` };
+  }
+  return { rest: input, files: '' };
+}
+
 /** One request as an AWS CLI command line an operator can paste. */
 function cliCommand(service: ServiceName, operation: string, input: object, region: string): string {
-  const { Body, ...rest } = input as { Body?: unknown };
-  const body = Body instanceof Uint8Array ? ` --body <file of ${Body.byteLength} bytes>` : '';
-  const json = JSON.stringify(cliValue(operation === 'PutObject' ? rest : input));
-  return `aws ${CLI_SERVICE[service]} ${kebab(operation)} --region ${region} --cli-input-json ${shellQuote(json)}${body}`;
+  const { rest, files } = fileArguments(operation, input);
+  const json = JSON.stringify(cliValue(rest));
+  return `aws ${CLI_SERVICE[service]} ${kebab(operation)} --region ${region} --cli-input-json ${shellQuote(json)}${files}`;
 }
 
 export function describeRequest(service: ServiceName, operation: string, input: object): string[] {
@@ -181,15 +204,12 @@ function dryRunResponse(operation: string, account: string): unknown {
 export interface GatewayOptions {
   dryRun: boolean;
   out: OutputSink;
-  sleep(ms: number): Promise<void>;
-  maxRetries?: number;
   /** --dry-run --account: requests print as AWS CLI commands naming this account. */
   dryRunAccount?: string;
 }
 
 export class AwsGateway {
   readonly dryRun: boolean;
-  private readonly maxRetries: number;
 
   constructor(
     private readonly clients: AwsClients,
@@ -197,7 +217,6 @@ export class AwsGateway {
     private readonly options: GatewayOptions,
   ) {
     this.dryRun = options.dryRun;
-    this.maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
   }
 
   greengrass<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
@@ -228,6 +247,18 @@ export class AwsGateway {
     return this.call('logs', command);
   }
 
+  lambda<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
+    return this.call('lambda', command);
+  }
+
+  iotData<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
+    return this.call('iotData', command);
+  }
+
+  cloudwatch<C extends SdkCommand>(command: C): Promise<OutputOf<C>> {
+    return this.call('cloudwatch', command);
+  }
+
   private async call<C extends SdkCommand>(service: ServiceName, command: C): Promise<OutputOf<C>> {
     const operation = commandName(command);
     if (this.dryRun) {
@@ -237,25 +268,21 @@ export class AwsGateway {
       return dryRunResponse(operation, account ?? DRY_RUN_ACCOUNT) as OutputOf<C>;
     }
     const client = this.clients[service] as unknown as SendingClient;
-    for (let retry = 0; ; retry += 1) {
-      try {
-        return (await client.send(command)) as OutputOf<C>;
-      } catch (error) {
-        if (isAccessDenied(error)) {
-          const message = shape(error).message;
-          throw new AccessDeniedError(iamAction(service, operation), typeof message === 'string' ? message : '');
-        }
-        if (!isThrottling(error)) throw error;
-        if (retry >= this.maxRetries) {
-          throw new CliError(
-            `${operation} is still throttled by AWS after ${this.maxRetries} retries`,
-            'wait a minute and run the command again; if it keeps happening, ask for a higher request quota for the API',
-          );
-        }
-        const delay = Math.min(FIRST_RETRY_DELAY_MS * 2 ** retry, MAX_RETRY_DELAY_MS);
-        this.options.out.info(`${operation} throttled by AWS; retry ${retry + 1}/${this.maxRetries} in ${delay / 1000} s`);
-        await this.options.sleep(delay);
+    try {
+      return (await client.send(command)) as OutputOf<C>;
+    } catch (error) {
+      if (isAccessDenied(error)) {
+        const message = shape(error).message;
+        throw new AccessDeniedError(iamAction(service, operation), typeof message === 'string' ? message : '');
       }
+      // The SDK has already retried it (its adaptive mode also slowed down): retrying again here would multiply attempts.
+      if (isThrottling(error)) {
+        throw new CliError(
+          `${operation} is still throttled by AWS after the SDK's retries`,
+          'wait a minute and run the command again; if it keeps happening, ask for a higher request quota for the API',
+        );
+      }
+      throw error;
     }
   }
 }

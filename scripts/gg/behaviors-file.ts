@@ -7,8 +7,9 @@
 import { readFileSync } from 'node:fs';
 import type { Behavior } from '@aws-sdk/client-iot';
 import { InvalidValue } from '../../src/config/values';
-import { parseBehaviors } from '../../src/detect/behaviors';
+import { parseBehaviors } from '../../src/config/behaviors';
 import { UsageError } from './errors';
+import { describeError } from '../../src/util/describe-error';
 
 export interface BehaviorsFile {
   /** Every behavior as written, for CreateSecurityProfile / UpdateSecurityProfile. */
@@ -52,13 +53,13 @@ export function readBehaviorsFile(path: string): BehaviorsFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`--behaviors-file ${path} cannot be read: ${(error as Error).message}`);
+    throw new UsageError(`--behaviors-file ${path} cannot be read: ${describeError(error)}`);
   }
   let document: unknown;
   try {
     document = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`--behaviors-file ${path} is not valid JSON: ${(error as Error).message}`);
+    throw new UsageError(`--behaviors-file ${path} is not valid JSON: ${describeError(error)}`);
   }
   const behaviors = behaviorsIn(document, path);
   const cloudOnly: string[] = [];

@@ -6,17 +6,21 @@ import { doctorCommand, DOCTOR_HELP } from './commands/doctor';
 import { logsCommand, LOGS_HELP } from './commands/logs';
 import { setupEdgeCommand, SETUP_EDGE_HELP } from './commands/setup-edge';
 import { publishCommand, PUBLISH_HELP } from './commands/publish';
-import { QUARANTINE_HELP, quarantineCommand } from './commands/quarantine';
+import { QUARANTINE_HELP, quarantineCommand, quarantineHelpFor } from './commands/quarantine';
 import { setupDefenderCommand, SETUP_DEFENDER_HELP } from './commands/setup-defender';
 import { statusCommand, STATUS_HELP } from './commands/status';
 import { violationsCommand, VIOLATIONS_HELP } from './commands/violations';
 import type { CliDeps } from './deps';
 import { CliError, UsageError } from './errors';
+import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes';
 import { quotedInput, terminalSafe } from './terminal-text';
+import { describeError } from '../../src/util/describe-error';
 
 interface Subcommand {
   summary: string;
   help: string;
+  /** A more precise help for the words after the subcommand (`quarantine auto --help`). */
+  helpFor?(rest: string[]): string | undefined;
   run(argv: string[], deps: CliDeps): Promise<number>;
 }
 
@@ -40,14 +44,15 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   },
   doctor: { summary: 'check everything a core device needs for its reports to count', help: DOCTOR_HELP, run: doctorCommand },
   violations: { summary: 'list active Device Defender violations, or their history', help: VIOLATIONS_HELP, run: violationsCommand },
-  quarantine: { summary: 'isolate violating devices: setup | apply | release', help: QUARANTINE_HELP, run: quarantineCommand },
+  quarantine: {
+    summary: 'isolate violating devices: setup | apply | release | status | auto',
+    help: QUARANTINE_HELP,
+    helpFor: quarantineHelpFor,
+    run: quarantineCommand,
+  },
   logs: { summary: "read the component's log of a core device or thing group from CloudWatch Logs", help: LOGS_HELP, run: logsCommand },
   cleanup: { summary: 'remove the component, its versions, profiles and custom metrics', help: CLEANUP_HELP, run: cleanupCommand },
 };
-
-const EXIT_OK = 0;
-const EXIT_FAILURE = 1;
-const EXIT_USAGE = 2;
 
 export const MAIN_HELP = `Usage: npm run gg -- <subcommand> [flags]
 
@@ -58,7 +63,8 @@ ${Object.entries(SUBCOMMANDS)
   .join('\n')}
 
 Every subcommand takes --help, --dry-run (print the AWS requests, send none) and --region.
-Typical order: publish, deploy --thing T --wait, setup-defender --group G, doctor --thing T.`;
+Typical order: publish, deploy --thing T --wait, setup-defender --group G, doctor --thing T.
+${EXIT_CODES_HELP}`;
 
 const NETWORK_ERRORS = new Set([
   'ENOTFOUND',
@@ -105,7 +111,7 @@ function reportError(deps: CliDeps, subcommand: string, error: unknown): number 
     return EXIT_FAILURE;
   }
   const name = errorName(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   out.error(`error: ${name && !message.startsWith(name) ? `${name}: ` : ''}${message}`);
   const next = nextStepFor(error);
   if (next) out.error(`next: ${next}`);
@@ -125,7 +131,7 @@ export async function run(argv: string[], deps: CliDeps): Promise<number> {
     return EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    deps.out.info(subcommand.help);
+    deps.out.info(subcommand.helpFor?.(rest) ?? subcommand.help);
     return EXIT_OK;
   }
   try {

@@ -1,8 +1,11 @@
 /** Everything a subcommand touches outside its own logic, injected so tests need no AWS, TTY or real time. */
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { GreengrassV2Client } from '@aws-sdk/client-greengrassv2';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { IoTClient } from '@aws-sdk/client-iot';
+import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -15,6 +18,9 @@ export interface AwsClients {
   sns: SNSClient;
   iam: IAMClient;
   logs: CloudWatchLogsClient;
+  lambda: LambdaClient;
+  iotData: IoTDataPlaneClient;
+  cloudwatch: CloudWatchClient;
 }
 
 export interface OutputSink {

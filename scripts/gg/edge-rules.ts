@@ -63,6 +63,9 @@ const REPORT_METRICS: readonly ReportMetric[] = [
   { name: 'PacketsOut', path: ['metrics', 'network_stats', 'packets_out'], unit: 'Count' },
 ];
 
+/** The CloudWatch metric names of the metrics rule, without the `<thing>.` prefix. */
+export const REPORT_METRIC_NAMES: readonly string[] = REPORT_METRICS.map((m) => m.name);
+
 /**
  * One CloudWatch metric per report field and thing (the action has no dimensions, so the thing is in the metric
  * name: `<thing>.<Metric>`). The sink must carry JSON reports: rules read neither CBOR nor binary payloads.

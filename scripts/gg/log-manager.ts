@@ -14,6 +14,7 @@ import { type Arns, partitionFor } from './aws';
 import { CliError, UsageError } from './errors';
 import { quotedInput } from './terminal-text';
 import type { Session } from './session';
+import { describeError } from '../../src/util/describe-error';
 
 export const LOG_MANAGER = 'aws.greengrass.LogManager';
 
@@ -49,7 +50,7 @@ function parseMerge(merge: string | undefined): Json {
     parsed = JSON.parse(merge);
   } catch (error) {
     throw new CliError(
-      `the deployed ${LOG_MANAGER} configuration merge is not JSON (${(error as Error).message})`,
+      `the deployed ${LOG_MANAGER} configuration merge is not JSON (${describeError(error)})`,
       `fix or remove ${LOG_MANAGER}'s configuration in the deployment (console or CLI), then run deploy again`,
     );
   }

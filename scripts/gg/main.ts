@@ -2,31 +2,18 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { GreengrassV2Client } from '@aws-sdk/client-greengrassv2';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { IoTClient } from '@aws-sdk/client-iot';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { STSClient } from '@aws-sdk/client-sts';
 import { run } from './cli';
+import { createAwsClients, sdkNodeNote } from './clients';
 import type { AwsClients, CliDeps } from './deps';
 import { CliError } from './errors';
 
-/** The SDK retries transient errors itself; the gateway adds a bounded outer retry for throttling. */
-const SDK_MAX_ATTEMPTS = 5;
+let nodeNoteShown = false;
 
 function createClients(region: string | undefined): AwsClients {
-  const config = { maxAttempts: SDK_MAX_ATTEMPTS, ...(region ? { region } : {}) };
-  return {
-    greengrass: new GreengrassV2Client(config),
-    iot: new IoTClient(config),
-    s3: new S3Client(config),
-    sts: new STSClient(config),
-    sns: new SNSClient(config),
-    iam: new IAMClient(config),
-    logs: new CloudWatchLogsClient(config),
-  };
+  const note = nodeNoteShown ? undefined : sdkNodeNote(process.version);
+  nodeNoteShown = true;
+  if (note) console.error(note);
+  return createAwsClients(region);
 }
 
 async function confirm(question: string): Promise<boolean> {

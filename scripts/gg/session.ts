@@ -7,6 +7,7 @@ import { CliError, UsageError } from './errors';
 import { readPublishSettings } from './project';
 import { accountFlag, regionFlag } from './args';
 import { terminalSafe } from './terminal-text';
+import { describeError } from '../../src/util/describe-error';
 
 export interface Session {
   aws: AwsGateway;
@@ -47,7 +48,7 @@ export async function openSession(deps: CliDeps, flags: SessionFlags, options: S
     identity = readGdkConfig(deps.projectRoot);
   } catch (error) {
     throw new CliError(
-      `cannot read gdk-config.json in ${deps.projectRoot}: ${(error as Error).message}`,
+      `cannot read gdk-config.json in ${deps.projectRoot}: ${describeError(error)}`,
       'run the command from the project root',
     );
   }
@@ -74,7 +75,6 @@ export async function openSession(deps: CliDeps, flags: SessionFlags, options: S
   const aws = new AwsGateway(clients, region, {
     dryRun: flags['dry-run'] === true,
     out,
-    sleep: deps.sleep,
     ...(dryRunAccount ? { dryRunAccount } : {}),
   });
   let arns: Promise<Arns> | undefined;

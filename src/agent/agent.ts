@@ -12,18 +12,21 @@ import type { CollectOptions, Collector } from '../collect/collector';
 import { metricsTopics } from '../component/definition';
 import type { AgentConfig } from '../config/definition';
 import { thingNameProblem } from '../config/names';
-import type { EdgeFeatures } from '../detect/edge-features';
+import { resolveTopic } from '../config/detection';
+import type { EdgeFeatures } from './edge-features';
 import { quoteValue } from '../config/quote';
 import type { IpcConnection, IpcConnector } from '../ipc/ipc';
+import { frameLimited } from '../ipc/frame-limit';
 import { IpcError } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
-import type { AgentState, StateStore } from '../state/state-store';
+import type { AgentState, MonotonicMark, StateStore } from '../state/state-store';
 import { describeError } from '../util/describe-error';
 import type { Clock } from './clock';
 import { Configuration } from './configuration';
 import { ConnectionSupervisor } from './connection-supervisor';
 import { describeRuntime, type NucleusRuntime, runtimeFromValidation } from './nucleus-runtime';
 import { deniedCallMessage } from './remedies';
+import { frameLimitOf, reportBudget, reportCapacity } from './report-budget';
 import { ReplyTracker } from './reply-tracker';
 import { type PreparedReport, prepareReport } from './report-pipeline';
 import { ReportSchedule } from './report-schedule';
@@ -46,15 +49,16 @@ export interface AgentDeps {
   /** The current boot's id: a restart within one boot measures the time since the last report on the monotonic clock. */
   bootId?: () => Promise<string | undefined>;
   random?: () => number;
-  /** Detection at the edge, the drill and the metrics sink (src/detect/edge-features.ts); absent: reports only. */
-  createEdgeFeatures?: (connection: () => IpcConnection | undefined) => EdgeFeatures;
+  /** Detection at the edge, the drill and the metrics sink (src/agent/edge-features.ts); absent: reports only. */
+  createEdgeFeatures?: (connection: () => IpcConnection | undefined, frameLimit: () => number | undefined) => EdgeFeatures;
 }
 
 /** Device Defender answers within seconds; a report still unanswered after this is counted as lost. */
 const REPLY_TIMEOUT_MS = 60_000;
 
 export class Agent {
-  private state: AgentState = { version: 1, lastReportId: 0 };
+  /** Replaced as a whole, never edited field by field: what a failed publish restores is a value, not a list of fields. */
+  private state: Readonly<AgentState> = { version: 1, lastReportId: 0 };
   private collector: Collector;
   private bootId: string | undefined;
   private announced = false;
@@ -73,11 +77,12 @@ export class Agent {
       clock,
       logger,
       onChange: (next, previous) => this.configurationChanged(next, previous),
+      reportCapacity: (config) => this.reportCapacityFor(config),
     });
     this.collector = deps.createCollector(this.configuration.current.procfsRoot);
     this.replies = new ReplyTracker({ componentName: identity.componentName, clock, logger, runtime: () => this.runtime });
     this.supervisor = new ConnectionSupervisor({
-      connector: deps.ipc,
+      connector: frameLimited(deps.ipc, () => frameLimitOf(this.runtime)),
       clock,
       logger,
       ...(deps.random ? { random: deps.random } : {}),
@@ -92,7 +97,10 @@ export class Agent {
       intervalMs: () => this.configuration.current.intervalSeconds * 1000,
       runCycle: () => this.runCycle(),
     });
-    this.edge = deps.createEdgeFeatures?.(() => this.supervisor.connection);
+    this.edge = deps.createEdgeFeatures?.(
+      () => this.supervisor.connection,
+      () => frameLimitOf(this.runtime),
+    );
   }
 
   /** As the nucleus of the current (or last) connection showed it; classic until a connection says otherwise. */
@@ -111,13 +119,15 @@ export class Agent {
   async start(): Promise<void> {
     const loaded = await this.deps.stateStore.load(this.deps.clock.now());
     if (loaded.problem) this.deps.logger.warn(`state file: ${loaded.problem}`);
-    if (loaded.state) this.state = loaded.state;
-    if (this.state.publishingReportId !== undefined) {
-      this.deps.logger.warn(
-        `the previous run stopped while handing report ${this.state.publishingReportId} to the nucleus: whether it went out is unknown. ` +
-          'Its id is not reused, the next report waits a whole interval from it, and its network_stats count from the last confirmed report',
-      );
-      delete this.state.publishingReportId;
+    if (loaded.state) {
+      const { publishingReportId, ...settled } = loaded.state;
+      this.state = settled;
+      if (publishingReportId !== undefined) {
+        this.deps.logger.warn(
+          `the previous run stopped while handing report ${publishingReportId} to the nucleus: whether it went out is unknown. ` +
+            'Its id is not reused, the next report waits a whole interval from it, and its network_stats count from the last confirmed report',
+        );
+      }
     }
     try {
       this.bootId = await this.deps.bootId?.();
@@ -183,6 +193,14 @@ export class Agent {
     if (mark && this.bootId !== undefined && mark.bootId === this.bootId && mark.ms <= clock.monotonic()) return mark.ms;
     if (this.state.lastPublishedAtMs === undefined) return undefined;
     return clock.monotonic() - Math.max(0, clock.now() - this.state.lastPublishedAtMs);
+  }
+
+  /** What the IPC message holds for the topics a report of `config` goes to (Device Defender's or `topic`, and the sink). */
+  private reportCapacityFor(config: AgentConfig, topic?: string): number | undefined {
+    const thing = config.thingName || this.validCoreThingName() || '';
+    const topics = [topic ?? this.edge?.destination(config, thing).topic ?? metricsTopics(thing, config.format).publish];
+    if (config.metricsSinkTopic) topics.push(resolveTopic(config.metricsSinkTopic, thing));
+    return reportCapacity(this.runtime, topics);
   }
 
   private thingName(): string | undefined {
@@ -253,7 +271,7 @@ export class Agent {
           format: config.format,
           maxListedPorts: config.maxListedPorts,
           maxListedConnections: config.maxListedConnections,
-          maxReportBytes: config.maxReportBytes,
+          maxReportBytes: reportBudget(config.maxReportBytes, this.reportCapacityFor(config, topic)),
         },
         wallNow: () => this.deps.clock.now(),
         monotonic: () => this.deps.clock.monotonic(),
@@ -298,30 +316,28 @@ export class Agent {
   ): Promise<void> {
     const { logger, clock } = this.deps;
     const { reportId } = prepared;
-    const previous = { ...this.state };
-    this.state.lastReportId = reportId;
-    this.state.lastPublishedAtMs = clock.now();
-    if (this.bootId !== undefined) this.state.lastPublishedMonotonic = { bootId: this.bootId, ms: clock.monotonic() };
-    else delete this.state.lastPublishedMonotonic;
-    this.state.publishingReportId = reportId;
+    const before = this.state;
+    const monotonic = this.bootId === undefined ? undefined : { bootId: this.bootId, ms: clock.monotonic() };
+    const handedOver = publishedState(before, reportId, clock.now(), monotonic);
+    this.state = { ...handedOver, publishingReportId: reportId };
     this.schedule.markPublishing();
     await this.saveState();
     if (expectsReply) this.replies.expect(reportId, topic);
     try {
       await connection.publishToIoTCore(topic, prepared.built.payload, '1');
     } catch (error) {
-      delete this.state.publishingReportId;
       if (error instanceof IpcError && error.kind === 'timeout') {
+        // It may have gone out: the interval counts from it, its traffic stays for the next report.
+        this.state = handedOver;
         this.replies.publishTimedOut(reportId);
         logger.warn(
           `report ${reportId}: outcome unknown: the nucleus did not answer the publish in time (${describeError(error)}); it may have gone out. ` +
             `The next report comes in ${config.intervalSeconds} s and its network_stats count from the last confirmed report`,
         );
       } else {
+        // Not sent: everything is as before it, except that its id is used up.
+        this.state = { ...before, lastReportId: reportId };
         this.replies.drop(reportId);
-        this.state.lastPublishedAtMs = previous.lastPublishedAtMs;
-        if (previous.lastPublishedMonotonic) this.state.lastPublishedMonotonic = previous.lastPublishedMonotonic;
-        else delete this.state.lastPublishedMonotonic;
         const why =
           error instanceof IpcError && error.kind === 'unauthorized'
             ? (this.edge?.deniedReportMessage(config, topic) ??
@@ -335,10 +351,10 @@ export class Agent {
       await this.saveState();
       return;
     }
-    if (prepared.networkReading) this.state.network = prepared.networkReading;
-    delete this.state.publishingReportId;
-    await this.saveState();
+    this.state = prepared.networkReading ? { ...handedOver, network: prepared.networkReading } : handedOver;
     this.logPublished(topic, prepared, config);
+    this.replies.published(reportId);
+    await this.saveState();
     const thing = this.thingName();
     if (thing) await this.edge?.published(connection, config, thing, reportId, prepared.built.payload);
   }
@@ -365,7 +381,7 @@ export class Agent {
         `${list('tcp ports', c.tcpPorts)}, ${list('udp ports', c.udpPorts)}, ${list('connections', c.connections)}, ` +
         `network stats ${prepared.sample.networkStats ? 'included' : 'omitted'}, custom metrics ${c.customMetrics}, collected in ${prepared.collectionMs} ms` +
         (dropped.length > 0 ? `, rows dropped: ${dropped.map(([table, count]) => `${table} ${count}`).join(', ')}` : '') +
-        (built.trimmed ? `; lists trimmed to fit maxReportBytes ${config.maxReportBytes}` : ''),
+        (built.trimmed ? `; lists trimmed to fit ${budgetText(config.maxReportBytes, built.budget)}` : ''),
     );
   }
 
@@ -391,4 +407,14 @@ function collectOptions(config: AgentConfig): CollectOptions {
     networkStatsIncludeLoopback: config.networkStatsIncludeLoopback,
     maxListedConnections: config.maxListedConnections,
   };
+}
+
+function budgetText(setting: number | 'auto', budget: number): string {
+  return setting === budget ? `maxReportBytes ${budget}` : `the report budget of ${budget} bytes (maxReportBytes ${setting})`;
+}
+
+/** The state once report `reportId` was handed to the nucleus at `atMs` (and `monotonic`, when the boot is known). */
+function publishedState(state: Readonly<AgentState>, reportId: number, atMs: number, monotonic: MonotonicMark | undefined): AgentState {
+  const { lastPublishedMonotonic: _previousMark, ...rest } = state;
+  return { ...rest, lastReportId: reportId, lastPublishedAtMs: atMs, ...(monotonic ? { lastPublishedMonotonic: monotonic } : {}) };
 }

@@ -13,6 +13,7 @@ import { type IpcConnection, IpcError, type ValidationRequest } from '../ipc/ipc
 import type { Logger } from '../log/logger';
 import { describeError } from '../util/describe-error';
 import type { Clock } from './clock';
+import { reportBytesProblem } from './report-budget';
 
 /** The nucleus sends one update event per changed key; read the configuration once per burst. */
 const CONFIG_SETTLE_MS = 250;
@@ -23,6 +24,8 @@ export interface ConfigurationDeps {
   logger: Logger;
   /** Called after a change was applied, with the configuration before it. */
   onChange: (next: AgentConfig, previous: AgentConfig) => void;
+  /** The most report bytes the nucleus's IPC message carries for a configuration's topics (undefined: no limit). */
+  reportCapacity?: (config: AgentConfig) => number | undefined;
 }
 
 export class Configuration {
@@ -120,6 +123,11 @@ export class Configuration {
       );
       this.readOnce = true;
       return;
+    }
+    const budgetProblem = reportBytesProblem(parsed.config.maxReportBytes, this.deps.reportCapacity?.(parsed.config));
+    if (budgetProblem !== undefined) {
+      parsed.errors.push({ key: 'maxReportBytes', message: budgetProblem });
+      parsed.config.maxReportBytes = previous.maxReportBytes;
     }
     if (parsed.errors.length > 0) {
       if (!this.readOnce) {

@@ -1,13 +1,15 @@
 /**
  * Device Defender's answers to the reports: subscriptions to the accepted/rejected topics and the
  * reports awaiting an answer. A report is registered before its publish starts (a loaded nucleus
- * delivers the reply before the publish call resolves) and dropped if the publish fails. After a
+ * delivers the reply before the publish call resolves) and dropped if the publish fails; a reply that comes before
+ * the publish resolved is held and logged once the agent has logged the report as published, so the log reads in the
+ * order things happened to the report. After a
  * format switch the old topics stay subscribed until their reports are answered or expire. A report
  * is only awaited while both its reply topics are subscribed: a denied subscription is explained
  * once, and does not turn every later report into a "no reply" warning.
  */
 import { metricsTopics } from '../component/definition';
-import type { ReportFormat } from '../config/definition';
+import type { ReportFormat } from '../component/definition';
 import { type IpcConnection, IpcError, type Subscription } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
 import { describeError } from '../util/describe-error';
@@ -27,6 +29,10 @@ interface Awaited {
   channel: string;
   /** The publish call timed out: whether the report went out at all is unknown. */
   outcomeUnknown?: boolean;
+  /** The publish call has resolved (or failed): a reply is logged as it comes. */
+  settled?: boolean;
+  /** A reply that came while the publish call was pending, with the time it came. */
+  early?: { payload: Buffer; topic: string; at: number };
 }
 
 export interface ReplyTrackerDeps {
@@ -101,16 +107,33 @@ export class ReplyTracker {
     return true;
   }
 
+  /** The publish resolved and was logged: a reply that came meanwhile is logged now. */
+  published(reportId: number): void {
+    this.settle(reportId);
+  }
+
   /** The publish timed out: a reply would tell that it went out; none most likely means it did not. */
   publishTimedOut(reportId: number): void {
     const entry = this.awaited.get(reportId);
     if (entry) entry.outcomeUnknown = true;
+    this.settle(reportId);
   }
 
-  /** The publish failed: no reply can come. */
+  /** The publish failed: no reply can come (one that came anyway is logged, as it tells the report went out). */
   drop(reportId: number): void {
+    this.settle(reportId);
     this.awaited.delete(reportId);
     void this.closeIdleChannels();
+  }
+
+  private settle(reportId: number): void {
+    const entry = this.awaited.get(reportId);
+    if (!entry) return;
+    entry.settled = true;
+    const early = entry.early;
+    if (!early) return;
+    delete entry.early;
+    this.onReply(early.payload, early.topic, early.at);
   }
 
   /** Reports unanswered for `timeoutMs` are counted as lost. */
@@ -145,7 +168,7 @@ export class ReplyTracker {
     await Promise.all(subscriptions.map((subscription) => subscription.close().catch(() => undefined)));
   }
 
-  private onReply(payload: Buffer, topic: string): void {
+  private onReply(payload: Buffer, topic: string, at = this.deps.clock.monotonic()): void {
     const reply = parseDefenderReply(payload, topic);
     if ('unreadable' in reply) {
       this.deps.logger.warn(reply.unreadable);
@@ -153,10 +176,14 @@ export class ReplyTracker {
     }
     const id = reply.reportId ?? '(no report id)';
     const entry = reply.reportId === undefined ? undefined : this.awaited.get(reply.reportId);
+    if (entry !== undefined && !entry.settled && entry.early === undefined) {
+      entry.early = { payload, topic, at };
+      return;
+    }
     let timing = '';
     if (entry !== undefined && reply.reportId !== undefined) {
       this.awaited.delete(reply.reportId);
-      timing = ` after ${this.deps.clock.monotonic() - entry.registeredAt} ms`;
+      timing = ` after ${at - entry.registeredAt} ms`;
       void this.closeIdleChannels();
     } else {
       timing = ', a report this agent is not awaiting (answered already, expired, or sent by another agent for this thing)';

@@ -3,14 +3,14 @@
  * recipe's accessControl, of the policy the operator scripts merge into a deployment, and of the
  * remedy the agent prints when a call is denied.
  */
-import type { ReportFormat } from '../config/definition';
-
 export const MQTT_PROXY_SERVICE = 'aws.greengrass.ipc.mqttproxy';
 export const PUBLISH_OPERATION = 'aws.greengrass#PublishToIoTCore';
 export const SUBSCRIBE_OPERATION = 'aws.greengrass#SubscribeToIoTCore';
 
 /** Recipe variable the nucleus substitutes when interpolateComponentConfiguration is on (nucleus >= 2.6.0). */
 export const THING_NAME_VARIABLE = '{iot:thingName}';
+
+export type ReportFormat = 'json' | 'cbor';
 
 export const REPORT_FORMATS: readonly ReportFormat[] = ['json', 'cbor'];
 

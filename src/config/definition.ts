@@ -7,10 +7,12 @@
  */
 import { metricNameProblem } from './names';
 import { quoteValue } from './quote';
-import { type Behavior, MAX_BEHAVIORS, parseBehaviors } from '../detect/behaviors';
-import * as detect from '../detect/config';
+import { type Behavior, MAX_BEHAVIORS, parseBehaviors } from './behaviors';
+import * as detect from './detection';
+import type { ReportFormat } from '../component/definition';
 import {
   absolutePath,
+  autoOrInteger,
   boolean,
   InvalidValue,
   integer,
@@ -23,7 +25,6 @@ import {
   type ValueParser,
 } from './values';
 
-export type ReportFormat = 'json' | 'cbor';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type IpcClientSetting = 'auto' | 'sdk' | 'portable';
 
@@ -70,7 +71,8 @@ export interface AgentConfig {
   drill: detect.DrillConfig | undefined;
   maxListedPorts: number;
   maxListedConnections: number;
-  maxReportBytes: number;
+  /** `auto`: as much as the runtime's IPC message holds, at most CLASSIC_REPORT_BYTES (src/agent/report-budget.ts). */
+  maxReportBytes: number | 'auto';
   networkStatsIncludeLoopback: boolean;
   procfsRoot: string;
   logLevel: LogLevel;
@@ -235,9 +237,12 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
   },
   {
     key: 'maxReportBytes',
-    recipeDefault: '64000',
-    description: `Byte budget of one encoded report (${MIN_REPORT_BYTES}..${MAX_REPORT_BYTES_LIMIT}); lists are trimmed to fit, totals never.`,
-    parse: integer(MIN_REPORT_BYTES, MAX_REPORT_BYTES_LIMIT),
+    recipeDefault: 'auto',
+    description:
+      `Byte budget of one encoded report: \`auto\` or ${MIN_REPORT_BYTES}..${MAX_REPORT_BYTES_LIMIT}; lists are trimmed to fit, totals never. ` +
+      '`auto` is 64000 on the classic nucleus and, on nucleus lite, the most its 10,000-byte IPC message holds for the report topics ' +
+      '(about 7,300); there a larger value is refused with that figure.',
+    parse: autoOrInteger(MIN_REPORT_BYTES, MAX_REPORT_BYTES_LIMIT),
   },
   {
     key: 'networkStatsIncludeLoopback',

@@ -2,7 +2,7 @@
  * Turns the component configuration as Greengrass delivers it (numbers possibly as strings,
  * keys case-insensitive) into an AgentConfig, naming every bad key and why.
  */
-import { metricKindOf } from '../detect/behaviors';
+import { metricKindOf } from './behaviors';
 import {
   type AgentConfig,
   CONFIG_KEYS,

@@ -26,6 +26,19 @@ export function integer(min: number, max: number): ValueParser<number> {
   };
 }
 
+/** `auto` or a whole number in range (any case of `auto`). */
+export function autoOrInteger(min: number, max: number): ValueParser<number | 'auto'> {
+  const whole = integer(min, max);
+  return (value) => {
+    if (typeof value === 'string' && value.trim().toLowerCase() === 'auto') return 'auto';
+    try {
+      return whole(value);
+    } catch {
+      throw new InvalidValue(`must be auto or a whole number from ${min} to ${max} (got ${quoteValue(value)})`);
+    }
+  };
+}
+
 export function boolean(value: unknown): boolean {
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;

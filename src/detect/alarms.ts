@@ -7,10 +7,11 @@
  * raised while the nucleus is unreachable goes out after the reconnect, in order. A destination that denies the call
  * is a configuration error: logged with the exact permission to merge, and not retried for that event.
  */
+import { maxPayloadBytes, type PublishOperation } from '../ipc/frame-size';
 import { IpcError, type IpcConnection } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
 import { describeError } from '../util/describe-error';
-import type { Behavior } from './behaviors';
+import type { Behavior } from '../config/behaviors';
 import type { Measurement } from './measure';
 import { deniedFeatureCallMessage } from './permissions';
 
@@ -54,6 +55,35 @@ export interface AlarmPublisherDeps {
   connection: () => IpcConnection | undefined;
   componentName: string;
   logger: Logger;
+  /** The nucleus's IPC frame limit (nucleus lite); undefined: none. */
+  frameLimit?: () => number | undefined;
+}
+
+/** Every list an event carries: the measured value's and the behavior's criteria value's. */
+function eventLists(event: ViolationEvent): unknown[][] {
+  const lists: unknown[][] = [];
+  for (const holder of [event.metricValue, event.behavior.criteria?.value] as Array<Record<string, unknown> | undefined>) {
+    for (const value of Object.values(holder ?? {})) if (Array.isArray(value)) lists.push(value);
+  }
+  return lists;
+}
+
+/**
+ * The event as one message of at most `maxBytes`: its lists cut (first elements kept: the offending ones come first)
+ * and marked `listsTrimmed`, when the whole event does not fit. undefined when not even empty lists fit.
+ */
+export function fitEvent(event: ViolationEvent, maxBytes: number | undefined): { payload: Buffer; trimmed: boolean } | undefined {
+  const whole = Buffer.from(JSON.stringify(event));
+  if (maxBytes === undefined || whole.length <= maxBytes) return { payload: whole, trimmed: false };
+  let keep = Math.max(0, ...eventLists(event).map((list) => list.length));
+  while (keep > 0) {
+    keep = Math.floor(keep / 2);
+    const cut = structuredClone(event);
+    for (const list of eventLists(cut)) list.splice(keep);
+    const payload = Buffer.from(JSON.stringify({ ...cut, listsTrimmed: true }));
+    if (payload.length <= maxBytes) return { payload, trimmed: true };
+  }
+  return undefined;
 }
 
 /** Sends what the outbox holds; entries that are done leave it. Never throws. */
@@ -68,20 +98,20 @@ export class AlarmPublisher {
     for (const entry of [...outbox]) {
       const connection = through ?? this.deps.connection();
       if (!connection) break;
-      const payload = Buffer.from(JSON.stringify(entry.event));
       if (entry.cloudTopic !== undefined) {
-        const outcome = await this.send('PublishToIoTCore', entry.cloudTopic, () =>
-          connection.publishToIoTCore(entry.cloudTopic as string, payload, '1'),
-        );
+        const topic = entry.cloudTopic;
+        const payload = this.payloadFor(entry.event, 'PublishToIoTCore', topic);
+        const outcome = await this.send('PublishToIoTCore', topic, () => connection.publishToIoTCore(topic, payload, '1'));
         if (outcome === 'retry') break;
         delete entry.cloudTopic;
         changed = true;
       }
       if (entry.localTopic !== undefined) {
         const local = connection.publishToTopic?.bind(connection);
+        const topic = entry.localTopic;
         const outcome = local
-          ? await this.send('PublishToTopic', entry.localTopic, () => local(entry.localTopic as string, payload))
-          : this.unsupported(entry.localTopic);
+          ? await this.send('PublishToTopic', topic, () => local(topic, this.payloadFor(entry.event, 'PublishToTopic', topic)))
+          : this.unsupported(topic);
         if (outcome === 'retry') break;
         delete entry.localTopic;
         changed = true;
@@ -90,6 +120,18 @@ export class AlarmPublisher {
       changed = true;
     }
     return changed;
+  }
+
+  /** The event's message, cut to fit the nucleus's frame (the frame guard refuses, with its reason, one that cannot). */
+  private payloadFor(event: ViolationEvent, operation: PublishOperation, topic: string): Buffer {
+    const limit = this.deps.frameLimit?.();
+    const fitted = fitEvent(event, limit === undefined ? undefined : maxPayloadBytes(operation, topic, limit));
+    if (fitted === undefined) return Buffer.from(JSON.stringify(event));
+    if (fitted.trimmed)
+      this.deps.logger.warn(
+        `alarm ${event.violationId} to ${topic}: its lists were cut to fit the nucleus's ${limit}-byte IPC message (listsTrimmed: true); the log line of the alarm has the measured value`,
+      );
+    return fitted.payload;
   }
 
   private unsupported(topic: string): 'done' {

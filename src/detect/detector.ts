@@ -10,8 +10,8 @@
  * and restored, so an alarm raised before a restart is not raised again and is cleared exactly once.
  */
 import type { NetworkTotals } from '../metrics/types';
-import type { Behavior } from './behaviors';
-import { metricKindOf } from './behaviors';
+import type { Behavior } from '../config/behaviors';
+import { MAX_CONSECUTIVE_DATAPOINTS, metricKindOf } from '../config/behaviors';
 import { AddressCache } from './cidr';
 import {
   compileCriteria,
@@ -160,8 +160,9 @@ function advance(
 ): { type: StateChange['type']; violationId: string } | undefined {
   const toAlarm = behavior.criteria?.consecutiveDatapointsToAlarm ?? 1;
   const toClear = behavior.criteria?.consecutiveDatapointsToClear ?? 1;
+  // Streaks stop counting where no criteria can ask for more, so a steady device leaves the state, and its file, as is.
   if (violating) {
-    state.violating += 1;
+    state.violating = Math.min(state.violating + 1, MAX_CONSECUTIVE_DATAPOINTS);
     state.conforming = 0;
     if (!state.inAlarm && state.violating >= toAlarm) {
       state.inAlarm = true;
@@ -170,7 +171,7 @@ function advance(
     }
     return undefined;
   }
-  state.conforming += 1;
+  state.conforming = Math.min(state.conforming + 1, MAX_CONSECUTIVE_DATAPOINTS);
   state.violating = 0;
   if (state.inAlarm && state.conforming >= toClear) {
     const violationId = state.violationId ?? newViolationId();

@@ -10,7 +10,7 @@ import { computeNetworkDelta, type NetworkBaseline } from '../state/network-delt
 import { describeError } from '../util/describe-error';
 import { randomUuid } from '../util/ids';
 import { AlarmPublisher, logEvent, MAX_OUTBOX, type ViolationEvent } from './alarms';
-import { resolveTopic } from './config';
+import { resolveTopic } from '../config/detection';
 import { Detector, type TrafficDelta } from './detector';
 import type { DetectionSample } from './measure';
 import type { DetectionState, DetectionStateStore } from './state-file';
@@ -24,6 +24,7 @@ export interface EdgeDetectionDeps {
   logger: Logger;
   now: () => number;
   newViolationId?: () => string;
+  frameLimit?: () => number | undefined;
 }
 
 /** A collected sample as the detector reads it: the true lists and the per-interface network counters. */
@@ -40,7 +41,12 @@ export class EdgeDetection {
 
   constructor(private readonly deps: EdgeDetectionDeps) {
     this.detector = new Detector(deps.newViolationId ?? (() => randomUuid()));
-    this.publisher = new AlarmPublisher({ connection: deps.connection, componentName: deps.componentName, logger: deps.logger });
+    this.publisher = new AlarmPublisher({
+      connection: deps.connection,
+      componentName: deps.componentName,
+      logger: deps.logger,
+      ...(deps.frameLimit ? { frameLimit: deps.frameLimit } : {}),
+    });
   }
 
   /** Loads the saved state; a bad file is reported and detection starts fresh. */
@@ -101,7 +107,10 @@ export class EdgeDetection {
     try {
       const atMs = this.deps.now();
       const traffic = this.trafficDelta(sample.network, atMs);
-      if (sample.network) this.state.network = { baseline: sample.network, atMs };
+      // The counters change at every sample: kept (and saved) only while a behavior sums traffic.
+      const sumsTraffic = this.detector.evaluatedBehaviors.some((evaluated) => evaluated.kind.kind === 'traffic');
+      if (sample.network && sumsTraffic) this.state.network = { baseline: sample.network, atMs };
+      else delete this.state.network;
       const changes = this.detector.evaluate(sample, traffic);
       this.state.behaviors = this.detector.snapshot();
       const settings = this.settings;

@@ -6,9 +6,10 @@
  * `not-in-*` none may be; an empty list conforms.
  */
 import type { CustomMetricValue, EstablishedConnection, ListeningPort } from '../metrics/types';
-import type { Behavior, BehaviorCriteria, MetricKind, MetricValue } from './behaviors';
+import type { Behavior, BehaviorCriteria, MetricKind, MetricValue } from '../config/behaviors';
 import type { DestinationTable } from '../metrics/destinations';
-import { type AddressCache, AddressSet, destinationTableOf, ipWords, type Network, networkContains, parseCidr } from './cidr';
+import { ipWords, type Network, networkContains, parseCidr } from '../metrics/networks';
+import { type AddressCache, AddressSet, destinationTableOf } from './cidr';
 
 /** What the detector needs of a collected sample (src/collect/collector.ts CollectedSample has these fields). */
 export interface DetectionSample {

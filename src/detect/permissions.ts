@@ -6,7 +6,7 @@
  */
 import type { AgentConfig } from '../config/definition';
 import { MQTT_PROXY_SERVICE, PUBLISH_OPERATION } from '../component/definition';
-import { resolveTopic } from './config';
+import { resolveTopic } from '../config/detection';
 
 export const PUBSUB_SERVICE = 'aws.greengrass.ipc.pubsub';
 export const PUBLISH_TO_TOPIC_OPERATION = 'aws.greengrass#PublishToTopic';

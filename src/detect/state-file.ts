@@ -4,11 +4,13 @@
  * network baseline of the last sample, alarms not yet delivered, and the drill that last ran. A damaged file is
  * reported and detection starts fresh: at worst an alarm still raised is raised once more.
  */
-import { createAtomicFileWriter } from '../state/atomic-file';
+import { createAtomicFileWriter, readSmallFile } from '../state/atomic-file';
 import { type NetworkBaseline, persistBaseline, restoreBaseline } from '../state/network-delta';
 import { MAX_OUTBOX, type OutboxEntry } from './alarms';
 import { type DetectorState, restoreBehaviorState } from './detector';
-import { readFile } from '../util/async-fs';
+import { describeError } from '../util/describe-error';
+import { cloudTopic, localTopic } from '../config/detection';
+import { THING_NAME_VARIABLE } from '../component/definition';
 
 export interface DetectionState {
   behaviors: DetectorState;
@@ -24,18 +26,33 @@ export interface DetectionStateStore {
   save(state: DetectionState): Promise<void>;
 }
 
+/**
+ * What is read of the file at most: alarm state for 100 behaviors and up to MAX_OUTBOX undelivered events fit many
+ * times over; a larger file is damaged or planted, and is refused unread rather than parsed into memory.
+ */
+const MAX_DETECTION_STATE_BYTES = 16 * 1024 * 1024;
+
 export function createDetectionStateFile(path: string): DetectionStateStore {
   const write = createAtomicFileWriter(path);
+  /** What the file holds: a save of the same text is skipped (the write, with its fsync, is most of detection's cost). */
+  let onDisk: string | undefined;
+  let lastWrite: Promise<void> = Promise.resolve();
   return {
     async load() {
-      let text: string;
+      let read: Awaited<ReturnType<typeof readSmallFile>>;
       try {
-        text = await readFile(path, 'utf8');
+        read = await readSmallFile(path, MAX_DETECTION_STATE_BYTES);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-        return { problem: `cannot read ${path}: ${(error as Error).message}` };
+        return { problem: `cannot read ${path}: ${describeError(error)}` };
       }
-      return parseDetectionState(text, path);
+      if ('tooLargeBytes' in read) {
+        return {
+          problem: `${path} is not a valid detection state file (${read.tooLargeBytes} bytes, more than ${MAX_DETECTION_STATE_BYTES}; not read); alarm state starts fresh`,
+        };
+      }
+      onDisk = read.text;
+      return parseDetectionState(read.text, path);
     },
     save(state) {
       const file = {
@@ -46,7 +63,13 @@ export function createDetectionStateFile(path: string): DetectionStateStore {
         ...(state.drill ? { drill: state.drill } : {}),
       };
       const text = `${JSON.stringify(file)}\n`;
-      return write(text);
+      if (text === onDisk) return lastWrite;
+      onDisk = text;
+      lastWrite = write(text).catch((error: unknown) => {
+        onDisk = undefined;
+        throw error;
+      });
+      return lastWrite;
     },
   };
 }
@@ -57,7 +80,7 @@ function parseDetectionState(text: string, path: string): { state?: DetectionSta
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return invalid((error as Error).message);
+    return invalid(describeError(error));
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return invalid('not a JSON object');
   const file = parsed as Record<string, unknown>;
@@ -70,8 +93,14 @@ function parseDetectionState(text: string, path: string): { state?: DetectionSta
     behaviors[name] = restored;
   }
   const state: DetectionState = { behaviors, outbox: [] };
+  let problem: string | undefined;
   if (Array.isArray(file.outbox)) {
-    state.outbox = file.outbox.filter(isOutboxEntry).slice(-MAX_OUTBOX);
+    const entries = file.outbox.filter(isOutboxEntry);
+    state.outbox = entries.filter(hasValidTopics).slice(-MAX_OUTBOX);
+    const dropped = entries.length - entries.filter(hasValidTopics).length;
+    if (dropped > 0) {
+      problem = `${path}: ${dropped} undelivered alarm(s) dropped: their topic is not one the configuration could have given (a damaged or altered file)`;
+    }
   }
   const network = file.network as { baseline?: unknown; atMs?: unknown } | undefined;
   if (network && typeof network.atMs === 'number' && Number.isFinite(network.atMs)) {
@@ -82,7 +111,24 @@ function parseDetectionState(text: string, path: string): { state?: DetectionSta
   if (drill && typeof drill.fingerprint === 'string' && typeof drill.endsAtMs === 'number') {
     state.drill = { fingerprint: drill.fingerprint, endsAtMs: drill.endsAtMs };
   }
-  return { state };
+  return problem === undefined ? { state } : { state, problem };
+}
+
+/**
+ * A saved alarm goes where the file says: the topics are checked again as the configuration checks them (a plain
+ * topic, never under $aws/, no wildcard), resolved (no `{iot:thingName}` left).
+ */
+function hasValidTopics(entry: OutboxEntry): boolean {
+  const valid = (topic: string | undefined, parse: (value: unknown) => string): boolean => {
+    if (topic === undefined) return true;
+    if (topic === '' || topic.includes(THING_NAME_VARIABLE)) return false;
+    try {
+      return parse(topic) === topic;
+    } catch {
+      return false;
+    }
+  };
+  return valid(entry.cloudTopic, cloudTopic) && valid(entry.localTopic, localTopic) && (entry.cloudTopic ?? entry.localTopic) !== undefined;
 }
 
 function isOutboxEntry(value: unknown): value is OutboxEntry {

@@ -7,9 +7,10 @@
  */
 import { formatUtcTimestamp } from '../log/logger';
 import net from 'node:net';
-import type { Behavior } from '../detect/behaviors';
-import { type DrillConfig, resolveTopic } from '../detect/config';
+import type { Behavior } from '../config/behaviors';
+import { type DrillConfig, resolveTopic } from '../config/detection';
 import { deniedFeatureCallMessage } from '../detect/permissions';
+import { maxPayloadBytes } from '../ipc/frame-size';
 import { IpcError, type IpcConnection } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
 import { describeError } from '../util/describe-error';
@@ -28,6 +29,8 @@ export interface DrillDeps {
   /** The drill that ran last (from the detection state) and where to record a new one. */
   lastRecord: () => DrillRecord | undefined;
   record: (record: DrillRecord) => Promise<void>;
+  /** The nucleus's IPC frame limit; the padding pieces are cut to fit it. */
+  frameLimit?: () => number | undefined;
 }
 
 /** bytes-out sends its padding in pieces of this size (well under AWS IoT Core's 128 KB message limit). */
@@ -173,8 +176,16 @@ export class DrillRunner {
     }
   }
 
+  /** At most PADDING_CHUNK_BYTES, and what one publish frame to `topic` holds under the nucleus's limit. */
+  private chunkBytes(topic: string): number {
+    const limit = this.deps.frameLimit?.();
+    return limit === undefined
+      ? PADDING_CHUNK_BYTES
+      : Math.max(1, Math.min(PADDING_CHUNK_BYTES, maxPayloadBytes('PublishToIoTCore', topic, limit)));
+  }
+
   private sendPadding(running: Running, topic: string, total: number, endsAtMs: number): void {
-    const chunks = Math.ceil(total / PADDING_CHUNK_BYTES);
+    const chunks = Math.ceil(total / this.chunkBytes(topic));
     const gap = Math.max(MIN_PUBLISH_GAP_MS, Math.floor((endsAtMs - this.deps.now()) / (chunks + 1)));
     let sent = 0;
     const next = async (): Promise<void> => {
@@ -183,7 +194,7 @@ export class DrillRunner {
         this.end(`all ${total} bytes sent`, running);
         return;
       }
-      const size = Math.min(PADDING_CHUNK_BYTES, total - sent);
+      const size = Math.min(this.chunkBytes(topic), total - sent);
       const connection = this.deps.connection();
       try {
         if (!connection) throw new IpcError('disconnected', 'PublishToIoTCore', 'not connected to the nucleus', topic);

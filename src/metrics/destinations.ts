@@ -3,7 +3,7 @@
  * capped by the report's budget), as numbers: what `aws:destination-ip-addresses` is evaluated on. The collector fills
  * it from the numbers /proc prints, so at 10,000 peers nothing is formatted and parsed back.
  *
- * Words are network order, as in src/detect/cidr.ts: an IPv4 address is one word (family 4, the peer of an
+ * Words are network order, as in src/metrics/networks.ts: an IPv4 address is one word (family 4, the peer of an
  * IPv4-mapped IPv6 socket included), an IPv6 address four (family 6). Texts are the canonical form the report uses.
  */
 export class DestinationTable {

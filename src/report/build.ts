@@ -6,7 +6,7 @@
  * never trimmed. The size of every list entry is computed once (encodedSize), so the byte budget is
  * met with arithmetic and the report is encoded exactly once.
  */
-import type { ReportFormat } from '../config/definition';
+import type { ReportFormat } from '../component/definition';
 import type { EstablishedConnection, ListeningPort, MetricsSample, NetworkDelta, Problem } from '../metrics/types';
 import { checkCustomMetric, wireCustomMetric } from './custom-metric-values';
 import { encodedSize, encodeReport, listFramingSize } from './encode';
@@ -36,6 +36,8 @@ export interface BuiltReport {
   counts: { tcpPorts?: ListCount; udpPorts?: ListCount; connections?: ListCount; customMetrics: number };
   /** Lists were cut (or custom metrics dropped) to fit the byte budget, beyond the configured caps. */
   trimmed: boolean;
+  /** The byte budget it was built to (maxReportBytes). */
+  budget: number;
   /** E.g. custom metric values dropped because invalid. */
   problems: Problem[];
 }
@@ -127,7 +129,7 @@ export function buildReport(sample: MetricsSample, options: ReportOptions): Buil
   lists.forEach((list, index) => {
     counts[list.kind] = { listed: listed[index] ?? 0, total: list.total };
   });
-  return { document, payload, bytes: payload.length, counts, trimmed, problems };
+  return { document, payload, bytes: payload.length, counts, trimmed, budget: options.maxReportBytes, problems };
 }
 
 function assembleDocument(

@@ -7,9 +7,8 @@
  * uint64, so integers are converted to whichever of the two gives a CBOR integer of minimal size.
  * The CBOR is a plain map (no cbor-x record extension, no tags), which any CBOR decoder reads.
  */
-import { Decoder, Encoder } from 'cbor-x';
-import type { ReportFormat } from '../config/definition';
-import { describeError } from '../util/describe-error';
+import { Encoder } from 'cbor-x';
+import type { ReportFormat } from '../component/definition';
 
 const cborEncoder = new Encoder({
   useRecords: false,
@@ -18,26 +17,12 @@ const cborEncoder = new Encoder({
   pack: false,
   useSelfDescribedHeader: false,
 });
-const cborDecoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
 const UINT32_MAX = 0xffff_ffff;
 const NEGATIVE_UINT32_MIN = -0x1_0000_0000;
 
 export function encodeReport(document: Record<string, unknown>, format: ReportFormat): Buffer {
   return format === 'json' ? Buffer.from(toJson(document), 'utf8') : cborEncoder.encode(toCborValue(document));
-}
-
-/**
- * The decoded report. JSON integers beyond Number.MAX_SAFE_INTEGER come back as bigint (JSON.parse
- * would round them); CBOR 64-bit integers come back as bigint too. Smaller integers are numbers.
- */
-export function decodeReport(payload: Buffer, format: ReportFormat): unknown {
-  if (format === 'json') return parseJsonExact(payload.toString('utf8'));
-  try {
-    return cborDecoder.decode(payload);
-  } catch (error) {
-    throw new Error(`invalid CBOR: ${describeError(error)}`);
-  }
 }
 
 /**
@@ -175,99 +160,4 @@ function cborSize(value: unknown): number {
     default:
       throw new TypeError(`cannot encode a ${typeof value} in a report`);
   }
-}
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON forbids raw control characters inside strings (RFC 8259)
-const JSON_STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
-const JSON_NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
-const JSON_WHITESPACE = /[ \t\n\r]*/y;
-
-/** JSON.parse, except that integers beyond Number.MAX_SAFE_INTEGER stay exact as bigint. */
-export function parseJsonExact(text: string): unknown {
-  let position = 0;
-  const fail = (what: string): never => {
-    throw new SyntaxError(`invalid JSON at offset ${position}: ${what}`);
-  };
-  const skipWhitespace = (): void => {
-    JSON_WHITESPACE.lastIndex = position;
-    JSON_WHITESPACE.test(text);
-    position = JSON_WHITESPACE.lastIndex;
-  };
-  const readToken = (pattern: RegExp): RegExpExecArray | undefined => {
-    pattern.lastIndex = position;
-    const match = pattern.exec(text) ?? undefined;
-    if (match) position = pattern.lastIndex;
-    return match;
-  };
-  const readString = (): string => {
-    const match = readToken(JSON_STRING);
-    return match ? (JSON.parse(match[0]) as string) : fail('bad string');
-  };
-  const expect = (character: string): void => {
-    skipWhitespace();
-    if (text[position] !== character) fail(`expected ${character}`);
-    position += 1;
-  };
-  const readValue = (): unknown => {
-    skipWhitespace();
-    const first = text[position];
-    if (first === '{') {
-      position += 1;
-      const object: Record<string, unknown> = {};
-      skipWhitespace();
-      if (text[position] === '}') {
-        position += 1;
-        return object;
-      }
-      for (;;) {
-        skipWhitespace();
-        const key = readString();
-        expect(':');
-        Object.defineProperty(object, key, { value: readValue(), enumerable: true, writable: true, configurable: true });
-        skipWhitespace();
-        if (text[position] === '}') {
-          position += 1;
-          return object;
-        }
-        expect(',');
-      }
-    }
-    if (first === '[') {
-      position += 1;
-      const array: unknown[] = [];
-      skipWhitespace();
-      if (text[position] === ']') {
-        position += 1;
-        return array;
-      }
-      for (;;) {
-        array.push(readValue());
-        skipWhitespace();
-        if (text[position] === ']') {
-          position += 1;
-          return array;
-        }
-        expect(',');
-      }
-    }
-    if (first === '"') return readString();
-    for (const [literal, literalValue] of [
-      ['true', true],
-      ['false', false],
-      ['null', null],
-    ] as const) {
-      if (text.startsWith(literal, position)) {
-        position += literal.length;
-        return literalValue;
-      }
-    }
-    const number = readToken(JSON_NUMBER) ?? fail('unexpected character');
-    const numeric = Number(number[0]);
-    const isInteger = number[1] === undefined && number[2] === undefined;
-    return isInteger && !Number.isSafeInteger(numeric) ? BigInt(number[0]) : numeric;
-  };
-  const value = readValue();
-  skipWhitespace();
-  if (position !== text.length) fail('unexpected text after the document');
-  return value;
 }

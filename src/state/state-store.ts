@@ -8,9 +8,9 @@
  * carries on with what is still good.
  */
 import { quoteValue } from '../config/quote';
-import { createAtomicFileWriter } from './atomic-file';
+import { createAtomicFileWriter, readSmallFile } from './atomic-file';
 import { persistBaseline, restoreBaseline, type NetworkBaseline, type PersistedNetworkBaseline } from './network-delta';
-import { readFile } from '../util/async-fs';
+import { describeError } from '../util/describe-error';
 
 export interface AgentState {
   version: 1;
@@ -26,7 +26,7 @@ export interface AgentState {
   publishingReportId?: number;
 }
 
-interface MonotonicMark {
+export interface MonotonicMark {
   bootId: string;
   ms: number;
 }
@@ -66,18 +66,29 @@ function isPlausibleReportId(reportId: number, nowMs: number): boolean {
   );
 }
 
+/**
+ * Far above what the agent writes (a report id, two times and one counter row per interface: a few KiB even with
+ * thousands of interfaces), so only a damaged or planted file is refused.
+ */
+export const MAX_STATE_FILE_BYTES = 1024 * 1024;
+
 export function createFileStateStore(path: string): StateStore {
   const write = createAtomicFileWriter(path);
   return {
     async load(nowMs) {
-      let text: string;
+      let read: Awaited<ReturnType<typeof readSmallFile>>;
       try {
-        text = await readFile(path, 'utf8');
+        read = await readSmallFile(path, MAX_STATE_FILE_BYTES);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-        return { problem: `cannot read ${path}: ${(error as Error).message}` };
+        return { problem: `cannot read ${path}: ${describeError(error)}` };
       }
-      return parseStateFile(text, path, nowMs);
+      if ('tooLargeBytes' in read) {
+        return {
+          problem: `${path} is not a valid state file (${read.tooLargeBytes} bytes, more than the ${MAX_STATE_FILE_BYTES} the agent ever writes; not read)`,
+        };
+      }
+      return parseStateFile(read.text, path, nowMs);
     },
     save(state) {
       const text = `${JSON.stringify(toStateFile(state), null, 2)}\n`;
@@ -103,7 +114,7 @@ function parseStateFile(text: string, path: string, nowMs: number): LoadedState 
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return invalid((error as Error).message);
+    return invalid(describeError(error));
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return invalid('not a JSON object');
   const file = parsed as Partial<Record<keyof StateFile, unknown>>;

@@ -13,6 +13,7 @@ export const statfs = promisify(fs.statfs);
 export const mkdir = promisify(fs.mkdir);
 export const open = promisify(fs.open);
 export const read = promisify(fs.read);
+export const fstat = promisify(fs.fstat);
 export const writeFile = promisify(fs.writeFile);
 export const fsync = promisify(fs.fsync);
 export const close = promisify(fs.close);

@@ -35,7 +35,7 @@ describe('Agent', () => {
     expect(capped.collector.options[0]?.maxListedConnections).toBe(7);
     await capped.agent.stop();
 
-    // The destination table carries every peer (test/detect/edge-features.test.ts): no cycle collects uncapped.
+    // The destination table carries every peer (test/agent/edge-features.test.ts): no cycle collects uncapped.
     const watching = harness({
       configuration: {
         maxListedConnections: '7',
@@ -67,6 +67,23 @@ describe('Agent', () => {
     const second = reports(h.nucleus)[1]!.document;
     expect(second.metrics.network_stats).toEqual({ bytes_in: 600, bytes_out: 200, packets_in: 6, packets_out: 2 });
     expect(second.header.report_id).toBeGreaterThan(reports(h.nucleus)[0]!.document.header.report_id);
+    await h.agent.stop();
+  });
+
+  it("logs a report's published line before its ACCEPTED, also when the reply comes before the publish call resolves", async () => {
+    const h = harness();
+    // A loaded nucleus: Device Defender's answer arrives before the PublishToIoTCore response.
+    h.nucleus.onPublish = (message) => {
+      const { header } = JSON.parse(message.payload.toString('utf8')) as { header: { report_id: number } };
+      h.nucleus.reply(`${JSON_TOPIC}/accepted`, { thingName: THING, reportId: header.report_id, status: 'ACCEPTED', timestamp: 1 });
+    };
+    await h.agent.start();
+    await h.clock.advance(0);
+    const id = reports(h.nucleus)[0]!.document.header.report_id as number;
+    expect(logged(h, new RegExp(`report ${id} (published|ACCEPTED)`)).map((l) => /published|ACCEPTED/.exec(l)?.[0])).toEqual([
+      'published',
+      'ACCEPTED',
+    ]);
     await h.agent.stop();
   });
 

@@ -433,8 +433,8 @@ describe('SIGTERM', () => {
     const id = reportIds(h)[1]!;
     expect(logged(h, new RegExp(`report ${id} not sent`))).toHaveLength(0);
     const order = h.lines.map((l) => l.replace(/^\S+ \S+\s+/, '')).filter((l) => l.includes(`report ${id}`) || l.startsWith('stopped'));
-    expect(order[0]).toMatch(new RegExp(`^report ${id} ACCEPTED`));
-    expect(order[1]).toMatch(new RegExp(`^report ${id} published`));
+    expect(order[0]).toMatch(new RegExp(`^report ${id} published`));
+    expect(order[1]).toMatch(new RegExp(`^report ${id} ACCEPTED`));
     expect(order[2]).toMatch(/^stopped: state saved/);
     expect(h.nucleus.connected).toBe(false);
     expect(h.store.saved!.lastReportId).toBe(id);

@@ -20,15 +20,36 @@ async function tracker() {
 }
 
 describe('ReplyTracker', () => {
-  it('settles a reply that came before the publish resolved, with the time since registration', async () => {
+  it('settles a reply that came before the publish resolved, logged once the publish is, with the time it came', async () => {
     const h = await tracker();
     await h.part.follow(h.connection, 'T', 'json');
     expect(h.part.expect(42, JSON_TOPIC)).toBe(true);
     await h.clock.advance(35);
     h.nucleus.reply(`${JSON_TOPIC}/accepted`, { reportId: 42, status: 'ACCEPTED' });
-    expect(h.lines.filter((l) => /report 42 ACCEPTED by Device Defender after 35 ms$/.test(l))).toHaveLength(1);
+    expect(h.lines.filter((l) => l.includes('ACCEPTED'))).toEqual([]);
+    await h.clock.advance(10);
+    h.lines.push('report 42 published');
+    h.part.published(42);
+    expect(h.lines.filter((l) => /report 42 (published|ACCEPTED by Device Defender after 35 ms)$/.test(l))).toEqual([
+      'report 42 published',
+      expect.stringMatching(/report 42 ACCEPTED by Device Defender after 35 ms$/),
+    ]);
     h.part.expire(0);
     expect(h.part.unansweredCount).toBe(0);
+  });
+
+  it('logs an early reply when the publish then times out or fails, since it shows the report went out', async () => {
+    const h = await tracker();
+    await h.part.follow(h.connection, 'T', 'json');
+    h.part.expect(1, JSON_TOPIC);
+    h.part.expect(2, JSON_TOPIC);
+    h.nucleus.reply(`${JSON_TOPIC}/accepted`, { reportId: 1, status: 'ACCEPTED' });
+    h.nucleus.reply(`${JSON_TOPIC}/rejected`, { reportId: 2, status: 'REJECTED', statusDetails: { ErrorCode: 'Malformed' } });
+    expect(h.lines.filter((l) => /ACCEPTED|REJECTED/.test(l))).toEqual([]);
+    h.part.publishTimedOut(1);
+    h.part.drop(2);
+    expect(h.lines.filter((l) => /report 1 ACCEPTED|report 2 REJECTED/.test(l))).toHaveLength(2);
+    expect(h.part.awaitedCount).toBe(0);
   });
 
   it('keeps the topics of an earlier format until their last report is answered or expires', async () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { prepareReport } from '../../src/agent/report-pipeline';
 import { createSystemCollector } from '../../src/collect/collector';
-import { parseBehaviors } from '../../src/detect/behaviors';
+import { parseBehaviors } from '../../src/config/behaviors';
 import { Detector } from '../../src/detect/detector';
 import { writeGeneratedProc } from '../fixtures/proc/generate';
 

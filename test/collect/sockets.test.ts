@@ -16,7 +16,7 @@ import {
   type SocketRow,
 } from '../../src/collect/sockets';
 import { dottedIpv4 } from '../../src/collect/ip';
-import { ipWords } from '../../src/detect/cidr';
+import { ipWords } from '../../src/metrics/networks';
 import type { InterfaceAddress } from '../../src/procfs/interfaces';
 import {
   GENERATED_INTERFACES,

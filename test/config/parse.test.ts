@@ -21,7 +21,7 @@ describe('parseConfig', () => {
       drill: undefined,
       maxListedPorts: 200,
       maxListedConnections: 500,
-      maxReportBytes: 64000,
+      maxReportBytes: 'auto',
       networkStatsIncludeLoopback: false,
       procfsRoot: '/proc',
       logLevel: 'info',
@@ -103,6 +103,8 @@ describe('parseConfig', () => {
   it('keeps the byte budget under the AWS IoT Core message limit', () => {
     expect(parseConfig({ maxReportBytes: '200000' }).errors[0]?.key).toBe('maxReportBytes');
     expect(parseConfig({ maxReportBytes: '100' }).errors[0]?.key).toBe('maxReportBytes');
+    expect(parseConfig({ maxReportBytes: 'Auto' }).config.maxReportBytes).toBe('auto');
+    expect(parseConfig({ maxReportBytes: 'some' }).errors[0]?.message).toMatch(/must be auto or a whole number from 4096 to 120000/);
   });
 
   it('reads custom metrics keyed by their registered name', () => {

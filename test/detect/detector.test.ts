@@ -1,4 +1,4 @@
-import { type Behavior, parseBehaviors } from '../../src/detect/behaviors';
+import { type Behavior, parseBehaviors } from '../../src/config/behaviors';
 import { Detector, type TrafficDelta } from '../../src/detect/detector';
 import type { DetectionSample } from '../../src/detect/measure';
 import type { EstablishedConnection, ListeningPort } from '../../src/metrics/types';
@@ -300,5 +300,14 @@ describe('configuration changes and restored state', () => {
     detector.evaluate(sample({ listeningTcpPorts: ports(24) }), undefined);
     expect(detector.configure([])).toEqual(['b']);
     expect(detector.snapshot()).toEqual({});
+  });
+});
+
+describe("custom metrics named like Object.prototype's members", () => {
+  it.each(['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__'])('evaluates a behavior on %s', (metric) => {
+    const detector = detectorFor(one(metric, { comparisonOperator: 'less-than', value: { number: 5 } }));
+    const customMetrics = Object.defineProperty({}, metric, { value: { type: 'number', value: 7 }, enumerable: true });
+    const changes = detector.evaluate(sample({ customMetrics }), undefined);
+    expect(changes.map((c) => [c.type, c.metricValue])).toEqual([['in-alarm', { number: 7 }]]);
   });
 });

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../../src/config/parse';
-import { parseBehaviors } from '../../src/detect/behaviors';
+import { parseBehaviors } from '../../src/config/behaviors';
 import { EdgeDetection, type DetectionSettings, type ObservedSample } from '../../src/detect/edge-detection';
 import { createDetectionStateFile } from '../../src/detect/state-file';
 import type { IpcConnection } from '../../src/ipc/ipc';
@@ -199,5 +199,77 @@ describe('EdgeDetection', () => {
     await detection.observe(listening(4444));
     expect(nucleus.published).toHaveLength(1);
     expect(JSON.parse(readFileSync(join(dir, 'detect.json'), 'utf8')).behaviors['allowed-tcp'].inAlarm).toBe(true);
+  });
+
+  it('writes the state file only when it changes: a steady device with moving counters leaves it alone', async () => {
+    const detection = await started();
+    const file = join(dir, 'detect.json');
+    const steady = (i: number): ObservedSample => ({
+      ...listening(22),
+      network: {
+        bootId: BOOT,
+        interfaces: { eth0: { bytesIn: BigInt(i * 1000), bytesOut: BigInt(i * 10), packetsIn: 0n, packetsOut: 0n } },
+      },
+    });
+    // The conforming streak stops counting at 10, the most any criteria asks for.
+    for (let i = 0; i < 10; i += 1) await detection.observe(steady(i));
+    // Every write renames a new file into place: the same inode and modification time mean no write.
+    const written = (): string => {
+      const stat = statSync(file, { bigint: true });
+      return `${stat.ino}/${stat.mtimeNs}`;
+    };
+    const settled = written();
+    for (let i = 10; i < 30; i += 1) {
+      now += 300_000;
+      await detection.observe(steady(i));
+    }
+    expect(written()).toBe(settled);
+    expect(JSON.parse(readFileSync(file, 'utf8')).network).toBeUndefined();
+    await detection.observe(listening(22, 4444));
+    expect(written()).not.toBe(settled);
+    expect(JSON.parse(readFileSync(file, 'utf8')).behaviors['allowed-tcp'].inAlarm).toBe(true);
+  });
+
+  it('drops restored alarms whose topic the configuration could not have given, and says so', async () => {
+    const event = (violationId: string) => ({
+      violationId,
+      thingName: THING,
+      securityProfileName: 'p',
+      behavior: { name: 'allowed-tcp', metric: 'aws:listening-tcp-ports' },
+      metricValue: { ports: [4444] },
+      violationEventType: 'in-alarm',
+      violationEventTime: now,
+    });
+    writeFileSync(
+      join(dir, 'detect.json'),
+      JSON.stringify({
+        version: 1,
+        behaviors: {},
+        outbox: [
+          { event: event('v1'), cloudTopic: '$aws/things/Core1/shadow/update' },
+          { event: event('v2'), cloudTopic: 'defender-agent/+/alarms' },
+          { event: event('v3'), localTopic: 'defender-agent/#' },
+          { event: event('v4'), cloudTopic: 'defender-agent/{iot:thingName}/alarms' },
+          { event: event('v5'), cloudTopic: 'defender-agent/Core1/alarms', localTopic: 'defender-agent/alarms' },
+        ],
+      }),
+    );
+    const detection = await started();
+    await detection.flush();
+    expect(nucleus.published.map((m) => m.topic)).toEqual(['defender-agent/Core1/alarms']);
+    expect(nucleus.localPublished.map((m) => m.topic)).toEqual(['defender-agent/alarms']);
+    expect(
+      lines.filter((l) => /4 undelivered alarm\(s\) dropped: their topic is not one the configuration could have given/.test(l)),
+    ).toHaveLength(1);
+  });
+
+  it('refuses unread a detection state file larger than it ever writes', async () => {
+    const file = join(dir, 'detect.json');
+    writeFileSync(file, '');
+    truncateSync(file, 200 * 1024 * 1024); // sparse: no disk used
+    await started();
+    expect(
+      lines.filter((l) => l.includes(`${file} is not a valid detection state file (209715200 bytes, more than 16777216; not read)`)),
+    ).toHaveLength(1);
   });
 });

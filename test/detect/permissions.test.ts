@@ -1,7 +1,7 @@
 import { accessControlFor } from '../../src/component/definition';
 import { defaultConfig } from '../../src/config/parse';
-import { parseBehaviors } from '../../src/detect/behaviors';
-import { drill } from '../../src/detect/config';
+import { parseBehaviors } from '../../src/config/behaviors';
+import { drill } from '../../src/config/detection';
 import { deniedFeatureCallMessage, featureAccessControl } from '../../src/detect/permissions';
 
 const COMPONENT = 'com.example.DeviceDefenderAgent';

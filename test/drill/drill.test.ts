@@ -1,7 +1,8 @@
 import net from 'node:net';
-import { parseBehaviors } from '../../src/detect/behaviors';
-import { drill } from '../../src/detect/config';
+import { parseBehaviors } from '../../src/config/behaviors';
+import { drill } from '../../src/config/detection';
 import { DrillRunner, type DrillRecord } from '../../src/drill/drill';
+import { LITE_IPC_FRAME_LIMIT_BYTES, maxPayloadBytes } from '../../src/ipc/frame-size';
 import type { IpcConnection } from '../../src/ipc/ipc';
 import { createLogger } from '../../src/log/logger';
 import { FakeClock } from '../support/fake-clock';
@@ -121,6 +122,31 @@ describe('DrillRunner', () => {
     const sent = nucleus.published.filter((m) => m.topic === 'defender-agent/Core1/drill');
     expect(sent.reduce((sum, m) => sum + m.payload.length, 0)).toBe(100_000);
     expect(Math.max(...sent.map((m) => m.payload.length))).toBeLessThanOrEqual(32 * 1024);
+    expect(lines.some((l) => l.includes('DRILL bytes-out ended: all 100000 bytes sent'))).toBe(true);
+  });
+
+  it('bytes-out on nucleus lite: every piece fits its 10,000-byte IPC message, and all bytes go out on one connection', async () => {
+    await runner.stop();
+    nucleus.frameLimit = LITE_IPC_FRAME_LIMIT_BYTES;
+    runner = new DrillRunner({
+      logger: createLogger({ out: (l) => lines.push(l), err: (l) => lines.push(l) }),
+      connection: () => connection,
+      now: () => clock.now(),
+      setTimer: (ms, callback) => clock.setTimer(ms, callback),
+      componentName: 'com.example.Agent',
+      lastRecord: () => record,
+      record: async (r) => {
+        record = r;
+      },
+      frameLimit: () => LITE_IPC_FRAME_LIMIT_BYTES,
+    });
+    await runner.apply(drill({ kind: 'bytes-out', bytes: 100_000, durationSeconds: 10 }), [], 'Core1');
+    await clock.advance(10_000);
+    const topic = 'defender-agent/Core1/drill';
+    const sent = nucleus.published.filter((m) => m.topic === topic);
+    expect(nucleus.oversizedFrames).toBe(0);
+    expect(sent.reduce((sum, m) => sum + m.payload.length, 0)).toBe(100_000);
+    expect(Math.max(...sent.map((m) => m.payload.length))).toBe(maxPayloadBytes('PublishToIoTCore', topic, LITE_IPC_FRAME_LIMIT_BYTES));
     expect(lines.some((l) => l.includes('DRILL bytes-out ended: all 100000 bytes sent'))).toBe(true);
   });
 

@@ -1,7 +1,8 @@
 import type { EstablishedConnection, ListeningPort, MetricsSample } from '../../src/metrics/types';
 import { buildReport, type ReportOptions } from '../../src/report/build';
 import * as encode from '../../src/report/encode';
-import { decodeReport, encodedSize } from '../../src/report/encode';
+import { encodedSize } from '../../src/report/encode';
+import { decodeReport } from '../support/report-decoder';
 import { LONG_TO_SHORT } from '../../src/report/names';
 import { validateReport } from '../../src/report/validate';
 import { assertPlainCbor } from './plain-cbor';

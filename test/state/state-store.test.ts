@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFileStateStore, type AgentState } from '../../src/state/state-store';
+import { createFileStateStore, MAX_STATE_FILE_BYTES, type AgentState } from '../../src/state/state-store';
 
 describe('createFileStateStore', () => {
   let dir: string;
@@ -26,6 +26,16 @@ describe('createFileStateStore', () => {
       interfaces: { eth0: { bytesIn: 2n ** 64n - 1n, bytesOut: 9007199254740993n, packetsIn: 0n, packetsOut: 12n } },
     },
   };
+
+  it('refuses unread a file larger than the agent ever writes (a planted file must not inflate memory)', async () => {
+    await writeFile(path, '');
+    await truncate(path, 200 * 1024 * 1024); // sparse: no disk used
+    const loaded = await createFileStateStore(path).load(NOW);
+    expect(loaded.state).toBeUndefined();
+    expect(loaded.problem).toBe(
+      `${path} is not a valid state file (209715200 bytes, more than the ${MAX_STATE_FILE_BYTES} the agent ever writes; not read)`,
+    );
+  });
 
   it('has no state and no problem when there is no file yet', async () => {
     expect(await createFileStateStore(path).load(NOW)).toEqual({});

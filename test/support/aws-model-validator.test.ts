@@ -115,7 +115,7 @@ describe('validateRequest against the vendored AWS models', () => {
 });
 
 describe('modelPattern (Java patterns of the models in JavaScript)', () => {
-  const services: ModelService[] = ['greengrassv2', 'iot', 's3', 'sts', 'sns', 'iam', 'logs'];
+  const services: ModelService[] = ['greengrassv2', 'iot', 's3', 'sts', 'sns', 'iam', 'logs', 'lambda', 'iot-data', 'cloudwatch'];
   it.each(services)('compiles every pattern of the %s model', (service) => {
     for (const pattern of allModelPatterns(service)) expect(() => modelPattern(pattern)).not.toThrow();
   });

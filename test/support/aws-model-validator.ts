@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
-export type ModelService = 'greengrassv2' | 'iot' | 's3' | 'sts' | 'sns' | 'iam' | 'logs';
+export type ModelService = 'greengrassv2' | 'iot' | 's3' | 'sts' | 'sns' | 'iam' | 'logs' | 'lambda' | 'iot-data' | 'cloudwatch';
 
 interface ShapeRef {
   shape: string;

@@ -1,3 +1,4 @@
+import { publishFrameBytes, type PublishOperation } from '../../src/ipc/frame-size';
 import { type IpcConnection, type IpcConnector, IpcError, type Subscription, type ValidationRequest } from '../../src/ipc/ipc';
 
 export interface PublishedMessage {
@@ -20,6 +21,9 @@ export class FakeNucleus implements IpcConnector {
   failConfigurationReads = 0;
   /** false: a nucleus without configuration validation (nucleus lite answers the subscription with an empty ServiceError). */
   servesValidation = true;
+  /** Like nucleus lite: a publish whose IPC frame is larger closes the connection (counted in oversizedFrames). */
+  frameLimit: number | undefined;
+  oversizedFrames = 0;
   connects = 0;
   /**
    * Runs after a publish reached the nucleus and before its call resolves: a test can answer the
@@ -86,6 +90,7 @@ class FakeConnection implements IpcConnection {
 
   async publishToIoTCore(topic: string, payload: Buffer, qos: '0' | '1'): Promise<void> {
     this.assertOpen('PublishToIoTCore');
+    this.closeIfOversized('PublishToIoTCore', topic, payload);
     if (this.nucleus.deniedTopics.has(topic)) throw new IpcError('unauthorized', 'PublishToIoTCore', 'Not Authorized', topic);
     const message = { topic, payload, qos };
     this.nucleus.published.push(message);
@@ -94,6 +99,7 @@ class FakeConnection implements IpcConnection {
 
   async publishToTopic(topic: string, payload: Buffer): Promise<void> {
     this.assertOpen('PublishToTopic');
+    this.closeIfOversized('PublishToTopic', topic, payload);
     if (this.nucleus.deniedTopics.has(topic)) throw new IpcError('unauthorized', 'PublishToTopic', 'Not Authorized', topic);
     this.nucleus.localPublished.push({ topic, payload, qos: '' });
   }
@@ -136,6 +142,14 @@ class FakeConnection implements IpcConnection {
 
   onDisconnect(listener: (reason: string) => void): void {
     this.disconnectListeners.push(listener);
+  }
+
+  private closeIfOversized(operation: PublishOperation, topic: string, payload: Buffer): void {
+    const limit = this.nucleus.frameLimit;
+    if (limit === undefined || publishFrameBytes(operation, topic, payload.length) <= limit) return;
+    this.nucleus.oversizedFrames += 1;
+    this.nucleus.dropConnection();
+    throw new IpcError('disconnected', operation, `${operation} interrupted: the connection to the nucleus closed`, topic);
   }
 
   async close(): Promise<void> {

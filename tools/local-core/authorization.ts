@@ -4,6 +4,7 @@
  */
 import { MQTT_PROXY_SERVICE, THING_NAME_VARIABLE } from '../../src/component/definition';
 import { isBlank, javaHashSetOrder, resourceRefusal, WildcardTrie } from './wildcard-trie';
+import { describeError } from '../../src/util/describe-error';
 
 const ANY_OPERATION = '*';
 
@@ -115,7 +116,7 @@ export function parseServicePolicies(accessControl: unknown, service: string): P
     try {
       document = JSON.parse(document) as unknown;
     } catch (error) {
-      return { policies: empty(), problem: `accessControl is not valid JSON: ${(error as Error).message}` };
+      return { policies: empty(), problem: `accessControl is not valid JSON: ${describeError(error)}` };
     }
   }
   if (!isPlainObject(document)) return { policies: empty(), problem: 'accessControl must be an object' };

@@ -5,9 +5,10 @@
  * (defender-schema.ts), never with the agent's validator.
  */
 import { Encoder } from 'cbor-x';
-import type { ReportFormat } from '../../src/config/definition';
+import type { ReportFormat } from '../../src/component/definition';
 import { decodePayload, reportProblems } from './defender-schema';
 import { InMemoryThrottle, type ThrottleMemory } from './throttle-memory';
+import { describeError } from '../../src/util/describe-error';
 
 const REPORT_TOPIC = /^\$aws\/things\/([^/]+)\/defender\/metrics\/(json|cbor)$/;
 /** How many validation errors the rejected reply quotes. */
@@ -74,7 +75,7 @@ export class DefenderFake {
       reportId = reportIdOf(document);
       errors = reportProblems(document);
     } catch (error) {
-      errors = [`cannot decode ${target.format} payload: ${(error as Error).message}`];
+      errors = [`cannot decode ${target.format} payload: ${describeError(error)}`];
     }
     const last = this.throttle.lastAcceptedAt(target.thingName);
     const tooSoon = last !== undefined && now - last < this.options.minIntervalMs;

@@ -7,7 +7,7 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import { Decoder } from 'cbor-x';
 import { isIP, isIPv4 } from 'node:net';
-import type { ReportFormat } from '../../src/config/definition';
+import type { ReportFormat } from '../../src/component/definition';
 import schema from './defender-report.schema.json';
 
 const MAX_PORT = 65535;

@@ -5,9 +5,15 @@
  */
 import net from 'node:net';
 import { createSystemCollector } from '../../src/collect/collector';
-import { type DrillKind, DRILL_LIMITS } from '../../src/detect/config';
+import { type DrillKind, DRILL_LIMITS, resolveTopic } from '../../src/config/detection';
 import { featureAccessControl } from '../../src/detect/permissions';
 import { parseConfig } from '../../src/config/parse';
+
+/**
+ * What a run can see of the drill here: an alarm raised and cleared, or, for bytes-out, only its padding reaching the
+ * core (the local core sends nothing onto the network, so no aws:all-bytes-out alarm can happen).
+ */
+type DrillEvidence = { kind: 'alarm' } | { kind: 'published'; topic: string; bytes: number };
 
 export interface DrillDemo {
   /** Merged onto the component's DefaultConfiguration. */
@@ -16,6 +22,28 @@ export interface DrillDemo {
   behaviorName: string;
   /** What to tell the user before it starts. */
   note: string;
+  evidence: DrillEvidence;
+}
+
+export interface StartProgress {
+  reports: number;
+  rejected: number;
+  alarmRaised: boolean;
+  alarmCleared: boolean;
+  /** Bytes published on the drill's topic. */
+  drillBytes: number;
+}
+
+/**
+ * `npm start -- --reports N`: the exit code once the run is complete (0 when every report was accepted and the drill
+ * showed what it can show here), or undefined while it is not.
+ */
+export function startVerdict(wantedReports: number | undefined, demo: DrillDemo | undefined, progress: StartProgress): number | undefined {
+  if (wantedReports === undefined || progress.reports < wantedReports) return undefined;
+  if (demo?.evidence.kind === 'alarm' && !progress.alarmCleared) return undefined;
+  if (demo?.evidence.kind === 'published' && progress.drillBytes < demo.evidence.bytes) return undefined;
+  const drillShown = demo?.evidence.kind !== 'alarm' || progress.alarmRaised;
+  return progress.rejected === 0 && drillShown ? 0 : 1;
 }
 
 /** Connections the connections drill opens (both ends are established sockets on this device). */
@@ -85,15 +113,21 @@ export async function drillDemo(
       drill = { kind, durationSeconds, bytes: 256 * 1024 };
       note =
         'drill bytes-out: publishes 256 KiB through IPC; the local core sends nothing onto the network, so locally no ' +
-        'aws:all-bytes-out alarm is expected (on a real core the bytes leave through the nucleus)';
+        'aws:all-bytes-out alarm is expected (on a real core the bytes leave through the nucleus); the run checks that ' +
+        'the padding reached the core instead';
     }
   }
   const merge: Record<string, unknown> = { behaviors: [behavior], drill };
   const { config, errors } = parseConfig(merge);
   if (errors.length > 0) throw new Error(`drill configuration is invalid: ${errors.map((e) => `${e.key}: ${e.message}`).join('; ')}`);
+  const evidence: DrillEvidence =
+    kind === 'bytes-out' && config.drill
+      ? { kind: 'published', topic: resolveTopic(config.drill.topic, options.thingName), bytes: config.drill.bytes }
+      : { kind: 'alarm' };
   return {
     configurationMerge: { ...merge, accessControl: featureAccessControl(config, options.componentName, options.thingName) },
     behaviorName: String(behavior.name),
     note,
+    evidence,
   };
 }

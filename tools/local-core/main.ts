@@ -1,24 +1,28 @@
 /**
- * `npm start`: after `npm run build` has written the component, starts a local stand-in for the Greengrass core (IPC server + fake Device
+ * `npm start`: reads its options, builds the component (`--build`), starts a local stand-in for the Greengrass core (IPC server + fake Device
  * Defender) in a fresh temporary root, launches the built component from its recipe with a development
  * configuration, and shows live what happens: each report and Defender's answer, denied IPC calls, and the agent's
  * own log lines. Ctrl-C stops everything and removes the temporary root.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { thingNameProblem } from '../../src/config/names';
-import { MIN_DEVELOPMENT_INTERVAL_SECONDS, type ReportFormat } from '../../src/config/definition';
+import { MIN_DEVELOPMENT_INTERVAL_SECONDS } from '../../src/config/definition';
+import type { ReportFormat } from '../../src/component/definition';
 import { componentIdentity } from '../../src/component/identity';
-import { DRILL_KINDS, type DrillKind } from '../../src/detect/config';
+import { DRILL_KINDS, type DrillKind } from '../../src/config/detection';
 import { LocalCore, type DefenderReportEvent } from './core';
 import { launchComponent, type ComponentProcess, type ExitEvent, type OutputLine } from './launcher';
-import { drillDemo } from './drill-demo';
+import { drillDemo, type StartProgress, startVerdict } from './drill-demo';
+import { describeError } from '../../src/util/describe-error';
 
 const DEFAULT_THING_NAME = 'LocalCoreThing';
 /** Where `npm start` has the build write the component (kept out of the greengrass-cli layout in the project root). */
 const DEFAULT_COMPONENT_DIR = '.local-core/component';
+const BUILD_SCRIPT = join(__dirname, '..', '..', 'scripts', 'build', 'main.ts');
 const DEFAULT_INTERVAL_SECONDS = 10;
 const STOP_TIMEOUT_MS = 5_000;
 /** With --reports, how long past the expected reports to wait before giving up. */
@@ -37,8 +41,11 @@ shows every report with Defender's answer, denied IPC calls and the agent's log.
   --ipc-client C     the component's ipcClient configuration: auto, sdk or portable (default: the recipe's, auto)
   --reports N        exit after N reports: 0 if all were accepted, 1 otherwise (a smoke check)
   --drill KIND       run a bounded attack drill (listening-port, connections or bytes-out) with a behavior it trips;
-                     with --reports, exits 0 only once the alarm was raised and cleared
+                     with --reports, exits 0 only once the alarm was raised and cleared (bytes-out: once its padding
+                     reached the core, as the local core sends nothing onto the network and so raises no alarm)
   --component-dir D  where the build wrote recipes/ and artifacts/ (default .local-core/component)
+  --build            build the component into the component dir first (npm start passes it, after the options
+                     were read, so --help and a mistyped flag answer at once)
   --keep-root        keep the temporary core root (logs/, work/, packages/) and print where it is
   --help             show this text`;
 
@@ -52,6 +59,7 @@ export interface StartOptions {
   drill?: DrillKind;
   keepRoot: boolean;
   componentDir: string;
+  build: boolean;
 }
 
 class UsageError extends Error {}
@@ -80,6 +88,7 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): Start
       drill: { type: 'string' },
       'keep-root': { type: 'boolean', default: false },
       'component-dir': { type: 'string', default: DEFAULT_COMPONENT_DIR },
+      build: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -103,6 +112,7 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): Start
     thingName,
     keepRoot: values['keep-root'],
     componentDir: resolve(values['component-dir']),
+    build: values.build,
     ...(values.reports === undefined ? {} : { reports: positiveInteger('--reports', values.reports, 1) }),
     ...(ipcClient === undefined ? {} : { ipcClient }),
     ...(values.drill === undefined ? {} : { drill: drillKind(values.drill) }),
@@ -182,30 +192,31 @@ async function run(options: StartOptions): Promise<number> {
     core.on('access-control-error', ({ component: name, problem }) =>
       say('denied', `${name}: accessControl unusable, every call will be denied: ${problem}`),
     );
-    let reports = 0;
-    let rejected = 0;
     const demo = options.drill ? await drillDemo(options.drill, { ...options, componentName: componentIdentity().name }) : undefined;
     if (demo) say('drill', demo.note);
-    const alarms = { raised: false, cleared: false };
-    // With a drill, the run is complete once its alarm was raised and cleared, not before.
+    const progress: StartProgress = { reports: 0, rejected: 0, alarmRaised: false, alarmCleared: false, drillBytes: 0 };
     const finishIfDone = (): void => {
-      if (options.reports === undefined || reports < options.reports) return;
-      if (demo && !alarms.cleared) return;
-      finished(rejected === 0 && (!demo || alarms.raised) ? 0 : 1);
+      const code = startVerdict(options.reports, demo, progress);
+      if (code !== undefined) finished(code);
     };
     core.on('defender-report', (report) => {
-      reports += 1;
-      if (report.status !== 'ACCEPTED') rejected += 1;
-      say('report', describeReport(reports, report));
+      progress.reports += 1;
+      if (report.status !== 'ACCEPTED') progress.rejected += 1;
+      say('report', describeReport(progress.reports, report));
       finishIfDone();
     });
     core.on('publish', ({ topic, payload }) => {
+      if (demo?.evidence.kind === 'published' && topic === demo.evidence.topic) {
+        progress.drillBytes += payload.length;
+        finishIfDone();
+        return;
+      }
       const alarm = demo && topic === `defender-agent/${options.thingName}/alarms` ? describeAlarm(payload) : undefined;
       if (!alarm) return;
       say('alarm', `${alarm.type} ${alarm.behavior} on ${topic}: ${alarm.measured}`);
       if (alarm.behavior !== demo?.behaviorName) return;
-      if (alarm.type === 'in-alarm') alarms.raised = true;
-      if (alarm.type === 'alarm-cleared' && alarms.raised) alarms.cleared = true;
+      if (alarm.type === 'in-alarm') progress.alarmRaised = true;
+      if (alarm.type === 'alarm-cleared' && progress.alarmRaised) progress.alarmCleared = true;
       finishIfDone();
     });
     core.on('local-publish', ({ topic, payload }) => {
@@ -239,12 +250,13 @@ async function run(options: StartOptions): Promise<number> {
     if (options.reports !== undefined) {
       const seconds = options.reports * options.intervalSeconds + REPORTS_GRACE_SECONDS;
       deadline = setTimeout(() => {
-        say('core', `gave up: ${reports} of ${options.reports} reports after ${seconds} s`);
+        const drill = demo?.evidence.kind === 'published' ? `, ${progress.drillBytes} of ${demo.evidence.bytes} drill bytes` : '';
+        say('core', `gave up: ${progress.reports} of ${options.reports} reports${drill} after ${seconds} s`);
         finished(1);
       }, seconds * 1000);
     }
   } catch (error) {
-    say('error', error instanceof Error ? error.message : String(error));
+    say('error', describeError(error));
     finished(1);
   }
 
@@ -270,12 +282,18 @@ async function main(): Promise<void> {
   try {
     options = parseStartOptions(process.argv.slice(2), process.env);
   } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    console.error(`${describeError(error)}\n\n${USAGE}`);
     process.exit(2);
   }
   if (options === 'help') {
     console.log(USAGE);
     return;
+  }
+  if (options.build) {
+    const build = spawnSync(process.execPath, [require.resolve('tsx/cli'), BUILD_SCRIPT, '--out', options.componentDir], {
+      stdio: 'inherit',
+    });
+    if (build.status !== 0) process.exit(build.status ?? 1);
   }
   process.exit(await run(options));
 }

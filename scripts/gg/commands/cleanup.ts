@@ -20,6 +20,7 @@ import { CliError } from '../errors';
 import { allPages } from '../paginate';
 import { defaultProfileName, mlProfileName } from '../security-profile';
 import { openSession, type Session } from '../session';
+import { describeError } from '../../../src/util/describe-error';
 
 export const CLEANUP_HELP = `Usage: npm run gg -- cleanup (--thing T | --group G) [--force] [--delete-versions] [--profile-name N] [--custom-metric NAME]...
 
@@ -101,7 +102,7 @@ async function deleteComponentVersions(session: Session, arns: Arns): Promise<bo
       out.info(`deleted ${identity.name} ${version}`);
     } catch (error) {
       if (!isConflict(error)) throw error;
-      out.error(`kept ${identity.name} ${version}: ${(error as Error).message} (another deployment may still use it)`);
+      out.error(`kept ${identity.name} ${version}: ${describeError(error)} (another deployment may still use it)`);
       complete = false;
     }
   }

@@ -32,6 +32,8 @@ import {
 import type { CliDeps } from '../deps';
 import { CliError, UsageError } from '../errors';
 import { requireFixedVersion } from '../project';
+import { EXIT_CODES_HELP, exitCodeOf } from '../exit-codes';
+import { FAILURES_NAMED } from '../fleet-wait';
 import { openSession, type Session } from '../session';
 import { DEFAULT_DEADLINE_SECONDS, DEFAULT_POLL_SECONDS, followCoreDevice, followThingGroup } from './status';
 
@@ -75,6 +77,9 @@ Waiting:
   --wait                     follow the deployment on each core device (as \`status\`)
   --deadline-seconds N       how long to wait (default ${DEFAULT_DEADLINE_SECONDS})
   --poll-seconds N           seconds between polls (default ${DEFAULT_POLL_SECONDS})
+  --wait-report FILE         with --group: write every thing's final state to FILE (thing, state, detail per line);
+                             the printed summary counts states and names at most ${FAILURES_NAMED} failed cores
+${EXIT_CODES_HELP}
 ${COMMON_HELP}`;
 
 const OPTIONS = {
@@ -84,6 +89,7 @@ const OPTIONS = {
   wait: { type: 'boolean' },
   'deadline-seconds': { type: 'string' },
   'poll-seconds': { type: 'string' },
+  'wait-report': { type: 'string' },
   'config-json': { type: 'string' },
   interval: { type: 'string' },
   format: { type: 'string' },
@@ -288,9 +294,14 @@ export async function deployCommand(argv: string[], deps: CliDeps): Promise<numb
   const logUpload = parseLogUploadFlags(flags);
   const deadlineSeconds = integerFlag('deadline-seconds', flags['deadline-seconds'], 1) ?? DEFAULT_DEADLINE_SECONDS;
   const pollSeconds = integerFlag('poll-seconds', flags['poll-seconds'], 1) ?? DEFAULT_POLL_SECONDS;
-  if (!flags.wait && (flags['deadline-seconds'] !== undefined || flags['poll-seconds'] !== undefined)) {
-    throw new UsageError('--deadline-seconds and --poll-seconds only apply with --wait');
+  if (
+    !flags.wait &&
+    (flags['deadline-seconds'] !== undefined || flags['poll-seconds'] !== undefined || flags['wait-report'] !== undefined)
+  ) {
+    throw new UsageError('--deadline-seconds, --poll-seconds and --wait-report only apply with --wait');
   }
+  if (flags['wait-report'] !== undefined && !isGroup)
+    throw new UsageError('--wait-report applies to --group (one thing prints its own state)');
 
   const session = await openSession(deps, flags);
   const { out, identity } = session;
@@ -347,7 +358,7 @@ export async function deployCommand(argv: string[], deps: CliDeps): Promise<numb
   }
   const deadlineAt = session.now().getTime() + deadlineSeconds * 1000;
   const outcome = isGroup
-    ? await followThingGroup(session, targetName, deploymentId, deadlineAt, pollSeconds * 1000)
+    ? await followThingGroup(session, targetName, deploymentId, deadlineAt, pollSeconds * 1000, flags['wait-report'])
     : await followCoreDevice(session, { thingName: targetName, deploymentId, deadlineAt, pollMs: pollSeconds * 1000 });
-  return outcome === 'succeeded' ? 0 : 1;
+  return exitCodeOf(outcome);
 }

@@ -23,14 +23,17 @@ import { UsageError } from '../errors';
 import { ensureIotServiceRole } from '../iot-service-role';
 import { allPages } from '../paginate';
 import { defaultProfileName } from '../security-profile';
+import { clearQuarantineRecord, QUARANTINE_STATUS_HELP, quarantineStatusCommand } from '../quarantine-record';
 import { openSession, type Session } from '../session';
+import { QUARANTINE_AUTO_HELP, quarantineAutoCommand } from './quarantine-auto';
+import { DEFAULT_QUARANTINE_SHADOW } from '../../../cloud/isolation/shadow';
 
 const DEFAULT_QUARANTINE_GROUP = 'defender-quarantine';
 /** StartDetectMitigationActionsTask takes at most 25 violation ids per task. */
 const VIOLATIONS_PER_TASK = 25;
 const MITIGATION_MANAGED_POLICY = 'service-role/AWSIoTDeviceDefenderAddThingsToThingGroupMitigationAction';
 
-export const QUARANTINE_HELP = `Usage: npm run gg -- quarantine setup|apply|release [flags]
+export const QUARANTINE_HELP = `Usage: npm run gg -- quarantine setup|apply|release|status|auto [flags]
 
 Isolates devices that Device Defender finds violating (detect -> alert -> isolate):
   setup      creates the quarantine thing group, an IoT policy that denies every action (iot:*) attached to
@@ -41,7 +44,10 @@ Isolates devices that Device Defender finds violating (detect -> alert -> isolat
   apply      runs that mitigation action on the active violations of a security profile
              (StartDetectMitigationActionsTask, at most ${VIOLATIONS_PER_TASK} violations per task), or with --thing
              adds one thing to the group directly.
-  release    --thing T removes the thing from the quarantine group (its own policies apply again).
+  release    --thing T removes the thing from the quarantine group (its own policies apply again) and clears
+             its quarantine shadow (--shadow-name, default ${DEFAULT_QUARANTINE_SHADOW}).
+  status     --thing T: membership, the shadow and the alarm that caused it (quarantine status --help).
+  auto       enable|disable|status: isolation without a human, by a Lambda function (quarantine auto --help).
 Flags:
   --group-name G       quarantine thing group (default ${DEFAULT_QUARANTINE_GROUP}); the policy is G-deny-all,
                        the role G-mitigation, the mitigation action G-add-thing
@@ -55,6 +61,12 @@ policies to connections whose client ID is the thing name (Greengrass cores conn
 Mitigation actions: https://docs.aws.amazon.com/iot-device-defender/latest/devguide/dd-mitigation-actions.html
 ${COMMON_HELP}`;
 
+export function quarantineHelpFor(rest: string[]): string | undefined {
+  if (rest[0] === 'auto') return QUARANTINE_AUTO_HELP;
+  if (rest[0] === 'status') return QUARANTINE_STATUS_HELP;
+  return undefined;
+}
+
 const OPTIONS = {
   ...COMMON_OPTIONS,
   'group-name': { type: 'string' },
@@ -62,6 +74,7 @@ const OPTIONS = {
   profile: { type: 'string' },
   behavior: { type: 'string' },
   'violation-id': { type: 'string', multiple: true },
+  'shadow-name': { type: 'string' },
 } as const;
 
 interface QuarantineNames {
@@ -92,8 +105,10 @@ async function ignoringExisting(what: string, session: Session, create: () => Pr
   }
 }
 
-async function setup(session: Session, arns: Arns, names: QuarantineNames): Promise<void> {
+/** The group and its deny-all policy, attached: what `setup` and `auto enable --create-group` create. */
+async function createQuarantineGroup(session: Session, arns: Arns, group: string): Promise<void> {
   const { aws, out } = session;
+  const names = namesFor(group);
   await ignoringExisting(`thing group ${names.group}`, session, () =>
     aws.iot(
       new CreateThingGroupCommand({
@@ -107,6 +122,11 @@ async function setup(session: Session, arns: Arns, names: QuarantineNames): Prom
   );
   await aws.iot(new AttachPolicyCommand({ policyName: names.policy, target: arns.thingGroup(names.group) }));
   out.info(`${aws.dryRun ? '[dry-run] would attach' : 'attached'} ${names.policy} to thing group ${names.group}`);
+}
+
+async function setup(session: Session, arns: Arns, names: QuarantineNames): Promise<void> {
+  const { aws, out } = session;
+  await createQuarantineGroup(session, arns, names.group);
   const roleArn = await ensureIotServiceRole(session, arns, {
     roleName: names.role,
     description: `Lets AWS IoT Device Defender add violating things to thing group ${names.group}`,
@@ -159,8 +179,12 @@ async function applyToViolations(session: Session, names: QuarantineNames, viola
 
 export async function quarantineCommand(argv: string[], deps: CliDeps): Promise<number> {
   const [action, ...rest] = argv;
+  if (action === 'auto') return quarantineAutoCommand(rest, deps, createQuarantineGroup);
+  if (action === 'status') return quarantineStatusCommand(rest, deps);
   if (action !== 'setup' && action !== 'apply' && action !== 'release') {
-    throw new UsageError(`quarantine needs setup, apply or release (got ${action === undefined ? 'nothing' : `"${action}"`})`);
+    throw new UsageError(
+      `quarantine needs setup, apply, release, status or auto (got ${action === undefined ? 'nothing' : `"${action}"`})`,
+    );
   }
   const flags = parseFlags(`quarantine ${action}`, rest, OPTIONS);
   const names = namesFor(nameFlag('group-name', flags['group-name']) ?? DEFAULT_QUARANTINE_GROUP);
@@ -189,6 +213,7 @@ export async function quarantineCommand(argv: string[], deps: CliDeps): Promise<
   if (action === 'release') {
     await aws.iot(new RemoveThingFromThingGroupCommand({ thingGroupName: names.group, thingName: thing! }));
     out.info(`released ${thing} from ${names.group}; its certificate's own policies apply again on its next connection`);
+    await clearQuarantineRecord(session, thing!, flags['shadow-name'] ?? DEFAULT_QUARANTINE_SHADOW);
     return 0;
   }
   if (thing) {

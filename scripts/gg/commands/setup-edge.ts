@@ -2,7 +2,7 @@
 import { CreateTopicRuleCommand, ReplaceTopicRuleCommand, type TopicRulePayload } from '@aws-sdk/client-iot';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { parseConfig } from '../../../src/config/parse';
-import { DEFAULT_ALARM_TOPIC } from '../../../src/detect/config';
+import { DEFAULT_ALARM_TOPIC } from '../../../src/config/detection';
 import { COMMON_HELP, COMMON_OPTIONS, parseFlags } from '../args';
 import { type Arns, errorName, isConflict } from '../aws';
 import type { CliDeps } from '../deps';
@@ -11,6 +11,16 @@ import { alarmRulePayload, metricsRulePayload, ruleNameFor, ruleRoleNameFor, rul
 import { ensureIotServiceRole } from '../iot-service-role';
 import { SNS_NAME } from '../sns-alerts';
 import { openSession, type Session } from '../session';
+import {
+  ALARM_LOG_RETENTION_DAYS,
+  alarmLogAction,
+  alarmLogStatement,
+  DEFAULT_ALARM_LOG_GROUP,
+  ensureAlarmLogGroup,
+  logGroupProblem,
+} from '../edge-history';
+import { DASHBOARD_NAME, putFleetDashboard } from '../fleet-dashboard';
+import { describeError } from '../../../src/util/describe-error';
 
 const DEFAULT_NAMESPACE = 'DeviceDefenderAgent';
 /** A role IAM has just created can take a few seconds before AWS IoT may pass it: CreateTopicRule says so until then. */
@@ -33,6 +43,11 @@ Metrics sink to CloudWatch metrics (reports in JSON; a metric <thing>.<Name> per
   --metrics-sink-topic T     the agent's metricsSinkTopic, e.g. defender-agent/{iot:thingName}/metrics
   --metric-namespace NS      default ${DEFAULT_NAMESPACE}
   --short-names              the agent sends short key names (shortNames: true)
+Alarm history and the fleet at a glance:
+  --alarm-log-group G        every alarm is also kept in this CloudWatch Logs group, ${ALARM_LOG_RETENTION_DAYS} days
+                             (default ${DEFAULT_ALARM_LOG_GROUP}); read it with violations --edge --since 7d
+  --dashboard NAME           a CloudWatch dashboard of the fleet's reported metrics (with --metrics-sink-topic)
+                             and its alarm counts per behavior (PutDashboard)
 ${COMMON_HELP}`;
 
 const OPTIONS = {
@@ -45,6 +60,8 @@ const OPTIONS = {
   'metrics-sink-topic': { type: 'string' },
   'metric-namespace': { type: 'string' },
   'short-names': { type: 'boolean' },
+  'alarm-log-group': { type: 'string' },
+  dashboard: { type: 'string' },
 } as const;
 
 const RULE_NAME = /^[a-zA-Z0-9_]{1,128}$/;
@@ -69,7 +86,7 @@ async function createSnsTopic(session: Session, arns: Arns, topicName: string): 
   return topicArn;
 }
 
-async function upsertRule(session: Session, ruleName: string, payload: TopicRulePayload): Promise<void> {
+export async function upsertRule(session: Session, ruleName: string, payload: TopicRulePayload): Promise<void> {
   for (let attempt = 0; ; attempt += 1) {
     try {
       await session.aws.iot(new CreateTopicRuleCommand({ ruleName, topicRulePayload: payload }));
@@ -81,7 +98,7 @@ async function upsertRule(session: Session, ruleName: string, payload: TopicRule
         session.out.info(`replaced topic rule ${ruleName}: ${payload.sql}`);
         return;
       }
-      const message = error instanceof Error ? error.message : '';
+      const message = describeError(error);
       const roleNotReady = errorName(error) === 'InvalidRequestException' && /role/i.test(message);
       if (!roleNotReady) throw error;
       if (attempt >= ROLE_PROPAGATION_RETRIES) {
@@ -121,22 +138,35 @@ export async function setupEdgeCommand(argv: string[], deps: CliDeps): Promise<n
   if (roleNameFlag !== undefined && !ROLE_NAME.test(roleNameFlag))
     throw new UsageError(`--role-name "${roleNameFlag}" is not an IAM role name`);
 
+  const alarmLogGroup = flags['alarm-log-group'] ?? DEFAULT_ALARM_LOG_GROUP;
+  const logGroupIssue = logGroupProblem(alarmLogGroup);
+  if (logGroupIssue) throw new UsageError(`--alarm-log-group "${alarmLogGroup}": ${logGroupIssue}`);
+  const dashboard = flags.dashboard;
+  if (dashboard !== undefined && !DASHBOARD_NAME.test(dashboard))
+    throw new UsageError(`--dashboard "${dashboard}" must be 1-255 of a-z A-Z 0-9 - _`);
+
   const session = await openSession(deps, flags);
   const { out, identity } = session;
   const arns = await session.arns();
   const snsTopicArn = topicArnFlag ?? (await createSnsTopic(session, arns, createSns!));
   const roleName = roleNameFlag ?? ruleRoleNameFor(identity.name);
+  const policy = ruleRolePolicy(snsTopicArn, namespace) as { Statement: object[] };
+  policy.Statement.push(alarmLogStatement(arns, alarmLogGroup));
   const roleArn = await ensureIotServiceRole(session, arns, {
     roleName,
-    description: `Lets AWS IoT rules route ${identity.name} alarms to SNS${namespace ? ' and its reports to CloudWatch metrics' : ''}`,
-    inlinePolicy: { name: 'edge-rule-actions', document: ruleRolePolicy(snsTopicArn, namespace) },
+    description: `Lets AWS IoT rules route ${identity.name} alarms to SNS and a log group${namespace ? ' and its reports to CloudWatch metrics' : ''}`,
+    inlinePolicy: { name: 'edge-rule-actions', document: policy },
   });
+  await ensureAlarmLogGroup(session, alarmLogGroup);
   const alarmRule = ruleNameFlag ?? ruleNameFor(identity.name, 'alarms');
-  await upsertRule(session, alarmRule, alarmRulePayload(alarmTopic, snsTopicArn, roleArn));
+  const alarmPayload = alarmRulePayload(alarmTopic, snsTopicArn, roleArn);
+  alarmPayload.actions?.push(alarmLogAction(alarmLogGroup, roleArn));
+  await upsertRule(session, alarmRule, alarmPayload);
   if (sinkTopic !== undefined && namespace !== undefined) {
     const metricsRule = ruleNameFlag ? `${ruleNameFlag}_metrics`.slice(0, 128) : ruleNameFor(identity.name, 'metrics');
     await upsertRule(session, metricsRule, metricsRulePayload(sinkTopic, flags['short-names'] === true, namespace, roleArn));
   }
+  if (dashboard !== undefined) await putFleetDashboard(session, dashboard, { namespace, alarmLogGroup });
   out.info(`alarms published on ${topicFilterOf(alarmTopic)} now reach ${snsTopicArn}`);
   out.info(
     `next: subscribe to the topic (aws sns subscribe --topic-arn ${snsTopicArn} --protocol email --notification-endpoint <you>), then ` +

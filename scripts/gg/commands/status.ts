@@ -8,22 +8,28 @@ import {
 } from '@aws-sdk/client-greengrassv2';
 import { ListThingsInThingGroupCommand } from '@aws-sdk/client-iot';
 import { COMMON_HELP, COMMON_OPTIONS, integerFlag, nameFlag, parseFlags } from '../args';
-import { isNotFound } from '../aws';
 import { allPages } from '../paginate';
 import type { CliDeps } from '../deps';
 import { CliError, UsageError } from '../errors';
+import { exitCodeOf, EXIT_CODES_HELP } from '../exit-codes';
+import { followFleet } from '../fleet-wait';
 import { openSession, type Session } from '../session';
 import { neutralized } from '../terminal-text';
+import { groupStatus } from './status-group';
 
-export const STATUS_HELP = `Usage: npm run gg -- status --thing T [--deployment-id ID] [--deadline-seconds N] [--poll-seconds N]
+export const STATUS_HELP = `Usage: npm run gg -- status (--thing T | --group G) [--deployment-id ID] [--deadline-seconds N] [--poll-seconds N]
 
 Follows a deployment on core device T (default: its newest deployment) until it ends: prints progress,
 then checks that the component runs at the deployed version. On failure prints the reason, the error
-stack and where the logs are on the core. Exits non-zero on failure or when the deadline passes.
+stack and where the logs are on the core.
   --thing T             core device (thing name)
   --deployment-id ID    deployment to follow (default: the newest one on the device)
   --deadline-seconds N  give up after N seconds (default 600)
   --poll-seconds N      seconds between polls (default 10)
+  --group G             every core of thing group G (its newest deployment, or --deployment-id), then a summary of
+                        the fleet: reporting, silent, in alarm (--metric-namespace NS, --alarm-log-group LG: where
+                        setup-edge puts the reports and the alarms)
+${EXIT_CODES_HELP}
 ${COMMON_HELP}`;
 
 export const DEFAULT_DEADLINE_SECONDS = 600;
@@ -185,7 +191,7 @@ export async function followCoreDevice(session: Session, options: FollowOptions)
 }
 
 /**
- * Follows every core device of a thing group in turn, under one shared deadline. The devices are the group's
+ * Follows every core device of a thing group under one deadline (scripts/gg/fleet-wait.ts). The devices are the group's
  * things (ListThingsInThingGroup, nested groups included): ListCoreDevices by group only knows devices that
  * already received a deployment from it, so on a first deployment it lists none.
  */
@@ -195,6 +201,7 @@ export async function followThingGroup(
   deploymentId: string,
   deadlineAt: number,
   pollMs: number,
+  reportPath?: string,
 ): Promise<Outcome> {
   const things = await allPages(
     (nextToken) => session.aws.iot(new ListThingsInThingGroupCommand({ thingGroupName: groupName, recursive: true, nextToken })),
@@ -204,24 +211,7 @@ export async function followThingGroup(
     session.out.info(`thing group ${groupName} has no things yet; core devices receive the deployment when they join`);
     return 'succeeded';
   }
-  session.out.info(`following ${things.length} thing(s) of ${groupName}: ${things.join(', ')}`);
-  const outcomes: Outcome[] = [];
-  const notCores: string[] = [];
-  for (const thingName of things) {
-    try {
-      outcomes.push(await followCoreDevice(session, { thingName, deploymentId, deadlineAt, pollMs }));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      notCores.push(thingName);
-      session.out.info(`${thingName}: not a Greengrass core device; skipped`);
-    }
-  }
-  const failed = outcomes.filter((o) => o !== 'succeeded').length;
-  session.out.info(
-    `${outcomes.length - failed} of ${outcomes.length} core device(s) succeeded${notCores.length ? `; ${notCores.length} thing(s) are not core devices` : ''}`,
-  );
-  if (outcomes.includes('failed')) return 'failed';
-  return outcomes.includes('deadline') ? 'deadline' : 'succeeded';
+  return followFleet(session, groupName, things, { deploymentId, deadlineAt, pollMs, reportPath });
 }
 
 export async function statusCommand(argv: string[], deps: CliDeps): Promise<number> {
@@ -231,17 +221,27 @@ export async function statusCommand(argv: string[], deps: CliDeps): Promise<numb
     'deployment-id': { type: 'string' },
     'deadline-seconds': { type: 'string' },
     'poll-seconds': { type: 'string' },
+    group: { type: 'string' },
+    'metric-namespace': { type: 'string' },
+    'alarm-log-group': { type: 'string' },
   });
   const thingName = nameFlag('thing', flags.thing);
-  if (!thingName) throw new UsageError('status needs --thing');
+  const groupName = nameFlag('group', flags.group);
+  if (!thingName === !groupName) throw new UsageError('status needs --thing or --group');
+  if (thingName && (flags['metric-namespace'] ?? flags['alarm-log-group']) !== undefined)
+    throw new UsageError('--metric-namespace and --alarm-log-group apply to status --group only');
   const deadlineSeconds = integerFlag('deadline-seconds', flags['deadline-seconds'], 1) ?? DEFAULT_DEADLINE_SECONDS;
   const pollSeconds = integerFlag('poll-seconds', flags['poll-seconds'], 1) ?? DEFAULT_POLL_SECONDS;
   const session = await openSession(deps, flags);
+  if (groupName) {
+    const deadlineAt = session.now().getTime() + deadlineSeconds * 1000;
+    return groupStatus(session, groupName, { ...flags, deadlineAt, pollMs: pollSeconds * 1000 }, followThingGroup);
+  }
   const outcome = await followCoreDevice(session, {
-    thingName,
+    thingName: thingName!,
     deploymentId: flags['deployment-id'],
     deadlineAt: session.now().getTime() + deadlineSeconds * 1000,
     pollMs: pollSeconds * 1000,
   });
-  return outcome === 'succeeded' ? 0 : 1;
+  return exitCodeOf(outcome);
 }

@@ -9,11 +9,13 @@ import {
 import { COMMON_HELP, COMMON_OPTIONS, exactlyOne, nameFlag, parseFlags } from '../args';
 import type { CliDeps } from '../deps';
 import { UsageError } from '../errors';
+import { DEFAULT_ALARM_LOG_GROUP } from '../edge-history';
 import { neutralized, quotedInput } from '../terminal-text';
 import { allPages } from '../paginate';
 import { openSession, type Session } from '../session';
+import { edgeViolations } from './violations-edge';
 
-export const VIOLATIONS_HELP = `Usage: npm run gg -- violations (--thing T | --profile P) [--since D | --start T [--end T]]
+export const VIOLATIONS_HELP = `Usage: npm run gg -- violations (--thing T | --profile P) [--since D | --start T [--end T]] [--edge]
 
 Lists the active Device Defender violations (alarms) of a thing or of a security profile. With a time
 range, lists the history instead (ListViolationEvents): every in-alarm, alarm-cleared and
@@ -23,6 +25,9 @@ alarm-invalidated event in the range, oldest first, including alarms that have s
   --since D               history of the last D: 90m, 24h, 7d (Device Defender keeps 30 days)
   --start T --end T       history between two ISO 8601 times (--end defaults to now)
   --include-suppressed    also events of behaviors with suppressAlerts
+  --edge                  the alarms raised on the cores instead (accounts without Detect): the history setup-edge
+                          keeps in CloudWatch Logs, same columns; needs --since or --start; --thing/--profile optional
+  --alarm-log-group G     with --edge: the log group (default ${DEFAULT_ALARM_LOG_GROUP})
 ${COMMON_HELP}`;
 
 const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -139,11 +144,14 @@ export async function violationsCommand(argv: string[], deps: CliDeps): Promise<
     start: { type: 'string' },
     end: { type: 'string' },
     'include-suppressed': { type: 'boolean' },
+    edge: { type: 'boolean' },
+    'alarm-log-group': { type: 'string' },
   });
-  exactlyOne('violations', { thing: flags.thing, profile: flags.profile });
+  if (!flags.edge) exactlyOne('violations', { thing: flags.thing, profile: flags.profile });
   const thingName = nameFlag('thing', flags.thing);
   const profileName = nameFlag('profile', flags.profile);
   const range = historyRange(flags, deps.now());
+  if (flags.edge) return edgeViolations(deps, flags, range, { thingName, profileName }, formatEvent);
   const session = await openSession(deps, flags);
   const scope = thingName ? { thingName } : { securityProfileName: profileName! };
   if (range) return listHistory(session, scope, range, flags['include-suppressed'] === true);

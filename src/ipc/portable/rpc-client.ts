@@ -22,6 +22,7 @@ import {
   RPC_VERSION,
   stringHeader,
 } from '../eventstream';
+import { describeError } from '../../util/describe-error';
 
 /** The largest stream id: `:stream-id` is a signed int32. */
 const MAX_STREAM_ID = 0x7fffffff;
@@ -199,7 +200,7 @@ export class RpcClient {
     try {
       frames = this.splitter.push(chunk);
     } catch (error) {
-      this.protocolError(`unreadable frame: ${(error as Error).message}`);
+      this.protocolError(`unreadable frame: ${describeError(error)}`);
       return;
     }
     for (const frame of frames) {
@@ -208,7 +209,7 @@ export class RpcClient {
       try {
         message = decodeMessage(frame);
       } catch (error) {
-        this.protocolError(`unreadable frame: ${(error as Error).message}`);
+        this.protocolError(`unreadable frame: ${describeError(error)}`);
         return;
       }
       this.onMessage(message);

@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
+import { describeError } from '../../../src/util/describe-error';
 import { accessControlFor, THING_NAME_VARIABLE } from '../../../src/component/definition';
 import { readGdkConfig } from '../../../src/component/identity';
 import { recipeDefaultConfiguration } from '../../../src/config/definition';
@@ -120,7 +121,7 @@ describe('the build refuses a recipe one runtime cannot deploy, naming the rule 
         render(template);
         return '';
       } catch (error) {
-        return (error as Error).message;
+        return describeError(error);
       }
     })();
     expect(message).toContain('manifest "Linux aarch64" Lifecycle.run.script: nucleus lite reads only "Script"');

@@ -30,6 +30,12 @@ describe('collect command', () => {
     expect(err.join('\n')).toContain('network_stats left out: first sample');
   });
 
+  it('exits 1 and says so when nothing could be read (a mistyped --procfs-root)', async () => {
+    const { code, err } = await collect(['--procfs-root', path.join(CAPTURED, 'no-such-dir')]);
+    expect(code).toBe(1);
+    expect(err.join('\n')).toMatch(/error: nothing could be read under .*no-such-dir .*is --procfs-root a procfs\?/);
+  });
+
   it('prints N short-name reports S seconds apart, with network_stats from the second on', async () => {
     const { code, out, sleeps } = await collect(['--procfs-root', CAPTURED, '-n', '2', '-s', '5', '--names', 'short']);
     expect(code).toBe(0);

@@ -52,7 +52,7 @@ describe('--config-json', () => {
     ['{"format":"xml"}', /device would refuse this configuration: format: must be one of json, cbor/],
     ['{"customMetrics":{"cpu":{"source":"gpu"}}}', /source must be one of cpuUsage/],
     ['{"customMetrics":{"aws:cpu":{"source":"cpuUsage"}}}', /"aws:cpu" is not valid: names starting with "aws:" are reserved/],
-    ['{"maxReportBytes":999999}', /maxReportBytes: must be a whole number from 4096 to 120000/],
+    ['{"maxReportBytes":999999}', /maxReportBytes: must be auto or a whole number from 4096 to 120000/],
     ['{"logLevel":"loud"}', /logLevel: must be one of debug, info, warn, error/],
     ['{"intervalSeconds":"0x12c"}', /intervalSeconds: must be a whole number/],
     ['{"intervalSeconds":60}', /below 300/],

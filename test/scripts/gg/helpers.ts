@@ -5,10 +5,13 @@
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { GreengrassV2Client } from '@aws-sdk/client-greengrassv2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { IoTClient } from '@aws-sdk/client-iot';
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -30,6 +33,9 @@ export const mocks = {
   sns: mockClient(SNSClient),
   iam: mockClient(IAMClient),
   logs: mockClient(CloudWatchLogsClient),
+  lambda: mockClient(LambdaClient),
+  iotData: mockClient(IoTDataPlaneClient),
+  cloudwatch: mockClient(CloudWatchClient),
 };
 
 const MODEL_OF: Record<keyof typeof mocks, ModelService> = {
@@ -40,6 +46,9 @@ const MODEL_OF: Record<keyof typeof mocks, ModelService> = {
   sns: 'sns',
   iam: 'iam',
   logs: 'logs',
+  lambda: 'lambda',
+  iotData: 'iot-data',
+  cloudwatch: 'cloudwatch',
 };
 
 /**
@@ -168,6 +177,9 @@ export function createTestClients(region: string | undefined): AwsClients {
     sns: new SNSClient(config),
     iam: new IAMClient(config),
     logs: new CloudWatchLogsClient(config),
+    lambda: new LambdaClient(config),
+    iotData: new IoTDataPlaneClient(config),
+    cloudwatch: new CloudWatchClient(config),
   };
 }
 

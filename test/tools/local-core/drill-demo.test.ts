@@ -1,5 +1,5 @@
 import { parseConfig } from '../../../src/config/parse';
-import { drillDemo, drillDurationSeconds } from '../../../tools/local-core/drill-demo';
+import { drillDemo, drillDurationSeconds, type StartProgress, startVerdict } from '../../../tools/local-core/drill-demo';
 import { parseStartOptions } from '../../../tools/local-core/main';
 
 describe('npm start -- --drill', () => {
@@ -44,5 +44,24 @@ describe('npm start -- --drill', () => {
     const demo = await drillDemo('bytes-out', { intervalSeconds: 5, thingName: 'Core1', componentName: 'com.example.A' });
     expect(JSON.stringify(demo.configurationMerge.accessControl)).toContain('"resources":["defender-agent/Core1/drill"]');
     expect(demo.note).toMatch(/no aws:all-bytes-out alarm is expected/);
+  });
+
+  it('bytes-out with --reports: exits 0 once every report was accepted and the padding reached the core, with no alarm', async () => {
+    const demo = await drillDemo('bytes-out', { intervalSeconds: 5, reports: 3, thingName: 'Core1', componentName: 'com.example.A' });
+    expect(demo.evidence).toEqual({ kind: 'published', topic: 'defender-agent/Core1/drill', bytes: 256 * 1024 });
+    const progress: StartProgress = { reports: 3, rejected: 0, alarmRaised: false, alarmCleared: false, drillBytes: 256 * 1024 };
+    expect(startVerdict(3, demo, progress)).toBe(0);
+    expect(startVerdict(3, demo, { ...progress, drillBytes: 200 * 1024 })).toBeUndefined();
+    expect(startVerdict(3, demo, { ...progress, reports: 2 })).toBeUndefined();
+    expect(startVerdict(3, demo, { ...progress, rejected: 1 })).toBe(1);
+  });
+
+  it('an alarm drill with --reports waits for the alarm to clear, and fails when it was never raised', async () => {
+    const demo = await drillDemo('listening-port', { intervalSeconds: 5, reports: 3, thingName: 'Core1', componentName: 'com.example.A' });
+    const progress: StartProgress = { reports: 3, rejected: 0, alarmRaised: true, alarmCleared: false, drillBytes: 0 };
+    expect(startVerdict(3, demo, progress)).toBeUndefined();
+    expect(startVerdict(3, demo, { ...progress, alarmCleared: true })).toBe(0);
+    expect(startVerdict(3, undefined, { ...progress, alarmRaised: false })).toBe(0);
+    expect(startVerdict(undefined, undefined, progress)).toBeUndefined();
   });
 });

@@ -361,9 +361,8 @@ describe('deploy to a thing group', () => {
       { thingGroupName: 'fleet', recursive: true },
       { thingGroupName: 'fleet', recursive: true, nextToken: 't2' },
     ]);
-    expect(h.text()).toContain('sensor: not a Greengrass core device; skipped');
-    expect(h.text()).toContain('1 of 2 core device(s) succeeded; 1 thing(s) are not core devices');
-    expect(h.errors).toContain('b: deployment new-dep FAILED');
+    expect(h.text()).toContain('fleet: 1 of 2 core device(s) succeeded (1 succeeded, 1 failed, 1 not a core device)');
+    expect(h.errors).toContain('  failed: b: FAILED: boom');
   });
 });
 

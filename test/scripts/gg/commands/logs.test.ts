@@ -116,18 +116,13 @@ describe('logs --thing', () => {
     expect(group.requests.some((r) => r.logStreamNamePrefix === '/2025/01/01/thing/core-1')).toBe(false);
   });
 
-  it('retries a throttled page and prints every line once', async () => {
+  it('a page still throttled after the SDK retried it ends the command with what to do (no second retry layer)', async () => {
     const h = harness(makeProject());
-    const group = new FakeLogGroup(GROUP, EVENTS, () => h.deps.now().getTime());
-    mocks.logs
-      .on(FilterLogEventsCommand)
-      .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'))
-      .callsFake((input: FilterLogEventsCommandInput) => group.filterLogEvents(input));
-    expect(await run(['logs', '--thing', 'core-1'], h.deps)).toBe(0);
-    expect(h.sleeps).toEqual([1000]);
-    expect(printed(h).filter((l) => !l.startsWith('FilterLogEvents throttled'))).toEqual(
-      fileLines(['/2024/12/31/thing/core-1'], NOW - 3_600_000),
-    );
+    mocks.logs.on(FilterLogEventsCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+    expect(await run(['logs', '--thing', 'core-1'], h.deps)).toBe(1);
+    expect(mocks.logs.commandCalls(FilterLogEventsCommand)).toHaveLength(1);
+    expect(h.sleeps).toEqual([]);
+    expect(h.errors[0]).toBe("error: FilterLogEvents is still throttled by AWS after the SDK's retries");
   });
 
   it('explains a log group that does not exist', async () => {

@@ -146,8 +146,8 @@ describe('quarantine apply and release', () => {
   });
 
   it.each([
-    [['quarantine'], 'quarantine needs setup, apply or release'],
-    [['quarantine', 'isolate'], 'quarantine needs setup, apply or release (got "isolate")'],
+    [['quarantine'], 'quarantine needs setup, apply, release, status or auto'],
+    [['quarantine', 'isolate'], 'quarantine needs setup, apply, release, status or auto (got "isolate")'],
     [['quarantine', 'release'], 'quarantine release needs --thing'],
     [['quarantine', 'apply', '--thing', 't', '--profile', 'p'], 'not both'],
     [['quarantine', 'apply', '--violation-id', 'bad id'], '--violation-id "bad id" is not a violation id'],

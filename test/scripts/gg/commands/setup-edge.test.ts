@@ -35,7 +35,14 @@ describe('setup-edge', () => {
     expect(JSON.parse(role.AssumeRolePolicyDocument!).Statement[0].Principal).toEqual({ Service: 'iot.amazonaws.com' });
     expect(JSON.parse(mocks.iam.commandCalls(PutRolePolicyCommand)[0]!.args[0].input.PolicyDocument!)).toEqual({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: 'sns:Publish', Resource: TOPIC_ARN }],
+      Statement: [
+        { Effect: 'Allow', Action: 'sns:Publish', Resource: TOPIC_ARN },
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
+          Resource: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/defender-agent/alarms:*`,
+        },
+      ],
     });
     expect(rules()).toEqual([
       {
@@ -45,7 +52,10 @@ describe('setup-edge', () => {
           awsIotSqlVersion: '2016-03-23',
           description: 'Device Defender agent alarms (violation events raised on the core) to SNS',
           ruleDisabled: false,
-          actions: [{ sns: { targetArn: TOPIC_ARN, roleArn: ROLE_ARN, messageFormat: 'RAW' } }],
+          actions: [
+            { sns: { targetArn: TOPIC_ARN, roleArn: ROLE_ARN, messageFormat: 'RAW' } },
+            { cloudwatchLogs: { roleArn: ROLE_ARN, logGroupName: '/defender-agent/alarms', batchMode: false } },
+          ],
         },
       },
     ]);

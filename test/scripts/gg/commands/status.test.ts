@@ -58,12 +58,12 @@ describe('status', () => {
     expect(mocks.greengrass.commandCalls(ListInstalledComponentsCommand)).toHaveLength(0);
   });
 
-  it('stops at the deadline with a clear message and a non-zero exit', async () => {
+  it('stops at the deadline with a clear message and exit code 3 (a failed deployment exits 1)', async () => {
     mocks.greengrass.on(ListEffectiveDeploymentsCommand).resolves({ effectiveDeployments: [effective('IN_PROGRESS')] });
     const h = harness(makeProject());
     expect(
       await run(['status', '--thing', 'core-1', '--deployment-id', 'dep-1', '--deadline-seconds', '30', '--poll-seconds', '10'], h.deps),
-    ).toBe(1);
+    ).toBe(3);
     expect(h.sleeps).toEqual([10_000, 10_000, 10_000]);
     expect(mocks.greengrass.commandCalls(ListEffectiveDeploymentsCommand)).toHaveLength(4);
     expect(h.errors[0]).toBe('core-1: deadline reached: deployment is still IN_PROGRESS after 30 s');
@@ -155,6 +155,6 @@ describe('status', () => {
   it('needs --thing', async () => {
     const h = harness(makeProject());
     expect(await run(['status'], h.deps)).toBe(2);
-    expect(h.errors[0]).toBe('error: status needs --thing');
+    expect(h.errors[0]).toBe('error: status needs --thing or --group');
   });
 });

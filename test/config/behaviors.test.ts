@@ -1,5 +1,5 @@
 import { InvalidValue } from '../../src/config/values';
-import { metricKindOf, parseBehaviors } from '../../src/detect/behaviors';
+import { metricKindOf, parseBehaviors } from '../../src/config/behaviors';
 
 const behavior = (metric: string, criteria: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   name: 'b1',
@@ -76,6 +76,15 @@ describe('parseBehaviors', () => {
         { kind: 'custom', name: 'ips', type: 'ip-address-list' },
       ].map((k, i) => ({ ...k, name: parsed[i]?.metric })),
     );
+  });
+
+  it("reads metrics named like Object.prototype's members as custom metrics, never as device-side ones", () => {
+    for (const metric of ['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__']) {
+      const parsed = parseBehaviors([behavior(metric, { comparisonOperator: 'less-than', value: { number: 5 } })]);
+      expect(metricKindOf(parsed[0]!)).toEqual({ kind: 'custom', name: metric, type: 'number' });
+      // A device-side count is refused for a custom metric, as for any other.
+      expect(problem([behavior(metric, { comparisonOperator: 'less-than', value: { count: 5 } })])).toMatch(/exactly one of number/);
+    }
   });
 
   it('accepts an empty list, an empty object and a JSON string', () => {

@@ -6,10 +6,11 @@
  * https://docs.aws.amazon.com/iot/latest/apireference/API_BehaviorCriteria.html).
  * One document serves the cloud profile and the edge: what only the cloud can do is refused with the reason.
  */
-import { isIotName, metricNameProblem } from '../config/names';
-import { quoteValue } from '../config/quote';
-import { InvalidValue, integer, lowerCaseFields } from '../config/values';
-import { parseCidr } from './cidr';
+import { isIotName, metricNameProblem } from './names';
+import { quoteValue } from './quote';
+import { InvalidValue, integer, lowerCaseFields } from './values';
+import { parseCidr } from '../metrics/networks';
+import { describeError } from '../util/describe-error';
 
 type ComparisonOperator =
   | 'less-than'
@@ -61,20 +62,21 @@ export type MetricKind =
   /** A custom metric; its type follows from the operator (number, number-list, string-list, ip-address-list). */
   | { kind: 'custom'; name: string; type: 'number' | 'number-list' | 'string-list' | 'ip-address-list' };
 
-const DEVICE_METRICS: Readonly<Record<string, MetricKind>> = {
-  'aws:all-bytes-out': { kind: 'traffic', counter: 'bytesOut' },
-  'aws:all-bytes-in': { kind: 'traffic', counter: 'bytesIn' },
-  'aws:all-packets-out': { kind: 'traffic', counter: 'packetsOut' },
-  'aws:all-packets-in': { kind: 'traffic', counter: 'packetsIn' },
-  'aws:num-listening-tcp-ports': { kind: 'count', list: 'listeningTcpPorts' },
-  'aws:num-listening-udp-ports': { kind: 'count', list: 'listeningUdpPorts' },
-  'aws:num-established-tcp-connections': { kind: 'count', list: 'establishedConnections' },
-  'aws:listening-tcp-ports': { kind: 'ports', list: 'listeningTcpPorts' },
-  'aws:listening-udp-ports': { kind: 'ports', list: 'listeningUdpPorts' },
-  'aws:destination-ip-addresses': { kind: 'destination-ips' },
-};
+/** A Map, not an object: a metric named `toString` or `__proto__` must not find Object.prototype's members. */
+const DEVICE_METRICS: ReadonlyMap<string, MetricKind> = new Map<string, MetricKind>([
+  ['aws:all-bytes-out', { kind: 'traffic', counter: 'bytesOut' }],
+  ['aws:all-bytes-in', { kind: 'traffic', counter: 'bytesIn' }],
+  ['aws:all-packets-out', { kind: 'traffic', counter: 'packetsOut' }],
+  ['aws:all-packets-in', { kind: 'traffic', counter: 'packetsIn' }],
+  ['aws:num-listening-tcp-ports', { kind: 'count', list: 'listeningTcpPorts' }],
+  ['aws:num-listening-udp-ports', { kind: 'count', list: 'listeningUdpPorts' }],
+  ['aws:num-established-tcp-connections', { kind: 'count', list: 'establishedConnections' }],
+  ['aws:listening-tcp-ports', { kind: 'ports', list: 'listeningTcpPorts' }],
+  ['aws:listening-udp-ports', { kind: 'ports', list: 'listeningUdpPorts' }],
+  ['aws:destination-ip-addresses', { kind: 'destination-ips' }],
+]);
 
-const DEVICE_METRIC_NAMES = Object.keys(DEVICE_METRICS);
+const DEVICE_METRIC_NAMES = [...DEVICE_METRICS.keys()];
 
 const NUMERIC_OPERATORS: readonly ComparisonOperator[] = ['less-than', 'less-than-equals', 'greater-than', 'greater-than-equals'];
 const PORT_OPERATORS: readonly ComparisonOperator[] = ['in-port-set', 'not-in-port-set'];
@@ -85,6 +87,9 @@ const ALL_OPERATORS = [...NUMERIC_OPERATORS, ...CIDR_OPERATORS, ...PORT_OPERATOR
 /** The durations Device Defender offers for device-side metrics (detect-device-side-metrics). */
 const DURATIONS = [300, 600, 900, 1800, 3600];
 
+/** BehaviorCriteria: consecutiveDatapointsToAlarm and ToClear are 1..10. */
+export const MAX_CONSECUTIVE_DATAPOINTS = 10;
+
 /** CreateSecurityProfile: at most 100 behaviors per profile (service model `Behaviors`). */
 export const MAX_BEHAVIORS = 100;
 /** Most elements in one value set: bounds the work of one evaluation. Device Defender's own limit is not published. */
@@ -93,7 +98,7 @@ const CIDR_TEXT = /^[a-fA-F0-9:./]{2,43}$/;
 
 /** The metric kind of a parsed behavior (its operator tells a custom metric's type). */
 export function metricKindOf(behavior: Behavior): MetricKind {
-  const device = DEVICE_METRICS[behavior.metric];
+  const device = DEVICE_METRICS.get(behavior.metric);
   if (device) return device;
   const operator = behavior.criteria?.comparisonOperator;
   const value = behavior.criteria?.value;
@@ -163,7 +168,7 @@ function parseBehavior(item: unknown, index: number): Behavior {
   const metric = fields.get('metric');
   if (typeof metric !== 'string')
     throw new InvalidValue(`${where}: metric is required (a device-side aws: metric or a custom metric name)`);
-  if (!(metric in DEVICE_METRICS)) {
+  if (!DEVICE_METRICS.has(metric)) {
     if (metric.toLowerCase().startsWith('aws:')) {
       throw new InvalidValue(
         `${where}: ${quoteValue(metric)} is not a device-side metric; Device Defender evaluates it in the cloud. ` +
@@ -216,7 +221,7 @@ function parseCriteria(value: unknown, where: string, metric: string): BehaviorC
     throw new InvalidValue(`${where}: comparisonOperator must be one of ${ALL_OPERATORS.join(', ')} (got ${quoteValue(operator)})`);
   }
   const comparisonOperator = operator as ComparisonOperator;
-  const device = DEVICE_METRICS[metric];
+  const device = DEVICE_METRICS.get(metric);
   const allowed: readonly ComparisonOperator[] =
     device === undefined
       ? ALL_OPERATORS.filter((o) => !PORT_OPERATORS.includes(o))
@@ -243,9 +248,9 @@ function parseCriteria(value: unknown, where: string, metric: string): BehaviorC
     const given = fields.get(key.toLowerCase());
     if (given === undefined) continue;
     try {
-      criteria[key] = integer(1, 10)(given);
+      criteria[key] = integer(1, MAX_CONSECUTIVE_DATAPOINTS)(given);
     } catch (error) {
-      throw new InvalidValue(`${where}: ${key} ${(error as Error).message}`);
+      throw new InvalidValue(`${where}: ${key} ${describeError(error)}`);
     }
   }
   return criteria;
@@ -253,7 +258,7 @@ function parseCriteria(value: unknown, where: string, metric: string): BehaviorC
 
 function parseValue(value: unknown, where: string, metric: string, operator: ComparisonOperator): MetricValue {
   const fields = fieldsOf(value, `${where}: criteria.value`, ['count', 'cidrs', 'ports', 'number', 'numbers', 'strings']);
-  const device = DEVICE_METRICS[metric];
+  const device = DEVICE_METRICS.get(metric);
   const wanted: Array<keyof MetricValue> = NUMERIC_OPERATORS.includes(operator)
     ? [device === undefined ? 'number' : 'count']
     : PORT_OPERATORS.includes(operator)

@@ -1,5 +1,5 @@
 import { Agent } from '../../src/agent/agent';
-import { EdgeFeatures } from '../../src/detect/edge-features';
+import { EdgeFeatures } from '../../src/agent/edge-features';
 import { DestinationTable } from '../../src/metrics/destinations';
 import type { DetectionState, DetectionStateStore } from '../../src/detect/state-file';
 import { createLogger } from '../../src/log/logger';

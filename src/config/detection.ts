@@ -2,10 +2,11 @@
  * Parsers of the configuration keys for detection at the edge: alarm topics, the metrics sink and the drill. The keys
  * themselves are rows of CONFIG_KEYS (src/config/definition.ts).
  */
-import { isIotName } from '../config/names';
-import { quoteValue } from '../config/quote';
-import { InvalidValue, integer, jsonObject, lowerCaseFields } from '../config/values';
+import { isIotName } from './names';
+import { quoteValue } from './quote';
+import { InvalidValue, integer, jsonObject, lowerCaseFields } from './values';
 import { THING_NAME_VARIABLE } from '../component/definition';
+import { describeError } from '../util/describe-error';
 
 export const DEFAULT_ALARM_TOPIC = `defender-agent/${THING_NAME_VARIABLE}/alarms`;
 export const DEFAULT_LOCAL_ALARM_TOPIC = 'defender-agent/alarms';
@@ -120,7 +121,7 @@ export function drill(value: unknown): DrillConfig | undefined {
     try {
       return parse(given);
     } catch (error) {
-      throw new InvalidValue(`${name} ${(error as Error).message}`);
+      throw new InvalidValue(`${name} ${describeError(error)}`);
     }
   };
   const config: DrillConfig = {

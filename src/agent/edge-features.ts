@@ -9,10 +9,10 @@ import { DrillRunner } from '../drill/drill';
 import { IpcError, type IpcConnection } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
 import { describeError } from '../util/describe-error';
-import { resolveTopic } from './config';
-import { EdgeDetection, type ObservedSample } from './edge-detection';
-import { deniedFeatureCallMessage } from './permissions';
-import type { DetectionStateStore } from './state-file';
+import { resolveTopic } from '../config/detection';
+import { EdgeDetection, type ObservedSample } from '../detect/edge-detection';
+import { deniedFeatureCallMessage } from '../detect/permissions';
+import type { DetectionStateStore } from '../detect/state-file';
 
 export interface EdgeFeaturesDeps {
   store: DetectionStateStore;
@@ -21,6 +21,8 @@ export interface EdgeFeaturesDeps {
   logger: Logger;
   now: () => number;
   setTimer: (delayMs: number, callback: () => void) => () => void;
+  /** The nucleus's IPC frame limit (nucleus lite); undefined: none. Alarms and drill padding are sized to it. */
+  frameLimit?: () => number | undefined;
 }
 
 /** Where a report goes: Device Defender's topic (and its replies), or only the metrics sink. */

@@ -1,6 +1,6 @@
 import { parseConfig } from '../../src/config/parse';
 import { InvalidValue } from '../../src/config/values';
-import { cloudTopic, drill, localTopic, resolveTopic } from '../../src/detect/config';
+import { cloudTopic, drill, localTopic, resolveTopic } from '../../src/config/detection';
 
 function refusal(parse: (value: unknown) => unknown, value: unknown): string {
   try {
