@@ -1,3 +1,5 @@
+import { describeError } from '../../src/util/describe-error';
+
 /** The test's verdicts: each check passes or fails with what was wrong; the counts make the last line of the run. */
 export interface CheckResult {
   name: string;
@@ -25,7 +27,7 @@ export class Checks {
       const detail = (await body()) ?? '';
       result = { name, passed: true, detail, seconds: (Date.now() - started) / 1000 };
     } catch (error) {
-      result = { name, passed: false, detail: (error as Error).message, seconds: (Date.now() - started) / 1000 };
+      result = { name, passed: false, detail: describeError(error), seconds: (Date.now() - started) / 1000 };
     }
     this.record(result);
     return result.passed;

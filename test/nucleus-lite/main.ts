@@ -18,6 +18,7 @@ import { buildNucleusLite, LITE_VERSION, TOOLS } from './lite-build';
 import { UNIT_CGROUP_ROOT } from './lite-core';
 import { RunState } from './run-state';
 import { runScenario, type ScenarioOutput } from './scenario';
+import { describeError } from '../../src/util/describe-error';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const CACHE = path.join(REPO_ROOT, '.nucleus-lite');
@@ -75,7 +76,7 @@ async function inner(): Promise<void> {
     });
     write({ output });
   } catch (error) {
-    write({ error: (error as Error).message });
+    write({ error: describeError(error) });
   }
   if (!stopping) process.exit(0);
 }
@@ -168,7 +169,7 @@ async function outer(): Promise<void> {
     innerResults = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as InnerResults;
     if (innerResults.error) checks.record({ name: 'the run completes', passed: false, detail: innerResults.error, seconds: 0 });
   } catch (error) {
-    checks.record({ name: 'set up nucleus lite and the component', passed: false, detail: (error as Error).message, seconds: 0 });
+    checks.record({ name: 'set up nucleus lite and the component', passed: false, detail: describeError(error), seconds: 0 });
   } finally {
     const undoneInner = (await RunState.leftOver(INNER_STATE)?.cleanUp()) ?? [];
     keepLogs(runDir);

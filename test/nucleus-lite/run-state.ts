@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { sleep, stopCgroup } from './lite-core';
+import { describeError } from '../../src/util/describe-error';
 
 interface ProcessEntry {
   pid: number;
@@ -76,7 +77,7 @@ export class RunState {
         await stopCgroup(dir, 3_000);
         undone.push(`cgroup ${dir}`);
       } catch (error) {
-        undone.push(`cgroup ${dir} NOT removed: ${(error as Error).message}`);
+        undone.push(`cgroup ${dir} NOT removed: ${describeError(error)}`);
       }
     }
     const running = this.state.processes.filter(alive);

@@ -18,6 +18,7 @@ import { DataPlaneStandIn } from './data-plane';
 import { DefenderResponder } from './defender-responder';
 import { CORE_BUS_DIR, LiteCore, type PhaseRun, parseUnitFile, sleep } from './lite-core';
 import { RunState } from './run-state';
+import { describeError } from '../../src/util/describe-error';
 
 const THING = 'LiteReferenceThing';
 const INTERVAL_SECONDS = 5;
@@ -397,7 +398,7 @@ export async function runScenario(options: {
   } catch (error) {
     if (error instanceof CheckFailure) throw error;
     throw new Error(
-      `${(error as Error).message}; mosquitto log: ${fs.existsSync(broker.logFile) ? fs.readFileSync(broker.logFile, 'utf8').slice(-300) : 'none'}`,
+      `${describeError(error)}; mosquitto log: ${fs.existsSync(broker.logFile) ? fs.readFileSync(broker.logFile, 'utf8').slice(-300) : 'none'}`,
     );
   } finally {
     await cleanup();
