@@ -179,6 +179,26 @@ function lifecycleProblems(lifecycle: Json, label: string): string[] {
   return problems;
 }
 
+/**
+ * What nucleus lite does with a recipe on a core of `architecture`: the index of the manifest it selects, or the
+ * problems (its selection, the selected lifecycle's spelling and braces, the recipe file's size) that stop it.
+ */
+export function liteDeployment(recipe: Json, recipeText: string, architecture: string): { manifest: number; problems: string[] } {
+  const manifests = Array.isArray(recipe.Manifests) ? recipe.Manifests : [];
+  const problems: string[] = [];
+  const bytes = Buffer.byteLength(recipeText, 'utf8');
+  if (bytes > LITE_RECIPE_FILE_LIMIT_BYTES)
+    problems.push(`the recipe is ${bytes} bytes; nucleus lite reads a stored recipe into ${LITE_RECIPE_FILE_LIMIT_BYTES} bytes`);
+  const manifest = selectedManifest('lite', manifests, architecture);
+  const selected = manifests[manifest];
+  if (manifest < 0 || !isRecord(selected) || !isRecord(selected.Lifecycle)) {
+    problems.push(`nucleus lite on ${architecture}: no manifest is selected (a manifest needs Platform.runtime "*" or "aws_nucleus_lite")`);
+    return { manifest: -1, problems };
+  }
+  problems.push(...lifecycleProblems(selected.Lifecycle, manifestLabel(selected, manifest)));
+  return { manifest, problems };
+}
+
 /** Every problem that keeps one of the runtimes from deploying and running the recipe; empty when both can. */
 export function runtimeRuleProblems(recipe: Json, recipeText: string): string[] {
   const manifests = Array.isArray(recipe.Manifests) ? recipe.Manifests : [];

@@ -16,9 +16,12 @@ export function ruleNameFor(componentName: string, purpose: 'alarms' | 'metrics'
   return `${componentName.replace(/[^A-Za-z0-9_]/g, '_')}_${purpose}`.slice(0, 128);
 }
 
-/** IAM role names allow 64 characters. */
-export function ruleRoleNameFor(componentName: string): string {
-  return `${componentName.replace(/[^A-Za-z0-9_+=,.@-]/g, '-').slice(0, 50)}-edge-rules`;
+/**
+ * IAM role names allow 64 characters. IAM is global but the role trusts one region's AWS IoT and may publish to one
+ * region's topic: each region gets its own role, so setting up a second region leaves the first one's alarms flowing.
+ */
+export function ruleRoleNameFor(componentName: string, region: string): string {
+  return `${componentName.replace(/[^A-Za-z0-9_+=,.@-]/g, '-').slice(0, 36)}-edge-rules-${region}`;
 }
 
 /** The topic filter a rule listens on: every thing's topic when the topic names `{iot:thingName}`. */

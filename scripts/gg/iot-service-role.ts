@@ -3,7 +3,7 @@
  * by iot.amazonaws.com for this account only, as https://docs.aws.amazon.com/iot-device-defender/latest/devguide/dd-mitigation-actions.html
  * and device-defender-detect-permissions.html show.
  */
-import { AttachRolePolicyCommand, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { AttachRolePolicyCommand, CreateRoleCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { type Arns, errorName } from './aws';
 import type { Session } from './session';
 
@@ -32,18 +32,15 @@ function iotTrustPolicy(arns: Arns): object {
 /** Creates the role (or reuses one of that name) and puts its permissions; returns its ARN. */
 export async function ensureIotServiceRole(session: Session, arns: Arns, role: IotServiceRole): Promise<string> {
   const { aws, out } = session;
+  const trust = JSON.stringify(iotTrustPolicy(arns));
   try {
-    await aws.iam(
-      new CreateRoleCommand({
-        RoleName: role.roleName,
-        AssumeRolePolicyDocument: JSON.stringify(iotTrustPolicy(arns)),
-        Description: role.description,
-      }),
-    );
+    await aws.iam(new CreateRoleCommand({ RoleName: role.roleName, AssumeRolePolicyDocument: trust, Description: role.description }));
     out.info(`${aws.dryRun ? '[dry-run] would create' : 'created'} IAM role ${role.roleName}`);
   } catch (error) {
     if (!['EntityAlreadyExistsException', 'EntityAlreadyExists'].includes(errorName(error))) throw error;
-    out.info(`IAM role ${role.roleName} exists; updating its permissions`);
+    // A re-run puts the trust back too: an older role (or an edited one) trusts what this region's setup needs.
+    await aws.iam(new UpdateAssumeRolePolicyCommand({ RoleName: role.roleName, PolicyDocument: trust }));
+    out.info(`IAM role ${role.roleName} exists; updated its trust (AWS IoT in ${arns.region}) and permissions`);
   }
   if (role.inlinePolicy) {
     await aws.iam(

@@ -4,11 +4,12 @@ import type { Arns } from './aws';
 import { ensureIotServiceRole } from './iot-service-role';
 import type { Session } from './session';
 
-/** Topic names allow 256 characters; 40 leaves room for the role name's suffix within IAM's 64. */
+/** Topic names allow 256 characters; 40 leaves room for the role name's suffix and region within IAM's 64. */
 export const SNS_NAME = /^[A-Za-z0-9_-]{1,40}$/;
 
-function alertRoleName(topicName: string): string {
-  return `${topicName}-defender-alerts`;
+/** One role per region: it trusts that region's AWS IoT and publishes to that region's topic (IAM itself is global). */
+function alertRoleName(topicName: string, region: string): string {
+  return `${topicName}-alerts-${region}`;
 }
 
 export async function createSnsAlerts(session: Session, arns: Arns, topicName: string): Promise<{ topicArn: string; roleArn: string }> {
@@ -19,7 +20,7 @@ export async function createSnsAlerts(session: Session, arns: Arns, topicName: s
     `SNS topic ${topicArn} (subscribe to it: aws sns subscribe --topic-arn ${topicArn} --protocol email --notification-endpoint <you>)`,
   );
   const roleArn = await ensureIotServiceRole(session, arns, {
-    roleName: alertRoleName(topicName),
+    roleName: alertRoleName(topicName, session.aws.region),
     description: `Lets AWS IoT Device Defender publish alarms to SNS topic ${topicName}`,
     inlinePolicy: {
       name: 'publish-defender-alerts',

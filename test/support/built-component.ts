@@ -24,6 +24,8 @@ export interface BuiltComponentOptions {
   persistCoreState?: boolean;
   /** A build to reuse (it is only read); default a fresh build in this run's folder. */
   build?: BuildResult;
+  /** `lite`: the local core and the launcher behave as nucleus lite (tools/local-core/core.ts). Default classic. */
+  runtime?: 'classic' | 'lite';
   /** Called with every core started (the first and each restart), before it listens. */
   onCoreStarted?: (core: LocalCore) => void;
 }
@@ -57,6 +59,7 @@ export class BuiltComponent {
       artifactsDir: run.build.local.artifactsDir,
       thingName: options.thingName,
       ...(options.platform ? { platform: options.platform } : {}),
+      ...(options.runtime ? { runtime: options.runtime } : {}),
       configurationMerge: {
         allowFastIntervalForDevelopment: 'true',
         intervalSeconds: String(options.intervalSeconds),
@@ -95,7 +98,8 @@ export class BuiltComponent {
     const core = new LocalCore({
       socketPath: path.join(this.root, 'ipc.sock'),
       thingName: this.options.thingName,
-      interpolateComponentConfiguration: true,
+      interpolateComponentConfiguration: this.options.runtime !== 'lite',
+      ...(this.options.runtime ? { runtime: this.options.runtime } : {}),
       defenderMinIntervalSeconds: this.options.throttleSeconds ?? this.options.intervalSeconds - 1,
       ...(this.options.persistCoreState ? { stateDir: path.join(this.root, 'core-state') } : {}),
     });

@@ -39,6 +39,8 @@ export interface ComponentRegistryOptions {
   thingName: string;
   /** Substitute `{iot:thingName}` into configuration, like the nucleus's interpolateComponentConfiguration. */
   interpolate: boolean;
+  /** Substitute `{iot:thingName}` into accessControl's resources only, as nucleus lite's ggipcd does. */
+  interpolateAccessControl?: boolean;
   emit: EmitEvent;
 }
 
@@ -107,7 +109,8 @@ export class ComponentRegistry {
 
   private reloadPolicies(record: ComponentRecord): void {
     const key = findKey(record.configuration, 'accessControl');
-    const accessControl = key === undefined ? undefined : record.configuration[key];
+    const written = key === undefined ? undefined : record.configuration[key];
+    const accessControl = this.options.interpolateAccessControl ? interpolateThingName(written, this.options.thingName) : written;
     const mqtt = parseServicePolicies(accessControl, MQTT_PROXY_SERVICE);
     record.policies = mqtt.policies;
     if (mqtt.problem !== undefined) this.options.emit('access-control-error', { component: record.name, problem: mqtt.problem });

@@ -17,6 +17,8 @@ export type LocalCoreEvents = {
   'config-validation': [{ component: string; deploymentId: string; status: string; message?: string }];
   /** The component's accessControl did not parse, so the nucleus would deny all its calls. */
   'access-control-error': [{ component: string; problem: string }];
+  /** Lite mode: a frame above nucleus lite's IPC buffer closed the client's connection. */
+  'frame-too-large': [{ component: string | undefined; bytes: number }];
 };
 
 export type EmitEvent = <K extends keyof LocalCoreEvents>(event: K, ...args: LocalCoreEvents[K]) => void;

@@ -47,7 +47,18 @@ export interface LocalCoreOptions {
    * sent too soon after a core restart is still caught, as the service would. Default: memory only.
    */
   stateDir?: string;
+  /**
+   * `lite`: behave as nucleus lite's ggipcd where it differs (docs/nucleus-lite.md): configuration validation is not
+   * served (ServiceError with an empty message), a frame above 10,000 bytes after its prelude closes the connection,
+   * and `{iot:thingName}` is substituted in accessControl only. Default `classic`.
+   */
+  runtime?: 'classic' | 'lite';
 }
+
+/** ggipcd's GGL_IPC_MAX_MSG_LEN: the bytes of a frame after its prelude. */
+const LITE_IPC_BUFFER_BYTES = 10_000;
+/** Operations nucleus lite does not serve. */
+const NOT_SERVED_ON_LITE = [qualified('SubscribeToValidateConfigurationUpdates'), qualified('SendConfigurationValidityReport')];
 
 const DEFAULT_DEFENDER_MIN_INTERVAL_SECONDS = 300;
 /**
@@ -62,19 +73,22 @@ export class LocalCore extends EventEmitter<LocalCoreEvents> {
   private readonly mqtt: MqttProxy;
   private readonly configuration: ConfigurationService;
   private readonly connections = new Set<RpcConnection>();
-  private readonly handlers: ReadonlyMap<string, OperationHandler>;
+  private readonly handlers: Map<string, OperationHandler>;
   private server: net.Server | undefined;
   private stopping: Promise<void> | undefined;
+  private readonly lite: boolean;
 
   constructor(options: LocalCoreOptions) {
     super();
     this.socketPath = options.socketPath;
+    this.lite = options.runtime === 'lite';
     const emit: EmitEvent = (event, ...args) => {
       (this.emit as (name: string, ...payload: unknown[]) => boolean)(event, ...args);
     };
     this.components = new ComponentRegistry({
       thingName: options.thingName,
       interpolate: options.interpolateComponentConfiguration ?? false,
+      interpolateAccessControl: this.lite,
       emit,
     });
     const defender = new DefenderFake({
@@ -89,6 +103,7 @@ export class LocalCore extends EventEmitter<LocalCoreEvents> {
       ...this.configuration.handlers(),
       updateStateHandler(emit),
     ]);
+    if (this.lite) for (const operation of NOT_SERVED_ON_LITE) this.handlers.delete(operation);
   }
 
   async start(): Promise<void> {
@@ -165,12 +180,23 @@ export class LocalCore extends EventEmitter<LocalCoreEvents> {
         this.connections.delete(connection);
         if (component !== undefined) this.emit('disconnect', { component });
       },
+      ...(this.lite
+        ? {
+            maxFrameDataBytes: LITE_IPC_BUFFER_BYTES,
+            onFrameTooLarge: (component: string | undefined, bytes: number) => this.emit('frame-too-large', { component, bytes }),
+          }
+        : {}),
     });
     this.connections.add(connection);
   }
 
   private dispatch(stream: RpcStream, operation: string, payload: Buffer): void {
     const handler = this.handlers.get(operation);
+    if (!handler && this.lite) {
+      // ggipcd answers every operation it does not serve with this, and logs "Unhandled operation requested".
+      stream.sendModeledError(qualified('ServiceError'), { _message: '', _errorCode: 'ServiceError' });
+      return;
+    }
     if (!handler) {
       if (MODELED_OPERATIONS.has(operation)) this.sendError(stream, unsupportedModeledOperation(operation));
       else stream.sendRawError(unsupportedOperationBody(operation));

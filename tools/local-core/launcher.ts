@@ -17,6 +17,7 @@ import {
   RecipeError,
   type ComponentRecipe,
   type LifecyclePlan,
+  type RecipeRuntime,
   type LifecycleStep,
   type NucleusLayout,
   type PlatformAttributes,
@@ -51,6 +52,8 @@ export interface LaunchOptions {
   /** Default: this machine. */
   platform?: PlatformAttributes;
   nucleusVersion?: string;
+  /** Read the recipe as nucleus lite does (its manifest and key rules); default classic. */
+  runtime?: RecipeRuntime;
 }
 
 export interface OutputLine {
@@ -111,6 +114,7 @@ export class ComponentProcess extends EventEmitter {
       options.recipeFile,
       options.platform ?? currentPlatform(),
       options.configurationMerge,
+      options.runtime,
     );
     this.name = this.recipe.name;
     this.version = this.recipe.version;

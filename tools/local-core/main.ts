@@ -46,6 +46,8 @@ shows every report with Defender's answer, denied IPC calls and the agent's log.
   --component-dir D  where the build wrote recipes/ and artifacts/ (default .local-core/component)
   --build            build the component into the component dir first (npm start passes it, after the options
                      were read, so --help and a mistyped flag answer at once)
+  --lite             run the core as nucleus lite: its recipe rules, no configuration validation, 10,000-byte IPC
+                     messages (a larger one closes the connection)
   --keep-root        keep the temporary core root (logs/, work/, packages/) and print where it is
   --help             show this text`;
 
@@ -60,6 +62,8 @@ export interface StartOptions {
   keepRoot: boolean;
   componentDir: string;
   build: boolean;
+  /** Run the core as nucleus lite (--lite). */
+  lite: boolean;
 }
 
 class UsageError extends Error {}
@@ -89,6 +93,7 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): Start
       'keep-root': { type: 'boolean', default: false },
       'component-dir': { type: 'string', default: DEFAULT_COMPONENT_DIR },
       build: { type: 'boolean', default: false },
+      lite: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -113,6 +118,7 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): Start
     keepRoot: values['keep-root'],
     componentDir: resolve(values['component-dir']),
     build: values.build,
+    lite: values.lite,
     ...(values.reports === undefined ? {} : { reports: positiveInteger('--reports', values.reports, 1) }),
     ...(ipcClient === undefined ? {} : { ipcClient }),
     ...(values.drill === undefined ? {} : { drill: drillKind(values.drill) }),
@@ -163,7 +169,9 @@ async function run(options: StartOptions): Promise<number> {
   const core = new LocalCore({
     socketPath: join(root, 'ipc.sock'),
     thingName: options.thingName,
-    interpolateComponentConfiguration: true,
+    // Lite substitutes the thing into accessControl itself and never into configuration values.
+    interpolateComponentConfiguration: !options.lite,
+    runtime: options.lite ? 'lite' : 'classic',
     defenderMinIntervalSeconds: Math.max(1, options.intervalSeconds - 1),
     stateDir: root,
   });
@@ -189,6 +197,9 @@ async function run(options: StartOptions): Promise<number> {
     core.on('disconnect', ({ component: name }) => say('core', `${name} disconnected`));
     core.on('state', ({ component: name, state }) => say('core', `${name} reported state ${state}`));
     core.on('denied', ({ component: name, operation, resource }) => say('denied', `${name}: ${operation} on ${resource}`));
+    core.on('frame-too-large', ({ component: name, bytes }) =>
+      say('core', `${name ?? 'a client'}: a ${bytes}-byte IPC frame is above nucleus lite's buffer; connection closed`),
+    );
     core.on('access-control-error', ({ component: name, problem }) =>
       say('denied', `${name}: accessControl unusable, every call will be denied: ${problem}`),
     );
@@ -230,6 +241,7 @@ async function run(options: StartOptions): Promise<number> {
       recipeFile: built.recipeFile,
       artifactsDir: built.artifactsDir,
       thingName: options.thingName,
+      runtime: options.lite ? 'lite' : 'classic',
       configurationMerge: {
         intervalSeconds: String(options.intervalSeconds),
         allowFastIntervalForDevelopment: 'true',

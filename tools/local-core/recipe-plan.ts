@@ -11,6 +11,7 @@
  */
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
+import { liteDeployment } from '../../scripts/build/runtimes';
 import { isConfigObject, mergeConfiguration, valueAtPointer, type ConfigObject } from './config-store';
 
 /** Greengrass platform attributes (`os`, `architecture`, ...) that manifests are matched against. */
@@ -83,11 +84,15 @@ export interface ComponentRecipe {
   lifecycle: ConfigObject;
 }
 
+/** Which nucleus reads the recipe: the classic one (any key case) or nucleus lite (its own manifest and key rules). */
+export type RecipeRuntime = 'classic' | 'lite';
+
 export function readRecipe(
   recipeText: string,
   recipeFile: string,
   platform: PlatformAttributes,
   configurationMerge: ConfigObject = {},
+  runtime: RecipeRuntime = 'classic',
 ): ComponentRecipe {
   const fail = (message: string): never => {
     throw new RecipeError(recipeFile, message);
@@ -102,7 +107,15 @@ export function readRecipe(
 
   const manifests = field(recipe, 'Manifests');
   if (!Array.isArray(manifests)) return fail('Manifests must be a list');
-  const manifest = manifests.find((m): m is ConfigObject => isConfigObject(m) && platformMatches(field(m, 'Platform'), platform));
+  let manifest: ConfigObject | undefined;
+  if (runtime === 'lite') {
+    // Lite reads keys exactly as written, so once its rules hold, the case-insensitive reads below see what it sees.
+    const lite = liteDeployment(recipe, recipeText, platform.architecture ?? '');
+    if (lite.problems.length > 0) return fail(`nucleus lite would not deploy this recipe:\n  ${lite.problems.join('\n  ')}`);
+    manifest = manifests[lite.manifest] as ConfigObject;
+  } else {
+    manifest = manifests.find((m): m is ConfigObject => isConfigObject(m) && platformMatches(field(m, 'Platform'), platform));
+  }
   if (!manifest) return fail(`no manifest matches this platform ${JSON.stringify(platform)}`);
 
   const artifactList = field(manifest, 'Artifacts') ?? [];

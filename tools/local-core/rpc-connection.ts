@@ -20,6 +20,7 @@ import {
 } from '../../src/ipc/eventstream';
 
 const JSON_CONTENT_TYPE = 'application/json';
+const PRELUDE_BYTES = 12;
 
 /**
  * The connection-level errors of the server half of aws-c-event-stream (`source/event_stream_rpc_server.c`,
@@ -43,6 +44,9 @@ export interface RpcConnectionHandlers {
   onStream(stream: RpcStream, operation: string, payload: Buffer): void;
   onConnected(component: string): void;
   onClosed(component: string | undefined): void;
+  /** Like nucleus lite's ggipcd: a frame whose length after the 12-byte prelude is above this closes the connection. */
+  maxFrameDataBytes?: number;
+  onFrameTooLarge?(component: string | undefined, frameBytes: number): void;
 }
 
 /** One operation's continuation: the server answers, pushes events, or closes it. */
@@ -171,6 +175,14 @@ export class RpcConnection {
     }
     for (const frame of frames) {
       if (this.ended) return;
+      const limit = this.handlers.maxFrameDataBytes;
+      if (limit !== undefined && frame.length - PRELUDE_BYTES > limit) {
+        // ggipcd logs "EventStream packet does not fit in configured IPC buffer size" and drops the client, no answer.
+        this.handlers.onFrameTooLarge?.(this.component, frame.length);
+        this.ended = true;
+        this.socket.destroy();
+        return;
+      }
       let message: EventstreamMessage;
       try {
         message = decodeMessage(frame);

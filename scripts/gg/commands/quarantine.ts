@@ -1,7 +1,8 @@
 /**
  * `quarantine setup|apply|release`: the "isolate" step of AWS's Device Defender workshops. A thing group whose
  * attached IoT policy denies everything, and a mitigation action that adds a violating thing to it. An explicit
- * Deny overrides every Allow, so a quarantined device can no longer connect, publish or subscribe.
+ * Deny overrides every Allow on the AWS IoT actions that policy covers (connect, publish, subscribe, receive); what it
+ * does not stop is in QUARANTINE_LIMITS.
  */
 import {
   AddThingToThingGroupCommand,
@@ -14,9 +15,12 @@ import {
   StartDetectMitigationActionsTaskCommand,
   UpdateMitigationActionCommand,
   type ActiveViolation,
+  type DetectMitigationActionsTaskTarget,
   type MitigationActionParams,
 } from '@aws-sdk/client-iot';
+import { randomUUID } from 'node:crypto';
 import { type Arns, isConflict } from '../aws';
+import { NAME_SHAPES, requireNames } from '../aws-names';
 import { COMMON_HELP, COMMON_OPTIONS, nameFlag, parseFlags } from '../args';
 import type { CliDeps } from '../deps';
 import { UsageError } from '../errors';
@@ -25,6 +29,7 @@ import { allPages } from '../paginate';
 import { defaultProfileName } from '../security-profile';
 import { clearQuarantineRecord, QUARANTINE_STATUS_HELP, quarantineStatusCommand } from '../quarantine-record';
 import { openSession, type Session } from '../session';
+import { quotedInput } from '../terminal-text';
 import { QUARANTINE_AUTO_HELP, quarantineAutoCommand } from './quarantine-auto';
 import { DEFAULT_QUARANTINE_SHADOW } from '../../../cloud/isolation/shadow';
 
@@ -32,6 +37,12 @@ const DEFAULT_QUARANTINE_GROUP = 'defender-quarantine';
 /** StartDetectMitigationActionsTask takes at most 25 violation ids per task. */
 const VIOLATIONS_PER_TASK = 25;
 const MITIGATION_MANAGED_POLICY = 'service-role/AWSIoTDeviceDefenderAddThingsToThingGroupMitigationAction';
+
+/** What the deny-all thing-group policy does not stop, said wherever quarantine is offered. */
+const QUARANTINE_LIMITS = `What quarantine does not stop: Greengrass data-plane calls of a core (a thing-group policy does not
+cover them), AWS credentials the core already holds from its token exchange role (valid until they
+expire), and anything the device does locally or over other networks. Revoke the certificate or the
+role alias for those.`;
 
 export const QUARANTINE_HELP = `Usage: npm run gg -- quarantine setup|apply|release|status|auto [flags]
 
@@ -42,7 +53,8 @@ Isolates devices that Device Defender finds violating (detect -> alert -> isolat
              action ADD_THINGS_TO_THING_GROUP with overrideDynamicGroups (so a thing at its 10-group limit
              through dynamic groups is still moved). Idempotent.
   apply      runs that mitigation action on the active violations of a security profile
-             (StartDetectMitigationActionsTask, at most ${VIOLATIONS_PER_TASK} violations per task), or with --thing
+             (StartDetectMitigationActionsTask on the profile and behavior: one task), --violation-id ones
+             (at most ${VIOLATIONS_PER_TASK} per task), or with --thing
              adds one thing to the group directly.
   release    --thing T removes the thing from the quarantine group (its own policies apply again) and clears
              its quarantine shadow (--shadow-name, default ${DEFAULT_QUARANTINE_SHADOW}).
@@ -50,7 +62,8 @@ Isolates devices that Device Defender finds violating (detect -> alert -> isolat
   auto       enable|disable|status: isolation without a human, by a Lambda function (quarantine auto --help).
 Flags:
   --group-name G       quarantine thing group (default ${DEFAULT_QUARANTINE_GROUP}); the policy is G-deny-all,
-                       the role G-mitigation, the mitigation action G-add-thing
+                       the role G-mitigation-<region>, the mitigation action G-add-thing
+                       (each checked against its AWS name rules before any request)
   --thing T            apply / release: one thing
   --profile P          apply: the security profile whose active violations to act on
                        (default: <component name>-metrics, as setup-defender names it)
@@ -58,6 +71,7 @@ Flags:
   --violation-id ID    apply: these violations (repeatable) instead of listing the active ones
 The deny-all policy takes effect on the device's next connection or request; AWS IoT applies thing-group
 policies to connections whose client ID is the thing name (Greengrass cores connect that way).
+${QUARANTINE_LIMITS}
 Mitigation actions: https://docs.aws.amazon.com/iot-device-defender/latest/devguide/dd-mitigation-actions.html
 ${COMMON_HELP}`;
 
@@ -84,8 +98,25 @@ interface QuarantineNames {
   action: string;
 }
 
-function namesFor(group: string): QuarantineNames {
-  return { group, policy: `${group}-deny-all`, role: `${group}-mitigation`, action: `${group}-add-thing` };
+/** The role is global in IAM and trusts one region's AWS IoT: each region gets its own, so a second region's setup leaves the first one working. */
+function namesFor(group: string, region: string): QuarantineNames {
+  return { group, policy: `${group}-deny-all`, role: `${group}-mitigation-${region}`, action: `${group}-add-thing` };
+}
+
+/** Every name --group-name gives, checked against its own AWS model shape before the first request. */
+function requireQuarantineNames(names: QuarantineNames): void {
+  requireNames('group-name', [
+    { shape: NAME_SHAPES.thingGroup, name: names.group },
+    { shape: NAME_SHAPES.iotPolicy, name: names.policy },
+    { shape: NAME_SHAPES.iamRole, name: names.role },
+    { shape: NAME_SHAPES.mitigationAction, name: names.action },
+    { shape: NAME_SHAPES.mitigationTaskId, name: taskIdFor(names, '20250101000000', randomUUID()) },
+  ]);
+}
+
+/** Unique whatever the clock: two runs within one second (or on two workstations) never share an id. */
+function taskIdFor(names: QuarantineNames, stamp: string, unique: string): string {
+  return `${names.group}-${stamp}-${unique}`;
 }
 
 const DENY_ALL_POLICY = {
@@ -108,7 +139,11 @@ async function ignoringExisting(what: string, session: Session, create: () => Pr
 /** The group and its deny-all policy, attached: what `setup` and `auto enable --create-group` create. */
 async function createQuarantineGroup(session: Session, arns: Arns, group: string): Promise<void> {
   const { aws, out } = session;
-  const names = namesFor(group);
+  const names = namesFor(group, aws.region);
+  requireNames('group-name', [
+    { shape: NAME_SHAPES.thingGroup, name: names.group },
+    { shape: NAME_SHAPES.iotPolicy, name: names.policy },
+  ]);
   await ignoringExisting(`thing group ${names.group}`, session, () =>
     aws.iot(
       new CreateThingGroupCommand({
@@ -155,26 +190,42 @@ async function activeViolationIds(session: Session, profileName: string, behavio
     .flatMap((v) => (v.violationId ? [v.violationId] : []));
 }
 
-async function applyToViolations(session: Session, names: QuarantineNames, violationIds: string[]): Promise<void> {
+async function startTask(session: Session, names: QuarantineNames, target: DetectMitigationActionsTaskTarget): Promise<string> {
   const stamp = session
     .now()
     .toISOString()
     .replace(/[^0-9]/g, '')
     .slice(0, 14);
+  const unique = randomUUID();
+  const taskId = taskIdFor(names, stamp, unique);
+  await session.aws.iot(
+    new StartDetectMitigationActionsTaskCommand({
+      taskId,
+      target,
+      actions: [names.action],
+      includeOnlyActiveViolations: true,
+      clientRequestToken: unique,
+    }),
+  );
+  return taskId;
+}
+
+/** Violations named by id: at most 25 per task (the API's limit); a profile's violations: one task whatever their number. */
+async function applyToViolations(session: Session, names: QuarantineNames, violationIds: string[]): Promise<void> {
   for (let start = 0; start < violationIds.length; start += VIOLATIONS_PER_TASK) {
     const chunk = violationIds.slice(start, start + VIOLATIONS_PER_TASK);
-    const taskId = `${names.group}-${stamp}-${start / VIOLATIONS_PER_TASK + 1}`.slice(0, 128);
-    await session.aws.iot(
-      new StartDetectMitigationActionsTaskCommand({
-        taskId,
-        target: { violationIds: chunk },
-        actions: [names.action],
-        includeOnlyActiveViolations: true,
-      }),
-    );
+    const taskId = await startTask(session, names, { violationIds: chunk });
     session.out.info(`started mitigation task ${taskId} for ${chunk.length} violation(s): ${chunk.join(', ')}`);
   }
   session.out.info(`follow it: aws iot list-detect-mitigation-actions-executions --task-id <task id>`);
+}
+
+async function applyToProfile(session: Session, names: QuarantineNames, profileName: string, behavior: string | undefined, count: number) {
+  const taskId = await startTask(session, names, { securityProfileName: profileName, ...(behavior ? { behaviorName: behavior } : {}) });
+  session.out.info(
+    `started mitigation task ${taskId} for the ${count} active violation(s) of ${profileName}${behavior ? ` / ${behavior}` : ''}`,
+  );
+  session.out.info(`follow it: aws iot list-detect-mitigation-actions-executions --task-id ${taskId}`);
 }
 
 export async function quarantineCommand(argv: string[], deps: CliDeps): Promise<number> {
@@ -183,15 +234,15 @@ export async function quarantineCommand(argv: string[], deps: CliDeps): Promise<
   if (action === 'status') return quarantineStatusCommand(rest, deps);
   if (action !== 'setup' && action !== 'apply' && action !== 'release') {
     throw new UsageError(
-      `quarantine needs setup, apply, release, status or auto (got ${action === undefined ? 'nothing' : `"${action}"`})`,
+      `quarantine needs setup, apply, release, status or auto (got ${action === undefined ? 'nothing' : quotedInput(action)})`,
     );
   }
   const flags = parseFlags(`quarantine ${action}`, rest, OPTIONS);
-  const names = namesFor(nameFlag('group-name', flags['group-name']) ?? DEFAULT_QUARANTINE_GROUP);
+  const groupName = nameFlag('group-name', flags['group-name']) ?? DEFAULT_QUARANTINE_GROUP;
   const thing = nameFlag('thing', flags.thing);
   const violationIds = flags['violation-id'] ?? [];
   for (const id of violationIds) {
-    if (!/^[a-zA-Z0-9-]{1,128}$/.test(id)) throw new UsageError(`--violation-id "${id}" is not a violation id`);
+    if (!/^[a-zA-Z0-9-]{1,128}$/.test(id)) throw new UsageError(`--violation-id ${quotedInput(id)} is not a violation id`);
   }
   const profileFlag = nameFlag('profile', flags.profile);
   const behavior = nameFlag('behavior', flags.behavior);
@@ -205,6 +256,8 @@ export async function quarantineCommand(argv: string[], deps: CliDeps): Promise<
 
   const session = await openSession(deps, flags);
   const { aws, out, identity } = session;
+  const names = namesFor(groupName, aws.region);
+  requireQuarantineNames(names);
   const arns = await session.arns();
   if (action === 'setup') {
     await setup(session, arns, names);
@@ -222,11 +275,15 @@ export async function quarantineCommand(argv: string[], deps: CliDeps): Promise<
     return 0;
   }
   const profileName = profileFlag ?? defaultProfileName(identity.name);
-  const ids = violationIds.length ? violationIds : await activeViolationIds(session, profileName, behavior);
-  if (ids.length === 0) {
+  if (violationIds.length) {
+    await applyToViolations(session, names, violationIds);
+    return 0;
+  }
+  const ids = await activeViolationIds(session, profileName, behavior);
+  if (ids.length === 0 && !aws.dryRun) {
     out.info(`no active violations of ${profileName}${behavior ? ` / ${behavior}` : ''}: nothing to isolate`);
     return 0;
   }
-  await applyToViolations(session, names, ids);
+  await applyToProfile(session, names, profileName, behavior, ids.length);
   return 0;
 }

@@ -149,7 +149,7 @@ export async function setupEdgeCommand(argv: string[], deps: CliDeps): Promise<n
   const { out, identity } = session;
   const arns = await session.arns();
   const snsTopicArn = topicArnFlag ?? (await createSnsTopic(session, arns, createSns!));
-  const roleName = roleNameFlag ?? ruleRoleNameFor(identity.name);
+  const roleName = roleNameFlag ?? ruleRoleNameFor(identity.name, session.aws.region);
   const policy = ruleRolePolicy(snsTopicArn, namespace) as { Statement: object[] };
   policy.Statement.push(alarmLogStatement(arns, alarmLogGroup));
   const roleArn = await ensureIotServiceRole(session, arns, {

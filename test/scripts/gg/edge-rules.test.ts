@@ -27,8 +27,8 @@ describe('edge rules', () => {
   it('keeps names within what AWS IoT and IAM accept', () => {
     expect(ruleNameFor('com.example.DeviceDefenderAgent', 'alarms')).toBe('com_example_DeviceDefenderAgent_alarms');
     expect(ruleNameFor('x'.repeat(200), 'metrics')).toHaveLength(128);
-    expect(ruleRoleNameFor('com.example.DeviceDefenderAgent')).toBe('com.example.DeviceDefenderAgent-edge-rules');
-    expect(ruleRoleNameFor('y'.repeat(100)).length).toBeLessThanOrEqual(64);
+    expect(ruleRoleNameFor('com.example.DeviceDefenderAgent', 'eu-west-1')).toBe('com.example.DeviceDefenderAgent-edge-rules-eu-west-1');
+    expect(ruleRoleNameFor('y'.repeat(100), 'ap-southeast-2').length).toBeLessThanOrEqual(64);
   });
 
   it('sends the alarm as it is (RAW), not wrapped in a JSON envelope', () => {

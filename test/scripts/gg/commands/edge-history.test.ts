@@ -47,7 +47,7 @@ describe('setup-edge keeps every alarm, and draws the fleet', () => {
     const actions = mocks.iot.commandCalls(CreateTopicRuleCommand)[0]!.args[0].input.topicRulePayload!.actions!;
     expect(actions[1]).toEqual({
       cloudwatchLogs: {
-        roleArn: `arn:aws:iam::${ACCOUNT}:role/com.example.TestAgent-edge-rules`,
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/com.example.TestAgent-edge-rules-eu-west-1`,
         logGroupName: '/site-a/alarms',
         batchMode: false,
       },

@@ -14,7 +14,7 @@ import { run } from '../../../../scripts/gg/cli';
 import { ACCOUNT, awsError, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
 
 const GROUP_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/defender-quarantine`;
-const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/defender-quarantine-mitigation`;
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/defender-quarantine-mitigation-eu-west-1`;
 
 beforeEach(() => {
   resetMocks();
@@ -44,7 +44,7 @@ describe('quarantine setup', () => {
       target: GROUP_ARN,
     });
     expect(mocks.iam.commandCalls(AttachRolePolicyCommand)[0]!.args[0].input).toEqual({
-      RoleName: 'defender-quarantine-mitigation',
+      RoleName: 'defender-quarantine-mitigation-eu-west-1',
       PolicyArn: 'arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAddThingsToThingGroupMitigationAction',
     });
     const trust = JSON.parse(mocks.iam.commandCalls(CreateRoleCommand)[0]!.args[0].input.AssumeRolePolicyDocument!);
@@ -91,19 +91,23 @@ describe('quarantine setup', () => {
     const h = harness(makeProject());
     expect(await run(['quarantine', '--help'], h.deps)).toBe(0);
     expect(h.text()).toContain('quarantine setup|apply|release');
+    // A thing-group policy covers AWS IoT actions only: the help says what stays possible.
+    expect(h.text()).not.toMatch(/can no longer connect, publish or subscribe/);
+    expect(h.text()).toContain('What quarantine does not stop: Greengrass data-plane calls');
+    expect(h.text()).toContain('AWS credentials the core already holds');
   });
 });
 
 describe('quarantine apply and release', () => {
-  it('runs the mitigation action on the active violations of the profile, 25 per task', async () => {
-    const violations = Array.from({ length: 27 }, (_, i) => ({
+  it("runs the mitigation action on the profile's active violations as one task, whatever their number (target form)", async () => {
+    const violations = Array.from({ length: 400 }, (_, i) => ({
       violationId: `v-${i}`,
-      behavior: { name: i === 26 ? 'other' : 'bytes-out' },
+      behavior: { name: i === 399 ? 'other' : 'bytes-out' },
     }));
     mocks.iot
       .on(ListActiveViolationsCommand)
-      .resolvesOnce({ activeViolations: violations.slice(0, 20), nextToken: 'page-2' })
-      .resolves({ activeViolations: violations.slice(20) });
+      .resolvesOnce({ activeViolations: violations.slice(0, 200), nextToken: 'page-2' })
+      .resolves({ activeViolations: violations.slice(200) });
     mocks.iot.on(StartDetectMitigationActionsTaskCommand).resolves({});
     const h = harness(makeProject());
     expect(await run(['quarantine', 'apply', '--profile', 'rules', '--behavior', 'bytes-out'], h.deps)).toBe(0);
@@ -113,11 +117,24 @@ describe('quarantine apply and release', () => {
       { securityProfileName: 'rules', nextToken: 'page-2' },
     ]);
     const tasks = mocks.iot.commandCalls(StartDetectMitigationActionsTaskCommand).map((c) => c.args[0].input);
-    expect(tasks.map((t) => t.target!.violationIds!.length)).toEqual([25, 1]);
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]!.target).toEqual({ securityProfileName: 'rules', behaviorName: 'bytes-out' });
     expect(tasks[0]!.actions).toEqual(['defender-quarantine-add-thing']);
     expect(tasks[0]!.includeOnlyActiveViolations).toBe(true);
-    expect(tasks[0]!.taskId).toBe('defender-quarantine-20250101000000-1');
-    expect(tasks.flatMap((t) => t.target!.violationIds)).not.toContain('v-26');
+    expect(tasks[0]!.taskId).toMatch(/^defender-quarantine-20250101000000-[0-9a-f-]{36}$/);
+    expect(h.text()).toContain('for the 399 active violation(s) of rules / bytes-out');
+  });
+
+  it('--violation-id: at most 25 ids per task, and no two tasks share an id, even within one second', async () => {
+    mocks.iot.on(StartDetectMitigationActionsTaskCommand).resolves({});
+    const ids = Array.from({ length: 26 }, (_, i) => ['--violation-id', `v-${i}`]).flat();
+    const h = harness(makeProject());
+    expect(await run(['quarantine', 'apply', ...ids], h.deps)).toBe(0);
+    expect(await run(['quarantine', 'apply', '--violation-id', 'v-1'], h.deps)).toBe(0);
+    const tasks = mocks.iot.commandCalls(StartDetectMitigationActionsTaskCommand).map((c) => c.args[0].input);
+    expect(tasks.map((t) => t.target!.violationIds!.length)).toEqual([25, 1, 1]);
+    expect(new Set(tasks.map((t) => t.taskId)).size).toBe(3);
+    expect(new Set(tasks.map((t) => t.clientRequestToken)).size).toBe(3);
   });
 
   it('says so and starts nothing without active violations', async () => {

@@ -349,7 +349,7 @@ describe('setup-defender: detect and alert', () => {
 
     expect(mocks.sns.commandCalls(CreateTopicCommand)[0]!.args[0].input).toEqual({ Name: 'defender-alarms' });
     const role = mocks.iam.commandCalls(CreateRoleCommand)[0]!.args[0].input;
-    expect(role.RoleName).toBe('defender-alarms-defender-alerts');
+    expect(role.RoleName).toBe('defender-alarms-alerts-eu-west-1');
     expect(JSON.parse(role.AssumeRolePolicyDocument!)).toEqual({
       Version: '2012-10-17',
       Statement: [
@@ -365,7 +365,7 @@ describe('setup-defender: detect and alert', () => {
     expect(JSON.parse(policy.PolicyDocument!).Statement).toEqual([{ Effect: 'Allow', Action: 'sns:Publish', Resource: topicArn }]);
     expect(mocks.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(0);
     expect(mocks.iot.commandCalls(CreateSecurityProfileCommand)[0]!.args[0].input.alertTargets).toEqual({
-      SNS: { alertTargetArn: topicArn, roleArn: `arn:aws:iam::${ACCOUNT}:role/defender-alarms-defender-alerts` },
+      SNS: { alertTargetArn: topicArn, roleArn: `arn:aws:iam::${ACCOUNT}:role/defender-alarms-alerts-eu-west-1` },
     });
   });
 
@@ -375,7 +375,7 @@ describe('setup-defender: detect and alert', () => {
     mocks.iam.on(PutRolePolicyCommand).resolves({});
     const h = harness(makeProject());
     expect(await run(['setup-defender', '--group', 'fleet', '--create-sns', 'a'], h.deps)).toBe(0);
-    expect(h.text()).toContain('IAM role a-defender-alerts exists; updating its permissions');
+    expect(h.text()).toContain('IAM role a-alerts-eu-west-1 exists; updated its trust (AWS IoT in eu-west-1) and permissions');
     expect(mocks.iam.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
   });
 });

@@ -5,7 +5,7 @@ import { run } from '../../../../scripts/gg/cli';
 import { ACCOUNT, awsError, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
 
 const TOPIC_ARN = `arn:aws:sns:eu-west-1:${ACCOUNT}:edge-alarms`;
-const ROLE = 'com.example.TestAgent-edge-rules';
+const ROLE = 'com.example.TestAgent-edge-rules-eu-west-1';
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/${ROLE}`;
 
 function accountReady(): void {
