@@ -3,13 +3,12 @@ import './native-binding';
 import { join } from 'node:path';
 import { Agent } from './agent/agent';
 import { systemClock } from './agent/clock';
-import { compilerPlan, LOW_MEMORY_VARIABLE, nodeOptimizingCompiler } from './agent/optimizing-compiler';
 import { createSystemCollector } from './collect/collector';
 import { componentIdentity } from './component/identity';
 import { EdgeFeatures } from './agent/edge-features';
 import { createDetectionStateFile } from './detect/state-file';
 import { IPC_CLIENT_VARIABLE, selectIpcClient } from './ipc/select-client';
-import { createLogger } from './log/logger';
+import { createLogger, streamSink } from './log/logger';
 import { createFileStateStore } from './state/state-store';
 import { describeError } from './util/describe-error';
 import { DEVICE_FACTS_FLAG, deviceFactsProcess, printDeviceFacts } from './inventory/device-facts-process';
@@ -42,16 +41,24 @@ function printFactsAndExit(): void {
   ).then((code) => process.exit(code));
 }
 
+/**
+ * Exit code when the log output is gone. Not 0: the nucleus treats a Run that exits 0 as finished and never starts it
+ * again, and a nucleus that is still there should restart the agent with fresh pipes.
+ */
+const LOG_OUTPUT_LOST_EXIT_CODE = 1;
+
 function runAgent(): void {
-  const logger = createLogger();
+  // Without its log the agent must not run on: it can no longer say what it does, and when the pipe broke because the
+  // nucleus died without its components, an orphaned agent would report beside the one the next nucleus starts. It
+  // stops as on SIGTERM (state saved, nothing lost) and exits non-zero.
+  let onLogOutputLost: (reason: string) => void = () => process.exit(LOG_OUTPUT_LOST_EXIT_CODE);
+  const logger = createLogger(streamSink({ out: process.stdout, err: process.stderr }, (reason) => onLogOutputLost(reason)));
   const identity = componentIdentity();
   const ipcClient = selectIpcClient({ setting: process.env[IPC_CLIENT_VARIABLE], operationTimeoutMs: IPC_OPERATION_TIMEOUT_MS, logger });
   if (!ipcClient.client) {
     logger.error(ipcClient.problem);
     process.exit(1);
   }
-  const compiler = compilerPlan(process.env[LOW_MEMORY_VARIABLE], process.execArgv, nodeOptimizingCompiler, logger);
-  if (compiler.startLine) logger.info(compiler.startLine);
 
   const agent = new Agent({
     identity: {
@@ -61,7 +68,7 @@ function runAgent(): void {
       platform: `${process.platform}/${process.arch} node ${process.version}`,
     },
     ipc: ipcClient.connector,
-    createCollector: (procfsRoot) => compiler.watch(createSystemCollector(procfsRoot)),
+    createCollector: (procfsRoot) => createSystemCollector(procfsRoot),
     stateStore: createFileStateStore(join(process.cwd(), STATE_FILE)),
     clock: systemClock,
     logger,
@@ -79,25 +86,26 @@ function runAgent(): void {
   });
 
   let stopping = false;
-  function shutdown(signal: string): void {
+  function shutdown(why: string, exitCode = 0): void {
     if (stopping) return;
     stopping = true;
-    logger.info(`${signal} received: stopping`);
+    logger.info(`${why}: stopping`);
     setTimeout(() => {
       logger.warn(`shutdown took longer than ${SHUTDOWN_BUDGET_MS} ms; exiting anyway`);
-      process.exit(0);
+      process.exit(exitCode);
     }, SHUTDOWN_BUDGET_MS).unref();
     agent.stop().then(
-      () => process.exit(0),
+      () => process.exit(exitCode),
       (error: unknown) => {
         logger.error(`error while stopping: ${describeError(error)}`);
-        process.exit(0);
+        process.exit(exitCode);
       },
     );
   }
+  onLogOutputLost = (reason) => shutdown(`log output lost: ${reason}`, LOG_OUTPUT_LOST_EXIT_CODE);
 
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM received'));
+  process.on('SIGINT', () => shutdown('SIGINT received'));
   // The agent must never stop reporting silently: a stray error is logged, and the cycles go on.
   process.on('unhandledRejection', (reason) =>
     logger.error(`unexpected error (agent keeps running): ${reason instanceof Error ? reason.stack : String(reason)}`),

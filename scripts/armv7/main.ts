@@ -20,13 +20,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { LOW_MEMORY_VARIABLE } from '../../src/agent/optimizing-compiler';
 import { accessControlFor } from '../../src/component/definition';
 import { recipeDefaultConfiguration } from '../../src/config/definition';
 import { type LowMemorySetting, lowMemorySetting } from '../../src/config/values';
 import { LocalCore } from '../../tools/local-core/core';
 import { buildComponent } from '../build/build';
-import { BUNDLE_FILE, nodeFlagsFor, runStepOf } from '../build/recipe';
+import { BUNDLE_FILE, LOW_MEMORY_VARIABLE, nodeFlagsFor, runStepOf } from '../build/recipe';
 import { describeError } from '../../src/util/describe-error';
 
 const WORK_DIR = resolve('.local-core', 'armv7');

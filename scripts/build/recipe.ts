@@ -196,10 +196,13 @@ export interface RunStep {
   script: string;
   /** The flags of `exec node <flags> {artifacts:path}/…`, without the lowMemory ones (`$tier`). */
   nodeFlags: string[];
-  /** What lowMemory auto and true add (the script's `false) tier= ;; *) tier=<flags> ;;`). */
-  leanFlags: string[];
+  /** What each lowMemory setting adds (the script's `false) tier=<flags> ;; true) tier=<flags> ;; *) tier=<flags> ;;`). */
+  tierFlags: Record<LowMemorySetting, string[]>;
   env: Record<string, string>;
 }
+
+/** The lifecycle variable the Run script reads lowMemory from (the Run step's Setenv: `{configuration:/lowMemory}`). */
+export const LOW_MEMORY_VARIABLE = 'DEFENDER_AGENT_LOW_MEMORY';
 
 /** The Run step of a recipe or of the template; throws if its script no longer reads as RunStep expects. */
 export function runStepOf(recipe: unknown): RunStep {
@@ -207,16 +210,21 @@ export function runStepOf(recipe: unknown): RunStep {
     .Manifests?.[0]?.Lifecycle?.run;
   const script = run?.Script ?? '';
   const flags = /exec node (.*?)\s*\{artifacts:path\}/.exec(script)?.[1];
-  const lean = /\bfalse\) tier= ;; \*\) tier=(.+?) ;;/.exec(script)?.[1];
-  if (flags === undefined || lean === undefined)
+  const tiers = /\bfalse\) tier=(.*?) ;; true\) tier=(.*?) ;; \*\) tier=(.*?) ;;/.exec(script);
+  if (flags === undefined || tiers === null)
     throw new Error(
-      `the recipe's Run script no longer reads "... false) tier= ;; *) tier=<flags> ;; ... exec node <flags> {artifacts:path}/...": ${script}`,
+      `the recipe's Run script no longer reads "... false) tier=<flags> ;; true) tier=<flags> ;; *) tier=<flags> ;; ... exec node <flags> {artifacts:path}/...": ${script}`,
     );
-  const words = (text: string) => text.split(/\s+/).filter((word) => word !== '' && word !== '$tier');
-  return { script, nodeFlags: words(flags), leanFlags: words(lean), env: run?.Setenv ?? {} };
+  const words = (text: string | undefined) => (text ?? '').split(/\s+/).filter((word) => word !== '' && word !== '$tier');
+  return {
+    script,
+    nodeFlags: words(flags),
+    tierFlags: { false: words(tiers[1]), true: words(tiers[2]), auto: words(tiers[3]) },
+    env: run?.Setenv ?? {},
+  };
 }
 
 /** The flags the Run script gives node for a lowMemory setting. */
 export function nodeFlagsFor(run: RunStep, lowMemory: LowMemorySetting): string[] {
-  return [...run.nodeFlags, ...(lowMemory === 'false' ? [] : run.leanFlags)];
+  return [...run.nodeFlags, ...run.tierFlags[lowMemory]];
 }

@@ -348,6 +348,10 @@ export class Agent {
           `report ${reportId} not sent: ${why} The next report comes in ${config.intervalSeconds} s and carries this one's network traffic`,
         );
       }
+      // A report without network_stats carried no traffic: its reading is the baseline whatever became of it, as it
+      // would be had it gone out (otherwise a first report that times out leaves the next one without a baseline too,
+      // and the traffic between them in no report).
+      if (!prepared.sample.networkStats && prepared.networkReading) this.state = { ...this.state, network: prepared.networkReading };
       await this.saveState();
       return;
     }

@@ -1,12 +1,14 @@
 /**
  * Keeps one connection to the nucleus. A connection counts only once its setup is done
  * (configuration read, subscriptions made): the backoff resets then and only then, so a setup call
- * that keeps failing backs off like a refused connect instead of reconnecting in a tight loop.
+ * that keeps failing backs off like a refused connect instead of reconnecting in a tight loop. A connection that
+ * stays open but stops answering counts as lost too (liveness.ts).
  */
 import type { IpcConnection, IpcConnector } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
 import { describeError } from '../util/describe-error';
 import { backoffDelayMs, type Clock } from './clock';
+import { watchLiveness } from './liveness';
 
 const RECONNECT_BASE_MS = 1_000;
 const RECONNECT_MAX_MS = 60_000;
@@ -56,17 +58,18 @@ export class ConnectionSupervisor {
     let connection: IpcConnection | undefined;
     let stage = 'connect';
     try {
-      const opened = await this.deps.connector.connect();
+      let lostDuringSetup: string | undefined;
+      const lost = (reason: string): void => {
+        if (this.ready === opened) this.handleLost(opened, reason);
+        else lostDuringSetup ??= reason;
+      };
+      const opened = watchLiveness(await this.deps.connector.connect(), lost);
       connection = opened;
       if (this.stopped) {
         await opened.close();
         return;
       }
-      let lostDuringSetup: string | undefined;
-      opened.onDisconnect((reason) => {
-        if (this.ready === opened) this.handleLost(opened, reason);
-        else lostDuringSetup ??= reason;
-      });
+      opened.onDisconnect(lost);
       stage = 'setup';
       await this.deps.setup(opened);
       if (lostDuringSetup !== undefined) throw new Error(`the connection closed during setup (${lostDuringSetup})`);

@@ -48,6 +48,10 @@ export class ReplyTracker {
   private readonly awaited = new Map<number, Awaited>();
   private readonly explained = new Set<string>();
   private readonly deniedTopics = new Set<string>();
+  /** Reply topics whose subscription the nucleus ended, until subscribed again. */
+  private readonly renewing = new Set<string>();
+  /** Reply topics renewed at once since the last report cycle. */
+  private readonly renewedThisCycle = new Set<string>();
   private currentChannel: string | undefined;
   private unanswered = 0;
   private following: Promise<void> = Promise.resolve();
@@ -83,15 +87,51 @@ export class ReplyTracker {
     }
     for (const topic of channel.replyTopics) {
       if (channel.subscriptions.has(topic)) continue;
-      try {
-        channel.subscriptions.set(topic, await connection.subscribeToIoTCore(topic, (payload, from) => this.onReply(payload, from)));
-        if (this.deniedTopics.delete(topic)) this.deps.logger.info(`subscribed to ${topic} now: report outcomes are logged again`);
-      } catch (error) {
-        if (error instanceof IpcError && error.kind === 'disconnected') throw error;
-        this.explainOnce(topic, error);
-      }
+      await this.subscribeReplies(connection, channel, topic);
     }
     await this.closeIdleChannels();
+  }
+
+  private async subscribeReplies(connection: IpcConnection, channel: Channel, topic: string): Promise<void> {
+    let subscription: Subscription | undefined;
+    let endedEarly: string | undefined;
+    const onEnded = (reason: string): void => {
+      if (subscription === undefined) endedEarly ??= reason;
+      else this.subscriptionEnded(connection, channel, topic, subscription, reason);
+    };
+    try {
+      subscription = await connection.subscribeToIoTCore(topic, (payload, from) => this.onReply(payload, from), onEnded);
+      channel.subscriptions.set(topic, subscription);
+      if (this.deniedTopics.delete(topic)) this.deps.logger.info(`subscribed to ${topic} now: report outcomes are logged again`);
+      else if (this.renewing.delete(topic)) this.deps.logger.info(`subscribed to ${topic} again: report outcomes are logged again`);
+      if (endedEarly !== undefined) this.subscriptionEnded(connection, channel, topic, subscription, endedEarly);
+    } catch (error) {
+      if (error instanceof IpcError && error.kind === 'disconnected') throw error;
+      this.explainOnce(topic, error);
+    }
+  }
+
+  /**
+   * The nucleus ended a reply subscription on a live connection: without it every later reply would be lost and
+   * reported as "no reply". It is renewed at once, once per report cycle; one that the nucleus keeps ending is renewed
+   * at the next report (before its publish), so a hostile nucleus cannot make the agent subscribe in a loop.
+   */
+  private subscriptionEnded(connection: IpcConnection, channel: Channel, topic: string, subscription: Subscription, reason: string): void {
+    if (channel.subscriptions.get(topic) !== subscription || this.channels.get(channel.publish) !== channel) return;
+    channel.subscriptions.delete(topic);
+    this.renewing.add(topic);
+    const now = !this.renewedThisCycle.has(topic);
+    this.deps.logger.warn(
+      `the nucleus ended the subscription to ${topic} (${reason}): Device Defender's answers are not heard until it is renewed; ` +
+        (now ? 'subscribing again now' : 'it ended again since the last report, so it is renewed at the next report'),
+    );
+    if (!now) return;
+    this.renewedThisCycle.add(topic);
+    const run = this.following.then(async () => {
+      if (this.channels.get(channel.publish) === channel && !channel.subscriptions.has(topic))
+        await this.subscribeReplies(connection, channel, topic);
+    });
+    this.following = run.catch(() => undefined);
   }
 
   /** Whether a report published on `publishTopic` now would have its reply seen. */
@@ -138,6 +178,7 @@ export class ReplyTracker {
 
   /** Reports unanswered for `timeoutMs` are counted as lost. */
   expire(timeoutMs: number): void {
+    this.renewedThisCycle.clear();
     const now = this.deps.clock.monotonic();
     for (const [reportId, entry] of this.awaited) {
       if (now - entry.registeredAt < timeoutMs) continue;

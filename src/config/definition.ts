@@ -273,7 +273,7 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
     key: 'lowMemory',
     recipeDefault: 'auto',
     description:
-      "When node runs V8's optimizing compiler (TurboFan). `auto` starts without it and turns it on at the first sample with 1,000 established sockets or more; `true` never runs it; `false` runs it from the start. Without it an agent uses about 3.5 MiB less resident memory at idle and 7 MiB less over a long run, the same CPU on a quiet core, and about twice the CPU for a sample of thousands of connections (`npm run bench`). Read at process start by the recipe's Run script through the lifecycle environment; a change restarts the component.",
+      "How node runs V8's optimizing compiler (TurboFan), fixed at start by the recipe's Run script. `auto` optimizes only code that runs hot for long (a busy device's sample), so a quiet core stays as lean as without it; `true` never optimizes (less memory, about twice the CPU for a sample of thousands of connections); `false` is V8's default (`npm run bench` prints what each costs). Read at process start through the lifecycle environment; a change restarts the component.",
     parse: lowMemorySetting,
   },
 ];

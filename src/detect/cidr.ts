@@ -2,14 +2,6 @@ import { dottedIpv4, isIpv4Mapped } from '../collect/ip';
 import { DestinationTable } from '../metrics/destinations';
 import { ipWords, type Network, V4_MAPPED_WORD } from '../metrics/networks';
 
-/** Bitmaps a new arena holds: a sample's worth for most configurations. */
-const ARENA_BITMAPS = 64;
-
-/** What one sample's AddressSet leaves for the next: the bitmaps' backing store, so a sample at 10,000 peers allocates (and page-faults in) nothing large. */
-export class AddressCache {
-  arena = new Uint32Array(0);
-}
-
 /**
  * The destinations of connections given as `ip:port` text (samples that carry no destination table, such as the
  * custom ones tests build), distinct, as a table. The collector's samples carry the table, filled from /proc's numbers.
@@ -41,34 +33,14 @@ export function destinationTableOf(connections: ReadonlyArray<{ remoteAddr: stri
 export class AddressSet {
   readonly count: number;
   private readonly bitmaps = new Map<string, Uint32Array>();
-  private arenaUsed = 0;
 
-  /** `cache` lends the bitmaps' backing store; the set is valid until the cache's next use. */
-  constructor(
-    private readonly table: DestinationTable,
-    private readonly cache: AddressCache = new AddressCache(),
-  ) {
+  constructor(private readonly table: DestinationTable) {
     this.count = table.count;
-    // An arena sized for a burst of peers is given back once samples are far smaller again.
-    if (cache.arena.length > ARENA_BITMAPS * 8 * this.words()) cache.arena = new Uint32Array(0);
   }
 
-  private words(): number {
-    return (this.count + 31) >>> 5;
-  }
-
-  /** A zeroed bitmap of `count` bits from the cache's arena (valid until the cache's next use). */
+  /** A zeroed bitmap of `count` bits. */
   private bitmap(): Uint32Array {
-    const words = this.words();
-    if (this.arenaUsed + words > this.cache.arena.length) {
-      // Bitmaps handed out earlier keep the old buffer; the new one is large enough for a whole sample's worth.
-      this.cache.arena = new Uint32Array(Math.max(this.cache.arena.length * 2, words * ARENA_BITMAPS));
-      this.arenaUsed = 0;
-    }
-    const view = this.cache.arena.subarray(this.arenaUsed, this.arenaUsed + words);
-    view.fill(0);
-    this.arenaUsed += words;
-    return view;
+    return new Uint32Array((this.count + 31) >>> 5);
   }
 
   /** The text of address `i`. */

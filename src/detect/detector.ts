@@ -12,7 +12,6 @@
 import type { NetworkTotals } from '../metrics/types';
 import type { Behavior } from '../config/behaviors';
 import { MAX_CONSECUTIVE_DATAPOINTS, metricKindOf } from '../config/behaviors';
-import { AddressCache } from './cidr';
 import {
   compileCriteria,
   type DetectionSample,
@@ -57,7 +56,6 @@ export class Detector {
   private behaviors: EvaluatedBehavior[] = [];
   private configured: readonly Behavior[] | undefined;
   /** Buffers and parsed IPv6 destinations, kept from sample to sample. */
-  private readonly addressCache = new AddressCache();
   private state: DetectorState = Object.create(null);
 
   constructor(private readonly newViolationId: () => string) {}
@@ -114,7 +112,7 @@ export class Detector {
 
   /** Evaluates every behavior on one sample; `traffic` is undefined when there is no honest delta for it. */
   evaluate(sample: DetectionSample, traffic: TrafficDelta | undefined): StateChange[] {
-    const view = new SampleView(sample, this.addressCache);
+    const view = new SampleView(sample);
     const changes: StateChange[] = [];
     for (const evaluated of this.behaviors) {
       const state = this.state[evaluated.behavior.name];

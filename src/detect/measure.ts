@@ -9,7 +9,7 @@ import type { CustomMetricValue, EstablishedConnection, ListeningPort } from '..
 import type { Behavior, BehaviorCriteria, MetricKind, MetricValue } from '../config/behaviors';
 import type { DestinationTable } from '../metrics/destinations';
 import { ipWords, type Network, networkContains, parseCidr } from '../metrics/networks';
-import { type AddressCache, AddressSet, destinationTableOf } from './cidr';
+import { AddressSet, destinationTableOf } from './cidr';
 
 /** What the detector needs of a collected sample (src/collect/collector.ts CollectedSample has these fields). */
 export interface DetectionSample {
@@ -39,15 +39,12 @@ const MAX_LISTED_IN_EVENT = 100;
 export class SampleView {
   private destinations: AddressSet | undefined;
 
-  constructor(
-    readonly sample: DetectionSample,
-    private readonly addressCache?: AddressCache,
-  ) {}
+  constructor(readonly sample: DetectionSample) {}
 
   destinationAddresses(): AddressSet | undefined {
     const { destinations, establishedConnections } = this.sample;
     if (!destinations && !establishedConnections) return undefined;
-    this.destinations ??= new AddressSet(destinations ?? destinationTableOf(establishedConnections ?? []), this.addressCache);
+    this.destinations ??= new AddressSet(destinations ?? destinationTableOf(establishedConnections ?? []));
     return this.destinations;
   }
 }

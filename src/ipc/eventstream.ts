@@ -27,7 +27,7 @@ const PRELUDE_LENGTH = 12;
 const TRAILER_LENGTH = 4;
 const MIN_MESSAGE_LENGTH = PRELUDE_LENGTH + TRAILER_LENGTH;
 /** aws-c-event-stream limits. */
-const MAX_MESSAGE_LENGTH = 24 * 1024 * 1024;
+export const MAX_MESSAGE_LENGTH = 24 * 1024 * 1024;
 const MAX_HEADER_NAME_LENGTH = 255;
 const MAX_HEADER_VALUE_LENGTH = 32767;
 const MAX_HEADER_COUNT = 1024;
@@ -46,6 +46,13 @@ const TYPE_CODES = {
 } as const;
 
 export class EventstreamError extends Error {}
+
+/** A message longer than any eventstream peer accepts; `bytes` is its encoded length. */
+export class MessageTooLargeError extends EventstreamError {
+  constructor(readonly bytes: number) {
+    super(`message of ${bytes} bytes exceeds 24 MiB`);
+  }
+}
 
 let crcTable: Uint32Array | undefined;
 
@@ -131,7 +138,7 @@ export function encodeMessage(message: EventstreamMessage): Buffer {
   if (message.headers.length > MAX_HEADER_COUNT) throw new EventstreamError(`more than ${MAX_HEADER_COUNT} headers`);
   const headers = Buffer.concat(message.headers.map(encodeHeader));
   const totalLength = MIN_MESSAGE_LENGTH + headers.length + message.payload.length;
-  if (totalLength > MAX_MESSAGE_LENGTH) throw new EventstreamError(`message of ${totalLength} bytes exceeds 24 MiB`);
+  if (totalLength > MAX_MESSAGE_LENGTH) throw new MessageTooLargeError(totalLength);
   const frame = Buffer.alloc(totalLength);
   frame.writeUInt32BE(totalLength, 0);
   frame.writeUInt32BE(headers.length, 4);
@@ -228,17 +235,39 @@ export function decodeMessage(frame: Buffer): EventstreamMessage {
 /** Cuts a byte stream into whole frames using the total_len prefix. */
 export class FrameSplitter {
   private pending: Buffer = Buffer.alloc(0);
+  /**
+   * Chunks of a frame not yet complete, joined once it is: joining at every chunk would copy a large frame over and
+   * over (a 16 MiB frame in 64 KiB reads: 256 copies of up to 16 MiB), which a peer could use to burn the CPU.
+   */
+  private waiting: Buffer[] = [];
+  private waitingBytes = 0;
+  private needed = 0;
 
   /** Returns every frame completed by this chunk; throws when a prelude announces an impossible length. */
   push(chunk: Buffer): Buffer[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    if (this.waiting.length > 0) {
+      this.waiting.push(chunk);
+      this.waitingBytes += chunk.length;
+      if (this.waitingBytes < this.needed) return [];
+      this.pending = Buffer.concat(this.waiting, this.waitingBytes);
+      this.waiting = [];
+      this.waitingBytes = 0;
+    } else {
+      this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    }
     const frames: Buffer[] = [];
     while (this.pending.length >= 4) {
       const totalLength = this.pending.readUInt32BE(0);
       if (totalLength < MIN_MESSAGE_LENGTH || totalLength > MAX_MESSAGE_LENGTH) {
         throw new EventstreamError(`invalid total_len ${totalLength}`);
       }
-      if (this.pending.length < totalLength) break;
+      if (this.pending.length < totalLength) {
+        this.waiting = [this.pending];
+        this.waitingBytes = this.pending.length;
+        this.needed = totalLength;
+        this.pending = Buffer.alloc(0);
+        break;
+      }
       frames.push(this.pending.subarray(0, totalLength));
       this.pending = this.pending.subarray(totalLength);
     }
@@ -246,7 +275,7 @@ export class FrameSplitter {
   }
 
   get bufferedBytes(): number {
-    return this.pending.length;
+    return this.pending.length + this.waitingBytes;
   }
 }
 

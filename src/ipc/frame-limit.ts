@@ -45,8 +45,12 @@ class FrameLimitedConnection implements IpcConnection {
     return refused ? Promise.reject(refused) : this.inner.publishToIoTCore(topic, payload, qos);
   }
 
-  subscribeToIoTCore(topic: string, onMessage: (payload: Buffer, topic: string) => void): Promise<Subscription> {
-    return this.inner.subscribeToIoTCore(topic, onMessage);
+  subscribeToIoTCore(
+    topic: string,
+    onMessage: (payload: Buffer, topic: string) => void,
+    onEnded?: (reason: string) => void,
+  ): Promise<Subscription> {
+    return this.inner.subscribeToIoTCore(topic, onMessage, onEnded);
   }
 
   getConfiguration(keyPath: string[]): Promise<unknown> {

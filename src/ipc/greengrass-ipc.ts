@@ -7,7 +7,8 @@
  */
 import { cancel } from 'aws-crt';
 import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
-import { type IpcConnection, type IpcConnector, IpcError, type Subscription, type ValidationRequest } from './ipc';
+import { MessageFlags } from './eventstream';
+import { type IpcConnection, type IpcConnector, IpcError, type Subscription, serviceErrorText, type ValidationRequest } from './ipc';
 
 type Client = greengrasscoreipc.Client;
 type StreamingOperation = eventstream_rpc.StreamingOperation<unknown, unknown, unknown, unknown>;
@@ -85,13 +86,17 @@ class GreengrassIpcConnection implements IpcConnection {
     ).then(() => undefined);
   }
 
-  subscribeToIoTCore(topic: string, onMessage: (payload: Buffer, topic: string) => void): Promise<Subscription> {
+  subscribeToIoTCore(
+    topic: string,
+    onMessage: (payload: Buffer, topic: string) => void,
+    onEnded?: (reason: string) => void,
+  ): Promise<Subscription> {
     const operation = this.client.subscribeToIoTCore({ topicName: topic, qos: greengrasscoreipc.model.QOS.AT_LEAST_ONCE });
     operation.on('message', (event) => {
       const message = event.message;
       if (message?.payload !== undefined) onMessage(toBuffer(message.payload), message.topicName);
     });
-    return this.activate('SubscribeToIoTCore', topic, operation as unknown as StreamingOperation);
+    return this.activate('SubscribeToIoTCore', topic, operation as unknown as StreamingOperation, onEnded);
   }
 
   getConfiguration(keyPath: string[]): Promise<unknown> {
@@ -163,11 +168,30 @@ class GreengrassIpcConnection implements IpcConnection {
     }
   }
 
-  private async activate(operation: string, resource: string | undefined, stream: StreamingOperation): Promise<Subscription> {
+  private async activate(
+    operation: string,
+    resource: string | undefined,
+    stream: StreamingOperation,
+    onEnded?: (reason: string) => void,
+  ): Promise<Subscription> {
+    let closedByClient = false;
+    let terminatedByServer = false;
     stream.on('streamError', () => undefined);
+    // The SDK also ends its streams when the connection drops (its disconnection event may come only after) or close()
+    // is called; only the nucleus's own end of a subscription is news here, and only a frame with the TerminateStream
+    // flag on the stream tells it apart. The operation does not pass its frames' flags on, so they are read from the
+    // stream under it (a test against the local core holds this to the SDK version in use).
+    const rawStream = (stream as unknown as { operation?: { getStream?: () => NodeJS.EventEmitter | undefined } }).operation?.getStream?.();
+    rawStream?.on('message', (event: { message?: { flags?: number } }) => {
+      if (((event.message?.flags ?? 0) & MessageFlags.TerminateStream) !== 0) terminatedByServer = true;
+    });
+    stream.on('ended', () => {
+      if (terminatedByServer && !closedByClient && !this.disconnected) onEnded?.('terminated by the server');
+    });
     await this.call(operation, resource, () => stream.activate());
     return {
       close: async () => {
+        closedByClient = true;
         await withDeadline(stream.close(), this.timeoutMs, () => undefined).catch(() => undefined);
       },
     };
@@ -206,9 +230,12 @@ function toIpcError(error: unknown, operation: string, resource?: string, discon
       return new IpcError(
         'service',
         operation,
-        `${operation} failed: ${service._errorCode ?? 'error'}: ${service.message ?? ''}`.trim(),
+        serviceErrorText(operation, service._errorCode ?? 'error', service.message ?? ''),
         resource,
       );
+    // An error shape the operation's model does not list: the SDK keeps only its name.
+    const unlisted = /^Unexpected response shape received: 'aws\.greengrass#(\w+)'$/.exec(error.description);
+    if (unlisted) return new IpcError('service', operation, serviceErrorText(operation, unlisted[1]!, ''), resource);
     const kind =
       error.type === eventstream_rpc.RpcErrorType.NetworkError || error.type === eventstream_rpc.RpcErrorType.HandshakeError
         ? 'disconnected'

@@ -20,12 +20,41 @@ export interface LogSink {
   err(line: string): void;
 }
 
-const processSink: LogSink = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
+/** The two streams a sink writes to; process.stdout and process.stderr in the agent. */
+export interface LogStreams {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
 
-export function createLogger(sink: LogSink = processSink, level: LogLevel = 'info', now: () => Date = () => new Date()): Logger {
+/**
+ * A sink on two streams that goes quiet for good at the first failure of either, and says so once through
+ * `onBroken`. A log stream fails when its reader is gone (EPIPE: the nucleus died without its components, the local
+ * core was killed, a terminal was closed). Writing on, or reporting the failure on the stream that failed, would
+ * raise again at once and loop for as long as the process lives; nothing written there can reach anyone now.
+ */
+export function streamSink(streams: LogStreams, onBroken: (reason: string) => void): LogSink {
+  let broken = false;
+  const fail = (which: string, error: unknown): void => {
+    if (broken) return;
+    broken = true;
+    const code = (error as { code?: unknown } | null)?.code;
+    onBroken(`${which} failed${typeof code === 'string' ? ` (${code})` : ''}`);
+  };
+  const writer = (stream: NodeJS.WritableStream, which: string) => {
+    stream.on('error', (error) => fail(which, error));
+    return (line: string): void => {
+      if (broken) return;
+      try {
+        stream.write(`${line}\n`);
+      } catch (error) {
+        fail(which, error);
+      }
+    };
+  };
+  return { out: writer(streams.out, 'stdout'), err: writer(streams.err, 'stderr') };
+}
+
+export function createLogger(sink: LogSink, level: LogLevel = 'info', now: () => Date = () => new Date()): Logger {
   let threshold = RANK[level];
   const write = (lineLevel: LogLevel, message: string): void => {
     if (RANK[lineLevel] < threshold) return;

@@ -1,5 +1,5 @@
 import { ConnectionSupervisor } from '../../src/agent/connection-supervisor';
-import type { IpcConnection } from '../../src/ipc/ipc';
+import { type IpcConnection, IpcError } from '../../src/ipc/ipc';
 import { createLogger } from '../../src/log/logger';
 import { FakeClock } from '../support/fake-clock';
 import { FakeNucleus } from '../support/fake-ipc';
@@ -64,5 +64,42 @@ describe('ConnectionSupervisor', () => {
     expect(h.nucleus.connected).toBe(false);
     await h.clock.advance(60_000);
     expect(h.nucleus.connects).toBe(2);
+  });
+
+  it('drops a connection that stays open but answers neither a call nor the liveness check, and reconnects', async () => {
+    const h = supervisor(async () => undefined);
+    await h.part.start();
+    h.nucleus.silent = true;
+    await expect(h.part.connection!.publishToIoTCore('t', Buffer.from('{}'), '1')).rejects.toMatchObject({ kind: 'timeout' });
+    await h.clock.advance(0);
+    expect(h.lost()).toBe(1);
+    expect(h.part.connection).toBeUndefined();
+    expect(
+      h.lines.filter((l) =>
+        /WARN {2}lost the connection to the Greengrass nucleus \(the nucleus answered neither PublishToIoTCore nor a liveness check within their deadlines: the connection is open but dead\); reconnecting/.test(
+          l,
+        ),
+      ),
+    ).toHaveLength(1);
+    h.nucleus.silent = false;
+    await h.clock.advance(1_000);
+    expect(h.nucleus.connects).toBe(2);
+    expect(h.part.connection).toBeDefined();
+    await h.part.stop();
+  });
+
+  it('keeps a connection whose nucleus answers the liveness check after a call timed out (a slow publish)', async () => {
+    const h = supervisor(async () => undefined);
+    await h.part.start();
+    h.nucleus.onPublish = () => {
+      throw new IpcError('timeout', 'PublishToIoTCore', 'PublishToIoTCore got no answer within 10000 ms');
+    };
+    for (let i = 0; i < 3; i += 1)
+      await expect(h.part.connection!.publishToIoTCore('t', Buffer.from('{}'), '1')).rejects.toMatchObject({ kind: 'timeout' });
+    await h.clock.advance(60_000);
+    expect(h.lost()).toBe(0);
+    expect(h.nucleus.connects).toBe(1);
+    expect(h.part.connection).toBeDefined();
+    await h.part.stop();
   });
 });

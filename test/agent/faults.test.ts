@@ -78,6 +78,21 @@ describe('traffic accounting: skipped cycles carry their traffic', () => {
     await h.agent.stop();
   });
 
+  it('takes the first reading as the baseline even when the first publish times out: its report carried no traffic', async () => {
+    const h = harness();
+    h.nucleus.onPublish = async () => {
+      throw timeout();
+    };
+    await h.agent.start();
+    await h.clock.advance(0);
+    expect(reports(h.nucleus)[0]!.document.metrics.network_stats).toBeUndefined();
+    h.nucleus.onPublish = undefined;
+    h.collector.send(3n * MB);
+    await h.clock.advance(INTERVAL);
+    expect(reports(h.nucleus)[1]!.document.metrics.network_stats?.bytes_out).toBe(3_000_000);
+    await h.agent.stop();
+  });
+
   it('keeps the baseline when a publish times out (outcome unknown), says so, and does not follow it with a burst', async () => {
     const h = harness();
     const times = recordPublishTimes(h);

@@ -99,4 +99,36 @@ describe('ReplyTracker', () => {
     await Promise.all([h.part.follow(h.connection, 'T', 'json'), h.part.follow(h.connection, 'T', 'json')]);
     expect(calls).toBe(2);
   });
+
+  it('renews a reply subscription the nucleus ended, logs it, and logs the replies after that', async () => {
+    const h = await tracker();
+    await h.part.follow(h.connection, 'T', 'json');
+    h.nucleus.endSubscription(`${JSON_TOPIC}/accepted`);
+    await h.clock.advance(0);
+    expect(
+      h.lines.filter((l) => l.includes(`WARN  the nucleus ended the subscription to ${JSON_TOPIC}/accepted (terminated by the server)`)),
+    ).toEqual([expect.stringMatching(/subscribing again now$/)]);
+    expect(
+      h.lines.filter((l) => l.includes(`INFO  subscribed to ${JSON_TOPIC}/accepted again: report outcomes are logged again`)),
+    ).toHaveLength(1);
+    expect(h.part.expect(9, JSON_TOPIC)).toBe(true);
+    h.part.published(9);
+    h.nucleus.reply(`${JSON_TOPIC}/accepted`, { reportId: 9 });
+    expect(h.lines.filter((l) => /report 9 ACCEPTED by Device Defender/.test(l))).toHaveLength(1);
+  });
+
+  it('renews a subscription the nucleus keeps ending at most once per report cycle, then before the next report', async () => {
+    const h = await tracker();
+    await h.part.follow(h.connection, 'T', 'json');
+    for (let i = 0; i < 5; i += 1) {
+      h.nucleus.endSubscription(`${JSON_TOPIC}/rejected`);
+      await h.clock.advance(0);
+    }
+    expect(h.nucleus.subscriptions.has(`${JSON_TOPIC}/rejected`)).toBe(false);
+    expect(h.part.isListening(JSON_TOPIC)).toBe(false);
+    expect(h.lines.filter((l) => /it ended again since the last report, so it is renewed at the next report$/.test(l))).toHaveLength(1);
+    h.part.expire(60_000);
+    await h.part.follow(h.connection, 'T', 'json');
+    expect(h.part.isListening(JSON_TOPIC)).toBe(true);
+  });
 });

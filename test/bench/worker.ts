@@ -4,7 +4,8 @@
  *   sample <procfsRoot> <samples>   collect + build + encode repeatedly, and the floor (the same reads, nothing else)
  *   idle <procfsRoot>               an agent-like resident process: a few samples, then idle; reports its RSS
  *   serve <count>                   holds <count> accepted loopback connections (the server ends)
- *   connect <port> <count>          holds <count> loopback client connections
+ *   connect <port> <count> [distinct]
+ *                                   holds <count> loopback client connections (`distinct`: each from its own address)
  *   agent <client> <cycles> <stateFile>
  *                                   the real Agent against the local core, time scaled so a 5 s interval passes in
  *                                   a few ms; prints RSS and heap every MEMORY_EVERY reports, then the totals
@@ -18,7 +19,6 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent } from '../../src/agent/agent';
 import type { Clock } from '../../src/agent/clock';
-import { compilerPlan, LOW_MEMORY_VARIABLE, nodeOptimizingCompiler } from '../../src/agent/optimizing-compiler';
 import { type Collector, createSystemCollector } from '../../src/collect/collector';
 import type { IpcConnection, IpcConnector } from '../../src/ipc/ipc';
 import { selectIpcClient } from '../../src/ipc/select-client';
@@ -61,16 +61,12 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 };
 
-/** One full sample as the agent does it: collect, then build and encode the report. */
-/**
- * A collector wired as the agent's entry point wires it (src/main.ts): under lowMemory auto, the setting the recipe's
- * Run step gives the process, its first busy sample turns node's optimizing compiler on.
- */
+/** A collector wired as the agent's entry point wires it (src/main.ts). */
 function agentCollector(root: string): Collector {
-  const quiet = createLogger({ out: () => undefined, err: () => undefined });
-  return compilerPlan(process.env[LOW_MEMORY_VARIABLE], process.execArgv, nodeOptimizingCompiler, quiet).watch(createSystemCollector(root));
+  return createSystemCollector(root);
 }
 
+/** One full sample as the agent does it: collect, then build and encode the report. */
 async function sampleOnce(collector: Collector, reportId: number) {
   // As the agent does: only the connections a report lists are built; the total still counts every socket.
   const collected = await collector.collect({
@@ -171,9 +167,8 @@ const cpuMs = (since: NodeJS.CpuUsage): number => {
 async function sample(root: string, samples: number): Promise<void> {
   const collector = agentCollector(root);
   // Warm-up: the first collect takes the first CPU reading (a 200 ms wait), and the JIT tiers the hot functions up over
-  // several samples (more of them for small tables, and again after lowMemory auto turns the compiler on). An agent
-  // runs for days, so the rows measure it warm: at 1,000 connections two warm-up samples left the rows at 1.6-1.9x
-  // the floor, ten at 1.35-1.5x, with or without the compiler's switch.
+  // several samples (more of them for small tables, and later under lowMemory auto's larger budget). An agent runs for
+  // days, so the rows measure it warm.
   for (let i = 1; i <= WARM_UP_SAMPLES; i++) await sampleOnce(collector, i);
   const stall = monitorEventLoopDelay({ resolution: 1 });
   const sampleMs: number[] = [];
@@ -291,7 +286,6 @@ async function agentCycles(client: string, cycles: number, stateFile: string): P
   const logger = createLogger({ out: (line) => fs.writeSync(devNull, `${line}\n`), err: (line) => fs.writeSync(devNull, `${line}\n`) });
   const selected = selectIpcClient({ setting: client, operationTimeoutMs: 10_000, logger });
   if (!selected.client) throw new Error(selected.problem);
-  const compiler = compilerPlan(process.env[LOW_MEMORY_VARIABLE], process.execArgv, nodeOptimizingCompiler, logger);
   let published = 0;
   // A short run (BENCH_MEMORY_CYCLES=200) still gets its ten points.
   const memoryEvery = Math.max(1, Math.min(MEMORY_EVERY, Math.floor(cycles / 10)));
@@ -309,7 +303,7 @@ async function agentCycles(client: string, cycles: number, stateFile: string): P
       if (published % memoryEvery === 0) print({ client: selected.client, ...memoryNow(published) });
       if (published >= cycles) finished();
     }),
-    createCollector: (root) => compiler.watch(createSystemCollector(root)),
+    createCollector: (root) => createSystemCollector(root),
     stateStore: createFileStateStore(stateFile),
     clock: scaledClock(SPEEDUP),
     logger,
@@ -347,15 +341,19 @@ async function serve(count: number): Promise<void> {
   holdUntilStdinCloses(held);
 }
 
-async function connect(port: number, count: number): Promise<void> {
+/** The `i`th client's own loopback source address (127.1.0.0/16 upwards), for a peer per connection. */
+const distinctSource = (i: number) => `127.${1 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+
+async function connect(port: number, count: number, distinctPeers: boolean): Promise<void> {
   const sockets: net.Socket[] = [];
   holdUntilStdinCloses(sockets);
   try {
     for (let opened = 0; opened < count; ) {
       const batch = Math.min(500, count - opened);
+      const first = opened;
       await Promise.all(
-        Array.from({ length: batch }, async () => {
-          const socket = net.connect({ host: '127.0.0.1', port });
+        Array.from({ length: batch }, async (_, i) => {
+          const socket = net.connect({ host: '127.0.0.1', port, ...(distinctPeers ? { localAddress: distinctSource(first + i) } : {}) });
           sockets.push(socket);
           await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
         }),
@@ -368,7 +366,7 @@ async function connect(port: number, count: number): Promise<void> {
   }
 }
 
-const [mode, first = '', second = ''] = process.argv.slice(2);
+const [mode, first = '', second = '', third = ''] = process.argv.slice(2);
 const run =
   mode === 'sample'
     ? sample(first, Number(second))
@@ -377,7 +375,7 @@ const run =
       : mode === 'serve'
         ? serve(Number(first))
         : mode === 'connect'
-          ? connect(Number(first), Number(second))
+          ? connect(Number(first), Number(second), third === 'distinct')
           : mode === 'agent'
             ? agentCycles(first, Number(second), process.argv[5] ?? '')
             : Promise.reject(new Error(`unknown mode ${mode}`));

@@ -23,7 +23,7 @@ const SYSTEMINFORMATION_SIGNS = ['systeminformation', 'os', 'util'];
 const CRYPTO = ['crypto', 'node:crypto'];
 /** node:fs/promises brings FileHandle, streams, readline and the file watchers (see src/util/async-fs.ts). */
 const FS_PROMISES = ['fs/promises', 'node:fs/promises'];
-/** node:v8 (0.3 MiB) is only for lowMemory auto's switch, on a busy device (src/agent/optimizing-compiler.ts). */
+/** node:v8 (0.3 MiB): nothing in the agent needs it (lowMemory is node flags, fixed at start). */
 const V8 = ['v8', 'node:v8'];
 
 /** One file per process: its argv, then each request to Module._load, then at exit process.moduleLoadList. */

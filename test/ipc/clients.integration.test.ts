@@ -70,6 +70,58 @@ describe.each([
     await expect(connection.subscribeToIoTCore(`${other}/accepted`, () => undefined)).rejects.toMatchObject({ kind: 'unauthorized' });
   });
 
+  it('says when the nucleus ends a subscription on a live connection, and only then', async () => {
+    const connection = await connect();
+    const ended: string[] = [];
+    const received: string[] = [];
+    await connection.subscribeToIoTCore(
+      topics.accepted,
+      (payload) => received.push(payload.toString()),
+      (reason) => ended.push(`accepted: ${reason}`),
+    );
+    const rejected = await connection.subscribeToIoTCore(
+      topics.rejected,
+      () => undefined,
+      (reason) => ended.push(`rejected: ${reason}`),
+    );
+    await rejected.close();
+    expect(core.endIoTCoreSubscriptions(topics.accepted)).toBe(1);
+    await waitFor(() => ended.length > 0, 5_000, 'the end of the subscription');
+    expect(core.deliverCloudMessage(topics.accepted, '{"status":"ACCEPTED"}')).toBe(0);
+    await connection.subscribeToIoTCore(
+      topics.accepted,
+      (payload) => received.push(payload.toString()),
+      (reason) => ended.push(`renewed: ${reason}`),
+    );
+    expect(core.deliverCloudMessage(topics.accepted, '{"status":"ACCEPTED"}')).toBe(1);
+    await waitFor(() => received.length === 1, 5_000, 'the reply on the renewed subscription');
+    const disconnected = new Promise((resolve) => connection.onDisconnect(resolve));
+    await core.stop();
+    await disconnected;
+    // A lost connection ends the streams too: that is the disconnection's news, not the subscriptions'.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(ended).toEqual(['accepted: terminated by the server']);
+  });
+
+  it("words an InvalidArgumentsError as the other client does, listed in the operation's model or not", async () => {
+    const connection = await connect();
+    // PublishToIoTCore's model lists ServiceError and UnauthorizedError only: the SDK client cannot read the body.
+    const unlisted = await connection.publishToIoTCore(topics.publish, Buffer.from('{}'), '2' as '1').catch((e: unknown) => e);
+    expect(unlisted).toBeInstanceOf(IpcError);
+    expect(unlisted).toMatchObject({
+      kind: 'service',
+      operation: 'PublishToIoTCore',
+      message:
+        "PublishToIoTCore failed: InvalidArgumentsError (an error PublishToIoTCore's service model does not list; the SDK client cannot read its message)",
+    });
+    const listed = await connection.sendConfigurationValidityReport('no-such-deployment', true).catch((e: unknown) => e);
+    expect(listed).toMatchObject({
+      kind: 'service',
+      operation: 'SendConfigurationValidityReport',
+      message: 'SendConfigurationValidityReport failed: InvalidArgumentsError: Validation request either timed out or was never made',
+    });
+  });
+
   it('reads the configuration and hears about changes', async () => {
     const connection = await connect();
     expect(await connection.getConfiguration([])).toMatchObject({ intervalSeconds: '300', format: 'json' });

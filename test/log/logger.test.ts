@@ -1,4 +1,5 @@
-import { createLogger, formatUtcTimestamp } from '../../src/log/logger';
+import { Writable } from 'node:stream';
+import { createLogger, formatUtcTimestamp, streamSink } from '../../src/log/logger';
 
 function capture() {
   const out: string[] = [];
@@ -79,5 +80,50 @@ describe('formatUtcTimestamp', () => {
     const lines: string[] = [];
     createLogger({ out: (l) => lines.push(l), err: (l) => lines.push(l) }, 'info', () => new Date(Number.NaN)).info('still here');
     expect(lines).toEqual(['Invalid Date INFO  still here']);
+  });
+});
+
+describe('streamSink', () => {
+  /** A stream whose reader is gone: every write fails with EPIPE, as a pipe's does. */
+  function brokenPipe() {
+    let writes = 0;
+    const stream = new Writable({
+      write(_chunk, _encoding, callback) {
+        writes += 1;
+        callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    return { stream, writes: () => writes };
+  }
+
+  it('goes quiet for good at the first failed write and says so once, so a logged failure cannot raise another', async () => {
+    const out = brokenPipe();
+    const err = brokenPipe();
+    const reasons: string[] = [];
+    const logger = createLogger(streamSink({ out: out.stream, err: err.stream }, (reason) => reasons.push(reason)));
+    logger.info('first');
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 100; i += 1) logger.error(`unexpected error: write EPIPE ${i}`);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(reasons).toEqual(['stdout failed (EPIPE)']);
+    expect(out.writes() + err.writes()).toBe(1);
+  });
+
+  it('writes every line while the streams work', () => {
+    const lines: string[] = [];
+    const collect = new Writable({
+      write(chunk, _encoding, callback) {
+        lines.push(String(chunk));
+        callback();
+      },
+    });
+    const logger = createLogger(
+      streamSink({ out: collect, err: collect }, () => undefined),
+      'info',
+      () => new Date(0),
+    );
+    logger.info('one');
+    logger.warn('two');
+    expect(lines).toEqual(['1970-01-01T00:00:00.000Z INFO  one\n', '1970-01-01T00:00:00.000Z WARN  two\n']);
   });
 });

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { WITHOUT_OPTIMIZING_COMPILER } from '../../src/agent/optimizing-compiler';
 import { accessControlFor, THING_NAME_VARIABLE } from '../../src/component/definition';
 import { readGdkConfig } from '../../src/component/identity';
 import { recipeDefaultConfiguration } from '../../src/config/definition';
@@ -126,15 +125,15 @@ describe('renderRecipe', () => {
     expect(() => render({ ...template, Manifests: manifests })).toThrow(/\(any architecture\) must list exactly defender-agent.js/);
   });
 
-  it('reads as the Run step the bench and the armv7 script start node by, with the flag the agent looks for', () => {
+  it('reads as the Run step the bench and the armv7 script start node by, with fixed flags per lowMemory setting', () => {
     const run = runStepOf(render());
     expect(run).toMatchObject({
       nodeFlags: ['--max-semi-space-size=1'],
-      leanFlags: [WITHOUT_OPTIMIZING_COMPILER],
+      tierFlags: { auto: ['--interrupt-budget=2027520'], true: ['--max-opt=1'], false: [] },
       env: { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072' },
     });
-    expect(nodeFlagsFor(run, 'auto')).toEqual(['--max-semi-space-size=1', WITHOUT_OPTIMIZING_COMPILER]);
-    expect(nodeFlagsFor(run, 'true')).toEqual(['--max-semi-space-size=1', WITHOUT_OPTIMIZING_COMPILER]);
+    expect(nodeFlagsFor(run, 'auto')).toEqual(['--max-semi-space-size=1', '--interrupt-budget=2027520']);
+    expect(nodeFlagsFor(run, 'true')).toEqual(['--max-semi-space-size=1', '--max-opt=1']);
     expect(nodeFlagsFor(run, 'false')).toEqual(['--max-semi-space-size=1']);
     const template = loadTemplate() as { Manifests: Array<{ Lifecycle: { run: { Script: string } } }> };
     for (const manifest of template.Manifests) manifest.Lifecycle.run.Script = 'exec node {artifacts:path}/defender-agent.js';
@@ -146,7 +145,7 @@ describe('renderRecipe', () => {
       expect(manifest.Lifecycle.run).toEqual({
         RequiresPrivilege: false,
         Script: [
-          'case "$DEFENDER_AGENT_LOW_MEMORY" in false) tier= ;; *) tier=--max-opt=1 ;; esac',
+          'case "$DEFENDER_AGENT_LOW_MEMORY" in false) tier= ;; true) tier=--max-opt=1 ;; *) tier=--interrupt-budget=2027520 ;; esac',
           `exec node --max-semi-space-size=1 $tier {artifacts:path}/${BUNDLE_FILE}`,
         ].join('\n'),
         Setenv: { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072' },

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildComponent, type BuildResult } from '../../scripts/build/build';
 import { type DefenderReportEvent, LocalCore } from '../../tools/local-core/core';
-import { type ComponentProcess, launchComponent } from '../../tools/local-core/launcher';
+import { type ComponentHost, type ComponentProcess, launchComponent } from '../../tools/local-core/launcher';
 import type { PlatformAttributes } from '../../tools/local-core/recipe-plan';
 
 export interface BuiltComponentOptions {
@@ -28,6 +28,8 @@ export interface BuiltComponentOptions {
   runtime?: 'classic' | 'lite';
   /** Called with every core started (the first and each restart), before it listens. */
   onCoreStarted?: (core: LocalCore) => void;
+  /** The socket the component is told to connect to, when not the core's own (a proxy in front of it). */
+  componentSocketPath?: string;
 }
 
 /** The component built once into a temporary folder, for suites that start it many times; `remove()` deletes it. */
@@ -52,8 +54,13 @@ export class BuiltComponent {
     const run = new BuiltComponent(options);
     run.build = options.build ?? (await buildComponent({ outputRoot: path.join(run.root, 'build') }));
     run.core = await run.startCore();
+    const host: ComponentHost = {
+      socketPath: options.componentSocketPath ?? run.core.socketPath,
+      registerComponent: (registration, registerOptions) => run.core.registerComponent(registration, registerOptions),
+      getConfiguration: (name) => run.core.getConfiguration(name),
+    };
     run.component = launchComponent({
-      core: run.core,
+      core: host,
       rootDir: path.join(run.root, 'gg'),
       recipeFile: run.build.local.recipeFile,
       artifactsDir: run.build.local.artifactsDir,

@@ -26,6 +26,15 @@ export class FakeNucleus implements IpcConnector {
   oversizedFrames = 0;
   connects = 0;
   /**
+   * The nucleus keeps the connection open and answers nothing: every call ends at its deadline (a timeout IpcError,
+   * at once here: the deadlines are the IPC clients' part, tested on them).
+   */
+  silent = false;
+  /** How many calls got no answer because the nucleus was silent. */
+  unanswered = 0;
+  /** Subscriptions' onEnded, by topic: `endSubscription` ends one as the nucleus would. */
+  private readonly subscriptionEnds = new Map<string, (reason: string) => void>();
+  /**
    * Runs after a publish reached the nucleus and before its call resolves: a test can answer the
    * report first (a loaded core), hold the call, or make it fail (a rejection becomes the call's).
    */
@@ -66,6 +75,27 @@ export class FakeNucleus implements IpcConnector {
     for (const validator of this.validators) validator({ deploymentId, configuration });
   }
 
+  /** The nucleus ends the subscription to `topic` on a live connection. */
+  endSubscription(topic: string): void {
+    const ended = this.subscriptionEnds.get(topic);
+    this.subscriptions.delete(topic);
+    this.subscriptionEnds.delete(topic);
+    ended?.('terminated by the server');
+  }
+
+  /** @internal */
+  addSubscription(topic: string, onMessage: (payload: Buffer, topic: string) => void, onEnded?: (reason: string) => void): void {
+    this.subscriptions.set(topic, onMessage);
+    if (onEnded) this.subscriptionEnds.set(topic, onEnded);
+    else this.subscriptionEnds.delete(topic);
+  }
+
+  /** @internal */
+  removeSubscription(topic: string): void {
+    this.subscriptions.delete(topic);
+    this.subscriptionEnds.delete(topic);
+  }
+
   reply(topic: string, body: unknown): void {
     const listener = this.subscriptions.get(topic);
     if (listener) listener(Buffer.from(JSON.stringify(body)), topic);
@@ -104,11 +134,15 @@ class FakeConnection implements IpcConnection {
     this.nucleus.localPublished.push({ topic, payload, qos: '' });
   }
 
-  async subscribeToIoTCore(topic: string, onMessage: (payload: Buffer, topic: string) => void): Promise<Subscription> {
+  async subscribeToIoTCore(
+    topic: string,
+    onMessage: (payload: Buffer, topic: string) => void,
+    onEnded?: (reason: string) => void,
+  ): Promise<Subscription> {
     this.assertOpen('SubscribeToIoTCore');
     if (this.nucleus.deniedTopics.has(topic)) throw new IpcError('unauthorized', 'SubscribeToIoTCore', 'Not Authorized', topic);
-    this.nucleus.subscriptions.set(topic, onMessage);
-    return { close: async () => void this.nucleus.subscriptions.delete(topic) };
+    this.nucleus.addSubscription(topic, onMessage, onEnded);
+    return { close: async () => this.nucleus.removeSubscription(topic) };
   }
 
   async getConfiguration(): Promise<unknown> {
@@ -137,6 +171,7 @@ class FakeConnection implements IpcConnection {
   }
 
   async sendConfigurationValidityReport(deploymentId: string, accepted: boolean, message?: string): Promise<void> {
+    this.assertOpen('SendConfigurationValidityReport');
     this.nucleus.validityReports.push({ deploymentId, accepted, ...(message ? { message } : {}) });
   }
 
@@ -163,5 +198,9 @@ class FakeConnection implements IpcConnection {
 
   private assertOpen(operation: string): void {
     if (this.closed) throw new IpcError('disconnected', operation, 'not connected');
+    if (this.nucleus.silent) {
+      this.nucleus.unanswered += 1;
+      throw new IpcError('timeout', operation, `${operation} got no answer within 10000 ms`);
+    }
   }
 }

@@ -8,7 +8,11 @@ import { PUBLISH_TO_TOPIC_OPERATION, PUBSUB_SERVICE } from '../../src/detect/per
 import { interpolateThingName, parseServicePolicies, PolicyTable } from './authorization';
 import { findKey, type ConfigObject } from './config-store';
 import type { EmitEvent } from './core-events';
+import { SUBSCRIBE_TO_TOPIC_OPERATION } from './local-pubsub';
 import { ModeledError, NOT_AUTHORIZED } from './service-model';
+
+/** The operations authorized against aws.greengrass.ipc.pubsub; everything else here is mqttproxy. */
+const PUBSUB_OPERATIONS = new Set([PUBLISH_TO_TOPIC_OPERATION, SUBSCRIBE_TO_TOPIC_OPERATION]);
 
 const SVCUID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const SVCUID_LENGTH = 16;
@@ -96,7 +100,7 @@ export class ComponentRegistry {
   /** Throws the nucleus's UnauthorizedError (and tells the user) unless the component's policies allow the call. */
   authorize(component: string, operation: string, topic: string): void {
     const record = this.components.get(component);
-    const policies = operation === PUBLISH_TO_TOPIC_OPERATION ? record?.pubsubPolicies : record?.policies;
+    const policies = PUBSUB_OPERATIONS.has(operation) ? record?.pubsubPolicies : record?.policies;
     if (!policies?.isAuthorized(operation, topic)) {
       this.options.emit('denied', { component, operation, resource: topic });
       throw new ModeledError('UnauthorizedError', NOT_AUTHORIZED);

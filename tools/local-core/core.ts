@@ -3,7 +3,7 @@
  * greengrasscoreipc client connects to it over a Unix socket, and a fake Device Defender answers the reports it
  * publishes. Behaviour follows the nucleus source as recorded in docs/greengrass-ipc.md and
  * docs/nucleus-authorization.md. This file wires the parts: the connection (rpc-connection.ts), the components and
- * their policies (components.ts), mqttproxy (mqtt-proxy.ts), configuration (configuration-service.ts) and UpdateState
+ * their policies (components.ts), mqttproxy (mqtt-proxy.ts), local publish/subscribe (local-pubsub.ts), configuration (configuration-service.ts) and UpdateState
  * (component-state.ts).
  */
 import { EventEmitter } from 'node:events';
@@ -15,6 +15,7 @@ import { ConfigurationService, type ConfigurationUpdate, type DeploymentResult }
 import { isConfigObject } from './config-store';
 import type { EmitEvent, LocalCoreEvents, OperationHandler, Request } from './core-events';
 import { DefenderFake } from './defender-fake';
+import { LocalPubSub } from './local-pubsub';
 import { MqttProxy } from './mqtt-proxy';
 import { RpcConnection, type RpcStream } from './rpc-connection';
 import {
@@ -100,6 +101,7 @@ export class LocalCore extends EventEmitter<LocalCoreEvents> {
     this.configuration = new ConfigurationService(this.components, emit);
     this.handlers = new Map<string, OperationHandler>([
       ...this.mqtt.handlers(),
+      ...new LocalPubSub(this.components, emit).handlers(),
       ...this.configuration.handlers(),
       updateStateHandler(emit),
     ]);
@@ -169,6 +171,11 @@ export class LocalCore extends EventEmitter<LocalCoreEvents> {
   /** Simulates AWS IoT Core delivering a message: every subscriber whose filter matches gets it. Returns how many did. */
   deliverCloudMessage(topic: string, payload: Buffer | string): number {
     return this.mqtt.deliver(topic, typeof payload === 'string' ? Buffer.from(payload) : payload);
+  }
+
+  /** The server ends every subscription to exactly `filter` on a live connection (a fault to drive). Returns how many. */
+  endIoTCoreSubscriptions(filter: string): number {
+    return this.mqtt.endSubscriptions(filter);
   }
 
   private accept(socket: net.Socket): void {

@@ -171,6 +171,20 @@ export class ComponentProcess extends EventEmitter {
     return { ...exit, elapsedMs: Date.now() - started, forced };
   }
 
+  /** SIGKILL to the Run process group at once, for a core that is exiting and cannot wait for a stop. */
+  kill(): void {
+    if (this.child && this.running) killGroup(this.child, 'SIGKILL');
+  }
+
+  /**
+   * Stops reading the running Run process's stdout and stderr and closes them, as a nucleus that dies without its
+   * components leaves them: the component's next write fails with EPIPE. A fault to drive; the process keeps running.
+   */
+  closeOutput(): void {
+    this.child?.stdout?.destroy();
+    this.child?.stderr?.destroy();
+  }
+
   async restart(timeoutMs = DEFAULT_STOP_TIMEOUT_MS): Promise<void> {
     await this.stop(timeoutMs);
     await this.spawnRun();

@@ -25,6 +25,7 @@ const DEFAULT_COMPONENT_DIR = '.local-core/component';
 const BUILD_SCRIPT = join(__dirname, '..', '..', 'scripts', 'build', 'main.ts');
 const DEFAULT_INTERVAL_SECONDS = 10;
 const STOP_TIMEOUT_MS = 5_000;
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** With --reports, how long past the expected reports to wait before giving up. */
 const REPORTS_GRACE_SECONDS = 60;
 
@@ -181,8 +182,12 @@ async function run(options: StartOptions): Promise<number> {
     finished = resolve;
   });
   const onSignal = (): void => finished(0);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // SIGHUP (the terminal closed) stops the run like Ctrl-C: node's default would end this process at once and leave
+  // the component, in its own process group, running without a core.
+  for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
+  // Whatever ends this process, the component does not outlive it; a graceful stop has already run by then.
+  const killComponent = (): void => component?.kill();
+  process.once('exit', killComponent);
   let deadline: NodeJS.Timeout | undefined;
 
   try {
@@ -274,8 +279,7 @@ async function run(options: StartOptions): Promise<number> {
 
   const code = await outcome;
   clearTimeout(deadline);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   if (component?.running) {
     const stopped = await component.stop(STOP_TIMEOUT_MS);
     say(
@@ -290,6 +294,10 @@ async function run(options: StartOptions): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  // With the terminal gone (SIGHUP) the live view has no reader: its writes fail with EPIPE and are dropped, so the
+  // stop goes on instead of crashing on its first line.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
   let options: StartOptions | 'help';
   try {
     options = parseStartOptions(process.argv.slice(2), process.env);

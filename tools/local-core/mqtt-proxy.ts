@@ -1,12 +1,9 @@
 /**
  * aws.greengrass.ipc.mqttproxy (PublishToIoTCore, SubscribeToIoTCore) with a loopback "cloud": what a component
  * publishes reaches every matching subscriber, and reports on the Device Defender topics get the fake's reply.
- * Also local PublishToTopic, which nothing on this core subscribes to, so it is only shown.
  */
 import { PUBLISH_OPERATION, SUBSCRIBE_OPERATION } from '../../src/component/definition';
-import { PUBLISH_TO_TOPIC_OPERATION } from '../../src/detect/permissions';
 import type { ComponentRegistry } from './components';
-import { isConfigObject } from './config-store';
 import { stringField, type EmitEvent, type OperationHandler, type Request } from './core-events';
 import type { DefenderFake } from './defender-fake';
 import type { RpcStream } from './rpc-connection';
@@ -38,7 +35,6 @@ export class MqttProxy {
     return [
       [PUBLISH_OPERATION, (stream, request) => this.publishToIoTCore(stream, request)],
       [SUBSCRIBE_OPERATION, (stream, request) => this.subscribeToIoTCore(stream, request)],
-      [PUBLISH_TO_TOPIC_OPERATION, (stream, request) => this.publishToTopic(stream, request)],
     ];
   }
 
@@ -52,6 +48,20 @@ export class MqttProxy {
       }
     }
     return delivered;
+  }
+
+  /**
+   * Ends every open subscription to exactly `filter` from the server's side (a TerminateStream on its stream), as a
+   * nucleus does when its own MQTT subscription goes away; the connection stays up. Returns how many ended.
+   */
+  endSubscriptions(filter: string): number {
+    let ended = 0;
+    for (const subscription of [...this.subscriptions]) {
+      if (subscription.filter !== filter || !subscription.stream.isOpen) continue;
+      subscription.stream.close();
+      ended += 1;
+    }
+    return ended;
   }
 
   private publishToIoTCore(stream: RpcStream, request: Request): unknown {
@@ -92,20 +102,6 @@ export class MqttProxy {
     this.subscriptions.add(subscription);
     stream.onClose(() => this.subscriptions.delete(subscription));
     this.options.emit('subscribe', { component: stream.component, topic });
-    return {};
-  }
-
-  /** Local publish/subscribe: authorized against aws.greengrass.ipc.pubsub. */
-  private publishToTopic(stream: RpcStream, request: Request): unknown {
-    const topic = stringField(request, 'topic');
-    if (topic === undefined) throw new ModeledError('InvalidArgumentsError', 'Topic is required');
-    this.options.components.authorize(stream.component, PUBLISH_TO_TOPIC_OPERATION, topic);
-    const message = isConfigObject(request.publishMessage) ? request.publishMessage : {};
-    const binary = isConfigObject(message.binaryMessage) ? stringField(message.binaryMessage, 'message') : undefined;
-    const json = isConfigObject(message.jsonMessage) ? message.jsonMessage.message : undefined;
-    if (binary === undefined && json === undefined) throw new ModeledError('InvalidArgumentsError', 'Publish message is required');
-    const payload = binary !== undefined ? Buffer.from(binary, 'base64') : Buffer.from(JSON.stringify(json));
-    this.options.emit('local-publish', { component: stream.component, topic, payload });
     return {};
   }
 }

@@ -6,9 +6,9 @@
  * `service-model-type` is `aws.greengrass#<Operation>Response`, and a modeled error is an ApplicationError whose
  * JSON body carries `_errorCode`.
  */
-import { type IpcConnection, type IpcConnector, IpcError, type Subscription, type ValidationRequest } from '../ipc';
+import { type IpcConnection, type IpcConnector, IpcError, type Subscription, serviceErrorText, type ValidationRequest } from '../ipc';
 import { MessageType } from '../eventstream';
-import { RpcClient, type RpcClientStream, RpcConnectError, type StreamMessage } from './rpc-client';
+import { RequestTooLargeError, RpcClient, type RpcClientStream, RpcConnectError, type StreamMessage } from './rpc-client';
 import { describeError } from '../../util/describe-error';
 
 const NAMESPACE = 'aws.greengrass#';
@@ -77,13 +77,18 @@ class PortableIpcConnection implements IpcConnection {
     return this.call('PublishToIoTCore', topic, { topicName: topic, qos, payload: payload.toString('base64') }).then(() => undefined);
   }
 
-  subscribeToIoTCore(topic: string, onMessage: (payload: Buffer, topic: string) => void): Promise<Subscription> {
-    return this.subscribe('SubscribeToIoTCore', topic, { topicName: topic, qos: '1' }, 'IoTCoreMessage', (event) => {
+  subscribeToIoTCore(
+    topic: string,
+    onMessage: (payload: Buffer, topic: string) => void,
+    onEnded?: (reason: string) => void,
+  ): Promise<Subscription> {
+    const onEvent = (event: Record<string, unknown>): void => {
       const message = record(event.message);
       if (typeof message.payload === 'string' && typeof message.topicName === 'string') {
         onMessage(Buffer.from(message.payload, 'base64'), message.topicName);
       }
-    });
+    };
+    return this.subscribe('SubscribeToIoTCore', topic, { topicName: topic, qos: '1' }, 'IoTCoreMessage', onEvent, onEnded);
   }
 
   publishToTopic(topic: string, payload: Buffer): Promise<void> {
@@ -133,7 +138,7 @@ class PortableIpcConnection implements IpcConnection {
   }
 
   private async call(operation: string, resource: string | undefined, request: unknown): Promise<Record<string, unknown>> {
-    return this.start(operation, resource, request, undefined).then(({ body }) => body);
+    return this.start(operation, resource, request, undefined, undefined).then(({ body }) => body);
   }
 
   private async subscribe(
@@ -142,8 +147,13 @@ class PortableIpcConnection implements IpcConnection {
     request: unknown,
     eventShape: string,
     onEvent: (event: Record<string, unknown>) => void,
+    onEnded?: (reason: string) => void,
   ): Promise<Subscription> {
-    const { stream } = await this.start(operation, resource, request, (message) => {
+    const onStreamEnd = (reason: string): void => {
+      // A stream ended by the lost connection is the disconnection's news, not the subscription's.
+      if (!this.disconnected && !this.client.isClosed) onEnded?.(reason);
+    };
+    const { stream } = await this.start(operation, resource, request, onStreamEnd, (message) => {
       if (message.type !== MessageType.ApplicationMessage || message.shape !== NAMESPACE + eventShape) return;
       const event = parseJson(message.payload);
       // The callback belongs to the agent; its errors must not break the connection's frame loop.
@@ -162,12 +172,14 @@ class PortableIpcConnection implements IpcConnection {
 
   /**
    * Opens a stream for one operation and settles on its first answer (the response, or an error) or at the deadline.
-   * With `onEvent`, the stream stays open after the response and later messages go to `onEvent`.
+   * With `onEvent`, the stream stays open after the response, later messages go to `onEvent`, and `onLaterEnd` hears
+   * when the stream ends after that.
    */
   private start(
     operation: string,
     resource: string | undefined,
     request: unknown,
+    onLaterEnd: ((reason: string) => void) | undefined,
     onEvent: ((message: StreamMessage) => void) | undefined,
   ): Promise<{ body: Record<string, unknown>; stream: RpcClientStream }> {
     if (this.disconnected)
@@ -205,13 +217,20 @@ class PortableIpcConnection implements IpcConnection {
             if (!onEvent && !message.terminate) opened.close();
             resolve({ body: outcome, stream: opened });
           },
-          onEnd: () => {
-            if (!settle()) return;
+          onEnd: (reason) => {
+            if (!settle()) {
+              onLaterEnd?.(reason);
+              return;
+            }
             reject(new IpcError('disconnected', operation, `${operation} interrupted: the connection to the nucleus closed`, resource));
           },
         });
-      } catch {
+      } catch (error) {
         settle();
+        if (error instanceof RequestTooLargeError) {
+          reject(new IpcError('service', operation, `${operation} refused: ${error.message}`, resource));
+          return;
+        }
         reject(new IpcError('disconnected', operation, 'not connected to the Greengrass nucleus', resource));
       }
     });
@@ -235,7 +254,7 @@ function interpretFirstAnswer(message: StreamMessage, operation: string, resourc
     if (code === 'UnauthorizedError') {
       return new IpcError('unauthorized', operation, `${operation} was denied by the nucleus: ${text || 'Not Authorized'}`, resource);
     }
-    return new IpcError('service', operation, `${operation} failed: ${code ?? 'error'}: ${text}`.trim(), resource);
+    return new IpcError('service', operation, serviceErrorText(operation, code ?? 'error', text), resource);
   }
   return new IpcError(
     'service',

@@ -5,8 +5,13 @@
  * `:message-type`, `:message-flags` and `:stream-id`; the first frame is Connect (`:version` 0.1.0, payload
  * `{"authToken": SVCUID}`) and nothing else may be sent or accepted before a ConnectAck with the
  * ConnectionAccepted flag; the client allocates stream ids 1, 2, 3, …; the first frame of a stream names the
- * `operation`; TerminateStream ends a stream from either side; a Ping is answered with a PingResponse echoing
- * its non-`:` headers. A frame on a stream id never opened is a protocol violation; one on a closed stream is dropped.
+ * `operation`; TerminateStream ends a stream from either side. A frame on a stream id never opened is a protocol
+ * violation; one on a closed stream is dropped.
+ *
+ * A Ping from the server is not answered. The SDK's client (aws-c-event-stream) hands it to a callback the SDK leaves
+ * empty, and the nucleus never sends one; echoing it would let a server make the agent write back whatever it sends,
+ * at its own pace. What the client writes is bounded too: a server that stops reading is a dead connection, not a
+ * reason to queue more.
  */
 import net from 'node:net';
 import {
@@ -17,7 +22,9 @@ import {
   findHeader,
   type Header,
   int32Of,
+  MAX_MESSAGE_LENGTH as MAX_FRAME_BYTES,
   MessageFlags,
+  MessageTooLargeError,
   MessageType,
   RPC_VERSION,
   stringHeader,
@@ -26,6 +33,20 @@ import { describeError } from '../../util/describe-error';
 
 /** The largest stream id: `:stream-id` is a signed int32. */
 const MAX_STREAM_ID = 0x7fffffff;
+/**
+ * Bytes written and not yet taken by the server beyond which it counts as not reading. The agent's largest frames are
+ * a report (at most 120,000 bytes, base64 in JSON) and the drill's padding chunks; one frame is always let through
+ * onto an empty queue, whatever its size.
+ */
+const MAX_UNSENT_BYTES = 1024 * 1024;
+
+/** A request that no eventstream frame can carry: refused before it takes a stream id or reaches the socket. */
+export class RequestTooLargeError extends Error {
+  constructor(readonly bytes: number) {
+    super(`the request is ${bytes} bytes, more than the ${MAX_FRAME_BYTES} bytes one eventstream frame can carry`);
+    this.name = 'RequestTooLargeError';
+  }
+}
 
 /** One frame as a stream sees it. */
 export interface StreamMessage {
@@ -159,16 +180,21 @@ export class RpcClient {
       this.destroy('stream ids exhausted');
       throw new Error('stream ids exhausted');
     }
-    this.lastStreamId += 1;
-    const stream = new RpcClientStream(this, this.lastStreamId, handler);
-    this.streams.set(stream.id, stream);
-    this.sendFrame(stream.id, MessageType.ApplicationMessage, 0, [stringHeader('operation', operation)], payload);
+    // Encoded before the id is taken: a request too large to send must not skip an id (the nucleus closes a
+    // connection whose stream ids jump).
+    const id = this.lastStreamId + 1;
+    let frame: Buffer;
+    try {
+      frame = encodeRpcFrame(id, MessageType.ApplicationMessage, 0, [stringHeader('operation', operation)], payload);
+    } catch (error) {
+      if (error instanceof MessageTooLargeError) throw new RequestTooLargeError(error.bytes);
+      throw error;
+    }
+    if (!this.write(frame)) throw new Error(this.closedReason ?? 'not connected');
+    this.lastStreamId = id;
+    const stream = new RpcClientStream(this, id, handler);
+    this.streams.set(id, stream);
     return stream;
-  }
-
-  /** Sends a Ping (the nucleus answers with a PingResponse). */
-  ping(): void {
-    this.sendFrame(0, MessageType.Ping, 0, [], Buffer.alloc(0));
   }
 
   /** Ends every open stream with TerminateStream (so the nucleus unsubscribes at once, as with the SDK), then hangs up. */
@@ -187,7 +213,18 @@ export class RpcClient {
   /** @internal used by RpcClientStream */
   sendFrame(streamId: number, type: number, flags: number, headers: Header[], payload: Buffer): void {
     if (this.closedReason !== undefined || this.socket.destroyed) return;
-    this.socket.write(encodeRpcFrame(streamId, type, flags, headers, payload));
+    this.write(encodeRpcFrame(streamId, type, flags, headers, payload));
+  }
+
+  /** Writes a frame unless the server has stopped reading, in which case the connection is ended as dead. */
+  private write(frame: Buffer): boolean {
+    const unsent = this.socket.writableLength;
+    if (unsent > 0 && unsent + frame.length > MAX_UNSENT_BYTES) {
+      this.destroy(`the nucleus stopped reading: ${unsent} bytes written to it are still waiting`);
+      return false;
+    }
+    this.socket.write(frame);
+    return true;
   }
 
   /** @internal used by RpcClientStream */
@@ -238,11 +275,7 @@ export class RpcClient {
       return;
     }
     switch (type) {
-      case MessageType.Ping: {
-        const echoed = message.headers.filter((h) => !h.name.startsWith(':'));
-        this.sendFrame(0, MessageType.PingResponse, 0, echoed, message.payload);
-        return;
-      }
+      case MessageType.Ping:
       case MessageType.PingResponse:
         return;
       case MessageType.ApplicationMessage:

@@ -234,18 +234,66 @@ describe('portable IPC client on the wire', () => {
     expect(nucleus.frames.find((f) => f.streamId === streamId && f.flags === 2)).toMatchObject({ type: 0, payload: '' });
   });
 
-  it('answers a Ping with a PingResponse that echoes its non-protocol headers', async () => {
-    let pinged = false;
+  it('answers no Ping, as the SDK client does: a flood of large ones gets nothing written back and calls go on', async () => {
+    const ping = { type: 2, flags: 0, streamId: 0, headers: [stringHeader('x-probe', 'p1')], payload: 'p'.repeat(1024 * 1024) };
     nucleus.onFrame = (frame, send) => {
-      if (frame.type === 4) send({ type: 5, flags: 1, streamId: 0, payload: '' });
-      if (!pinged) {
-        pinged = true;
-        send({ type: 2, flags: 0, streamId: 0, headers: [stringHeader('x-probe', 'p1')], payload: 'ping' });
+      if (frame.type === 4) {
+        send({ type: 5, flags: 1, streamId: 0, payload: '' });
+        for (let i = 0; i < 8; i += 1) send(ping);
+        return;
       }
+      if (frame.headers.operation === 'aws.greengrass#GetConfiguration')
+        send({
+          type: 0,
+          flags: 2,
+          streamId: frame.streamId,
+          headers: json('aws.greengrass#GetConfigurationResponse'),
+          payload: '{"value":1}',
+        });
     };
-    await connect();
-    await waitFor(() => nucleus.frames.some((f) => f.type === 3));
-    expect(nucleus.frames.find((f) => f.type === 3)).toMatchObject({ streamId: 0, headers: { 'x-probe': 'p1' }, payload: 'ping' });
+    const connection = await connect();
+    await expect(connection.getConfiguration(['x'])).resolves.toBe(1);
+    expect(nucleus.frames.map((f) => f.type)).toEqual([4, 0]);
+  });
+
+  it('refuses a request too large for one frame as what it is, without taking a stream id', async () => {
+    nucleus.onFrame = nucleusAnswering((frame) =>
+      frame.headers.operation === 'aws.greengrass#GetConfiguration'
+        ? { shape: 'aws.greengrass#GetConfigurationResponse', body: { value: 'ok' } }
+        : { shape: 'aws.greengrass#PublishToIoTCoreResponse', body: {} },
+    );
+    const connection = await connect();
+    const error = await connection.publishToIoTCore('t', Buffer.alloc(19 * 1024 * 1024), '1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IpcError);
+    expect(error).toMatchObject({
+      kind: 'service',
+      operation: 'PublishToIoTCore',
+      message: expect.stringMatching(
+        /^PublishToIoTCore refused: the request is \d+ bytes, more than the 25165824 bytes one eventstream frame can carry$/,
+      ),
+    });
+    await expect(connection.getConfiguration(['x'])).resolves.toBe('ok');
+    await expect(connection.publishToIoTCore('t', Buffer.from('{}'), '1')).resolves.toBeUndefined();
+    expect(nucleus.frames.filter((f) => f.streamId > 0).map((f) => f.streamId)).toEqual([1, 2]);
+  });
+
+  it('ends the connection as dead when the nucleus stops reading, instead of queueing what it writes', async () => {
+    nucleus.onFrame = (frame, send, socket) => {
+      if (frame.type !== 4) return;
+      send({ type: 5, flags: 1, streamId: 0, payload: '' });
+      socket.pause();
+    };
+    const connection = await connect(60_000);
+    const reasons: string[] = [];
+    connection.onDisconnect((reason) => reasons.push(reason));
+    const calls: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 40 && reasons.length === 0; i += 1) {
+      calls.push(connection.publishToIoTCore('t', Buffer.alloc(120_000), '1').catch((e: unknown) => e));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitFor(() => reasons.length === 1, 5_000, 'the disconnection');
+    expect(reasons[0]).toMatch(/^the nucleus stopped reading: \d+ bytes written to it are still waiting$/);
+    for (const outcome of await Promise.all(calls)) expect(outcome).toMatchObject({ kind: 'disconnected' });
   });
 
   it('gives up on an unanswered call at the deadline and tells the nucleus to drop the stream', async () => {
@@ -283,6 +331,7 @@ describe('portable IPC client on the wire', () => {
     connection.onDisconnect((reason) => reasons.push(reason));
     await waitFor(() => reasons.length === 1);
     expect(reasons[0]).toContain('never opened');
-    expect(nucleus.frames.some((f) => f.type === 6)).toBe(true);
+    // The client reports the hang-up at once; its ProtocolError frame reaches the server a moment later.
+    await waitFor(() => nucleus.frames.some((f) => f.type === 6), 5_000, 'the ProtocolError frame at the server');
   });
 });

@@ -1,0 +1,3 @@
+import { describeAgentFaults } from './faults-agent';
+
+describeAgentFaults('sdk');

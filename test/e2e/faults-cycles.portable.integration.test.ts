@@ -1,0 +1,3 @@
+import { describeCycleFaults } from './faults-cycles';
+
+describeCycleFaults('portable');

@@ -1,0 +1,3 @@
+import { describeRestartFaults } from './faults-restarts';
+
+describeRestartFaults('sdk');
