@@ -94,6 +94,7 @@ export const MAX_CONSECUTIVE_DATAPOINTS = 10;
 export const MAX_BEHAVIORS = 100;
 /** Most elements in one value set: bounds the work of one evaluation. Device Defender's own limit is not published. */
 const MAX_SET_ELEMENTS = 1_000;
+const DECIMAL_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const CIDR_TEXT = /^[a-fA-F0-9:./]{2,43}$/;
 
 /** The metric kind of a parsed behavior (its operator tells a custom metric's type). */
@@ -284,7 +285,8 @@ function parseValue(value: unknown, where: string, metric: string, operator: Com
       }
     }
     case 'number': {
-      const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+      // Decimal text only: Number() would also read "0x12c" as 300, "0b1" and "Infinity".
+      const n = typeof raw === 'string' && DECIMAL_NUMBER.test(raw) ? Number(raw) : raw;
       if (typeof n !== 'number' || !Number.isFinite(n)) return fail('must be a number');
       return { number: n };
     }

@@ -134,10 +134,28 @@ export function drill(value: unknown): DrillConfig | undefined {
   const port = field('port', integer(1, 65_535), undefined as number | undefined);
   if (port !== undefined) config.port = port;
   const expiresAt = fields.get('expiresat');
-  if (expiresAt !== undefined) {
-    const ms = typeof expiresAt === 'string' && !/^\d+(\.\d+)?$/.test(expiresAt) ? Date.parse(expiresAt) : Number(expiresAt) * 1000;
-    if (!Number.isFinite(ms)) throw new InvalidValue(`expiresAt must be an ISO 8601 time or epoch seconds (got ${quoteValue(expiresAt)})`);
-    config.expiresAtMs = ms;
-  }
+  if (expiresAt !== undefined) config.expiresAtMs = expiryMs(expiresAt);
   return config;
+}
+
+/** An expiry outside these years is a mistake (milliseconds given as seconds, a bare small number), not a plan. */
+const EXPIRY_RANGE_MS = { from: Date.UTC(2020, 0, 1), to: Date.UTC(2100, 0, 1) };
+const EPOCH_SECONDS = /^\d{1,11}(\.\d{1,3})?$/;
+const ISO_8601_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+/**
+ * `expiresAt`: an ISO 8601 time or epoch seconds (a number or its decimal text). Anything else (true, [1], "2", -5)
+ * is refused here, where it is seen, rather than accepted as a time long past that silently keeps the drill off.
+ */
+function expiryMs(value: unknown): number {
+  let ms = Number.NaN;
+  if (typeof value === 'number') ms = value * 1000;
+  else if (typeof value === 'string' && EPOCH_SECONDS.test(value)) ms = Number(value) * 1000;
+  else if (typeof value === 'string' && ISO_8601_TIME.test(value)) ms = Date.parse(value);
+  if (!Number.isFinite(ms) || ms < EXPIRY_RANGE_MS.from || ms >= EXPIRY_RANGE_MS.to) {
+    throw new InvalidValue(
+      `expiresAt must be an ISO 8601 time such as "2026-12-01T12:00:00Z", or epoch seconds, between 2020 and 2100 (got ${quoteValue(value)})`,
+    );
+  }
+  return ms;
 }

@@ -3,12 +3,13 @@
  * burst of connections, or a flood of bytes out. Off unless configured; every drill ends at its expiry (at most
  * 15 minutes after it starts), opens loopback sockets only, is bounded in connections and bytes, logs its start and end
  * at WARN, and stops with the agent (SIGTERM). A drill that ended is not run again after a restart; one still running
- * when the agent restarted resumes until its original end.
+ * when the agent restarted resumes until its original end, but never for longer than its duration from then (a wall
+ * clock that went back must not stretch it).
  */
 import { formatUtcTimestamp } from '../log/logger';
 import net from 'node:net';
 import type { Behavior } from '../config/behaviors';
-import { type DrillConfig, resolveTopic } from '../config/detection';
+import { DRILL_LIMITS, type DrillConfig, resolveTopic } from '../config/detection';
 import { deniedFeatureCallMessage } from '../detect/permissions';
 import { maxPayloadBytes } from '../ipc/frame-size';
 import { IpcError, type IpcConnection } from '../ipc/ipc';
@@ -84,6 +85,17 @@ export class DrillRunner {
         return;
       }
       endsAtMs = last.endsAtMs;
+      // A saved end further away than the drill's whole duration means the wall clock went back since it started
+      // (or the file was altered): the drill still runs no longer than its duration, and at most 15 minutes.
+      const longestMs = Math.min(drill.durationSeconds, DRILL_LIMITS.maxDurationSeconds) * 1000;
+      if (endsAtMs - now > longestMs) {
+        endsAtMs = now + longestMs;
+        this.deps.logger.warn(
+          `drill ${drill.kind}: its saved end ${formatUtcTimestamp(new Date(last.endsAtMs))} is more than its ${longestMs / 1000} s away ` +
+            `(the clock went back since it started); it runs until ${formatUtcTimestamp(new Date(endsAtMs))} at the latest`,
+        );
+        await this.deps.record({ fingerprint, endsAtMs });
+      }
     } else {
       endsAtMs = Math.min(now + drill.durationSeconds * 1000, drill.expiresAtMs ?? Infinity);
       if (endsAtMs <= now) {

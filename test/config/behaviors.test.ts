@@ -87,6 +87,18 @@ describe('parseBehaviors', () => {
     }
   });
 
+  it('reads a custom metric number given as text only as a decimal number', () => {
+    const number = (value: unknown) =>
+      parseBehaviors([behavior('temp', { comparisonOperator: 'less-than', value: { number: value } })])[0]!.criteria!.value;
+    expect(number('300')).toEqual({ number: 300 });
+    expect(number('-2.5e1')).toEqual({ number: -25 });
+    for (const text of ['0x12c', '0b1', '0o7', 'Infinity', ' 300', '300 ', '']) {
+      expect(problem([behavior('temp', { comparisonOperator: 'less-than', value: { number: text } })])).toMatch(
+        /criteria\.value\.number must be a number/,
+      );
+    }
+  });
+
   it('accepts an empty list, an empty object and a JSON string', () => {
     expect(parseBehaviors([])).toEqual([]);
     expect(parseBehaviors({})).toEqual([]);

@@ -62,6 +62,12 @@ describe('drill', () => {
     expect(drill({ kind: 'listening-port', expiresAt: '2026-12-01T12:00:00Z' })?.expiresAtMs).toBe(Date.UTC(2026, 11, 1, 12));
     expect(drill({ kind: 'listening-port', expiresAt: 1_800_000_000 })?.expiresAtMs).toBe(1_800_000_000_000);
     expect(refusal(drill, { kind: 'listening-port', expiresAt: 'tomorrow' })).toMatch(/expiresAt/);
+    for (const expiresAt of [true, [1], -5, '2', '-5', 1_800_000_000_000, '2026-13-45', ' ', '0x6b49d200']) {
+      expect(refusal(drill, { kind: 'listening-port', expiresAt })).toMatch(
+        /^expiresAt must be an ISO 8601 time .* between 2020 and 2100 \(got /,
+      );
+    }
+    expect(drill({ kind: 'listening-port', expiresAt: '1800000000' })?.expiresAtMs).toBe(1_800_000_000_000);
   });
 });
 

@@ -107,6 +107,18 @@ describe('DrillRunner', () => {
     expect(lines.some((l) => l.includes('ended: its time is up'))).toBe(true);
   });
 
+  it('resumes a drill whose saved end lies further than its duration (the clock went back) for its duration at most', async () => {
+    const config = drill({ kind: 'listening-port', durationSeconds: 120 });
+    record = { fingerprint: JSON.stringify(config), endsAtMs: clock.now() + 24 * 3_600_000 };
+    await runner.apply(config, [], 'Core1');
+    expect(lines.join('\n')).toMatch(/WARN .*drill listening-port: its saved end .* is more than its 120 s away \(the clock went back/);
+    expect(record.endsAtMs).toBe(clock.now() + 120_000);
+    await clock.advance(119_000);
+    expect(lines.some((l) => l.includes('ended'))).toBe(false);
+    await clock.advance(1_000);
+    expect(lines.some((l) => l.includes('DRILL listening-port ended: its time is up'))).toBe(true);
+  });
+
   it('connections: opens the configured number of loopback connections and closes them on stop', async () => {
     const before = tcpSockets();
     await runner.apply(drill({ kind: 'connections', connections: 20 }), [], 'Core1');
