@@ -11,7 +11,7 @@ import { logGroupArn } from './isolation-plan';
 import type { Session } from './session';
 
 export const DEFAULT_ALARM_LOG_GROUP = '/defender-agent/alarms';
-/** How long alarms are kept (days; a value CloudWatch Logs takes). Device Defender keeps its history 30 days. */
+/** How long alarms are kept (days; a value CloudWatch Logs takes). AWS documents 14 days for Device Defender's own history. */
 export const ALARM_LOG_RETENTION_DAYS = 90;
 const LOG_GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 /** Most alarms one `violations --edge` reads; more says so instead of holding everything. */

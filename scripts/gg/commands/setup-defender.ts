@@ -73,7 +73,7 @@ Re-running it updates the profiles to the flags given (their behaviors are repla
   --max-message-bytes N          (default ${DEFAULT_CLOUD_THRESHOLDS.messageBytes}, per message)
   --max-disconnects N            (default ${DEFAULT_CLOUD_THRESHOLDS.disconnects} per 5 minutes)
   --suppress-alerts BEHAVIOR     repeatable: still evaluated and listed by \`violations\`, but no SNS alert
-  --ml                           also an ML Detect profile (needs 14 days and 25+ devices of data to train)
+  --ml                           also an ML Detect profile (trains on 25,000 datapoints per metric over the trailing 14 days)
   --ml-confidence LOW|MEDIUM|HIGH             (default HIGH)
   --ml-metric M                  repeatable: the metrics ML Detect watches (default: all it supports of those configured)
 ML Detect supports only (${ML_SOURCE}):

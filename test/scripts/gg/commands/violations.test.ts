@@ -142,7 +142,8 @@ describe('violations history', () => {
     [['--end', '2024-12-31T00:00:00Z'], '--end needs --start'],
     [['--start', 'yesterday'], '--start "yesterday" is not an ISO 8601 time'],
     [['--start', '2024-12-31T12:00:00Z', '--end', '2024-12-31T00:00:00Z'], 'must start before it ends'],
-    [['--since', '40d'], 'keeps violation history for 30 days'],
+    [['--since', '40d'], 'the history reaches back at most 14 days'],
+    [['--since', '15d'], 'the history reaches back at most 14 days'],
   ])('%j is refused before any AWS call', async (extra, message) => {
     const h = harness(makeProject());
     expect(await run(['violations', '--thing', 'core-1', ...extra], h.deps)).toBe(2);
