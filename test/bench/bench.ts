@@ -32,6 +32,7 @@ import { LocalCore } from '../../tools/local-core/core';
 import { writeGeneratedProc } from '../fixtures/proc/generate';
 import { detectionBench } from './detection';
 import { realTimeMemory } from './real-time';
+import { targetsVerdict } from './verdict';
 
 const CONNECTIONS = [0, 1_000, 10_000];
 const SAMPLES = 15;
@@ -595,7 +596,9 @@ async function main(): Promise<void> {
     }
     const detectionMiss = await detectionBench(dir, typeof live10k?.cpuMs === 'number' ? live10k.cpuMs : undefined);
     if (detectionMiss) misses.push(detectionMiss);
-    console.log(misses.length === 0 ? '\nall targets met' : `\ntargets missed:\n  ${misses.join('\n  ')}`);
+    const verdict = targetsVerdict(misses);
+    console.log(verdict.text);
+    if (verdict.exitCode !== 0) process.exitCode = verdict.exitCode;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
