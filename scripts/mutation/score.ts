@@ -33,14 +33,14 @@ export interface ModuleScore {
   percent: number;
 }
 
-/** The source text a mutant replaces (lines and columns 1-based lines, 0-based columns, as Stryker reports them). */
+/** The source text a mutant replaces (lines and columns 1-based, as Stryker's results give them). */
 export function originalText(source: string, location: MutantOutcome['location']): string {
   const lines = source.split('\n');
   const { start, end } = location;
-  if (start.line === end.line) return (lines[start.line - 1] ?? '').slice(start.column, end.column);
-  const first = (lines[start.line - 1] ?? '').slice(start.column);
+  if (start.line === end.line) return (lines[start.line - 1] ?? '').slice(start.column - 1, end.column - 1);
+  const first = (lines[start.line - 1] ?? '').slice(start.column - 1);
   const middle = lines.slice(start.line, end.line - 1);
-  const last = (lines[end.line - 1] ?? '').slice(0, end.column);
+  const last = (lines[end.line - 1] ?? '').slice(0, end.column - 1);
   return [first, ...middle, last].join('\n');
 }
 

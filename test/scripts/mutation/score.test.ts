@@ -22,9 +22,9 @@ function mutant(
 }
 
 describe('originalText', () => {
-  it('cuts one line or several at Stryker’s 1-based lines and 0-based columns', () => {
-    expect(originalText(SOURCE, { start: { line: 2, column: 4 }, end: { line: 2, column: 9 } })).toBe('a > 0');
-    expect(originalText(SOURCE, { start: { line: 2, column: 11 }, end: { line: 4, column: 1 } })).toBe('{\n  run();\n}');
+  it('cuts one line or several at Stryker’s 1-based lines and columns', () => {
+    expect(originalText(SOURCE, { start: { line: 2, column: 5 }, end: { line: 2, column: 10 } })).toBe('a > 0');
+    expect(originalText(SOURCE, { start: { line: 2, column: 12 }, end: { line: 4, column: 2 } })).toBe('{\n  run();\n}');
   });
 });
 
@@ -41,13 +41,13 @@ describe('scoreModule', () => {
   it('counts killed and timed out as detected, survived and uncovered as not, and leaves out what could not run', () => {
     const score = scoreModule(
       [
-        mutant('Killed', 'BooleanLiteral', 'true', 2, 4, 9),
-        mutant('Timeout', 'BlockStatement', '{}', 2, 11, 1, 4),
-        mutant('Survived', 'EqualityOperator', 'a < 0', 2, 4, 9),
-        mutant('NoCoverage', 'NumericLiteral', '0', 1, 10, 11),
-        mutant('CompileError', 'StringLiteral', '""', 1, 0, 1),
-        mutant('RuntimeError', 'StringLiteral', '""', 1, 0, 1),
-        mutant('Ignored', 'StringLiteral', '""', 1, 0, 1),
+        mutant('Killed', 'BooleanLiteral', 'true', 2, 5, 10),
+        mutant('Timeout', 'BlockStatement', '{}', 2, 12, 2, 4),
+        mutant('Survived', 'EqualityOperator', 'a < 0', 2, 5, 10),
+        mutant('NoCoverage', 'NumericLiteral', '0', 1, 11, 12),
+        mutant('CompileError', 'StringLiteral', '""', 1, 1, 2),
+        mutant('RuntimeError', 'StringLiteral', '""', 1, 1, 2),
+        mutant('Ignored', 'StringLiteral', '""', 1, 1, 2),
       ],
       sourceOf,
       ['src/x.ts'],
@@ -63,9 +63,9 @@ describe('scoreModule', () => {
 
   it('leaves out a mutant named equivalent only when file, mutator, original and replacement all match', () => {
     const outcomes = [
-      mutant('Survived', 'EqualityOperator', 'a >= 0', 2, 4, 9),
-      mutant('Survived', 'EqualityOperator', 'a < 0', 2, 4, 9),
-      mutant('Killed', 'BooleanLiteral', 'true', 2, 4, 9),
+      mutant('Survived', 'EqualityOperator', 'a >= 0', 2, 5, 10),
+      mutant('Survived', 'EqualityOperator', 'a < 0', 2, 5, 10),
+      mutant('Killed', 'BooleanLiteral', 'true', 2, 5, 10),
     ];
     const score = scoreModule(outcomes, sourceOf, ['src/x.ts'], [equivalent]);
     expect([score.equivalent, score.detected, score.undetected.length, score.percent]).toEqual([1, 1, 1, 50]);
@@ -74,14 +74,14 @@ describe('scoreModule', () => {
 
   it('names an equivalent entry of its files that matched nothing as stale, and ignores other modules’ entries', () => {
     const other = { ...equivalent, file: 'src/y.ts' };
-    const score = scoreModule([mutant('Killed', 'BooleanLiteral', 'true', 2, 4, 9)], sourceOf, ['src/x.ts'], [equivalent, other]);
+    const score = scoreModule([mutant('Killed', 'BooleanLiteral', 'true', 2, 5, 10)], sourceOf, ['src/x.ts'], [equivalent, other]);
     expect(score.unmatchedEquivalents).toEqual([equivalent]);
   });
 
   it('rounds down to one decimal, so a score never shows above the floor it missed', () => {
     const outcomes = [
-      ...Array.from({ length: 5 }, () => mutant('Killed', 'BooleanLiteral', 'true', 2, 4, 9)),
-      mutant('Survived', 'BooleanLiteral', 'false', 2, 4, 9),
+      ...Array.from({ length: 5 }, () => mutant('Killed', 'BooleanLiteral', 'true', 2, 5, 10)),
+      mutant('Survived', 'BooleanLiteral', 'false', 2, 5, 10),
     ];
     expect(scoreModule(outcomes, sourceOf, ['src/x.ts'], []).percent).toBe(83.3);
     expect(scoreModule([], sourceOf, ['src/x.ts'], []).percent).toBe(100);
