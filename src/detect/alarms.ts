@@ -21,7 +21,7 @@ export interface ViolationEvent {
   securityProfileName: string;
   behavior: Behavior;
   metricValue: Measurement;
-  violationEventType: 'in-alarm' | 'alarm-cleared';
+  violationEventType: 'in-alarm' | 'alarm-cleared' | 'alarm-invalidated';
   violationEventTime: number;
 }
 
@@ -40,14 +40,20 @@ function describeEvent(event: ViolationEvent): string {
   const shown = measured.length > 300 ? `${measured.slice(0, 300)}...` : measured;
   return (
     `${event.violationEventType}: behavior ${event.behavior.name} (${event.behavior.metric} ${event.behavior.criteria?.comparisonOperator ?? ''} ` +
-    `${JSON.stringify(event.behavior.criteria?.value ?? {})}) on thing ${event.thingName}, measured ${shown}, violation ${event.violationId}`
+    `${JSON.stringify(event.behavior.criteria?.value ?? {})}) on thing ${event.thingName}` +
+    `${event.violationEventType === 'alarm-invalidated' ? '' : `, measured ${shown}`}, violation ${event.violationId}`
   );
 }
 
-/** WARN when an alarm is raised, INFO when it clears. */
-export function logEvent(logger: Logger, event: ViolationEvent, suppressed: boolean): void {
-  const line = `ALARM ${describeEvent(event)}${suppressed ? ' (suppressAlerts: not published)' : ''}`;
-  if (event.violationEventType === 'in-alarm') logger.warn(line);
+/** WARN when an alarm is raised or invalidated (its metric is no longer collected: worth a look), INFO when it clears. */
+export function logEvent(logger: Logger, event: ViolationEvent, suppressed: boolean, silentSinceMs?: number): void {
+  const why =
+    event.violationEventType === 'alarm-invalidated'
+      ? `: no datapoint for its metric since ${new Date(silentSinceMs ?? event.violationEventTime).toISOString()}, more than 2 days; ` +
+        'the alarm is ended as Device Defender ends the alarm of a device that stops reporting, and a new violation raises a new alarm'
+      : '';
+  const line = `ALARM ${describeEvent(event)}${why}${suppressed ? ' (suppressAlerts: not published)' : ''}`;
+  if (event.violationEventType !== 'alarm-cleared') logger.warn(line);
   else logger.info(line);
 }
 

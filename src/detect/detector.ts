@@ -6,6 +6,11 @@
  * durationSeconds every sample's delta is a datapoint. A sample without a metric is no datapoint and leaves the
  * streaks as they are; a gap in the traffic deltas (first sample, reboot, unreadable counters) restarts the sum.
  *
+ * A raised alarm whose metric is no longer collected would otherwise stay raised for ever, saying nothing true. Device
+ * Defender invalidates the violation of a device that sends no metrics for more than two days (troubleshooting guide:
+ * `alarm-invalidated`); the detector does the same per behavior: after more than two days of samples without a
+ * datapoint for it, the alarm ends with an `alarm-invalidated` change, and a later violation is a new alarm.
+ *
  * The detector is pure state: it takes a sample and the time, returns the state changes, and its state can be saved
  * and restored, so an alarm raised before a restart is not raised again and is cleared exactly once.
  */
@@ -35,6 +40,11 @@ export interface BehaviorState {
   violationId?: string;
   violating: number;
   conforming: number;
+  /**
+   * While an alarm is raised: when the samples stopped carrying a datapoint for it (epoch ms). Set once at the start
+   * of the silence and removed by the next datapoint, so a steady device does not change the state at every sample.
+   */
+  silentSinceMs?: number;
   /** Traffic summed so far in the current durationSeconds period (a decimal string: bigint does not go into JSON). */
   trafficSum?: string;
   trafficCoveredMs?: number;
@@ -44,10 +54,16 @@ export type DetectorState = Record<string, BehaviorState>;
 
 export interface StateChange {
   behavior: Behavior;
-  type: 'in-alarm' | 'alarm-cleared';
+  type: 'in-alarm' | 'alarm-cleared' | 'alarm-invalidated';
   violationId: string;
+  /** For `alarm-invalidated`: nothing was measured, the value is empty. */
   metricValue: Measurement;
+  /** For `alarm-invalidated`: since when no datapoint came (epoch ms). */
+  silentSinceMs?: number;
 }
+
+/** Device Defender invalidates a violation after "more than two days" without metrics (troubleshooting guide). */
+const ALARM_INVALIDATED_AFTER_MS = 2 * 24 * 3600 * 1000;
 
 /** A duration is complete up to this much early too: timers fire a few ms either side of the interval. */
 const DURATION_SLACK_MS = 1_000;
@@ -92,6 +108,7 @@ export class Detector {
         fingerprint,
         inAlarm: existing?.inAlarm ?? false,
         ...(existing?.violationId ? { violationId: existing.violationId } : {}),
+        ...(existing?.silentSinceMs !== undefined ? { silentSinceMs: existing.silentSinceMs } : {}),
         violating: 0,
         conforming: 0,
       };
@@ -110,8 +127,11 @@ export class Detector {
     return copy;
   }
 
-  /** Evaluates every behavior on one sample; `traffic` is undefined when there is no honest delta for it. */
-  evaluate(sample: DetectionSample, traffic: TrafficDelta | undefined): StateChange[] {
+  /**
+   * Evaluates every behavior on one sample; `traffic` is undefined when there is no honest delta for it. `atMs` (the
+   * sample's epoch ms) times the silence of a raised alarm; without it, silence is not timed.
+   */
+  evaluate(sample: DetectionSample, traffic: TrafficDelta | undefined, atMs?: number): StateChange[] {
     const view = new SampleView(sample);
     const changes: StateChange[] = [];
     for (const evaluated of this.behaviors) {
@@ -121,6 +141,10 @@ export class Detector {
         evaluated.kind.kind === 'traffic'
           ? this.trafficDatapoint(evaluated, state, traffic)
           : measureSample(evaluated.kind, evaluated.compiled, view);
+      if (datapoint === 'pending') continue;
+      const invalidated =
+        atMs === undefined ? undefined : timeSilence(evaluated.behavior, state, datapoint !== undefined, atMs, this.newViolationId);
+      if (invalidated) changes.push(invalidated);
       if (!datapoint) continue;
       const change = advance(evaluated.behavior, state, datapoint.violating, this.newViolationId);
       if (change)
@@ -142,12 +166,43 @@ export class Detector {
     if (covered + DURATION_SLACK_MS < durationMs) {
       state.trafficSum = sum.toString();
       state.trafficCoveredMs = covered;
-      return undefined;
+      // Counters are being read: the period is not over, which is no silence.
+      return 'pending' as const;
     }
     delete state.trafficSum;
     delete state.trafficCoveredMs;
     return numericDatapoint(evaluated.compiled, Number(sum), 'count');
   }
+}
+
+/**
+ * Times how long a raised alarm has had no datapoint; past ALARM_INVALIDATED_AFTER_MS the alarm ends as
+ * `alarm-invalidated`. A clock stepped back restarts the silence: an alarm is never invalidated early by it.
+ */
+function timeSilence(
+  behavior: Behavior,
+  state: BehaviorState,
+  measured: boolean,
+  atMs: number,
+  newViolationId: () => string,
+): StateChange | undefined {
+  if (measured || !state.inAlarm) {
+    delete state.silentSinceMs;
+    return undefined;
+  }
+  if (state.silentSinceMs === undefined || atMs < state.silentSinceMs) {
+    state.silentSinceMs = atMs;
+    return undefined;
+  }
+  if (atMs - state.silentSinceMs <= ALARM_INVALIDATED_AFTER_MS) return undefined;
+  const silentSinceMs = state.silentSinceMs;
+  const violationId = state.violationId ?? newViolationId();
+  state.inAlarm = false;
+  state.violating = 0;
+  state.conforming = 0;
+  delete state.violationId;
+  delete state.silentSinceMs;
+  return { behavior, type: 'alarm-invalidated', violationId, metricValue: {}, silentSinceMs };
 }
 
 function advance(
@@ -191,6 +246,7 @@ export function restoreBehaviorState(value: unknown): BehaviorState | undefined 
   const count = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
   if (typeof v.fingerprint !== 'string' || typeof v.inAlarm !== 'boolean' || !count(v.violating) || !count(v.conforming)) return undefined;
   if (v.violationId !== undefined && (typeof v.violationId !== 'string' || !/^[a-zA-Z0-9-]{1,128}$/.test(v.violationId))) return undefined;
+  if (v.silentSinceMs !== undefined && !count(v.silentSinceMs)) return undefined;
   const traffic = v.trafficSum !== undefined || v.trafficCoveredMs !== undefined;
   if (traffic && (typeof v.trafficSum !== 'string' || !/^\d{1,20}$/.test(v.trafficSum) || !count(v.trafficCoveredMs))) return undefined;
   return {
@@ -199,6 +255,7 @@ export function restoreBehaviorState(value: unknown): BehaviorState | undefined 
     violating: v.violating as number,
     conforming: v.conforming as number,
     ...(typeof v.violationId === 'string' ? { violationId: v.violationId } : {}),
+    ...(typeof v.silentSinceMs === 'number' ? { silentSinceMs: v.silentSinceMs } : {}),
     ...(traffic ? { trafficSum: v.trafficSum as string, trafficCoveredMs: v.trafficCoveredMs as number } : {}),
   };
 }

@@ -111,7 +111,7 @@ export class EdgeDetection {
       const sumsTraffic = this.detector.evaluatedBehaviors.some((evaluated) => evaluated.kind.kind === 'traffic');
       if (sample.network && sumsTraffic) this.state.network = { baseline: sample.network, atMs };
       else delete this.state.network;
-      const changes = this.detector.evaluate(sample, traffic);
+      const changes = this.detector.evaluate(sample, traffic, atMs);
       this.state.behaviors = this.detector.snapshot();
       const settings = this.settings;
       for (const change of changes) {
@@ -125,7 +125,7 @@ export class EdgeDetection {
           violationEventTime: atMs,
         };
         const suppressed = change.behavior.suppressAlerts === true;
-        logEvent(this.deps.logger, event, suppressed);
+        logEvent(this.deps.logger, event, suppressed, change.silentSinceMs);
         if (suppressed || !settings) continue;
         const cloud = settings.alarmTopic && this.thingName ? resolveTopic(settings.alarmTopic, this.thingName) : undefined;
         const local = settings.localAlarmTopic || undefined;

@@ -139,7 +139,9 @@ function isOutboxEntry(value: unknown): value is OutboxEntry {
     event !== null &&
     typeof event === 'object' &&
     typeof event.violationId === 'string' &&
-    (event.violationEventType === 'in-alarm' || event.violationEventType === 'alarm-cleared') &&
+    (event.violationEventType === 'in-alarm' ||
+      event.violationEventType === 'alarm-cleared' ||
+      event.violationEventType === 'alarm-invalidated') &&
     (entry.cloudTopic === undefined || typeof entry.cloudTopic === 'string') &&
     (entry.localTopic === undefined || typeof entry.localTopic === 'string')
   );

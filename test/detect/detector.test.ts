@@ -265,6 +265,50 @@ describe('consecutive datapoints', () => {
     expect(run(detector, [[bad], [sample()], [bad]])).toEqual([[], [], ['in-alarm']]);
   });
 
+  it('a raised alarm without datapoints for more than two days is invalidated once; a clock stepped back restarts the wait', () => {
+    const HOUR = 60 * MINUTE;
+    const detector = detectorFor(one('aws:listening-tcp-ports', { comparisonOperator: 'in-port-set', value: { ports: [22] } }));
+    const t0 = Date.UTC(2026, 11, 1);
+    expect(detector.evaluate(sample({ listeningTcpPorts: ports(23) }), undefined, t0).map((c) => c.type)).toEqual(['in-alarm']);
+    expect(detector.evaluate(sample(), undefined, t0 + HOUR)).toEqual([]);
+    expect(detector.snapshot().b?.silentSinceMs).toBe(t0 + HOUR);
+    // The clock stepped back a day: the silence is counted again from there, never shortened.
+    expect(detector.evaluate(sample(), undefined, t0 - 23 * HOUR)).toEqual([]);
+    expect(detector.evaluate(sample(), undefined, t0 + 25 * HOUR)).toEqual([]);
+    const changes = detector.evaluate(sample(), undefined, t0 + 25 * HOUR + 1);
+    expect(changes.map((c) => [c.type, c.violationId, c.metricValue, c.silentSinceMs])).toEqual([
+      ['alarm-invalidated', 'v-1', {}, t0 - 23 * HOUR],
+    ]);
+    expect(detector.evaluate(sample(), undefined, t0 + 100 * HOUR)).toEqual([]);
+    expect(detector.snapshot().b).toMatchObject({ inAlarm: false });
+    expect(detector.snapshot().b?.violationId).toBeUndefined();
+  });
+
+  it('a datapoint ends the silence; a traffic period still being summed is no silence', () => {
+    const DAY = 24 * 60 * MINUTE;
+    const detector = detectorFor([
+      { name: 'b', metric: 'aws:listening-tcp-ports', criteria: { comparisonOperator: 'in-port-set', value: { ports: [22] } } },
+      {
+        name: 'out',
+        metric: 'aws:all-bytes-out',
+        criteria: { comparisonOperator: 'less-than', value: { count: 10 }, durationSeconds: 3600 },
+      },
+    ]);
+    const t0 = Date.UTC(2026, 11, 1);
+    detector.evaluate(sample({ listeningTcpPorts: ports(23) }), undefined, t0);
+    detector.evaluate(sample(), undefined, t0 + DAY);
+    detector.evaluate(sample({ listeningTcpPorts: ports(23) }), undefined, t0 + 2 * DAY);
+    expect(detector.evaluate(sample(), undefined, t0 + 3 * DAY)).toEqual([]);
+    expect(detector.evaluate(sample(), undefined, t0 + 5 * DAY + 1).map((c) => [c.behavior.name, c.type])).toEqual([
+      ['b', 'alarm-invalidated'],
+    ]);
+    for (let i = 1; i <= 12; i++) detector.evaluate(sample(), traffic(100, 5 * MINUTE), t0 + i * 5 * MINUTE);
+    expect(detector.snapshot().out?.inAlarm).toBe(true);
+    for (let i = 1; i <= 11; i++) detector.evaluate(sample(), traffic(100, 5 * MINUTE), t0 + i * 3 * DAY);
+    expect(detector.snapshot().out).toMatchObject({ inAlarm: true });
+    expect(detector.snapshot().out?.silentSinceMs).toBeUndefined();
+  });
+
   it('one violation id from in-alarm to alarm-cleared, a new one for the next alarm', () => {
     const detector = detectorFor(one('aws:listening-tcp-ports', { comparisonOperator: 'in-port-set', value: { ports: [22] } }));
     const ids = [ports(23), ports(22), ports(23)].map(

@@ -134,6 +134,38 @@ describe('EdgeDetection', () => {
     expect(new Set(events(nucleus.published).map((e) => e.violationId)).size).toBe(1);
   });
 
+  it('an alarm whose metric is no longer collected for more than two days is invalidated, across a restart, with one WARN line', async () => {
+    const DAY = 24 * 3600 * 1000;
+    const unread: ObservedSample = { customMetrics: {} };
+    const first = await started({}, true);
+    await first.observe(listening(4444));
+    now += 5_000;
+    await first.observe(unread);
+    now += DAY;
+    await first.observe(unread);
+    await first.stop();
+    const second = await started({}, true);
+    now += DAY;
+    await second.observe(unread);
+    expect(events(nucleus.published).map((e) => e.violationEventType)).toEqual(['in-alarm']);
+    now += 5_001;
+    await second.observe(unread);
+    now += 5_000;
+    await second.observe(unread);
+    await second.observe(listening(4444));
+    const published = events(nucleus.published);
+    expect(published.map((e) => e.violationEventType)).toEqual(['in-alarm', 'alarm-invalidated', 'in-alarm']);
+    expect(published[1]?.violationId).toBe(published[0]?.violationId);
+    expect(published[2]?.violationId).not.toBe(published[0]?.violationId);
+    expect(events(nucleus.localPublished).map((e) => e.violationEventType)).toContain('alarm-invalidated');
+    const invalidated = lines.filter((l) => /alarm-invalidated/.test(l));
+    expect(invalidated).toHaveLength(1);
+    expect(invalidated[0]).toMatch(
+      / WARN {2}ALARM alarm-invalidated: behavior allowed-tcp .*no datapoint for its metric since 2026-12-01T12:00:05\.000Z, more than 2 days/,
+    );
+    await second.stop();
+  });
+
   it('evaluates while the nucleus is unreachable and sends the alarms, in order, once it is back, also after a restart', async () => {
     const detection = await started();
     connection = undefined;
