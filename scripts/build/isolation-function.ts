@@ -5,6 +5,7 @@
 import { build } from 'esbuild';
 import { resolve } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
+import { crc32 } from '../../src/ipc/eventstream';
 
 /** The Node.js runtime the function is created with (a value of Lambda's Runtime enum, supported into 2028). */
 export const ISOLATION_RUNTIME = 'nodejs24.x' as const;
@@ -18,18 +19,6 @@ export interface IsolationPackage {
   bundle: Uint8Array;
   /** The zip Lambda receives. */
   zip: Uint8Array;
-}
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 /** A zip of one deflated file (PKWARE APPNOTE 4.3: local header, data, central directory, end record). */

@@ -3,7 +3,7 @@ import { CreateCustomMetricCommand, DescribeCustomMetricCommand, type CustomMetr
 import { CUSTOM_METRIC_SOURCES, type CustomMetricSpec } from '../../src/config/definition';
 import { isNotFound } from './aws';
 import { CliError } from './errors';
-import type { Session } from './session';
+import { outcome, type Session } from './session';
 
 export type CustomMetricCheck = { name: string; expected: CustomMetricType } & (
   | { state: 'registered' }
@@ -50,6 +50,8 @@ export async function registerCustomMetrics(session: Session, metrics: Record<st
         displayName: `${spec.source}: ${CUSTOM_METRIC_SOURCES[spec.source].description}`.slice(0, 128),
       }),
     );
-    session.out.info(`registered custom metric ${name} (${check.expected})`);
+    session.out.info(
+      outcome(session, `registered custom metric ${name} (${check.expected})`, `register custom metric ${name} (${check.expected})`),
+    );
   }
 }

@@ -13,7 +13,7 @@ import { isNotFound } from './aws';
 import type { CliDeps } from './deps';
 import { UsageError } from './errors';
 import { allPages } from './paginate';
-import { openSession, type Session } from './session';
+import { openSession, outcome, type Session } from './session';
 import { neutralized } from './terminal-text';
 
 export const QUARANTINE_STATUS_HELP = `Usage: npm run gg -- quarantine status --thing T [--group-name G] [--shadow-name N]
@@ -31,7 +31,11 @@ export async function clearQuarantineRecord(session: Session, thingName: string,
     new UpdateThingShadowCommand({ thingName, shadowName, payload: Buffer.from(clearedDocument(releasedAt), 'utf8') }),
   );
   session.out.info(
-    `cleared shadow ${shadowName} of ${thingName}; alarms from before ${new Date(releasedAt).toISOString()} no longer isolate it (thing attribute ${RELEASED_AT_ATTRIBUTE})`,
+    outcome(
+      session,
+      `cleared shadow ${shadowName} of ${thingName}; alarms from before ${new Date(releasedAt).toISOString()} no longer isolate it (thing attribute ${RELEASED_AT_ATTRIBUTE})`,
+      `clear shadow ${shadowName} of ${thingName} so that alarms from before ${new Date(releasedAt).toISOString()} no longer isolate it (thing attribute ${RELEASED_AT_ATTRIBUTE})`,
+    ),
   );
 }
 

@@ -94,3 +94,8 @@ export async function openSession(deps: CliDeps, flags: SessionFlags, options: S
     },
   };
 }
+
+/** A line saying what a request did; in --dry-run nothing was sent, so it says what the request would do. */
+export function outcome(session: Pick<Session, 'aws'>, done: string, wouldDo: string): string {
+  return session.aws.dryRun ? `[dry-run] would ${wouldDo}` : done;
+}

@@ -19,7 +19,7 @@ import type { CliDeps } from '../deps';
 import { CliError } from '../errors';
 import { allPages } from '../paginate';
 import { defaultProfileName, mlProfileName } from '../security-profile';
-import { openSession, type Session } from '../session';
+import { openSession, outcome, type Session } from '../session';
 import { describeError } from '../../../src/util/describe-error';
 
 export const CLEANUP_HELP = `Usage: npm run gg -- cleanup (--thing T | --group G) [--force] [--delete-versions] [--profile-name N] [--custom-metric NAME]...
@@ -99,7 +99,7 @@ async function deleteComponentVersions(session: Session, arns: Arns): Promise<bo
     }
     try {
       await aws.greengrass(new DeleteComponentCommand({ arn }));
-      out.info(`deleted ${identity.name} ${version}`);
+      out.info(outcome(session, `deleted ${identity.name} ${version}`, `delete ${identity.name} ${version}`));
     } catch (error) {
       if (!isConflict(error)) throw error;
       out.error(`kept ${identity.name} ${version}: ${describeError(error)} (another deployment may still use it)`);
@@ -126,7 +126,7 @@ async function releaseProfile(session: Session, profileName: string, targetArn: 
   const attached = targets.flatMap((t) => (t.arn ? [t.arn] : []));
   if (targetArn && attached.includes(targetArn)) {
     await aws.iot(new DetachSecurityProfileCommand({ securityProfileName: profileName, securityProfileTargetArn: targetArn }));
-    out.info(`detached ${profileName} from ${targetArn}`);
+    out.info(outcome(session, `detached ${profileName} from ${targetArn}`, `detach ${profileName} from ${targetArn}`));
   }
   const others = attached.filter((arn) => arn !== targetArn);
   if (others.length > 0) {
@@ -134,13 +134,13 @@ async function releaseProfile(session: Session, profileName: string, targetArn: 
     return;
   }
   await aws.iot(new DeleteSecurityProfileCommand({ securityProfileName: profileName }));
-  out.info(`deleted security profile ${profileName}`);
+  out.info(outcome(session, `deleted security profile ${profileName}`, `delete security profile ${profileName}`));
 }
 
 async function deleteCustomMetric(session: Session, metricName: string): Promise<void> {
   try {
     await session.aws.iot(new DeleteCustomMetricCommand({ metricName }));
-    session.out.info(`deleted custom metric ${metricName}`);
+    session.out.info(outcome(session, `deleted custom metric ${metricName}`, `delete custom metric ${metricName}`));
   } catch (error) {
     if (!isNotFound(error)) throw error;
     session.out.info(`custom metric ${metricName} does not exist`);

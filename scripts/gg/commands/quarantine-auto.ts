@@ -39,7 +39,7 @@ import {
   SNS_FILTER_POLICY,
 } from '../isolation-plan';
 import { allPages } from '../paginate';
-import { openSession, type Session } from '../session';
+import { openSession, outcome, type Session } from '../session';
 import { neutralized } from '../terminal-text';
 import { upsertRule } from './setup-edge';
 import { describeError } from '../../../src/util/describe-error';
@@ -187,7 +187,7 @@ async function ensureFunction(session: Session, names: IsolationNames, roleArn: 
     await retrying(session, 'the code update is still in progress', updateInProgress, () =>
       aws.lambda(new UpdateFunctionConfigurationCommand(configuration)),
     );
-    out.info(`updated function ${names.functionName}`);
+    out.info(outcome(session, `updated function ${names.functionName}`, `update function ${names.functionName}`));
   }
   await retrying(session, 'the function is still being updated', updateInProgress, () =>
     aws.lambda(new PutFunctionEventInvokeConfigCommand({ FunctionName: names.functionName, ...EVENT_INVOKE_LIMITS })),
@@ -249,7 +249,13 @@ async function enable(session: Session, flags: Flags, names: IsolationNames, cre
         ReturnSubscriptionArn: true,
       }),
     );
-    out.info(`subscribed ${names.functionName} to ${snsTopicArn}${subscribed.SubscriptionArn ? ` (${subscribed.SubscriptionArn})` : ''}`);
+    out.info(
+      outcome(
+        session,
+        `subscribed ${names.functionName} to ${snsTopicArn}${subscribed.SubscriptionArn ? ` (${subscribed.SubscriptionArn})` : ''}`,
+        `subscribe ${names.functionName} to ${snsTopicArn}`,
+      ),
+    );
   }
   out.info(
     `isolating on in-alarm of ${behaviors ? behaviors.join(', ') : 'every behavior'}: edge alarms on ${alarmTopic}${snsTopicArn ? ' and Device Defender alerts' : ''} -> ${names.group}, shadow ${names.shadowName}`,
@@ -283,7 +289,13 @@ async function disable(session: Session, flags: Flags, names: IsolationNames): P
   for (const subscription of await subscriptionsOf(session, fnArn)) {
     if (!subscription.SubscriptionArn) continue;
     await aws.sns(new UnsubscribeCommand({ SubscriptionArn: subscription.SubscriptionArn }));
-    out.info(`unsubscribed ${names.functionName} from ${subscription.TopicArn}`);
+    out.info(
+      outcome(
+        session,
+        `unsubscribed ${names.functionName} from ${subscription.TopicArn}`,
+        `unsubscribe ${names.functionName} from ${subscription.TopicArn}`,
+      ),
+    );
   }
   await ignoringMissing(session, `topic rule ${names.ruleName}`, () => aws.iot(new DeleteTopicRuleCommand({ ruleName: names.ruleName })));
   // Its resource policy (the invoke permissions) and its event invoke configuration go with the function.
@@ -299,7 +311,9 @@ async function disable(session: Session, flags: Flags, names: IsolationNames): P
     aws.iam(new DeleteRolePolicyCommand({ RoleName: names.roleName, PolicyName: 'isolate-things' })),
   );
   await ignoringMissing(session, `IAM role ${names.roleName}`, () => aws.iam(new DeleteRoleCommand({ RoleName: names.roleName })));
-  out.info(`automatic isolation is off; thing group ${names.group} and its members stay (npm run gg -- quarantine release --thing T)`);
+  out.info(
+    `${session.aws.dryRun ? '[dry-run] automatic isolation would be off' : 'automatic isolation is off'}; thing group ${names.group} and its members stay (npm run gg -- quarantine release --thing T)`,
+  );
 }
 
 async function status(session: Session, names: IsolationNames): Promise<number> {

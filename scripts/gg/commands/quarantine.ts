@@ -28,7 +28,7 @@ import { ensureIotServiceRole } from '../iot-service-role';
 import { allPages } from '../paginate';
 import { defaultProfileName } from '../security-profile';
 import { clearQuarantineRecord, QUARANTINE_STATUS_HELP, quarantineStatusCommand } from '../quarantine-record';
-import { openSession, type Session } from '../session';
+import { openSession, outcome, type Session } from '../session';
 import { quotedInput } from '../terminal-text';
 import { QUARANTINE_AUTO_HELP, quarantineAutoCommand } from './quarantine-auto';
 import { DEFAULT_QUARANTINE_SHADOW } from '../../../cloud/isolation/shadow';
@@ -175,7 +175,7 @@ async function setup(session: Session, arns: Arns, names: QuarantineNames): Prom
   );
   if (!created) {
     await aws.iot(new UpdateMitigationActionCommand({ actionName: names.action, roleArn, actionParams }));
-    out.info(`updated mitigation action ${names.action}`);
+    out.info(outcome(session, `updated mitigation action ${names.action}`, `update mitigation action ${names.action}`));
   }
   out.info(`ready: npm run gg -- quarantine apply --profile <profile> (or --thing T); release with quarantine release --thing T`);
 }
@@ -215,16 +215,16 @@ async function applyToViolations(session: Session, names: QuarantineNames, viola
   for (let start = 0; start < violationIds.length; start += VIOLATIONS_PER_TASK) {
     const chunk = violationIds.slice(start, start + VIOLATIONS_PER_TASK);
     const taskId = await startTask(session, names, { violationIds: chunk });
-    session.out.info(`started mitigation task ${taskId} for ${chunk.length} violation(s): ${chunk.join(', ')}`);
+    const what = `mitigation task ${taskId} for ${chunk.length} violation(s): ${chunk.join(', ')}`;
+    session.out.info(outcome(session, `started ${what}`, `start ${what}`));
   }
   session.out.info(`follow it: aws iot list-detect-mitigation-actions-executions --task-id <task id>`);
 }
 
 async function applyToProfile(session: Session, names: QuarantineNames, profileName: string, behavior: string | undefined, count: number) {
   const taskId = await startTask(session, names, { securityProfileName: profileName, ...(behavior ? { behaviorName: behavior } : {}) });
-  session.out.info(
-    `started mitigation task ${taskId} for the ${count} active violation(s) of ${profileName}${behavior ? ` / ${behavior}` : ''}`,
-  );
+  const what = `mitigation task ${taskId} for the ${count} active violation(s) of ${profileName}${behavior ? ` / ${behavior}` : ''}`;
+  session.out.info(outcome(session, `started ${what}`, `start ${what}`));
   session.out.info(`follow it: aws iot list-detect-mitigation-actions-executions --task-id ${taskId}`);
 }
 
@@ -265,13 +265,25 @@ export async function quarantineCommand(argv: string[], deps: CliDeps): Promise<
   }
   if (action === 'release') {
     await aws.iot(new RemoveThingFromThingGroupCommand({ thingGroupName: names.group, thingName: thing! }));
-    out.info(`released ${thing} from ${names.group}; its certificate's own policies apply again on its next connection`);
+    out.info(
+      outcome(
+        session,
+        `released ${thing} from ${names.group}; its certificate's own policies apply again on its next connection`,
+        `release ${thing} from ${names.group}`,
+      ),
+    );
     await clearQuarantineRecord(session, thing!, flags['shadow-name'] ?? DEFAULT_QUARANTINE_SHADOW);
     return 0;
   }
   if (thing) {
     await aws.iot(new AddThingToThingGroupCommand({ thingGroupName: names.group, thingName: thing, overrideDynamicGroups: true }));
-    out.info(`isolated ${thing}: added to ${names.group}, whose policy denies every action`);
+    out.info(
+      outcome(
+        session,
+        `isolated ${thing}: added to ${names.group}, whose policy denies every action`,
+        `isolate ${thing}: add it to ${names.group}, whose policy denies every action`,
+      ),
+    );
     return 0;
   }
   const profileName = profileFlag ?? defaultProfileName(identity.name);

@@ -46,7 +46,7 @@ import {
   type CloudThresholds,
   type Thresholds,
 } from '../security-profile';
-import { openSession, type Session } from '../session';
+import { openSession, outcome, type Session } from '../session';
 import { createSnsAlerts, SNS_NAME } from '../sns-alerts';
 import { type ProfileBehaviors, profileBehaviors, readBehaviorsFile } from '../behaviors-file';
 
@@ -206,17 +206,29 @@ async function upsertProfile(session: Session, spec: ProfileSpec): Promise<void>
   } catch (error) {
     if (!isNotFound(error)) throw error;
     await aws.iot(new CreateSecurityProfileCommand(body));
-    out.info(`created security profile ${spec.name} (${spec.behaviors.length} behaviors)`);
+    out.info(
+      outcome(
+        session,
+        `created security profile ${spec.name} (${spec.behaviors.length} behaviors)`,
+        `create security profile ${spec.name} (${spec.behaviors.length} behaviors)`,
+      ),
+    );
     return;
   }
   await aws.iot(new UpdateSecurityProfileCommand({ ...body, ...(version !== undefined ? { expectedVersion: version } : {}) }));
-  out.info(`updated security profile ${spec.name} (${spec.behaviors.length} behaviors)`);
+  out.info(
+    outcome(
+      session,
+      `updated security profile ${spec.name} (${spec.behaviors.length} behaviors)`,
+      `update security profile ${spec.name} (${spec.behaviors.length} behaviors)`,
+    ),
+  );
 }
 
 async function attach(session: Session, profileName: string, targetArn: string): Promise<void> {
   try {
     await session.aws.iot(new AttachSecurityProfileCommand({ securityProfileName: profileName, securityProfileTargetArn: targetArn }));
-    session.out.info(`attached ${profileName} to ${targetArn}`);
+    session.out.info(outcome(session, `attached ${profileName} to ${targetArn}`, `attach ${profileName} to ${targetArn}`));
   } catch (error) {
     if (!isConflict(error)) throw error;
     session.out.info(`${profileName} was already attached to ${targetArn}`);

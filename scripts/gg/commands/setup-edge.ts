@@ -10,7 +10,7 @@ import { CliError, UsageError } from '../errors';
 import { alarmRulePayload, metricsRulePayload, ruleNameFor, ruleRoleNameFor, ruleRolePolicy, topicFilterOf } from '../edge-rules';
 import { ensureIotServiceRole } from '../iot-service-role';
 import { SNS_NAME } from '../sns-alerts';
-import { openSession, type Session } from '../session';
+import { openSession, outcome, type Session } from '../session';
 import {
   ALARM_LOG_RETENTION_DAYS,
   alarmLogAction,
@@ -90,12 +90,14 @@ export async function upsertRule(session: Session, ruleName: string, payload: To
   for (let attempt = 0; ; attempt += 1) {
     try {
       await session.aws.iot(new CreateTopicRuleCommand({ ruleName, topicRulePayload: payload }));
-      session.out.info(`created topic rule ${ruleName}: ${payload.sql}`);
+      session.out.info(outcome(session, `created topic rule ${ruleName}: ${payload.sql}`, `create topic rule ${ruleName}: ${payload.sql}`));
       return;
     } catch (error) {
       if (isConflict(error)) {
         await session.aws.iot(new ReplaceTopicRuleCommand({ ruleName, topicRulePayload: payload }));
-        session.out.info(`replaced topic rule ${ruleName}: ${payload.sql}`);
+        session.out.info(
+          outcome(session, `replaced topic rule ${ruleName}: ${payload.sql}`, `replace topic rule ${ruleName}: ${payload.sql}`),
+        );
         return;
       }
       const message = describeError(error);
@@ -167,7 +169,13 @@ export async function setupEdgeCommand(argv: string[], deps: CliDeps): Promise<n
     await upsertRule(session, metricsRule, metricsRulePayload(sinkTopic, flags['short-names'] === true, namespace, roleArn));
   }
   if (dashboard !== undefined) await putFleetDashboard(session, dashboard, { namespace, alarmLogGroup });
-  out.info(`alarms published on ${topicFilterOf(alarmTopic)} now reach ${snsTopicArn}`);
+  out.info(
+    outcome(
+      session,
+      `alarms published on ${topicFilterOf(alarmTopic)} now reach ${snsTopicArn}`,
+      `route alarms published on ${topicFilterOf(alarmTopic)} to ${snsTopicArn}`,
+    ),
+  );
   out.info(
     `next: subscribe to the topic (aws sns subscribe --topic-arn ${snsTopicArn} --protocol email --notification-endpoint <you>), then ` +
       'npm run gg -- deploy --thing <core> --behaviors-file <profile.json> (it merges the permission to publish alarms)',

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-greengrassv2';
 import { ListThingsInThingGroupCommand } from '@aws-sdk/client-iot';
 import { COMMON_HELP, COMMON_OPTIONS, integerFlag, nameFlag, parseFlags } from '../args';
+import { isNotFound } from '../aws';
 import { allPages } from '../paginate';
 import type { CliDeps } from '../deps';
 import { CliError, UsageError } from '../errors';
@@ -57,7 +58,15 @@ async function effectiveDeployments(session: Session, thingName: string): Promis
   const all: EffectiveDeployment[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await session.aws.greengrass(new ListEffectiveDeploymentsCommand({ coreDeviceThingName: thingName, nextToken }));
+    const page = await session.aws
+      .greengrass(new ListEffectiveDeploymentsCommand({ coreDeviceThingName: thingName, nextToken }))
+      .catch((error: unknown) => {
+        if (!isNotFound(error)) throw error;
+        throw new CliError(
+          `${thingName} is not a Greengrass core device in ${session.aws.region} (AWS IoT Greengrass does not know it)`,
+          `check the thing name and the region: aws greengrassv2 list-core-devices --region ${session.aws.region} lists the core devices`,
+        );
+      });
     all.push(...(page.effectiveDeployments ?? []));
     nextToken = page.nextToken;
   } while (nextToken);

@@ -1,4 +1,4 @@
-import { crc32, inflateRawSync } from 'node:zlib';
+import { inflateRawSync } from 'node:zlib';
 import { CreateLogGroupCommand, DeleteLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
@@ -26,6 +26,7 @@ import {
 import { ListSubscriptionsCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { run } from '../../../../scripts/gg/cli';
 import { ACCOUNT, awsError, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
+import { referenceCrc32 } from '../../../support/reference-crc32';
 
 const FUNCTION_ARN = `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:defender-quarantine-isolate`;
 const TOPIC_ARN = `arn:aws:sns:eu-west-1:${ACCOUNT}:defender-alerts`;
@@ -63,7 +64,7 @@ function unzipIndex(zip: Uint8Array): string {
   const dataStart = local + 30 + bytes.readUInt16LE(local + 26) + bytes.readUInt16LE(local + 28);
   const content = inflateRawSync(bytes.subarray(dataStart, dataStart + bytes.readUInt32LE(central + 20)));
   expect(content.byteLength).toBe(bytes.readUInt32LE(central + 24));
-  expect(crc32(content)).toBe(bytes.readUInt32LE(central + 16));
+  expect(referenceCrc32(content)).toBe(bytes.readUInt32LE(central + 16));
   return content.toString('utf8');
 }
 

@@ -5,7 +5,7 @@ import {
   type EffectiveDeployment,
 } from '@aws-sdk/client-greengrassv2';
 import { run } from '../../../../scripts/gg/cli';
-import { COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, VERSION } from '../helpers';
+import { awsError, COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, VERSION } from '../helpers';
 
 const CREATED = new Date('2025-01-01T00:00:00Z');
 
@@ -31,6 +31,18 @@ beforeEach(() => {
 afterEach(removeProjects);
 
 describe('status', () => {
+  it('--thing of a thing that is not a core device: says so and what to do next, not a raw AWS exception', async () => {
+    mocks.greengrass
+      .on(ListEffectiveDeploymentsCommand)
+      .rejects(awsError('ResourceNotFoundException', 'Resource of type CoreDevice with id plain-thing not found', 404));
+    const h = harness(makeProject());
+    expect(await run(['status', '--thing', 'plain-thing'], h.deps)).toBe(1);
+    expect(h.errors).toEqual([
+      'error: plain-thing is not a Greengrass core device in eu-west-1 (AWS IoT Greengrass does not know it)',
+      'next: check the thing name and the region: aws greengrassv2 list-core-devices --region eu-west-1 lists the core devices',
+    ]);
+  });
+
   it('reports a deployment that failed on the device with reason, error stack and log path', async () => {
     mocks.greengrass.on(ListEffectiveDeploymentsCommand).resolves({
       effectiveDeployments: [
