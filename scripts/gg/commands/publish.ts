@@ -38,7 +38,7 @@ Builds first (npm run build -- --gdk, every time: a ${BUILD_DIR}/ left from an o
 uploaded), then, like gdk component publish: uploads ${BUILD_DIR}/artifacts/<Name>/<Version>/* to
 s3://<publish.bucket>-<region>-<account>/<Name>/<Version>/ (creating the bucket if needed), registers the
 recipe with CreateComponentVersion and waits until the version is DEPLOYABLE.
-The region is gdk-config.json's publish.region (as for gdk), else --region / AWS_REGION.
+The region is --region, else gdk-config.json's publish.region (as for gdk), else AWS_REGION / the profile's region.
 "version": "NEXT_PATCH" in gdk-config.json publishes the newest published version's next patch (1.0.0
 for the first), as gdk does. A version that exists is refused: versions are immutable.
   --deadline-seconds N  how long to wait for DEPLOYABLE (default 300)
