@@ -13,7 +13,7 @@ import {
   PutObjectCommand,
   type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
-import { AccessDeniedError, isConflict, isNotFound, type Arns } from '../aws';
+import { AccessDeniedError, bodyReadFrom, isConflict, isNotFound, type Arns } from '../aws';
 import { COMMON_HELP, COMMON_OPTIONS, integerFlag, parseFlags } from '../args';
 import type { CliDeps } from '../deps';
 import { CliError } from '../errors';
@@ -180,7 +180,8 @@ export async function publishCommand(argv: string[], deps: CliDeps): Promise<num
   for (const artifact of artifacts) {
     const key = artifactKey(identity, artifact.fileName);
     out.info(`uploading ${artifact.fileName} (${artifact.bytes} bytes) to s3://${bucket}/${key}`);
-    await aws.s3(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(artifact.path), ExpectedBucketOwner: arns.account }));
+    const upload = { Bucket: bucket, Key: key, Body: readFileSync(artifact.path), ExpectedBucketOwner: arns.account };
+    await aws.s3(new PutObjectCommand(bodyReadFrom(upload, artifact.path)));
   }
 
   const recipe = rewriteRecipeForPublish(
