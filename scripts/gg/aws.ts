@@ -148,23 +148,38 @@ function cliValue(value: unknown): unknown {
   return value;
 }
 
-/** Blobs the AWS CLI takes from a file instead of the JSON: the request without them, and the file arguments. */
+/** The local file a request's body was read from, so that a printed AWS CLI command can name it. */
+const BODY_FILES = new WeakMap<object, string>();
+
+/** Marks a request input whose body is the content of `path` (publish's artifacts). */
+export function bodyReadFrom<T extends object>(input: T, path: string): T {
+  BODY_FILES.set(input, path);
+  return input;
+}
+
+/**
+ * Blobs the AWS CLI takes from a file instead of the JSON: the request without them, and the file arguments,
+ * always shell-quoted: a body read from a file names that file; bytes made in memory (the isolation zip) name a
+ * placeholder to replace.
+ */
 function fileArguments(operation: string, input: object): { rest: object; files: string } {
   const bytes = (value: unknown): number | undefined => (value instanceof Uint8Array ? value.byteLength : undefined);
   if (operation === 'PutObject') {
     const { Body, ...rest } = input as { Body?: unknown };
     const size = bytes(Body);
-    return { rest, files: size === undefined ? '' : ` --body <file of ${size} bytes>` };
+    if (size === undefined) return { rest, files: '' };
+    const path = BODY_FILES.get(input);
+    return { rest, files: ` --body ${shellQuote(path ?? `<file of ${size} bytes>`)}` };
   }
   if (operation === 'UpdateFunctionCode') {
     const { ZipFile, ...rest } = input as { ZipFile?: unknown };
     const size = bytes(ZipFile);
-    return { rest, files: size === undefined ? '' : ` --zip-file fileb://<zip of ${size} bytes>` };
+    return { rest, files: size === undefined ? '' : ` --zip-file ${shellQuote(`fileb://<zip of ${size} bytes>`)}` };
   }
   if (operation === 'CreateFunction') {
     const { Code, ...rest } = input as { Code?: { ZipFile?: unknown } };
     const size = bytes(Code?.ZipFile);
-    if (size !== undefined) return { rest, files: ` --zip-file fileb://<zip of ${size} bytes>` };
+    if (size !== undefined) return { rest, files: ` --zip-file ${shellQuote(`fileb://<zip of ${size} bytes>`)}` };
   }
   return { rest: input, files: '' };
 }

@@ -6,6 +6,7 @@ import {
   ListInstalledComponentsCommand,
 } from '@aws-sdk/client-greengrassv2';
 import {
+  DescribeSecurityProfileCommand,
   GetBehaviorModelTrainingSummariesCommand,
   ListSecurityProfilesForTargetCommand,
   ListThingGroupsForThingCommand,
@@ -200,6 +201,18 @@ async function checkSecurityProfile(session: Session, arns: Arns, thingName: str
   return { name, ok: true, detail: profiles.join(', ') };
 }
 
+/** Only a profile with ML Detect behaviors has models to train: a rules-only profile is not asked about them. */
+async function hasMlBehaviors(session: Session, securityProfileName: string): Promise<boolean> {
+  try {
+    const profile = await session.aws.iot(new DescribeSecurityProfileCommand({ securityProfileName }));
+    return (profile?.behaviors ?? []).some((behavior) => behavior.criteria?.mlDetectionConfig !== undefined);
+  } catch (error) {
+    // Detached and deleted since it was listed: nothing of it to train.
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}
+
 /**
  * ML Detect's model per behavior (GetBehaviorModelTrainingSummaries): PENDING_BUILD while it collects 14 days and
  * 25,000 datapoints, ACTIVE once it alarms, EXPIRED when the data never sufficed and the model was dropped.
@@ -209,6 +222,7 @@ async function checkMlTraining(session: Session, profiles: readonly string[]): P
   const lines: string[] = [];
   let expired = false;
   for (const securityProfileName of profiles) {
+    if (!(await hasMlBehaviors(session, securityProfileName))) continue;
     const summaries = await allPages(
       (nextToken) => session.aws.iot(new GetBehaviorModelTrainingSummariesCommand({ securityProfileName, nextToken })),
       (page) => page.summaries,

@@ -13,7 +13,7 @@ import {
   PutObjectCommand,
   type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
-import { AccessDeniedError, isConflict, isNotFound, type Arns } from '../aws';
+import { AccessDeniedError, bodyReadFrom, isConflict, isNotFound, type Arns } from '../aws';
 import { COMMON_HELP, COMMON_OPTIONS, integerFlag, parseFlags } from '../args';
 import type { CliDeps } from '../deps';
 import { CliError } from '../errors';
@@ -38,7 +38,7 @@ Builds first (npm run build -- --gdk, every time: a ${BUILD_DIR}/ left from an o
 uploaded), then, like gdk component publish: uploads ${BUILD_DIR}/artifacts/<Name>/<Version>/* to
 s3://<publish.bucket>-<region>-<account>/<Name>/<Version>/ (creating the bucket if needed), registers the
 recipe with CreateComponentVersion and waits until the version is DEPLOYABLE.
-The region is gdk-config.json's publish.region (as for gdk), else --region / AWS_REGION.
+The region is --region, else gdk-config.json's publish.region (as for gdk), else AWS_REGION / the profile's region.
 "version": "NEXT_PATCH" in gdk-config.json publishes the newest published version's next patch (1.0.0
 for the first), as gdk does. A version that exists is refused: versions are immutable.
   --deadline-seconds N  how long to wait for DEPLOYABLE (default 300)
@@ -180,7 +180,8 @@ export async function publishCommand(argv: string[], deps: CliDeps): Promise<num
   for (const artifact of artifacts) {
     const key = artifactKey(identity, artifact.fileName);
     out.info(`uploading ${artifact.fileName} (${artifact.bytes} bytes) to s3://${bucket}/${key}`);
-    await aws.s3(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(artifact.path), ExpectedBucketOwner: arns.account }));
+    const upload = { Bucket: bucket, Key: key, Body: readFileSync(artifact.path), ExpectedBucketOwner: arns.account };
+    await aws.s3(new PutObjectCommand(bodyReadFrom(upload, artifact.path)));
   }
 
   const recipe = rewriteRecipeForPublish(

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-greengrassv2';
 import {
   DescribeCustomMetricCommand,
+  DescribeSecurityProfileCommand,
   GetBehaviorModelTrainingSummariesCommand,
   ListSecurityProfilesForTargetCommand,
   ListThingGroupsForThingCommand,
@@ -17,6 +18,7 @@ import { ACCOUNT, awsError, COMPONENT, harness, makeProject, mocks, removeProjec
 
 const CERT = `arn:aws:iot:eu-west-1:${ACCOUNT}:cert/abc123`;
 const GROUP_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/fleet`;
+const ALL_THINGS_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:all/registered-things`;
 const ALL_THINGS = `arn:aws:iot:eu-west-1:${ACCOUNT}:all/registered-things`;
 const topic = (t: string) => `arn:aws:iot:eu-west-1:${ACCOUNT}:topic/${t}`;
 const filter = (t: string) => `arn:aws:iot:eu-west-1:${ACCOUNT}:topicfilter/${t}`;
@@ -194,8 +196,37 @@ describe('doctor', () => {
     expect(mocks.iot.commandCalls(ListThingGroupsForThingCommand).map((c) => c.args[0].input.nextToken)).toEqual([undefined, 'g2']);
   });
 
+  it('asks for ML Detect training only of profiles with ML behaviors', async () => {
+    healthyDevice();
+    mocks.iot.on(ListSecurityProfilesForTargetCommand, { securityProfileTargetArn: ALL_THINGS_ARN }).resolves({
+      securityProfileTargetMappings: [{ securityProfileIdentifier: { name: 'fleet-ml', arn: 'arn:p2' }, target: { arn: ALL_THINGS_ARN } }],
+    });
+    mocks.iot.on(DescribeSecurityProfileCommand, { securityProfileName: 'fleet-rules' }).resolves({
+      securityProfileName: 'fleet-rules',
+      behaviors: [
+        { name: 'bytes-out', metric: 'aws:all-bytes-out', criteria: { comparisonOperator: 'less-than', value: { count: 5000 } } },
+      ],
+    });
+    mocks.iot.on(DescribeSecurityProfileCommand, { securityProfileName: 'fleet-ml' }).resolves({
+      securityProfileName: 'fleet-ml',
+      behaviors: [{ name: 'ml-bytes-out', metric: 'aws:all-bytes-out', criteria: { mlDetectionConfig: { confidenceLevel: 'HIGH' } } }],
+    });
+    mocks.iot.on(GetBehaviorModelTrainingSummariesCommand).resolves({
+      summaries: [{ securityProfileName: 'fleet-ml', behaviorName: 'ml-bytes-out', modelStatus: 'ACTIVE' }],
+    });
+    const h = harness(makeProject());
+    expect(await run(['doctor', '--thing', 'core-1'], h.deps)).toBe(0);
+    const askedFor = mocks.iot.commandCalls(GetBehaviorModelTrainingSummariesCommand).map((c) => c.args[0].input.securityProfileName);
+    expect(askedFor).toEqual(['fleet-ml']);
+    expect(h.text()).toContain('[ok]   ML Detect models trained: fleet-ml/ml-bytes-out ACTIVE');
+  });
+
   it('reports ML Detect training per behavior, and an expired model as a failure', async () => {
     healthyDevice();
+    mocks.iot.on(DescribeSecurityProfileCommand, { securityProfileName: 'fleet-rules' }).resolves({
+      securityProfileName: 'fleet-rules',
+      behaviors: [{ name: 'ml-cpu', metric: 'aws:all-bytes-out', criteria: { mlDetectionConfig: { confidenceLevel: 'LOW' } } }],
+    });
     mocks.iot
       .on(GetBehaviorModelTrainingSummariesCommand, { securityProfileName: 'fleet-rules' })
       .resolvesOnce({

@@ -1,4 +1,5 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateComponentVersionCommand, DescribeComponentCommand, ListComponentVersionsCommand } from '@aws-sdk/client-greengrassv2';
 import { CreateBucketCommand, GetBucketLocationCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -171,6 +172,25 @@ describe('publish', () => {
     expect(text).toContain(`"Key": "${COMPONENT}/${VERSION}/agent.js"`);
     expect(text).toContain('[dry-run] inlineRecipe as text:');
     expect(text).toContain(`URI: s3://agent-artifacts-eu-west-1-<account-id>/${COMPONENT}/${VERSION}/agent.js`);
+  });
+
+  it('--dry-run --account: each put-object line runs in a shell and uploads the artifact file itself', async () => {
+    const root = makeProject();
+    const h = harness(root);
+    expect(await run(['publish', '--dry-run', '--account', ACCOUNT], h.deps)).toBe(0);
+    const uploads = h.lines.filter((line) => line.startsWith('aws s3api put-object '));
+    expect(uploads).toHaveLength(Object.keys(ARTIFACTS).length);
+    for (const line of uploads) {
+      // The line as an operator pastes it, with an `aws` that prints the arguments the shell gave it.
+      const shell = spawnSync('bash', ['-c', `aws() { printf '%s\\0' "$@"; }\n${line}`], { cwd: root, encoding: 'utf8' });
+      expect(shell.stderr).toBe('');
+      expect(shell.status).toBe(0);
+      const args = shell.stdout.split('\0');
+      const body = args[args.indexOf('--body') + 1]!;
+      const request = JSON.parse(args[args.indexOf('--cli-input-json') + 1]!) as { Key: string };
+      const fileName = request.Key.split('/').pop()!;
+      expect(readFileSync(body, 'utf8')).toBe(ARTIFACTS[fileName]);
+    }
   });
 
   it('--dry-run does not build', async () => {

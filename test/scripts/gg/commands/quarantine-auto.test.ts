@@ -87,7 +87,7 @@ describe('quarantine auto enable', () => {
     ]) {
       expect(text).toContain(`${command} --region eu-west-1`);
     }
-    expect(text).toMatch(/--zip-file fileb:\/\/<zip of \d+ bytes>/);
+    expect(text).toMatch(/--zip-file 'fileb:\/\/<zip of \d+ bytes>'/);
     expect(text).toMatch(/isolation function bundle: [\d.]+ KiB index\.js, [\d.]+ KiB zipped/);
     expect(text).toContain(`"Resource": "arn:aws:iot:eu-west-1:${ACCOUNT}:thing/*/defender-quarantine"`);
   });
