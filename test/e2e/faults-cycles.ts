@@ -6,32 +6,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MQTT_PROXY_SERVICE, publishPolicyId } from '../../src/component/definition';
-import { buildOnce } from '../support/built-component';
-import { FaultRun, INTERVAL_SECONDS, METRICS_TOPIC } from '../support/fault-run';
+import { eachTestInItsOwnRun, INTERVAL_SECONDS, METRICS_TOPIC } from '../support/fault-run';
 import { waitFor } from '../support/wait-for';
 
 const MB = 1_000_000;
 
 export function describeCycleFaults(ipcClient: 'sdk' | 'portable'): void {
   describe(`fault suite, cycles: the built component under the local core, ${ipcClient} IPC client`, () => {
-    let built: Awaited<ReturnType<typeof buildOnce>> | undefined;
-    let fault: FaultRun | undefined;
-
-    beforeAll(async () => {
-      built = await buildOnce();
-    }, 120_000);
-    afterAll(() => built?.remove());
-    beforeEach(async () => {
-      fault = await FaultRun.start({ ipcClient, build: built!.build });
-      await fault.firstReport();
-    }, 120_000);
-    afterEach(async () => {
-      await fault?.stop();
-      fault = undefined;
-    });
+    const currentRun = eachTestInItsOwnRun(ipcClient);
 
     it('carries the traffic of 2 denied cycles into the next report', async () => {
-      const run = fault!;
+      const run = currentRun();
       const allow = (resources: string[]) =>
         run.core.deployConfiguration(run.run.name, {
           merge: {
@@ -62,7 +47,7 @@ export function describeCycleFaults(ipcClient: 'sdk' | 'portable'): void {
     }, 120_000);
 
     it('keeps reporting after a restart on a state file whose lastReportId is 2^53 - 1, with one warning', async () => {
-      const run = fault!;
+      const run = currentRun();
       await run.component.stop(5_000);
       const statePath = path.join(run.component.workPath, 'defender-agent-state.json');
       const state = JSON.parse(fs.readFileSync(statePath, 'utf8'));
@@ -84,7 +69,7 @@ export function describeCycleFaults(ipcClient: 'sdk' | 'portable'): void {
     }, 120_000);
 
     it('stops cleanly on SIGTERM, never logging "not sent" for a report it then logs as ACCEPTED', async () => {
-      const run = fault!;
+      const run = currentRun();
       await run.nextAccepted('before the SIGTERM');
       const stopped = await run.component.stop(5_000);
       const problems: string[] = [];

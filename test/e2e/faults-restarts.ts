@@ -4,8 +4,7 @@
  * Lost bytes fail the fault; bytes reported twice (a report whose publish reached the nucleus as the agent was
  * killed) are counted and shown. Registered by faults-restarts.<client>.integration.test.ts.
  */
-import { buildOnce } from '../support/built-component';
-import { FaultRun } from '../support/fault-run';
+import { eachTestInItsOwnRun } from '../support/fault-run';
 import { waitFor } from '../support/wait-for';
 
 const MB = 1_000_000;
@@ -13,24 +12,10 @@ const ROUNDS = 3;
 
 export function describeRestartFaults(ipcClient: 'sdk' | 'portable'): void {
   describe(`fault suite, restarts: the built component under the local core, ${ipcClient} IPC client`, () => {
-    let built: Awaited<ReturnType<typeof buildOnce>> | undefined;
-    let fault: FaultRun | undefined;
-
-    beforeAll(async () => {
-      built = await buildOnce();
-    }, 120_000);
-    afterAll(() => built?.remove());
-    beforeEach(async () => {
-      fault = await FaultRun.start({ ipcClient, build: built!.build });
-      await fault.firstReport();
-    }, 120_000);
-    afterEach(async () => {
-      await fault?.stop();
-      fault = undefined;
-    });
+    const currentRun = eachTestInItsOwnRun(ipcClient);
 
     it(`carries the traffic of the cycles skipped while the nucleus is down, across ${ROUNDS} nucleus restarts`, async () => {
-      const run = fault!;
+      const run = currentRun();
       const problems: string[] = [];
       for (let round = 1; round <= ROUNDS; round += 1) {
         run.send(MB);
@@ -60,7 +45,7 @@ export function describeRestartFaults(ipcClient: 'sdk' | 'portable'): void {
     }, 240_000);
 
     it(`neither reports early nor reuses an id after a SIGKILL in the publish window, ${ROUNDS} times`, async () => {
-      const run = fault!;
+      const run = currentRun();
       const problems: string[] = [];
       for (let round = 1; round <= ROUNDS; round += 1) {
         run.send(MB);

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BuildResult } from '../../scripts/build/build';
 import type { LocalCore } from '../../tools/local-core/core';
-import { BuiltComponent } from './built-component';
+import { BuiltComponent, buildOnce } from './built-component';
 import { waitFor } from './wait-for';
 
 const FAULT_THING = 'FaultThing';
@@ -239,4 +239,29 @@ export class FaultRun {
       return undefined;
     }
   }
+}
+
+/**
+ * Inside a describe: one build for the block, and for each test a run of its own with its first report seen, so that no
+ * test inherits another's state. Returns the current test's run.
+ */
+export function eachTestInItsOwnRun(ipcClient: 'sdk' | 'portable'): () => FaultRun {
+  let built: Awaited<ReturnType<typeof buildOnce>> | undefined;
+  let fault: FaultRun | undefined;
+  beforeAll(async () => {
+    built = await buildOnce();
+  }, 120_000);
+  afterAll(() => built?.remove());
+  beforeEach(async () => {
+    fault = await FaultRun.start({ ipcClient, build: built!.build });
+    await fault.firstReport();
+  }, 120_000);
+  afterEach(async () => {
+    await fault?.stop();
+    fault = undefined;
+  });
+  return () => {
+    if (fault === undefined) throw new Error('no fault run: the test has not started, or its run failed to start');
+    return fault;
+  };
 }
