@@ -19,6 +19,7 @@ import {
   renderRecipe,
   TARGET_PLATFORMS,
   type Recipe,
+  publishedRecipeText,
   recipeByteLength,
 } from './recipe';
 
@@ -196,7 +197,8 @@ export async function buildComponent(options: BuildOptions = {}): Promise<BuildR
   const result: BuildResult = {
     identity,
     recipe: local.recipe,
-    recipeBytes: recipeByteLength(local.text),
+    // What gdk publish measures: the recipe with the bucket and name filled in.
+    recipeBytes: recipeByteLength(publishedRecipeText(renderFor(template, identity).recipe, identity)),
     bundleBytes: code.byteLength,
     artifactFiles: [BUNDLE_FILE, ...addons.map((a) => a.file)],
     downloads: manifestDownloads(local.recipe, componentArtifactsDir),

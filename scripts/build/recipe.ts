@@ -3,10 +3,10 @@
  * The template owns description, dependencies, manifests and lifecycle; gdk-config.json owns the identity;
  * src/config and src/component own DefaultConfiguration. The checks here keep the three from drifting apart.
  */
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { ComponentIdentity } from '../../src/component/identity';
 import type { LowMemorySetting } from '../../src/config/values';
-import { runtimeRuleProblems } from './runtimes';
+import { classicArchitecturesMatched, runtimeRuleProblems } from './runtimes';
 
 export type Recipe = Record<string, unknown>;
 
@@ -18,6 +18,25 @@ export const RECIPE_SIZE_LIMIT_BYTES = 16_000;
 /** The one recipe size measure of build and publish: the UTF-8 bytes of the recipe text. */
 export function recipeByteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');
+}
+
+/** The longest S3 bucket name: gdk fills in its bucket (`<bucket>-<region>-<account>`), which can be this long. */
+const LONGEST_BUCKET = 'b'.repeat(63);
+
+/**
+ * The recipe as gdk publishes it, with the artifact URIs filled in (bucket, name, version) and the longest bucket a
+ * name can have: the size limits apply to that text, not to the template's placeholders.
+ */
+export function publishedRecipeText(recipe: Recipe, identity: { name: string; version: string }): string {
+  const copy = JSON.parse(JSON.stringify(recipe)) as Recipe;
+  const prefix = `s3://${LONGEST_BUCKET}/${identity.name}/${identity.version}/`;
+  for (const manifest of Array.isArray(copy.Manifests) ? copy.Manifests : []) {
+    for (const artifact of isRecord(manifest) && Array.isArray(manifest.Artifacts) ? manifest.Artifacts : []) {
+      if (isRecord(artifact) && typeof artifact.URI === 'string' && artifact.URI.startsWith(ARTIFACT_URI_PREFIX))
+        artifact.URI = prefix + artifact.URI.slice(ARTIFACT_URI_PREFIX.length);
+    }
+  }
+  return recipeToYaml(copy);
 }
 
 /** 16,000 bytes are allowed, 16,001 are not. */
@@ -114,6 +133,15 @@ function checkManifests(manifests: unknown): void {
       return;
     }
     const target = TARGET_PLATFORMS.find((t) => t.architecture === platform.architecture);
+    const matched = classicArchitecturesMatched(platform.architecture);
+    if (!target && (matched.length > 1 || (typeof platform.architecture === 'string' && platform.architecture.startsWith('/')))) {
+      const named = matched.map((a) => (a === '*' ? 'any architecture it does not know' : a)).join(', ');
+      throw new RecipeTemplateError(
+        `manifest "${label}": architecture ${JSON.stringify(platform.architecture)} is a pattern to the classic nucleus ` +
+          `(it matches ${named || 'nothing'}), but nucleus lite matches only "*" or one exact name and skips this manifest; ` +
+          'name one architecture per addon manifest, and leave architecture out (or "*") in the last manifest, which serves every other one',
+      );
+    }
     if (!target) {
       const known = TARGET_PLATFORMS.map((t) => t.architecture).join(', ');
       throw new RecipeTemplateError(
@@ -173,7 +201,9 @@ export function renderRecipe(template: unknown, inputs: RenderInputs): Recipe {
     }
     rendered[key] = identityValues[key] ?? value;
   }
-  const problems = runtimeRuleProblems(rendered, recipeToYaml(rendered));
+  // Measured as published: a core stores the recipe with its artifact URIs filled in.
+  const published = publishedRecipeText(rendered, inputs.identity);
+  const problems = runtimeRuleProblems(parse(published, { version: '1.1' }) as Recipe, published);
   if (problems.length > 0) throw new RecipeTemplateError(`not deployable on both Greengrass runtimes:\n  ${problems.join('\n  ')}`);
   return rendered;
 }

@@ -63,6 +63,20 @@ function classicSelects(manifest: unknown, architecture: string): boolean {
   return Object.entries(platform).every(([key, template]) => classicAttributeSatisfied(key, reported[key], template));
 }
 
+/**
+ * The architectures the classic nucleus matches with a manifest's `Platform.architecture` (`*` standing for one it
+ * does not know), by the same PlatformHelper rules as manifest selection; an invalid regular expression matches none.
+ */
+export function classicArchitecturesMatched(template: unknown): string[] {
+  return REPORTED_ARCHITECTURES.classic.filter((architecture) => {
+    try {
+      return classicAttributeSatisfied('architecture', architecture, template);
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** recipe.c manifest_selection: `selected`, `skipped`, or a reason lite refuses the whole recipe. */
 function liteSelection(manifest: unknown, architecture: string): 'selected' | 'skipped' | { refused: string } {
   if (!isRecord(manifest)) return { refused: 'a manifest is not a mapping' };

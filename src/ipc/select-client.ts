@@ -9,13 +9,23 @@
  * The SDK is loaded here with a synchronous require inside a function, never at module load: aws-crt loads its
  * native addon as it is required, and where no addon exists that throws.
  */
+import { existsSync } from 'node:fs';
+import { basename, resolve, sep } from 'node:path';
 import type { IpcClientSetting } from '../config/definition';
 import type { Logger } from '../log/logger';
 import type { IpcConnector } from './ipc';
 import { createPortableIpcConnector } from './portable/portable-ipc';
 import { describeError } from '../util/describe-error';
+import { quoteValue } from '../config/quote';
+import { nativeAddonProblem } from './native-addon';
 
 export const IPC_CLIENT_VARIABLE = 'DEFENDER_AGENT_IPC_CLIENT';
+
+/**
+ * aws-crt's load error lists every path it searched, one per line: the reason is logged whole, as one quoted line
+ * (its newlines escaped), and bounded only against a hostile size.
+ */
+const MAX_REASON_CHARACTERS = 2_000;
 
 const SETTINGS: readonly IpcClientSetting[] = ['auto', 'sdk', 'portable'];
 
@@ -36,7 +46,24 @@ export interface IpcClientSelection {
 
 export type SelectedIpcClient = { client: 'sdk' | 'portable'; connector: IpcConnector } | { client: undefined; problem: string };
 
+/** The addon files aws-crt would load, found as its binding.js finds them (in the bundle, __dirname is the bundle's). */
+function addonCandidates(): string[] {
+  const relative = process.env.AWS_CRT_NODEJS_BINARY_RELATIVE_PATH;
+  const absolute = process.env.AWS_CRT_NODEJS_BINARY_ABSOLUTE_PATH;
+  return [...(relative ? [resolve(__dirname, ...relative.split(sep))] : []), ...(absolute ? [absolute] : [])];
+}
+
+/** Refuses an addon whose file is cut short: loading it would kill node with SIGBUS (see native-addon.ts). */
+function checkAddonFiles(): void {
+  for (const file of addonCandidates()) {
+    if (!existsSync(file)) continue;
+    const problem = nativeAddonProblem(file);
+    if (problem) throw new Error(`${basename(file)} is not loaded: ${problem}`);
+  }
+}
+
 function loadSdkAdapter(): SdkConnectorFactory {
+  checkAddonFiles();
   // Lazy on purpose (see the file comment); esbuild keeps a require inside a function lazy.
   const adapter = require('./greengrass-ipc') as typeof import('./greengrass-ipc');
   return adapter.createGreengrassIpcConnector;
@@ -63,7 +90,7 @@ export function selectIpcClient(selection: IpcClientSelection): SelectedIpcClien
   try {
     factory = (selection.loadSdk ?? loadSdkAdapter)();
   } catch (error) {
-    const reason = firstLine(error);
+    const reason = quoteValue(describeError(error), MAX_REASON_CHARACTERS);
     const where = `${process.platform}/${process.arch}`;
     if (setting === 'sdk') {
       return {
@@ -76,11 +103,4 @@ export function selectIpcClient(selection: IpcClientSelection): SelectedIpcClien
   }
   logger.info(`IPC client: sdk (ipcClient=${setting})`);
   return { client: 'sdk', connector: factory({ operationTimeoutMs }) };
-}
-
-/** aws-crt's load error can be a page long (it quotes the search path); one line is enough for the log. */
-function firstLine(error: unknown): string {
-  const text = describeError(error);
-  const line = text.split('\n')[0]!.trim();
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }

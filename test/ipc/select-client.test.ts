@@ -18,9 +18,23 @@ describe('choosing the IPC client at start', () => {
     expect(selected.client).toBe('portable');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      / INFO {2}IPC client: portable \(the aws-crt native addon for .* is missing or does not load: AWS CRT binary not present/,
+      / INFO {2}IPC client: portable \(the aws-crt native addon for .* is missing or does not load: "AWS CRT binary not present/,
     );
+    // Whole (every searched path), quoted as one line.
+    expect(lines[0]).toContain('locations:\\n  /a/b/aws-crt-nodejs-linux-arm.node\\n  …")');
     expect(lines[0]).not.toContain('\n');
+  });
+
+  it('quotes a reason of any length bounded, on one line', () => {
+    const { logger, lines } = recordingLogger();
+    const hostile = (): never => {
+      throw new Error(`fake\nERROR forged line ${'x'.repeat(10_000)}`);
+    };
+    selectIpcClient({ setting: 'auto', operationTimeoutMs: 1000, logger, loadSdk: hostile });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('"fake\\nERROR forged line xxx');
+    expect(lines[0]).toMatch(/\.\.\. \(10\d\d\d characters\)\)$/);
+    expect(lines[0]!.length).toBeLessThan(2_300);
   });
 
   it('fails with one clear problem when sdk is required and the addon does not load', () => {

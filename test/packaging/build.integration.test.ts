@@ -8,6 +8,7 @@ import { recipeDefaultConfiguration } from '../../src/config/definition';
 import { buildComponent, type BuildResult } from '../../scripts/build/build';
 import { BUNDLE_FILE, RECIPE_SIZE_LIMIT_BYTES, type Recipe } from '../../scripts/build/recipe';
 import { LocalCore } from '../../tools/local-core/core';
+import { rewriteRecipeForPublish } from '../../scripts/gg/project';
 import { recipeSchemaErrors, stepsWithoutScript } from './gdk-schemas';
 
 const projectRoot = join(__dirname, '..', '..');
@@ -67,6 +68,13 @@ describe('buildComponent', () => {
       expect(recipe.ComponentName).toBe(result.identity.name);
       expect(recipe.ComponentPublisher).toBe(result.identity.author);
     }
+  });
+
+  it('reports the recipe size gdk publish measures: bucket and name filled in, with the longest bucket name', () => {
+    const gdkText = readFileSync(result.gdk!.recipeFile, 'utf8');
+    const published = rewriteRecipeForPublish(gdkText, result.identity, 'b'.repeat(63), result.artifactFiles);
+    expect(result.recipeBytes).toBe(Buffer.byteLength(published));
+    expect(result.recipeBytes).toBeGreaterThan(Buffer.byteLength(gdkText));
   });
 
   it('puts the configuration definition and the least-privilege policy into both recipes', () => {
@@ -166,6 +174,56 @@ process.dlopen = function (module, file, ...rest) { const r = dlopen.call(this, 
   });
 });
 
+describe('the bundle beside a truncated aws-crt addon (an interrupted download or copy)', () => {
+  it('does not load it (node would die of SIGBUS), says why in one line, and connects with the portable client', async () => {
+    const runDir = tempDir('cut-');
+    const addon = `aws-crt-nodejs-${process.platform}-${process.arch}.node`;
+    copyFileSync(join(result.local.componentArtifactsDir, BUNDLE_FILE), join(runDir, BUNDLE_FILE));
+    const whole = readFileSync(join(result.local.componentArtifactsDir, addon));
+    writeFileSync(join(runDir, addon), whole.subarray(0, Math.floor(whole.length / 2)));
+    const dir = tempDir('core-');
+    const core = new LocalCore({ socketPath: join(dir, 's'), thingName: 'Cut', defenderMinIntervalSeconds: 0 });
+    await core.start();
+    try {
+      const { svcuid } = core.registerComponent({ name: result.identity.name, version: result.identity.version, configuration: {} });
+      const child = spawn(process.execPath, [BUNDLE_FILE], {
+        cwd: runDir,
+        env: {
+          PATH: process.env.PATH ?? '',
+          SVCUID: svcuid,
+          AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT: core.socketPath,
+          AWS_IOT_THING_NAME: 'Cut',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        child.once('exit', (code, signal) => resolve([code, signal])),
+      );
+      try {
+        const outcome = await Promise.race([
+          new Promise<string>((resolve) => core.once('connect', () => resolve('connected'))),
+          exited.then(([code, signal]) => `exited with ${code ?? signal}`),
+        ]);
+        expect(outcome).toBe('connected');
+        const choices = stdout.split('\n').filter((line) => line.includes('IPC client'));
+        expect(choices).toHaveLength(1);
+        expect(choices[0]).toMatch(
+          new RegExp(
+            `INFO {2}IPC client: portable \\(the aws-crt native addon for linux/\\w+ is missing or does not load: "${addon.replace(/\./g, '\\.')} is not loaded: cut short: \\d+ bytes, but its .* ends at byte \\d+"\\)$`,
+          ),
+        );
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await exited;
+      }
+    } finally {
+      await core.stop();
+    }
+  });
+});
+
 describe('the bundle alone (the any-architecture manifest), where no aws-crt addon exists', () => {
   function runBundleAlone(env: Record<string, string>): { child: ReturnType<typeof spawn>; out: () => string; err: () => string } {
     const runDir = tempDir('alone-');
@@ -194,7 +252,7 @@ describe('the bundle alone (the any-architecture manifest), where no aws-crt add
     const lines = run.err().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /ERROR ipcClient=sdk, but the aws-crt native addon for linux\/\w+ is missing or does not load \(AWS CRT binary not present/,
+      /ERROR ipcClient=sdk, but the aws-crt native addon for linux\/\w+ is missing or does not load \("AWS CRT binary not present/,
     );
   });
 

@@ -14,6 +14,7 @@ import {
   runStepOf,
   type Recipe,
 } from '../../scripts/build/recipe';
+import { LITE_RECIPE_FILE_LIMIT_BYTES } from '../../scripts/build/runtimes';
 import { gdkConfigSchemaErrors, recipeSchemaErrors, stepsWithoutScript } from './gdk-schemas';
 
 const projectRoot = join(__dirname, '..', '..');
@@ -187,6 +188,40 @@ describe('renderRecipe', () => {
     manifests[0]!.Artifacts.push({ URI: `${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-arm64.node` });
     expect(() => render({ ...template, Manifests: manifests })).toThrow(
       /"Linux amd64" must list exactly defender-agent.js and aws-crt-nodejs-linux-x64.node/,
+    );
+  });
+
+  it.each([
+    ['all', /"all" is a pattern to the classic nucleus \(it matches amd64, aarch64, arm, x86, any architecture it does not know\)/],
+    ['any', /"any" is a pattern to the classic nucleus \(it matches amd64, aarch64, arm, x86, any architecture it does not know\)/],
+    ['/arm.*/', /"\/arm\.\*\/" is a pattern to the classic nucleus \(it matches arm\)/],
+    ['/amd64|x86/', /"\/amd64\|x86\/" is a pattern to the classic nucleus \(it matches amd64, x86\)/],
+  ])('refuses architecture %s, a pattern to the classic nucleus that nucleus lite skips, saying so', (architecture, message) => {
+    const template = loadTemplate();
+    const manifests = structuredClone(template.Manifests) as Manifest[];
+    manifests[2]!.Platform.architecture = architecture;
+    const attempt = () => render({ ...template, Manifests: manifests });
+    expect(attempt).toThrow(message);
+    expect(attempt).toThrow(/nucleus lite matches only "\*" or one exact name and skips this manifest/);
+    expect(attempt).not.toThrow(/has no aws-crt addon/);
+  });
+
+  it('measures the size limits on the recipe as published, with the bucket and name filled in', () => {
+    const template = loadTemplate();
+    const placeholderBytes = Buffer.byteLength(recipeToYaml(render(template)));
+    // As gdk publish fills it in, with the longest bucket name S3 allows.
+    const published = recipeToYaml(render(template)).replaceAll(
+      ARTIFACT_URI_PREFIX,
+      `s3://${'b'.repeat(63)}/${identity.name}/${identity.version}/`,
+    );
+    const publishedBytes = Buffer.byteLength(published);
+    const fillIn = publishedBytes - placeholderBytes;
+    expect(fillIn).toBeGreaterThan(0);
+    // Grown to just under nucleus lite's limit with placeholders, over it once published.
+    const description = `${String(template.ComponentDescription)} ${'d'.repeat(LITE_RECIPE_FILE_LIMIT_BYTES - placeholderBytes - Math.ceil(fillIn / 2))}`;
+    const grown = { ...template, ComponentDescription: description };
+    expect(() => renderRecipe(grown, { identity, defaultConfiguration }) && undefined).toThrow(
+      new RegExp(`bytes as YAML; nucleus lite reads a stored recipe into ${LITE_RECIPE_FILE_LIMIT_BYTES} bytes`),
     );
   });
 
