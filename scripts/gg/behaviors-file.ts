@@ -1,13 +1,14 @@
 /**
  * `--behaviors-file profile.json`: one file of Device Defender behaviors, in CreateSecurityProfile's shape, for the
  * cloud security profile (`setup-defender`) and for the device (`deploy`, configuration key `behaviors`).
- * The device evaluates static criteria only; behaviors with `statisticalThreshold` or `mlDetectionConfig` compare
- * against the fleet, which only the cloud has, so `deploy` leaves them out (and says so) and the cloud keeps them.
+ * The device evaluates static criteria of device-side and custom metrics only; behaviors with `statisticalThreshold` or
+ * `mlDetectionConfig` compare against the fleet, and cloud-side metrics (authorization failures, messages sent) are
+ * measured by AWS IoT, so `deploy` leaves them out (and says so) and the cloud profile keeps them.
  */
 import { readFileSync } from 'node:fs';
 import type { Behavior } from '@aws-sdk/client-iot';
 import { InvalidValue } from '../../src/config/values';
-import { parseBehaviors } from '../../src/config/behaviors';
+import { isDeviceMetric, parseBehaviors } from '../../src/config/behaviors';
 import { UsageError } from './errors';
 import { describeError } from '../../src/util/describe-error';
 
@@ -24,12 +25,84 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function cloudOnlyCriterion(behavior: Record<string, unknown>): string | undefined {
+/** Why only the cloud evaluates a behavior: it compares against the fleet, or its metric is measured by AWS IoT. */
+function cloudOnlyReason(behavior: Record<string, unknown>): string | undefined {
   const criteria = behavior.criteria;
-  if (!isRecord(criteria)) return undefined;
-  if (criteria.statisticalThreshold !== undefined) return 'statisticalThreshold';
-  if (criteria.mlDetectionConfig !== undefined) return 'mlDetectionConfig';
+  if (isRecord(criteria) && criteria.statisticalThreshold !== undefined) return 'statisticalThreshold';
+  if (isRecord(criteria) && criteria.mlDetectionConfig !== undefined) return 'mlDetectionConfig';
+  const metric = behavior.metric;
+  if (typeof metric === 'string' && metric.startsWith('aws:') && !isDeviceMetric(metric)) return 'cloud-side metric';
   return undefined;
+}
+
+type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'strings' | 'integers' | 'numbers' | { [field: string]: FieldType };
+
+/** CreateSecurityProfile's Behavior (AWS IoT model 2015-05-28): each field's exact name and the type it takes. */
+const BEHAVIOR_SHAPE: { [field: string]: FieldType } = {
+  name: 'string',
+  metric: 'string',
+  metricDimension: { dimensionName: 'string', operator: 'string' },
+  criteria: {
+    comparisonOperator: 'string',
+    value: { count: 'integer', cidrs: 'strings', ports: 'integers', number: 'number', numbers: 'numbers', strings: 'strings' },
+    durationSeconds: 'integer',
+    consecutiveDatapointsToAlarm: 'integer',
+    consecutiveDatapointsToClear: 'integer',
+    statisticalThreshold: { statistic: 'string' },
+    mlDetectionConfig: { confidenceLevel: 'string' },
+  },
+  suppressAlerts: 'boolean',
+  exportMetric: 'boolean',
+};
+
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A number, or decimal text of one (not "0x1f" or "Infinity", which Number() would also read). */
+function numeric(value: unknown): number | undefined {
+  const n = typeof value === 'string' && DECIMAL.test(value.trim()) ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * The behavior as AWS takes it: field names in the model's case (the device reads them in any case, as Greengrass
+ * keys; the AWS SDK would drop "Criteria" and the cloud behavior would never alarm) and values of the model's type
+ * ("5" -> 5, "false" -> false). Anything that cannot be made so is refused.
+ */
+function canonical(value: unknown, type: FieldType, where: string): unknown {
+  const refuse = (what: string): never => {
+    throw new UsageError(`${where} must be ${what} (got ${JSON.stringify(value)?.slice(0, 40)})`);
+  };
+  if (typeof type === 'object') {
+    if (!isRecord(value)) return refuse('an object');
+    const result: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const field = Object.keys(type).find((name) => name.toLowerCase() === key.toLowerCase());
+      if (field === undefined)
+        throw new UsageError(`${where} has unknown field ${JSON.stringify(key)} (fields: ${Object.keys(type).join(', ')})`);
+      if (field in result) throw new UsageError(`${where} has ${field} twice, in different case`);
+      result[field] = canonical(item, type[field]!, `${where}.${field}`);
+    }
+    return result;
+  }
+  switch (type) {
+    case 'string':
+      return typeof value === 'string' ? value : refuse('text');
+    case 'boolean':
+      if (value === true || value === 'true') return true;
+      if (value === false || value === 'false') return false;
+      return refuse('true or false');
+    case 'integer': {
+      const n = numeric(value);
+      return n !== undefined && Number.isSafeInteger(n) ? n : refuse('a whole number');
+    }
+    case 'number':
+      return numeric(value) ?? refuse('a number');
+    default: {
+      if (!Array.isArray(value)) return refuse('a list');
+      const item = type === 'strings' ? 'string' : type === 'integers' ? 'integer' : 'number';
+      return value.map((element, index) => canonical(element, item, `${where}[${index}]`));
+    }
+  }
 }
 
 /** The list in the file: a JSON array of behaviors, or an object with `behaviors` (a CreateSecurityProfile input). */
@@ -61,12 +134,14 @@ export function readBehaviorsFile(path: string): BehaviorsFile {
   } catch (error) {
     throw new UsageError(`--behaviors-file ${path} is not valid JSON: ${describeError(error)}`);
   }
-  const behaviors = behaviorsIn(document, path);
+  const behaviors = behaviorsIn(document, path).map(
+    (behavior, index) => canonical(behavior, BEHAVIOR_SHAPE, `--behaviors-file ${path}: behavior #${index + 1}`) as Record<string, unknown>,
+  );
   const cloudOnly: string[] = [];
   const edge: unknown[] = [];
   for (const behavior of behaviors) {
-    const criterion = cloudOnlyCriterion(behavior);
-    if (criterion) cloudOnly.push(`${behavior.name} (${criterion})`);
+    const reason = cloudOnlyReason(behavior);
+    if (reason) cloudOnly.push(`${behavior.name} (${reason})`);
     else edge.push(behavior);
   }
   // The behaviors' own rules here; whether their custom metrics are collected is checked on the whole configuration.
@@ -83,7 +158,7 @@ export function readBehaviorsFile(path: string): BehaviorsFile {
 export function describeEdgeBehaviors(file: BehaviorsFile): string {
   const names = file.edge.map((b) => (b as { name: string }).name);
   const left = file.cloudOnly.length
-    ? `; left out, evaluated in the cloud only (they compare against the fleet): ${file.cloudOnly.join(', ')}`
+    ? `; left out, evaluated in the cloud only (they compare against the fleet or watch what AWS IoT measures): ${file.cloudOnly.join(', ')}`
     : '';
   return `behaviors evaluated on the device: ${names.length ? names.join(', ') : 'none'}${left}`;
 }

@@ -78,6 +78,11 @@ const DEVICE_METRICS: ReadonlyMap<string, MetricKind> = new Map<string, MetricKi
 
 const DEVICE_METRIC_NAMES = [...DEVICE_METRICS.keys()];
 
+/** A metric the device collects itself (the ten device-side aws: metrics); any other aws: metric is cloud-side. */
+export function isDeviceMetric(metric: string): boolean {
+  return DEVICE_METRICS.has(metric);
+}
+
 const NUMERIC_OPERATORS: readonly ComparisonOperator[] = ['less-than', 'less-than-equals', 'greater-than', 'greater-than-equals'];
 const PORT_OPERATORS: readonly ComparisonOperator[] = ['in-port-set', 'not-in-port-set'];
 const CIDR_OPERATORS: readonly ComparisonOperator[] = ['in-cidr-set', 'not-in-cidr-set'];

@@ -30,7 +30,7 @@ describe('readBehaviorsFile', () => {
     expect(read.edge.map((b) => (b as { name: string }).name)).toEqual(['listening-ports', 'unexpected-port']);
     expect(read.cloudOnly).toEqual(['bytes-out-p99 (statisticalThreshold)', 'ml-bytes-out (mlDetectionConfig)']);
     expect(describeEdgeBehaviors(read)).toBe(
-      'behaviors evaluated on the device: listening-ports, unexpected-port; left out, evaluated in the cloud only (they compare against the fleet): bytes-out-p99 (statisticalThreshold), ml-bytes-out (mlDetectionConfig)',
+      'behaviors evaluated on the device: listening-ports, unexpected-port; left out, evaluated in the cloud only (they compare against the fleet or watch what AWS IoT measures): bytes-out-p99 (statisticalThreshold), ml-bytes-out (mlDetectionConfig)',
     );
   });
 

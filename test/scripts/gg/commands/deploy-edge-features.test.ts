@@ -83,7 +83,9 @@ describe('deploy --behaviors-file', () => {
       },
     });
     const text = h.text();
-    expect(text).toContain('left out, evaluated in the cloud only (they compare against the fleet): bytes-out-p99 (statisticalThreshold)');
+    expect(text).toContain(
+      'left out, evaluated in the cloud only (they compare against the fleet or watch what AWS IoT measures): bytes-out-p99 (statisticalThreshold)',
+    );
     expect(text).toContain(`"Resource":["arn:aws:iot:eu-west-1:${ACCOUNT}:topic/defender-agent/core-1/alarms"]`);
   });
 

@@ -38,6 +38,67 @@ describe('setup-defender --behaviors-file', () => {
     expect(mocks.iot.commandCalls(AttachSecurityProfileCommand)).toHaveLength(2);
   });
 
+  it('sends the behaviors in the model\'s field names and types: "Criteria" and numbers written as text are normalized', async () => {
+    const root = makeProject();
+    const path = join(root, 'loose.json');
+    const loose = {
+      name: 'ports',
+      metric: 'aws:num-listening-tcp-ports',
+      suppressAlerts: 'false',
+      Criteria: { ComparisonOperator: 'greater-than', value: { count: '5' }, consecutiveDatapointsToAlarm: '2' },
+    };
+    writeFileSync(path, JSON.stringify([loose]));
+    const h = harness(root);
+    expect(await run(['setup-defender', '--group', 'fleet', '--behaviors-file', path], h.deps)).toBe(0);
+    const sent = mocks.iot.commandCalls(CreateSecurityProfileCommand)[0]!.args[0].input.behaviors;
+    const expected = {
+      name: 'ports',
+      metric: 'aws:num-listening-tcp-ports',
+      suppressAlerts: false,
+      criteria: { comparisonOperator: 'greater-than', value: { count: 5 }, consecutiveDatapointsToAlarm: 2 },
+    };
+    expect(sent).toEqual([expected]);
+    // The device gets the same behavior, so both evaluate it alike.
+    expect(readBehaviorsFile(path).edge).toEqual([expected]);
+  });
+
+  it('refuses a value that is neither of the type AWS takes nor text of it, before calling AWS', async () => {
+    const root = makeProject();
+    const path = join(root, 'bad.json');
+    const bad = {
+      name: 'ports',
+      metric: 'aws:num-listening-tcp-ports',
+      criteria: { comparisonOperator: 'greater-than', value: { count: 'five' } },
+    };
+    writeFileSync(path, JSON.stringify([bad]));
+    const h = harness(root);
+    expect(await run(['setup-defender', '--group', 'fleet', '--behaviors-file', path], h.deps)).toBe(2);
+    expect(h.errors[0]).toContain('behavior #1.criteria.value.count must be a whole number (got "five")');
+    expect(totalCalls()).toBe(0);
+  });
+
+  it('splits a file with cloud-side metrics: the profile gets every behavior, the device only what it measures', async () => {
+    const root = makeProject();
+    const path = join(root, 'mixed.json');
+    const device = {
+      name: 'ports',
+      metric: 'aws:num-listening-tcp-ports',
+      criteria: { comparisonOperator: 'greater-than', value: { count: 5 } },
+    };
+    const cloud = {
+      name: 'auth-failures',
+      metric: 'aws:num-authorization-failures',
+      criteria: { comparisonOperator: 'greater-than', value: { count: 5 }, durationSeconds: 300 },
+    };
+    writeFileSync(path, JSON.stringify({ behaviors: [device, cloud] }));
+    const h = harness(root);
+    expect(await run(['setup-defender', '--group', 'fleet', '--behaviors-file', path], h.deps)).toBe(0);
+    expect(mocks.iot.commandCalls(CreateSecurityProfileCommand)[0]!.args[0].input.behaviors).toEqual([device, cloud]);
+    const read = readBehaviorsFile(path);
+    expect(read.edge).toEqual([device]);
+    expect(read.cloudOnly).toEqual(['auth-failures (cloud-side metric)']);
+  });
+
   it('refuses threshold flags the file would silently override, before calling AWS', async () => {
     const h = harness(makeProject());
     expect(await run(['setup-defender', '--group', 'fleet', '--behaviors-file', PROFILE_FILE, '--bytes-out', '5'], h.deps)).toBe(2);
