@@ -7,7 +7,15 @@ import { COMMON_HELP, COMMON_OPTIONS, parseFlags } from '../args';
 import { type Arns, errorName, isConflict } from '../aws';
 import type { CliDeps } from '../deps';
 import { CliError, UsageError } from '../errors';
-import { alarmRulePayload, metricsRulePayload, ruleNameFor, ruleRoleNameFor, ruleRolePolicy, topicFilterOf } from '../edge-rules';
+import {
+  alarmRulePayload,
+  metricsRulePayload,
+  REPORT_METRIC_NAMES,
+  ruleNameFor,
+  ruleRoleNameFor,
+  ruleRolePolicy,
+  topicFilterOf,
+} from '../edge-rules';
 import { ensureIotServiceRole } from '../iot-service-role';
 import { SNS_NAME } from '../sns-alerts';
 import { openSession, outcome, type Session } from '../session';
@@ -167,6 +175,12 @@ export async function setupEdgeCommand(argv: string[], deps: CliDeps): Promise<n
   if (sinkTopic !== undefined && namespace !== undefined) {
     const metricsRule = ruleNameFlag ? `${ruleNameFlag}_metrics`.slice(0, 128) : ruleNameFor(identity.name, 'metrics');
     await upsertRule(session, metricsRule, metricsRulePayload(sinkTopic, flags['short-names'] === true, namespace, roleArn));
+    // Each of these is a CloudWatch custom metric, billed per metric and month: at fleet scale that is a cost to know.
+    out.info(
+      `cost: the metrics rule makes ${REPORT_METRIC_NAMES.length} CloudWatch custom metrics per core that reports ` +
+        `(${REPORT_METRIC_NAMES.join(', ')}, each named <thing>.<Metric> in ${namespace}), so ${REPORT_METRIC_NAMES.length} x cores ` +
+        'custom metrics, each billed as one (see CloudWatch pricing)',
+    );
   }
   if (dashboard !== undefined) await putFleetDashboard(session, dashboard, { namespace, alarmLogGroup });
   out.info(

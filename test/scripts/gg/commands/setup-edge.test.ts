@@ -81,6 +81,8 @@ describe('setup-edge', () => {
       "SELECT topic(2) AS thing, met.tp.t AS ListeningTcpPorts, met.up.t AS ListeningUdpPorts, met.tc.ec.t AS EstablishedTcpConnections, met.ns.bi AS BytesIn, met.ns.bo AS BytesOut, met.ns.pi AS PacketsIn, met.ns.po AS PacketsOut FROM 'fleet/+/reports'",
     );
     expect(metrics.topicRulePayload!.actions).toHaveLength(7);
+    expect(h.text()).toContain('cost: the metrics rule makes 7 CloudWatch custom metrics per core that reports');
+    expect(h.text()).toContain('so 7 x cores custom metrics');
     expect(metrics.topicRulePayload!.actions![4]).toEqual({
       cloudwatchMetric: {
         roleArn: ROLE_ARN,
