@@ -256,6 +256,13 @@ async function enable(session: Session, flags: Flags, names: IsolationNames, cre
         `subscribe ${names.functionName} to ${snsTopicArn}`,
       ),
     );
+  } else {
+    // Detect's alerts go to the topic the operator chose as the security profile's alert target; nothing here can
+    // guess it, so say that those alerts do not isolate yet rather than leave it to be assumed.
+    out.info(
+      "Device Defender's SNS alerts are not subscribed: only the agent's edge alarms isolate. To isolate on Detect's " +
+        "alerts too, run enable again with --sns-topic-arn <the security profile's alert topic>",
+    );
   }
   out.info(
     `isolating on in-alarm of ${behaviors ? behaviors.join(', ') : 'every behavior'}: edge alarms on ${alarmTopic}${snsTopicArn ? ' and Device Defender alerts' : ''} -> ${names.group}, shadow ${names.shadowName}`,

@@ -92,6 +92,17 @@ describe('quarantine auto enable', () => {
     expect(text).toContain(`"Resource": "arn:aws:iot:eu-west-1:${ACCOUNT}:thing/*/defender-quarantine"`);
   });
 
+  it('without --sns-topic-arn says that Device Defender alerts are not subscribed, and how to subscribe them', async () => {
+    const h = harness(makeProject());
+    const argv = ['quarantine', 'auto', 'enable', '--dry-run', '--account', ACCOUNT, '--region', 'eu-west-1'];
+    expect(await run(argv, h.deps)).toBe(0);
+    expect(totalCalls()).toBe(0);
+    const text = h.text();
+    expect(text).not.toContain('aws sns subscribe');
+    expect(text).toContain("Device Defender's SNS alerts are not subscribed: only the agent's edge alarms isolate");
+    expect(text).toContain('--sns-topic-arn <the security profile');
+  });
+
   it('creates the function from the bundle, its least-privilege role, the IoT rule and the SNS subscription', async () => {
     const h = harness(makeProject());
     const argv = ['quarantine', 'auto', 'enable', '--sns-topic-arn', TOPIC_ARN, '--behaviors', 'max-bytes-out,only-ssh-and-mqtt'];
