@@ -4,7 +4,6 @@
  * (the handler of index.js called with the event); the function's AWS SDK talks to a fake AWS IoT account on
  * loopback, which records the group membership and the shadow. alarm-cleared, and a duplicate, change nothing.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +15,7 @@ import { DEFAULT_ALARM_TOPIC } from '../../src/config/detection';
 import { drillDemo } from '../../tools/local-core/drill-demo';
 import { BuiltComponent } from '../support/built-component';
 import { FakeIotAccount } from '../support/fake-iot-account';
+import { runToExit } from '../support/run-to-exit';
 import { waitFor } from '../support/wait-for';
 
 const THING = 'Core1';
@@ -65,40 +65,27 @@ describe('isolation end to end: drill -> alarm -> IoT rule -> isolation function
   });
 
   /** Lambda's Node.js runtime calls the exported handler of the file named by Handler with the event. */
-  function invoke(event: unknown, behaviors: string): Promise<{ code: number | null; result: unknown; output: string }> {
+  async function invoke(event: unknown, behaviors: string): Promise<{ code: number | null; result: unknown; output: string }> {
     const [file, exported] = ISOLATION_HANDLER.split('.');
     const runner = `const fn = require(${JSON.stringify(path.join(functionDir, `${file}.js`))}).${exported};
 let input = ''; process.stdin.on('data', (c) => { input += c; });
 process.stdin.on('end', () => fn(JSON.parse(input)).then((r) => { console.log('RESULT ' + JSON.stringify(r)); }, (e) => { console.log('ERROR ' + e); process.exitCode = 1; }));`;
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['-e', runner], {
-        env: {
-          PATH: process.env.PATH,
-          AWS_REGION: 'eu-west-1',
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-          AWS_ENDPOINT_URL_IOT: server.url,
-          AWS_ENDPOINT_URL_IOT_DATA_PLANE: server.url,
-          QUARANTINE_GROUP: GROUP,
-          QUARANTINE_SHADOW: DEFAULT_QUARANTINE_SHADOW,
-          QUARANTINE_BEHAVIORS: behaviors,
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      child.once('error', reject);
-      child.once('exit', (code) => {
-        const line = output.split('\n').find((l) => l.startsWith('RESULT '));
-        resolve({ code, result: line ? JSON.parse(line.slice('RESULT '.length)) : undefined, output });
-      });
-      child.stdin.end(JSON.stringify(event));
+    const { code, output } = await runToExit(process.execPath, ['-e', runner], {
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL_IOT: server.url,
+        AWS_ENDPOINT_URL_IOT_DATA_PLANE: server.url,
+        QUARANTINE_GROUP: GROUP,
+        QUARANTINE_SHADOW: DEFAULT_QUARANTINE_SHADOW,
+        QUARANTINE_BEHAVIORS: behaviors,
+      },
+      input: JSON.stringify(event),
     });
+    const line = output.split('\n').find((l) => l.startsWith('RESULT '));
+    return { code, result: line ? JSON.parse(line.slice('RESULT '.length)) : undefined, output };
   }
 
   it('isolates the core on the drill alarm, once; alarm-cleared changes nothing', async () => {

@@ -2,29 +2,17 @@
  * `npm start -- --drill listening-port --reports 3 --interval 5` through the built bundle, offline, against the local
  * core: the drill trips its behavior, the alarm is raised, the drill ends, the alarm clears, and the run exits 0.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildComponent } from '../../../scripts/build/build';
+import { runToExit } from '../../support/run-to-exit';
 
 const PROJECT = path.join(__dirname, '..', '..', '..');
 
 function run(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(PROJECT, 'node_modules/tsx/dist/cli.mjs'), 'tools/local-core/main.ts', ...args], {
-      cwd: PROJECT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, output }));
+  return runToExit(process.execPath, [path.join(PROJECT, 'node_modules/tsx/dist/cli.mjs'), 'tools/local-core/main.ts', ...args], {
+    cwd: PROJECT,
   });
 }
 

@@ -1,31 +1,19 @@
 /**
  * `npm start` as package.json runs it: --help and a mistyped flag answer before anything is built.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runToExit } from '../../support/run-to-exit';
 
 const PROJECT = path.join(__dirname, '..', '..', '..');
 
 /** The `start` script with `args` appended, as `npm start -- args` runs it (through a shell, in the project). */
 function npmStart(args: string[], componentDir: string): Promise<{ code: number | null; output: string }> {
   const script = (JSON.parse(fs.readFileSync(path.join(PROJECT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', `${script} "$@"`, 'start', ...args, '--component-dir', componentDir], {
-      cwd: PROJECT,
-      env: { ...process.env, PATH: `${path.join(PROJECT, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, output }));
+  return runToExit('sh', ['-c', `${script} "$@"`, 'start', ...args, '--component-dir', componentDir], {
+    cwd: PROJECT,
+    env: { ...process.env, PATH: `${path.join(PROJECT, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}` },
   });
 }
 
