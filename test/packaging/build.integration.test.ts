@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { accessControlFor } from '../../src/component/definition';
 import { recipeDefaultConfiguration } from '../../src/config/definition';
-import { buildComponent, type BuildResult } from '../../scripts/build/build';
+import { buildComponent, type BuildResult, PORTABLE_DOWNLOAD_GOAL_BYTES } from '../../scripts/build/build';
 import { BUNDLE_FILE, RECIPE_SIZE_LIMIT_BYTES, type Recipe } from '../../scripts/build/recipe';
 import { LocalCore } from '../../tools/local-core/core';
 import { SDK_BUNDLE_FILE } from '../../src/ipc/sdk-bundle';
@@ -28,9 +28,6 @@ const readRecipe = (file: string): Recipe => parse(readFileSync(file, 'utf8'), {
 const listFiles = (dir: string): string[] => readdirSync(dir).sort();
 const manifestFiles = (recipe: Recipe): string[][] =>
   (recipe.Manifests as Array<{ Artifacts: Array<{ URI: string }> }>).map((m) => m.Artifacts.map((a) => a.URI.split('/').pop() ?? ''));
-
-/** Issue 20: what a 32-bit ARM, x86 or musl core downloads, at most 100 KB (decimal: the stricter reading). */
-const GENERIC_DOWNLOAD_LIMIT_BYTES = 100_000;
 
 /** ELF e_machine of a shared object: 62 = x86-64, 183 = AArch64. */
 const elfMachine = (file: string): number => readFileSync(file).readUInt16LE(18);
@@ -132,7 +129,8 @@ describe('buildComponent', () => {
     const portable = result.downloads.find((download) => download.files.length === 1);
     expect(portable?.files).toEqual([BUNDLE_FILE]);
     // The build's own figure: gzip -9 of each file, what a zipped transfer of it costs.
-    expect(portable!.zippedBytes).toBeLessThanOrEqual(GENERIC_DOWNLOAD_LIMIT_BYTES);
+    expect(PORTABLE_DOWNLOAD_GOAL_BYTES).toBe(100_000);
+    expect(portable!.zippedBytes).toBeLessThanOrEqual(PORTABLE_DOWNLOAD_GOAL_BYTES);
   });
 
   it('puts the SDK into its own bundle, and neither the SDK nor all of systeminformation into the agent’s', () => {
