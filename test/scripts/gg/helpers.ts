@@ -23,6 +23,8 @@ import { type ModelService, operationOf, validateRequest } from '../../support/a
 export const COMPONENT = 'com.example.TestAgent';
 export const VERSION = '1.2.3';
 export const ACCOUNT = '123456789012';
+/** The tag the tool puts on every resource it creates (cleanup removes only those). */
+export const CREATED_BY = [{ Key: 'gg-created-by', Value: COMPONENT }];
 const REGION = 'eu-west-1';
 
 export const mocks = {
