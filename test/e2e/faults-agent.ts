@@ -3,14 +3,15 @@
  * bundle under the local core, with a proxy in front of the core (test/support/ipc-proxy.ts) to turn the connection
  * into a dead or hostile nucleus: a nucleus that stops answering, a broken log pipe, a flood of large Pings from a
  * nucleus that reads nothing, and a reply subscription the nucleus ends. CPU time and memory are the process's own,
- * read from /proc/<pid>/stat and /proc/<pid>/status, never wall time. Registered by
- * faults-agent.<client>.integration.test.ts.
+ * read from /proc/<pid>/stat and /proc/<pid>/status, never wall time. Each fault in a run of its own (and a proxy of
+ * its own), so they run at once. Registered by faults.<client>.integration.test.ts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FaultRun, INTERVAL_SECONDS, METRICS_TOPIC } from '../support/fault-run';
+import { type FaultRun, INTERVAL_SECONDS, inItsOwnRun, METRICS_TOPIC } from '../support/fault-run';
 import { IpcProxy } from '../support/ipc-proxy';
+import type { LocalCore } from '../../tools/local-core/core';
 import { waitFor } from '../support/wait-for';
 
 const MB = 1_000_000;
@@ -58,123 +59,139 @@ function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(match[1]) * 1024;
 }
 
-export function describeAgentFaults(ipcClient: 'sdk' | 'portable'): void {
-  describe(`fault suite, agent: the built component under the local core, ${ipcClient} IPC client`, () => {
-    let fault: FaultRun | undefined;
-    let proxy: IpcProxy | undefined;
-    let proxyDir: string | undefined;
-
-    beforeEach(async () => {
-      proxyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'faults-proxy-'));
-      proxy = new IpcProxy(path.join(proxyDir, 'p.sock'), () => fault!.core.socketPath);
-      await proxy.start();
-      fault = await FaultRun.start({ ipcClient, componentSocketPath: proxy.socketPath });
-      await fault.firstReport();
-    }, 120_000);
-    afterEach(async () => {
-      await fault?.stop();
-      await proxy?.stop();
-      if (proxyDir) fs.rmSync(proxyDir, { recursive: true, force: true });
-      fault = undefined;
+export function agentFaults(ipcClient: 'sdk' | 'portable'): void {
+  /** `test` on a fault run of its own behind a proxy of its own, both stopped after it (also when it fails). */
+  async function withProxiedRun(test: (run: FaultRun, proxy: IpcProxy) => Promise<void>): Promise<void> {
+    const proxyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'faults-proxy-'));
+    let coreSocketPath: string | undefined;
+    const proxy = new IpcProxy(path.join(proxyDir, 'p.sock'), () => {
+      if (coreSocketPath === undefined) throw new Error('the component connected before the core was started');
+      return coreSocketPath;
     });
+    try {
+      await proxy.start();
+      const onCoreStarted = (core: LocalCore) => {
+        coreSocketPath = core.socketPath;
+      };
+      await inItsOwnRun({ ipcClient, componentSocketPath: proxy.socketPath, onCoreStarted }, (run) => test(run, proxy));
+    } finally {
+      await proxy.stop();
+      fs.rmSync(proxyDir, { recursive: true, force: true });
+    }
+  }
 
-    it('drops a nucleus connection that stays open and answers nothing, reconnects and reports again', async () => {
-      const run = fault!;
-      run.send(MB);
-      expect(proxy!.stall()).toBeGreaterThan(0);
-      // The next cycle's publish runs out its deadline, then the liveness check its own.
-      await waitFor(
-        () => run.log().includes('the connection is open but dead'),
-        INTERVAL_MS + 2 * IPC_OPERATION_TIMEOUT_MS + INTERVAL_MS,
-        'the dead connection detected',
-      );
-      await run.nextAccepted('after the reconnect');
-      run.send(MB);
-      await run.settle();
-      const problems = [...run.problems(), ...(proxy!.connections < 2 ? ['the agent never opened a new connection'] : [])];
-      run.book(`${ipcClient} silent nucleus`, problems);
-      expect(problems).toEqual([]);
-      expect(run.log()).toMatch(
-        /lost the connection to the Greengrass nucleus \(the nucleus answered neither \w+ nor a liveness check within their deadlines: the connection is open but dead\); reconnecting/,
-      );
-    }, 120_000);
-
-    it('stops and exits 1 when its log pipe breaks, its own CPU time flat, its state saved', async () => {
-      const run = fault!;
-      const pid = run.component.pid!;
-      const start = cpuMs(pid)!;
-      let used = 0;
-      let exited = false;
-      void run.component.exited.then(() => {
-        exited = true;
-      });
-      run.component.closeOutput();
-      // The agent notices at its next log line (its next cycle at the latest), then stops as on SIGTERM.
-      const exitBy = INTERVAL_MS + SHUTDOWN_MS + INTERVAL_MS;
-      await waitFor(
-        () => {
-          const now = cpuMs(pid);
-          if (now !== undefined) used = now - start;
-          return exited || used > STOP_CPU_MS;
-        },
-        exitBy,
-        'the exit or a spin',
-      ).catch(() => undefined);
-      const problems: string[] = [];
-      if (used > STOP_CPU_MS) problems.push(`spun: ${used} ms of its own CPU time since its log pipe broke, still running`);
-      else if (!exited) problems.push(`still running ${exitBy} ms after its log pipe broke (${used} ms of CPU since)`);
-      else {
-        const exit = await run.component.exited;
-        if (exit.code !== 1) problems.push(`exited with ${exit.code ?? exit.signal}, not 1 (so a nucleus restarts it)`);
-        const state = JSON.parse(fs.readFileSync(path.join(run.component.workPath, 'defender-agent-state.json'), 'utf8'));
-        const lastAccepted = run.run.reports.filter((r) => r.status === 'ACCEPTED').at(-1)?.reportId ?? 0;
-        if (!(state.lastReportId >= lastAccepted))
-          problems.push(`state file's lastReportId ${state.lastReportId} is behind report ${lastAccepted}`);
-      }
-      run.book(`${ipcClient} broken log pipe`, problems);
-      expect(problems).toEqual([]);
-    }, 60_000);
-
-    it(`keeps its memory bounded under ${PING_COUNT} Pings of 16 MiB from a nucleus that reads nothing, then reports again`, async () => {
-      const run = fault!;
-      const pid = run.component.pid!;
-      const peakBefore = statusBytes(pid, 'VmHWM');
-      run.send(MB);
-      await proxy!.floodPings(PING_COUNT, PING_BYTES);
-      await run.nextAccepted('after the flood', INTERVAL_MS + 2 * IPC_OPERATION_TIMEOUT_MS + 4 * INTERVAL_MS);
-      await run.settle();
-      const growth = statusBytes(pid, 'VmHWM') - peakBefore;
-      const problems = run.problems();
-      if (growth > FLOOD_PEAK_GROWTH_BYTES)
-        problems.push(
-          `peak resident memory grew by ${(growth / 2 ** 20).toFixed(1)} MiB, more than ${FLOOD_PEAK_GROWTH_BYTES / 2 ** 20} MiB`,
+  it.concurrent(
+    'agent: drops a nucleus connection that stays open and answers nothing, reconnects and reports again',
+    () =>
+      withProxiedRun(async (run, proxy) => {
+        run.send(MB);
+        expect(proxy.stall()).toBeGreaterThan(0);
+        // The next cycle's publish runs out its deadline, then the liveness check its own.
+        await waitFor(
+          () => run.log().includes('the connection is open but dead'),
+          INTERVAL_MS + 2 * IPC_OPERATION_TIMEOUT_MS + INTERVAL_MS,
+          'the dead connection detected',
         );
-      process.stdout.write(`ping flood, ${ipcClient}: peak RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB\n`);
-      run.book(`${ipcClient} ping flood`, problems);
-      expect(problems).toEqual([]);
-    }, 120_000);
+        await run.nextAccepted('after the reconnect');
+        run.send(MB);
+        await run.settle();
+        const problems = [...run.problems(), ...(proxy.connections < 2 ? ['the agent never opened a new connection'] : [])];
+        run.book(`${ipcClient} silent nucleus`, problems);
+        expect(problems).toEqual([]);
+        expect(run.log()).toMatch(
+          /lost the connection to the Greengrass nucleus \(the nucleus answered neither \w+ nor a liveness check within their deadlines: the connection is open but dead\); reconnecting/,
+        );
+      }),
+    180_000,
+  );
 
-    it('renews a reply subscription the nucleus ended, and logs the replies again', async () => {
-      const run = fault!;
-      const logBefore = run.log().length;
-      expect(run.core.endIoTCoreSubscriptions(`${METRICS_TOPIC}/accepted`)).toBe(1);
-      await run.nextAccepted('after the subscription ended');
-      const id = run.run.reports.filter((r) => r.status === 'ACCEPTED').at(-1)!.reportId;
-      await waitFor(
-        () => run.log().slice(logBefore).includes(`report ${id} ACCEPTED by Device Defender`),
-        INTERVAL_MS,
-        `report ${id} logged ACCEPTED`,
-      ).catch(() => undefined);
-      const log = run.log().slice(logBefore);
-      const problems = [
-        ...run.problems(),
-        ...(log.includes(`the nucleus ended the subscription to ${METRICS_TOPIC}/accepted`)
-          ? []
-          : ['the end of the subscription was not logged']),
-        ...(log.includes(`report ${id} ACCEPTED by Device Defender`) ? [] : [`report ${id} was accepted but the agent did not log it`]),
-      ];
-      run.book(`${ipcClient} ended reply subscription`, problems);
-      expect(problems).toEqual([]);
-    }, 60_000);
-  });
+  it.concurrent(
+    'agent: stops and exits 1 when its log pipe breaks, its own CPU time flat, its state saved',
+    () =>
+      withProxiedRun(async (run) => {
+        const pid = run.component.pid!;
+        const start = cpuMs(pid)!;
+        let used = 0;
+        let exited = false;
+        void run.component.exited.then(() => {
+          exited = true;
+        });
+        run.component.closeOutput();
+        // The agent notices at its next log line (its next cycle at the latest), then stops as on SIGTERM.
+        const exitBy = INTERVAL_MS + SHUTDOWN_MS + INTERVAL_MS;
+        await waitFor(
+          () => {
+            const now = cpuMs(pid);
+            if (now !== undefined) used = now - start;
+            return exited || used > STOP_CPU_MS;
+          },
+          exitBy,
+          'the exit or a spin',
+        ).catch(() => undefined);
+        const problems: string[] = [];
+        if (used > STOP_CPU_MS) problems.push(`spun: ${used} ms of its own CPU time since its log pipe broke, still running`);
+        else if (!exited) problems.push(`still running ${exitBy} ms after its log pipe broke (${used} ms of CPU since)`);
+        else {
+          const exit = await run.component.exited;
+          if (exit.code !== 1) problems.push(`exited with ${exit.code ?? exit.signal}, not 1 (so a nucleus restarts it)`);
+          const state = JSON.parse(fs.readFileSync(path.join(run.component.workPath, 'defender-agent-state.json'), 'utf8'));
+          const lastAccepted = run.run.reports.filter((r) => r.status === 'ACCEPTED').at(-1)?.reportId ?? 0;
+          if (!(state.lastReportId >= lastAccepted))
+            problems.push(`state file's lastReportId ${state.lastReportId} is behind report ${lastAccepted}`);
+        }
+        run.book(`${ipcClient} broken log pipe`, problems);
+        expect(problems).toEqual([]);
+      }),
+    120_000,
+  );
+
+  it.concurrent(
+    `agent: keeps its memory bounded under ${PING_COUNT} Pings of 16 MiB from a nucleus that reads nothing, then reports again`,
+    () =>
+      withProxiedRun(async (run, proxy) => {
+        const pid = run.component.pid!;
+        const peakBefore = statusBytes(pid, 'VmHWM');
+        run.send(MB);
+        await proxy.floodPings(PING_COUNT, PING_BYTES);
+        await run.nextAccepted('after the flood', INTERVAL_MS + 2 * IPC_OPERATION_TIMEOUT_MS + 4 * INTERVAL_MS);
+        await run.settle();
+        const growth = statusBytes(pid, 'VmHWM') - peakBefore;
+        const problems = run.problems();
+        if (growth > FLOOD_PEAK_GROWTH_BYTES)
+          problems.push(
+            `peak resident memory grew by ${(growth / 2 ** 20).toFixed(1)} MiB, more than ${FLOOD_PEAK_GROWTH_BYTES / 2 ** 20} MiB`,
+          );
+        process.stdout.write(`ping flood, ${ipcClient}: peak RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB\n`);
+        run.book(`${ipcClient} ping flood`, problems);
+        expect(problems).toEqual([]);
+      }),
+    180_000,
+  );
+
+  it.concurrent(
+    'agent: renews a reply subscription the nucleus ended, and logs the replies again',
+    () =>
+      withProxiedRun(async (run) => {
+        const logBefore = run.log().length;
+        expect(run.core.endIoTCoreSubscriptions(`${METRICS_TOPIC}/accepted`)).toBe(1);
+        await run.nextAccepted('after the subscription ended');
+        const id = run.run.reports.filter((r) => r.status === 'ACCEPTED').at(-1)!.reportId;
+        await waitFor(
+          () => run.log().slice(logBefore).includes(`report ${id} ACCEPTED by Device Defender`),
+          INTERVAL_MS,
+          `report ${id} logged ACCEPTED`,
+        ).catch(() => undefined);
+        const log = run.log().slice(logBefore);
+        const problems = [
+          ...run.problems(),
+          ...(log.includes(`the nucleus ended the subscription to ${METRICS_TOPIC}/accepted`)
+            ? []
+            : ['the end of the subscription was not logged']),
+          ...(log.includes(`report ${id} ACCEPTED by Device Defender`) ? [] : [`report ${id} was accepted but the agent did not log it`]),
+        ];
+        run.book(`${ipcClient} ended reply subscription`, problems);
+        expect(problems).toEqual([]);
+      }),
+    120_000,
+  );
 }

@@ -146,18 +146,29 @@ export class BuiltComponent {
 
   static async start(options: BuiltComponentOptions): Promise<BuiltComponent> {
     const run = new BuiltComponent(options);
-    run.build = options.build ?? (await sharedBuild());
-    run.core = await run.startCore();
+    try {
+      await run.launch();
+    } catch (error) {
+      await run.stop();
+      throw error;
+    }
+    return run;
+  }
+
+  private async launch(): Promise<void> {
+    const options = this.options;
+    this.build = options.build ?? (await sharedBuild());
+    this.core = await this.startCore();
     const host: ComponentHost = {
-      socketPath: options.componentSocketPath ?? run.core.socketPath,
-      registerComponent: (registration, registerOptions) => run.core.registerComponent(registration, registerOptions),
-      getConfiguration: (name) => run.core.getConfiguration(name),
+      socketPath: options.componentSocketPath ?? this.core.socketPath,
+      registerComponent: (registration, registerOptions) => this.core.registerComponent(registration, registerOptions),
+      getConfiguration: (name) => this.core.getConfiguration(name),
     };
-    run.component = launchComponent({
+    this.component = launchComponent({
       core: host,
-      rootDir: path.join(run.root, 'gg'),
-      recipeFile: run.build.local.recipeFile,
-      artifactsDir: run.build.local.artifactsDir,
+      rootDir: path.join(this.root, 'gg'),
+      recipeFile: this.build.local.recipeFile,
+      artifactsDir: this.build.local.artifactsDir,
       thingName: options.thingName,
       ...(options.platform ? { platform: options.platform } : {}),
       ...(options.runtime ? { runtime: options.runtime } : {}),
@@ -167,8 +178,7 @@ export class BuiltComponent {
         ...options.configurationMerge,
       },
     });
-    await run.component.start();
-    return run;
+    await this.component.start();
   }
 
   get name(): string {

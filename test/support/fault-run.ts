@@ -66,6 +66,8 @@ export interface FaultRunOptions {
   ipcClient: string;
   /** The socket the component connects to, when a proxy stands in front of the core. */
   componentSocketPath?: string;
+  /** Called with every core started (the first and each restart), before it listens. */
+  onCoreStarted?: (core: LocalCore) => void;
 }
 
 export class FaultRun {
@@ -93,7 +95,10 @@ export class FaultRun {
         intervalSeconds: INTERVAL_SECONDS,
         throttleSeconds: INTERVAL_SECONDS / 2,
         persistCoreState: true,
-        onCoreStarted: (core) => fault.watchPublishes(core),
+        onCoreStarted: (core) => {
+          fault.watchPublishes(core);
+          options.onCoreStarted?.(core);
+        },
         configurationMerge: { procfsRoot: deviceRoot, ipcClient: options.ipcClient },
         ...(options.componentSocketPath ? { componentSocketPath: options.componentSocketPath } : {}),
       });
@@ -239,21 +244,16 @@ export class FaultRun {
 }
 
 /**
- * Inside a describe: for each test a run of its own with its first report seen, so that no test inherits another's
- * state. Returns the current test's run.
+ * Runs `test` on a fault run of its own, from its first report on, and stops the run after it, also when it fails. No
+ * test inherits another's state, so the tests of a theme run at once (it.concurrent): each waits on its agent's
+ * intervals, not on a core.
  */
-export function eachTestInItsOwnRun(ipcClient: 'sdk' | 'portable'): () => FaultRun {
-  let fault: FaultRun | undefined;
-  beforeEach(async () => {
-    fault = await FaultRun.start({ ipcClient });
-    await fault.firstReport();
-  }, 120_000);
-  afterEach(async () => {
-    await fault?.stop();
-    fault = undefined;
-  });
-  return () => {
-    if (fault === undefined) throw new Error('no fault run: the test has not started, or its run failed to start');
-    return fault;
-  };
+export async function inItsOwnRun(options: FaultRunOptions, test: (run: FaultRun) => Promise<void>): Promise<void> {
+  const run = await FaultRun.start(options);
+  try {
+    await run.firstReport();
+    await test(run);
+  } finally {
+    await run.stop();
+  }
 }

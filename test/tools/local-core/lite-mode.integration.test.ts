@@ -125,39 +125,43 @@ describe('lite-mode launcher: the recipe rules nucleus lite enforces', () => {
   });
 });
 
-describe.each([
-  { client: 'sdk', platform: undefined },
-  { client: 'portable', platform: { os: 'linux', architecture: 'arm' } },
-])('the built component on the lite-mode local core, $client IPC client', ({ client, platform }) => {
-  let run: BuiltComponent | undefined;
-  afterAll(async () => {
-    await run?.stop();
-  });
+describe('the built component on the lite-mode local core', () => {
+  // Each client on a core and component of its own, both at once.
+  it.concurrent.each([
+    { client: 'sdk', platform: undefined },
+    { client: 'portable', platform: { os: 'linux', architecture: 'arm' } },
+  ])(
+    '$client IPC client: reports ACCEPTED, says once what a nucleus without validation means, and refuses a budget lite cannot carry',
+    async ({ client, platform }) => {
+      const frames: number[] = [];
+      const run = await BuiltComponent.start({
+        tempPrefix: 'lite-e2e-',
+        thingName: THING,
+        intervalSeconds: 5,
+        runtime: 'lite',
+        ...(platform ? { platform } : {}),
+        onCoreStarted: (core) => core.on('frame-too-large', ({ bytes }) => frames.push(bytes)),
+      });
+      try {
+        await waitFor(() => run.reports.filter((r) => r.status === 'ACCEPTED').length >= 2, 60_000, 'two accepted reports');
+        const log = run.log();
+        expect(log).toContain(`IPC client: ${client}`);
+        expect(log.match(/INFO {2}the nucleus does not serve configuration validation/g)).toHaveLength(1);
+        expect(log).toMatch(/started on linux\/\w+ node v\d+\S* under nucleus lite/);
 
-  it('reports ACCEPTED, says once what a nucleus without validation means, and refuses a budget lite cannot carry', async () => {
-    const frames: number[] = [];
-    run = await BuiltComponent.start({
-      tempPrefix: 'lite-e2e-',
-      thingName: THING,
-      intervalSeconds: 5,
-      runtime: 'lite',
-      ...(platform ? { platform } : {}),
-      onCoreStarted: (core) => core.on('frame-too-large', ({ bytes }) => frames.push(bytes)),
-    });
-    await waitFor(() => run!.reports.filter((r) => r.status === 'ACCEPTED').length >= 2, 60_000, 'two accepted reports');
-    const log = run.log();
-    expect(log).toContain(`IPC client: ${client}`);
-    expect(log.match(/INFO {2}the nucleus does not serve configuration validation/g)).toHaveLength(1);
-    expect(log).toMatch(/started on linux\/\w+ node v\d+\S* under nucleus lite/);
-
-    const result = await run.core.deployConfiguration(run.name, { merge: { maxReportBytes: '20000' } });
-    expect(result.status).toBe('APPLIED'); // nothing validates on lite: the value is stored, the agent refuses it
-    await waitFor(
-      () => /configuration update rejected: maxReportBytes: 20000 does not fit nucleus lite's 10000-byte IPC message/.test(run!.log()),
-      10_000,
-    );
-    const before = run.reports.length;
-    await waitFor(() => run!.reports.length > before, 30_000, 'a report after the refusal');
-    expect(frames).toEqual([]);
-  }, 150_000);
+        const result = await run.core.deployConfiguration(run.name, { merge: { maxReportBytes: '20000' } });
+        expect(result.status).toBe('APPLIED'); // nothing validates on lite: the value is stored, the agent refuses it
+        await waitFor(
+          () => /configuration update rejected: maxReportBytes: 20000 does not fit nucleus lite's 10000-byte IPC message/.test(run.log()),
+          10_000,
+        );
+        const before = run.reports.length;
+        await waitFor(() => run.reports.length > before, 30_000, 'a report after the refusal');
+        expect(frames).toEqual([]);
+      } finally {
+        await run.stop();
+      }
+    },
+    150_000,
+  );
 });

@@ -1,3 +1,0 @@
-import { describeAgentFaults } from './faults-agent';
-
-describeAgentFaults('portable');

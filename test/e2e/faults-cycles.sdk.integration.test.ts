@@ -1,3 +1,0 @@
-import { describeCycleFaults } from './faults-cycles';
-
-describeCycleFaults('sdk');

@@ -1,3 +1,0 @@
-import { describeRestartFaults } from './faults-restarts';
-
-describeRestartFaults('portable');
