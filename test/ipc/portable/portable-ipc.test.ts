@@ -251,7 +251,9 @@ describe('portable IPC client on the wire', () => {
           payload: '{"value":1}',
         });
     };
-    const connection = await connect();
+    // Decoding the 8 MiB of Pings before the answer takes seconds on a loaded machine: the deadline is there only to
+    // fail the test if the call were never answered.
+    const connection = await connect(30_000);
     await expect(connection.getConfiguration(['x'])).resolves.toBe(1);
     expect(nucleus.frames.map((f) => f.type)).toEqual([4, 0]);
   });

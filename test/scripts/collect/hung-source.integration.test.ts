@@ -12,8 +12,11 @@ import { makeFifo } from '../../support/fifo';
 
 const REPO = path.join(__dirname, '..', '..', '..');
 const TSX = path.join(REPO, 'node_modules', '.bin', 'tsx');
-/** The bound: the command finishes within 15 s. */
-const BOUND_MS = 15_000;
+/**
+ * What is caught is waiting forever (for a writer that never comes), so the bound only has to outlast tsx compiling
+ * and starting the command on a loaded machine; how fast it finishes is not this test's to measure.
+ */
+const BOUND_MS = 60_000;
 
 describe('npm run collect with a FIFO for net/dev', () => {
   let root: string;
@@ -41,5 +44,5 @@ describe('npm run collect with a FIFO for net/dev', () => {
     expect(report.metrics.network_stats).toBeUndefined();
     expect(report.metrics.tcp_connections.established_connections.total).toBe(3);
     expect(result.stderr).toMatch(/network_stats left out: cannot read net\/dev: .*not a regular file/);
-  });
+  }, 90_000);
 });
