@@ -6,6 +6,7 @@
 import { parse, stringify } from 'yaml';
 import type { ComponentIdentity } from '../../src/component/identity';
 import type { LowMemorySetting } from '../../src/config/values';
+import { SDK_BUNDLE_FILE } from '../../src/ipc/sdk-bundle';
 import { classicArchitecturesMatched, runtimeRuleProblems } from './runtimes';
 
 export type Recipe = Record<string, unknown>;
@@ -107,9 +108,10 @@ function isPortableManifest(platform: Record<string, unknown>): boolean {
 }
 
 /**
- * The per-architecture manifests (bundle + that architecture's aws-crt addon) come first, one per TARGET_PLATFORMS
- * entry; an optional last manifest for any other Linux architecture ships the bundle alone, and the agent runs the
- * portable IPC client there (the nucleus picks the first manifest that matches the core).
+ * The per-architecture manifests (the agent's bundle, the SDK's bundle and that architecture's aws-crt addon) come
+ * first, one per TARGET_PLATFORMS entry; an optional last manifest for any other Linux architecture ships the agent's
+ * bundle alone, and the agent runs the portable IPC client there (the nucleus picks the first manifest that matches
+ * the core).
  */
 function checkManifests(manifests: unknown): void {
   if (!Array.isArray(manifests) || manifests.length === 0) throw new RecipeTemplateError('Manifests must be a non-empty list');
@@ -151,12 +153,10 @@ function checkManifests(manifests: unknown): void {
     }
     if (covered.has(target.architecture)) throw new RecipeTemplateError(`two manifests for architecture ${target.architecture}`);
     covered.add(target.architecture);
-    const expected = [BUNDLE_FILE, nativeAddonFile(target)];
+    const expected = [BUNDLE_FILE, SDK_BUNDLE_FILE, nativeAddonFile(target)];
     const actual = artifactFileNames(manifest, label);
     if (actual.length !== expected.length || expected.some((file) => !actual.includes(file))) {
-      throw new RecipeTemplateError(
-        `manifest "${label}" must list exactly ${expected.join(' and ')} (found ${actual.join(', ') || 'none'})`,
-      );
+      throw new RecipeTemplateError(`manifest "${label}" must list exactly ${expected.join(', ')} (found ${actual.join(', ') || 'none'})`);
     }
   });
   const missing = TARGET_PLATFORMS.filter((t) => !covered.has(t.architecture)).map((t) => t.architecture);
