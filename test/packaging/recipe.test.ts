@@ -30,7 +30,7 @@ interface Manifest {
   Artifacts: Array<{ URI: string }>;
   Lifecycle: {
     install: { Script: string };
-    run: { Script: string; RequiresPrivilege: boolean; Setenv?: Record<string, string> };
+    run: { Script: string; RequiresPrivilege?: boolean; Setenv?: Record<string, string> };
     Setenv?: Record<string, string>;
   };
 }
@@ -163,8 +163,8 @@ describe('renderRecipe', () => {
 
   it('runs the bundle unprivileged after an Install step that checks for Node.js >= 20', () => {
     for (const manifest of manifestsOf(render())) {
+      // No RequiresPrivilege: both runtimes run a step unprivileged unless it says true.
       expect(manifest.Lifecycle.run).toEqual({
-        RequiresPrivilege: false,
         Script: [
           'case "$DEFENDER_AGENT_LOW_MEMORY" in false) tier= ;; true) tier=--max-opt=1 ;; *) tier=--interrupt-budget=2027520 ;; esac',
           `exec node --max-semi-space-size=1 $tier {artifacts:path}/${BUNDLE_FILE}`,
