@@ -11,8 +11,10 @@ import { parse } from 'yaml';
 import { accessControlFor, THING_NAME_VARIABLE } from '../../src/component/definition';
 import { readGdkConfig, type ComponentIdentity } from '../../src/component/identity';
 import { recipeDefaultConfiguration } from '../../src/config/definition';
+import { koffiAddonSource } from './koffi-addon';
 import {
   BUNDLE_FILE,
+  koffiAddonFile,
   manifestArtifacts,
   nativeAddonFile,
   recipeToYaml,
@@ -159,11 +161,17 @@ async function bundle(
   };
 }
 
+/** Every native addon a manifest ships: aws-crt's per target, and koffi's where the target's collector needs it. */
 function nativeAddonSources(projectRoot: string, crtRoot: string): Array<{ file: string; source: string }> {
-  return TARGET_PLATFORMS.map((target) => {
+  return TARGET_PLATFORMS.flatMap((target) => {
     const source = join(projectRoot, crtRoot, 'dist', 'bin', target.crtBinaryDir, 'aws-crt-nodejs.node');
-    if (!existsSync(source)) throw new Error(`aws-crt native addon for ${target.architecture} not found at ${source}; run npm ci`);
-    return { file: nativeAddonFile(target), source };
+    if (!existsSync(source))
+      throw new Error(`aws-crt native addon for ${target.os} ${target.architecture} not found at ${source}; run npm ci`);
+    const koffiFile = koffiAddonFile(target);
+    return [
+      { file: nativeAddonFile(target), source },
+      ...(koffiFile && target.koffiPackage ? [{ file: koffiFile, source: koffiAddonSource(projectRoot, target.koffiPackage) }] : []),
+    ];
   });
 }
 
