@@ -1,17 +1,21 @@
 /**
  * `npm run build`: bundles the agent with esbuild, renders the recipe, and lays both out for greengrass-cli
  * (recipes/ + artifacts/) and, with `gdk`, for `gdk component build/publish` (greengrass-build/).
+ *
+ * Two bundles: the agent (every manifest), and the SDK it loads only where an aws-crt addon exists (SDK_BUNDLE_FILE,
+ * only in the manifests with an addon), so that a core on any other architecture downloads no SDK it cannot run.
  */
 import { pruneLocalLayout } from './local-layout';
-import { build } from 'esbuild';
+import { build, type BuildOptions as EsbuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import { accessControlFor, THING_NAME_VARIABLE } from '../../src/component/definition';
 import { readGdkConfig, type ComponentIdentity } from '../../src/component/identity';
 import { recipeDefaultConfiguration } from '../../src/config/definition';
 import { koffiAddonSource } from './koffi-addon';
+import { SDK_BUNDLE_FILE } from '../../src/ipc/sdk-bundle';
 import {
   BUNDLE_FILE,
   koffiAddonFile,
@@ -60,7 +64,10 @@ export interface BuildResult {
   /** The recipe of the local layout (the gdk copy differs only in ComponentVersion when gdk-config says NEXT_PATCH). */
   recipe: Recipe;
   recipeBytes: number;
+  /** The agent's bundle (every manifest). */
   bundleBytes: number;
+  /** The SDK's bundle (the manifests with an aws-crt addon). */
+  sdkBundleBytes: number;
   /** Artifact file names, the same in every layout. */
   artifactFiles: string[];
   /** What a core downloads under each manifest: raw bytes and gzip -9 bytes (what a zipped transfer or S3 object costs). */
@@ -69,6 +76,13 @@ export interface BuildResult {
   local: LocalLayout;
   gdk?: GdkLayout;
 }
+
+/**
+ * What the manifest for every other architecture (32-bit ARM, x86, musl: the agent's bundle alone) may download at
+ * most, zipped (issue 20; decimal kilobytes, the stricter reading). test/packaging/build.integration.test.ts holds the
+ * build to it and `npm run bench` reports it.
+ */
+export const PORTABLE_DOWNLOAD_GOAL_BYTES = 100_000;
 
 interface ManifestDownload {
   manifest: string;
@@ -127,14 +141,49 @@ export function bundledPackageCopies(bundledFiles: readonly string[], packageNam
   return [...copies].sort();
 }
 
-async function bundle(
+/** The SDK packages: in SDK_BUNDLE_FILE, never in the agent's bundle. */
+const SDK_PACKAGES = ['aws-iot-device-sdk-v2', 'aws-crt'];
+/** The module through which the SDK adapter reaches the SDK (src/ipc/sdk-modules.ts). */
+const SDK_MODULES = join('src', 'ipc', 'sdk-modules.ts');
+
+/** In the agent's bundle, the SDK adapter's import of sdk-modules.ts becomes a require of the file beside it. */
+const sdkBesideTheAgent: Plugin = {
+  name: 'sdk-beside-the-agent',
+  setup(context) {
+    context.onResolve({ filter: /^\.\/sdk-modules$/ }, (args) =>
+      args.importer.endsWith(join('src', 'ipc', 'greengrass-ipc.ts')) ? { path: `./${SDK_BUNDLE_FILE}`, external: true } : undefined,
+    );
+  },
+};
+
+const LEFT_OUT = 'left-out';
+/**
+ * systeminformation's osinfo.js requires its network module (a third of what the device facts would bundle) only
+ * in uuid(), inside a try that falls back without it; the device facts never call uuid().
+ */
+const systeminformationWithoutNetwork: Plugin = {
+  name: 'systeminformation-without-network',
+  setup(context) {
+    context.onResolve({ filter: /^\.\/network$/ }, (args) =>
+      args.importer.endsWith(`${sep}systeminformation${sep}lib${sep}osinfo.js`)
+        ? { path: 'systeminformation-network', namespace: LEFT_OUT }
+        : undefined,
+    );
+    context.onLoad({ filter: /.*/, namespace: LEFT_OUT }, () => ({
+      contents: 'throw new Error("systeminformation\'s network module is not in the bundle");',
+      loader: 'js',
+    }));
+  },
+};
+
+async function bundleOne(
   projectRoot: string,
-  identity: ComponentIdentity,
-): Promise<{ code: Uint8Array; warnings: string[]; crtRoot: string }> {
+  entry: string,
+  options: EsbuildOptions,
+): Promise<{ code: Uint8Array; warnings: string[]; inputs: string[] }> {
   const result = await build({
     absWorkingDir: projectRoot,
-    entryPoints: [join(projectRoot, 'src', 'main.ts')],
-    outfile: join(projectRoot, 'dist', BUNDLE_FILE),
+    entryPoints: [join(projectRoot, entry)],
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -143,22 +192,40 @@ async function bundle(
     write: false,
     logLevel: 'silent',
     metafile: true,
-    define: { __COMPONENT_IDENTITY__: JSON.stringify(identity) },
+    ...options,
   });
-  const output = result.outputFiles[0];
-  if (!output) throw new Error('esbuild produced no output');
-  const crtCopies = bundledPackageCopies(Object.keys(result.metafile.inputs), 'aws-crt');
-  if (crtCopies.length !== 1)
-    throw new Error(
-      `the bundle must hold exactly one copy of aws-crt, the one whose native addon ships beside it, but holds ${crtCopies.length}` +
-        `${crtCopies.length > 0 ? ` (${crtCopies.join(', ')})` : ''}: give aws-crt in package.json the exact version ` +
-        'aws-iot-device-sdk-v2 depends on, then npm install',
-    );
+  const output = result.outputFiles?.[0];
+  if (!output) throw new Error(`esbuild produced no output for ${entry}`);
   return {
     code: output.contents,
     warnings: result.warnings.map((w) => `${w.location?.file ?? ''}: ${w.text}`),
-    crtRoot: crtCopies[0] as string,
+    inputs: Object.keys((result.metafile as Metafile).inputs),
   };
+}
+
+async function bundle(
+  projectRoot: string,
+  identity: ComponentIdentity,
+): Promise<{ code: Uint8Array; sdkCode: Uint8Array; warnings: string[]; crtRoot: string }> {
+  const agent = await bundleOne(projectRoot, join('src', 'main.ts'), {
+    outfile: join(projectRoot, 'dist', BUNDLE_FILE),
+    define: { __COMPONENT_IDENTITY__: JSON.stringify(identity) },
+    plugins: [sdkBesideTheAgent, systeminformationWithoutNetwork],
+  });
+  const leaked = SDK_PACKAGES.flatMap((name) => bundledPackageCopies(agent.inputs, name));
+  if (leaked.length > 0)
+    throw new Error(
+      `the agent's bundle holds ${leaked.join(', ')}: only ${SDK_BUNDLE_FILE} may (src/ipc/sdk-modules.ts is the one module that imports the SDK)`,
+    );
+  const sdk = await bundleOne(projectRoot, SDK_MODULES, { outfile: join(projectRoot, 'dist', SDK_BUNDLE_FILE) });
+  const crtCopies = bundledPackageCopies(sdk.inputs, 'aws-crt');
+  if (crtCopies.length !== 1)
+    throw new Error(
+      `the SDK's bundle must hold exactly one copy of aws-crt, the one whose native addon ships beside it, but holds ${crtCopies.length}` +
+        `${crtCopies.length > 0 ? ` (${crtCopies.join(', ')})` : ''}: give aws-crt in package.json the exact version ` +
+        'aws-iot-device-sdk-v2 depends on, then npm install',
+    );
+  return { code: agent.code, sdkCode: sdk.code, warnings: [...agent.warnings, ...sdk.warnings], crtRoot: crtCopies[0] as string };
 }
 
 /** Every native addon a manifest ships: aws-crt's per target, and koffi's where the target's collector needs it. */
@@ -175,10 +242,15 @@ function nativeAddonSources(projectRoot: string, crtRoot: string): Array<{ file:
   });
 }
 
-function writeArtifacts(dir: string, bundleCode: Uint8Array, addons: Array<{ file: string; source: string }>): void {
+function writeArtifacts(
+  dir: string,
+  bundles: { code: Uint8Array; sdkCode: Uint8Array },
+  addons: Array<{ file: string; source: string }>,
+): void {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, BUNDLE_FILE), bundleCode);
+  writeFileSync(join(dir, BUNDLE_FILE), bundles.code);
+  writeFileSync(join(dir, SDK_BUNDLE_FILE), bundles.sdkCode);
   for (const addon of addons) copyFileSync(addon.source, join(dir, addon.file));
 }
 
@@ -190,7 +262,8 @@ export async function buildComponent(options: BuildOptions = {}): Promise<BuildR
   const localVersion = options.localVersion ?? (identity.version === NEXT_PATCH ? LOCAL_VERSION_FOR_NEXT_PATCH : identity.version);
 
   const local = renderFor(template, { ...identity, version: localVersion });
-  const { code, warnings, crtRoot } = await bundle(projectRoot, identity);
+  const bundles = await bundle(projectRoot, identity);
+  const { code, sdkCode, warnings, crtRoot } = bundles;
   const addons = nativeAddonSources(projectRoot, crtRoot);
 
   const recipesDir = join(outputRoot, 'recipes');
@@ -200,7 +273,7 @@ export async function buildComponent(options: BuildOptions = {}): Promise<BuildR
   mkdirSync(recipesDir, { recursive: true });
   pruneLocalLayout(recipesDir, join(artifactsDir, identity.name), identity.name, localVersion);
   writeFileSync(localRecipeFile, local.text);
-  writeArtifacts(componentArtifactsDir, code, addons);
+  writeArtifacts(componentArtifactsDir, bundles, addons);
 
   const result: BuildResult = {
     identity,
@@ -208,7 +281,8 @@ export async function buildComponent(options: BuildOptions = {}): Promise<BuildR
     // What gdk publish measures: the recipe with the bucket and name filled in.
     recipeBytes: recipeByteLength(publishedRecipeText(renderFor(template, identity).recipe, identity)),
     bundleBytes: code.byteLength,
-    artifactFiles: [BUNDLE_FILE, ...addons.map((a) => a.file)],
+    sdkBundleBytes: sdkCode.byteLength,
+    artifactFiles: [BUNDLE_FILE, SDK_BUNDLE_FILE, ...addons.map((a) => a.file)],
     downloads: manifestDownloads(local.recipe, componentArtifactsDir),
     warnings,
     local: { version: localVersion, recipeFile: localRecipeFile, recipesDir, artifactsDir, componentArtifactsDir },
@@ -222,7 +296,7 @@ export async function buildComponent(options: BuildOptions = {}): Promise<BuildR
     const gdkArtifactsDir = join(gdkRoot, 'artifacts', identity.name, identity.version);
     mkdirSync(join(gdkRoot, 'recipes'), { recursive: true });
     writeFileSync(gdkRecipeFile, renderFor(template, identity).text);
-    writeArtifacts(gdkArtifactsDir, code, addons);
+    writeArtifacts(gdkArtifactsDir, bundles, addons);
     result.gdk = { recipeFile: gdkRecipeFile, componentArtifactsDir: gdkArtifactsDir };
   }
   return result;

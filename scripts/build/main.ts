@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const show = (path: string): string => relative(process.cwd(), path) || '.';
   for (const warning of result.warnings) console.warn(`warning: ${warning}`);
   console.log(
-    `${result.identity.name} ${result.local.version}: bundle ${result.bundleBytes} B, recipe ${result.recipeBytes} B as published with the longest bucket name (limit ${RECIPE_SIZE_LIMIT_BYTES})`,
+    `${result.identity.name} ${result.local.version}: bundle ${result.bundleBytes} B, SDK bundle ${result.sdkBundleBytes} B, recipe ${result.recipeBytes} B as published with the longest bucket name (limit ${RECIPE_SIZE_LIMIT_BYTES})`,
   );
   console.log(
     `  greengrass-cli: --recipeDir ${show(result.local.recipesDir)} --artifactDir ${show(result.local.artifactsDir)} --merge ${result.identity.name}=${result.local.version}`,

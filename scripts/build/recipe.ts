@@ -6,6 +6,7 @@
 import { parse, stringify } from 'yaml';
 import type { ComponentIdentity } from '../../src/component/identity';
 import type { LowMemorySetting } from '../../src/config/values';
+import { SDK_BUNDLE_FILE } from '../../src/ipc/sdk-bundle';
 import { classicArchitecturesMatched, runtimeRuleProblems } from './runtimes';
 
 export type Recipe = Record<string, unknown>;
@@ -87,10 +88,10 @@ export function koffiAddonFile(target: TargetPlatform): string | undefined {
   return target.koffiPackage ? `koffi-${target.nodePlatform}-${target.nodeArch}.node` : undefined;
 }
 
-/** The artifact files a target's manifest lists: the bundle, aws-crt's addon and, on Windows, koffi's. */
+/** The artifact files a target's manifest lists: the agent's bundle, the SDK's, aws-crt's addon and, on Windows, koffi's. */
 function targetArtifactFiles(target: TargetPlatform): string[] {
   const koffi = koffiAddonFile(target);
-  return [BUNDLE_FILE, nativeAddonFile(target), ...(koffi ? [koffi] : [])];
+  return [BUNDLE_FILE, SDK_BUNDLE_FILE, nativeAddonFile(target), ...(koffi ? [koffi] : [])];
 }
 
 const IDENTITY_PLACEHOLDERS = {
@@ -133,16 +134,13 @@ function isPortableManifest(platform: Record<string, unknown>): boolean {
   return platform.architecture === undefined || platform.architecture === '*';
 }
 
-/** `a`, `a and b`, `a, b and c`. */
-const listed = (files: string[]): string => (files.length < 2 ? files.join('') : `${files.slice(0, -1).join(', ')} and ${files.at(-1)}`);
-
 const OS_LABEL: Record<TargetPlatform['os'], string> = { linux: 'Linux', windows: 'Windows' };
 
 /**
- * The per-architecture manifests (bundle + that architecture's aws-crt addon, and koffi's on Windows), one per
- * TARGET_PLATFORMS entry; an optional last Linux manifest for any other Linux architecture ships the bundle alone, and
- * the agent runs the portable IPC client there (the nucleus picks the first manifest that matches the core, and a
- * Windows manifest never matches a Linux core).
+ * The per-architecture manifests (the agent's bundle, the SDK's bundle, that architecture's aws-crt addon, and koffi's on
+ * Windows), one per TARGET_PLATFORMS entry; an optional last Linux manifest for any other Linux architecture ships the
+ * agent's bundle alone, and the agent runs the portable IPC client there (the nucleus picks the first manifest that
+ * matches the core, and a Windows manifest never matches a Linux core).
  */
 function checkManifests(manifests: unknown): void {
   if (!Array.isArray(manifests) || manifests.length === 0) throw new RecipeTemplateError('Manifests must be a non-empty list');
@@ -194,7 +192,7 @@ function checkManifests(manifests: unknown): void {
     const expected = targetArtifactFiles(target);
     const actual = artifactFileNames(manifest, label);
     if (actual.length !== expected.length || expected.some((file) => !actual.includes(file))) {
-      throw new RecipeTemplateError(`manifest "${label}" must list exactly ${listed(expected)} (found ${actual.join(', ') || 'none'})`);
+      throw new RecipeTemplateError(`manifest "${label}" must list exactly ${expected.join(', ')} (found ${actual.join(', ') || 'none'})`);
     }
   });
   const missing = TARGET_PLATFORMS.filter((t) => !covered.has(t)).map((t) =>

@@ -8,6 +8,7 @@ import type { ReportFormat } from '../../src/component/definition';
 import { describeConfigErrors, parseConfig } from '../../src/config/parse';
 import { featureAccessControlFor, withFeatureAccessControl } from './edge-permissions';
 import { UsageError } from './errors';
+import { quotedInput } from './terminal-text';
 import { describeError } from '../../src/util/describe-error';
 
 export type AgentSettings = Partial<Record<keyof AgentConfig, unknown>>;
@@ -35,7 +36,7 @@ export function assertDeviceAccepts(settings: AgentSettings): void {
 /** `--custom-metric name=source[:mountPoint]`, e.g. `cpu=cpuUsage` or `rootfs=diskUsed:/`. */
 export function parseCustomMetricFlag(flag: string): [string, CustomMetricSpec] {
   const match = /^([^=]+)=([A-Za-z]+)(?::(.+))?$/.exec(flag);
-  if (!match) throw new UsageError(`--custom-metric "${flag}" must look like name=source or name=diskUsed:/mount/point`);
+  if (!match) throw new UsageError(`--custom-metric ${quotedInput(flag)} must look like name=source or name=diskUsed:/mount/point`);
   const [, name, source, mountPoint] = match as unknown as [string, string, string, string | undefined];
   const spec = mountPoint !== undefined ? { source, mountPoint } : { source };
   const validated = validateCustomMetrics({ [name]: spec });
@@ -57,7 +58,8 @@ export function settingsFromConfigJson(text: string): AgentSettings {
       throw new UsageError('--config-json must not set accessControl: deploy writes the least-privilege policy for the target itself');
     }
     const doc = KNOWN_KEYS.get(key.toLowerCase());
-    if (!doc) throw new UsageError(`--config-json has unknown key "${key}"; known keys: ${CONFIG_KEYS.map((d) => d.key).join(', ')}`);
+    if (!doc)
+      throw new UsageError(`--config-json has unknown key ${quotedInput(key)}; known keys: ${CONFIG_KEYS.map((d) => d.key).join(', ')}`);
     settings[doc.key] = value;
   }
   assertDeviceAccepts(settings);

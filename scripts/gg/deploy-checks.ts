@@ -6,6 +6,7 @@ import { CONFIG_KEYS, MIN_PRODUCTION_INTERVAL_SECONDS } from '../../src/config/d
 import { metricNameProblem } from '../../src/config/names';
 import type { AgentSettings } from './agent-config';
 import { UsageError } from './errors';
+import { quotedInput } from './terminal-text';
 
 /** CreateDeployment's timeoutInSeconds members are 32-bit integers. */
 export const MAX_UPDATE_TIMEOUT_SECONDS = 2_147_483_647;
@@ -49,15 +50,15 @@ export function resetPlan(resetFlags: readonly string[], resetAll: boolean, sett
     const [key, metric, ...extra] = flag.split('/');
     if (key === 'customMetrics' && metric !== undefined && extra.length === 0) {
       const problem = metricNameProblem(metric);
-      if (problem) throw new UsageError(`--reset ${flag}: ${problem}`);
+      if (problem) throw new UsageError(`--reset ${quotedInput(flag)}: ${problem}`);
       metrics.push(metric);
     } else if (key !== undefined && metric === undefined && KEYS.has(key)) {
       keys.push(key);
     } else {
-      throw new UsageError(`--reset "${flag}" is not a configuration key (${[...KEYS].join(', ')}) or customMetrics/NAME`);
+      throw new UsageError(`--reset ${quotedInput(flag)} is not a configuration key (${[...KEYS].join(', ')}) or customMetrics/NAME`);
     }
     if (key !== undefined && key in settings && (metric === undefined || key !== 'customMetrics')) {
-      throw new UsageError(`--reset ${flag} and a flag setting ${key} contradict each other`);
+      throw new UsageError(`--reset ${quotedInput(flag)} and a flag setting ${key} contradict each other`);
     }
   }
   return {

@@ -5,8 +5,8 @@
  * nucleus that restarts mid-call) never settles. Every call here therefore has a deadline that
  * cancels it through the SDK's cancel controller.
  */
-import { cancel } from 'aws-crt';
-import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
+// The SDK through one module, which the build makes a file of its own (sdk-modules.ts).
+import { cancel, eventstream_rpc, greengrasscoreipc } from './sdk-modules';
 import { MessageFlags } from './eventstream';
 import { type IpcConnection, type IpcConnector, IpcError, type Subscription, serviceErrorText, type ValidationRequest } from './ipc';
 

@@ -7,7 +7,8 @@
  * interpolates at deployment time (and a changed lifecycle restarts the component, so a new value takes effect).
  *
  * The SDK is loaded here with a synchronous require inside a function, never at module load: aws-crt loads its
- * native addon as it is required, and where no addon exists that throws.
+ * native addon as it is required, and where no addon exists that throws. In the built component the SDK is a file
+ * beside the agent's bundle (SDK_BUNDLE_FILE) that only the manifests with an addon download.
  */
 import { existsSync } from 'node:fs';
 import { basename, resolve, sep } from 'node:path';
@@ -18,6 +19,7 @@ import { createPortableIpcConnector } from './portable/portable-ipc';
 import { describeError } from '../util/describe-error';
 import { quoteValue } from '../config/quote';
 import { nativeAddonProblem } from './native-addon';
+import { SDK_BUNDLE_FILE } from './sdk-bundle';
 
 export const IPC_CLIENT_VARIABLE = 'DEFENDER_AGENT_IPC_CLIENT';
 
@@ -62,11 +64,27 @@ function checkAddonFiles(): void {
   }
 }
 
+/** This platform's download has no SDK: the agent's bundle is there, the file with the SDK is not. */
+export class SdkNotDownloaded extends Error {
+  constructor() {
+    super(`the AWS SDK client is not in this platform's download (no ${SDK_BUNDLE_FILE} beside the agent)`);
+    this.name = 'SdkNotDownloaded';
+  }
+}
+
+function isSdkBundleMissing(error: unknown): boolean {
+  return (error as { code?: unknown } | undefined)?.code === 'MODULE_NOT_FOUND' && describeError(error).includes(SDK_BUNDLE_FILE);
+}
+
 function loadSdkAdapter(): SdkConnectorFactory {
   checkAddonFiles();
-  // Lazy on purpose (see the file comment); esbuild keeps a require inside a function lazy.
-  const adapter = require('./greengrass-ipc') as typeof import('./greengrass-ipc');
-  return adapter.createGreengrassIpcConnector;
+  try {
+    // Lazy on purpose (see the file comment); esbuild keeps a require inside a function lazy.
+    const adapter = require('./greengrass-ipc') as typeof import('./greengrass-ipc');
+    return adapter.createGreengrassIpcConnector;
+  } catch (error) {
+    throw isSdkBundleMissing(error) ? new SdkNotDownloaded() : error;
+  }
 }
 
 function parseSetting(raw: string | undefined, logger: Logger): IpcClientSetting {
@@ -90,6 +108,12 @@ export function selectIpcClient(selection: IpcClientSelection): SelectedIpcClien
   try {
     factory = (selection.loadSdk ?? loadSdkAdapter)();
   } catch (error) {
+    if (error instanceof SdkNotDownloaded) {
+      if (setting === 'sdk')
+        return { client: undefined, problem: `ipcClient=sdk, but ${error.message}; set ipcClient to auto or portable` };
+      logger.info(`IPC client: portable (${error.message})`);
+      return portable();
+    }
     const reason = quoteValue(describeError(error), MAX_REASON_CHARACTERS);
     const where = `${process.platform}/${process.arch}`;
     if (setting === 'sdk') {

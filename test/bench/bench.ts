@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { build } from 'esbuild';
-import { buildComponent, readTemplate } from '../../scripts/build/build';
+import { buildComponent, PORTABLE_DOWNLOAD_GOAL_BYTES, readTemplate } from '../../scripts/build/build';
 import { LOW_MEMORY_VARIABLE, nodeFlagsFor, type RunStep, runStepOf } from '../../scripts/build/recipe';
 import { accessControlFor } from '../../src/component/definition';
 import type { LowMemorySetting } from '../../src/config/values';
@@ -549,6 +549,11 @@ async function main(): Promise<void> {
           : `  ${client.padEnd(19)}: RSS ${fmt(r.rssMiB)} MiB (anonymous ${fmt(r.anonMiB)}, file-backed ${fmt(r.fileMiB)})`,
       );
     }
+    const portableDownload = built.downloads.find((download) => download.files.length === 1);
+    console.log(
+      `\ndownload of the manifest for every other architecture (${portableDownload?.files.join(', ') ?? 'none'}): ` +
+        `${fmt((portableDownload?.zippedBytes ?? Number.NaN) / 1000)} KB zipped (goal ${PORTABLE_DOWNLOAD_GOAL_BYTES / 1000} KB)`,
+    );
     console.log(
       `\nresident idle process (collector + report builder, after 3 samples): RSS ${fmt(idle.rssMiB)} MiB, heap used ${fmt(idle.heapUsedMiB)} MiB, peak RSS ${fmt(idle.peakRssMiB)} MiB`,
     );
@@ -594,6 +599,10 @@ async function main(): Promise<void> {
       if (typeof rss !== 'number' || rss > TARGETS.portableIdleRssMiB)
         misses.push(`idle agent RSS (${label}) ${fmt(rss)} MiB (goal ${TARGETS.portableIdleRssMiB} MiB)`);
     }
+    if (!portableDownload || portableDownload.zippedBytes > PORTABLE_DOWNLOAD_GOAL_BYTES)
+      misses.push(
+        `download of the manifest for every other architecture ${fmt((portableDownload?.zippedBytes ?? Number.NaN) / 1000)} KB zipped (goal ${PORTABLE_DOWNLOAD_GOAL_BYTES / 1000} KB)`,
+      );
     const detectionMiss = await detectionBench(dir, typeof live10k?.cpuMs === 'number' ? live10k.cpuMs : undefined);
     if (detectionMiss) misses.push(detectionMiss);
     const verdict = targetsVerdict(misses);

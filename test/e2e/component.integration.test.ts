@@ -1,8 +1,9 @@
 /**
  * End to end through the built bundle, once per IPC client: the component is built, started from its recipe by the
  * local core as the nucleus would, and driven through configuration changes, a permission removal, a nucleus restart
- * and SIGTERM. The SDK client runs from this machine's manifest (bundle + aws-crt addon); the portable client from the
- * manifest for any other Linux architecture (the bundle alone), where `ipcClient: auto` must find no addon and say so.
+ * and SIGTERM. The SDK client runs from this machine's manifest (both bundles + aws-crt addon); the portable client from
+ * the manifest for any other Linux architecture (the agent's bundle alone), where `ipcClient: auto` must find no SDK and
+ * say so.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,14 +18,14 @@ describe.each([
   {
     client: 'sdk',
     platform: undefined,
-    artifacts: [`aws-crt-nodejs-linux-${process.arch}.node`, 'defender-agent.js'],
+    artifacts: [`aws-crt-nodejs-linux-${process.arch}.node`, 'defender-agent-sdk.js', 'defender-agent.js'],
     choice: /INFO {2}IPC client: sdk \(ipcClient=auto\)/,
   },
   {
     client: 'portable',
     platform: { os: 'linux', architecture: 'arm' },
     artifacts: ['defender-agent.js'],
-    choice: /INFO {2}IPC client: portable \(the aws-crt native addon for linux\/\w+ is missing or does not load/,
+    choice: /INFO {2}IPC client: portable \(the AWS SDK client is not in this platform's download/,
   },
 ])('the built component against the local core, $client IPC client', ({ platform, artifacts, choice }) => {
   // One build, read only; every test starts its own core and component from it, so no test depends on another's order.

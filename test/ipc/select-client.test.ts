@@ -1,5 +1,5 @@
 import { createLogger } from '../../src/log/logger';
-import { IPC_CLIENT_VARIABLE, selectIpcClient } from '../../src/ipc/select-client';
+import { IPC_CLIENT_VARIABLE, SdkNotDownloaded, selectIpcClient } from '../../src/ipc/select-client';
 
 function recordingLogger() {
   const lines: string[] = [];
@@ -45,6 +45,24 @@ describe('choosing the IPC client at start', () => {
       problem: expect.stringMatching(/^ipcClient=sdk, but the aws-crt native addon .* set ipcClient to auto or portable$/),
     });
     expect(lines).toEqual([]);
+  });
+
+  it("says that the SDK is not in this platform's download, not that an addon failed, where its file is missing", () => {
+    const sdkNotDownloaded = (): never => {
+      throw new SdkNotDownloaded();
+    };
+    const { logger, lines } = recordingLogger();
+    expect(selectIpcClient({ setting: 'auto', operationTimeoutMs: 1000, logger, loadSdk: sdkNotDownloaded }).client).toBe('portable');
+    expect(lines).toEqual([
+      expect.stringMatching(
+        / INFO {2}IPC client: portable \(the AWS SDK client is not in this platform's download \(no defender-agent-sdk\.js beside the agent\)\)$/,
+      ),
+    ]);
+    expect(selectIpcClient({ setting: 'sdk', operationTimeoutMs: 1000, logger, loadSdk: sdkNotDownloaded })).toEqual({
+      client: undefined,
+      problem:
+        "ipcClient=sdk, but the AWS SDK client is not in this platform's download (no defender-agent-sdk.js beside the agent); set ipcClient to auto or portable",
+    });
   });
 
   it('uses the SDK under auto where it loads, and never loads it under portable', () => {

@@ -2,12 +2,14 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { accessControlFor } from '../../src/component/definition';
 import { recipeDefaultConfiguration } from '../../src/config/definition';
-import { buildComponent, type BuildResult } from '../../scripts/build/build';
+import { buildComponent, type BuildResult, PORTABLE_DOWNLOAD_GOAL_BYTES } from '../../scripts/build/build';
 import { BUNDLE_FILE, RECIPE_SIZE_LIMIT_BYTES, type Recipe } from '../../scripts/build/recipe';
 import { LocalCore } from '../../tools/local-core/core';
+import { SDK_BUNDLE_FILE } from '../../src/ipc/sdk-bundle';
 import { rewriteRecipeForPublish } from '../../scripts/gg/project';
 import { recipeSchemaErrors, stepsWithoutScript } from './gdk-schemas';
 
@@ -94,7 +96,11 @@ describe('buildComponent', () => {
     }
   });
 
+<<<<<<< HEAD
   it('gives each architecture manifest the addons compiled for its platform and architecture, and the any-architecture one no addon', () => {
+=======
+  it('gives each architecture manifest the addon compiled for its architecture, and the last one no addon and no SDK', () => {
+>>>>>>> main
     const recipe = readRecipe(result.local.recipeFile);
     const manifests = recipe.Manifests as Array<{ Platform: { os: string; architecture?: string }; Artifacts: Array<{ URI: string }> }>;
     const addonsOf = (index: number) =>
@@ -126,15 +132,40 @@ describe('buildComponent', () => {
 
   it('measures what each manifest downloads, zipped and raw', () => {
     const bundle = readFileSync(join(result.local.componentArtifactsDir, BUNDLE_FILE));
+    const sdkBundle = readFileSync(join(result.local.componentArtifactsDir, SDK_BUNDLE_FILE));
     expect(result.downloads.map((d) => d.files)).toEqual(manifestFiles(result.recipe));
     expect(result.downloads.map((d) => d.manifest)).toEqual((result.recipe.Manifests as Array<{ Name: string }>).map((m) => m.Name));
     const portable = result.downloads[2]!;
     expect(portable.rawBytes).toBe(bundle.byteLength);
     expect(portable.zippedBytes).toBeLessThan(bundle.byteLength / 2);
+    expect(portable.zippedBytes).toBe(gzipSync(bundle, { level: 9 }).byteLength);
+    expect(result.sdkBundleBytes).toBe(sdkBundle.byteLength);
     for (const download of result.downloads.slice(0, 2)) {
-      expect(download.rawBytes).toBeGreaterThan(portable.rawBytes + 1_000_000);
+      expect(download.rawBytes).toBeGreaterThan(portable.rawBytes + sdkBundle.byteLength + 1_000_000);
       expect(download.zippedBytes).toBeLessThan(download.rawBytes);
     }
+  });
+
+  it('keeps the download of the manifest for every other architecture (32-bit ARM, x86, musl) at most 100 KB zipped', () => {
+    const portable = result.downloads.find((download) => download.files.length === 1);
+    expect(portable?.files).toEqual([BUNDLE_FILE]);
+    // The build's own figure: gzip -9 of each file, what a zipped transfer of it costs.
+    expect(PORTABLE_DOWNLOAD_GOAL_BYTES).toBe(100_000);
+    expect(portable!.zippedBytes).toBeLessThanOrEqual(PORTABLE_DOWNLOAD_GOAL_BYTES);
+  });
+
+  it('puts the SDK into its own bundle, and neither the SDK nor all of systeminformation into the agent’s', () => {
+    const bundle = readFileSync(join(result.local.componentArtifactsDir, BUNDLE_FILE), 'utf8');
+    const sdkBundle = readFileSync(join(result.local.componentArtifactsDir, SDK_BUNDLE_FILE), 'utf8');
+    // Texts only each package's own code has: the SDK's model of an operation the agent never calls, aws-crt's addon
+    // lookup, systeminformation's docker and wifi readers, which the device facts never need.
+    for (const sdkCode of ['aws.greengrass#ListComponents', 'AWS CRT binary not present']) {
+      expect(sdkBundle).toContain(sdkCode);
+      expect(bundle).not.toContain(sdkCode);
+    }
+    expect(bundle).toContain(`require("./${SDK_BUNDLE_FILE}")`);
+    expect(bundle).toContain('/etc/os-release');
+    for (const unused of ['dockerContainers', 'wifiNetworks']) expect(bundle).not.toContain(unused);
   });
 
   it('bakes the gdk-config identity into the bundle', () => {
@@ -146,7 +177,8 @@ describe('buildComponent', () => {
   it('runs from a folder without node_modules and loads the aws-crt addon shipped beside it', async () => {
     const runDir = tempDir('run-');
     const addon = `aws-crt-nodejs-${process.platform}-${process.arch}.node`;
-    for (const file of [BUNDLE_FILE, addon]) copyFileSync(join(result.local.componentArtifactsDir, file), join(runDir, file));
+    for (const file of [BUNDLE_FILE, SDK_BUNDLE_FILE, addon])
+      copyFileSync(join(result.local.componentArtifactsDir, file), join(runDir, file));
     // Reports every native addon the process loads; the IPC variables point at a socket nobody serves, so the
     // agent has to load aws-crt to try it.
     const probe = join(runDir, 'probe.js');
@@ -195,7 +227,7 @@ describe('the bundle beside a truncated aws-crt addon (an interrupted download o
   it('does not load it (node would die of SIGBUS), says why in one line, and connects with the portable client', async () => {
     const runDir = tempDir('cut-');
     const addon = `aws-crt-nodejs-${process.platform}-${process.arch}.node`;
-    copyFileSync(join(result.local.componentArtifactsDir, BUNDLE_FILE), join(runDir, BUNDLE_FILE));
+    for (const file of [BUNDLE_FILE, SDK_BUNDLE_FILE]) copyFileSync(join(result.local.componentArtifactsDir, file), join(runDir, file));
     const whole = readFileSync(join(result.local.componentArtifactsDir, addon));
     writeFileSync(join(runDir, addon), whole.subarray(0, Math.floor(whole.length / 2)));
     const dir = tempDir('core-');
@@ -241,7 +273,7 @@ describe('the bundle beside a truncated aws-crt addon (an interrupted download o
   });
 });
 
-describe('the bundle alone (the any-architecture manifest), where no aws-crt addon exists', () => {
+describe('the bundle alone (the any-architecture manifest), where neither the SDK nor an aws-crt addon exists', () => {
   function runBundleAlone(env: Record<string, string>): { child: ReturnType<typeof spawn>; out: () => string; err: () => string } {
     const runDir = tempDir('alone-');
     copyFileSync(join(result.local.componentArtifactsDir, BUNDLE_FILE), join(runDir, BUNDLE_FILE));
@@ -269,7 +301,7 @@ describe('the bundle alone (the any-architecture manifest), where no aws-crt add
     const lines = run.err().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /ERROR ipcClient=sdk, but the aws-crt native addon for linux\/\w+ is missing or does not load \("AWS CRT binary not present/,
+      /ERROR ipcClient=sdk, but the AWS SDK client is not in this platform's download \(no defender-agent-sdk\.js beside the agent\); set ipcClient to auto or portable$/,
     );
   });
 
@@ -293,7 +325,9 @@ describe('the bundle alone (the any-architecture manifest), where no aws-crt add
           .split('\n')
           .filter((line) => line.includes('IPC client'));
         expect(choices).toHaveLength(1);
-        expect(choices[0]).toMatch(/INFO {2}IPC client: portable \(the aws-crt native addon for linux\/\w+ is missing or does not load/);
+        expect(choices[0]).toMatch(
+          /INFO {2}IPC client: portable \(the AWS SDK client is not in this platform's download \(no defender-agent-sdk\.js beside the agent\)\)$/,
+        );
         expect(run.err()).not.toContain('AWS CRT binary not present');
       } finally {
         const exited = new Promise((resolve) => run.child.once('exit', resolve));

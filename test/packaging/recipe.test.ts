@@ -15,6 +15,7 @@ import {
   type Recipe,
 } from '../../scripts/build/recipe';
 import { LITE_RECIPE_FILE_LIMIT_BYTES } from '../../scripts/build/runtimes';
+import { SDK_BUNDLE_FILE } from '../../src/ipc/sdk-bundle';
 import { gdkConfigSchemaErrors, recipeSchemaErrors, stepsWithoutScript } from './gdk-schemas';
 
 const projectRoot = join(__dirname, '..', '..');
@@ -101,19 +102,34 @@ describe('renderRecipe', () => {
     expect(Buffer.byteLength(recipeToYaml(recipe))).toBeLessThan(RECIPE_SIZE_LIMIT_BYTES);
   });
 
-  it('gives Linux amd64 and aarch64 first a manifest with the bundle and only their own aws-crt addon, then any other Linux the bundle alone, then Windows amd64 the bundle with the Windows aws-crt and koffi addons', () => {
+  it("gives Linux amd64 and aarch64 first a manifest with both bundles and only their own aws-crt addon, then any other Linux the agent's bundle alone, then Windows amd64 both bundles with the Windows aws-crt and koffi addons", () => {
     const manifests = manifestsOf(render()).map((m) => [
       `${m.Platform.os}/${m.Platform.architecture ?? 'any'}`,
       m.Artifacts.map((a) => a.URI).sort(),
     ]);
     expect(manifests).toEqual([
-      ['linux/amd64', [`${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-x64.node`, `${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`]],
-      ['linux/aarch64', [`${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-arm64.node`, `${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`]],
+      [
+        'linux/amd64',
+        [
+          `${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-x64.node`,
+          `${ARTIFACT_URI_PREFIX}${SDK_BUNDLE_FILE}`,
+          `${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`,
+        ],
+      ],
+      [
+        'linux/aarch64',
+        [
+          `${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-arm64.node`,
+          `${ARTIFACT_URI_PREFIX}${SDK_BUNDLE_FILE}`,
+          `${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`,
+        ],
+      ],
       ['linux/any', [`${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`]],
       [
         'windows/amd64',
         [
           `${ARTIFACT_URI_PREFIX}aws-crt-nodejs-win32-x64.node`,
+          `${ARTIFACT_URI_PREFIX}${SDK_BUNDLE_FILE}`,
           `${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`,
           `${ARTIFACT_URI_PREFIX}koffi-win32-x64.node`,
         ],
@@ -132,13 +148,18 @@ describe('renderRecipe', () => {
     expect(render().ComponentConfiguration).toMatchObject({ DefaultConfiguration: { ipcClient: 'auto', lowMemory: 'auto' } });
   });
 
-  it('refuses an any-architecture manifest that is not last or ships an addon', () => {
+  it('refuses an any-architecture manifest that is not last, or ships an addon or the SDK', () => {
     const template = loadTemplate();
     const manifests = structuredClone(template.Manifests) as Manifest[];
     const portable = manifests[2]!;
     expect(() => render({ ...template, Manifests: [portable, ...manifests.slice(0, 2)] })).toThrow(/must be the last one/);
-    portable.Artifacts.push({ URI: `${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-x64.node` });
-    expect(() => render({ ...template, Manifests: manifests })).toThrow(/\(any architecture\) must list exactly defender-agent.js/);
+    for (const extra of ['aws-crt-nodejs-linux-x64.node', SDK_BUNDLE_FILE]) {
+      const withExtra = structuredClone(manifests);
+      withExtra[2]!.Artifacts.push({ URI: `${ARTIFACT_URI_PREFIX}${extra}` });
+      expect(() => render({ ...template, Manifests: withExtra })).toThrow(
+        /\(any architecture\) must list exactly defender-agent.js \(found/,
+      );
+    }
   });
 
   it('reads as the Run step the bench and the armv7 script start node by, with fixed flags per lowMemory setting', () => {
@@ -212,13 +233,15 @@ describe('renderRecipe', () => {
     );
   });
 
-  it('refuses a manifest that ships another architecture’s addon', () => {
+  it('refuses a manifest that ships another architecture’s addon, or an addon without the SDK', () => {
     const template = loadTemplate();
+    const expected = /"Linux amd64" must list exactly defender-agent.js, defender-agent-sdk.js, aws-crt-nodejs-linux-x64.node/;
     const manifests = structuredClone(template.Manifests) as Manifest[];
     manifests[0]!.Artifacts.push({ URI: `${ARTIFACT_URI_PREFIX}aws-crt-nodejs-linux-arm64.node` });
-    expect(() => render({ ...template, Manifests: manifests })).toThrow(
-      /"Linux amd64" must list exactly defender-agent.js and aws-crt-nodejs-linux-x64.node/,
-    );
+    expect(() => render({ ...template, Manifests: manifests })).toThrow(expected);
+    const withoutSdk = structuredClone(template.Manifests) as Manifest[];
+    withoutSdk[0]!.Artifacts = withoutSdk[0]!.Artifacts.filter((artifact) => !artifact.URI.endsWith(SDK_BUNDLE_FILE));
+    expect(() => render({ ...template, Manifests: withoutSdk })).toThrow(expected);
   });
 
   it.each([
@@ -275,7 +298,7 @@ describe('renderRecipe', () => {
     windows.Platform.architecture = 'amd64';
     windows.Artifacts = windows.Artifacts.filter((a) => !a.URI.endsWith('koffi-win32-x64.node'));
     expect(() => render({ ...template, Manifests: manifests })).toThrow(
-      /"Windows amd64" must list exactly defender-agent.js, aws-crt-nodejs-win32-x64.node and koffi-win32-x64.node/,
+      /"Windows amd64" must list exactly defender-agent.js, defender-agent-sdk.js, aws-crt-nodejs-win32-x64.node, koffi-win32-x64.node/,
     );
   });
 });

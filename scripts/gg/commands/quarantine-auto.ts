@@ -40,7 +40,7 @@ import {
 } from '../isolation-plan';
 import { allPages } from '../paginate';
 import { openSession, outcome, type Session } from '../session';
-import { neutralized } from '../terminal-text';
+import { neutralized, quotedInput } from '../terminal-text';
 import { upsertRule } from './setup-edge';
 import { describeError } from '../../../src/util/describe-error';
 
@@ -366,7 +366,7 @@ async function status(session: Session, names: IsolationNames): Promise<number> 
 export async function quarantineAutoCommand(argv: string[], deps: CliDeps, createGroup: CreateGroup): Promise<number> {
   const [action, ...rest] = argv;
   if (action !== 'enable' && action !== 'disable' && action !== 'status') {
-    throw new UsageError(`quarantine auto needs enable, disable or status (got ${action === undefined ? 'nothing' : `"${action}"`})`);
+    throw new UsageError(`quarantine auto needs enable, disable or status (got ${action === undefined ? 'nothing' : quotedInput(action)})`);
   }
   const flags = parseFlags(`quarantine auto ${action}`, rest, OPTIONS);
   const enableOnly = ['create-group', 'behaviors', 'sns-topic-arn', 'alarm-topic'] as const;
@@ -376,7 +376,7 @@ export async function quarantineAutoCommand(argv: string[], deps: CliDeps, creat
   const group = nameFlag('group-name', flags['group-name']) ?? DEFAULT_GROUP;
   const shadowName = flags['shadow-name'] ?? DEFAULT_QUARANTINE_SHADOW;
   if (!/^[a-zA-Z0-9:_-]{1,64}$/.test(shadowName))
-    throw new UsageError(`--shadow-name "${shadowName}" is not a shadow name (1-64 of a-z A-Z 0-9 : _ -)`);
+    throw new UsageError(`--shadow-name ${quotedInput(shadowName)} is not a shadow name (1-64 of a-z A-Z 0-9 : _ -)`);
   const session = await openSession(deps, flags);
   const names = isolationNames(group, session.aws.region, shadowName);
   if (action === 'enable') {

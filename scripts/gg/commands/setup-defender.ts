@@ -25,6 +25,7 @@ import {
 import { registerCustomMetrics } from '../custom-metrics';
 import type { CliDeps } from '../deps';
 import { UsageError } from '../errors';
+import { quotedInput } from '../terminal-text';
 import {
   behaviorNameProblems,
   CONFIDENCE_LEVELS,
@@ -247,7 +248,8 @@ export async function setupDefenderCommand(argv: string[], deps: CliDeps): Promi
   const createSns = flags['create-sns'];
   if (createSns !== undefined) {
     if (topicArnFlag !== undefined) throw new UsageError('--create-sns replaces --sns-topic-arn and --sns-role-arn: give one or the other');
-    if (!SNS_NAME.test(createSns)) throw new UsageError(`--create-sns "${createSns}" must be 1-40 characters of a-z A-Z 0-9 _ -`);
+    if (!SNS_NAME.test(createSns))
+      throw new UsageError(`--create-sns ${quotedInput(createSns)} must be 1-40 characters of a-z A-Z 0-9 _ -`);
   }
   if (flags['ml-confidence'] !== undefined && !flags.ml) throw new UsageError('--ml-confidence needs --ml');
   if (flags['ml-metric'] !== undefined && !flags.ml) throw new UsageError('--ml-metric needs --ml');
@@ -325,7 +327,9 @@ export async function setupDefenderCommand(argv: string[], deps: CliDeps): Promi
     await attach(session, profile.name, targetArn);
   }
   if (flags.ml)
-    out.info('ML Detect trains for 14 days on at least 25 devices before it raises alarms (training status: npm run gg -- doctor)');
+    out.info(
+      'ML Detect trains on 25,000 datapoints per metric over the trailing 14 days before it raises alarms (training status: npm run gg -- doctor)',
+    );
   out.info(`done: see alarms with npm run gg -- violations --profile ${profileName}`);
   return 0;
 }

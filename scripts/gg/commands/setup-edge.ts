@@ -28,6 +28,7 @@ import {
   logGroupProblem,
 } from '../edge-history';
 import { DASHBOARD_NAME, putFleetDashboard } from '../fleet-dashboard';
+import { quotedInput } from '../terminal-text';
 import { describeError } from '../../../src/util/describe-error';
 
 const DEFAULT_NAMESPACE = 'DeviceDefenderAgent';
@@ -127,9 +128,9 @@ export async function setupEdgeCommand(argv: string[], deps: CliDeps): Promise<n
   if ((topicArnFlag === undefined) === (createSns === undefined))
     throw new UsageError('setup-edge needs exactly one of --sns-topic-arn or --create-sns');
   if (topicArnFlag !== undefined && !SNS_TOPIC_ARN.test(topicArnFlag))
-    throw new UsageError(`--sns-topic-arn "${topicArnFlag}" is not an SNS topic ARN`);
+    throw new UsageError(`--sns-topic-arn ${quotedInput(topicArnFlag)} is not an SNS topic ARN`);
   if (createSns !== undefined && !SNS_NAME.test(createSns))
-    throw new UsageError(`--create-sns "${createSns}" must be 1-40 characters of a-z A-Z 0-9 _ -`);
+    throw new UsageError(`--create-sns ${quotedInput(createSns)} must be 1-40 characters of a-z A-Z 0-9 _ -`);
   const alarmTopic = agentTopic('alarmTopic', 'alarm-topic', flags['alarm-topic'] ?? DEFAULT_ALARM_TOPIC);
   const sinkTopic =
     flags['metrics-sink-topic'] !== undefined
@@ -140,20 +141,20 @@ export async function setupEdgeCommand(argv: string[], deps: CliDeps): Promise<n
   }
   const namespace = sinkTopic === undefined ? undefined : (flags['metric-namespace'] ?? DEFAULT_NAMESPACE);
   if (namespace !== undefined && !NAMESPACE.test(namespace))
-    throw new UsageError(`--metric-namespace "${namespace}" is not a CloudWatch namespace`);
+    throw new UsageError(`--metric-namespace ${quotedInput(namespace)} is not a CloudWatch namespace`);
   const ruleNameFlag = flags['rule-name'];
   if (ruleNameFlag !== undefined && !RULE_NAME.test(ruleNameFlag))
-    throw new UsageError(`--rule-name "${ruleNameFlag}" must be 1-128 letters, digits or _`);
+    throw new UsageError(`--rule-name ${quotedInput(ruleNameFlag)} must be 1-128 letters, digits or _`);
   const roleNameFlag = flags['role-name'];
   if (roleNameFlag !== undefined && !ROLE_NAME.test(roleNameFlag))
-    throw new UsageError(`--role-name "${roleNameFlag}" is not an IAM role name`);
+    throw new UsageError(`--role-name ${quotedInput(roleNameFlag)} is not an IAM role name`);
 
   const alarmLogGroup = flags['alarm-log-group'] ?? DEFAULT_ALARM_LOG_GROUP;
   const logGroupIssue = logGroupProblem(alarmLogGroup);
-  if (logGroupIssue) throw new UsageError(`--alarm-log-group "${alarmLogGroup}": ${logGroupIssue}`);
+  if (logGroupIssue) throw new UsageError(`--alarm-log-group ${quotedInput(alarmLogGroup)}: ${logGroupIssue}`);
   const dashboard = flags.dashboard;
   if (dashboard !== undefined && !DASHBOARD_NAME.test(dashboard))
-    throw new UsageError(`--dashboard "${dashboard}" must be 1-255 of a-z A-Z 0-9 - _`);
+    throw new UsageError(`--dashboard ${quotedInput(dashboard)} must be 1-255 of a-z A-Z 0-9 - _`);
 
   const session = await openSession(deps, flags);
   const { out, identity } = session;

@@ -2,6 +2,7 @@
 import { ListDeploymentsCommand } from '@aws-sdk/client-greengrassv2';
 import { DEFAULT_ALARM_LOG_GROUP, logGroupProblem } from '../edge-history';
 import { CliError, UsageError } from '../errors';
+import { quotedInput } from '../terminal-text';
 import { exitCodeOf } from '../exit-codes';
 import { printFleetSummary } from '../fleet-summary';
 import type { Session } from '../session';
@@ -30,10 +31,10 @@ export async function groupStatus(
   followGroup: FollowGroup,
 ): Promise<number> {
   const namespace = options['metric-namespace'] ?? DEFAULT_NAMESPACE;
-  if (!NAMESPACE.test(namespace)) throw new UsageError(`--metric-namespace "${namespace}" is not a CloudWatch namespace`);
+  if (!NAMESPACE.test(namespace)) throw new UsageError(`--metric-namespace ${quotedInput(namespace)} is not a CloudWatch namespace`);
   const alarmLogGroup = options['alarm-log-group'] ?? DEFAULT_ALARM_LOG_GROUP;
   const problem = logGroupProblem(alarmLogGroup);
-  if (problem) throw new UsageError(`--alarm-log-group "${alarmLogGroup}": ${problem}`);
+  if (problem) throw new UsageError(`--alarm-log-group ${quotedInput(alarmLogGroup)}: ${problem}`);
   const arns = await session.arns();
   let deploymentId = options['deployment-id'];
   if (deploymentId === undefined) {

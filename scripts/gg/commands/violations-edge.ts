@@ -4,7 +4,7 @@ import type { CliDeps } from '../deps';
 import { DEFAULT_ALARM_LOG_GROUP, logGroupProblem, readEdgeHistory } from '../edge-history';
 import { UsageError } from '../errors';
 import { openSession, type SessionFlags } from '../session';
-import { neutralized } from '../terminal-text';
+import { neutralized, quotedInput } from '../terminal-text';
 
 export async function edgeViolations(
   deps: CliDeps,
@@ -19,7 +19,7 @@ export async function edgeViolations(
     throw new UsageError('--include-suppressed does not apply to --edge: suppressed alarms are never published');
   const logGroup = flags['alarm-log-group'] ?? DEFAULT_ALARM_LOG_GROUP;
   const problem = logGroupProblem(logGroup);
-  if (problem) throw new UsageError(`--alarm-log-group "${logGroup}": ${problem}`);
+  if (problem) throw new UsageError(`--alarm-log-group ${quotedInput(logGroup)}: ${problem}`);
   const session = await openSession(deps, flags);
   const history = await readEdgeHistory(session, logGroup, range, {
     ...(filter.thingName ? { thingName: filter.thingName } : {}),

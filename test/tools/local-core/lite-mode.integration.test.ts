@@ -91,7 +91,7 @@ describe('lite-mode launcher: the recipe rules nucleus lite enforces', () => {
       readRecipe(recipeText(), 'r.yaml', platform, {}, 'lite')
         .artifacts.map((a) => a.file)
         .sort(),
-    ).toEqual(['aws-crt-nodejs-linux-x64.node', 'defender-agent.js']);
+    ).toEqual(['aws-crt-nodejs-linux-x64.node', 'defender-agent-sdk.js', 'defender-agent.js']);
     expect(readRecipe(recipeText(), 'r.yaml', { os: 'linux', architecture: 'riscv64' }, {}, 'lite').artifacts.map((a) => a.file)).toEqual([
       'defender-agent.js',
     ]);

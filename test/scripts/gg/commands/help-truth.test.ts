@@ -51,6 +51,16 @@ describe('help texts', () => {
     expect(h.text()).not.toMatch(/25\+ devices/);
   });
 
+  it('ML Detect: what setup-defender --ml says after it ran names the datapoints, not a number of devices', async () => {
+    const h = harness(makeProject());
+    expect(await run(['setup-defender', '--group', 'fleet', '--ml', '--dry-run'], h.deps)).toBe(0);
+    const training = h.lines.filter((line) => /ML Detect trains/.test(line));
+    expect(training).toEqual([
+      'ML Detect trains on 25,000 datapoints per metric over the trailing 14 days before it raises alarms (training status: npm run gg -- doctor)',
+    ]);
+    expect(h.text()).not.toMatch(/\b25\+? devices/);
+  });
+
   it('violations: no 30-day retention claimed; a range beyond the 14 documented days is refused, saying so', async () => {
     const help = harness(makeProject());
     expect(await run(['violations', '--help'], help.deps)).toBe(0);
