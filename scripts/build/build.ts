@@ -228,17 +228,19 @@ async function bundle(
   return { code: agent.code, sdkCode: sdk.code, warnings: [...agent.warnings, ...sdk.warnings], crtRoot: crtCopies[0] as string };
 }
 
-/** Every native addon a manifest ships: aws-crt's per target, and koffi's where the target's collector needs it. */
+/** Every native addon a manifest ships: aws-crt's where the target runs the SDK, and koffi's where its collector needs it. */
 function nativeAddonSources(projectRoot: string, crtRoot: string): Array<{ file: string; source: string }> {
   return TARGET_PLATFORMS.flatMap((target) => {
-    const source = join(projectRoot, crtRoot, 'dist', 'bin', target.crtBinaryDir, 'aws-crt-nodejs.node');
-    if (!existsSync(source))
-      throw new Error(`aws-crt native addon for ${target.os} ${target.architecture} not found at ${source}; run npm ci`);
+    const addons: Array<{ file: string; source: string }> = [];
+    if (target.crtBinaryDir) {
+      const source = join(projectRoot, crtRoot, 'dist', 'bin', target.crtBinaryDir, 'aws-crt-nodejs.node');
+      if (!existsSync(source))
+        throw new Error(`aws-crt native addon for ${target.os} ${target.architecture} not found at ${source}; run npm ci`);
+      addons.push({ file: nativeAddonFile(target), source });
+    }
     const koffiFile = koffiAddonFile(target);
-    return [
-      { file: nativeAddonFile(target), source },
-      ...(koffiFile && target.koffiPackage ? [{ file: koffiFile, source: koffiAddonSource(projectRoot, target.koffiPackage) }] : []),
-    ];
+    if (koffiFile && target.koffiPackage) addons.push({ file: koffiFile, source: koffiAddonSource(projectRoot, target.koffiPackage) });
+    return addons;
   });
 }
 

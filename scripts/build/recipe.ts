@@ -55,15 +55,20 @@ export interface TargetPlatform {
   /** `process.platform` and `process.arch` on such a core. */
   nodePlatform: 'linux' | 'win32';
   nodeArch: string;
-  /** Folder of the prebuilt addon under node_modules/aws-crt/dist/bin. */
-  crtBinaryDir: string;
+  /**
+   * Folder of the prebuilt aws-crt addon under node_modules/aws-crt/dist/bin; none where the manifest ships no SDK and
+   * the agent runs its portable IPC client.
+   */
+  crtBinaryDir?: string;
   /** koffi's package with the addon for this platform (the Windows collector calls the IP Helper API through it). */
   koffiPackage?: string;
 }
 
 /**
  * aws-crt ships no 32-bit ARM addon, and the musl builds would need musl detection on the device. Windows: the classic
- * nucleus runs on x86-64 Windows only, and aws-crt has no Windows ARM addon.
+ * nucleus runs on x86-64 Windows only. aws-crt ships a Windows x64 addon, but the Windows manifest takes the portable
+ * IPC client: the SDK's bundle and addon would add two artifact URIs to a recipe that nucleus lite reads into 8,196
+ * bytes (it stores every manifest, Windows included), and 1.9 MiB to the core's download.
  */
 export const TARGET_PLATFORMS: readonly TargetPlatform[] = [
   { os: 'linux', architecture: 'amd64', nodePlatform: 'linux', nodeArch: 'x64', crtBinaryDir: 'linux-x64-glibc' },
@@ -73,7 +78,6 @@ export const TARGET_PLATFORMS: readonly TargetPlatform[] = [
     architecture: 'amd64',
     nodePlatform: 'win32',
     nodeArch: 'x64',
-    crtBinaryDir: 'win32-x64-cruntime',
     koffiPackage: '@koromix/koffi-win32-x64',
   },
 ];
@@ -88,10 +92,13 @@ export function koffiAddonFile(target: TargetPlatform): string | undefined {
   return target.koffiPackage ? `koffi-${target.nodePlatform}-${target.nodeArch}.node` : undefined;
 }
 
-/** The artifact files a target's manifest lists: the agent's bundle, the SDK's, aws-crt's addon and, on Windows, koffi's. */
+/**
+ * The artifact files a target's manifest lists: the agent's bundle; the SDK's bundle and aws-crt's addon where the
+ * target has one; koffi's addon where the target's collector calls native APIs (Windows).
+ */
 function targetArtifactFiles(target: TargetPlatform): string[] {
   const koffi = koffiAddonFile(target);
-  return [BUNDLE_FILE, SDK_BUNDLE_FILE, nativeAddonFile(target), ...(koffi ? [koffi] : [])];
+  return [BUNDLE_FILE, ...(target.crtBinaryDir ? [SDK_BUNDLE_FILE, nativeAddonFile(target)] : []), ...(koffi ? [koffi] : [])];
 }
 
 const IDENTITY_PLACEHOLDERS = {

@@ -102,7 +102,7 @@ describe('renderRecipe', () => {
     expect(Buffer.byteLength(recipeToYaml(recipe))).toBeLessThan(RECIPE_SIZE_LIMIT_BYTES);
   });
 
-  it("gives Linux amd64 and aarch64 first a manifest with both bundles and only their own aws-crt addon, then any other Linux the agent's bundle alone, then Windows amd64 both bundles with the Windows aws-crt and koffi addons", () => {
+  it("gives Linux amd64 and aarch64 first a manifest with both bundles and only their own aws-crt addon, then any other Linux the agent's bundle alone, then Windows amd64 the agent's bundle (portable IPC client) with koffi's Windows addon", () => {
     const manifests = manifestsOf(render()).map((m) => [
       `${m.Platform.os}/${m.Platform.architecture ?? 'any'}`,
       m.Artifacts.map((a) => a.URI).sort(),
@@ -125,15 +125,7 @@ describe('renderRecipe', () => {
         ],
       ],
       ['linux/any', [`${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`]],
-      [
-        'windows/amd64',
-        [
-          `${ARTIFACT_URI_PREFIX}aws-crt-nodejs-win32-x64.node`,
-          `${ARTIFACT_URI_PREFIX}${SDK_BUNDLE_FILE}`,
-          `${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`,
-          `${ARTIFACT_URI_PREFIX}koffi-win32-x64.node`,
-        ],
-      ],
+      ['windows/amd64', [`${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`, `${ARTIFACT_URI_PREFIX}koffi-win32-x64.node`]],
     ]);
   });
 
@@ -298,7 +290,7 @@ describe('renderRecipe', () => {
     windows.Platform.architecture = 'amd64';
     windows.Artifacts = windows.Artifacts.filter((a) => !a.URI.endsWith('koffi-win32-x64.node'));
     expect(() => render({ ...template, Manifests: manifests })).toThrow(
-      /"Windows amd64" must list exactly defender-agent.js, defender-agent-sdk.js, aws-crt-nodejs-win32-x64.node, koffi-win32-x64.node/,
+      /"Windows amd64" must list exactly defender-agent.js, koffi-win32-x64.node/,
     );
   });
 });
