@@ -5,6 +5,7 @@
  */
 import { CliError } from './errors';
 import type { AwsClients, OutputSink } from './deps';
+import { stringifyExactJson } from '../../src/util/exact-json';
 
 export type ServiceName = keyof AwsClients;
 
@@ -187,12 +188,13 @@ function fileArguments(operation: string, input: object): { rest: object; files:
 /** One request as an AWS CLI command line an operator can paste. */
 function cliCommand(service: ServiceName, operation: string, input: object, region: string): string {
   const { rest, files } = fileArguments(operation, input);
-  const json = JSON.stringify(cliValue(rest));
+  // Exact: a behavior's count beyond 2^53 is a bigint in the request.
+  const json = stringifyExactJson(cliValue(rest));
   return `aws ${CLI_SERVICE[service]} ${kebab(operation)} --region ${region} --cli-input-json ${shellQuote(json)}${files}`;
 }
 
 export function describeRequest(service: ServiceName, operation: string, input: object): string[] {
-  const lines = [`[dry-run] ${iamAction(service, operation).replace(/:.*/, '')} ${operation} ${JSON.stringify(printable(input), null, 2)}`];
+  const lines = [`[dry-run] ${iamAction(service, operation).replace(/:.*/, '')} ${operation} ${stringifyExactJson(printable(input), 2)}`];
   const recipe = (input as { inlineRecipe?: unknown }).inlineRecipe;
   if (recipe instanceof Uint8Array) lines.push('[dry-run] inlineRecipe as text:', Buffer.from(recipe).toString('utf8'));
   return lines;

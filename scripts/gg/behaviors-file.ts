@@ -4,13 +4,18 @@
  * The device evaluates static criteria of device-side and custom metrics only; behaviors with `statisticalThreshold` or
  * `mlDetectionConfig` compare against the fleet, and cloud-side metrics (authorization failures, messages sent) are
  * measured by AWS IoT, so `deploy` leaves them out (and says so) and the cloud profile keeps them.
+ *
+ * A count is an UnsignedLong (up to 2^63-1). The file is read with its large integers exact; the cloud behaviors carry a
+ * count beyond 2^53-1 as a bigint, which the AWS SDK for JavaScript v3 writes into the request as its exact digits, and
+ * the device's copy carries it as a string of digits, the form that reaches the agent exactly through either nucleus.
  */
 import { readFileSync } from 'node:fs';
 import type { Behavior } from '@aws-sdk/client-iot';
 import { InvalidValue } from '../../src/config/values';
-import { isDeviceMetric, parseBehaviors } from '../../src/config/behaviors';
+import { isDeviceMetric, MAX_COUNT, parseBehaviors } from '../../src/config/behaviors';
 import { UsageError } from './errors';
 import { describeError } from '../../src/util/describe-error';
+import { parseExactJson, stringifyExactJson } from '../../src/util/exact-json';
 
 export interface BehaviorsFile {
   /** Every behavior as written, for CreateSecurityProfile / UpdateSecurityProfile. */
@@ -35,7 +40,16 @@ function cloudOnlyReason(behavior: Record<string, unknown>): string | undefined 
   return undefined;
 }
 
-type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'strings' | 'integers' | 'numbers' | { [field: string]: FieldType };
+type FieldType =
+  | 'string'
+  | 'integer'
+  | 'count'
+  | 'number'
+  | 'boolean'
+  | 'strings'
+  | 'integers'
+  | 'numbers'
+  | { [field: string]: FieldType };
 
 /** CreateSecurityProfile's Behavior (AWS IoT model 2015-05-28): each field's exact name and the type it takes. */
 const BEHAVIOR_SHAPE: { [field: string]: FieldType } = {
@@ -44,7 +58,7 @@ const BEHAVIOR_SHAPE: { [field: string]: FieldType } = {
   metricDimension: { dimensionName: 'string', operator: 'string' },
   criteria: {
     comparisonOperator: 'string',
-    value: { count: 'integer', cidrs: 'strings', ports: 'integers', number: 'number', numbers: 'numbers', strings: 'strings' },
+    value: { count: 'count', cidrs: 'strings', ports: 'integers', number: 'number', numbers: 'numbers', strings: 'strings' },
     durationSeconds: 'integer',
     consecutiveDatapointsToAlarm: 'integer',
     consecutiveDatapointsToClear: 'integer',
@@ -70,7 +84,7 @@ function numeric(value: unknown): number | undefined {
  */
 function canonical(value: unknown, type: FieldType, where: string): unknown {
   const refuse = (what: string): never => {
-    throw new UsageError(`${where} must be ${what} (got ${JSON.stringify(value)?.slice(0, 40)})`);
+    throw new UsageError(`${where} must be ${what} (got ${stringifyExactJson(value)?.slice(0, 40)})`);
   };
   if (typeof type === 'object') {
     if (!isRecord(value)) return refuse('an object');
@@ -94,6 +108,19 @@ function canonical(value: unknown, type: FieldType, where: string): unknown {
     case 'integer': {
       const n = numeric(value);
       return n !== undefined && Number.isSafeInteger(n) ? n : refuse('a whole number');
+    }
+    case 'count': {
+      const digits = typeof value === 'string' ? /^\d{1,25}$/.exec(value.trim())?.[0] : undefined;
+      const count =
+        typeof value === 'bigint'
+          ? value
+          : typeof value === 'number' && Number.isSafeInteger(value)
+            ? BigInt(value)
+            : digits && BigInt(digits);
+      if (typeof count !== 'bigint' || count < 0n || count > MAX_COUNT) {
+        return refuse(`a whole number from 0 to ${MAX_COUNT}, written as digits (a number in exponent form is not exact beyond 2^53)`);
+      }
+      return count <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(count) : count;
     }
     case 'number':
       return numeric(value) ?? refuse('a number');
@@ -130,7 +157,7 @@ export function readBehaviorsFile(path: string): BehaviorsFile {
   }
   let document: unknown;
   try {
-    document = JSON.parse(text);
+    document = parseExactJson(text);
   } catch (error) {
     throw new UsageError(`--behaviors-file ${path} is not valid JSON: ${describeError(error)}`);
   }
@@ -142,7 +169,7 @@ export function readBehaviorsFile(path: string): BehaviorsFile {
   for (const behavior of behaviors) {
     const reason = cloudOnlyReason(behavior);
     if (reason) cloudOnly.push(`${behavior.name} (${reason})`);
-    else edge.push(behavior);
+    else edge.push(deviceForm(behavior));
   }
   // The behaviors' own rules here; whether their custom metrics are collected is checked on the whole configuration.
   try {
@@ -152,6 +179,14 @@ export function readBehaviorsFile(path: string): BehaviorsFile {
     throw new UsageError(`--behaviors-file ${path}: the device would refuse these behaviors: behaviors: ${error.message}`);
   }
   return { cloud: behaviors as unknown as Behavior[], edge, cloudOnly };
+}
+
+/** The behavior as the device's configuration takes it: a count beyond 2^53-1 as its digits (JSON has no bigint). */
+function deviceForm(behavior: Record<string, unknown>): Record<string, unknown> {
+  const criteria = behavior.criteria as { value?: { count?: unknown } } | undefined;
+  const count = criteria?.value?.count;
+  if (typeof count !== 'bigint') return behavior;
+  return { ...behavior, criteria: { ...criteria, value: { ...criteria?.value, count: count.toString() } } };
 }
 
 /** What `deploy` says about the behaviors it puts on the device. */

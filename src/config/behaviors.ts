@@ -11,6 +11,7 @@ import { quoteValue } from './quote';
 import { InvalidValue, integer, lowerCaseFields } from './values';
 import { parseCidr } from '../metrics/networks';
 import { describeError } from '../util/describe-error';
+import { parseExactJson } from '../util/exact-json';
 
 type ComparisonOperator =
   | 'less-than'
@@ -26,7 +27,8 @@ type ComparisonOperator =
 
 /** MetricValue: exactly one member is set, the one the operator and metric call for. */
 export interface MetricValue {
-  count?: number;
+  /** UnsignedLong in the API (0 to 2^63-1): a bigint, exact where a double is not. */
+  count?: bigint;
   cidrs?: string[];
   ports?: number[];
   number?: number;
@@ -100,6 +102,10 @@ export const MAX_BEHAVIORS = 100;
 /** Most elements in one value set: bounds the work of one evaluation. Device Defender's own limit is not published. */
 const MAX_SET_ELEMENTS = 1_000;
 const DECIMAL_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+/** MetricValue.count: UnsignedLong in the IoT model 2015-05-28 (`long`, min 0), so at most 2^63-1. */
+export const MAX_COUNT = 2n ** 63n - 1n;
+/** Decimal digits of a whole number; a trailing `.0` as the nucleus writes a stored double. 25 digits bound the work. */
+const DECIMAL_WHOLE = /^\+?(\d{1,25})(\.0*)?$/;
 const CIDR_TEXT = /^[a-fA-F0-9:./]{2,43}$/;
 
 /** The metric kind of a parsed behavior (its operator tells a custom metric's type). */
@@ -128,7 +134,8 @@ export function parseBehaviors(value: unknown): Behavior[] {
   if (typeof value === 'string') {
     if (value.trim() === '') return [];
     try {
-      list = JSON.parse(value);
+      // Parsed here from its text, so a count beyond 2^53 written as a JSON number is read exactly.
+      list = parseExactJson(value);
     } catch {
       throw new InvalidValue('is a string that is not valid JSON');
     }
@@ -283,15 +290,17 @@ function parseValue(value: unknown, where: string, metric: string, operator: Com
   };
   switch (member) {
     case 'count': {
-      try {
-        return { count: integer(0, Number.MAX_SAFE_INTEGER)(raw) };
-      } catch {
-        return fail('must be a whole number >= 0');
-      }
+      const count = unsignedLong(raw);
+      if (typeof count === 'bigint') return { count };
+      // A double's own digits: JSON.stringify would show 9223372036854776000 for 2^63.
+      if (typeof raw === 'number' && Number.isInteger(raw))
+        throw new InvalidValue(`${where}: criteria.value.count ${count} (got ${BigInt(raw)})`);
+      return fail(count);
     }
     case 'number': {
       // Decimal text only: Number() would also read "0x12c" as 300, "0b1" and "Infinity".
-      const n = typeof raw === 'string' && DECIMAL_NUMBER.test(raw) ? Number(raw) : raw;
+      // A bigint comes from a large integer in JSON text: Number, a double, is the API's type.
+      const n = (typeof raw === 'string' && DECIMAL_NUMBER.test(raw)) || typeof raw === 'bigint' ? Number(raw) : raw;
       if (typeof n !== 'number' || !Number.isFinite(n)) return fail('must be a number');
       return { number: n };
     }
@@ -309,7 +318,7 @@ function parseValue(value: unknown, where: string, metric: string, operator: Com
       return { cidrs: cidrs as string[] };
     }
     case 'numbers': {
-      const numbers = listOf(raw, fail);
+      const numbers = listOf(raw, fail).map((n) => (typeof n === 'bigint' ? Number(n) : n));
       if (!numbers.every((n) => typeof n === 'number' && Number.isFinite(n))) fail('must be numbers');
       return { numbers: numbers as number[] };
     }
@@ -319,6 +328,28 @@ function parseValue(value: unknown, where: string, metric: string, operator: Com
       return { strings: strings as string[] };
     }
   }
+}
+
+/**
+ * A count as exactly what was written, or why not. Exact sources: a decimal string (whatever carries the configuration,
+ * a string arrives as written), and a bigint, which parseBehaviors makes of a large integer in a `behaviors` value
+ * given as JSON text. A JSON number in a configuration object was parsed by the IPC client (and may have been stored as
+ * a double by the nucleus) before the agent sees it: beyond 2^53-1 it can be off, so it is refused with the way to
+ * write it exactly rather than compared against a number nobody wrote.
+ */
+function unsignedLong(raw: unknown): bigint | string {
+  const range = `must be a whole number from 0 to ${MAX_COUNT}`;
+  if (typeof raw === 'number') {
+    if (Number.isSafeInteger(raw) && raw >= 0) return BigInt(raw);
+    if (!Number.isInteger(raw) || raw < 0 || raw > Number(MAX_COUNT)) return range;
+    return (
+      `is above ${Number.MAX_SAFE_INTEGER} as a JSON number, which reaches the agent as a double, possibly rounded; ` +
+      `write it as a string of digits, such as "${MAX_COUNT}", to have it exact`
+    );
+  }
+  const whole = typeof raw === 'string' ? DECIMAL_WHOLE.exec(raw.trim())?.[1] : undefined;
+  const count = typeof raw === 'bigint' ? raw : whole !== undefined ? BigInt(whole) : undefined;
+  return count !== undefined && count >= 0n && count <= MAX_COUNT ? count : range;
 }
 
 function listOf(raw: unknown, fail: (what: string) => never): unknown[] {

@@ -6,11 +6,15 @@
  * Delivery: events wait in an outbox (saved with the detection state) until each destination took them, so an alarm
  * raised while the nucleus is unreachable goes out after the reconnect, in order. A destination that denies the call
  * is a configuration error: logged with the exact permission to merge, and not retried for that event.
+ *
+ * Counts are bigints (a traffic sum or a behavior's count may pass 2^53): messages and log lines write them as exact
+ * JSON integers.
  */
 import { maxPayloadBytes, type PublishOperation } from '../ipc/frame-size';
 import { IpcError, type IpcConnection } from '../ipc/ipc';
 import type { Logger } from '../log/logger';
 import { describeError } from '../util/describe-error';
+import { stringifyExactJson } from '../util/exact-json';
 import type { Behavior } from '../config/behaviors';
 import type { Measurement } from './measure';
 import { deniedFeatureCallMessage } from './permissions';
@@ -36,11 +40,11 @@ export interface OutboxEntry {
 export const MAX_OUTBOX = 1_000;
 
 function describeEvent(event: ViolationEvent): string {
-  const measured = JSON.stringify(event.metricValue);
+  const measured = stringifyExactJson(event.metricValue);
   const shown = measured.length > 300 ? `${measured.slice(0, 300)}...` : measured;
   return (
     `${event.violationEventType}: behavior ${event.behavior.name} (${event.behavior.metric} ${event.behavior.criteria?.comparisonOperator ?? ''} ` +
-    `${JSON.stringify(event.behavior.criteria?.value ?? {})}) on thing ${event.thingName}` +
+    `${stringifyExactJson(event.behavior.criteria?.value ?? {})}) on thing ${event.thingName}` +
     `${event.violationEventType === 'alarm-invalidated' ? '' : `, measured ${shown}`}, violation ${event.violationId}`
   );
 }
@@ -79,14 +83,14 @@ function eventLists(event: ViolationEvent): unknown[][] {
  * and marked `listsTrimmed`, when the whole event does not fit. undefined when not even empty lists fit.
  */
 export function fitEvent(event: ViolationEvent, maxBytes: number | undefined): { payload: Buffer; trimmed: boolean } | undefined {
-  const whole = Buffer.from(JSON.stringify(event));
+  const whole = Buffer.from(stringifyExactJson(event));
   if (maxBytes === undefined || whole.length <= maxBytes) return { payload: whole, trimmed: false };
   let keep = Math.max(0, ...eventLists(event).map((list) => list.length));
   while (keep > 0) {
     keep = Math.floor(keep / 2);
     const cut = structuredClone(event);
     for (const list of eventLists(cut)) list.splice(keep);
-    const payload = Buffer.from(JSON.stringify({ ...cut, listsTrimmed: true }));
+    const payload = Buffer.from(stringifyExactJson({ ...cut, listsTrimmed: true }));
     if (payload.length <= maxBytes) return { payload, trimmed: true };
   }
   return undefined;
@@ -132,7 +136,7 @@ export class AlarmPublisher {
   private payloadFor(event: ViolationEvent, operation: PublishOperation, topic: string): Buffer {
     const limit = this.deps.frameLimit?.();
     const fitted = fitEvent(event, limit === undefined ? undefined : maxPayloadBytes(operation, topic, limit));
-    if (fitted === undefined) return Buffer.from(JSON.stringify(event));
+    if (fitted === undefined) return Buffer.from(stringifyExactJson(event));
     if (fitted.trimmed)
       this.deps.logger.warn(
         `alarm ${event.violationId} to ${topic}: its lists were cut to fit the nucleus's ${limit}-byte IPC message (listsTrimmed: true); the log line of the alarm has the measured value`,

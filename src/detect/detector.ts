@@ -23,9 +23,10 @@ import {
   type EvaluatedBehavior,
   type Measurement,
   measureSample,
-  numericDatapoint,
+  countDatapoint,
   SampleView,
 } from './measure';
+import { stringifyExactJson } from '../util/exact-json';
 
 /** Traffic since the previous sample, and how much time it covers. */
 export interface TrafficDelta {
@@ -171,7 +172,7 @@ export class Detector {
     }
     delete state.trafficSum;
     delete state.trafficCoveredMs;
-    return numericDatapoint(evaluated.compiled, Number(sum), 'count');
+    return countDatapoint(evaluated.compiled, sum);
   }
 }
 
@@ -235,8 +236,9 @@ function advance(
   return undefined;
 }
 
+/** A count is written as its integer, so a count that fits a double keeps the fingerprint it had as a number. */
 function fingerprintOf(behavior: Behavior): string {
-  return JSON.stringify([behavior.metric, behavior.criteria]);
+  return stringifyExactJson([behavior.metric, behavior.criteria]);
 }
 
 /** Checks a restored state entry, field by field; undefined when it cannot be used. */

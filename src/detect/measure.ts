@@ -74,8 +74,8 @@ export interface Datapoint {
   violating: boolean;
 }
 
-/** A number compared as Device Defender does: `metric <operator> threshold` is the normal behavior. */
-function conformsNumeric(operator: BehaviorCriteria['comparisonOperator'], measured: number, threshold: number): boolean {
+/** A value compared as Device Defender does: `metric <operator> threshold` is the normal behavior. */
+function conformsNumeric<T extends number | bigint>(operator: BehaviorCriteria['comparisonOperator'], measured: T, threshold: T): boolean {
   switch (operator) {
     case 'less-than':
       return measured < threshold;
@@ -90,10 +90,16 @@ function conformsNumeric(operator: BehaviorCriteria['comparisonOperator'], measu
   }
 }
 
-export function numericDatapoint(compiled: CompiledCriteria, measured: number, member: 'count' | 'number'): Datapoint {
+/** A count (list lengths, traffic sums): exact against a threshold up to 2^63-1, as bigints. */
+export function countDatapoint(compiled: CompiledCriteria, measured: bigint): Datapoint {
   const { comparisonOperator, value } = compiled.criteria;
-  const threshold = value[member] ?? 0;
-  return { value: { [member]: measured }, violating: !conformsNumeric(comparisonOperator, measured, threshold) };
+  return { value: { count: measured }, violating: !conformsNumeric(comparisonOperator, measured, value.count ?? 0n) };
+}
+
+/** A custom metric's number: a double, as the API's Number is. */
+function numberDatapoint(compiled: CompiledCriteria, measured: number): Datapoint {
+  const { comparisonOperator, value } = compiled.criteria;
+  return { value: { number: measured }, violating: !conformsNumeric(comparisonOperator, measured, value.number ?? 0) };
 }
 
 /** In-set: elements outside offend; not-in-set: elements inside offend. Offending elements are listed first. */
@@ -122,7 +128,7 @@ export function measureSample(kind: MetricKind, compiled: CompiledCriteria, view
       const list = sample[kind.list];
       if (!list) return undefined;
       const total = kind.list === 'establishedConnections' ? Math.max(list.length, sample.establishedConnectionsTotal ?? 0) : list.length;
-      return numericDatapoint(compiled, total, 'count');
+      return countDatapoint(compiled, BigInt(total));
     }
     case 'ports': {
       const list = sample[kind.list];
@@ -162,7 +168,7 @@ export function measureSample(kind: MetricKind, compiled: CompiledCriteria, view
       if (!metric || metric.type !== kind.type) return undefined;
       switch (metric.type) {
         case 'number':
-          return numericDatapoint(compiled, metric.value, 'number');
+          return numberDatapoint(compiled, metric.value);
         case 'number-list': {
           const set = compiled.numbers ?? new Set<number>();
           const result = setDatapoint(metric.value, (n) => set.has(n), comparisonOperator === 'in-set');

@@ -9,6 +9,7 @@ import { type NetworkBaseline, persistBaseline, restoreBaseline } from '../state
 import { MAX_OUTBOX, type OutboxEntry } from './alarms';
 import { type DetectorState, restoreBehaviorState } from './detector';
 import { describeError } from '../util/describe-error';
+import { parseExactJson, stringifyExactJson } from '../util/exact-json';
 import { cloudTopic, localTopic } from '../config/detection';
 import { THING_NAME_VARIABLE } from '../component/definition';
 
@@ -62,7 +63,8 @@ export function createDetectionStateFile(path: string): DetectionStateStore {
         outbox: state.outbox,
         ...(state.drill ? { drill: state.drill } : {}),
       };
-      const text = `${JSON.stringify(file)}\n`;
+      // Exact JSON: an undelivered alarm's counts may pass 2^53.
+      const text = `${stringifyExactJson(file)}\n`;
       if (text === onDisk) return lastWrite;
       onDisk = text;
       lastWrite = write(text).catch((error: unknown) => {
@@ -78,13 +80,13 @@ function parseDetectionState(text: string, path: string): { state?: DetectionSta
   const invalid = (why: string) => ({ problem: `${path} is not a valid detection state file (${why}); alarm state starts fresh` });
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseExactJson(text);
   } catch (error) {
     return invalid(describeError(error));
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return invalid('not a JSON object');
   const file = parsed as Record<string, unknown>;
-  if (file.version !== 1) return invalid(`unsupported version ${JSON.stringify(file.version)}`);
+  if (file.version !== 1) return invalid(`unsupported version ${stringifyExactJson(file.version)}`);
   if (file.behaviors === null || typeof file.behaviors !== 'object' || Array.isArray(file.behaviors)) return invalid('no behaviors');
   const behaviors: DetectorState = Object.create(null);
   for (const [name, value] of Object.entries(file.behaviors as Record<string, unknown>)) {

@@ -54,9 +54,9 @@ describe('parseBehaviors', () => {
     expect(parsed[0]).toEqual({
       name: 'out',
       metric: 'aws:all-bytes-out',
-      criteria: { comparisonOperator: 'less-than-equals', value: { count: 4096 }, durationSeconds: 300 },
+      criteria: { comparisonOperator: 'less-than-equals', value: { count: 4096n }, durationSeconds: 300 },
     });
-    expect(parsed[1]?.criteria?.value).toEqual({ count: 10 });
+    expect(parsed[1]?.criteria?.value).toEqual({ count: 10n });
     expect(parsed[8]?.criteria).toMatchObject({ consecutiveDatapointsToAlarm: 2, consecutiveDatapointsToClear: 3 });
     expect(parsed[10]?.criteria).toBeUndefined();
   });
@@ -99,6 +99,52 @@ describe('parseBehaviors', () => {
     }
   });
 
+  describe('count, an UnsignedLong (0 to 2^63-1) in the IoT model', () => {
+    const count = (value: unknown) =>
+      parseBehaviors([behavior('aws:all-bytes-out', { comparisonOperator: 'greater-than', value: { count: value } })])[0]!.criteria!.value
+        .count;
+    const countProblem = (value: unknown) =>
+      problem([behavior('aws:all-bytes-out', { comparisonOperator: 'greater-than', value: { count: value } })]);
+
+    it('reads every count up to 2^63-1 exactly from a string of digits', () => {
+      expect(count('9223372036854775807')).toBe(9_223_372_036_854_775_807n);
+      expect(count('9007199254740993')).toBe(9_007_199_254_740_993n);
+      expect(count('18446744073.0')).toBe(18_446_744_073n);
+      expect(count('0')).toBe(0n);
+    });
+
+    it('reads a count beyond 2^53 exactly from a behaviors value given as JSON text', () => {
+      const text =
+        '[{"name":"b1","metric":"aws:all-bytes-out","criteria":{"comparisonOperator":"greater-than","value":{"count":9223372036854775807}}}]';
+      expect(parseBehaviors(text)[0]?.criteria?.value.count).toBe(9_223_372_036_854_775_807n);
+      const odd = text.replace('9223372036854775807', '9007199254740993');
+      expect(parseBehaviors(odd)[0]?.criteria?.value.count).toBe(9_007_199_254_740_993n);
+    });
+
+    it('takes a JSON number up to 2^53-1 as it is', () => {
+      expect(count(Number.MAX_SAFE_INTEGER)).toBe(9_007_199_254_740_991n);
+      expect(count(5)).toBe(5n);
+    });
+
+    it('refuses a JSON number beyond 2^53-1, naming what the agent received exactly and how to write it exactly', () => {
+      // 9223372036854775807 as a JSON number arrives as the double 2^63.
+      const message = countProblem(JSON.parse('9223372036854775807'));
+      expect(message).toContain('got 9223372036854775808)');
+      expect(message).toContain('write it as a string of digits, such as "9223372036854775807"');
+      expect(message).not.toContain('9223372036854776000');
+      expect(countProblem(2 ** 53)).toContain('got 9007199254740992)');
+    });
+
+    it('refuses what is beyond 2^63-1 or not a whole number, with the exact digits given', () => {
+      expect(countProblem('9223372036854775808')).toMatch(/from 0 to 9223372036854775807 \(got "9223372036854775808"\)$/);
+      const text = JSON.stringify([behavior('aws:all-bytes-out', { comparisonOperator: 'greater-than', value: { count: 1 } })]);
+      expect(() => parseBehaviors(text.replace('"count":1', '"count":18446744073709551616'))).toThrow(
+        /count must be a whole number from 0 to 9223372036854775807 \(got 18446744073709551616\)/,
+      );
+      for (const bad of ['-1', '0x12c', '1e3', '1.5', ' ', '', 1.5, -1, true, 2 ** 64]) expect(countProblem(bad)).toMatch(/count /);
+    });
+  });
+
   it('accepts an empty list, an empty object and a JSON string', () => {
     expect(parseBehaviors([])).toEqual([]);
     expect(parseBehaviors({})).toEqual([]);
@@ -138,7 +184,7 @@ describe('parseBehaviors', () => {
       /exactly one/,
     );
     expect(problem([behavior('aws:all-bytes-out', { comparisonOperator: 'less-than', value: { count: -1 } })])).toMatch(
-      /whole number >= 0/,
+      /whole number from 0 to 9223372036854775807 \(got -1\)/,
     );
     expect(problem([behavior('aws:listening-tcp-ports', { comparisonOperator: 'in-port-set', value: { ports: [70000] } })])).toMatch(
       /0 to 65535/,

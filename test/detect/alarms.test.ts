@@ -41,6 +41,28 @@ describe('fitEvent', () => {
     expect(event.metricValue.cidrs).toHaveLength(100);
   });
 
+  it('writes counts beyond 2^53 as their exact integers, whole or cut to fit', () => {
+    const event: ViolationEvent = {
+      ...bigEvent(),
+      behavior: {
+        name: 'out',
+        metric: 'aws:all-bytes-out',
+        criteria: { comparisonOperator: 'less-than', value: { count: 2n ** 63n - 1n } },
+      },
+      metricValue: { count: 2n ** 63n + 1n },
+    };
+    const whole = fitEvent(event, undefined)!.payload.toString('utf8');
+    expect(whole).toContain('"value":{"count":9223372036854775807}');
+    expect(whole).toContain('"metricValue":{"count":9223372036854775809}');
+    const listed = {
+      ...bigEvent(),
+      metricValue: { cidrs: bigEvent().metricValue.cidrs!, count: 2n ** 63n + 1n } as ViolationEvent['metricValue'],
+    };
+    const cut = fitEvent(listed, 7_000)!;
+    expect(cut.trimmed).toBe(true);
+    expect(cut.payload.toString('utf8')).toContain('"count":9223372036854775809');
+  });
+
   it('is undefined when not even empty lists fit', () => {
     expect(fitEvent(bigEvent(), 100)).toBeUndefined();
   });

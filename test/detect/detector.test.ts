@@ -44,7 +44,7 @@ describe('numeric operators on counts', () => {
       undefined,
     );
     expect(changes.map((c) => c.type)).toEqual(violating ? ['in-alarm'] : []);
-    if (violating) expect(changes[0]?.metricValue).toEqual({ count });
+    if (violating) expect(changes[0]?.metricValue).toEqual({ count: BigInt(count) });
   });
 
   it('counts UDP listeners and established connections from the true lists, however long', () => {
@@ -55,7 +55,7 @@ describe('numeric operators on counts', () => {
     );
     const many = Array.from({ length: 10_000 }, (_, i) => `10.0.${i >> 8}.${i & 255}:443`);
     const changes = established.evaluate(sample({ establishedConnections: connections(...many) }), undefined);
-    expect(changes[0]?.metricValue).toEqual({ count: 10_000 });
+    expect(changes[0]?.metricValue).toEqual({ count: 10_000n });
   });
 
   it('counts established connections by their true total when the collection listed only some of them', () => {
@@ -64,7 +64,7 @@ describe('numeric operators on counts', () => {
       sample({ establishedConnections: connections('10.0.0.1:443'), establishedConnectionsTotal: 20_000 }),
       undefined,
     );
-    expect(changes.map((c) => c.metricValue)).toEqual([{ count: 20_000 }]);
+    expect(changes.map((c) => c.metricValue)).toEqual([{ count: 20_000n }]);
   });
 });
 
@@ -161,6 +161,42 @@ describe('custom metrics', () => {
   });
 });
 
+describe('counts beyond 2^53, as the API allows (UnsignedLong)', () => {
+  const exactTraffic = (bytesOut: bigint): TrafficDelta => ({
+    delta: { bytesOut, bytesIn: 0n, packetsIn: 0n, packetsOut: 0n },
+    coveredMs: 5 * MINUTE,
+  });
+  const limit = (count: string) => one('aws:all-bytes-out', { comparisonOperator: 'less-than-equals', value: { count } });
+
+  it('compares exactly: one byte over a count of 2^53+1 violates, the count itself conforms', () => {
+    const detector = detectorFor(limit('9007199254740993'));
+    expect(detector.evaluate(sample(), exactTraffic(9_007_199_254_740_993n))).toEqual([]);
+    const changes = detector.evaluate(sample(), exactTraffic(9_007_199_254_740_994n));
+    expect(changes.map((c) => [c.type, c.metricValue])).toEqual([['in-alarm', { count: 9_007_199_254_740_994n }]]);
+  });
+
+  it('measures a traffic sum over durationSeconds exactly in the alarm', () => {
+    const detector = detectorFor(
+      one('aws:all-bytes-out', { comparisonOperator: 'less-than-equals', value: { count: 1 }, durationSeconds: 600 }),
+    );
+    expect(detector.evaluate(sample(), exactTraffic(2n ** 53n))).toEqual([]);
+    const changes = detector.evaluate(sample(), exactTraffic(2n ** 53n + 3n));
+    expect(changes[0]?.metricValue).toEqual({ count: 2n ** 54n + 3n });
+  });
+
+  it('fingerprints a count by its exact digits, and a count that fits a double as before (saved state stays valid)', () => {
+    const near = detectorFor(limit('9007199254740993'));
+    const far = detectorFor(limit('9007199254740992'));
+    expect(near.snapshot().b?.fingerprint).toBe(
+      '["aws:all-bytes-out",{"comparisonOperator":"less-than-equals","value":{"count":9007199254740993}}]',
+    );
+    expect(far.snapshot().b?.fingerprint).not.toBe(near.snapshot().b?.fingerprint);
+    expect(detectorFor(limit('5')).snapshot().b?.fingerprint).toBe(
+      '["aws:all-bytes-out",{"comparisonOperator":"less-than-equals","value":{"count":5}}]',
+    );
+  });
+});
+
 describe('traffic over durationSeconds', () => {
   const bytesOut = (criteria: Record<string, unknown>) =>
     detectorFor(one('aws:all-bytes-out', { comparisonOperator: 'less-than-equals', ...criteria }));
@@ -180,7 +216,7 @@ describe('traffic over durationSeconds', () => {
     // Three 5-minute deltas of 400 bytes: no datapoint until 15 minutes are covered, then 1,200 > 1,000.
     const changes = [traffic(400), traffic(400), traffic(400)].map((t) => detector.evaluate(sample(), t));
     expect(changes.map((c) => c.map((x) => x.type))).toEqual([[], [], ['in-alarm']]);
-    expect(changes[2]?.[0]?.metricValue).toEqual({ count: 1200 });
+    expect(changes[2]?.[0]?.metricValue).toEqual({ count: 1200n });
     // The next period starts empty: 3 x 300 = 900 conforms and clears.
     expect(
       run(detector, [
@@ -225,7 +261,7 @@ describe('traffic over durationSeconds', () => {
     for (const [metric, counter] of metrics) {
       const detector = detectorFor(one(metric, { comparisonOperator: 'less-than', value: { count: 10 } }));
       const delta = { bytesIn: 0n, bytesOut: 0n, packetsIn: 0n, packetsOut: 0n, [counter]: 10n };
-      expect(detector.evaluate(sample(), { delta, coveredMs: MINUTE }).map((c) => c.metricValue)).toEqual([{ count: 10 }]);
+      expect(detector.evaluate(sample(), { delta, coveredMs: MINUTE }).map((c) => c.metricValue)).toEqual([{ count: 10n }]);
     }
   });
 });

@@ -227,6 +227,42 @@ describe('EdgeDetection', () => {
     expect(events(nucleus.published).map((e) => [e.violationEventType, e.metricValue])).toEqual([['in-alarm', { count: 1000 }]]);
   });
 
+  it('keeps traffic sums and counts beyond 2^53 exact: in the alarm, its log line, the saved outbox, and after a restart', async () => {
+    // 2^63-1 as a string of digits: exact through any nucleus and IPC client.
+    const behaviors = parseBehaviors([
+      {
+        name: 'out',
+        metric: 'aws:all-bytes-out',
+        criteria: { comparisonOperator: 'less-than-equals', value: { count: '9223372036854775807' } },
+      },
+    ]);
+    const detection = await started({ behaviors });
+    const network = (bytesOut: bigint): ObservedSample => ({
+      customMetrics: {},
+      network: { bootId: BOOT, interfaces: { eth0: { bytesIn: 0n, bytesOut, packetsIn: 0n, packetsOut: 0n } } },
+    });
+    await detection.observe(network(1n));
+    now += 300_000;
+    // 2^63 + 1 bytes sent: one more than the count allows; a double would read both as 2^63.
+    connection = undefined;
+    await detection.observe(network(2n ** 63n + 2n));
+    const saved = readFileSync(join(dir, 'detect.json'), 'utf8');
+    expect(saved).toContain('"metricValue":{"count":9223372036854775809}');
+    expect(saved).toContain('"value":{"count":9223372036854775807}');
+    expect(lines.some((l) => l.includes('ALARM in-alarm: behavior out') && l.includes('measured {"count":9223372036854775809}'))).toBe(
+      true,
+    );
+
+    // A restart with the alarm still undelivered: the outbox is read back exactly and sent once the nucleus is there.
+    connection = await nucleus.connect();
+    const restarted = await started({ behaviors });
+    await restarted.observe(network(2n ** 63n + 3n));
+    expect(nucleus.published).toHaveLength(1);
+    const payload = nucleus.published[0]!.payload.toString();
+    expect(payload).toContain('"metricValue":{"count":9223372036854775809}');
+    expect(payload).toContain('"value":{"count":9223372036854775807}');
+  });
+
   it('starts fresh from a damaged state file, saying so', async () => {
     writeFileSync(join(dir, 'detect.json'), '{"version":1,"behaviors":{"allowed-tcp":{"inAlarm":"yes"}}}');
     const detection = await started();

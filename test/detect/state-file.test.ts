@@ -2,7 +2,7 @@
  * The detection state file read back after damage: anything that cannot be trusted is refused with a reason and
  * detection starts fresh, never with a half-valid state.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDetectionStateFile, type DetectionState } from '../../src/detect/state-file';
@@ -57,6 +57,29 @@ describe('detection state file', () => {
     expect(loaded.state).toEqual(state);
   });
 
+  it('keeps counts beyond 2^53 of an undelivered alarm exact, in the file and read back', async () => {
+    const event = {
+      violationId: 'v',
+      thingName: 'Core1',
+      securityProfileName: 'p',
+      behavior: {
+        name: 'b',
+        metric: 'aws:all-bytes-out',
+        criteria: { comparisonOperator: 'greater-than' as const, value: { count: 2n ** 53n + 1n } },
+      },
+      metricValue: { count: 2n ** 64n + 1n },
+      violationEventType: 'in-alarm' as const,
+      violationEventTime: 1,
+    };
+    await createDetectionStateFile(path).save({ behaviors: {}, outbox: [{ event, cloudTopic: 'a/b' }] });
+    const text = readFileSync(path, 'utf8');
+    expect(text).toContain('"value":{"count":9007199254740993}');
+    expect(text).toContain('"metricValue":{"count":18446744073709551617}');
+    const loaded = await createDetectionStateFile(path).load();
+    expect(loaded.problem).toBeUndefined();
+    expect(loaded.state?.outbox[0]?.event).toEqual(event);
+  });
+
   it('a missing file is no problem: detection starts fresh quietly', async () => {
     expect(await createDetectionStateFile(path).load()).toEqual({});
   });
@@ -74,6 +97,7 @@ describe('detection state file', () => {
     ['null', 'null', /not a JSON object/],
     ['another version', { version: 2, behaviors: {} }, /unsupported version 2/],
     ['no version', { behaviors: {} }, /unsupported version undefined/],
+    ['a version beyond 2^53', '{"version":12345678901234567890,"behaviors":{}}', /unsupported version 12345678901234567890\)/],
     ['no behaviors', { version: 1 }, /no behaviors/],
     ['behaviors as a list', { version: 1, behaviors: [] }, /no behaviors/],
     ['behaviors null', { version: 1, behaviors: null }, /no behaviors/],

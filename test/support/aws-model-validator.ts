@@ -103,7 +103,7 @@ class Checker {
     this.violations.push(`${path}: ${problem}`);
   }
 
-  private bounds(path: string, shape: Shape, size: number, unit: string): void {
+  private bounds(path: string, shape: Shape, size: number | bigint, unit: string): void {
     if (shape.min !== undefined && size < shape.min) this.fail(path, `${unit} ${size} is under the minimum ${shape.min}`);
     if (shape.max !== undefined && size > shape.max) this.fail(path, `${unit} ${size} is over the maximum ${shape.max}`);
   }
@@ -155,14 +155,25 @@ class Checker {
         }
         return;
       }
-      case 'integer':
       case 'long':
+        // A bigint is how a long beyond 2^53 is given to the AWS SDK v3, which writes its exact digits.
+        if (typeof value === 'bigint') {
+          if (value > 2n ** 63n - 1n || value < -(2n ** 63n)) this.fail(path, `${value} does not fit a 64-bit integer`);
+          this.bounds(path, shape, value, 'value');
+          return;
+        }
+        if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+          this.fail(path, `expected an integer the SDK sends exactly (a number up to 2^53-1 or a bigint), got ${show(value)}`);
+          return;
+        }
+        this.bounds(path, shape, value, 'value');
+        return;
+      case 'integer':
         if (typeof value !== 'number' || !Number.isInteger(value)) {
           this.fail(path, `expected an integer, got ${show(value)}`);
           return;
         }
-        if (shape.type === 'integer' && (value > 2 ** 31 - 1 || value < -(2 ** 31)))
-          this.fail(path, `${value} does not fit a 32-bit integer`);
+        if (value > 2 ** 31 - 1 || value < -(2 ** 31)) this.fail(path, `${value} does not fit a 32-bit integer`);
         this.bounds(path, shape, value, 'value');
         return;
       case 'double':

@@ -62,6 +62,28 @@ describe('setup-defender --behaviors-file', () => {
     expect(readBehaviorsFile(path).edge).toEqual([expected]);
   });
 
+  it('sends a count beyond 2^53 as a bigint (exact in the SDK request, valid for the model), and prints it exactly in a dry run', async () => {
+    const root = makeProject();
+    const path = join(root, 'big.json');
+    writeFileSync(
+      path,
+      '[{"name":"out","metric":"aws:all-bytes-out","criteria":{"comparisonOperator":"greater-than","value":{"count":9223372036854775807}}}]',
+    );
+    const h = harness(root);
+    expect(await run(['setup-defender', '--group', 'fleet', '--behaviors-file', path], h.deps)).toBe(0);
+    const sent = mocks.iot.commandCalls(CreateSecurityProfileCommand)[0]!.args[0].input.behaviors;
+    expect(sent?.[0]?.criteria?.value?.count).toBe(9_223_372_036_854_775_807n);
+
+    const dry = harness(root);
+    expect(await run(['setup-defender', '--group', 'fleet', '--behaviors-file', path, '--dry-run'], dry.deps)).toBe(0);
+    expect(dry.lines.join('\n')).toContain('"count": 9223372036854775807');
+    const cli = harness(root);
+    expect(
+      await run(['setup-defender', '--group', 'fleet', '--behaviors-file', path, '--dry-run', '--account', '123456789012'], cli.deps),
+    ).toBe(0);
+    expect(cli.lines.find((l) => l.startsWith('aws iot create-security-profile'))).toContain('"value":{"count":9223372036854775807}');
+  });
+
   it('refuses a value that is neither of the type AWS takes nor text of it, before calling AWS', async () => {
     const root = makeProject();
     const path = join(root, 'bad.json');
@@ -73,7 +95,9 @@ describe('setup-defender --behaviors-file', () => {
     writeFileSync(path, JSON.stringify([bad]));
     const h = harness(root);
     expect(await run(['setup-defender', '--group', 'fleet', '--behaviors-file', path], h.deps)).toBe(2);
-    expect(h.errors[0]).toContain('behavior #1.criteria.value.count must be a whole number (got "five")');
+    expect(h.errors[0]).toContain(
+      'behavior #1.criteria.value.count must be a whole number from 0 to 9223372036854775807, written as digits (a number in exponent form is not exact beyond 2^53) (got "five")',
+    );
     expect(totalCalls()).toBe(0);
   });
 
