@@ -13,7 +13,7 @@ import { isNetDev, netDevInterfaceNames, parseNetDev } from './netdev';
 import type { NetworkBaseline } from '../state/network-delta';
 import {
   SocketAddressCache,
-  FirstSocketTable,
+  SeenSockets,
   SocketSummary,
   SocketTableParser,
   TCP_ESTABLISHED,
@@ -222,7 +222,7 @@ export function createCollector(deps: CollectorDeps): Collector {
   });
   const tcpStates = [TCP_LISTEN, TCP_ESTABLISHED];
   /** Kept from sample to sample, at the size the last one needed. */
-  const firstTcpSockets = new FirstSocketTable();
+  const tcpSockets = new SeenSockets();
   const addresses = new SocketAddressCache();
   const udpStates = [UDP_UNCONNECTED];
 
@@ -244,7 +244,7 @@ export function createCollector(deps: CollectorDeps): Collector {
       const interfaces = enumerateInterfaces(procfs, deps.interfaces, devRead, problems);
       const customRead = custom.collect(options.customMetrics, interfaces);
       const interfaceOf = createInterfaceAttribution((await interfaces) ?? []);
-      const tcp = new SocketSummary(interfaceOf, TCP_LISTEN, firstTcpSockets, options.maxListedConnections);
+      const tcp = new SocketSummary(interfaceOf, TCP_LISTEN, tcpSockets, options.maxListedConnections);
       const udp = new SocketSummary(interfaceOf, UDP_UNCONNECTED);
       // A block's two tables are parsed one after the other, so that the order of its entries does not depend on timing.
       const readBlock = async (
