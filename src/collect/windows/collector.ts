@@ -12,7 +12,7 @@ import type { StatfsSource } from '../../procfs/statfs';
 import { describeError } from '../../util/describe-error';
 import { bootTimeId } from '../boot';
 import { assembleSample, type Collector, type SampleParts } from '../collector';
-import { FirstSocketTable, SocketAddressCache, SocketSummary, TCP_LISTEN, UDP_UNCONNECTED, createInterfaceAttribution } from '../sockets';
+import { SeenSockets, SocketAddressCache, SocketSummary, TCP_LISTEN, UDP_UNCONNECTED, createInterfaceAttribution } from '../sockets';
 import { createWindowsCustomMetrics, type WindowsSystem } from './custom-metrics';
 import { ERROR_NOT_SUPPORTED, type IpHelper, IpHelperError } from './ip-helper';
 import { decodeIfTable2, decodeTcpTable, decodeUdpTable, type TableDecoding } from './ip-helper-tables';
@@ -44,7 +44,7 @@ export function createWindowsCollector(deps: WindowsCollectorDeps): Collector {
     },
     sleep: deps.sleep ?? ((ms) => delay(ms)),
   });
-  const firstTcpSockets = new FirstSocketTable();
+  const tcpSockets = new SeenSockets();
   const addresses = new SocketAddressCache();
 
   /** The IP Helper, or why it cannot be had. */
@@ -98,7 +98,7 @@ export function createWindowsCollector(deps: WindowsCollectorDeps): Collector {
       const ip = helper();
       const customRead = custom.collect(options.customMetrics, Promise.resolve(listed));
       const interfaceOf = createInterfaceAttribution(listed ?? []);
-      const tcp = new SocketSummary(interfaceOf, TCP_LISTEN, firstTcpSockets, options.maxListedConnections);
+      const tcp = new SocketSummary(interfaceOf, TCP_LISTEN, tcpSockets, options.maxListedConnections);
       const udp = new SocketSummary(interfaceOf, UDP_UNCONNECTED);
       const block = (kind: 'tcp' | 'udp', summary: SocketSummary): Array<string | undefined> => {
         if (typeof ip === 'string') return [ip];
