@@ -37,6 +37,7 @@ interface ClientRun {
   readings: Reading[];
   reports: number;
   rejected: number;
+  /** How the agent ended before the run stopped it (an exit the run asked for is not one). */
   exited?: string;
   stop: () => Promise<void>;
   pid: number | undefined;
@@ -94,8 +95,9 @@ async function startClient(
     },
   });
   run.pid = child.pid;
+  let stopping = false;
   child.once('exit', (code, signal) => {
-    run.exited = `exited with ${code ?? signal}`;
+    if (!stopping) run.exited = `exited with ${code ?? signal}`;
   });
   const timer = setInterval(() => {
     const reading = child.pid === undefined ? undefined : readingOf(child.pid, (Date.now() - startedAt) / 60_000);
@@ -103,6 +105,7 @@ async function startClient(
   }, RSS_EVERY_MS);
   run.stop = async () => {
     clearInterval(timer);
+    stopping = true;
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
