@@ -65,6 +65,16 @@ describe('manifest selection of the rendered recipe', () => {
     }
   });
 
+  it('on a Windows core gives the classic nucleus the Windows manifest, and nothing for an architecture it does not build; nucleus lite never runs there', () => {
+    const manifests = manifestsOf(render());
+    expect(manifests[selectedManifest('classic', manifests, 'amd64', 'windows')]?.Name).toBe('Windows amd64');
+    expect(selectedManifest('classic', manifests, 'aarch64', 'windows')).toBe(-1);
+    expect(selectedManifest('lite', manifests, 'amd64', 'windows')).toBe(-1);
+    // and the Windows manifest is no Linux core's: every Linux architecture still gets its own (tests above)
+    for (const architecture of REPORTED_ARCHITECTURES.classic)
+      expect(selectedName('classic', render(), architecture)).not.toBe('Windows amd64');
+  });
+
   it('the two models read Platform as their runtimes do: lite needs a runtime key, classic skips a runtime it does not report', () => {
     const manifest = (platform: Record<string, string>) => ({ Platform: platform, Lifecycle: { run: 'true' } });
     const liteOnly = manifest({ os: 'linux', runtime: 'aws_nucleus_lite' });
@@ -166,7 +176,7 @@ describe('the build refuses a recipe one runtime cannot deploy, naming the rule 
     expect(liteObjectMeasure([[[['deep']]]])).toEqual({ subobjects: 4, depth: 4 });
   });
 
-  it('a recipe with more subobjects than nucleus lite claims, as the recipe of the SDK-bundle change had (272)', () => {
+  it('a recipe with more subobjects than nucleus lite claims: the template with its defaults written out, as when lite refused it', () => {
     const { subobjects } = liteObjectMeasure(render());
     expect(subobjects).toBeLessThanOrEqual(LITE_RECIPE_SUBOBJECT_LIMIT);
     const artifacts = (manifest: Manifest) => (manifest as unknown as { Artifacts: Array<Record<string, unknown>> }).Artifacts;
@@ -178,11 +188,12 @@ describe('the build refuses a recipe one runtime cannot deploy, naming the rule 
       }
     });
     expect(() => render(asBefore)).toThrow(
-      new RegExp(`the recipe has 272 subobjects .*nucleus lite refuses a recipe with more than ${LITE_RECIPE_SUBOBJECT_LIMIT}`),
+      new RegExp(`the recipe has \\d+ subobjects .*nucleus lite refuses a recipe with more than ${LITE_RECIPE_SUBOBJECT_LIMIT}`),
     );
     let nested: unknown = 'bottom';
     for (let level = 0; level < 13; level++) nested = [nested];
-    const recipe = render();
+    // Without its configuration, so that the nesting's own subobjects stay within the budget.
+    const { ComponentConfiguration: _, ...recipe } = render();
     expect(runtimeRuleProblems({ ...recipe, Deep: nested }, recipeToYaml(recipe))).toEqual([]);
     expect(runtimeRuleProblems({ ...recipe, Deep: [nested] }, recipeToYaml(recipe))).toEqual([
       'the recipe nests a value 15 levels deep; nucleus lite refuses 15 or more',
