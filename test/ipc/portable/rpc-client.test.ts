@@ -17,7 +17,8 @@ const frame = (type: number, streamId: number, payload: Buffer, flags = 0, heade
   });
 
 /** Writes `data` and resolves once the socket handed it to the kernel: then the reader has taken all but its buffer. */
-const written = (socket: net.Socket, data: Buffer): Promise<void> => new Promise((resolve, reject) => socket.write(data, (e) => (e ? reject(e) : resolve())));
+const written = (socket: net.Socket, data: Buffer): Promise<void> =>
+  new Promise((resolve, reject) => socket.write(data, (e) => (e ? reject(e) : resolve())));
 
 describe('RpcClient reading Pings', () => {
   let dir: string;
@@ -72,7 +73,7 @@ describe('RpcClient reading Pings', () => {
 
   it('still refuses a Ping whose message CRC is wrong, as a protocol error', async () => {
     const ping = frame(2, 0, Buffer.alloc(4 * 1024 * 1024, 0x70));
-    ping[ping.length - 10] ^= 1;
+    ping.writeUInt8(ping.readUInt8(ping.length - 10) ^ 1, ping.length - 10);
     const closed = new Promise<string>((resolve) => client!.onClose(resolve));
     await written(peer!, ping);
     expect(await closed).toBe('protocol error: unreadable frame: message CRC mismatch');
