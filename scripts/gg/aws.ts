@@ -341,6 +341,14 @@ export class Arns {
     return this.iot(`topic/${topic}`);
   }
 
+  iotPolicy(policyName: string): string {
+    return this.iot(`policy/${policyName}`);
+  }
+
+  mitigationAction(actionName: string): string {
+    return this.iot(`mitigationaction/${actionName}`);
+  }
+
   topicFilter(topicFilter: string): string {
     return this.iot(`topicfilter/${topicFilter}`);
   }

@@ -23,7 +23,19 @@ const SDK_FUTURE_NODE_MAJOR = 22;
 export function createAwsClients(region: string | undefined): AwsClients {
   // The SDK would print its own eight-line notice; the tool says it in one line, once (sdkNodeNote).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const config = { maxAttempts: SDK_MAX_ATTEMPTS, retryMode: SDK_RETRY_MODE, ...(region ? { region } : {}) };
+  return clientsWith({ maxAttempts: SDK_MAX_ATTEMPTS, retryMode: SDK_RETRY_MODE, ...(region ? { region } : {}) });
+}
+
+/** The options every client of the tool shares (a subset of each SDK client's own configuration type). */
+export interface SharedClientConfig {
+  region?: string;
+  maxAttempts?: number;
+  retryMode?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** One client per service the tool calls, all with the same configuration. */
+export function clientsWith(config: SharedClientConfig): AwsClients {
   return {
     greengrass: new GreengrassV2Client(config),
     iot: new IoTClient(config),

@@ -5,6 +5,7 @@
  */
 import { AttachRolePolicyCommand, CreateRoleCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { type Arns, errorName } from './aws';
+import { createdByTags } from './created-by';
 import type { Session } from './session';
 
 export interface IotServiceRole {
@@ -34,7 +35,14 @@ export async function ensureIotServiceRole(session: Session, arns: Arns, role: I
   const { aws, out } = session;
   const trust = JSON.stringify(iotTrustPolicy(arns));
   try {
-    await aws.iam(new CreateRoleCommand({ RoleName: role.roleName, AssumeRolePolicyDocument: trust, Description: role.description }));
+    await aws.iam(
+      new CreateRoleCommand({
+        RoleName: role.roleName,
+        AssumeRolePolicyDocument: trust,
+        Description: role.description,
+        Tags: createdByTags(session.identity.name),
+      }),
+    );
     out.info(`${aws.dryRun ? '[dry-run] would create' : 'created'} IAM role ${role.roleName}`);
   } catch (error) {
     if (!['EntityAlreadyExistsException', 'EntityAlreadyExists'].includes(errorName(error))) throw error;

@@ -112,6 +112,47 @@ export function logManagerSpecification(
   };
 }
 
+/** A JSON pointer segment (RFC 6901): `~` and `/` escaped. */
+function pointerSegment(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/**
+ * The log manager entry without this component's log: the merge loses the entry, and `reset` takes it off the core
+ * too (a merge only adds; what a core already holds stays until reset). The list form is a value the merge replaces
+ * whole, so the shorter list is enough. Undefined when the entry holds nothing for the component.
+ */
+export function logManagerWithout(
+  current: ComponentDeploymentSpecification,
+  componentName: string,
+): ComponentDeploymentSpecification | undefined {
+  const document = parseMerge(current.configurationUpdate?.merge);
+  const uploader = isRecord(document.logsUploaderConfiguration) ? document.logsUploaderConfiguration : undefined;
+  if (!uploader) return undefined;
+  const list = uploader.componentLogsConfiguration;
+  const map = uploader.componentLogsConfigurationMap;
+  const inList = Array.isArray(list) && list.some((entry) => isRecord(entry) && entry.componentName === componentName);
+  const inMap = isRecord(map) && componentName in map;
+  if (!inList && !inMap) return undefined;
+  const next: Json = { ...uploader };
+  const reset = [...(current.configurationUpdate?.reset ?? [])];
+  if (inList) next.componentLogsConfiguration = list.filter((entry) => !(isRecord(entry) && entry.componentName === componentName));
+  if (inMap) {
+    const { [componentName]: _removed, ...others } = map;
+    next.componentLogsConfigurationMap = others;
+    const pointer = `/logsUploaderConfiguration/componentLogsConfigurationMap/${pointerSegment(componentName)}`;
+    if (!reset.includes(pointer)) reset.push(pointer);
+  }
+  return {
+    ...current,
+    configurationUpdate: {
+      ...current.configurationUpdate,
+      merge: JSON.stringify({ ...document, logsUploaderConfiguration: next }),
+      ...(reset.length ? { reset } : {}),
+    },
+  };
+}
+
 const SEMVER = /^(\d+)\.(\d+)\.(\d+)$/;
 
 function compareVersions(a: string, b: string): number {

@@ -1,6 +1,7 @@
 /** `setup-defender --create-sns NAME`: the SNS topic alarms go to and the role Device Defender assumes to publish there. */
-import { CreateTopicCommand } from '@aws-sdk/client-sns';
-import type { Arns } from './aws';
+import { CreateTopicCommand, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
+import { type Arns, errorName, isNotFound } from './aws';
+import { createdByTags } from './created-by';
 import { ensureIotServiceRole } from './iot-service-role';
 import type { Session } from './session';
 
@@ -8,14 +9,29 @@ import type { Session } from './session';
 export const SNS_NAME = /^[A-Za-z0-9_-]{1,40}$/;
 
 /** One role per region: it trusts that region's AWS IoT and publishes to that region's topic (IAM itself is global). */
-function alertRoleName(topicName: string, region: string): string {
+export function alertRoleName(topicName: string, region: string): string {
   return `${topicName}-alerts-${region}`;
 }
 
+/**
+ * The topic of that name, created (and tagged as the tool's) only when it does not exist yet: a topic made by hand is
+ * reused as it is, so cleanup never deletes it.
+ */
+export async function ensureSnsTopic(session: Session, arns: Arns, topicName: string): Promise<string> {
+  const topicArn = arns.snsTopic(topicName);
+  try {
+    await session.aws.sns(new GetTopicAttributesCommand({ TopicArn: topicArn }));
+    session.out.info(`SNS topic ${topicArn} exists; used as it is (not created by this tool, so cleanup keeps it)`);
+    return topicArn;
+  } catch (error) {
+    if (!isNotFound(error) && errorName(error) !== 'NotFoundException') throw error;
+  }
+  const created = await session.aws.sns(new CreateTopicCommand({ Name: topicName, Tags: createdByTags(session.identity.name) }));
+  return created.TopicArn ?? topicArn;
+}
+
 export async function createSnsAlerts(session: Session, arns: Arns, topicName: string): Promise<{ topicArn: string; roleArn: string }> {
-  // CreateTopic is idempotent: an existing topic of that name is returned as it is.
-  const created = await session.aws.sns(new CreateTopicCommand({ Name: topicName }));
-  const topicArn = created.TopicArn ?? arns.snsTopic(topicName);
+  const topicArn = await ensureSnsTopic(session, arns, topicName);
   session.out.info(
     `SNS topic ${topicArn} (subscribe to it: aws sns subscribe --topic-arn ${topicArn} --protocol email --notification-endpoint <you>)`,
   );

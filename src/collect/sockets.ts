@@ -65,12 +65,14 @@ export class SocketAddressCache {
   private readonly ipv4 = new Map<number, ParsedAddress>();
   /** By their 32 hex digits as /proc prints them; undefined: not an address. */
   private readonly ipv6 = new Map<string, ParsedAddress | undefined>();
+  /** By their 16 bytes (as latin1 text) as the Windows IP Helper tables hold them. */
+  private readonly ipv6Bytes = new Map<string, ParsedAddress>();
   private sample = 1;
   private met = 0;
 
   /** How many addresses it holds (for tests). */
   get size(): number {
-    return this.ipv4.size + this.ipv6.size;
+    return this.ipv4.size + this.ipv6.size + this.ipv6Bytes.size;
   }
 
   /** Before each sample: drops the last sample's strangers if they have piled up. */
@@ -78,6 +80,7 @@ export class SocketAddressCache {
     if (this.size > ALWAYS_KEPT_ADDRESSES && this.size > 2 * this.met) {
       for (const [key, address] of this.ipv4) if (address.metIn !== this.sample) this.ipv4.delete(key);
       for (const [key, address] of this.ipv6) if (address?.metIn !== this.sample) this.ipv6.delete(key);
+      for (const [key, address] of this.ipv6Bytes) if (address.metIn !== this.sample) this.ipv6Bytes.delete(key);
     }
     this.sample++;
     this.met = 0;
@@ -105,6 +108,18 @@ export class SocketAddressCache {
       this.ipv6.set(hex, address);
     }
     return address && this.meet(address);
+  }
+
+  /** The IPv6 address in the 16 bytes (network order) at `start`, as an IN6_ADDR holds it; the caller checks the length. */
+  ipv6AddressFromBytes(bytes: Buffer, start: number): ParsedAddress {
+    const key = bytes.toString('latin1', start, start + 16);
+    let address = this.ipv6Bytes.get(key);
+    if (address === undefined) {
+      const words = [0, 1, 2, 3].map((w) => bytes.readUInt32BE(start + w * 4));
+      address = isIpv4Mapped(words) ? this.ipv4Address(words[3] as number) : parsedAddress(ipv6Text(words), words);
+      this.ipv6Bytes.set(key, address);
+    }
+    return this.meet(address);
   }
 
   private meet(address: ParsedAddress): ParsedAddress {
@@ -294,8 +309,8 @@ export function createInterfaceAttribution(addresses: readonly InterfaceAddress[
 
 /**
  * The established sockets to one remote address, kept as numbers: objects are built only for the entries listed. An
- * entry is both ports and the local address id that names the interface; the first one is held in the group itself,
- * since most peers have one (10,000 peers made 20,000 arrays a sample), the others in arrays made for the second.
+ * entry is both ports and the interface its local address names; the first one is held in the group itself, since
+ * most peers have one (10,000 peers made 20,000 arrays a sample), the others in arrays made for the second.
  */
 interface RemoteGroup {
   /** Canonical address text, from the address cache. */
@@ -303,31 +318,41 @@ interface RemoteGroup {
   /** Entries kept, in the order first seen. */
   kept: number;
   firstPorts: number;
-  firstLocal: number;
+  firstInterface: string | undefined;
   morePorts: number[] | undefined;
-  moreLocals: number[] | undefined;
+  moreInterfaces: Array<string | undefined> | undefined;
 }
 
-const NOT_FOUND = -1;
+/**
+ * What SeenSockets.add found: `before`, the same socket again (a row read twice), which counts once; `entry`, another
+ * socket of an entry already made (same remote endpoint, local port and interface, another local address); `new`, a
+ * socket of an entry of its own.
+ */
+export type SocketSeen = 'before' | 'entry' | 'new';
+
 const MIN_SLOTS = 1024;
 
 /**
- * (remote address id, both ports) -> the local address id of the first socket with them. At 20,000 sockets each probe
+ * The sample's established sockets, (remote address id, both ports, local address), each with the interface its local
+ * address names: it tells a socket seen again, and a socket of an entry already made. At 20,000 sockets each probe
  * was a cache miss (the kernel's formatting between two pieces of the table evicts what the table had in cache), which
- * cost more than the rest of the parsing: so the slots hold only a 16-bit fingerprint of the key (which at
- * 20,000 sockets mostly stays in cache) and the index of the socket's record, and the records are appended in order.
- * A record is read only when the fingerprints agree, and it decides: a socket seen again, or a fingerprint shared by
- * chance (one probe in 32,768). Kept from sample to sample. Its arrays are made at the first socket: a table that
- * never holds one (the UDP block's, which has no established sockets) costs nothing.
+ * cost more than the rest of the parsing: so the slots hold only a 16-bit fingerprint of (remote address id, both
+ * ports) (which at 20,000 sockets mostly stays in cache) and the index of the socket's record, and the records are
+ * appended in order. A record is read only when the fingerprints agree. Sockets that differ only in their local
+ * address share a fingerprint and follow one another in the probe sequence. Kept from sample to sample. Its arrays
+ * are made at the first socket: a table that never holds one (the UDP block's, which has no established sockets)
+ * costs nothing.
  */
-export class FirstSocketTable {
+export class SeenSockets {
   /** 0: empty; else the key's fingerprint, never 0. */
   private fingerprints = new Uint16Array(0);
   /** The record of the slot's socket. */
   private indexes = new Int32Array(0);
   private groups = new Int32Array(0);
   private ports = new Uint32Array(0);
-  private locals = new Int32Array(0);
+  /** Local address texts, and the interface each names (undefined: none). */
+  private locals: string[] = [];
+  private interfaces: Array<string | undefined> = [];
   /** 32 - log2(capacity): Fibonacci hashing takes the top bits of the product, which depend on every bit of the key. */
   private shift = 32;
   private size = 0;
@@ -350,14 +375,15 @@ export class FirstSocketTable {
     this.size = 0;
   }
 
-  /** The local id already stored for the key, or NOT_FOUND after storing `local` for it. */
-  firstOrAdd(group: number, ports: number, local: number): number {
+  /** Adds the socket unless it was seen before; says which. */
+  add(group: number, ports: number, local: string, interfaceName: string | undefined): SocketSeen {
     if (this.size * 2 >= this.fingerprints.length) this.grow();
     const fingerprints = this.fingerprints;
     const mask = fingerprints.length - 1;
     const mixed = Math.imul((ports | 0) ^ Math.imul(group, 0x85ebca6b) ^ (ports >>> 16), 0x9e3779b1);
     // The slot comes from the top bits, the fingerprint from all of them (odd, so never 0).
     const fingerprint = (Math.imul(mixed ^ (mixed >>> 15), 0x2c1b3c6d) & 0xffff) | 1;
+    let seen: SocketSeen = 'new';
     for (let slot = mixed >>> this.shift; ; slot = (slot + 1) & mask) {
       const stored = fingerprints[slot] as number;
       if (stored === 0) {
@@ -367,21 +393,26 @@ export class FirstSocketTable {
         this.groups[index] = group;
         this.ports[index] = ports;
         this.locals[index] = local;
-        return NOT_FOUND;
+        this.interfaces[index] = interfaceName;
+        return seen;
       }
       if (stored === fingerprint) {
         const index = this.indexes[slot] as number;
-        if (this.groups[index] === group && this.ports[index] === ports) return this.locals[index] as number;
+        if (this.groups[index] === group && this.ports[index] === ports) {
+          if (this.locals[index] === local) return 'before';
+          if (this.interfaces[index] === interfaceName) seen = 'entry';
+        }
       }
     }
   }
 
   /** Doubles the capacity (or makes the first MIN_SLOTS), re-inserting the records in their order. */
   private grow(): void {
-    const [groups, ports, locals, size] = [this.groups, this.ports, this.locals, this.size];
+    const [groups, ports, locals, interfaces, size] = [this.groups, this.ports, this.locals, this.interfaces, this.size];
     this.allocate(Math.max(MIN_SLOTS, this.capacity * 2));
     this.size = 0;
-    for (let index = 0; index < size; index++) this.firstOrAdd(groups[index] as number, ports[index] as number, locals[index] as number);
+    for (let index = 0; index < size; index++)
+      this.add(groups[index] as number, ports[index] as number, locals[index] as string, interfaces[index]);
   }
 
   /** Empty arrays of `capacity` slots (a power of two). */
@@ -390,7 +421,8 @@ export class FirstSocketTable {
     this.indexes = new Int32Array(capacity);
     this.groups = new Int32Array(capacity);
     this.ports = new Uint32Array(capacity);
-    this.locals = new Int32Array(capacity);
+    this.locals = new Array<string>(capacity);
+    this.interfaces = new Array<string | undefined>(capacity);
     this.shift = 32 - Math.log2(capacity);
   }
 }
@@ -428,30 +460,24 @@ export class SocketSummary {
   /** By remote address, in the order first seen: a group's index is its id, stamped on the address (ParsedAddress). */
   private readonly groups: RemoteGroup[] = [];
   private readonly serial = ++summaries;
-  /** The last local address looked up: consecutive rows mostly share it. */
+  /** The last local address looked up, and the interface it names: consecutive rows mostly share it. */
   private lastLocalAddress: string | undefined;
-  private lastLocalId = 0;
+  private lastInterface: string | undefined;
   /** The groups' addresses as numbers, in the same order (the group id is the index). */
   private readonly destinationTable = new DestinationTable();
-  /** Small ids for the few distinct local addresses (the host's own), and the interface each one names. */
-  private readonly localIds = new Map<string, number>();
-  private readonly localNames: Array<string | undefined> = [];
-  /** The rare sockets and entries beyond the first one with the same remote endpoint and local port. */
-  private readonly otherSockets = new Set<string>();
-  private readonly otherEntries = new Set<string>();
 
   /**
-   * `firstSockets`: the table that tells a socket seen twice, emptied here (the collector lends one to every sample).
+   * `sockets`: the table that tells a socket seen twice, emptied here (the collector lends one to every sample).
    * `listLimit`: at most this many connections are ever listed (the report's maxListedConnections): entries that cannot
    * be among them are counted, not kept (see cutRound).
    */
   constructor(
     private readonly interfaceOf: InterfaceOf,
     private readonly listenState: number,
-    private readonly firstSockets = new FirstSocketTable(),
+    private readonly sockets = new SeenSockets(),
     private readonly listLimit = Number.POSITIVE_INFINITY,
   ) {
-    firstSockets.clear();
+    sockets.clear();
     this.cutRound = listLimit;
     this.roundSizes = new Int32Array(Number.isFinite(listLimit) ? listLimit : 0);
   }
@@ -475,32 +501,25 @@ export class SocketSummary {
       if (remote.groupedBy !== this.serial) {
         remote.groupedBy = this.serial;
         remote.group = this.groups.length;
-        this.groups.push({ address: remote.text, kept: 0, firstPorts: 0, firstLocal: 0, morePorts: undefined, moreLocals: undefined });
+        this.groups.push({
+          address: remote.text,
+          kept: 0,
+          firstPorts: 0,
+          firstInterface: undefined,
+          morePorts: undefined,
+          moreInterfaces: undefined,
+        });
         const words = remote.words;
         if (words.length === 1) this.destinationTable.addV4(remote.text, words[0] as number);
         else this.destinationTable.addV6(remote.text, words[0] as number, words[1] as number, words[2] as number, words[3] as number);
       }
-      const group = this.groups[remote.group] as RemoteGroup;
-      const local = this.localId(row.localAddress);
+      const interfaceName = this.interfaceNamed(row.localAddress);
       const ports = row.remotePort * 65536 + row.localPort;
-      const first = this.firstSockets.firstOrAdd(remote.group, ports, local);
-      if (first === NOT_FOUND) {
-        this.establishedSockets++;
-        this.addEntry(group, ports, local);
-        return;
-      }
       // The same socket twice (a dual-stack table listing an IPv4 peer both ways, or a row read twice) counts once.
-      if (first === local) return;
-      const socket = `${remote.text}/${ports}/${local}`;
-      if (this.otherSockets.has(socket)) return;
-      this.otherSockets.add(socket);
+      const seen = this.sockets.add(remote.group, ports, row.localAddress, interfaceName);
+      if (seen === 'before') return;
       this.establishedSockets++;
-      const name = this.localNames[local];
-      if (name === this.localNames[first]) return;
-      const entry = `${remote.text}/${ports}/${name ?? ''}`;
-      if (this.otherEntries.has(entry)) return;
-      this.otherEntries.add(entry);
-      this.addEntry(group, ports, local);
+      if (seen === 'new') this.addEntry(this.groups[remote.group] as RemoteGroup, ports, interfaceName);
     }
   };
 
@@ -523,8 +542,8 @@ export class SocketSummary {
       for (const group of groups) {
         if (group.kept <= round) continue;
         const ports = round === 0 ? group.firstPorts : (group.morePorts?.[round - 1] as number);
-        const local = round === 0 ? group.firstLocal : (group.moreLocals?.[round - 1] as number);
-        listed.push(this.connection(group, ports, local));
+        const interfaceName = round === 0 ? group.firstInterface : group.moreInterfaces?.[round - 1];
+        listed.push(this.connection(group, ports, interfaceName));
         if (listed.length === wanted) return listed;
         if (group.kept > round + 1) remaining.push(group);
       }
@@ -543,33 +562,28 @@ export class SocketSummary {
     return this.establishedSockets;
   }
 
-  private localId(address: string): number {
-    if (address === this.lastLocalAddress) return this.lastLocalId;
-    let id = this.localIds.get(address);
-    if (id === undefined) {
-      id = this.localNames.length;
-      this.localIds.set(address, id);
-      this.localNames.push(this.interfaceOf(address));
+  private interfaceNamed(localAddress: string): string | undefined {
+    if (localAddress !== this.lastLocalAddress) {
+      this.lastLocalAddress = localAddress;
+      this.lastInterface = this.interfaceOf(localAddress);
     }
-    this.lastLocalAddress = address;
-    this.lastLocalId = id;
-    return id;
+    return this.lastInterface;
   }
 
-  private addEntry(group: RemoteGroup, ports: number, local: number): void {
+  private addEntry(group: RemoteGroup, ports: number, interfaceName: string | undefined): void {
     this.entries++;
     const round = group.kept;
     if (round >= this.cutRound) return;
     if (round === 0) {
       group.firstPorts = ports;
-      group.firstLocal = local;
+      group.firstInterface = interfaceName;
     } else {
-      if (group.morePorts === undefined || group.moreLocals === undefined) {
+      if (group.morePorts === undefined || group.moreInterfaces === undefined) {
         group.morePorts = [];
-        group.moreLocals = [];
+        group.moreInterfaces = [];
       }
       group.morePorts.push(ports);
-      group.moreLocals.push(local);
+      group.moreInterfaces.push(interfaceName);
     }
     group.kept++;
     if (Number.isFinite(this.listLimit)) this.lowerCut(round);
@@ -591,10 +605,9 @@ export class SocketSummary {
     return this.groups.reduce((sum, group) => sum + group.kept, 0);
   }
 
-  private connection(group: RemoteGroup, ports: number, local: number): EstablishedConnection {
+  private connection(group: RemoteGroup, ports: number, interfaceName: string | undefined): EstablishedConnection {
     const remoteAddr = formatEndpoint(group.address, Math.floor(ports / 65536));
     const localPort = ports % 65536;
-    const name = this.localNames[local];
-    return name === undefined ? { remoteAddr, localPort } : { remoteAddr, localPort, localInterface: name };
+    return interfaceName === undefined ? { remoteAddr, localPort } : { remoteAddr, localPort, localInterface: interfaceName };
   }
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  FirstSocketTable,
+  SeenSockets,
   SocketSummary,
   SocketTableParser,
   SocketAddressCache,
@@ -467,7 +467,7 @@ describe('SocketSummary de-duplication', () => {
 
   it('keeps every socket apart as its table grows, and a table lent to the next sample starts empty', () => {
     const rows = Array.from({ length: 5_000 }, (_, i) => ({ ...row('192.0.2.2', 1 + (i % 60_000), 443 + (i >> 8)) }));
-    const table = new FirstSocketTable();
+    const table = new SeenSockets();
     const summary = new SocketSummary(interfaceOf, TCP_LISTEN, table);
     for (const r of [...rows, ...rows]) summary.add(r);
     expect(summary.establishedTotal()).toBe(5_000);
@@ -478,39 +478,57 @@ describe('SocketSummary de-duplication', () => {
   });
 
   it('tells 100,000 sockets apart although their 16-bit fingerprints collide, and finds each one again', () => {
-    const table = new FirstSocketTable();
+    const table = new SeenSockets();
     const key = (i: number) => [i % 7, ((i * 2654435761) >>> 0) % 4294967296] as const;
-    for (let i = 0; i < 100_000; i++) expect(table.firstOrAdd(...key(i), i % 5)).toBe(-1);
-    for (let i = 0; i < 100_000; i += 997) expect(table.firstOrAdd(...key(i), 9)).toBe(i % 5);
+    for (let i = 0; i < 100_000; i++) expect(table.add(...key(i), `10.0.0.${i % 5}`, 'eth0')).toBe('new');
+    for (let i = 0; i < 100_000; i += 997) {
+      expect(table.add(...key(i), `10.0.0.${i % 5}`, 'eth0')).toBe('before');
+      expect(table.add(...key(i), '10.0.0.9', 'eth0')).toBe('entry');
+      expect(table.add(...key(i), '10.0.1.9', 'eth1')).toBe('new');
+    }
     table.clear();
-    expect(table.firstOrAdd(...key(3), 1)).toBe(-1);
+    expect(table.add(...key(3), '10.0.0.3', 'eth0')).toBe('new');
+  });
+
+  it('tells a socket seen before from another local address on the same or another interface, whatever came between', () => {
+    const table = new SeenSockets();
+    expect(table.add(1, 443, '192.0.2.2', 'eth0')).toBe('new');
+    expect(table.add(1, 443, '198.51.100.2', 'eth1')).toBe('new');
+    expect(table.add(1, 443, '192.0.2.3', 'eth0')).toBe('entry');
+    expect(table.add(1, 443, '198.51.100.3', 'eth1')).toBe('entry');
+    expect(table.add(1, 443, '198.51.100.2', 'eth1')).toBe('before');
+    expect(table.add(1, 443, '192.0.2.3', 'eth0')).toBe('before');
+    expect(table.add(1, 443, '203.0.113.1', undefined)).toBe('new');
+    expect(table.add(1, 443, '203.0.113.2', undefined)).toBe('entry');
+    expect(table.add(2, 443, '192.0.2.2', 'eth0')).toBe('new');
+    expect(table.add(1, 444, '192.0.2.2', 'eth0')).toBe('new');
   });
 
   it('makes its slots at the first socket: a table that never holds one (a UDP block) has none', () => {
-    const table = new FirstSocketTable();
+    const table = new SeenSockets();
     table.clear();
     expect(table.capacity).toBe(0);
-    expect(table.firstOrAdd(1, 443, 0)).toBe(-1);
+    expect(table.add(1, 443, '192.0.2.2', 'eth0')).toBe('new');
     expect(table.capacity).toBe(1024);
-    expect(table.firstOrAdd(1, 443, 5)).toBe(0);
+    expect(table.add(1, 443, '192.0.2.2', 'eth0')).toBe('before');
   });
 
   it('gives back the memory of a burst: a table far larger than the last sample needed shrinks at the next clear', () => {
-    const table = new FirstSocketTable();
-    for (let i = 0; i < 100_000; i++) table.firstOrAdd(0, i, 0);
+    const table = new SeenSockets();
+    for (let i = 0; i < 100_000; i++) table.add(0, i, '192.0.2.2', 'eth0');
     const burst = table.capacity;
     expect(burst).toBeGreaterThanOrEqual(200_000);
     table.clear();
     expect(table.capacity).toBe(burst);
-    for (let i = 0; i < 50; i++) table.firstOrAdd(1, i, 0);
+    for (let i = 0; i < 50; i++) table.add(1, i, '192.0.2.2', 'eth0');
     table.clear();
     expect(table.capacity).toBe(1024);
-    for (let i = 0; i < 50; i++) expect(table.firstOrAdd(1, i, 2)).toBe(-1);
-    expect(table.firstOrAdd(1, 7, 3)).toBe(2);
+    for (let i = 0; i < 50; i++) expect(table.add(1, i, '192.0.2.3', 'eth0')).toBe('new');
+    expect(table.add(1, 7, '192.0.2.3', 'eth0')).toBe('before');
   });
 
   it('keeps at most the list limit of entries, and counts every socket', () => {
-    const summary = new SocketSummary(interfaceOf, TCP_LISTEN, new FirstSocketTable(), 3);
+    const summary = new SocketSummary(interfaceOf, TCP_LISTEN, new SeenSockets(), 3);
     for (let port = 1; port <= 50; port++) summary.add(row('192.0.2.2', port, 443));
     expect(summary.establishedTotal()).toBe(50);
     expect(summary.establishedConnections().map((c) => c.localPort)).toEqual([1, 2, 3]);
@@ -536,8 +554,8 @@ describe('SocketSummary de-duplication', () => {
         ...row(random(2) ? '192.0.2.2' : '198.51.100.2', 1 + (i % 60_000), 1 + random(3)),
         remote: peer(dottedIpv4(0xcb000000 + (skewed ? random(1 + random(peerCount)) : random(peerCount)))),
       }));
-      const limited = new SocketSummary(interfaceOf, TCP_LISTEN, new FirstSocketTable(), limit);
-      const all = new SocketSummary(interfaceOf, TCP_LISTEN, new FirstSocketTable());
+      const limited = new SocketSummary(interfaceOf, TCP_LISTEN, new SeenSockets(), limit);
+      const all = new SocketSummary(interfaceOf, TCP_LISTEN, new SeenSockets());
       rows.forEach(limited.add);
       rows.forEach(all.add);
       for (const wanted of [limit, Math.floor(limit / 2), 1]) {

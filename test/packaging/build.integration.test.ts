@@ -12,6 +12,7 @@ import { LocalCore } from '../../tools/local-core/core';
 import { SDK_BUNDLE_FILE } from '../../src/ipc/sdk-bundle';
 import { rewriteRecipeForPublish } from '../../scripts/gg/project';
 import { recipeSchemaErrors, stepsWithoutScript } from './gdk-schemas';
+import { waitFor } from '../support/wait-for';
 
 const projectRoot = join(__dirname, '..', '..');
 const tempDirs: string[] = [];
@@ -137,14 +138,14 @@ describe('buildComponent', () => {
     const bundle = readFileSync(join(result.local.componentArtifactsDir, BUNDLE_FILE), 'utf8');
     const sdkBundle = readFileSync(join(result.local.componentArtifactsDir, SDK_BUNDLE_FILE), 'utf8');
     // Texts only each package's own code has: the SDK's model of an operation the agent never calls, aws-crt's addon
-    // lookup, systeminformation's docker and wifi readers, which the device facts never need.
+    // lookup, systeminformation's docker, wifi and network readers, which the device facts never need.
     for (const sdkCode of ['aws.greengrass#ListComponents', 'AWS CRT binary not present']) {
       expect(sdkBundle).toContain(sdkCode);
       expect(bundle).not.toContain(sdkCode);
     }
     expect(bundle).toContain(`require("./${SDK_BUNDLE_FILE}")`);
     expect(bundle).toContain('/etc/os-release');
-    for (const unused of ['dockerContainers', 'wifiNetworks']) expect(bundle).not.toContain(unused);
+    for (const unused of ['dockerContainers', 'wifiNetworks', 'networkGatewayDefault']) expect(bundle).not.toContain(unused);
   });
 
   it('bakes the gdk-config identity into the bundle', () => {
@@ -284,7 +285,7 @@ describe('the bundle alone (the any-architecture manifest), where neither the SD
     );
   });
 
-  it('with auto (the recipe default, uninterpolated here), says once that it uses the portable client and connects', async () => {
+  it('with auto (the recipe default, uninterpolated here), says once that it uses the portable client, connects and logs the device inventory', async () => {
     const dir = tempDir('core-');
     const core = new LocalCore({ socketPath: join(dir, 's'), thingName: 'Alone', defenderMinIntervalSeconds: 0 });
     await core.start();
@@ -296,9 +297,12 @@ describe('the bundle alone (the any-architecture manifest), where neither the SD
         SVCUID: svcuid,
         AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT: core.socketPath,
         AWS_IOT_THING_NAME: 'Alone',
+        DEFENDER_AGENT_INVENTORY_DELAY_MS: '0',
       });
       try {
         await connected;
+        // systeminformation's modules are in the bundle itself: the inventory needs no file beside it.
+        await waitFor(() => /INFO {2}device: .+, kernel .+ \(gathered in \d+ ms\)$/m.test(run.out()), 20_000, 'the inventory line');
         const choices = run
           .out()
           .split('\n')

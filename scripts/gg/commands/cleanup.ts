@@ -16,22 +16,45 @@ import { isConflict, isNotFound, type Arns } from '../aws';
 import { COMMON_HELP, COMMON_OPTIONS, exactlyOne, nameFlag, parseFlags } from '../args';
 import { createRevision, readCurrentDeployment } from '../deployment';
 import type { CliDeps } from '../deps';
-import { CliError } from '../errors';
+import { createdResourcesPlan, type CreatedResources, removeCreated } from './cleanup-created';
+import { CREATED_BY_TAG } from '../created-by';
+import { ruleRoleNameFor } from '../edge-rules';
+import { CliError, UsageError } from '../errors';
+import { LOG_MANAGER, logManagerWithout } from '../log-manager';
+import { SNS_NAME } from '../sns-alerts';
+import { quotedInput } from '../terminal-text';
+import { DEFAULT_QUARANTINE_GROUP, quarantineNames, requireQuarantineNames } from './quarantine';
+import { edgeRoleNameFlag, edgeRuleNameFlag, edgeRuleNames } from './setup-edge';
 import { allPages } from '../paginate';
 import { defaultProfileName, mlProfileName } from '../security-profile';
 import { openSession, outcome, type Session } from '../session';
 import { describeError } from '../../../src/util/describe-error';
 
 export const CLEANUP_HELP = `Usage: npm run gg -- cleanup (--thing T | --group G) [--force] [--delete-versions] [--profile-name N] [--custom-metric NAME]...
+         [--edge [--rule-name N] [--role-name N]] [--quarantine [--quarantine-group G]] [--sns-topic NAME]...
 
 Undoes deploy and setup-defender for one target, and nothing beyond it:
-  - removes the component from the target's deployment (other components stay);
+  - removes the component from the target's deployment (other components stay), and its log upload entry from
+    ${LOG_MANAGER} there (the log manager and its other settings stay);
   - detaches the security profiles setup-defender created (N and N-ml) from this target only (a thing
     group; a --thing has no attachment of its own), and deletes a profile only when no other target
     is left attached to it;
   - deletes the custom metrics named;
   - with --delete-versions, deletes the published versions of the component that no deployment still
     uses (every deployment the tool can list is read; versions another target runs are kept).
+With the flags below, also what setup-edge, quarantine setup and --create-sns created in the region: only
+resources that carry the tag ${CREATED_BY_TAG}=<component name>, which the tool puts on what it creates. One
+made by hand under the same name has no such tag and is kept (so is one an older gg made before the tag).
+  --edge                    setup-edge's topic rules (<component>_alarms, <component>_metrics) and its IAM role
+                            <component>-edge-rules-<region>; --rule-name / --role-name if setup-edge was given them
+  --quarantine              quarantine setup's mitigation action G-add-thing, IAM role G-mitigation-<region>, IoT
+                            policy G-deny-all and thing group G (default ${DEFAULT_QUARANTINE_GROUP}; --quarantine-group G).
+                            The group and its policy stay while a thing is in it (release it first).
+                            Automatic isolation goes with: npm run gg -- quarantine auto disable
+  --sns-topic NAME          an SNS topic made by --create-sns NAME (with its subscriptions) and the role
+                            NAME-alerts-<region> setup-defender made for it; repeatable
+Kept: the alarm log group and dashboards of setup-edge (the alarm history), and things in quarantine.
+What could not be removed is listed at the end; run the same cleanup again to finish (it skips what is gone).
 Asks for confirmation unless --force.
   --thing T | --group G     the deployment target to remove the component from
   --force                   do not ask (required without a terminal)
@@ -48,6 +71,11 @@ async function removeFromDeployment(session: Session, targetArn: string): Promis
     return;
   }
   const { [identity.name]: _removed, ...others } = current.components;
+  const logManager = others[LOG_MANAGER] && logManagerWithout(others[LOG_MANAGER], identity.name);
+  if (logManager) {
+    others[LOG_MANAGER] = logManager;
+    out.info(`${LOG_MANAGER} keeps its other settings; ${identity.name}'s log upload entry goes (configurationUpdate.reset)`);
+  }
   const deploymentId = await createRevision(session, {
     targetArn,
     deploymentName: current.deploymentName,
@@ -156,6 +184,12 @@ export async function cleanupCommand(argv: string[], deps: CliDeps): Promise<num
     'delete-versions': { type: 'boolean' },
     'profile-name': { type: 'string' },
     'custom-metric': { type: 'string', multiple: true },
+    edge: { type: 'boolean' },
+    'rule-name': { type: 'string' },
+    'role-name': { type: 'string' },
+    quarantine: { type: 'boolean' },
+    'quarantine-group': { type: 'string' },
+    'sns-topic': { type: 'string', multiple: true },
   });
   const targetKind = exactlyOne('cleanup', { thing: flags.thing, group: flags.group });
   const targetName = nameFlag(targetKind, targetKind === 'thing' ? flags.thing : flags.group)!;
@@ -163,15 +197,40 @@ export async function cleanupCommand(argv: string[], deps: CliDeps): Promise<num
     const name = flag.split('=')[0]!;
     return nameFlag('custom-metric', name)!;
   });
+  if (!flags.edge && (flags['rule-name'] !== undefined || flags['role-name'] !== undefined)) {
+    throw new UsageError('--rule-name and --role-name only apply with --edge');
+  }
+  if (!flags.quarantine && flags['quarantine-group'] !== undefined)
+    throw new UsageError('--quarantine-group only applies with --quarantine');
+  const ruleNameFlag = edgeRuleNameFlag(flags['rule-name']);
+  const roleNameFlag = edgeRoleNameFlag(flags['role-name']);
+  const quarantineGroup = nameFlag('quarantine-group', flags['quarantine-group']) ?? DEFAULT_QUARANTINE_GROUP;
+  const snsTopics = flags['sns-topic'] ?? [];
+  for (const topic of snsTopics) {
+    if (!SNS_NAME.test(topic)) throw new UsageError(`--sns-topic ${quotedInput(topic)} must be 1-40 characters of a-z A-Z 0-9 _ -`);
+  }
 
   const session = await openSession(deps, flags);
   const { identity, out, aws } = session;
   const profileName = nameFlag('profile-name', flags['profile-name']) ?? defaultProfileName(identity.name);
+  const quarantine = flags.quarantine ? quarantineNames(quarantineGroup, aws.region) : undefined;
+  if (quarantine) requireQuarantineNames(quarantine);
+  const created: CreatedResources = {
+    edge: flags.edge
+      ? {
+          ruleNames: Object.values(edgeRuleNames(identity.name, ruleNameFlag)),
+          roleName: roleNameFlag ?? ruleRoleNameFor(identity.name, aws.region),
+        }
+      : undefined,
+    quarantine,
+    snsTopics,
+  };
   const plan = [
-    `remove ${identity.name} from the deployment of ${targetKind} ${targetName}`,
+    `remove ${identity.name} (and its ${LOG_MANAGER} log upload entry) from the deployment of ${targetKind} ${targetName}`,
     ...(flags['delete-versions'] ? [`delete the versions of ${identity.name} in ${aws.region} that no deployment uses`] : []),
     `detach security profiles ${profileName} and ${mlProfileName(profileName)} from this target; delete them if nothing else uses them`,
     ...(metricNames.length ? [`delete custom metrics ${metricNames.join(', ')}`] : []),
+    ...createdResourcesPlan(created, identity.name, aws.region),
   ];
   if (!flags.force && !aws.dryRun) {
     if (!deps.confirm) {
@@ -191,9 +250,11 @@ export async function cleanupCommand(argv: string[], deps: CliDeps): Promise<num
   const profileTarget = targetKind === 'group' ? arns.thingGroup(targetName) : undefined;
   for (const name of [profileName, mlProfileName(profileName)]) await releaseProfile(session, name, profileTarget);
   for (const metric of metricNames) await deleteCustomMetric(session, metric);
+  const left = await removeCreated(session, arns, created);
   if (!allVersionsDeleted) {
     out.error('some component versions were kept: remove the component from the other deployments that use it, then run cleanup again');
-    return 1;
   }
-  return 0;
+  for (const { what, why } of left) out.error(`left: ${what}: ${why}`);
+  if (left.length) out.error(`next: fix what is named above, then run the same cleanup again: it skips what is already gone`);
+  return allVersionsDeleted && left.length === 0 ? 0 : 1;
 }

@@ -24,6 +24,7 @@ import { DEFAULT_QUARANTINE_SHADOW } from '../../../cloud/isolation/shadow';
 import { buildIsolationFunction, ISOLATION_HANDLER, ISOLATION_RUNTIME } from '../../build/isolation-function';
 import { COMMON_HELP, COMMON_OPTIONS, nameFlag, parseFlags, snsTopicArnFlag } from '../args';
 import { AccessDeniedError, type Arns, errorName, isNotFound } from '../aws';
+import { createdByTags } from '../created-by';
 import type { CliDeps } from '../deps';
 import { CliError, UsageError } from '../errors';
 import {
@@ -133,6 +134,7 @@ async function ensureRole(session: Session, arns: Arns, names: IsolationNames): 
         RoleName: names.roleName,
         AssumeRolePolicyDocument: JSON.stringify(lambdaTrustPolicy(arns)),
         Description: `Lets the quarantine function ${names.functionName} isolate things into ${names.group}`,
+        Tags: createdByTags(session.identity.name),
       }),
     );
     out.info(`${aws.dryRun ? '[dry-run] would create' : 'created'} IAM role ${names.roleName}`);

@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { type Arns, isConflict } from '../aws';
 import { NAME_SHAPES, requireNames } from '../aws-names';
 import { COMMON_HELP, COMMON_OPTIONS, nameFlag, parseFlags } from '../args';
+import { createdByTags } from '../created-by';
 import type { CliDeps } from '../deps';
 import { UsageError } from '../errors';
 import { ensureIotServiceRole } from '../iot-service-role';
@@ -33,7 +34,7 @@ import { quotedInput } from '../terminal-text';
 import { QUARANTINE_AUTO_HELP, quarantineAutoCommand } from './quarantine-auto';
 import { DEFAULT_QUARANTINE_SHADOW } from '../../../cloud/isolation/shadow';
 
-const DEFAULT_QUARANTINE_GROUP = 'defender-quarantine';
+export const DEFAULT_QUARANTINE_GROUP = 'defender-quarantine';
 /** StartDetectMitigationActionsTask takes at most 25 violation ids per task. */
 const VIOLATIONS_PER_TASK = 25;
 const MITIGATION_MANAGED_POLICY = 'service-role/AWSIoTDeviceDefenderAddThingsToThingGroupMitigationAction';
@@ -91,7 +92,7 @@ const OPTIONS = {
   'shadow-name': { type: 'string' },
 } as const;
 
-interface QuarantineNames {
+export interface QuarantineNames {
   group: string;
   policy: string;
   role: string;
@@ -99,12 +100,12 @@ interface QuarantineNames {
 }
 
 /** The role is global in IAM and trusts one region's AWS IoT: each region gets its own, so a second region's setup leaves the first one working. */
-function namesFor(group: string, region: string): QuarantineNames {
+export function quarantineNames(group: string, region: string): QuarantineNames {
   return { group, policy: `${group}-deny-all`, role: `${group}-mitigation-${region}`, action: `${group}-add-thing` };
 }
 
 /** Every name --group-name gives, checked against its own AWS model shape before the first request. */
-function requireQuarantineNames(names: QuarantineNames): void {
+export function requireQuarantineNames(names: QuarantineNames): void {
   requireNames('group-name', [
     { shape: NAME_SHAPES.thingGroup, name: names.group },
     { shape: NAME_SHAPES.iotPolicy, name: names.policy },
@@ -139,7 +140,7 @@ async function ignoringExisting(what: string, session: Session, create: () => Pr
 /** The group and its deny-all policy, attached: what `setup` and `auto enable --create-group` create. */
 async function createQuarantineGroup(session: Session, arns: Arns, group: string): Promise<void> {
   const { aws, out } = session;
-  const names = namesFor(group, aws.region);
+  const names = quarantineNames(group, aws.region);
   requireNames('group-name', [
     { shape: NAME_SHAPES.thingGroup, name: names.group },
     { shape: NAME_SHAPES.iotPolicy, name: names.policy },
@@ -149,11 +150,18 @@ async function createQuarantineGroup(session: Session, arns: Arns, group: string
       new CreateThingGroupCommand({
         thingGroupName: names.group,
         thingGroupProperties: { thingGroupDescription: 'Devices isolated by Device Defender: an attached policy denies every action' },
+        tags: createdByTags(session.identity.name),
       }),
     ),
   );
   await ignoringExisting(`IoT policy ${names.policy}`, session, () =>
-    aws.iot(new CreatePolicyCommand({ policyName: names.policy, policyDocument: JSON.stringify(DENY_ALL_POLICY) })),
+    aws.iot(
+      new CreatePolicyCommand({
+        policyName: names.policy,
+        policyDocument: JSON.stringify(DENY_ALL_POLICY),
+        tags: createdByTags(session.identity.name),
+      }),
+    ),
   );
   await aws.iot(new AttachPolicyCommand({ policyName: names.policy, target: arns.thingGroup(names.group) }));
   out.info(`${aws.dryRun ? '[dry-run] would attach' : 'attached'} ${names.policy} to thing group ${names.group}`);
@@ -171,7 +179,9 @@ async function setup(session: Session, arns: Arns, names: QuarantineNames): Prom
     addThingsToThingGroupParams: { thingGroupNames: [names.group], overrideDynamicGroups: true },
   };
   const created = await ignoringExisting(`mitigation action ${names.action}`, session, () =>
-    aws.iot(new CreateMitigationActionCommand({ actionName: names.action, roleArn, actionParams })),
+    aws.iot(
+      new CreateMitigationActionCommand({ actionName: names.action, roleArn, actionParams, tags: createdByTags(session.identity.name) }),
+    ),
   );
   if (!created) {
     await aws.iot(new UpdateMitigationActionCommand({ actionName: names.action, roleArn, actionParams }));
@@ -256,7 +266,7 @@ export async function quarantineCommand(argv: string[], deps: CliDeps): Promise<
 
   const session = await openSession(deps, flags);
   const { aws, out, identity } = session;
-  const names = namesFor(groupName, aws.region);
+  const names = quarantineNames(groupName, aws.region);
   requireQuarantineNames(names);
   const arns = await session.arns();
   if (action === 'setup') {

@@ -1,6 +1,5 @@
 /** `setup-edge`: the cloud side of detection at the edge: alarms to SNS, and optionally the metrics sink to CloudWatch. */
 import { CreateTopicRuleCommand, ReplaceTopicRuleCommand, type TopicRulePayload } from '@aws-sdk/client-iot';
-import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { parseConfig } from '../../../src/config/parse';
 import { DEFAULT_ALARM_TOPIC } from '../../../src/config/detection';
 import { COMMON_HELP, COMMON_OPTIONS, parseFlags } from '../args';
@@ -16,8 +15,9 @@ import {
   ruleRolePolicy,
   topicFilterOf,
 } from '../edge-rules';
+import { createdByRuleTags } from '../created-by';
 import { ensureIotServiceRole } from '../iot-service-role';
-import { SNS_NAME } from '../sns-alerts';
+import { ensureSnsTopic, SNS_NAME } from '../sns-alerts';
 import { openSession, outcome, type Session } from '../session';
 import {
   ALARM_LOG_RETENTION_DAYS,
@@ -78,6 +78,24 @@ const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const NAMESPACE = /^[A-Za-z0-9 ._\-/#:]{1,255}$/;
 
+export function edgeRuleNameFlag(value: string | undefined): string | undefined {
+  if (value !== undefined && !RULE_NAME.test(value))
+    throw new UsageError(`--rule-name ${quotedInput(value)} must be 1-128 letters, digits or _`);
+  return value;
+}
+
+export function edgeRoleNameFlag(value: string | undefined): string | undefined {
+  if (value !== undefined && !ROLE_NAME.test(value)) throw new UsageError(`--role-name ${quotedInput(value)} is not an IAM role name`);
+  return value;
+}
+
+/** The rules setup-edge creates (alarms, and metrics with --metrics-sink-topic), named after --rule-name when given. */
+export function edgeRuleNames(componentName: string, ruleNameFlag: string | undefined): { alarms: string; metrics: string } {
+  return ruleNameFlag
+    ? { alarms: ruleNameFlag, metrics: `${ruleNameFlag}_metrics`.slice(0, 128) }
+    : { alarms: ruleNameFor(componentName, 'alarms'), metrics: ruleNameFor(componentName, 'metrics') };
+}
+
 /** A topic as the agent itself would take it for that configuration key: one rule for what the device may publish. */
 function agentTopic(key: 'alarmTopic' | 'metricsSinkTopic', flag: string, value: string): string {
   const { config, errors } = parseConfig({ [key]: value });
@@ -87,10 +105,8 @@ function agentTopic(key: 'alarmTopic' | 'metricsSinkTopic', flag: string, value:
   return topic;
 }
 
-/** CreateTopic is idempotent: an existing topic of that name comes back unchanged. */
 async function createSnsTopic(session: Session, arns: Arns, topicName: string): Promise<string> {
-  const created = await session.aws.sns(new CreateTopicCommand({ Name: topicName }));
-  const topicArn = created.TopicArn ?? arns.snsTopic(topicName);
+  const topicArn = await ensureSnsTopic(session, arns, topicName);
   session.out.info(`SNS topic ${topicArn}`);
   return topicArn;
 }
@@ -98,7 +114,9 @@ async function createSnsTopic(session: Session, arns: Arns, topicName: string): 
 export async function upsertRule(session: Session, ruleName: string, payload: TopicRulePayload): Promise<void> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      await session.aws.iot(new CreateTopicRuleCommand({ ruleName, topicRulePayload: payload }));
+      await session.aws.iot(
+        new CreateTopicRuleCommand({ ruleName, topicRulePayload: payload, tags: createdByRuleTags(session.identity.name) }),
+      );
       session.out.info(outcome(session, `created topic rule ${ruleName}: ${payload.sql}`, `create topic rule ${ruleName}: ${payload.sql}`));
       return;
     } catch (error) {
@@ -142,12 +160,8 @@ export async function setupEdgeCommand(argv: string[], deps: CliDeps): Promise<n
   const namespace = sinkTopic === undefined ? undefined : (flags['metric-namespace'] ?? DEFAULT_NAMESPACE);
   if (namespace !== undefined && !NAMESPACE.test(namespace))
     throw new UsageError(`--metric-namespace ${quotedInput(namespace)} is not a CloudWatch namespace`);
-  const ruleNameFlag = flags['rule-name'];
-  if (ruleNameFlag !== undefined && !RULE_NAME.test(ruleNameFlag))
-    throw new UsageError(`--rule-name ${quotedInput(ruleNameFlag)} must be 1-128 letters, digits or _`);
-  const roleNameFlag = flags['role-name'];
-  if (roleNameFlag !== undefined && !ROLE_NAME.test(roleNameFlag))
-    throw new UsageError(`--role-name ${quotedInput(roleNameFlag)} is not an IAM role name`);
+  const ruleNameFlag = edgeRuleNameFlag(flags['rule-name']);
+  const roleNameFlag = edgeRoleNameFlag(flags['role-name']);
 
   const alarmLogGroup = flags['alarm-log-group'] ?? DEFAULT_ALARM_LOG_GROUP;
   const logGroupIssue = logGroupProblem(alarmLogGroup);
@@ -169,13 +183,12 @@ export async function setupEdgeCommand(argv: string[], deps: CliDeps): Promise<n
     inlinePolicy: { name: 'edge-rule-actions', document: policy },
   });
   await ensureAlarmLogGroup(session, alarmLogGroup);
-  const alarmRule = ruleNameFlag ?? ruleNameFor(identity.name, 'alarms');
+  const ruleNames = edgeRuleNames(identity.name, ruleNameFlag);
   const alarmPayload = alarmRulePayload(alarmTopic, snsTopicArn, roleArn);
   alarmPayload.actions?.push(alarmLogAction(alarmLogGroup, roleArn));
-  await upsertRule(session, alarmRule, alarmPayload);
+  await upsertRule(session, ruleNames.alarms, alarmPayload);
   if (sinkTopic !== undefined && namespace !== undefined) {
-    const metricsRule = ruleNameFlag ? `${ruleNameFlag}_metrics`.slice(0, 128) : ruleNameFor(identity.name, 'metrics');
-    await upsertRule(session, metricsRule, metricsRulePayload(sinkTopic, flags['short-names'] === true, namespace, roleArn));
+    await upsertRule(session, ruleNames.metrics, metricsRulePayload(sinkTopic, flags['short-names'] === true, namespace, roleArn));
     // Each of these is a CloudWatch custom metric, billed per metric and month: at fleet scale that is a cost to know.
     out.info(
       `cost: the metrics rule makes ${REPORT_METRIC_NAMES.length} CloudWatch custom metrics per core that reports ` +

@@ -17,12 +17,15 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsGateway } from '../../../scripts/gg/aws';
+import { clientsWith } from '../../../scripts/gg/clients';
 import type { AwsClients, CliDeps } from '../../../scripts/gg/deps';
 import { type ModelService, operationOf, validateRequest } from '../../support/aws-model-validator';
 
 export const COMPONENT = 'com.example.TestAgent';
 export const VERSION = '1.2.3';
 export const ACCOUNT = '123456789012';
+/** The tag the tool puts on every resource it creates (cleanup removes only those). */
+export const CREATED_BY = [{ Key: 'gg-created-by', Value: COMPONENT }];
 const REGION = 'eu-west-1';
 
 export const mocks = {
@@ -168,19 +171,7 @@ export function removeProjects(): void {
 
 /** Real SDK clients (their send is replaced by the mocks above) with fake credentials. */
 export function createTestClients(region: string | undefined): AwsClients {
-  const config = { region: region ?? REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-  return {
-    greengrass: new GreengrassV2Client(config),
-    iot: new IoTClient(config),
-    s3: new S3Client(config),
-    sts: new STSClient(config),
-    sns: new SNSClient(config),
-    iam: new IAMClient(config),
-    logs: new CloudWatchLogsClient(config),
-    lambda: new LambdaClient(config),
-    iotData: new IoTDataPlaneClient(config),
-    cloudwatch: new CloudWatchClient(config),
-  };
+  return clientsWith({ region: region ?? REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 }
 
 /** What `npm run build -- --gdk` writes, at the version gdk-config.json names (NEXT_PATCH included). */

@@ -166,6 +166,67 @@ describe('cleanup', () => {
     expect(h.text()).toContain(`kept security profile ${PROFILE}: still attached to ${otherGroup}`);
   });
 
+  it("takes the component's log upload entry off the log manager, keeping the log manager and its other settings", async () => {
+    account();
+    const logManager = {
+      componentVersion: '2.3.7',
+      configurationUpdate: {
+        merge: JSON.stringify({
+          logsUploaderConfiguration: {
+            systemLogsConfiguration: { uploadToCloudWatch: 'true' },
+            componentLogsConfigurationMap: { [COMPONENT]: { minimumLogLevel: 'INFO' }, 'com.example.Other': { minimumLogLevel: 'WARN' } },
+          },
+          periodicUploadIntervalSec: '60',
+        }),
+      },
+    };
+    mocks.greengrass.on(GetDeploymentCommand, { deploymentId: 'cur' }).resolves({
+      deploymentName: 'fleet',
+      components: { [COMPONENT]: { componentVersion: '1.2.3' }, 'aws.greengrass.LogManager': logManager },
+    });
+    const h = harness(makeProject());
+    expect(await run(['cleanup', '--group', 'fleet', '--force'], h.deps)).toBe(0);
+    const components = mocks.greengrass.commandCalls(CreateDeploymentCommand)[0]!.args[0].input.components!;
+    expect(Object.keys(components)).toEqual(['aws.greengrass.LogManager']);
+    const kept = components['aws.greengrass.LogManager']!;
+    expect(kept.componentVersion).toBe('2.3.7');
+    expect(JSON.parse(kept.configurationUpdate!.merge!)).toEqual({
+      logsUploaderConfiguration: {
+        systemLogsConfiguration: { uploadToCloudWatch: 'true' },
+        componentLogsConfigurationMap: { 'com.example.Other': { minimumLogLevel: 'WARN' } },
+      },
+      periodicUploadIntervalSec: '60',
+    });
+    // A merge only adds: the entry the core already holds goes by reset.
+    expect(kept.configurationUpdate!.reset).toEqual([`/logsUploaderConfiguration/componentLogsConfigurationMap/${COMPONENT}`]);
+  });
+
+  it('the older list form of the log manager settings loses the entry in the list the merge replaces', async () => {
+    account();
+    const merge = JSON.stringify({
+      logsUploaderConfiguration: {
+        componentLogsConfiguration: [
+          { componentName: COMPONENT, minimumLogLevel: 'INFO' },
+          { componentName: 'com.example.Other', minimumLogLevel: 'WARN' },
+        ],
+      },
+    });
+    mocks.greengrass.on(GetDeploymentCommand, { deploymentId: 'cur' }).resolves({
+      deploymentName: 'fleet',
+      components: {
+        [COMPONENT]: { componentVersion: '1.2.3' },
+        'aws.greengrass.LogManager': { componentVersion: '2.3.7', configurationUpdate: { merge } },
+      },
+    });
+    const h = harness(makeProject());
+    expect(await run(['cleanup', '--group', 'fleet', '--force'], h.deps)).toBe(0);
+    const kept = mocks.greengrass.commandCalls(CreateDeploymentCommand)[0]!.args[0].input.components!['aws.greengrass.LogManager']!;
+    expect(JSON.parse(kept.configurationUpdate!.merge!).logsUploaderConfiguration.componentLogsConfiguration).toEqual([
+      { componentName: 'com.example.Other', minimumLogLevel: 'WARN' },
+    ]);
+    expect(kept.configurationUpdate!.reset).toBeUndefined();
+  });
+
   it('--thing detaches nothing: profiles attach to groups, and other things may use them', async () => {
     account();
     const h = harness(makeProject());

@@ -29,6 +29,7 @@ const DRY_RUNS: string[][] = [
   ['quarantine', 'auto', 'status'],
   ['logs', '--thing', 'core-1'],
   ['cleanup', '--group', 'fleet', '--delete-versions', '--custom-metric', 'cpu'],
+  ['cleanup', '--group', 'fleet', '--edge', '--quarantine', '--sns-topic', 'defender-alarms'],
 ];
 
 /** A line that reports a change as made: it opens with a past participle, or says the change is in effect. */

@@ -11,7 +11,7 @@ import {
   UpdateMitigationActionCommand,
 } from '@aws-sdk/client-iot';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, awsError, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
+import { ACCOUNT, awsError, CREATED_BY, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
 
 const GROUP_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/defender-quarantine`;
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/defender-quarantine-mitigation-eu-west-1`;
@@ -32,9 +32,13 @@ describe('quarantine setup', () => {
     const h = harness(makeProject());
     expect(await run(['quarantine', 'setup'], h.deps)).toBe(0);
 
-    expect(mocks.iot.commandCalls(CreateThingGroupCommand)[0]!.args[0].input.thingGroupName).toBe('defender-quarantine');
+    const group = mocks.iot.commandCalls(CreateThingGroupCommand)[0]!.args[0].input;
+    expect(group.thingGroupName).toBe('defender-quarantine');
+    // What the tool creates carries its tag: cleanup removes only that.
+    expect(group.tags).toEqual(CREATED_BY);
     const policy = mocks.iot.commandCalls(CreatePolicyCommand)[0]!.args[0].input;
     expect(policy.policyName).toBe('defender-quarantine-deny-all');
+    expect(policy.tags).toEqual(CREATED_BY);
     expect(JSON.parse(policy.policyDocument!)).toEqual({
       Version: '2012-10-17',
       Statement: [{ Effect: 'Deny', Action: 'iot:*', Resource: '*' }],
@@ -47,12 +51,14 @@ describe('quarantine setup', () => {
       RoleName: 'defender-quarantine-mitigation-eu-west-1',
       PolicyArn: 'arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAddThingsToThingGroupMitigationAction',
     });
+    expect(mocks.iam.commandCalls(CreateRoleCommand)[0]!.args[0].input.Tags).toEqual(CREATED_BY);
     const trust = JSON.parse(mocks.iam.commandCalls(CreateRoleCommand)[0]!.args[0].input.AssumeRolePolicyDocument!);
     expect(trust.Statement[0].Principal).toEqual({ Service: 'iot.amazonaws.com' });
     expect(mocks.iot.commandCalls(CreateMitigationActionCommand)[0]!.args[0].input).toEqual({
       actionName: 'defender-quarantine-add-thing',
       roleArn: ROLE_ARN,
       actionParams: { addThingsToThingGroupParams: { thingGroupNames: ['defender-quarantine'], overrideDynamicGroups: true } },
+      tags: CREATED_BY,
     });
   });
 

@@ -7,9 +7,9 @@ import {
   UpdateSecurityProfileCommand,
 } from '@aws-sdk/client-iot';
 import { AttachRolePolicyCommand, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { CreateTopicCommand } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, awsError, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
+import { ACCOUNT, awsError, CREATED_BY, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
 
 const PROFILE = 'com-example-TestAgent-metrics';
 const notFound = () => awsError('ResourceNotFoundException', 'not found', 404);
@@ -341,15 +341,18 @@ describe('setup-defender: detect and alert', () => {
 
   it('--create-sns creates the topic and the role Device Defender assumes, and alerts go there', async () => {
     const topicArn = `arn:aws:sns:eu-west-1:${ACCOUNT}:defender-alarms`;
+    mocks.sns.on(GetTopicAttributesCommand).rejects(awsError('NotFoundException', 'Topic does not exist', 404));
     mocks.sns.on(CreateTopicCommand).resolves({ TopicArn: topicArn });
     mocks.iam.on(CreateRoleCommand).resolves({});
     mocks.iam.on(PutRolePolicyCommand).resolves({});
     const h = harness(makeProject());
     expect(await run(['setup-defender', '--group', 'fleet', '--create-sns', 'defender-alarms'], h.deps)).toBe(0);
 
-    expect(mocks.sns.commandCalls(CreateTopicCommand)[0]!.args[0].input).toEqual({ Name: 'defender-alarms' });
+    // What the tool creates carries its tag: cleanup removes only that.
+    expect(mocks.sns.commandCalls(CreateTopicCommand)[0]!.args[0].input).toEqual({ Name: 'defender-alarms', Tags: CREATED_BY });
     const role = mocks.iam.commandCalls(CreateRoleCommand)[0]!.args[0].input;
     expect(role.RoleName).toBe('defender-alarms-alerts-eu-west-1');
+    expect(role.Tags).toEqual(CREATED_BY);
     expect(JSON.parse(role.AssumeRolePolicyDocument!)).toEqual({
       Version: '2012-10-17',
       Statement: [
@@ -370,12 +373,24 @@ describe('setup-defender: detect and alert', () => {
   });
 
   it('--create-sns reuses an existing role of that name', async () => {
-    mocks.sns.on(CreateTopicCommand).resolves({ TopicArn: `arn:aws:sns:eu-west-1:${ACCOUNT}:a` });
+    mocks.sns.on(GetTopicAttributesCommand).resolves({ Attributes: {} });
     mocks.iam.on(CreateRoleCommand).rejects(awsError('EntityAlreadyExistsException', 'exists', 409));
     mocks.iam.on(PutRolePolicyCommand).resolves({});
     const h = harness(makeProject());
     expect(await run(['setup-defender', '--group', 'fleet', '--create-sns', 'a'], h.deps)).toBe(0);
     expect(h.text()).toContain('IAM role a-alerts-eu-west-1 exists; updated its trust (AWS IoT in eu-west-1) and permissions');
     expect(mocks.iam.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
+  });
+
+  it('--create-sns reuses a topic of that name as it is, untagged, and says cleanup keeps it', async () => {
+    mocks.sns.on(GetTopicAttributesCommand).resolves({ Attributes: { Owner: ACCOUNT } });
+    mocks.iam.on(CreateRoleCommand).resolves({});
+    mocks.iam.on(PutRolePolicyCommand).resolves({});
+    const h = harness(makeProject());
+    expect(await run(['setup-defender', '--group', 'fleet', '--create-sns', 'by-hand'], h.deps)).toBe(0);
+    expect(mocks.sns.commandCalls(CreateTopicCommand)).toHaveLength(0);
+    expect(h.text()).toContain(
+      `SNS topic arn:aws:sns:eu-west-1:${ACCOUNT}:by-hand exists; used as it is (not created by this tool, so cleanup keeps it)`,
+    );
   });
 });

@@ -1,14 +1,15 @@
 import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateTopicRuleCommand, ReplaceTopicRuleCommand } from '@aws-sdk/client-iot';
-import { CreateTopicCommand } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, awsError, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
+import { ACCOUNT, awsError, CREATED_BY, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
 
 const TOPIC_ARN = `arn:aws:sns:eu-west-1:${ACCOUNT}:edge-alarms`;
 const ROLE = 'com.example.TestAgent-edge-rules-eu-west-1';
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/${ROLE}`;
 
 function accountReady(): void {
+  mocks.sns.on(GetTopicAttributesCommand).rejects(awsError('NotFoundException', 'Topic does not exist', 404));
   mocks.sns.on(CreateTopicCommand).resolves({ TopicArn: TOPIC_ARN });
   mocks.iam.on(CreateRoleCommand).resolves({});
   mocks.iam.on(PutRolePolicyCommand).resolves({});
@@ -29,9 +30,11 @@ describe('setup-edge', () => {
     const h = harness(makeProject());
     expect(await run(['setup-edge', '--create-sns', 'edge-alarms'], h.deps)).toBe(0);
 
-    expect(mocks.sns.commandCalls(CreateTopicCommand)[0]!.args[0].input).toEqual({ Name: 'edge-alarms' });
+    // What the tool creates carries its tag: cleanup removes only that.
+    expect(mocks.sns.commandCalls(CreateTopicCommand)[0]!.args[0].input).toEqual({ Name: 'edge-alarms', Tags: CREATED_BY });
     const role = mocks.iam.commandCalls(CreateRoleCommand)[0]!.args[0].input;
     expect(role.RoleName).toBe(ROLE);
+    expect(role.Tags).toEqual(CREATED_BY);
     expect(JSON.parse(role.AssumeRolePolicyDocument!).Statement[0].Principal).toEqual({ Service: 'iot.amazonaws.com' });
     expect(JSON.parse(mocks.iam.commandCalls(PutRolePolicyCommand)[0]!.args[0].input.PolicyDocument!)).toEqual({
       Version: '2012-10-17',
@@ -57,6 +60,7 @@ describe('setup-edge', () => {
             { cloudwatchLogs: { roleArn: ROLE_ARN, logGroupName: '/defender-agent/alarms', batchMode: false } },
           ],
         },
+        tags: 'gg-created-by=com.example.TestAgent',
       },
     ]);
     expect(h.text()).toContain(`alarms published on defender-agent/+/alarms now reach ${TOPIC_ARN}`);
