@@ -3,7 +3,6 @@ import { CreateLogGroupCommand, DeleteLogGroupCommand, PutRetentionPolicyCommand
 import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   AttachPolicyCommand,
-  CreatePolicyCommand,
   CreateThingGroupCommand,
   CreateTopicRuleCommand,
   DeleteTopicRuleCommand,
@@ -25,6 +24,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { ListSubscriptionsCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { run } from '../../../../scripts/gg/cli';
+import { quarantineGroupCreatable } from '../accounts';
 import { ACCOUNT, awsError, harness, inputsOf, makeProject, mocks, notFound, resetMocks, totalCalls } from '../helpers';
 import { referenceCrc32 } from '../../../support/reference-crc32';
 
@@ -201,9 +201,7 @@ describe('quarantine auto enable', () => {
   });
 
   it('--create-group creates the group and its deny-all policy as quarantine setup does', async () => {
-    mocks.iot.on(CreateThingGroupCommand).resolves({});
-    mocks.iot.on(CreatePolicyCommand).resolves({});
-    mocks.iot.on(AttachPolicyCommand).resolves({});
+    quarantineGroupCreatable();
     const h = harness(makeProject());
     expect(await run(['quarantine', 'auto', 'enable', '--create-group', '--group-name', 'isolated'], h.deps)).toBe(0);
     expect(inputsOf(mocks.iot, CreateThingGroupCommand)[0]!.thingGroupName).toBe('isolated');

@@ -11,15 +11,14 @@ import {
   UpdateMitigationActionCommand,
 } from '@aws-sdk/client-iot';
 import { run } from '../../../../scripts/gg/cli';
+import { quarantineGroupCreatable } from '../accounts';
 import { ACCOUNT, awsError, CREATED_BY, harness, inputsOf, makeProject, mocks, totalCalls } from '../helpers';
 
 const GROUP_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/defender-quarantine`;
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/defender-quarantine-mitigation-eu-west-1`;
 
 beforeEach(() => {
-  mocks.iot.on(CreateThingGroupCommand).resolves({});
-  mocks.iot.on(CreatePolicyCommand).resolves({});
-  mocks.iot.on(AttachPolicyCommand).resolves({});
+  quarantineGroupCreatable();
   mocks.iot.on(CreateMitigationActionCommand).resolves({});
   mocks.iam.on(CreateRoleCommand).resolves({});
   mocks.iam.on(AttachRolePolicyCommand).resolves({});

@@ -1,26 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  AttachSecurityProfileCommand,
-  CreateCustomMetricCommand,
-  CreateSecurityProfileCommand,
-  DescribeCustomMetricCommand,
-  DescribeSecurityProfileCommand,
-} from '@aws-sdk/client-iot';
+import { AttachSecurityProfileCommand, CreateSecurityProfileCommand } from '@aws-sdk/client-iot';
 import { run } from '../../../../scripts/gg/cli';
 import { readBehaviorsFile } from '../../../../scripts/gg/behaviors-file';
-import { harness, inputsOf, makeProject, mocks, notFound, totalCalls } from '../helpers';
+import { accountWithoutDefenderSetup } from '../accounts';
+import { harness, inputsOf, makeProject, mocks, totalCalls } from '../helpers';
 
 const PROFILE_FILE = join(__dirname, '..', 'fixtures', 'behaviors-profile.json');
 const PROFILE = 'com-example-TestAgent-metrics';
 
-beforeEach(() => {
-  mocks.iot.on(DescribeCustomMetricCommand).rejects(notFound());
-  mocks.iot.on(DescribeSecurityProfileCommand).rejects(notFound());
-  mocks.iot.on(CreateCustomMetricCommand).resolves({});
-  mocks.iot.on(CreateSecurityProfileCommand).resolves({});
-  mocks.iot.on(AttachSecurityProfileCommand).resolves({});
-});
+beforeEach(accountWithoutDefenderSetup);
 
 describe('setup-defender --behaviors-file', () => {
   it("makes the file's behaviors the profile, the ML one in the ML profile, the same file deploy takes", async () => {

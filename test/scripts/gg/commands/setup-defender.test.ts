@@ -9,17 +9,12 @@ import {
 import { AttachRolePolicyCommand, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateTopicCommand, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, awsError, CREATED_BY, harness, inputsOf, makeProject, mocks, notFound, totalCalls } from '../helpers';
+import { accountWithoutDefenderSetup } from '../accounts';
+import { ACCOUNT, awsError, CREATED_BY, harness, inputsOf, makeProject, mocks, totalCalls } from '../helpers';
 
 const PROFILE = 'com-example-TestAgent-metrics';
 
-beforeEach(() => {
-  mocks.iot.on(DescribeCustomMetricCommand).rejects(notFound());
-  mocks.iot.on(DescribeSecurityProfileCommand).rejects(notFound());
-  mocks.iot.on(CreateCustomMetricCommand).resolves({});
-  mocks.iot.on(CreateSecurityProfileCommand).resolves({});
-  mocks.iot.on(AttachSecurityProfileCommand).resolves({});
-});
+beforeEach(accountWithoutDefenderSetup);
 
 describe('setup-defender', () => {
   it('registers custom metrics, creates the rules profile and attaches it to the group', async () => {
