@@ -3,7 +3,8 @@ import './native-binding';
 import { join } from 'node:path';
 import { Agent } from './agent/agent';
 import { systemClock } from './agent/clock';
-import { createSystemCollector } from './collect/collector';
+import { COLLECT_ONCE_FLAG, runCollect } from './collect/cli';
+import { entryDirectory, platformCollection } from './collect/platform';
 import { componentIdentity } from './component/identity';
 import { EdgeFeatures } from './agent/edge-features';
 import { createDetectionStateFile } from './detect/state-file';
@@ -14,7 +15,6 @@ import { describeError } from './util/describe-error';
 import { DEVICE_FACTS_FLAG, deviceFactsProcess, printDeviceFacts } from './inventory/device-facts-process';
 import { inventoryDelayMs, logDeviceInventoryLater } from './inventory/device-inventory';
 import { systeminformationFacts } from './inventory/systeminformation-facts';
-import { readFile } from './util/async-fs';
 
 /** A stopped component must be gone within 5 s (deployments wait on it); the hard stop stays inside that. */
 const SHUTDOWN_BUDGET_MS = 4_000;
@@ -29,9 +29,31 @@ const DETECTION_STATE_FILE = 'defender-agent-detection.json';
  */
 const INVENTORY_DELAY_VARIABLE = 'DEFENDER_AGENT_INVENTORY_DELAY_MS';
 
-// The bundle is also the device-facts process the agent starts for its inventory line (device-facts-process.ts).
+const platform = platformCollection(process.platform, entryDirectory());
+
+// The bundle is also the device-facts process the agent starts for its inventory line (device-facts-process.ts), and
+// the one-shot collection an operator (or the Windows test under Wine) runs where the agent runs.
 if (process.argv.slice(2).includes(DEVICE_FACTS_FLAG)) printFactsAndExit();
+else if (process.argv[2] === COLLECT_ONCE_FLAG) collectOnceAndExit();
 else runAgent();
+
+function collectOnceAndExit(): void {
+  runCollect(process.argv.slice(3), {
+    createCollector: platform.createCollector,
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    now: () => Date.now(),
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`collect failed: ${describeError(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
 
 function printFactsAndExit(): void {
   printDeviceFacts(
@@ -68,7 +90,7 @@ function runAgent(): void {
       platform: `${process.platform}/${process.arch} node ${process.version}`,
     },
     ipc: ipcClient.connector,
-    createCollector: (procfsRoot) => createSystemCollector(procfsRoot),
+    createCollector: platform.createCollector,
     stateStore: createFileStateStore(join(process.cwd(), STATE_FILE)),
     clock: systemClock,
     logger,
@@ -82,7 +104,7 @@ function runAgent(): void {
         now: () => systemClock.now(),
         setTimer: (delayMs, callback) => systemClock.setTimer(delayMs, callback),
       }),
-    bootId: () => readFile('/proc/sys/kernel/random/boot_id', 'utf8').then((text) => text.trim() || undefined),
+    bootId: platform.bootId,
   });
 
   let stopping = false;

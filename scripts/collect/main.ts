@@ -1,9 +1,9 @@
-// Entry point of `npm run collect`: wires the real collector and the terminal.
-import { runCollect } from './cli';
-import { createSystemCollector } from '../../src/collect/collector';
+// Entry point of `npm run collect`: wires the platform's collector and the terminal.
+import { runCollect } from '../../src/collect/cli';
+import { entryDirectory, platformCollection } from '../../src/collect/platform';
 
 runCollect(process.argv.slice(2), {
-  createCollector: createSystemCollector,
+  createCollector: platformCollection(process.platform, entryDirectory()).createCollector,
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -8,6 +8,7 @@
  * the next report. A crash at any moment leaves nothing wrong behind: the report id and publish
  * time are saved before the publish, so a restart neither reuses the id nor reports early.
  */
+import { sameBoot } from '../collect/boot';
 import type { CollectOptions, Collector } from '../collect/collector';
 import { metricsTopics } from '../component/definition';
 import type { AgentConfig } from '../config/definition';
@@ -190,7 +191,7 @@ export class Agent {
   private restoredAnchor(): number | undefined {
     const { clock } = this.deps;
     const mark = this.state.lastPublishedMonotonic;
-    if (mark && this.bootId !== undefined && mark.bootId === this.bootId && mark.ms <= clock.monotonic()) return mark.ms;
+    if (mark && this.bootId !== undefined && sameBoot(mark.bootId, this.bootId) && mark.ms <= clock.monotonic()) return mark.ms;
     if (this.state.lastPublishedAtMs === undefined) return undefined;
     return clock.monotonic() - Math.max(0, clock.now() - this.state.lastPublishedAtMs);
   }

@@ -262,30 +262,56 @@ export function createCollector(deps: CollectorDeps): Collector {
         readNetwork(devRead, bootIdRead, options.networkStatsIncludeLoopback),
         customRead,
       ]);
-      const sample: CollectedSample = { customMetrics: customMetrics.values, problems, droppedRows };
-
-      /** A block is reported only if all of its tables were read. */
-      const complete = (subjects: string[], failures: Array<string | undefined>) => {
-        for (const message of failures) if (message !== undefined) for (const subject of subjects) problems.push({ subject, message });
-        return failures.every((f) => f === undefined);
-      };
-      if (complete(['listening_tcp_ports', 'tcp_connections'], tcpFailures)) {
-        sample.listeningTcpPorts = tcp.listeningPorts();
-        sample.establishedConnections = tcp.establishedConnections();
-        sample.establishedConnectionsTotal = tcp.establishedTotal();
-        sample.destinations = tcp.destinations();
-      }
-      if (complete(['listening_udp_ports'], udpFailures)) sample.listeningUdpPorts = udp.listeningPorts();
-
-      if ('subject' in network) problems.push(network);
-      else {
-        sample.network = network.reading;
-        if (network.dropped > 0) sample.droppedRows['net/dev'] = network.dropped;
-      }
-      problems.push(...customMetrics.problems);
-      return sample;
+      return assembleSample({
+        tcp: { summary: tcp, failures: tcpFailures },
+        udp: { summary: udp, failures: udpFailures },
+        network: 'subject' in network ? network : { ...network, table: 'net/dev' },
+        customMetrics,
+        problems,
+        droppedRows,
+      });
     },
   };
+}
+
+/** What a platform's collector read, block by block: the input of assembleSample. */
+export interface SampleParts {
+  /** A block's summary, and why each of its tables could not be read (undefined: read). */
+  tcp: { summary: SocketSummary; failures: Array<string | undefined> };
+  udp: { summary: SocketSummary; failures: Array<string | undefined> };
+  /** The interface counters with the table they came from (for droppedRows), or why they could not be read. */
+  network: { reading: NetworkBaseline; dropped: number; table: string } | Problem;
+  customMetrics: { values: Record<string, CustomMetricValue>; problems: Problem[] };
+  /** The sample's problems and dropped rows so far; assembleSample adds to them. */
+  problems: Problem[];
+  droppedRows: Record<string, number>;
+}
+
+/**
+ * The sample of the blocks that were read, on every platform alike: a block is reported only if all of its tables were
+ * read (else each of its subjects gets the problem), since a block missing a table would under-report.
+ */
+export function assembleSample(parts: SampleParts): CollectedSample {
+  const { problems, droppedRows, tcp, udp, network, customMetrics } = parts;
+  const sample: CollectedSample = { customMetrics: customMetrics.values, problems, droppedRows };
+  const complete = (subjects: string[], failures: Array<string | undefined>) => {
+    for (const message of failures) if (message !== undefined) for (const subject of subjects) problems.push({ subject, message });
+    return failures.every((f) => f === undefined);
+  };
+  if (complete(['listening_tcp_ports', 'tcp_connections'], tcp.failures)) {
+    sample.listeningTcpPorts = tcp.summary.listeningPorts();
+    sample.establishedConnections = tcp.summary.establishedConnections();
+    sample.establishedConnectionsTotal = tcp.summary.establishedTotal();
+    sample.destinations = tcp.summary.destinations();
+  }
+  if (complete(['listening_udp_ports'], udp.failures)) sample.listeningUdpPorts = udp.summary.listeningPorts();
+  if ('subject' in network) problems.push(network);
+  else {
+    sample.network = network.reading;
+    if (network.dropped > 0) droppedRows[network.table] = network.dropped;
+  }
+  problems.push(...customMetrics.problems);
+  return sample;
 }
 
 /** The collector on the real system: procfs at `procfsRoot`, getifaddrs, statfs. */

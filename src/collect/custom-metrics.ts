@@ -15,7 +15,7 @@ export interface CustomMetricsDeps {
   sleep: (ms: number) => Promise<void>;
 }
 
-interface CustomMetricsResult {
+export interface CustomMetricsResult {
   values: Record<string, CustomMetricValue>;
   problems: Problem[];
 }
@@ -37,11 +37,11 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function number(value: number): CustomMetricValue {
+export function number(value: number): CustomMetricValue {
   return { type: 'number', value: round(value) };
 }
 
-function percent(part: number, whole: number, what: string): number {
+export function percent(part: number, whole: number, what: string): number {
   if (!(whole > 0) || !(part >= 0) || part > whole) throw new Error(`${what}: cannot make a percentage of ${part} / ${whole}`);
   return (part / whole) * 100;
 }
@@ -54,12 +54,13 @@ function field(line: string, index: number, what: string): number {
 }
 
 /** Uptime, load averages and counts are never negative: a negative reading is a broken source, not a value to send. */
-function nonNegative(value: number, what: string): number {
+export function nonNegative(value: number, what: string): number {
   if (!(value >= 0)) throw new Error(`${what}: ${value} is negative; a broken reading is not sent`);
   return value;
 }
 
-interface CpuTicks {
+/** Cumulative CPU time, busy and in all, in any unit. */
+export interface CpuTicks {
   busy: number;
   total: number;
 }
@@ -87,84 +88,104 @@ function parseMemoryUsedPercent(meminfo: string): number {
   return percent(total - kilobytes('MemAvailable'), total, '/proc/meminfo');
 }
 
-export function createCustomMetricsCollector(deps: CustomMetricsDeps): CustomMetricsCollector {
-  let previousCpu: CpuTicks | undefined;
+/** What a source reads for one metric. */
+type CustomMetricSourceReader = (spec: CustomMetricSpec) => Promise<CustomMetricValue>;
+/** A platform's sources; a source it cannot have is absent (its configuration refuses it, see config/platform.ts). */
+export type CustomMetricSources = Partial<Record<CustomMetricSource, CustomMetricSourceReader>>;
 
-  const readCpuTicks = async () => parseCpuTicks(await deps.procfs.readText('stat'));
-
-  /** Busy % since the previous collect; the first time (or if the counters did not advance) over a short wait. */
-  async function cpuUsage(): Promise<number> {
-    let before = previousCpu;
-    let now = await readCpuTicks();
+/**
+ * Busy % of the CPU since the previous call, from cumulative busy and total times; the first time (or if the counters
+ * did not advance) over a short wait. `what` names the source in a message.
+ */
+export function createCpuUsage(
+  readTicks: () => Promise<CpuTicks>,
+  sleep: (ms: number) => Promise<void>,
+  what: string,
+): () => Promise<number> {
+  let previous: CpuTicks | undefined;
+  return async () => {
+    let before = previous;
+    let now = await readTicks();
     if (before === undefined || now.total <= before.total || now.busy < before.busy) {
       before = now;
-      await deps.sleep(FIRST_CPU_INTERVAL_MS);
-      now = await readCpuTicks();
+      await sleep(FIRST_CPU_INTERVAL_MS);
+      now = await readTicks();
     }
-    previousCpu = now;
-    if (now.total <= before.total) throw new Error(`the cpu counters in /proc/stat did not advance over ${FIRST_CPU_INTERVAL_MS} ms`);
-    return percent(now.busy - before.busy, now.total - before.total, '/proc/stat cpu');
-  }
-
-  const sourcesOf = (interfaces: Promise<readonly InterfaceAddress[] | undefined>) => {
-    const externalAddresses = async () => {
-      const listed = await interfaces;
-      if (listed === undefined) throw new Error('the network interfaces could not be listed');
-      return listed.filter((a) => !a.internal);
-    };
-    const sources: Record<CustomMetricSource, (spec: CustomMetricSpec) => Promise<CustomMetricValue>> = {
-      cpuUsage: async () => number(await cpuUsage()),
-      memoryUsed: async () => number(parseMemoryUsedPercent(await deps.procfs.readText('meminfo'))),
-      diskUsed: async (spec) => {
-        const mountPoint = spec.mountPoint ?? DEFAULT_MOUNT_POINT;
-        const { blocks, bfree, bavail } = await deps.statfs.statfs(mountPoint);
-        // Like df: blocks reserved for root count neither as used nor as available.
-        const used = blocks - bfree;
-        return number(percent(used, used + bavail, `statfs ${mountPoint}`));
-      },
-      uptime: async () => number(nonNegative(field(await deps.procfs.readText('uptime'), 0, '/proc/uptime'), '/proc/uptime')),
-      processCount: async () => number((await deps.procfs.listDir('.')).filter((entry) => /^\d+$/.test(entry)).length),
-      loadAverage: async () => {
-        const loadavg = await deps.procfs.readText('loadavg');
-        return {
-          type: 'number-list',
-          value: [0, 1, 2].map((i) => round(nonNegative(field(loadavg, i, '/proc/loadavg'), '/proc/loadavg'))),
-        };
-      },
-      ipAddresses: async () => ({
-        type: 'ip-address-list',
-        value: [...new Set((await externalAddresses()).flatMap((a) => canonicalIp(a.address) ?? []))],
-      }),
-      interfaceNames: async () => ({ type: 'string-list', value: [...new Set((await externalAddresses()).map((a) => a.name))] }),
-    };
-    return sources;
+    previous = now;
+    if (now.total <= before.total) throw new Error(`the cpu counters in ${what} did not advance over ${FIRST_CPU_INTERVAL_MS} ms`);
+    return percent(now.busy - before.busy, now.total - before.total, `${what} cpu`);
   };
+}
 
+/** Used % of a file system from its statfs block counts, like df: blocks reserved for root count neither as used nor as available. */
+export async function diskUsedPercent(statfs: StatfsSource, mountPoint: string): Promise<CustomMetricValue> {
+  const { blocks, bfree, bavail } = await statfs.statfs(mountPoint);
+  const used = blocks - bfree;
+  return number(percent(used, used + bavail, `statfs ${mountPoint}`));
+}
+
+/** The sources every platform reads from the sample's interface list. */
+export function interfaceMetricSources(interfaces: Promise<readonly InterfaceAddress[] | undefined>): CustomMetricSources {
+  const externalAddresses = async () => {
+    const listed = await interfaces;
+    if (listed === undefined) throw new Error('the network interfaces could not be listed');
+    return listed.filter((a) => !a.internal);
+  };
   return {
-    async collect(specs, interfaces) {
-      const sources = sourcesOf(interfaces);
-      const values: Record<string, CustomMetricValue> = {};
-      const problems: Problem[] = [];
-      // Metrics with the same source and mount point share one reading (and one CPU interval).
-      const readings = new Map<string, Promise<CustomMetricValue>>();
-      const read = (spec: CustomMetricSpec) => {
-        const key = `${spec.source}:${spec.mountPoint ?? ''}`;
-        let reading = readings.get(key);
-        if (!reading) {
-          const source = sources[spec.source] as ((spec: CustomMetricSpec) => Promise<CustomMetricValue>) | undefined;
-          reading = source ? source(spec) : Promise.reject(new Error(`unknown source "${String(spec.source)}"`));
-          readings.set(key, reading);
-        }
-        return reading;
+    ipAddresses: async () => ({
+      type: 'ip-address-list',
+      value: [...new Set((await externalAddresses()).flatMap((a) => canonicalIp(a.address) ?? []))],
+    }),
+    interfaceNames: async () => ({ type: 'string-list', value: [...new Set((await externalAddresses()).map((a) => a.name))] }),
+  };
+}
+
+/** Reads every metric of `specs` from `sources`: one failure costs only its metric, and is described. */
+export async function readCustomMetrics(
+  specs: Record<string, CustomMetricSpec>,
+  sources: CustomMetricSources,
+): Promise<CustomMetricsResult> {
+  const values: Record<string, CustomMetricValue> = {};
+  const problems: Problem[] = [];
+  // Metrics with the same source and mount point share one reading (and one CPU interval).
+  const readings = new Map<string, Promise<CustomMetricValue>>();
+  const read = (spec: CustomMetricSpec) => {
+    const key = `${spec.source}:${spec.mountPoint ?? ''}`;
+    let reading = readings.get(key);
+    if (!reading) {
+      const source = Object.hasOwn(sources, spec.source) ? sources[spec.source] : undefined;
+      reading = source ? source(spec) : Promise.reject(new Error(`source "${String(spec.source)}" does not exist on this platform`));
+      readings.set(key, reading);
+    }
+    return reading;
+  };
+  const names = Object.keys(specs);
+  const settled = await Promise.allSettled(names.map((name) => read(specs[name] as CustomMetricSpec)));
+  settled.forEach((result, index) => {
+    const name = names[index] ?? '';
+    if (result.status === 'fulfilled') values[name] = result.value;
+    else problems.push({ subject: `custom_metrics.${name}`, message: describeError(result.reason) });
+  });
+  return { values, problems };
+}
+
+export function createCustomMetricsCollector(deps: CustomMetricsDeps): CustomMetricsCollector {
+  const cpuUsage = createCpuUsage(async () => parseCpuTicks(await deps.procfs.readText('stat')), deps.sleep, '/proc/stat');
+  const linuxSources: CustomMetricSources = {
+    cpuUsage: async () => number(await cpuUsage()),
+    memoryUsed: async () => number(parseMemoryUsedPercent(await deps.procfs.readText('meminfo'))),
+    diskUsed: (spec) => diskUsedPercent(deps.statfs, spec.mountPoint ?? DEFAULT_MOUNT_POINT),
+    uptime: async () => number(nonNegative(field(await deps.procfs.readText('uptime'), 0, '/proc/uptime'), '/proc/uptime')),
+    processCount: async () => number((await deps.procfs.listDir('.')).filter((entry) => /^\d+$/.test(entry)).length),
+    loadAverage: async () => {
+      const loadavg = await deps.procfs.readText('loadavg');
+      return {
+        type: 'number-list',
+        value: [0, 1, 2].map((i) => round(nonNegative(field(loadavg, i, '/proc/loadavg'), '/proc/loadavg'))),
       };
-      const names = Object.keys(specs);
-      const settled = await Promise.allSettled(names.map((name) => read(specs[name] as CustomMetricSpec)));
-      settled.forEach((result, index) => {
-        const name = names[index] ?? '';
-        if (result.status === 'fulfilled') values[name] = result.value;
-        else problems.push({ subject: `custom_metrics.${name}`, message: describeError(result.reason) });
-      });
-      return { values, problems };
     },
+  };
+  return {
+    collect: (specs, interfaces) => readCustomMetrics(specs, { ...linuxSources, ...interfaceMetricSources(interfaces) }),
   };
 }

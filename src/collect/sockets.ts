@@ -65,12 +65,14 @@ export class SocketAddressCache {
   private readonly ipv4 = new Map<number, ParsedAddress>();
   /** By their 32 hex digits as /proc prints them; undefined: not an address. */
   private readonly ipv6 = new Map<string, ParsedAddress | undefined>();
+  /** By their 16 bytes (as latin1 text) as the Windows IP Helper tables hold them. */
+  private readonly ipv6Bytes = new Map<string, ParsedAddress>();
   private sample = 1;
   private met = 0;
 
   /** How many addresses it holds (for tests). */
   get size(): number {
-    return this.ipv4.size + this.ipv6.size;
+    return this.ipv4.size + this.ipv6.size + this.ipv6Bytes.size;
   }
 
   /** Before each sample: drops the last sample's strangers if they have piled up. */
@@ -78,6 +80,7 @@ export class SocketAddressCache {
     if (this.size > ALWAYS_KEPT_ADDRESSES && this.size > 2 * this.met) {
       for (const [key, address] of this.ipv4) if (address.metIn !== this.sample) this.ipv4.delete(key);
       for (const [key, address] of this.ipv6) if (address?.metIn !== this.sample) this.ipv6.delete(key);
+      for (const [key, address] of this.ipv6Bytes) if (address.metIn !== this.sample) this.ipv6Bytes.delete(key);
     }
     this.sample++;
     this.met = 0;
@@ -105,6 +108,18 @@ export class SocketAddressCache {
       this.ipv6.set(hex, address);
     }
     return address && this.meet(address);
+  }
+
+  /** The IPv6 address in the 16 bytes (network order) at `start`, as an IN6_ADDR holds it; the caller checks the length. */
+  ipv6AddressFromBytes(bytes: Buffer, start: number): ParsedAddress {
+    const key = bytes.toString('latin1', start, start + 16);
+    let address = this.ipv6Bytes.get(key);
+    if (address === undefined) {
+      const words = [0, 1, 2, 3].map((w) => bytes.readUInt32BE(start + w * 4));
+      address = isIpv4Mapped(words) ? this.ipv4Address(words[3] as number) : parsedAddress(ipv6Text(words), words);
+      this.ipv6Bytes.set(key, address);
+    }
+    return this.meet(address);
   }
 
   private meet(address: ParsedAddress): ParsedAddress {

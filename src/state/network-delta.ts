@@ -12,13 +12,14 @@
  * The function is pure: the caller decides when the current reading becomes the next baseline (only once a report that
  * carries the delta went out), so a delta from an older baseline must be, and is, the whole traffic since then.
  */
+import { sameBoot } from '../collect/boot';
 import type { NetworkDelta, NetworkTotals } from '../metrics/types';
 
 /** The counters of one interface, as /proc/net/dev prints them. */
 export type InterfaceCounters = NetworkTotals;
 
 export interface NetworkBaseline {
-  /** /proc/sys/kernel/random/boot_id: counters restart from zero on every boot. */
+  /** /proc/sys/kernel/random/boot_id, or on Windows the boot time (src/collect/boot.ts): counters restart from zero on every boot. */
   bootId: string;
   /** Counters by interface name; a null-prototype map (an interface may be called `__proto__`). */
   interfaces: Record<string, InterfaceCounters>;
@@ -65,9 +66,15 @@ export function isInterfaceName(name: string): boolean {
   return INTERFACE_NAME.test(name);
 }
 
+/**
+ * A name a stored baseline may hold: a Linux interface name, or a Windows interface Alias (a friendly name such as
+ * `Ethernet 2`, spaces included, at most IF_MAX_STRING_SIZE = 256 characters), never a control character.
+ */
+const STORED_INTERFACE_NAME = /^\P{Cc}{1,256}$/u;
+
 export function computeNetworkDelta(baseline: NetworkBaseline | undefined, current: NetworkBaseline): NetworkDeltaResult {
   if (!baseline) return { reason: 'first sample: no baseline yet', notes: [] };
-  if (baseline.bootId !== current.bootId) {
+  if (!sameBoot(baseline.bootId, current.bootId)) {
     return {
       reason: 'the device rebooted since the previous sample (new boot id): counters restarted from zero',
       notes: [],
@@ -152,7 +159,7 @@ export function restoreBaseline(persisted: unknown): { baseline?: NetworkBaselin
   const restored: Record<string, InterfaceCounters> = Object.create(null);
   for (const name of names) {
     const quoted = JSON.stringify(name.slice(0, 20));
-    if (!isInterfaceName(name)) return { problem: `network baseline has an invalid interface name ${quoted}` };
+    if (!STORED_INTERFACE_NAME.test(name)) return { problem: `network baseline has an invalid interface name ${quoted}` };
     const entry = (interfaces as Record<string, unknown>)[name];
     if (typeof entry !== 'object' || entry === null) return { problem: `network baseline interface ${quoted} has no counters` };
     const counters = emptyCounters();

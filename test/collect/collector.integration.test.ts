@@ -1,78 +1,116 @@
 /**
- * Collects from this machine's real /proc while the test holds known loopback sockets open, and cross-checks the
- * totals against `ss` (netlink sock_diag, an independent reader of the same kernel tables).
+ * Collects from the live /proc in a network namespace of our own (`unshare -rn`: a user and a network namespace, no
+ * privilege needed) whose only sockets are the loopback ones the test opens there, and cross-checks the totals against
+ * `ss` (netlink sock_diag, an independent reader of the same kernel tables) in the same namespace. Nothing else opens or
+ * closes a socket there, so both readers see exactly what the test opened, whatever the host is doing.
  */
 import { execFile } from 'node:child_process';
-import dgram from 'node:dgram';
-import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
-import { createSystemCollector, type CollectedSample } from '../../src/collect/collector';
+import type { CollectedSample } from '../../src/collect/collector';
 
 const run = promisify(execFile);
-const SS = '/usr/bin/ss';
-const OPTIONS = { customMetrics: {}, networkStatsIncludeLoopback: false };
-const loopbackName = Object.entries(os.networkInterfaces()).find(([, list]) => list?.some((a) => a.address === '127.0.0.1'))?.[0];
+const REPO = path.join(__dirname, '..', '..');
+const TSX = path.join(REPO, 'node_modules', '.bin', 'tsx');
+const HOSTS = ['127.0.0.1', '::1'] as const;
 
-const closers: Array<() => Promise<void> | void> = [];
+interface Opened {
+  tcpPort: number;
+  clientPort: number;
+  udpPort: number;
+  connectedUdpPort: number;
+}
 
-async function tcpServer(host: string): Promise<{ port: number; accepted: net.Socket[] }> {
+interface Seen {
+  loopbackName: string | undefined;
+  opened: Record<string, Opened>;
+  sample: Pick<CollectedSample, 'problems' | 'listeningTcpPorts' | 'listeningUdpPorts' | 'establishedConnections'>;
+  /** `ss -H` output: listening TCP, listening UDP, established TCP. */
+  ss: { tcp: string; udp: string; established: string };
+}
+
+/**
+ * Runs in the new namespace: opens on each loopback address a TCP listener with a connection to it, a UDP socket and a
+ * connected UDP socket, then collects once and runs ss once, with every socket still open.
+ */
+const CHILD = `
+import { execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import os from 'node:os';
+import { createSystemCollector } from './src/collect/collector';
+(async () => {
   const accepted: net.Socket[] = [];
-  const server = net.createServer((socket) => accepted.push(socket));
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve));
-  closers.push(() => {
-    for (const socket of accepted) socket.destroy();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
+  const opened: Record<string, unknown> = {};
+  for (const host of ${JSON.stringify(HOSTS)}) {
+    const server = net.createServer((socket) => accepted.push(socket));
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve));
+    const tcpPort = (server.address() as net.AddressInfo).port;
+    const client = net.connect({ host, port: tcpPort });
+    await new Promise<void>((resolve, reject) => client.once('connect', resolve).once('error', reject));
+    while (accepted.length < Object.keys(opened).length + 1) await new Promise((resolve) => setImmediate(resolve));
+    const type = host === '::1' ? 'udp6' : 'udp4';
+    const udp = dgram.createSocket(type);
+    await new Promise<void>((resolve) => udp.bind(0, host, resolve));
+    const connected = dgram.createSocket(type);
+    await new Promise<void>((resolve) => connected.bind(0, host, resolve));
+    await new Promise<void>((resolve) => connected.connect(udp.address().port, host, resolve));
+    opened[host] = { tcpPort, clientPort: client.localPort, udpPort: udp.address().port, connectedUdpPort: connected.address().port };
+  }
+  const sample = await createSystemCollector('/proc').collect({ customMetrics: {}, networkStatsIncludeLoopback: false });
+  const ss = (...args: string[]) => execFileSync('ss', ['-H', ...args], { encoding: 'utf8' });
+  console.log(JSON.stringify({
+    loopbackName: Object.entries(os.networkInterfaces()).find(([, list]) => list?.some((a) => a.address === '127.0.0.1'))?.[0],
+    opened,
+    sample: {
+      problems: sample.problems,
+      listeningTcpPorts: sample.listeningTcpPorts,
+      listeningUdpPorts: sample.listeningUdpPorts,
+      establishedConnections: sample.establishedConnections,
+    },
+    ss: { tcp: ss('-tln'), udp: ss('-uln'), established: ss('-tn', 'state', 'established') },
+  }));
+  process.exit(0);
+})();
+`;
+
+/** `ss` prints `addr:port` (IPv6 bracketed, mapped as ::ffff:a.b.c.d, maybe with %iface): the same text as ours. */
+function endpoint(text: string): { port: number; text: string } {
+  const colon = text.lastIndexOf(':');
+  const address = text
+    .slice(0, colon)
+    .replace(/^\[|\]$/g, '')
+    .replace(/%.*$/, '')
+    .replace(/^::ffff:(\d+\.)/, '$1');
+  const port = text.slice(colon + 1);
+  return { port: Number(port), text: address.includes(':') ? `[${address}]:${port}` : `${address}:${port}` };
+}
+
+const columns = (output: string): string[][] =>
+  output
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => line.trim().split(/\s+/));
+
+const sorted = <T>(values: Iterable<T>): T[] => [...new Set(values)].sort();
+
+let seen: Seen;
+
+beforeAll(async () => {
+  const { stdout } = await run('unshare', ['-rn', 'sh', '-c', 'ip link set lo up && exec "$0" -e "$1"', TSX, CHILD], {
+    cwd: REPO,
+    timeout: 60_000,
   });
-  return { port: (server.address() as net.AddressInfo).port, accepted };
-}
+  seen = JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
+}, 90_000);
 
-async function tcpClient(host: string, port: number): Promise<net.Socket> {
-  const socket = net.connect({ host, port });
-  closers.push(() => void socket.destroy());
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  return socket;
-}
-
-async function udpSocket(type: 'udp4' | 'udp6', host: string, connectTo?: number): Promise<number> {
-  const socket = dgram.createSocket(type);
-  closers.push(() => new Promise<void>((resolve) => socket.close(() => resolve())));
-  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
-  if (connectTo !== undefined) await new Promise<void>((resolve) => socket.connect(connectTo, host, resolve));
-  return socket.address().port;
-}
-
-afterAll(async () => {
-  for (const close of closers.reverse()) await close();
-});
-
-describe('collect from the live /proc', () => {
-  const hosts = ['127.0.0.1', '::1'] as const;
-  const opened: Record<string, { tcpPort: number; udpPort: number; clientPort: number; connectedUdpPort: number }> = {};
-
-  beforeAll(async () => {
-    for (const host of hosts) {
-      const server = await tcpServer(host);
-      const client = await tcpClient(host, server.port);
-      while (server.accepted.length === 0) await new Promise((resolve) => setImmediate(resolve));
-      const udpPort = await udpSocket(host === '::1' ? 'udp6' : 'udp4', host);
-      const connectedUdpPort = await udpSocket(host === '::1' ? 'udp6' : 'udp4', host, udpPort);
-      opened[host] = { tcpPort: server.port, udpPort, clientPort: client.localPort ?? 0, connectedUdpPort };
-    }
-  });
-
-  it('finds the listeners and both ends of each connection, on the loopback interface', async () => {
-    expect(loopbackName).toBeDefined();
-    const sample = await createSystemCollector('/proc').collect(OPTIONS);
+describe('collect from the live /proc, in a network namespace holding only the sockets the test opened', () => {
+  it('finds the listeners and both ends of each connection, on the loopback interface', () => {
+    const { sample, loopbackName } = seen;
+    expect(loopbackName).toBe('lo');
     expect(sample.problems).toEqual([]);
-    for (const host of hosts) {
-      const { tcpPort, udpPort, clientPort, connectedUdpPort } = opened[host] ?? {
-        tcpPort: 0,
-        udpPort: 0,
-        clientPort: 0,
-        connectedUdpPort: 0,
-      };
+    for (const host of HOSTS) {
+      const { tcpPort, udpPort, clientPort, connectedUdpPort } = seen.opened[host]!;
       const at = (port: number) => (host === '::1' ? `[::1]:${port}` : `127.0.0.1:${port}`);
       expect(sample.listeningTcpPorts).toContainEqual({ port: tcpPort, interface: loopbackName });
       expect(sample.listeningUdpPorts).toContainEqual({ port: udpPort, interface: loopbackName });
@@ -90,55 +128,27 @@ describe('collect from the live /proc', () => {
     }
   });
 
-  // Only where iproute2 is installed (it is on the CI machine); the test above does not need it.
-  (fs.existsSync(SS) ? it : it.skip)('agrees with ss on the sets of listening ports and established connections', async () => {
-    /** `ss` prints `addr:port` (IPv6 bracketed, mapped as ::ffff:a.b.c.d, maybe with %iface): the same text as ours. */
-    const endpoint = (text: string) => {
-      const colon = text.lastIndexOf(':');
-      const address = text
-        .slice(0, colon)
-        .replace(/^\[|\]$/g, '')
-        .replace(/%.*$/, '')
-        .replace(/^::ffff:(\d+\.)/, '$1');
-      const port = text.slice(colon + 1);
-      return { address, port: Number(port), text: address.includes(':') ? `[${address}]:${port}` : `${address}:${port}` };
+  it('agrees with ss on the sets of listening ports and established connections, which are exactly the ones opened', () => {
+    const ours = {
+      tcpPorts: sorted(seen.sample.listeningTcpPorts?.map((p) => p.port) ?? []),
+      udpPorts: sorted(seen.sample.listeningUdpPorts?.map((p) => p.port) ?? []),
+      connections: sorted(seen.sample.establishedConnections?.map((c) => `${c.remoteAddr}/${c.localPort}`) ?? []),
     };
-    const columns = async (...args: string[]) =>
-      (await run(SS, ['-H', ...args])).stdout
-        .split('\n')
-        .filter((line) => line.trim() !== '')
-        .map((line) => line.trim().split(/\s+/));
-    const fromSs = async () => {
-      // Without a state filter the columns are: State Recv-Q Send-Q Local Peer.
-      const tcp = await columns('-tln');
-      const udp = await columns('-uln');
-      const established = await columns('-tn', 'state', 'established');
-      return {
-        tcpPorts: [...new Set(tcp.map((c) => endpoint(c[3] ?? '').port))].sort(),
-        udpPorts: [...new Set(udp.map((c) => endpoint(c[3] ?? '').port))].sort(),
-        // With a state filter the State column is left out: Recv-Q Send-Q Local Peer.
-        connections: [...new Set(established.map((c) => `${endpoint(c[3] ?? '').text}/${endpoint(c[2] ?? '').port}`))].sort(),
-      };
+    // Without a state filter the columns are: State Recv-Q Send-Q Local Peer; with one the State column is left out.
+    const ss = {
+      tcpPorts: sorted(columns(seen.ss.tcp).map((c) => endpoint(c[3] ?? '').port)),
+      udpPorts: sorted(columns(seen.ss.udp).map((c) => endpoint(c[3] ?? '').port)),
+      connections: sorted(columns(seen.ss.established).map((c) => `${endpoint(c[3] ?? '').text}/${endpoint(c[2] ?? '').port}`)),
     };
-    const fromUs = (sample: CollectedSample) => ({
-      tcpPorts: [...new Set(sample.listeningTcpPorts?.map((p) => p.port))].sort(),
-      udpPorts: [...new Set(sample.listeningUdpPorts?.map((p) => p.port))].sort(),
-      connections: [...new Set(sample.establishedConnections?.map((c) => `${c.remoteAddr}/${c.localPort}`))].sort(),
+    const opened = Object.values(seen.opened);
+    const hostOf = (index: number) => (HOSTS[index] === '::1' ? '[::1]' : HOSTS[index]);
+    expect(ours).toEqual(ss);
+    expect(ours).toEqual({
+      tcpPorts: sorted(opened.map((o) => o.tcpPort)),
+      udpPorts: sorted(opened.map((o) => o.udpPort)),
+      connections: sorted(
+        opened.flatMap((o, index) => [`${hostOf(index)}:${o.tcpPort}/${o.clientPort}`, `${hostOf(index)}:${o.clientPort}/${o.tcpPort}`]),
+      ),
     });
-
-    // Other processes open and close sockets meanwhile: compare only when ss saw the same sets before and after us.
-    const collector = createSystemCollector('/proc');
-    let attempts = 0;
-    for (;;) {
-      attempts++;
-      const before = await fromSs();
-      const ours = fromUs(await collector.collect(OPTIONS));
-      const after = await fromSs();
-      if (JSON.stringify(before) === JSON.stringify(after) || attempts === 5) {
-        expect(ours).toEqual(after);
-        expect(ours.connections.length).toBeGreaterThanOrEqual(4);
-        return;
-      }
-    }
   });
 });

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEVICE_FACTS_FLAG } from '../../src/inventory/device-facts-process';
 import { parseDeviceFacts } from '../../src/inventory/device-inventory';
-import { BuiltComponent, buildOnce } from '../support/built-component';
+import { BuiltComponent, sharedBuild } from '../support/built-component';
 import { waitFor } from '../support/wait-for';
 
 const RECORD_DIR_VARIABLE = 'MODULE_LOAD_RECORD_DIR';
@@ -63,20 +63,19 @@ function readRecords(dir: string): ProcessRecord[] {
 }
 
 describe('modules loaded by the built agent, portable IPC client', () => {
-  let built: Awaited<ReturnType<typeof buildOnce>>;
+  let built: Awaited<ReturnType<typeof sharedBuild>>;
   let dir: string;
   let preload: string;
   let records: string;
   let run: BuiltComponent | undefined;
 
   beforeAll(async () => {
-    built = await buildOnce();
+    built = await sharedBuild();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-modules-'));
     preload = path.join(dir, 'record-module-loads.cjs');
     fs.writeFileSync(preload, PRELOAD);
   }, 120_000);
   afterAll(() => {
-    built?.remove();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -89,7 +88,7 @@ describe('modules loaded by the built agent, portable IPC client', () => {
   });
 
   it("the bundle's device-facts mode prints the facts, and the recorder sees systeminformation load there", () => {
-    const bundle = path.join(built.build.local.componentArtifactsDir, 'defender-agent.js');
+    const bundle = path.join(built.local.componentArtifactsDir, 'defender-agent.js');
     const result = spawnSync(process.execPath, ['--require', preload, bundle, DEVICE_FACTS_FLAG], {
       env: { PATH: process.env.PATH, [RECORD_DIR_VARIABLE]: records },
       encoding: 'utf8',
@@ -113,7 +112,6 @@ describe('modules loaded by the built agent, portable IPC client', () => {
         tempPrefix: 'agent-modules-',
         thingName: 'ModulesThing',
         intervalSeconds: 5,
-        build: built.build,
         // Chosen, not found by `auto`: auto's attempt at the SDK loads part of aws-crt, which also asks for `os`.
         configurationMerge: { ipcClient: 'portable' },
       });

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MQTT_PROXY_SERVICE, publishPolicyId } from '../../src/component/definition';
-import { BuiltComponent, buildOnce } from '../support/built-component';
+import { BuiltComponent } from '../support/built-component';
 import { waitFor } from '../support/wait-for';
 
 const THING = 'E2eThing';
@@ -28,23 +28,17 @@ describe.each([
     choice: /INFO {2}IPC client: portable \(the AWS SDK client is not in this platform's download/,
   },
 ])('the built component against the local core, $client IPC client', ({ platform, artifacts, choice }) => {
-  // One build, read only; every test starts its own core and component from it, so no test depends on another's order.
-  let built: Awaited<ReturnType<typeof buildOnce>>;
+  // One build, read only (sharedBuild); every test starts its own core and component from it, so no test depends on
+  // another's order.
   let run: BuiltComponent;
   const reports = () => run.reports;
   const log = (): string => run.log();
-
-  beforeAll(async () => {
-    built = await buildOnce();
-  }, 120_000);
-  afterAll(() => built?.remove());
 
   beforeEach(async () => {
     run = await BuiltComponent.start({
       tempPrefix: 'e2e-',
       thingName: THING,
       intervalSeconds: INTERVAL_SECONDS,
-      build: built.build,
       ...(platform ? { platform } : {}),
     });
     await waitFor(() => reports().length >= 1, 60_000, 'the first report');

@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildOnce } from '../support/built-component';
 import { FaultRun, INTERVAL_SECONDS, METRICS_TOPIC } from '../support/fault-run';
 import { IpcProxy } from '../support/ipc-proxy';
 import { waitFor } from '../support/wait-for';
@@ -61,20 +60,15 @@ function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 
 export function describeAgentFaults(ipcClient: 'sdk' | 'portable'): void {
   describe(`fault suite, agent: the built component under the local core, ${ipcClient} IPC client`, () => {
-    let built: Awaited<ReturnType<typeof buildOnce>> | undefined;
     let fault: FaultRun | undefined;
     let proxy: IpcProxy | undefined;
     let proxyDir: string | undefined;
 
-    beforeAll(async () => {
-      built = await buildOnce();
-    }, 120_000);
-    afterAll(() => built?.remove());
     beforeEach(async () => {
       proxyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'faults-proxy-'));
       proxy = new IpcProxy(path.join(proxyDir, 'p.sock'), () => fault!.core.socketPath);
       await proxy.start();
-      fault = await FaultRun.start({ ipcClient, build: built!.build, componentSocketPath: proxy.socketPath });
+      fault = await FaultRun.start({ ipcClient, componentSocketPath: proxy.socketPath });
       await fault.firstReport();
     }, 120_000);
     afterEach(async () => {

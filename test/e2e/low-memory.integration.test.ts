@@ -8,25 +8,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeGeneratedProc } from '../fixtures/proc/generate';
-import { BuiltComponent, buildOnce } from '../support/built-component';
+import { BuiltComponent } from '../support/built-component';
 import { waitFor } from '../support/wait-for';
 
 const commandLine = (pid: number | undefined): string[] => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
 
 describe('lowMemory, through the built component and the local core', () => {
-  let built: Awaited<ReturnType<typeof buildOnce>>;
   let run: BuiltComponent | undefined;
   let procRoot: string;
 
-  beforeAll(async () => {
-    built = await buildOnce();
+  beforeAll(() => {
     procRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'low-memory-proc-'));
     writeGeneratedProc(procRoot, { established: 1_200, listeners: 5 });
-  }, 120_000);
-  afterAll(() => {
-    built?.remove();
-    fs.rmSync(procRoot, { recursive: true, force: true });
   });
+  afterAll(() => fs.rmSync(procRoot, { recursive: true, force: true }));
   afterEach(async () => {
     await run?.stop();
     run = undefined;
@@ -44,7 +39,6 @@ describe('lowMemory, through the built component and the local core', () => {
         tempPrefix: 'low-memory-',
         thingName: 'LowMemoryThing',
         intervalSeconds: 5,
-        build: built.build,
         platform: { os: 'linux', architecture: 'arm' },
         configurationMerge: { ...(lowMemory === undefined ? {} : { lowMemory }), procfsRoot: procRoot },
       });

@@ -1,3 +1,4 @@
+import { bootTimeId } from '../../src/collect/boot';
 import type { NetworkTotals } from '../../src/metrics/types';
 import { computeNetworkDelta, persistBaseline, restoreBaseline, type NetworkBaseline } from '../../src/state/network-delta';
 
@@ -86,6 +87,16 @@ describe('computeNetworkDelta', () => {
     expect(result.reason).toMatch(/rebooted/);
   });
 
+  it('takes a Windows boot time that jittered for the same boot, and one that moved on for a reboot', () => {
+    const before = reading({ eth0: totals(1000n, 1000n, 10n, 10n) }, bootTimeId(1_765_000_000_000, 600));
+    const jittered = reading({ eth0: totals(1500n, 1200n, 15n, 12n) }, bootTimeId(1_765_000_300_900, 900));
+    expect(computeNetworkDelta(before, jittered).delta).toEqual(totals(500n, 200n, 5n, 2n));
+    const rebooted = reading({ eth0: totals(1500n, 1200n, 15n, 12n) }, bootTimeId(1_765_000_300_000, 60));
+    const afterReboot = computeNetworkDelta(before, rebooted);
+    expect(afterReboot.delta).toBeUndefined();
+    expect(afterReboot.reason).toMatch(/rebooted/);
+  });
+
   it('stays exact above 2^53', () => {
     const base = 2n ** 63n;
     const result = computeNetworkDelta(
@@ -139,7 +150,16 @@ describe('persistBaseline / restoreBaseline', () => {
         problem: 'network baseline "eth0" packetsOut is not a decimal counter',
       });
     }
-    expect(restoreBaseline({ ...good, interfaces: { 'bad name': good.interfaces.eth0 } }).problem).toMatch(/invalid interface name/);
+    expect(restoreBaseline({ ...good, interfaces: { 'bad\nname': good.interfaces.eth0 } }).problem).toMatch(/invalid interface name/);
+    expect(restoreBaseline({ ...good, interfaces: { ['x'.repeat(257)]: good.interfaces.eth0 } }).problem).toMatch(/invalid interface name/);
+  });
+
+  it('restores a Windows interface Alias, spaces included', () => {
+    const stored = persistBaseline(reading({ 'Ethernet 2': totals(1n, 2n, 3n, 4n), 'Local Area Connection* 1': totals(5n, 6n, 7n, 8n) }));
+    expect(restoreBaseline(JSON.parse(JSON.stringify(stored))).baseline?.interfaces).toEqual({
+      'Ethernet 2': totals(1n, 2n, 3n, 4n),
+      'Local Area Connection* 1': totals(5n, 6n, 7n, 8n),
+    });
   });
 
   it('treats a counter above 2^64-1 as a corrupt state file', () => {

@@ -60,7 +60,7 @@ describe('validateRequest against the vendored AWS models', () => {
         'CreateSecurityProfile.behaviors[0].name: length 129 is over the maximum 128',
         expect.stringMatching(/^CreateSecurityProfile\.behaviors\[0\]\.criteria\.comparisonOperator: "bigger-than" is not one of/),
         'CreateSecurityProfile.behaviors[0].criteria.consecutiveDatapointsToAlarm: value 11 is over the maximum 10',
-        'CreateSecurityProfile.behaviors[0].criteria.value.count: expected an integer, got number',
+        'CreateSecurityProfile.behaviors[0].criteria.value.count: expected an integer the SDK sends exactly (a number up to 2^53-1 or a bigint), got number',
       ]),
     );
     expect(problems).toHaveLength(5);

@@ -3,6 +3,7 @@
  * end-to-end suites share. `restartCore()` stops the core and starts a new one on the same socket, with the component
  * registered under its old token, as a nucleus restart looks to the component.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +23,7 @@ export interface BuiltComponentOptions {
   throttleSeconds?: number;
   /** Keep the core's own state (Defender's throttle memory) across core restarts, as a nucleus does. */
   persistCoreState?: boolean;
-  /** A build to reuse (it is only read); default a fresh build in this run's folder. */
+  /** The build to run (it is only read); default the shared build of the sources as they are (sharedBuild). */
   build?: BuildResult;
   /** `lite`: the local core and the launcher behave as nucleus lite (tools/local-core/core.ts). Default classic. */
   runtime?: 'classic' | 'lite';
@@ -32,11 +33,104 @@ export interface BuiltComponentOptions {
   componentSocketPath?: string;
 }
 
-/** The component built once into a temporary folder, for suites that start it many times; `remove()` deletes it. */
-export async function buildOnce(): Promise<{ build: BuildResult; remove: () => void }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-build-'));
-  const build = await buildComponent({ outputRoot: dir });
-  return { build, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+const REPO = path.join(__dirname, '..', '..');
+/** Beside the other tools' caches, so it goes with node_modules and is never committed. */
+const BUILD_CACHE = path.join(REPO, 'node_modules', '.cache', 'defender-agent-test-build');
+/** Everything buildComponent reads: the sources it bundles, its own code, the recipe template, the dependencies' versions. */
+const BUILD_INPUTS = ['src', 'scripts/build', 'recipe.yaml', 'gdk-config.json', 'package.json', 'package-lock.json'];
+const RESULT_FILE = 'build-result.json';
+/** Stands for the build's folder in the saved result, so it reads the same wherever the cache is. */
+const ROOT_MARK = '<build-root>';
+/** Longer than any build takes on a loaded machine: a lock this old was left by a run that was killed. */
+const STALE_LOCK_MS = 5 * 60_000;
+/** Cached builds of other sources are deleted once this old, so edits do not pile them up. */
+const OLD_BUILD_MS = 30 * 60_000;
+
+/** A digest of the build's inputs (and the machine's platform, which picks the native addon). */
+function buildInputsKey(): string {
+  const hash = createHash('sha256').update(`${process.platform} ${process.arch}\n`);
+  const visit = (relative: string): void => {
+    const full = path.join(REPO, relative);
+    if (fs.statSync(full).isDirectory()) {
+      for (const name of fs.readdirSync(full).sort()) visit(path.join(relative, name));
+    } else hash.update(`${relative}\0`).update(fs.readFileSync(full)).update('\0');
+  };
+  for (const input of BUILD_INPUTS) visit(input);
+  return hash.digest('hex').slice(0, 20);
+}
+
+function readCachedBuild(dir: string): BuildResult | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, RESULT_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  return JSON.parse(text, (_key, value) =>
+    typeof value === 'string' && value.startsWith(ROOT_MARK) ? dir + value.slice(ROOT_MARK.length) : value,
+  );
+}
+
+function takeLock(lock: string): boolean {
+  try {
+    fs.mkdirSync(lock);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (age > STALE_LOCK_MS) fs.rmSync(lock, { recursive: true, force: true });
+    return false;
+  }
+}
+
+function removeOldBuilds(keep: string): void {
+  for (const name of fs.readdirSync(BUILD_CACHE)) {
+    const entry = path.join(BUILD_CACHE, name);
+    const stat = fs.statSync(entry, { throwIfNoEntry: false });
+    if (name !== keep && stat !== undefined && Date.now() - stat.mtimeMs > OLD_BUILD_MS) fs.rmSync(entry, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The component built from the sources as they are now, shared by every test and every jest worker: built once per
+ * content of its inputs into node_modules/.cache (under a lock, so two workers never build it twice), then reused
+ * until a source changes. Read only: the launcher copies the artifacts it runs. Tests of the build itself call
+ * buildComponent.
+ */
+export async function sharedBuild(): Promise<BuildResult> {
+  const key = buildInputsKey();
+  const dir = path.join(BUILD_CACHE, key);
+  const lock = `${dir}.lock`;
+  fs.mkdirSync(BUILD_CACHE, { recursive: true });
+  for (const giveUpAt = Date.now() + 2 * STALE_LOCK_MS; Date.now() < giveUpAt; ) {
+    const cached = readCachedBuild(dir);
+    if (cached) return cached;
+    if (!takeLock(lock)) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
+    try {
+      const again = readCachedBuild(dir);
+      if (again) return again;
+      const partial = `${dir}.partial`;
+      fs.rmSync(partial, { recursive: true, force: true });
+      const build = await buildComponent({ outputRoot: partial });
+      const saved = JSON.stringify(build, (_key, value) =>
+        typeof value === 'string' && value.startsWith(partial) ? ROOT_MARK + value.slice(partial.length) : value,
+      );
+      fs.writeFileSync(path.join(partial, RESULT_FILE), saved);
+      fs.renameSync(partial, dir);
+      removeOldBuilds(key);
+    } finally {
+      fs.rmSync(lock, { recursive: true, force: true });
+    }
+  }
+  throw new Error(`no shared build in ${dir}: its lock ${lock} stayed taken`);
+}
+
+/** The folder holding a shared build's recipes/ and artifacts/, as `npm start -- --component-dir` takes it. */
+export function buildFolder(build: BuildResult): string {
+  return path.dirname(build.local.recipesDir);
 }
 
 export class BuiltComponent {
@@ -52,7 +146,7 @@ export class BuiltComponent {
 
   static async start(options: BuiltComponentOptions): Promise<BuiltComponent> {
     const run = new BuiltComponent(options);
-    run.build = options.build ?? (await buildComponent({ outputRoot: path.join(run.root, 'build') }));
+    run.build = options.build ?? (await sharedBuild());
     run.core = await run.startCore();
     const host: ComponentHost = {
       socketPath: options.componentSocketPath ?? run.core.socketPath,

@@ -16,9 +16,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BuildResult } from '../../scripts/build/build';
 import type { LocalCore } from '../../tools/local-core/core';
-import { BuiltComponent, buildOnce } from './built-component';
+import { BuiltComponent } from './built-component';
 import { waitFor } from './wait-for';
 
 const FAULT_THING = 'FaultThing';
@@ -65,7 +64,6 @@ interface PublishSeen {
 
 export interface FaultRunOptions {
   ipcClient: string;
-  build: BuildResult;
   /** The socket the component connects to, when a proxy stands in front of the core. */
   componentSocketPath?: string;
 }
@@ -93,7 +91,6 @@ export class FaultRun {
         tempPrefix: 'faults-',
         thingName: FAULT_THING,
         intervalSeconds: INTERVAL_SECONDS,
-        build: options.build,
         throttleSeconds: INTERVAL_SECONDS / 2,
         persistCoreState: true,
         onCoreStarted: (core) => fault.watchPublishes(core),
@@ -242,18 +239,13 @@ export class FaultRun {
 }
 
 /**
- * Inside a describe: one build for the block, and for each test a run of its own with its first report seen, so that no
- * test inherits another's state. Returns the current test's run.
+ * Inside a describe: for each test a run of its own with its first report seen, so that no test inherits another's
+ * state. Returns the current test's run.
  */
 export function eachTestInItsOwnRun(ipcClient: 'sdk' | 'portable'): () => FaultRun {
-  let built: Awaited<ReturnType<typeof buildOnce>> | undefined;
   let fault: FaultRun | undefined;
-  beforeAll(async () => {
-    built = await buildOnce();
-  }, 120_000);
-  afterAll(() => built?.remove());
   beforeEach(async () => {
-    fault = await FaultRun.start({ ipcClient, build: built!.build });
+    fault = await FaultRun.start({ ipcClient });
     await fault.firstReport();
   }, 120_000);
   afterEach(async () => {

@@ -2,10 +2,8 @@
  * `npm start -- --drill listening-port --reports 3 --interval 5` through the built bundle, offline, against the local
  * core: the drill trips its behavior, the alarm is raised, the drill ends, the alarm clears, and the run exits 0.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { buildComponent } from '../../../scripts/build/build';
+import { buildFolder, sharedBuild } from '../../support/built-component';
 import { runToExit } from '../../support/run-to-exit';
 
 const PROJECT = path.join(__dirname, '..', '..', '..');
@@ -17,25 +15,9 @@ function run(args: string[]): Promise<{ code: number | null; output: string }> {
 }
 
 describe('npm start -- --drill listening-port', () => {
-  let root: string;
-
-  beforeAll(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'drill-start-'));
-  });
-  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-
   it('raises the alarm, clears it after the drill, and exits 0', async () => {
-    await buildComponent({ outputRoot: path.join(root, 'component') });
-    const { code, output } = await run([
-      '--drill',
-      'listening-port',
-      '--reports',
-      '3',
-      '--interval',
-      '5',
-      '--component-dir',
-      path.join(root, 'component'),
-    ]);
+    const componentDir = buildFolder(await sharedBuild());
+    const { code, output } = await run(['--drill', 'listening-port', '--reports', '3', '--interval', '5', '--component-dir', componentDir]);
     const lines = output.split('\n');
     const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
     const started = at(/WARN {2}DRILL listening-port started: a TCP listener on 127\.0\.0\.1:\d+/);

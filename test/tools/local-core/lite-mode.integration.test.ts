@@ -13,7 +13,7 @@ import type { IpcConnection } from '../../../src/ipc/ipc';
 import { createPortableIpcConnector } from '../../../src/ipc/portable/portable-ipc';
 import { LocalCore } from '../../../tools/local-core/core';
 import { readRecipe } from '../../../tools/local-core/recipe-plan';
-import { BuiltComponent, buildOnce } from '../../support/built-component';
+import { BuiltComponent, sharedBuild } from '../../support/built-component';
 import { waitFor } from '../../support/wait-for';
 
 const COMPONENT = 'com.example.Agent';
@@ -77,13 +77,12 @@ describe.each([
 });
 
 describe('lite-mode launcher: the recipe rules nucleus lite enforces', () => {
-  let built: Awaited<ReturnType<typeof buildOnce>>;
+  let recipeFile: string;
   beforeAll(async () => {
-    built = await buildOnce();
+    recipeFile = (await sharedBuild()).local.recipeFile;
   }, 120_000);
-  afterAll(() => built?.remove());
 
-  const recipeText = (): string => fs.readFileSync(built.build.local.recipeFile, 'utf8');
+  const recipeText = (): string => fs.readFileSync(recipeFile, 'utf8');
   const platform = { os: 'linux', architecture: 'amd64' };
 
   it('selects the rendered recipe’s manifest as lite does', () => {
@@ -130,14 +129,9 @@ describe.each([
   { client: 'sdk', platform: undefined },
   { client: 'portable', platform: { os: 'linux', architecture: 'arm' } },
 ])('the built component on the lite-mode local core, $client IPC client', ({ client, platform }) => {
-  let built: Awaited<ReturnType<typeof buildOnce>>;
   let run: BuiltComponent | undefined;
-  beforeAll(async () => {
-    built = await buildOnce();
-  }, 120_000);
   afterAll(async () => {
     await run?.stop();
-    built?.remove();
   });
 
   it('reports ACCEPTED, says once what a nucleus without validation means, and refuses a budget lite cannot carry', async () => {
@@ -146,7 +140,6 @@ describe.each([
       tempPrefix: 'lite-e2e-',
       thingName: THING,
       intervalSeconds: 5,
-      build: built.build,
       runtime: 'lite',
       ...(platform ? { platform } : {}),
       onCoreStarted: (core) => core.on('frame-too-large', ({ bytes }) => frames.push(bytes)),

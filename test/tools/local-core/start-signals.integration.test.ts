@@ -3,10 +3,8 @@
  * launched (which runs in a process group of its own) instead of leaving it running without a core.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { buildComponent } from '../../../scripts/build/build';
+import { buildFolder, sharedBuild } from '../../support/built-component';
 import { waitFor } from '../../support/wait-for';
 
 const PROJECT = path.join(__dirname, '..', '..', '..');
@@ -23,31 +21,19 @@ function alive(pid: number): boolean {
 }
 
 describe('npm start under a terminal that closes', () => {
-  let root: string;
   let core: ChildProcess | undefined;
   let componentPid: number | undefined;
 
-  beforeAll(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'start-signals-'));
-  });
   afterAll(() => {
     if (componentPid !== undefined && alive(componentPid)) process.kill(-componentPid, 'SIGKILL');
     if (core?.pid !== undefined && alive(-core.pid)) process.kill(-core.pid, 'SIGKILL');
-    fs.rmSync(root, { recursive: true, force: true });
   });
 
   it('stops on SIGHUP as on Ctrl-C and leaves no component running', async () => {
-    await buildComponent({ outputRoot: path.join(root, 'component') });
+    const componentDir = buildFolder(await sharedBuild());
     core = spawn(
       process.execPath,
-      [
-        path.join(PROJECT, 'node_modules/tsx/dist/cli.mjs'),
-        'tools/local-core/main.ts',
-        '--interval',
-        '5',
-        '--component-dir',
-        path.join(root, 'component'),
-      ],
+      [path.join(PROJECT, 'node_modules/tsx/dist/cli.mjs'), 'tools/local-core/main.ts', '--interval', '5', '--component-dir', componentDir],
       // A process group of its own, as a terminal's foreground job: the terminal's SIGHUP goes to all of it.
       { cwd: PROJECT, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );

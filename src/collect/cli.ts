@@ -1,23 +1,27 @@
 /**
- * `npm run collect`: the one-shot collector (like the Python agent's `collector.py -n 1 -s 1`).
- * Prints reports instead of publishing them, so an operator can see exactly what would be sent.
+ * `npm run collect`, and `node <bundle> --collect-once` on a core: the one-shot collector (like the Python agent's
+ * `collector.py -n 1 -s 1`). Prints reports instead of publishing them, so an operator can see exactly what would be
+ * sent; `--sample` prints the whole sample instead (every entry, the cumulative counters), for comparing with `ss` and
+ * /proc/net/dev or netstat. In the bundle so that it runs where the agent runs, with the same collector.
  */
-import { reportBudget } from '../../src/agent/report-budget';
-import { validateReport } from '../../src/report/validate';
+import { reportBudget } from '../agent/report-budget';
+import { validateReport } from '../report/validate';
 import { parseArgs } from 'node:util';
 import { decode as decodeCbor } from 'cbor-x';
-import { type PreparedReport, prepareReport } from '../../src/agent/report-pipeline';
-import type { Collector } from '../../src/collect/collector';
-import { CUSTOM_METRIC_SOURCES, type CustomMetricSource, type CustomMetricSpec } from '../../src/config/definition';
-import type { ReportFormat } from '../../src/component/definition';
-import { defaultConfig, describeConfigErrors, parseConfig } from '../../src/config/parse';
-import type { NetworkBaseline } from '../../src/state/network-delta';
-import { describeError } from '../../src/util/describe-error';
+import { type PreparedReport, prepareReport } from '../agent/report-pipeline';
+import type { CollectedSample, Collector } from './collector';
+import { CUSTOM_METRIC_SOURCES, type CustomMetricSource, type CustomMetricSpec } from '../config/definition';
+import type { ReportFormat } from '../component/definition';
+import { defaultConfig, describeConfigErrors, parseConfig } from '../config/parse';
+import type { NetworkTotals } from '../metrics/types';
+import type { NetworkBaseline } from '../state/network-delta';
+import { describeError } from '../util/describe-error';
 
 export const COLLECT_HELP = `Usage: npm run collect -- [options]
+       node <bundle> --collect-once [options]    (on a core, with the agent's own bundle)
 
-Collects device-side metrics from /proc and prints the Device Defender report that the agent
-would publish. Nothing is sent anywhere.
+Collects device-side metrics (from /proc on Linux, the IP Helper API on Windows) and prints the
+Device Defender report that the agent would publish. Nothing is sent anywhere.
 
 Options:
   -n, --count N            number of reports to print (default 1)
@@ -31,11 +35,18 @@ Options:
       --procfs-root DIR    where procfs is mounted (default /proc)
       --include-loopback   count traffic on lo in network_stats
       --max-report-bytes N byte budget of one encoded report (default ${defaultConfig().maxReportBytes})
+      --sample             print the collected sample as JSON instead of the report: every listening
+                           port, every connection entry and the established total (no list limit,
+                           no byte budget), each interface's cumulative counters, custom metrics,
+                           problems and dropped rows
   -h, --help               show this help
 
 Exit codes: 0 reports printed; 1 a report does not conform to the schema, or nothing could be read
 (a wrong --procfs-root); 2 wrong options.
 `;
+
+/** The bundle's argument that runs this command instead of the agent: `node <bundle> --collect-once [options]`. */
+export const COLLECT_ONCE_FLAG = '--collect-once';
 
 /** Default metric names for `--custom-metrics all`: snake_case, valid CreateCustomMetric names. */
 const DEFAULT_CUSTOM_METRIC_NAMES: Record<CustomMetricSource, string> = {
@@ -91,6 +102,7 @@ function parseCollectFlags(argv: string[]) {
       'procfs-root': { type: 'string', default: '/proc' },
       'include-loopback': { type: 'boolean', default: false },
       'max-report-bytes': { type: 'string' },
+      sample: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -139,6 +151,18 @@ export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<
   let baseline: NetworkBaseline | undefined;
   let lastReportId: number | undefined;
   let exitCode = 0;
+  if (options.sample) {
+    for (let index = 0; index < count; index += 1) {
+      if (index > 0) await deps.sleep(seconds * 1000);
+      const collected = await collector.collect({ customMetrics, networkStatsIncludeLoopback: options['include-loopback'] ?? false });
+      if (!sampledAnything(collected)) {
+        deps.err(`error: nothing could be read (no socket table, no network counters, no custom metric): ${describeProblems(collected)}`);
+        exitCode = 1;
+      }
+      deps.out(prettyJson(sampleDocument(collected)));
+    }
+    return exitCode;
+  }
   for (let index = 0; index < count; index += 1) {
     if (index > 0) await deps.sleep(seconds * 1000);
     const prepared = await prepareReport({
@@ -197,6 +221,58 @@ function readAnything(prepared: PreparedReport): boolean {
     prepared.networkReading !== undefined ||
     Object.keys(sample.customMetrics).length > 0
   );
+}
+
+function sampledAnything(sample: CollectedSample): boolean {
+  return (
+    sample.listeningTcpPorts !== undefined ||
+    sample.listeningUdpPorts !== undefined ||
+    sample.establishedConnections !== undefined ||
+    sample.network !== undefined ||
+    Object.keys(sample.customMetrics).length > 0
+  );
+}
+
+function describeProblems(sample: CollectedSample): string {
+  return sample.problems.map((p) => `${p.subject}: ${p.message}`).join('; ') || 'no problem was reported';
+}
+
+/**
+ * The sample as `--sample` prints it: report names where the report has them, a block that could not be read is null
+ * (the problems say why), counters as JSON integers (exact above 2^53).
+ */
+function sampleDocument(sample: CollectedSample): unknown {
+  const interfaces = sample.network?.interfaces ?? {};
+  return {
+    listening_tcp_ports: sample.listeningTcpPorts ?? null,
+    listening_udp_ports: sample.listeningUdpPorts ?? null,
+    tcp_connections:
+      sample.establishedConnections === undefined
+        ? null
+        : {
+            established_connections: sample.establishedConnections.map((c) => ({
+              remote_addr: c.remoteAddr,
+              local_port: c.localPort,
+              ...(c.localInterface !== undefined ? { local_interface: c.localInterface } : {}),
+            })),
+            total: sample.establishedConnectionsTotal ?? sample.establishedConnections.length,
+          },
+    network:
+      sample.network === undefined
+        ? null
+        : {
+            boot_id: sample.network.bootId,
+            interfaces: Object.fromEntries(
+              Object.keys(interfaces).map((name) => {
+                const c = interfaces[name] as NetworkTotals;
+                return [name, { bytes_in: c.bytesIn, bytes_out: c.bytesOut, packets_in: c.packetsIn, packets_out: c.packetsOut }];
+              }),
+            ),
+          },
+    custom_metrics: sample.customMetrics,
+    problems: sample.problems,
+    dropped_rows: sample.droppedRows,
+  };
 }
 
 /** Indents the report while keeping integers above 2^53 exactly as encoded. */

@@ -1,9 +1,12 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { COLLECT_HELP, parseCustomMetricList, runCollect } from '../../../scripts/collect/cli';
-import { createSystemCollector } from '../../../src/collect/collector';
-import { validateReport } from '../../../src/report/validate';
+import { GENERATED_BOOT_ID, writeGeneratedProc } from '../fixtures/proc/generate';
+import { COLLECT_HELP, parseCustomMetricList, runCollect } from '../../src/collect/cli';
+import { createSystemCollector } from '../../src/collect/collector';
+import { validateReport } from '../../src/report/validate';
 
-const CAPTURED = path.join(__dirname, '..', '..', 'fixtures', 'proc', 'captured');
+const CAPTURED = path.join(__dirname, '..', 'fixtures', 'proc', 'captured');
 
 async function collect(args: string[]) {
   const out: string[] = [];
@@ -67,6 +70,37 @@ describe('collect command', () => {
     expect(help.out).toEqual([COLLECT_HELP]);
     for (const flag of ['--count', '--seconds', '--names', '--format', '--custom-metrics', '--procfs-root'])
       expect(COLLECT_HELP).toContain(flag);
+  });
+
+  it('--sample prints every entry and the cumulative counters, where the report is capped', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'collect-sample-'));
+    try {
+      writeGeneratedProc(root, { established: 1200, listeners: 300 });
+      const sampled = await collect(['--procfs-root', root, '--sample', '--custom-metrics', 'up=uptime']);
+      expect(sampled.code).toBe(0);
+      expect(sampled.out).toHaveLength(1);
+      const sample = JSON.parse(sampled.out[0]!);
+      expect(sample.listening_tcp_ports).toHaveLength(300);
+      expect(sample.tcp_connections.established_connections).toHaveLength(1200);
+      expect(sample.tcp_connections.total).toBe(1200);
+      expect(sample.listening_udp_ports).toEqual([{ port: 68 }]);
+      expect(sample.network.boot_id).toBe(GENERATED_BOOT_ID);
+      expect(Object.keys(sample.network.interfaces)).toEqual(['eth0']);
+      expect(sample.network.interfaces.eth0).toEqual({
+        bytes_in: expect.any(Number),
+        bytes_out: expect.any(Number),
+        packets_in: expect.any(Number),
+        packets_out: expect.any(Number),
+      });
+      expect(sample.custom_metrics.up).toEqual({ type: 'number', value: expect.any(Number) });
+      expect(sample).toHaveProperty('problems');
+      expect(sample).toHaveProperty('dropped_rows');
+      const report = JSON.parse((await collect(['--procfs-root', root])).out[0]!);
+      expect(report.metrics.tcp_connections.established_connections.connections).toHaveLength(500);
+      expect(report.metrics.listening_tcp_ports.ports).toHaveLength(200);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('expands --custom-metrics all to every source under a valid metric name', () => {
