@@ -20,6 +20,8 @@ type StrykerConstructor = new (options: Record<string, unknown>) => { runMutatio
 const STRYKER: string = '@stryker-mutator/core';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+const ENVIRONMENT = path.join(__dirname, 'jest-environment.cjs');
+const SEQUENCER = path.join(__dirname, 'jest-sequencer.cjs');
 
 interface Options {
   modules: MutationModule[];
@@ -68,9 +70,16 @@ async function runModule(module: MutationModule, options: Options): Promise<Modu
     incrementalFile: path.join('reports', 'mutation', `incremental-${slug(module.name)}.json`),
     jest: {
       projectType: 'custom',
+      // The sequencer picks the files of the tests covering each mutant, more narrowly than Jest's related tests would.
       enableFindRelatedTests: false,
+      // Stryker lays this over jest.config.js: its projects (which would run every unit test, and the integration tests)
+      // and its minute-long test timeout (a mutant that leaves a test waiting would hold a runner that long) are cleared.
       config: {
-        testEnvironment: 'node',
+        projects: undefined,
+        testTimeout: 5_000,
+        roots: ['<rootDir>/src', '<rootDir>/test'],
+        testEnvironment: ENVIRONMENT,
+        testSequencer: SEQUENCER,
         transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
         testMatch: module.tests.map((folder) => `<rootDir>/${folder}/**/*.test.ts`),
         testPathIgnorePatterns: ['\\.integration\\.test\\.ts$'],
@@ -93,8 +102,12 @@ async function runModule(module: MutationModule, options: Options): Promise<Modu
 
 function describe(module: MutationModule, score: ModuleScore, seconds: number): string[] {
   const total = score.detected + score.undetected.length;
+  const statuses = Object.entries(score.statuses)
+    .map(([status, n]) => `${n} ${status}`)
+    .join(', ');
   const lines = [
     `${module.name}: ${score.percent}% (${score.detected} of ${total} detected, ${score.equivalent} equivalent excluded) in ${seconds} s`,
+    `  mutants: ${statuses}`,
   ];
   for (const m of score.undetected) {
     const original = m.original.replace(/\s+/g, ' ').slice(0, 80);

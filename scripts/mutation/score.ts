@@ -24,6 +24,8 @@ interface UndetectedMutant {
 }
 
 export interface ModuleScore {
+  /** Every mutant Stryker made by its status (Killed, Timeout, Survived, NoCoverage, Ignored, ...), equivalents apart. */
+  statuses: Record<string, number>;
   detected: number;
   undetected: UndetectedMutant[];
   equivalent: number;
@@ -58,8 +60,15 @@ export function scoreModule(
   let detected = 0;
   let equivalent = 0;
   const undetected: UndetectedMutant[] = [];
+  const statuses: Record<string, number> = {};
+  const count = (status: string) => {
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  };
   for (const outcome of outcomes) {
-    if (!DETECTED.has(outcome.status) && !UNDETECTED.has(outcome.status)) continue;
+    if (!DETECTED.has(outcome.status) && !UNDETECTED.has(outcome.status)) {
+      count(outcome.status);
+      continue;
+    }
     const original = originalText(sourceOf(outcome.fileName), outcome.location);
     const match = candidates.find(
       (e) =>
@@ -68,6 +77,7 @@ export function scoreModule(
         e.original === original &&
         e.replacement === outcome.replacement,
     );
+    count(match ? 'Equivalent' : outcome.status);
     if (match) {
       used.add(match);
       equivalent++;
@@ -84,5 +94,5 @@ export function scoreModule(
   }
   const judged = detected + undetected.length;
   const percent = judged === 0 ? 100 : Math.floor((detected / judged) * 1000) / 10;
-  return { detected, undetected, equivalent, unmatchedEquivalents: candidates.filter((e) => !used.has(e)), percent };
+  return { statuses, detected, undetected, equivalent, unmatchedEquivalents: candidates.filter((e) => !used.has(e)), percent };
 }

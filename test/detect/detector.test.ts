@@ -610,6 +610,13 @@ describe('reconfiguration while in alarm', () => {
     expect(types(detector, listening(23))).toEqual([['in-alarm', 'v-2']]);
   });
 
+  it('a removed behavior that was not in alarm is not reported as forgotten (no alarm to end)', () => {
+    const detector = new Detector(ids());
+    detector.configure(tcpPorts([22]));
+    detector.evaluate(listening(22), undefined);
+    expect(detector.configure(parseBehaviors([]))).toEqual([]);
+  });
+
   it('a behavior whose criteria are removed is no longer evaluated, and its alarm is reported as forgotten', () => {
     const detector = new Detector(ids());
     detector.configure(tcpPorts([22]));
@@ -658,6 +665,17 @@ describe('restored detection state', () => {
     after.configure(tcpPorts([22, 80], { consecutiveDatapointsToClear: 2 }));
     expect(after.evaluate(listening(22), undefined)).toEqual([]);
     expect(after.evaluate(listening(22), undefined).map((c) => [c.type, c.violationId])).toEqual([['alarm-cleared', 'first']]);
+  });
+
+  it('restored state with no behaviors configured yet: a sample raises and clears nothing, the alarm waits for its behavior', () => {
+    const detector = new Detector(() => 'new');
+    const configured = new Detector(() => 'id');
+    configured.configure(tcpPorts([22]));
+    const fingerprint = (configured.snapshot().b as { fingerprint: string }).fingerprint;
+    detector.restore({ b: { fingerprint, inAlarm: true, violationId: 'saved', violating: 1, conforming: 0 } });
+    expect(detector.evaluate(listening(22), undefined)).toEqual([]);
+    detector.configure(tcpPorts([22]));
+    expect(detector.evaluate(listening(22), undefined).map((c) => [c.type, c.violationId])).toEqual([['alarm-cleared', 'saved']]);
   });
 
   it('state of a behavior no longer configured is dropped', () => {

@@ -59,6 +59,7 @@ describe('scoreModule', () => {
       ['NoCoverage', 1, '1', '0'],
     ]);
     expect(score.percent).toBe(50);
+    expect(score.statuses).toEqual({ Killed: 1, Timeout: 1, Survived: 1, NoCoverage: 1, CompileError: 1, RuntimeError: 1, Ignored: 1 });
   });
 
   it('leaves out a mutant named equivalent only when file, mutator, original and replacement all match', () => {
@@ -69,6 +70,7 @@ describe('scoreModule', () => {
     ];
     const score = scoreModule(outcomes, sourceOf, ['src/x.ts'], [equivalent]);
     expect([score.equivalent, score.detected, score.undetected.length, score.percent]).toEqual([1, 1, 1, 50]);
+    expect(score.statuses).toEqual({ Equivalent: 1, Survived: 1, Killed: 1 });
     expect(score.unmatchedEquivalents).toEqual([]);
   });
 
