@@ -14,7 +14,7 @@ import { waitFor } from '../support/wait-for';
 const commandLine = (pid: number | undefined): string[] => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
 
 describe('lowMemory, through the built component and the local core', () => {
-  /** Read only by every agent: the tests run at once, each with a core and component of its own. */
+  let run: BuiltComponent | undefined;
   let procRoot: string;
 
   beforeAll(() => {
@@ -22,8 +22,12 @@ describe('lowMemory, through the built component and the local core', () => {
     writeGeneratedProc(procRoot, { established: 1_200, listeners: 5 });
   });
   afterAll(() => fs.rmSync(procRoot, { recursive: true, force: true }));
+  afterEach(async () => {
+    await run?.stop();
+    run = undefined;
+  });
 
-  it.concurrent.each([
+  it.each([
     { lowMemory: undefined, tier: ['--interrupt-budget=2027520'] },
     { lowMemory: 'auto', tier: ['--interrupt-budget=2027520'] },
     { lowMemory: 'true', tier: ['--max-opt=1'] },
@@ -31,23 +35,20 @@ describe('lowMemory, through the built component and the local core', () => {
   ])(
     'lowMemory=$lowMemory: node runs with $tier after the fixed flags, and the reports are accepted',
     async ({ lowMemory, tier }) => {
-      const component = await BuiltComponent.start({
+      run = await BuiltComponent.start({
         tempPrefix: 'low-memory-',
         thingName: 'LowMemoryThing',
         intervalSeconds: 5,
         platform: { os: 'linux', architecture: 'arm' },
         configurationMerge: { ...(lowMemory === undefined ? {} : { lowMemory }), procfsRoot: procRoot },
       });
-      try {
-        await waitFor(() => component.reports.filter((r) => r.status === 'ACCEPTED').length >= 2, 60_000, 'two accepted reports');
-        const argv = commandLine(component.component.pid);
-        expect(argv[0]).toMatch(/node$/);
-        expect(argv.at(-1)).toMatch(/defender-agent\.js$/);
-        expect(argv.slice(1, -1)).toEqual(['--max-semi-space-size=1', ...tier]);
-        expect(component.log()).not.toMatch(/optimizing compiler|busy device/);
-      } finally {
-        await component.stop();
-      }
+      const component = run;
+      await waitFor(() => component.reports.filter((r) => r.status === 'ACCEPTED').length >= 2, 60_000, 'two accepted reports');
+      const argv = commandLine(component.component.pid);
+      expect(argv[0]).toMatch(/node$/);
+      expect(argv.at(-1)).toMatch(/defender-agent\.js$/);
+      expect(argv.slice(1, -1)).toEqual(['--max-semi-space-size=1', ...tier]);
+      expect(component.log()).not.toMatch(/optimizing compiler|busy device/);
     },
     120_000,
   );
