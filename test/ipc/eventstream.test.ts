@@ -185,8 +185,7 @@ describe('encoding stays within what every eventstream peer accepts', () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(MessageTooLargeError);
-    expect((error as MessageTooLargeError).bytes).toBe(MAX_MESSAGE_LENGTH + 1);
-    expect((error as Error).message).toBe(`message of ${MAX_MESSAGE_LENGTH + 1} bytes exceeds 24 MiB`);
+    expect(error).toMatchObject({ bytes: MAX_MESSAGE_LENGTH + 1, message: `message of ${MAX_MESSAGE_LENGTH + 1} bytes exceeds 24 MiB` });
   });
 
   it('an RPC frame carries message type, flags and stream id before the caller’s headers', () => {
