@@ -3,7 +3,9 @@
  * by the recipe's Run script exactly as the nucleus starts it (node flags and environment included), runs against its
  * own local core at a 5 s interval, once per IPC client, side by side, for <minutes>. Its RSS is read from /proc
  * every RSS_EVERY_MS; a line is printed every PRINT_EVERY_MS, then the verdict: where RSS levels off, and whether it
- * stays within LEVEL_TOLERANCE_MIB of its value after the first SETTLE_MINUTES.
+ * stays within LEVEL_TOLERANCE_MIB of its value after the first SETTLE_MINUTES. RSS is shown split into anonymous memory
+ * (V8's heap, malloc) and file-backed pages (the node binary's code, which grows once when V8's optimizing compiler
+ * first runs), since no heap flag bounds the second.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,6 +28,8 @@ const KIB_PER_MIB = 1024;
 interface Reading {
   minute: number;
   rssMiB: number;
+  anonMiB: number;
+  fileMiB: number;
 }
 
 interface ClientRun {
@@ -33,19 +37,22 @@ interface ClientRun {
   readings: Reading[];
   reports: number;
   rejected: number;
+  /** How the agent ended before the run stopped it (an exit the run asked for is not one). */
   exited?: string;
   stop: () => Promise<void>;
   pid: number | undefined;
 }
 
-function rssMiBOf(pid: number): number | undefined {
+function readingOf(pid: number, minute: number): Reading | undefined {
+  let status: string;
   try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'latin1');
-    const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
-    return Number.isFinite(kib) ? kib / KIB_PER_MIB : undefined;
+    status = fs.readFileSync(`/proc/${pid}/status`, 'latin1');
   } catch {
     return undefined;
   }
+  const mib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]) / KIB_PER_MIB;
+  const reading = { minute, rssMiB: mib('VmRSS'), anonMiB: mib('RssAnon'), fileMiB: mib('RssFile') };
+  return Object.values(reading).every(Number.isFinite) ? reading : undefined;
 }
 
 async function startClient(
@@ -88,15 +95,17 @@ async function startClient(
     },
   });
   run.pid = child.pid;
+  let stopping = false;
   child.once('exit', (code, signal) => {
-    run.exited = `exited with ${code ?? signal}`;
+    if (!stopping) run.exited = `exited with ${code ?? signal}`;
   });
   const timer = setInterval(() => {
-    const rss = child.pid === undefined ? undefined : rssMiBOf(child.pid);
-    if (rss !== undefined && run.exited === undefined) run.readings.push({ minute: (Date.now() - startedAt) / 60_000, rssMiB: rss });
+    const reading = child.pid === undefined ? undefined : readingOf(child.pid, (Date.now() - startedAt) / 60_000);
+    if (reading !== undefined && run.exited === undefined) run.readings.push(reading);
   }, RSS_EVERY_MS);
   run.stop = async () => {
     clearInterval(timer);
+    stopping = true;
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -115,9 +124,11 @@ function median(values: number[]): number | undefined {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** RSS around `minute`: the median of the readings within a minute of it (one reading alone swings with GC timing). */
-function rssAround(readings: Reading[], minute: number): number | undefined {
-  return median(readings.filter((r) => Math.abs(r.minute - minute) <= 1).map((r) => r.rssMiB));
+type Measure = 'rssMiB' | 'anonMiB' | 'fileMiB';
+
+/** A measure around `minute`: the median of the readings within a minute of it (one reading alone swings with GC timing). */
+function around(readings: Reading[], minute: number, measure: Measure = 'rssMiB'): number | undefined {
+  return median(readings.filter((r) => Math.abs(r.minute - minute) <= 1).map((r) => r[measure]));
 }
 
 interface Verdict {
@@ -131,11 +142,14 @@ interface Verdict {
  * SETTLE_MINUTES.
  */
 function verdictOf(run: ClientRun, minutes: number): Verdict {
-  const settled = rssAround(run.readings, SETTLE_MINUTES);
+  const settled = around(run.readings, SETTLE_MINUTES);
   const after = run.readings.filter((r) => r.minute >= SETTLE_MINUTES);
-  const smoothed = after.map((r) => rssAround(run.readings, r.minute) ?? r.rssMiB);
+  const smoothed = after.map((r) => around(run.readings, r.minute) ?? r.rssMiB);
   const highest = smoothed.length > 0 ? Math.max(...smoothed) : undefined;
-  const lastQuarter = median(run.readings.filter((r) => r.minute >= minutes * 0.75).map((r) => r.rssMiB));
+  const lastQuarterReadings = run.readings.filter((r) => r.minute >= minutes * 0.75);
+  const lastQuarterOf = (measure: Measure) => median(lastQuarterReadings.map((r) => r[measure]));
+  const lastQuarter = lastQuarterOf('rssMiB');
+  const split = (measure: Measure) => `${fmt(around(run.readings, SETTLE_MINUTES, measure))} -> ${fmt(lastQuarterOf(measure))}`;
   const levelsOff = run.exited === undefined && settled !== undefined && highest !== undefined && highest - settled <= LEVEL_TOLERANCE_MIB;
   const line =
     `${run.client.padEnd(8)}: ${run.reports} reports (${run.rejected} rejected)${run.exited ? `, ${run.exited}` : ''}; ` +
@@ -143,7 +157,8 @@ function verdictOf(run: ClientRun, minutes: number): Verdict {
       highest !== undefined && settled !== undefined ? highest - settled : undefined,
       2,
     )}), levels off at ${fmt(lastQuarter)} MiB (median of the last quarter): ` +
-    (levelsOff ? `within ${LEVEL_TOLERANCE_MIB} MiB` : `NOT within ${LEVEL_TOLERANCE_MIB} MiB`);
+    (levelsOff ? `within ${LEVEL_TOLERANCE_MIB} MiB` : `NOT within ${LEVEL_TOLERANCE_MIB} MiB`) +
+    `; anonymous ${split('anonMiB')} MiB, file-backed ${split('fileMiB')} MiB (at ${SETTLE_MINUTES} min -> last quarter)`;
   return { line, levelsOff };
 }
 
@@ -173,7 +188,13 @@ export async function realTimeMemory(dir: string, projectRoot: string, minutes: 
       console.log(
         `  ${fmt(minute, 0).padStart(4)} min: ` +
           runs
-            .map((r) => `${r.client} RSS ${fmt(r.readings.at(-1)?.rssMiB)} MiB, ${r.reports} reports${r.exited ? ` (${r.exited})` : ''}`)
+            .map((r) => {
+              const last = r.readings.at(-1);
+              return (
+                `${r.client} RSS ${fmt(last?.rssMiB)} MiB (anonymous ${fmt(last?.anonMiB)}, file-backed ${fmt(last?.fileMiB)}), ` +
+                `${r.reports} reports${r.exited ? ` (${r.exited})` : ''}`
+              );
+            })
             .join('; '),
       );
       if (runs.every((r) => r.exited !== undefined)) break;
