@@ -7,6 +7,7 @@ import { recipeDefaultConfiguration } from '../../src/config/definition';
 import {
   ARTIFACT_URI_PREFIX,
   BUNDLE_FILE,
+  WINDOWS_BUNDLE_FILE,
   nodeFlagsFor,
   RECIPE_SIZE_LIMIT_BYTES,
   recipeToYaml,
@@ -125,7 +126,7 @@ describe('renderRecipe', () => {
         ],
       ],
       ['linux/any', [`${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`]],
-      ['windows/amd64', [`${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`, `${ARTIFACT_URI_PREFIX}koffi-win32-x64.node`]],
+      ['windows/amd64', [`${ARTIFACT_URI_PREFIX}${WINDOWS_BUNDLE_FILE}`, `${ARTIFACT_URI_PREFIX}koffi-win32-x64.node`]],
     ]);
   });
 
@@ -186,7 +187,7 @@ describe('renderRecipe', () => {
 
   it('on Windows, runs the bundle unprivileged with one line of cmd syntax each, the path quoted, no configuration value in the text', () => {
     const { install, run } = windowsManifestOf(render()).Lifecycle;
-    expect(run).toEqual({ Script: `node --max-semi-space-size=1 "{artifacts:path}\\${BUNDLE_FILE}"` });
+    expect(run).toEqual({ Script: `node --max-semi-space-size=1 "{artifacts:path}\\${WINDOWS_BUNDLE_FILE}"` });
     expect(install).toMatchObject({ Timeout: 30 });
     expect(install).not.toHaveProperty('RequiresPrivilege');
     // The nucleus runs `cmd /C <script>`: cmd reads one line, and expands %VARIABLE% into the command's text.
@@ -291,7 +292,7 @@ describe('renderRecipe', () => {
     windows.Platform.architecture = 'amd64';
     windows.Artifacts = windows.Artifacts.filter((a) => !a.URI.endsWith('koffi-win32-x64.node'));
     expect(() => render({ ...template, Manifests: manifests })).toThrow(
-      /"Windows amd64" must list exactly defender-agent.js, koffi-win32-x64.node/,
+      /"Windows amd64" must list exactly defender-agent-windows.js, koffi-win32-x64.node/,
     );
   });
 });

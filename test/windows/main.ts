@@ -5,7 +5,7 @@
  * manifest's artifacts out as the nucleus does, then re-runs this file with `--inner` in a private network and mount
  * namespace (a private /tmp/.wine-0, so the wineserver is a new one inside the namespace: Wine's IP Helper reads the
  * sockets and counters of the namespace its server runs in). The inner run opens listeners, UDP sockets and 1,200
- * established connections (IPv4 and IPv6), runs `node.exe defender-agent.js --collect-once --sample` under Wine with
+ * established connections (IPv4 and IPv6), runs `node.exe defender-agent-windows.js --collect-once --sample` under Wine with
  * its output in files (node.exe fails with EBADF on a Unix pipe) and compares every block with `ss` and
  * /proc/net/dev. `--setup` only installs the environment and prints where it is. Last line `N passed, N failed`.
  */
@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { describeError } from '../../src/util/describe-error';
+import { WINDOWS_BUNDLE_FILE } from '../../scripts/build/recipe';
 import { type CheckResult, Checks } from '../nucleus-lite/checks';
 import { compareCounters, compareEstablished, compareListeningTcp, compareListeningUdp, type SampleDocument } from './compare';
 import { ensureWineEnvironment, TOOLS, type WineEnvironment, wineEnv } from './wine-env';
@@ -116,7 +117,7 @@ async function inner(): Promise<void> {
       input.env,
       [
         input.env.nodeExe,
-        windowsPath(path.join(input.artifactsPath, 'defender-agent.js')),
+        windowsPath(path.join(input.artifactsPath, WINDOWS_BUNDLE_FILE)),
         '--collect-once',
         '--sample',
         '--include-loopback',
