@@ -40,6 +40,7 @@ else runAgent();
 function collectOnceAndExit(): void {
   runCollect(process.argv.slice(3), {
     createCollector: platform.createCollector,
+    platform: process.platform,
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -91,6 +92,7 @@ function runAgent(): void {
     },
     ipc: ipcClient.connector,
     createCollector: platform.createCollector,
+    platform: process.platform,
     stateStore: createFileStateStore(join(process.cwd(), STATE_FILE)),
     clock: systemClock,
     logger,

@@ -14,9 +14,11 @@ import { parse } from 'yaml';
 import { accessControlFor, THING_NAME_VARIABLE } from '../../src/component/definition';
 import { readGdkConfig, type ComponentIdentity } from '../../src/component/identity';
 import { recipeDefaultConfiguration } from '../../src/config/definition';
+import { koffiAddonSource } from './koffi-addon';
 import { SDK_BUNDLE_FILE } from '../../src/ipc/sdk-bundle';
 import {
   BUNDLE_FILE,
+  koffiAddonFile,
   manifestArtifacts,
   nativeAddonFile,
   recipeToYaml,
@@ -226,11 +228,19 @@ async function bundle(
   return { code: agent.code, sdkCode: sdk.code, warnings: [...agent.warnings, ...sdk.warnings], crtRoot: crtCopies[0] as string };
 }
 
+/** Every native addon a manifest ships: aws-crt's where the target runs the SDK, and koffi's where its collector needs it. */
 function nativeAddonSources(projectRoot: string, crtRoot: string): Array<{ file: string; source: string }> {
-  return TARGET_PLATFORMS.map((target) => {
-    const source = join(projectRoot, crtRoot, 'dist', 'bin', target.crtBinaryDir, 'aws-crt-nodejs.node');
-    if (!existsSync(source)) throw new Error(`aws-crt native addon for ${target.architecture} not found at ${source}; run npm ci`);
-    return { file: nativeAddonFile(target), source };
+  return TARGET_PLATFORMS.flatMap((target) => {
+    const addons: Array<{ file: string; source: string }> = [];
+    if (target.crtBinaryDir) {
+      const source = join(projectRoot, crtRoot, 'dist', 'bin', target.crtBinaryDir, 'aws-crt-nodejs.node');
+      if (!existsSync(source))
+        throw new Error(`aws-crt native addon for ${target.os} ${target.architecture} not found at ${source}; run npm ci`);
+      addons.push({ file: nativeAddonFile(target), source });
+    }
+    const koffiFile = koffiAddonFile(target);
+    if (koffiFile && target.koffiPackage) addons.push({ file: koffiFile, source: koffiAddonSource(projectRoot, target.koffiPackage) });
+    return addons;
   });
 }
 

@@ -48,23 +48,57 @@ export function recipeSizeProblem(bytes: number): string | undefined {
 }
 
 export interface TargetPlatform {
+  /** Greengrass `Platform.os` of the manifest. */
+  os: 'linux' | 'windows';
   /** Greengrass `Platform.architecture` of the manifest. */
   architecture: string;
-  /** `process.arch` on such a core. */
+  /** `process.platform` and `process.arch` on such a core. */
+  nodePlatform: 'linux' | 'win32';
   nodeArch: string;
-  /** Folder of the prebuilt addon under node_modules/aws-crt/dist/bin. */
-  crtBinaryDir: string;
+  /**
+   * Folder of the prebuilt aws-crt addon under node_modules/aws-crt/dist/bin; none where the manifest ships no SDK and
+   * the agent runs its portable IPC client.
+   */
+  crtBinaryDir?: string;
+  /** koffi's package with the addon for this platform (the Windows collector calls the IP Helper API through it). */
+  koffiPackage?: string;
 }
 
-/** aws-crt ships no 32-bit ARM addon, and the musl builds would need musl detection on the device. */
+/**
+ * aws-crt ships no 32-bit ARM addon, and the musl builds would need musl detection on the device. Windows: the classic
+ * nucleus runs on x86-64 Windows only. aws-crt ships a Windows x64 addon, but the Windows manifest takes the portable
+ * IPC client: the SDK's bundle and addon would add two artifact URIs to a recipe that nucleus lite reads into 8,196
+ * bytes (it stores every manifest, Windows included), and 1.9 MiB to the core's download.
+ */
 export const TARGET_PLATFORMS: readonly TargetPlatform[] = [
-  { architecture: 'amd64', nodeArch: 'x64', crtBinaryDir: 'linux-x64-glibc' },
-  { architecture: 'aarch64', nodeArch: 'arm64', crtBinaryDir: 'linux-arm64-glibc' },
+  { os: 'linux', architecture: 'amd64', nodePlatform: 'linux', nodeArch: 'x64', crtBinaryDir: 'linux-x64-glibc' },
+  { os: 'linux', architecture: 'aarch64', nodePlatform: 'linux', nodeArch: 'arm64', crtBinaryDir: 'linux-arm64-glibc' },
+  {
+    os: 'windows',
+    architecture: 'amd64',
+    nodePlatform: 'win32',
+    nodeArch: 'x64',
+    koffiPackage: '@koromix/koffi-win32-x64',
+  },
 ];
 
 /** The name src/native-binding.ts computes on the core (`aws-crt-nodejs-${platform}-${arch}.node`). */
 export function nativeAddonFile(target: TargetPlatform): string {
-  return `aws-crt-nodejs-linux-${target.nodeArch}.node`;
+  return `aws-crt-nodejs-${target.nodePlatform}-${target.nodeArch}.node`;
+}
+
+/** The name the Windows collector loads koffi's addon by, beside the bundle (`koffi-${platform}-${arch}.node`). */
+export function koffiAddonFile(target: TargetPlatform): string | undefined {
+  return target.koffiPackage ? `koffi-${target.nodePlatform}-${target.nodeArch}.node` : undefined;
+}
+
+/**
+ * The artifact files a target's manifest lists: the agent's bundle; the SDK's bundle and aws-crt's addon where the
+ * target has one; koffi's addon where the target's collector calls native APIs (Windows).
+ */
+function targetArtifactFiles(target: TargetPlatform): string[] {
+  const koffi = koffiAddonFile(target);
+  return [BUNDLE_FILE, ...(target.crtBinaryDir ? [SDK_BUNDLE_FILE, nativeAddonFile(target)] : []), ...(koffi ? [koffi] : [])];
 }
 
 const IDENTITY_PLACEHOLDERS = {
@@ -102,29 +136,34 @@ function artifactFileNames(manifest: Record<string, unknown>, label: string): st
   });
 }
 
-/** A manifest without `Platform.architecture` (or with `*`) matches every Linux core the ones above it do not. */
+/** A Linux manifest without `Platform.architecture` (or with `*`) matches every Linux core the ones above it do not. */
 function isPortableManifest(platform: Record<string, unknown>): boolean {
   return platform.architecture === undefined || platform.architecture === '*';
 }
 
+const OS_LABEL: Record<TargetPlatform['os'], string> = { linux: 'Linux', windows: 'Windows' };
+
 /**
- * The per-architecture manifests (the agent's bundle, the SDK's bundle and that architecture's aws-crt addon) come
- * first, one per TARGET_PLATFORMS entry; an optional last manifest for any other Linux architecture ships the agent's
- * bundle alone, and the agent runs the portable IPC client there (the nucleus picks the first manifest that matches
- * the core).
+ * The per-architecture manifests (the agent's bundle, the SDK's bundle, that architecture's aws-crt addon, and koffi's on
+ * Windows), one per TARGET_PLATFORMS entry; an optional last Linux manifest for any other Linux architecture ships the
+ * agent's bundle alone, and the agent runs the portable IPC client there (the nucleus picks the first manifest that
+ * matches the core, and a Windows manifest never matches a Linux core).
  */
 function checkManifests(manifests: unknown): void {
   if (!Array.isArray(manifests) || manifests.length === 0) throw new RecipeTemplateError('Manifests must be a non-empty list');
-  const covered = new Set<string>();
+  const osOf = (manifest: unknown): unknown => (isRecord(manifest) && isRecord(manifest.Platform) ? manifest.Platform.os : undefined);
+  const lastLinux = manifests.map(osOf).lastIndexOf('linux');
+  const covered = new Set<TargetPlatform>();
   manifests.forEach((manifest, index) => {
     const label = isRecord(manifest) && typeof manifest.Name === 'string' ? manifest.Name : `#${index + 1}`;
     const platform = isRecord(manifest) ? manifest.Platform : undefined;
-    if (!isRecord(manifest) || !isRecord(platform) || platform.os !== 'linux') {
-      throw new RecipeTemplateError(`manifest "${label}" must have Platform.os: linux`);
+    if (!isRecord(manifest) || !isRecord(platform) || (platform.os !== 'linux' && platform.os !== 'windows')) {
+      throw new RecipeTemplateError(`manifest "${label}" must have Platform.os: linux or windows`);
     }
-    if (isPortableManifest(platform)) {
-      if (index !== manifests.length - 1) {
-        throw new RecipeTemplateError(`manifest "${label}" matches every architecture, so it must be the last one`);
+    const os = platform.os;
+    if (os === 'linux' && isPortableManifest(platform)) {
+      if (index !== lastLinux) {
+        throw new RecipeTemplateError(`manifest "${label}" matches every architecture, so it must be the last one of the Linux manifests`);
       }
       const actual = artifactFileNames(manifest, label);
       if (actual.length !== 1 || actual[0] !== BUNDLE_FILE) {
@@ -134,7 +173,7 @@ function checkManifests(manifests: unknown): void {
       }
       return;
     }
-    const target = TARGET_PLATFORMS.find((t) => t.architecture === platform.architecture);
+    const target = TARGET_PLATFORMS.find((t) => t.os === os && t.architecture === platform.architecture);
     const matched = classicArchitecturesMatched(platform.architecture);
     if (!target && (matched.length > 1 || (typeof platform.architecture === 'string' && platform.architecture.startsWith('/')))) {
       const named = matched.map((a) => (a === '*' ? 'any architecture it does not know' : a)).join(', ');
@@ -145,22 +184,28 @@ function checkManifests(manifests: unknown): void {
       );
     }
     if (!target) {
-      const known = TARGET_PLATFORMS.map((t) => t.architecture).join(', ');
+      const known = TARGET_PLATFORMS.filter((t) => t.os === os)
+        .map((t) => t.architecture)
+        .join(', ');
       throw new RecipeTemplateError(
-        `manifest "${label}": architecture ${String(platform.architecture)} has no aws-crt addon in this build (known: ${known}); ` +
-          'other architectures are served by a last manifest without Platform.architecture that ships the bundle alone',
+        os === 'linux'
+          ? `manifest "${label}": architecture ${String(platform.architecture)} has no aws-crt addon in this build (known: ${known}); ` +
+              'other architectures are served by a last manifest without Platform.architecture that ships the bundle alone'
+          : `manifest "${label}": Windows ${String(platform.architecture)} is not built (known: ${known}); the classic nucleus runs on x86-64 Windows`,
       );
     }
-    if (covered.has(target.architecture)) throw new RecipeTemplateError(`two manifests for architecture ${target.architecture}`);
-    covered.add(target.architecture);
-    const expected = [BUNDLE_FILE, SDK_BUNDLE_FILE, nativeAddonFile(target)];
+    if (covered.has(target)) throw new RecipeTemplateError(`two manifests for ${OS_LABEL[target.os]} ${target.architecture}`);
+    covered.add(target);
+    const expected = targetArtifactFiles(target);
     const actual = artifactFileNames(manifest, label);
     if (actual.length !== expected.length || expected.some((file) => !actual.includes(file))) {
       throw new RecipeTemplateError(`manifest "${label}" must list exactly ${expected.join(', ')} (found ${actual.join(', ') || 'none'})`);
     }
   });
-  const missing = TARGET_PLATFORMS.filter((t) => !covered.has(t.architecture)).map((t) => t.architecture);
-  if (missing.length > 0) throw new RecipeTemplateError(`no manifest for architecture ${missing.join(', ')}`);
+  const missing = TARGET_PLATFORMS.filter((t) => !covered.has(t)).map((t) =>
+    t.os === 'linux' ? `architecture ${t.architecture}` : `${OS_LABEL[t.os]} ${t.architecture}`,
+  );
+  if (missing.length > 0) throw new RecipeTemplateError(`no manifest for ${missing.join(', ')}`);
 }
 
 /** Each manifest's name and the artifact files it downloads (for the build's size line). */
@@ -215,7 +260,7 @@ export function renderRecipe(template: unknown, inputs: RenderInputs): Recipe {
  */
 export function recipeToYaml(recipe: Recipe): string {
   const header = '# Generated by `npm run build` from recipe.yaml, gdk-config.json and src/: do not edit.\n';
-  return header + stringify(recipe, { version: '1.1', aliasDuplicateObjects: false, lineWidth: 0 });
+  return header + stringify(recipe, { version: '1.1', aliasDuplicateObjects: false, lineWidth: 0, indentSeq: false });
 }
 
 /**

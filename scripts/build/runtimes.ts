@@ -54,12 +54,12 @@ function classicAttributeSatisfied(name: string, label: string | undefined, temp
   return template === label;
 }
 
-function classicSelects(manifest: unknown, architecture: string): boolean {
+function classicSelects(manifest: unknown, architecture: string, os: CoreOs): boolean {
   if (!isRecord(manifest)) return false;
   const platform = manifest.Platform;
   if (platform === undefined || platform === null || (isRecord(platform) && Object.keys(platform).length === 0)) return true;
   if (!isRecord(platform)) return false;
-  const reported: Record<string, string> = { os: 'linux', architecture };
+  const reported: Record<string, string> = { os, architecture };
   return Object.entries(platform).every(([key, template]) => classicAttributeSatisfied(key, reported[key], template));
 }
 
@@ -98,9 +98,13 @@ function liteSelection(manifest: unknown, architecture: string): 'selected' | 's
   return 'selected';
 }
 
-/** Index of the manifest the runtime selects on a Linux core of that architecture, -1 for none. */
-export function selectedManifest(runtime: Runtime, manifests: readonly unknown[], architecture: string): number {
-  if (runtime === 'classic') return manifests.findIndex((manifest) => classicSelects(manifest, architecture));
+/** The `os` a core reports; nucleus lite runs on Linux only. */
+export type CoreOs = 'linux' | 'windows';
+
+/** Index of the manifest the runtime selects on a core of that architecture (Linux unless `os` says), -1 for none. */
+export function selectedManifest(runtime: Runtime, manifests: readonly unknown[], architecture: string, os: CoreOs = 'linux'): number {
+  if (runtime === 'classic') return manifests.findIndex((manifest) => classicSelects(manifest, architecture, os));
+  if (os !== 'linux') return -1;
   for (const [index, manifest] of manifests.entries()) {
     const outcome = liteSelection(manifest, architecture);
     if (outcome === 'selected') return index;

@@ -4,6 +4,7 @@ import { entryDirectory, platformCollection } from '../../src/collect/platform';
 
 runCollect(process.argv.slice(2), {
   createCollector: platformCollection(process.platform, entryDirectory()).createCollector,
+  platform: process.platform,
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

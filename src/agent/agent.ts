@@ -44,6 +44,8 @@ export interface AgentDeps {
   identity: AgentIdentity;
   ipc: IpcConnector;
   createCollector: (procfsRoot: string) => Collector;
+  /** The core's platform, for the configuration's checks that depend on it. */
+  platform?: NodeJS.Platform;
   stateStore: StateStore;
   clock: Clock;
   logger: Logger;
@@ -79,6 +81,7 @@ export class Agent {
       logger,
       onChange: (next, previous) => this.configurationChanged(next, previous),
       reportCapacity: (config) => this.reportCapacityFor(config),
+      ...(deps.platform ? { platform: deps.platform } : {}),
     });
     this.collector = deps.createCollector(this.configuration.current.procfsRoot);
     this.replies = new ReplyTracker({ componentName: identity.componentName, clock, logger, runtime: () => this.runtime });

@@ -26,6 +26,8 @@ export interface ConfigurationDeps {
   onChange: (next: AgentConfig, previous: AgentConfig) => void;
   /** The most report bytes the nucleus's IPC message carries for a configuration's topics (undefined: no limit). */
   reportCapacity?: (config: AgentConfig) => number | undefined;
+  /** The core's platform: what a value may be depends on it (a Windows core has drives and no load average). */
+  platform?: NodeJS.Platform;
 }
 
 export class Configuration {
@@ -116,7 +118,7 @@ export class Configuration {
     const previous = this.config;
     let parsed: ReturnType<typeof parseConfig>;
     try {
-      parsed = parseConfig(raw ?? {}, previous);
+      parsed = parseConfig(raw ?? {}, previous, { platform: this.deps.platform });
     } catch (error) {
       this.deps.logger.error(
         `configuration cannot be parsed (${describeError(error)}); keeping the ${this.readOnce ? 'current configuration' : 'defaults'}`,
@@ -158,7 +160,7 @@ export class Configuration {
     const deployment = quoteValue(request.deploymentId);
     let problem: string | undefined;
     try {
-      const { errors } = parseConfig(request.configuration, this.config);
+      const { errors } = parseConfig(request.configuration, this.config, { platform: this.deps.platform });
       if (errors.length > 0) problem = describeConfigErrors(errors);
     } catch (error) {
       problem = `cannot be parsed: ${quoteValue(describeError(error))}`;

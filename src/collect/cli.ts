@@ -62,20 +62,22 @@ const DEFAULT_CUSTOM_METRIC_NAMES: Record<CustomMetricSource, string> = {
 
 export interface CollectCliDeps {
   createCollector: (procfsRoot: string) => Collector;
+  /** The platform collected on: which custom metric sources and mount points exist. Linux's rules unless given. */
+  platform?: NodeJS.Platform;
   out: (text: string) => void;
   err: (text: string) => void;
   sleep: (ms: number) => Promise<void>;
   now: () => number;
 }
 
-export function parseCustomMetricList(text: string): Record<string, CustomMetricSpec> {
+/** `all`: every source that exists on `platform`, under its default name, the disk at the platform's root. */
+export function parseCustomMetricList(text: string, platform: NodeJS.Platform = 'linux'): Record<string, CustomMetricSpec> {
   if (text === 'all') {
-    return Object.fromEntries(
-      (Object.keys(DEFAULT_CUSTOM_METRIC_NAMES) as CustomMetricSource[]).map((source) => [
-        DEFAULT_CUSTOM_METRIC_NAMES[source],
-        source === 'diskUsed' ? { source, mountPoint: '/' } : { source },
-      ]),
-    );
+    const specs: Record<string, { source: string }> = {};
+    for (const source of Object.keys(DEFAULT_CUSTOM_METRIC_NAMES) as CustomMetricSource[]) {
+      if (platform !== 'win32' || source !== 'loadAverage') specs[DEFAULT_CUSTOM_METRIC_NAMES[source]] = { source };
+    }
+    return parseCustomMetricSpecs(specs, platform);
   }
   const specs: Record<string, { source: string; mountPoint?: string }> = {};
   for (const item of text.split(',').filter((part) => part.trim() !== '')) {
@@ -85,7 +87,11 @@ export function parseCustomMetricList(text: string): Record<string, CustomMetric
     specs[name.trim()] =
       colon < 0 ? { source: rest.trim() } : { source: rest.slice(0, colon).trim(), mountPoint: rest.slice(colon + 1).trim() };
   }
-  const { config, errors } = parseConfig({ customMetrics: specs });
+  return parseCustomMetricSpecs(specs, platform);
+}
+
+function parseCustomMetricSpecs(specs: Record<string, unknown>, platform: NodeJS.Platform): Record<string, CustomMetricSpec> {
+  const { config, errors } = parseConfig({ customMetrics: specs }, undefined, { platform });
   if (errors.length > 0) throw new Error(`--custom-metrics: ${describeConfigErrors(errors)}`);
   return config.customMetrics;
 }
@@ -129,14 +135,19 @@ export async function runCollect(argv: string[], deps: CollectCliDeps): Promise<
   if (!Number.isFinite(seconds) || seconds < 0) problems.push(`--seconds must be a number >= 0 (got ${options.seconds})`);
   if (options.names !== 'long' && options.names !== 'short') problems.push(`--names must be long or short (got ${options.names})`);
   if (options.format !== 'json' && options.format !== 'cbor') problems.push(`--format must be json or cbor (got ${options.format})`);
-  const parsed = parseConfig({
-    procfsRoot: options['procfs-root'],
-    ...(options['max-report-bytes'] !== undefined ? { maxReportBytes: options['max-report-bytes'] } : {}),
-  });
+  const platform = deps.platform ?? 'linux';
+  const parsed = parseConfig(
+    {
+      procfsRoot: options['procfs-root'],
+      ...(options['max-report-bytes'] !== undefined ? { maxReportBytes: options['max-report-bytes'] } : {}),
+    },
+    undefined,
+    { platform },
+  );
   problems.push(...parsed.errors.map((e) => `--${e.key === 'procfsRoot' ? 'procfs-root' : 'max-report-bytes'}: ${e.message}`));
   let customMetrics: Record<string, CustomMetricSpec> = {};
   try {
-    customMetrics = parseCustomMetricList(options['custom-metrics'] ?? '');
+    customMetrics = parseCustomMetricList(options['custom-metrics'] ?? '', platform);
   } catch (error) {
     problems.push(describeError(error));
   }

@@ -21,6 +21,7 @@ import {
   lowMemorySetting,
   lowerCaseFields,
   oneOf,
+  type ParseContext,
   thingName,
   type ValueParser,
 } from './values';
@@ -97,7 +98,30 @@ const MIN_REPORT_BYTES = 4_096;
  */
 export const MAX_CUSTOM_METRICS = 100;
 
-function customMetrics(value: unknown): Record<string, CustomMetricSpec> {
+/** A drive-absolute Windows path: `C:\`, `D:\data`, `e:/`. */
+const WINDOWS_DRIVE_PATH = /^[A-Za-z]:[\\/]/;
+/** The drive diskUsed reads on Windows when no mountPoint is given (src/collect/windows/custom-metrics.ts reads it). */
+export const DEFAULT_WINDOWS_MOUNT_POINT = 'C:\\';
+
+/** Why a source cannot be read on `platform`, if so: refused at configuration, rather than a metric that never comes. */
+function sourceProblem(source: CustomMetricSource, platform: NodeJS.Platform | undefined): string | undefined {
+  if (platform === 'win32' && source === 'loadAverage') {
+    return 'source loadAverage does not exist on Windows: Windows has no load average (os.loadavg() is always 0, 0, 0 there)';
+  }
+  return undefined;
+}
+
+/** Why `mountPoint` is no path statfs can read on `platform`, if so. */
+function mountPointProblem(mountPoint: unknown, platform: NodeJS.Platform | undefined): string | undefined {
+  const posix = typeof mountPoint === 'string' && mountPoint.startsWith('/');
+  const drive = typeof mountPoint === 'string' && WINDOWS_DRIVE_PATH.test(mountPoint);
+  if (platform === 'win32')
+    return drive ? undefined : `mountPoint must be a drive path on Windows, such as C:\\ (got ${quoteValue(mountPoint)})`;
+  if (platform !== undefined || !drive) return posix ? undefined : `mountPoint must be an absolute path (got ${quoteValue(mountPoint)})`;
+  return undefined;
+}
+
+function customMetrics(value: unknown, context: ParseContext = {}): Record<string, CustomMetricSpec> {
   const document = jsonObject(value, '{ "<metric name>": { "source": "<source>" } }');
   const names = Object.keys(document);
   if (names.length > MAX_CUSTOM_METRICS) {
@@ -113,16 +137,18 @@ function customMetrics(value: unknown): Record<string, CustomMetricSpec> {
     const source = sources.find((s) => typeof given === 'string' && s.toLowerCase() === given.toLowerCase());
     if (!source)
       throw new InvalidValue(`metric ${quoteValue(name)}: source must be one of ${sources.join(', ')} (got ${quoteValue(given)})`);
+    const unavailable = sourceProblem(source, context.platform);
+    if (unavailable !== undefined) throw new InvalidValue(`metric ${quoteValue(name)}: ${unavailable}`);
     const mountPoint = fields.get('mountpoint');
     if (source !== 'diskUsed') {
       if (mountPoint !== undefined) throw new InvalidValue(`metric ${quoteValue(name)}: mountPoint is only for diskUsed`);
       result[name] = { source };
       continue;
     }
-    if (mountPoint !== undefined && (typeof mountPoint !== 'string' || !mountPoint.startsWith('/'))) {
-      throw new InvalidValue(`metric ${quoteValue(name)}: mountPoint must be an absolute path (got ${quoteValue(mountPoint)})`);
-    }
-    result[name] = { source, mountPoint: (mountPoint as string | undefined) ?? '/' };
+    const pathProblem = mountPoint === undefined ? undefined : mountPointProblem(mountPoint, context.platform);
+    if (pathProblem !== undefined) throw new InvalidValue(`metric ${quoteValue(name)}: ${pathProblem}`);
+    const defaultMountPoint = context.platform === 'win32' ? DEFAULT_WINDOWS_MOUNT_POINT : '/';
+    result[name] = { source, mountPoint: (mountPoint as string | undefined) ?? defaultMountPoint };
   }
   return result;
 }

@@ -11,7 +11,7 @@ import {
   recipeDefaultConfiguration,
 } from './definition';
 import { quoteValue } from './quote';
-import { InvalidValue } from './values';
+import { InvalidValue, type ParseContext, type ValueParser } from './values';
 
 export interface ConfigError {
   key: string;
@@ -28,8 +28,12 @@ const GREENGRASS_KEYS = new Set(['accesscontrol']);
 /** Unknown keys are named as given when they are plain words, else quoted and escaped. */
 const SAFE_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 
-function parseKey<K extends keyof AgentConfig>(doc: { key: K; parse: (value: unknown) => AgentConfig[K] }, value: unknown): AgentConfig[K] {
-  return doc.parse(value);
+function parseKey<K extends keyof AgentConfig>(
+  doc: { key: K; parse: ValueParser<AgentConfig[K]> },
+  value: unknown,
+  context: ParseContext,
+): AgentConfig[K] {
+  return doc.parse(value, context);
 }
 
 let defaultsCache: AgentConfig | undefined;
@@ -39,7 +43,7 @@ export function defaultConfig(): AgentConfig {
   if (!defaultsCache) {
     const defaults = recipeDefaultConfiguration();
     const config = {} as Record<string, unknown>;
-    for (const doc of CONFIG_KEYS) config[doc.key] = parseKey(doc, defaults[doc.key]);
+    for (const doc of CONFIG_KEYS) config[doc.key] = parseKey(doc, defaults[doc.key], {});
     defaultsCache = config as unknown as AgentConfig;
   }
   return { ...defaultsCache, customMetrics: { ...defaultsCache.customMetrics } };
@@ -48,8 +52,9 @@ export function defaultConfig(): AgentConfig {
 /**
  * Parses `raw` (the component's whole configuration). Keys that are missing take the recipe
  * default; keys that are invalid keep the value from `fallback` and are reported in `errors`.
+ * `context.platform`: the core's platform, where it is known (the agent and `npm run collect` know theirs).
  */
-export function parseConfig(raw: unknown, fallback: AgentConfig = defaultConfig()): ParsedConfig {
+export function parseConfig(raw: unknown, fallback: AgentConfig = defaultConfig(), context: ParseContext = {}): ParsedConfig {
   const errors: ConfigError[] = [];
   const defaults = defaultConfig();
   const config: Record<string, unknown> = { ...defaults };
@@ -69,7 +74,7 @@ export function parseConfig(raw: unknown, fallback: AgentConfig = defaultConfig(
       continue;
     }
     try {
-      config[doc.key] = parseKey(doc, value);
+      config[doc.key] = parseKey(doc, value, context);
     } catch (error) {
       if (!(error instanceof InvalidValue)) throw error;
       errors.push({ key: doc.key, message: error.message });

@@ -8,7 +8,16 @@ import { quoteValue } from './quote';
 
 export class InvalidValue extends Error {}
 
-export type ValueParser<T> = (value: unknown) => T;
+/**
+ * What a value's validity may depend on: the platform of the core that runs the agent (a Windows core has drives and
+ * no load average). Undefined where it is not known (the operator tool checking a deployment for any core): then what
+ * some platform accepts is accepted.
+ */
+export interface ParseContext {
+  platform?: NodeJS.Platform;
+}
+
+export type ValueParser<T> = (value: unknown, context?: ParseContext) => T;
 
 /**
  * Decimal integers only: `"0x12c"`, `"3e2"` and `" "` are refused although Number() takes them.

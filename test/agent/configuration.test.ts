@@ -5,7 +5,7 @@ import { createLogger } from '../../src/log/logger';
 import { FakeClock } from '../support/fake-clock';
 import { FakeNucleus } from '../support/fake-ipc';
 
-function configuration() {
+function configuration(platform?: NodeJS.Platform) {
   const clock = new FakeClock();
   const nucleus = new FakeNucleus();
   const lines: string[] = [];
@@ -15,6 +15,7 @@ function configuration() {
     clock,
     logger: createLogger({ out: (l) => lines.push(l), err: (l) => lines.push(l) }),
     onChange: (next, previous) => changes.push([next, previous]),
+    ...(platform ? { platform } : {}),
   });
   return { part, clock, nucleus, lines, changes };
 }
@@ -39,6 +40,22 @@ describe('Configuration', () => {
     await h.clock.advance(1_000);
     expect(h.changes).toHaveLength(2);
     expect(h.lines.filter((l) => l.includes('configuration updated: intervalSeconds 300 -> 900, thingName "" -> "Other"'))).toHaveLength(1);
+  });
+
+  it("refuses a deployment whose metric cannot exist on the core's platform, with the reason", async () => {
+    const proposal = { customMetrics: { load: { source: 'loadAverage' } } };
+    const windows = configuration('win32');
+    await windows.part.attach(await windows.nucleus.connect());
+    windows.nucleus.proposeConfiguration('d1', proposal);
+    await windows.clock.advance(0);
+    expect(windows.nucleus.validityReports).toEqual([
+      { deploymentId: 'd1', accepted: false, message: expect.stringContaining('source loadAverage does not exist on Windows') },
+    ]);
+    const linux = configuration('linux');
+    await linux.part.attach(await linux.nucleus.connect());
+    linux.nucleus.proposeConfiguration('d2', proposal);
+    await linux.clock.advance(0);
+    expect(linux.nucleus.validityReports).toEqual([{ deploymentId: 'd2', accepted: true }]);
   });
 
   it('answers every proposal, also one whose parsing throws', async () => {

@@ -109,4 +109,12 @@ describe('collect command', () => {
     expect(all.disk_used_root).toEqual({ source: 'diskUsed', mountPoint: '/' });
     expect(parseCustomMetricList('d=diskUsed:/data')).toEqual({ d: { source: 'diskUsed', mountPoint: '/data' } });
   });
+
+  it('on Windows, expands all to the sources Windows has, the disk at C:\\, and refuses load average by name', () => {
+    const all = parseCustomMetricList('all', 'win32');
+    expect(Object.keys(all)).toHaveLength(7);
+    expect(all.load_average).toBeUndefined();
+    expect(all.disk_used_root).toEqual({ source: 'diskUsed', mountPoint: 'C:\\' });
+    expect(() => parseCustomMetricList('l=loadAverage', 'win32')).toThrow(/source loadAverage does not exist on Windows/);
+  });
 });

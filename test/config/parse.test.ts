@@ -157,6 +157,50 @@ describe('parseConfig', () => {
     expect(errors).toEqual([{ key: 'customMetrics', message: expect.stringContaining(message) }]);
   });
 
+  describe("on the core's platform", () => {
+    it('refuses load average on Windows with the reason, keeping the last good metrics', () => {
+      const previous = parseConfig({ customMetrics: { up: { source: 'uptime' } } }).config;
+      const { config, errors } = parseConfig({ customMetrics: { load: { source: 'loadAverage' } } }, previous, { platform: 'win32' });
+      expect(errors).toEqual([
+        {
+          key: 'customMetrics',
+          message:
+            'metric "load": source loadAverage does not exist on Windows: Windows has no load average (os.loadavg() is always 0, 0, 0 there)',
+        },
+      ]);
+      expect(config.customMetrics).toEqual({ up: { source: 'uptime' } });
+      expect(parseConfig({ customMetrics: { load: { source: 'loadAverage' } } }, undefined, { platform: 'linux' }).errors).toEqual([]);
+    });
+
+    it('reads a disk on Windows by its drive, C:\\ unless given, and refuses a POSIX path there', () => {
+      const windows = { platform: 'win32' } as const;
+      expect(
+        parseConfig(
+          { customMetrics: { c: { source: 'diskUsed' }, d: { source: 'diskUsed', mountPoint: 'D:\\data' } } },
+          undefined,
+          windows,
+        ),
+      ).toEqual({
+        config: expect.objectContaining({
+          customMetrics: { c: { source: 'diskUsed', mountPoint: 'C:\\' }, d: { source: 'diskUsed', mountPoint: 'D:\\data' } },
+        }),
+        errors: [],
+      });
+      expect(parseConfig({ customMetrics: { root: { source: 'diskUsed', mountPoint: '/' } } }, undefined, windows).errors).toEqual([
+        { key: 'customMetrics', message: 'metric "root": mountPoint must be a drive path on Windows, such as C:\\ (got "/")' },
+      ]);
+    });
+
+    it('refuses a drive path on Linux, and takes either where the platform is not known (the operator tool)', () => {
+      const drive = { customMetrics: { c: { source: 'diskUsed', mountPoint: 'C:\\' } } };
+      expect(parseConfig(drive, undefined, { platform: 'linux' }).errors).toEqual([
+        { key: 'customMetrics', message: 'metric "c": mountPoint must be an absolute path (got "C:\\\\")' },
+      ]);
+      expect(parseConfig(drive).errors).toEqual([]);
+      expect(parseConfig({ customMetrics: { r: { source: 'diskUsed', mountPoint: '/data' } } }).errors).toEqual([]);
+    });
+  });
+
   it('rejects a configuration that is not an object', () => {
     expect(parseConfig('nonsense').errors).toEqual([{ key: '(root)', message: 'configuration must be an object' }]);
   });

@@ -32,6 +32,13 @@ const manifestFiles = (recipe: Recipe): string[][] =>
 
 /** ELF e_machine of a shared object: 62 = x86-64, 183 = AArch64. */
 const elfMachine = (file: string): number => readFileSync(file).readUInt16LE(18);
+/** PE (Windows DLL) Machine field: 0x8664 = x86-64; 0 when the file is not a PE image. */
+const peMachine = (file: string): number => {
+  const image = readFileSync(file);
+  if (image.toString('latin1', 0, 2) !== 'MZ') return 0;
+  const pe = image.readUInt32LE(0x3c);
+  return image.toString('latin1', pe, pe + 4) === 'PE\0\0' ? image.readUInt16LE(pe + 4) : 0;
+};
 
 let outputRoot: string;
 let result: BuildResult;
@@ -90,17 +97,27 @@ describe('buildComponent', () => {
     }
   });
 
-  it('gives each architecture manifest the addon compiled for its architecture, and the last one no addon and no SDK', () => {
+  it('gives each architecture manifest the addons compiled for its platform and architecture, and the any-architecture and Windows ones no addon of aws-crt and no SDK', () => {
     const recipe = readRecipe(result.local.recipeFile);
-    const expectedMachine: Record<string, number> = { amd64: 62, aarch64: 183 };
-    const manifests = recipe.Manifests as Array<{ Platform: { architecture?: string }; Artifacts: Array<{ URI: string }> }>;
-    expect(manifests.map((m) => m.Platform.architecture)).toEqual(['amd64', 'aarch64', undefined]);
+    const manifests = recipe.Manifests as Array<{ Platform: { os: string; architecture?: string }; Artifacts: Array<{ URI: string }> }>;
+    const addonsOf = (index: number) =>
+      manifests[index]!.Artifacts.map((a) => a.URI.split('/').pop() ?? '').filter((file) => file.endsWith('.node'));
+    const machines = (index: number) =>
+      addonsOf(index).map((file) => {
+        const path = join(result.local.componentArtifactsDir, file);
+        return manifests[index]!.Platform.os === 'windows' ? `PE ${peMachine(path).toString(16)}` : `ELF ${elfMachine(path)}`;
+      });
+    expect(manifests.map((m) => `${m.Platform.os}/${m.Platform.architecture ?? 'any'}`)).toEqual([
+      'linux/amd64',
+      'linux/aarch64',
+      'linux/any',
+      'windows/amd64',
+    ]);
+    expect(machines(0)).toEqual(['ELF 62']);
+    expect(machines(1)).toEqual(['ELF 183']);
     expect(manifests[2]!.Artifacts.map((a) => a.URI.split('/').pop())).toEqual([BUNDLE_FILE]);
-    for (const manifest of manifests.slice(0, 2)) {
-      const addons = manifest.Artifacts.map((a) => a.URI.split('/').pop() ?? '').filter((file) => file.endsWith('.node'));
-      expect(addons).toHaveLength(1);
-      expect(elfMachine(join(result.local.componentArtifactsDir, addons[0]!))).toBe(expectedMachine[manifest.Platform.architecture!]);
-    }
+    expect(manifests[3]!.Artifacts.map((a) => a.URI.split('/').pop())).toEqual([BUNDLE_FILE, 'koffi-win32-x64.node']);
+    expect(machines(3)).toEqual(['PE 8664']);
   });
 
   it('ships the addon of the aws-crt that aws-iot-device-sdk-v2 itself loads', () => {
@@ -326,7 +343,7 @@ describe('the bundle alone (the any-architecture manifest), where neither the SD
 describe('buildComponent with "version": "NEXT_PATCH" in gdk-config.json', () => {
   it('names the gdk artifacts folder NEXT_PATCH and gives the local layout a deployable version', async () => {
     const project = tempDir('proj-');
-    for (const entry of ['recipe.yaml', 'src', 'node_modules', 'tsconfig.json'])
+    for (const entry of ['recipe.yaml', 'src', 'node_modules', 'tsconfig.json', 'package-lock.json'])
       symlinkSync(join(projectRoot, entry), join(project, entry));
     const config = JSON.parse(readFileSync(join(projectRoot, 'gdk-config.json'), 'utf8')) as {
       component: Record<string, { version: string }>;

@@ -35,6 +35,12 @@ interface Manifest {
   };
 }
 const manifestsOf = (recipe: Recipe): Manifest[] => recipe.Manifests as Manifest[];
+const linuxManifestsOf = (recipe: Recipe): Manifest[] => manifestsOf(recipe).filter((m) => m.Platform.os === 'linux');
+const windowsManifestOf = (recipe: Recipe): Manifest => {
+  const windows = manifestsOf(recipe).filter((m) => m.Platform.os === 'windows');
+  expect(windows).toHaveLength(1);
+  return windows[0]!;
+};
 
 describe('gdk-config.json', () => {
   const config = JSON.parse(readFileSync(join(projectRoot, 'gdk-config.json'), 'utf8')) as {
@@ -96,7 +102,7 @@ describe('renderRecipe', () => {
     expect(Buffer.byteLength(recipeToYaml(recipe))).toBeLessThan(RECIPE_SIZE_LIMIT_BYTES);
   });
 
-  it("gives amd64 and aarch64 first a manifest with both bundles and only their own aws-crt addon, then any other Linux the agent's bundle alone", () => {
+  it("gives Linux amd64 and aarch64 first a manifest with both bundles and only their own aws-crt addon, then any other Linux the agent's bundle alone, then Windows amd64 the agent's bundle (portable IPC client) with koffi's Windows addon", () => {
     const manifests = manifestsOf(render()).map((m) => [
       `${m.Platform.os}/${m.Platform.architecture ?? 'any'}`,
       m.Artifacts.map((a) => a.URI).sort(),
@@ -119,16 +125,18 @@ describe('renderRecipe', () => {
         ],
       ],
       ['linux/any', [`${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`]],
+      ['windows/amd64', [`${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`, `${ARTIFACT_URI_PREFIX}koffi-win32-x64.node`]],
     ]);
   });
 
-  it('hands the ipcClient and lowMemory configuration to the process through the lifecycle environment in every manifest', () => {
-    for (const manifest of manifestsOf(render())) {
+  it('hands the ipcClient and lowMemory configuration to the process through the lifecycle environment in every Linux manifest, ipcClient alone on Windows', () => {
+    for (const manifest of linuxManifestsOf(render())) {
       expect(manifest.Lifecycle.Setenv).toEqual({
         DEFENDER_AGENT_IPC_CLIENT: '{configuration:/ipcClient}',
         DEFENDER_AGENT_LOW_MEMORY: '{configuration:/lowMemory}',
       });
     }
+    expect(windowsManifestOf(render()).Lifecycle.Setenv).toEqual({ DEFENDER_AGENT_IPC_CLIENT: '{configuration:/ipcClient}' });
     expect(render().ComponentConfiguration).toMatchObject({ DefaultConfiguration: { ipcClient: 'auto', lowMemory: 'auto' } });
   });
 
@@ -163,7 +171,7 @@ describe('renderRecipe', () => {
   });
 
   it('runs the bundle unprivileged after an Install step that checks for Node.js >= 20', () => {
-    for (const manifest of manifestsOf(render())) {
+    for (const manifest of linuxManifestsOf(render())) {
       expect(manifest.Lifecycle.run).toEqual({
         RequiresPrivilege: false,
         Script: [
@@ -177,6 +185,19 @@ describe('renderRecipe', () => {
     }
   });
 
+  it('on Windows, runs the bundle unprivileged with one line of cmd syntax each, the path quoted, no configuration value in the text', () => {
+    const { install, run } = windowsManifestOf(render()).Lifecycle;
+    expect(run).toEqual({ RequiresPrivilege: false, Script: `node --max-semi-space-size=1 "{artifacts:path}\\${BUNDLE_FILE}"` });
+    expect(install).toMatchObject({ RequiresPrivilege: false, Timeout: 30 });
+    // The nucleus runs `cmd /C <script>`: cmd reads one line, and expands %VARIABLE% into the command's text.
+    for (const script of [install.Script, run.Script]) {
+      expect(script).not.toContain('\n');
+      expect(script).not.toContain('%');
+    }
+    expect(install.Script).toMatch(/^node -v >nul 2>nul \|\| \(echo Node\.js 20 or newer is required [^()]* 1>&2 & exit 1\) & node -e "/);
+    expect(install.Script).toContain("Number(v.split('.')[0])<20");
+  });
+
   it('depends softly on a nucleus that can put the thing name into the IPC policy', () => {
     expect(render().ComponentDependencies).toEqual({
       'aws.greengrass.Nucleus': { VersionRequirement: '>=2.6.0 <3.0.0', DependencyType: 'SOFT' },
@@ -188,6 +209,8 @@ describe('renderRecipe', () => {
     const text = recipeToYaml(recipe);
     expect(text).toContain('RecipeFormatVersion: "2020-01-25"');
     expect(text).not.toMatch(/[&*]lifecycle/);
+    // Sequences are not indented under their key: two bytes a line that nucleus lite's recipe buffer is short of.
+    expect(text).toMatch(/^Manifests:\n- Name: /m);
     expect(parse(text, { version: '1.1' })).toEqual(recipe);
   });
 
@@ -254,6 +277,22 @@ describe('renderRecipe', () => {
     manifests[1]!.Platform.architecture = 'arm';
     expect(() => render({ ...template, Manifests: manifests })).toThrow(/architecture arm has no aws-crt addon/);
     expect(() => render({ ...template, Manifests: manifests.slice(0, 1) })).toThrow(/no manifest for architecture aarch64/);
+  });
+
+  it('refuses a recipe without its Windows manifest, a Windows architecture it does not build, and a Windows manifest without koffi', () => {
+    const template = loadTemplate();
+    const manifests = structuredClone(template.Manifests) as Manifest[];
+    expect(() => render({ ...template, Manifests: manifests.filter((m) => m.Platform.os !== 'windows') })).toThrow(
+      /no manifest for Windows amd64/,
+    );
+    const windows = manifests.find((m) => m.Platform.os === 'windows')!;
+    windows.Platform.architecture = 'aarch64';
+    expect(() => render({ ...template, Manifests: manifests })).toThrow(/Windows aarch64 is not built \(known: amd64\)/);
+    windows.Platform.architecture = 'amd64';
+    windows.Artifacts = windows.Artifacts.filter((a) => !a.URI.endsWith('koffi-win32-x64.node'));
+    expect(() => render({ ...template, Manifests: manifests })).toThrow(
+      /"Windows amd64" must list exactly defender-agent.js, koffi-win32-x64.node/,
+    );
   });
 });
 

@@ -6,6 +6,7 @@
  * exist on Windows (`os.loadavg()` is always zeros): the configuration refuses it there (src/config/platform.ts).
  */
 import type { CpuInfo } from 'node:os';
+import { DEFAULT_WINDOWS_MOUNT_POINT } from '../../config/definition';
 import type { InterfaceAddress } from '../../procfs/interfaces';
 import type { StatfsSource } from '../../procfs/statfs';
 import {
@@ -19,9 +20,6 @@ import {
   percent,
   readCustomMetrics,
 } from '../custom-metrics';
-
-/** The drive diskUsed reads when no mountPoint is configured. */
-export const DEFAULT_WINDOWS_DRIVE = 'C:\\';
 
 /** The parts of `node:os` the Windows metrics read. */
 export interface WindowsSystem {
@@ -62,7 +60,7 @@ export function createWindowsCustomMetrics(deps: WindowsCustomMetricsDeps): Cust
           const total = deps.system.totalmem();
           return number(percent(total - deps.system.freemem(), total, 'os.totalmem()/freemem()'));
         },
-        diskUsed: (spec) => diskUsedPercent(deps.statfs, spec.mountPoint ?? DEFAULT_WINDOWS_DRIVE),
+        diskUsed: (spec) => diskUsedPercent(deps.statfs, spec.mountPoint ?? DEFAULT_WINDOWS_MOUNT_POINT),
         uptime: async () => number(nonNegative(deps.system.uptime(), 'os.uptime()')),
         processCount: async () => number(nonNegative(deps.processCount(), 'K32EnumProcesses')),
         ...interfaceMetricSources(interfaces),

@@ -1,10 +1,5 @@
 import type { CpuInfo } from 'node:os';
-import {
-  cpuTicksOf,
-  createWindowsCustomMetrics,
-  DEFAULT_WINDOWS_DRIVE,
-  type WindowsSystem,
-} from '../../../src/collect/windows/custom-metrics';
+import { cpuTicksOf, createWindowsCustomMetrics, type WindowsSystem } from '../../../src/collect/windows/custom-metrics';
 import type { InterfaceAddress } from '../../../src/procfs/interfaces';
 
 const cpu = (user: number, sys: number, idle: number, irq = 0, nice = 0): CpuInfo => ({
@@ -86,7 +81,6 @@ describe('Windows custom metrics', () => {
       names: { type: 'string-list', value: ['Ethernet 2'] },
     });
     expect(mounts.sort()).toEqual(['C:\\', 'D:\\']);
-    expect(DEFAULT_WINDOWS_DRIVE).toBe('C:\\');
     expect(sleeps).toEqual([200]);
   });
 

@@ -63,6 +63,16 @@ describe('manifest selection of the rendered recipe', () => {
     }
   });
 
+  it('on a Windows core gives the classic nucleus the Windows manifest, and nothing for an architecture it does not build; nucleus lite never runs there', () => {
+    const manifests = manifestsOf(render());
+    expect(manifests[selectedManifest('classic', manifests, 'amd64', 'windows')]?.Name).toBe('Windows amd64');
+    expect(selectedManifest('classic', manifests, 'aarch64', 'windows')).toBe(-1);
+    expect(selectedManifest('lite', manifests, 'amd64', 'windows')).toBe(-1);
+    // and the Windows manifest is no Linux core's: every Linux architecture still gets its own (tests above)
+    for (const architecture of REPORTED_ARCHITECTURES.classic)
+      expect(selectedName('classic', render(), architecture)).not.toBe('Windows amd64');
+  });
+
   it('the two models read Platform as their runtimes do: lite needs a runtime key, classic skips a runtime it does not report', () => {
     const manifest = (platform: Record<string, string>) => ({ Platform: platform, Lifecycle: { run: 'true' } });
     const liteOnly = manifest({ os: 'linux', runtime: 'aws_nucleus_lite' });
