@@ -187,7 +187,10 @@ describe('renderRecipe', () => {
 
   it('on Windows, runs the bundle unprivileged with one line of cmd syntax each, the path quoted, no configuration value in the text', () => {
     const { install, run } = windowsManifestOf(render()).Lifecycle;
-    expect(run).toEqual({ RequiresPrivilege: false, Script: `node --max-semi-space-size=1 "{artifacts:path}\\${BUNDLE_FILE}"` });
+    expect(run).toEqual({
+      RequiresPrivilege: false,
+      Script: `node --max-semi-space-size=1 --optimize-for-size "{artifacts:path}\\${BUNDLE_FILE}"`,
+    });
     expect(install).toMatchObject({ RequiresPrivilege: false, Timeout: 30 });
     // The nucleus runs `cmd /C <script>`: cmd reads one line, and expands %VARIABLE% into the command's text.
     for (const script of [install.Script, run.Script]) {
