@@ -39,13 +39,17 @@ export interface OutboxEntry {
 /** Most events kept while no destination takes them: 100 behaviors changing state 10 times over. */
 export const MAX_OUTBOX = 1_000;
 
+/** A value in a log line: its start, enough to recognize it (a set of 1,000 values would make one line of megabytes). */
+function shortJson(value: unknown): string {
+  const json = stringifyExactJson(value);
+  return json.length > 300 ? `${json.slice(0, 300)}...` : json;
+}
+
 function describeEvent(event: ViolationEvent): string {
-  const measured = stringifyExactJson(event.metricValue);
-  const shown = measured.length > 300 ? `${measured.slice(0, 300)}...` : measured;
   return (
     `${event.violationEventType}: behavior ${event.behavior.name} (${event.behavior.metric} ${event.behavior.criteria?.comparisonOperator ?? ''} ` +
-    `${stringifyExactJson(event.behavior.criteria?.value ?? {})}) on thing ${event.thingName}` +
-    `${event.violationEventType === 'alarm-invalidated' ? '' : `, measured ${shown}`}, violation ${event.violationId}`
+    `${shortJson(event.behavior.criteria?.value ?? {})}) on thing ${event.thingName}` +
+    `${event.violationEventType === 'alarm-invalidated' ? '' : `, measured ${shortJson(event.metricValue)}`}, violation ${event.violationId}`
   );
 }
 
@@ -126,7 +130,9 @@ export class AlarmPublisher {
         delete entry.localTopic;
         changed = true;
       }
-      outbox.splice(outbox.indexOf(entry), 1);
+      // The entry may have left the outbox meanwhile (dropped to keep the state file within its cap).
+      const index = outbox.indexOf(entry);
+      if (index >= 0) outbox.splice(index, 1);
       changed = true;
     }
     return changed;

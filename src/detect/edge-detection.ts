@@ -13,7 +13,7 @@ import { AlarmPublisher, logEvent, MAX_OUTBOX, type ViolationEvent } from './ala
 import { resolveTopic } from '../config/detection';
 import { Detector, type TrafficDelta } from './detector';
 import type { DetectionSample } from './measure';
-import type { DetectionState, DetectionStateStore } from './state-file';
+import { type DetectionState, type DetectionStateStore, MAX_DETECTION_STATE_BYTES } from './state-file';
 
 export type DetectionSettings = Pick<AgentConfig, 'behaviors' | 'securityProfileName' | 'alarmTopic' | 'localAlarmTopic' | 'customMetrics'>;
 
@@ -163,7 +163,23 @@ export class EdgeDetection {
 
   private async save(): Promise<void> {
     try {
-      await this.deps.store.save(this.state);
+      const outbox = [...this.state.outbox];
+      const leftOut = await this.deps.store.save(this.state);
+      // The oldest, left out of the file, leave memory too (as when the outbox overflows), found by identity: a
+      // delivery during the write may have sent some of them already.
+      let dropped = 0;
+      for (const entry of outbox.slice(0, leftOut)) {
+        const index = this.state.outbox.indexOf(entry);
+        if (index < 0) continue;
+        this.state.outbox.splice(index, 1);
+        dropped += 1;
+      }
+      if (dropped > 0) {
+        this.deps.logger.error(
+          `${dropped} undelivered alarm(s) dropped, the oldest: with them the detection state file would pass the ` +
+            `${MAX_DETECTION_STATE_BYTES} bytes the agent reads back (their behaviors' value sets are large)`,
+        );
+      }
     } catch (error) {
       this.deps.logger.warn(
         `cannot save the detection state (${describeError(error)}): after a restart, alarms still raised may be raised again`,

@@ -24,14 +24,20 @@ export interface DetectionState {
 
 export interface DetectionStateStore {
   load(): Promise<{ state?: DetectionState; problem?: string }>;
-  save(state: DetectionState): Promise<void>;
+  /**
+   * Writes the state. Resolves with how many of the oldest outbox entries were left out of the file to keep it within
+   * what load reads; the caller drops them too, so the file and memory agree. Rejects when the state would not fit even
+   * without its outbox (nothing is written then: the file the agent could not read back is never left behind).
+   */
+  save(state: DetectionState): Promise<number>;
 }
 
 /**
- * What is read of the file at most: alarm state for 100 behaviors and up to MAX_OUTBOX undelivered events fit many
- * times over; a larger file is damaged or planted, and is refused unread rather than parsed into memory.
+ * What is read of the file at most: alarm state for 100 behaviors and many undelivered events fit; a larger file is
+ * damaged or planted, and is refused unread rather than parsed into memory. The writer keeps under it: MAX_OUTBOX
+ * events whose behaviors carry sets of 1,000 long values would not, so the oldest are left out.
  */
-const MAX_DETECTION_STATE_BYTES = 16 * 1024 * 1024;
+export const MAX_DETECTION_STATE_BYTES = 16 * 1024 * 1024;
 
 export function createDetectionStateFile(path: string): DetectionStateStore {
   const write = createAtomicFileWriter(path);
@@ -56,24 +62,53 @@ export function createDetectionStateFile(path: string): DetectionStateStore {
       return parseDetectionState(read.text, path);
     },
     save(state) {
-      const file = {
-        version: 1,
-        behaviors: state.behaviors,
-        ...(state.network ? { network: { baseline: persistBaseline(state.network.baseline), atMs: state.network.atMs } } : {}),
-        outbox: state.outbox,
-        ...(state.drill ? { drill: state.drill } : {}),
-      };
-      // Exact JSON: an undelivered alarm's counts may pass 2^53.
-      const text = `${stringifyExactJson(file)}\n`;
-      if (text === onDisk) return lastWrite;
+      let fitted: ReturnType<typeof stateFileText>;
+      try {
+        fitted = stateFileText(state, path);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const { text, leftOut } = fitted;
+      if (text === onDisk) return lastWrite.then(() => leftOut);
       onDisk = text;
       lastWrite = write(text).catch((error: unknown) => {
         onDisk = undefined;
         throw error;
       });
-      return lastWrite;
+      return lastWrite.then(() => leftOut);
     },
   };
+}
+
+/**
+ * The file's text within MAX_DETECTION_STATE_BYTES, the oldest outbox entries left out as needed (each entry is
+ * written once, so sizing costs no more than writing). Exact JSON: an undelivered alarm's counts may pass 2^53.
+ */
+function stateFileText(state: DetectionState, path: string): { text: string; leftOut: number } {
+  const file = {
+    version: 1,
+    behaviors: state.behaviors,
+    ...(state.network ? { network: { baseline: persistBaseline(state.network.baseline), atMs: state.network.atMs } } : {}),
+    outbox: [],
+    ...(state.drill ? { drill: state.drill } : {}),
+  };
+  const frame = `${stringifyExactJson(file)}\n`;
+  // A quote inside a JSON string is escaped, so the key with its empty list appears only as the key.
+  const at = frame.indexOf('"outbox":[]') + '"outbox":['.length;
+  const entries = state.outbox.map((entry) => stringifyExactJson(entry));
+  let bytes =
+    Buffer.byteLength(frame) + entries.reduce((sum, entry) => sum + Buffer.byteLength(entry) + 1, 0) - (entries.length > 0 ? 1 : 0);
+  let leftOut = 0;
+  while (bytes > MAX_DETECTION_STATE_BYTES && leftOut < entries.length) {
+    bytes -= Buffer.byteLength(entries[leftOut] as string) + (leftOut < entries.length - 1 ? 1 : 0);
+    leftOut += 1;
+  }
+  if (bytes > MAX_DETECTION_STATE_BYTES) {
+    throw new Error(
+      `the detection state is ${bytes} bytes without undelivered alarms, more than the ${MAX_DETECTION_STATE_BYTES} ${path} may hold`,
+    );
+  }
+  return { text: `${frame.slice(0, at)}${entries.slice(leftOut).join(',')}${frame.slice(at)}`, leftOut };
 }
 
 function parseDetectionState(text: string, path: string): { state?: DetectionState; problem?: string } {

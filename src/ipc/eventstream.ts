@@ -232,7 +232,19 @@ export function decodeMessage(frame: Buffer): EventstreamMessage {
   return { headers, payload };
 }
 
-/** Cuts a byte stream into whole frames using the total_len prefix. */
+export interface FrameSplitterOptions {
+  /**
+   * Asked once per frame that is not complete yet, with its headers as soon as they are in: true drops the frame's
+   * payload as it streams in, never holding it (its message CRC is still checked). A frame whose prelude CRC or
+   * headers are bad is never asked about: it is read whole and refused as before.
+   */
+  discard?: (headers: Header[]) => boolean;
+}
+
+/**
+ * Cuts a byte stream into whole frames using the total_len prefix. A frame the `discard` option drops is consumed as
+ * it arrives: whatever its length, the splitter holds its prelude and headers, never its payload.
+ */
 export class FrameSplitter {
   private pending: Buffer = Buffer.alloc(0);
   /**
@@ -242,18 +254,27 @@ export class FrameSplitter {
   private waiting: Buffer[] = [];
   private waitingBytes = 0;
   private needed = 0;
+  /** The frame being dropped: its length, how much of it was consumed, the CRC so far and its trailer's bytes. */
+  private dropping: { total: number; consumed: number; crc: number; trailer: number[] } | undefined;
+
+  constructor(private readonly options: FrameSplitterOptions = {}) {}
 
   /** Returns every frame completed by this chunk; throws when a prelude announces an impossible length. */
   push(chunk: Buffer): Buffer[] {
+    let input = chunk;
+    if (this.dropping) {
+      input = this.drop(input);
+      if (input.length === 0) return [];
+    }
     if (this.waiting.length > 0) {
-      this.waiting.push(chunk);
-      this.waitingBytes += chunk.length;
+      this.waiting.push(input);
+      this.waitingBytes += input.length;
       if (this.waitingBytes < this.needed) return [];
       this.pending = Buffer.concat(this.waiting, this.waitingBytes);
       this.waiting = [];
       this.waitingBytes = 0;
     } else {
-      this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+      this.pending = this.pending.length === 0 ? input : Buffer.concat([this.pending, input]);
     }
     const frames: Buffer[] = [];
     while (this.pending.length >= 4) {
@@ -261,21 +282,64 @@ export class FrameSplitter {
       if (totalLength < MIN_MESSAGE_LENGTH || totalLength > MAX_MESSAGE_LENGTH) {
         throw new EventstreamError(`invalid total_len ${totalLength}`);
       }
-      if (this.pending.length < totalLength) {
-        this.waiting = [this.pending];
-        this.waitingBytes = this.pending.length;
-        this.needed = totalLength;
+      if (this.pending.length >= totalLength) {
+        frames.push(this.pending.subarray(0, totalLength));
+        this.pending = this.pending.subarray(totalLength);
+        continue;
+      }
+      const decided = this.decide(totalLength);
+      if (decided === 'drop') {
+        this.dropping = { total: totalLength, consumed: 0, crc: 0, trailer: [] };
+        // The frame is incomplete: all that is pending belongs to it.
+        this.drop(this.pending);
         this.pending = Buffer.alloc(0);
         break;
       }
-      frames.push(this.pending.subarray(0, totalLength));
-      this.pending = this.pending.subarray(totalLength);
+      this.waiting = [this.pending];
+      this.waitingBytes = this.pending.length;
+      this.needed = decided === 'keep' ? totalLength : decided.until;
+      this.pending = Buffer.alloc(0);
+      break;
     }
     return frames;
   }
 
   get bufferedBytes(): number {
     return this.pending.length + this.waitingBytes;
+  }
+
+  /** For an incomplete frame at the start of `pending`: drop it, keep it, or wait for more bytes to tell. */
+  private decide(totalLength: number): 'drop' | 'keep' | { until: number } {
+    const { discard } = this.options;
+    if (!discard) return 'keep';
+    if (this.pending.length < PRELUDE_LENGTH) return { until: PRELUDE_LENGTH };
+    if (crc32(this.pending.subarray(0, 8)) !== this.pending.readUInt32BE(8)) return 'keep';
+    const headersEnd = PRELUDE_LENGTH + this.pending.readUInt32BE(4);
+    if (headersEnd > totalLength - TRAILER_LENGTH) return 'keep';
+    if (this.pending.length < headersEnd) return { until: headersEnd };
+    let headers: Header[];
+    try {
+      headers = decodeHeaders(this.pending.subarray(PRELUDE_LENGTH, headersEnd));
+    } catch {
+      return 'keep';
+    }
+    return discard(headers) ? 'drop' : 'keep';
+  }
+
+  /** Consumes bytes of the frame being dropped; returns what follows it. Throws when its message CRC is wrong. */
+  private drop(input: Buffer): Buffer {
+    const frame = this.dropping as NonNullable<FrameSplitter['dropping']>;
+    const take = Math.min(input.length, frame.total - frame.consumed);
+    const checkedEnd = frame.total - TRAILER_LENGTH;
+    const checked = Math.max(0, Math.min(take, checkedEnd - frame.consumed));
+    if (checked > 0) frame.crc = crc32(input.subarray(0, checked), frame.crc);
+    for (let i = checked; i < take; i++) frame.trailer.push(input[i] as number);
+    frame.consumed += take;
+    if (frame.consumed === frame.total) {
+      this.dropping = undefined;
+      if (Buffer.from(frame.trailer).readUInt32BE(0) !== frame.crc) throw new EventstreamError('message CRC mismatch');
+    }
+    return input.subarray(take);
   }
 }
 

@@ -21,6 +21,7 @@ class MemoryDetectionStore implements DetectionStateStore {
   }
   async save(state: DetectionState) {
     this.saved = structuredClone(state);
+    return 0;
   }
 }
 

@@ -263,6 +263,46 @@ describe('EdgeDetection', () => {
     expect(payload).toContain('"value":{"count":9223372036854775807}');
   });
 
+  it('keeps its state file within what it reads back: the oldest undelivered alarms dropped, counted and logged', async () => {
+    // Every alarm carries its behavior, here a set of 1,000 strings of 3,500 characters: about 3.5 MB an event.
+    const allowed = Array.from({ length: 1000 }, (_, i) => `${i}`.padEnd(3500, 'x'));
+    const detection = await started({
+      behaviors: parseBehaviors([
+        { name: 'names', metric: 'names', criteria: { comparisonOperator: 'in-set', value: { strings: allowed } } },
+      ]),
+      customMetrics: { names: { source: 'interfaceNames' } },
+    });
+    connection = undefined;
+    const names = (value: string[]): ObservedSample => ({ customMetrics: { names: { type: 'string-list', value } } });
+    // Raised and cleared in turn, nothing delivered: 6 events wait, more than 16 MiB.
+    for (let i = 0; i < 6; i += 1) {
+      now += 5_000;
+      await detection.observe(names(i % 2 === 0 ? ['intruder'] : []));
+    }
+    const file = join(dir, 'detect.json');
+    expect(statSync(file).size).toBeLessThanOrEqual(16 * 1024 * 1024);
+    const dropped = lines.filter((l) => l.includes('undelivered alarm(s) dropped, the oldest'));
+    expect(dropped.length).toBeGreaterThan(0);
+    const count = dropped.reduce((sum, l) => sum + Number(/(\d+) undelivered alarm\(s\) dropped/.exec(l)?.[1]), 0);
+    expect(dropped[0]).toMatch(/ERROR .*with them the detection state file would pass the 16777216 bytes the agent reads back/);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { outbox: Array<{ event: { violationEventTime: number } }> };
+    expect(saved.outbox.length + count).toBe(6);
+    // A log line shows the start of a large set, not megabytes.
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(2_000);
+
+    // What the file kept is what goes out, the newest, once the nucleus is back; a restart reads the file whole.
+    connection = await nucleus.connect();
+    const restarted = await started({
+      behaviors: parseBehaviors([
+        { name: 'names', metric: 'names', criteria: { comparisonOperator: 'in-set', value: { strings: allowed } } },
+      ]),
+      customMetrics: { names: { source: 'interfaceNames' } },
+    });
+    expect(lines.some((l) => l.includes('not a valid detection state file'))).toBe(false);
+    await restarted.observe(names([]));
+    expect(events(nucleus.published).map((e) => e.violationEventTime)).toEqual(saved.outbox.map((e) => e.event.violationEventTime));
+  });
+
   it('starts fresh from a damaged state file, saying so', async () => {
     writeFileSync(join(dir, 'detect.json'), '{"version":1,"behaviors":{"allowed-tcp":{"inAlarm":"yes"}}}');
     const detection = await started();

@@ -2,7 +2,7 @@
  * The detection state file read back after damage: anything that cannot be trusted is refused with a reason and
  * detection starts fresh, never with a half-valid state.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDetectionStateFile, type DetectionState } from '../../src/detect/state-file';
@@ -78,6 +78,53 @@ describe('detection state file', () => {
     const loaded = await createDetectionStateFile(path).load();
     expect(loaded.problem).toBeUndefined();
     expect(loaded.state?.outbox[0]?.event).toEqual(event);
+  });
+
+  describe('within what load reads (16 MiB)', () => {
+    const CAP = 16 * 1024 * 1024;
+    /** An undelivered alarm of about 1 MiB: its behavior carries a set of 1,000 strings of 1,000 characters. */
+    const entry = (n: number) => ({
+      event: {
+        violationId: `v-${n}`,
+        thingName: 'Core1',
+        securityProfileName: 'p',
+        behavior: {
+          name: 'names',
+          metric: 'names',
+          criteria: {
+            comparisonOperator: 'in-set' as const,
+            value: { strings: Array.from({ length: 1000 }, (_, i) => `${i}`.padEnd(1000, 'x')) },
+          },
+        },
+        metricValue: { strings: ['y'] },
+        violationEventType: 'in-alarm' as const,
+        violationEventTime: n,
+      },
+      cloudTopic: 'a/b',
+    });
+
+    it('leaves the oldest undelivered alarms out, says how many, and the file reads back', async () => {
+      const outbox = Array.from({ length: 20 }, (_, n) => entry(n));
+      const leftOut = await createDetectionStateFile(path).save({ behaviors: { b: good }, outbox });
+      expect(leftOut).toBeGreaterThan(3);
+      expect(statSync(path).size).toBeLessThanOrEqual(CAP);
+      expect(statSync(path).size).toBeGreaterThan(CAP - 1_100_000);
+      const loaded = await createDetectionStateFile(path).load();
+      expect(loaded.problem).toBeUndefined();
+      expect(loaded.state?.outbox.map((e) => e.event.violationId)).toEqual(outbox.slice(leftOut).map((e) => e.event.violationId));
+      expect(loaded.state?.behaviors).toEqual({ b: good });
+      // The caller drops them too: the same state then fits whole.
+      expect(await createDetectionStateFile(path).save({ behaviors: { b: good }, outbox: outbox.slice(leftOut) })).toBe(0);
+    });
+
+    it('writes nothing, and says why, when the state does not fit even without its outbox', async () => {
+      writeFileSync(path, '{"version":1,"behaviors":{}}\n');
+      const huge = { ...good, fingerprint: 'f'.repeat(CAP) };
+      await expect(createDetectionStateFile(path).save({ behaviors: { b: huge }, outbox: [entry(1)] })).rejects.toThrow(
+        /the detection state is \d+ bytes without undelivered alarms, more than the 16777216 .*detect\.json may hold/,
+      );
+      expect(readFileSync(path, 'utf8')).toBe('{"version":1,"behaviors":{}}\n');
+    });
   });
 
   it('a missing file is no problem: detection starts fresh quietly', async () => {

@@ -82,6 +82,61 @@ describe('FrameSplitter', () => {
     expect(splitter.bufferedBytes).toBe(0);
   });
 
+  describe('dropping frames the discard option names, unbuffered', () => {
+    const dropped = (message: EventstreamMessage) => message.headers.some((h) => h.name === 'drop');
+    const dropHeaders = [{ name: 'drop', value: { type: 'bool' as const, value: true } }];
+    const big = encodeMessage({ headers: dropHeaders, payload: Buffer.alloc(4 * 1024 * 1024, 7) });
+    const kept = encodeMessage({ headers: [], payload: Buffer.from('kept') });
+
+    it.each([
+      [1, 16 * 1024],
+      [13, 64 * 1024],
+      [64 * 1024, 4 * 1024 * 1024],
+    ])(
+      'in chunks of %i bytes, holds only the prelude and headers of a dropped frame of %i bytes and delivers the frames around it',
+      (size, payloadBytes) => {
+        const drop = encodeMessage({ headers: dropHeaders, payload: Buffer.alloc(payloadBytes, 7) });
+        const splitter = new FrameSplitter({ discard: (headers) => dropped({ headers, payload: Buffer.alloc(0) }) });
+        const stream = Buffer.concat([kept, drop, kept, drop, kept]);
+        const frames: Buffer[] = [];
+        let mostBuffered = 0;
+        for (let offset = 0; offset < stream.length; offset += size) {
+          frames.push(...splitter.push(stream.subarray(offset, offset + size)));
+          mostBuffered = Math.max(mostBuffered, splitter.bufferedBytes);
+        }
+        expect(frames.map((f) => decodeMessage(f).payload.toString())).toEqual(['kept', 'kept', 'kept']);
+        // At most one chunk beyond a prelude and its headers: a kept frame's start waits with the chunk it came in.
+        expect(mostBuffered).toBeLessThan(size + kept.length + 64);
+        expect(splitter.bufferedBytes).toBe(0);
+      },
+    );
+
+    it('delivers a frame the option would drop when it arrives whole in one chunk: it already costs its memory', () => {
+      const splitter = new FrameSplitter({ discard: () => true });
+      expect(splitter.push(Buffer.concat([kept, kept]))).toHaveLength(2);
+    });
+
+    it('still checks the message CRC of a dropped frame', () => {
+      const corrupt = Buffer.from(big);
+      corrupt.writeUInt8(corrupt.readUInt8(corrupt.length - 100) ^ 1, corrupt.length - 100);
+      const splitter = new FrameSplitter({ discard: () => true });
+      expect(() => {
+        for (let offset = 0; offset < corrupt.length; offset += 64 * 1024) splitter.push(corrupt.subarray(offset, offset + 64 * 1024));
+      }).toThrow('message CRC mismatch');
+    });
+
+    it('reads whole, to be refused as before, a frame whose prelude CRC is wrong', () => {
+      const corrupt = Buffer.from(big);
+      corrupt.writeUInt8(corrupt.readUInt8(8) ^ 1, 8);
+      const splitter = new FrameSplitter({ discard: () => true });
+      const frames: Buffer[] = [];
+      for (let offset = 0; offset < corrupt.length; offset += 64 * 1024)
+        frames.push(...splitter.push(corrupt.subarray(offset, offset + 64 * 1024)));
+      expect(frames).toHaveLength(1);
+      expect(() => decodeMessage(frames[0]!)).toThrow('prelude CRC mismatch');
+    });
+  });
+
   it('rejects an impossible total_len', () => {
     const bogus = Buffer.alloc(8);
     bogus.writeUInt32BE(3, 0);

@@ -10,8 +10,9 @@
  *
  * A Ping from the server is not answered. The SDK's client (aws-c-event-stream) hands it to a callback the SDK leaves
  * empty, and the nucleus never sends one; echoing it would let a server make the agent write back whatever it sends,
- * at its own pace. What the client writes is bounded too: a server that stops reading is a dead connection, not a
- * reason to queue more.
+ * at its own pace. Nor is its payload kept: once its headers say Ping, the rest of the frame is dropped as it streams
+ * in (its CRC still checked), so a flood of the largest Pings costs no memory. What the client writes is bounded too:
+ * a server that stops reading is a dead connection, not a reason to queue more.
  */
 import net from 'node:net';
 import {
@@ -126,9 +127,22 @@ export class RpcClientStream {
   }
 }
 
+/** A well-formed Ping or PingResponse: what onMessage ignores once connected. */
+function isPing(headers: Header[]): boolean {
+  const int = (name: string) => headers.find((h) => h.name === name)?.value.type === 'int32';
+  const type = headers.find((h) => h.name === ':message-type')?.value;
+  return (
+    type?.type === 'int32' &&
+    (type.value === MessageType.Ping || type.value === MessageType.PingResponse) &&
+    int(':message-flags') &&
+    int(':stream-id')
+  );
+}
+
 /** One connection to the nucleus. Create with `RpcClient.connect`. */
 export class RpcClient {
-  private readonly splitter = new FrameSplitter();
+  /** Pings (and PingResponses) after the ConnectAck carry nothing the client reads: dropped unbuffered. */
+  private readonly splitter = new FrameSplitter({ discard: (headers) => this.accepted && isPing(headers) });
   private readonly streams = new Map<number, RpcClientStream>();
   private lastStreamId = 0;
   private accepted = false;
@@ -159,6 +173,11 @@ export class RpcClient {
         client.sendFrame(0, MessageType.Connect, 0, [stringHeader(':version', RPC_VERSION)], payload);
       });
     });
+  }
+
+  /** Bytes of incoming frames held until they are complete. */
+  get bufferedBytes(): number {
+    return this.splitter.bufferedBytes;
   }
 
   get isClosed(): boolean {

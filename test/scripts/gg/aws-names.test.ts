@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { NAME_SHAPES, nameProblem } from '../../../scripts/gg/aws-names';
 import { run } from '../../../scripts/gg/cli';
-import { harness, makeProject, removeProjects, resetMocks, totalCalls } from './helpers';
+import { harness, makeProject, totalCalls } from './helpers';
 
 const MODELS = join(__dirname, '..', '..', 'support', 'aws-models');
 
@@ -34,9 +34,6 @@ describe('the derived-name table', () => {
 });
 
 describe('quarantine --group-name: every derived name is checked before the first request', () => {
-  beforeEach(resetMocks);
-  afterEach(removeProjects);
-
   it.each([
     [
       'a colon, valid in a thing group name only',

@@ -10,8 +10,6 @@ function gateway(lines: string[] = [], dryRun = false): AwsGateway {
   });
 }
 
-beforeEach(resetMocks);
-
 describe('model validation of every mocked request', () => {
   it('sees a request that breaks the greengrassv2 model, whichever client sent it', async () => {
     mocks.greengrass.on(CreateDeploymentCommand).resolves({ deploymentId: 'd' });

@@ -2,10 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { MAIN_HELP, run } from '../../../scripts/gg/cli';
 import { ListActiveViolationsCommand } from '@aws-sdk/client-iot';
-import { harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from './helpers';
-
-beforeEach(resetMocks);
-afterEach(removeProjects);
+import { harness, makeProject, mocks, totalCalls } from './helpers';
 
 const SUBCOMMANDS = [
   'publish',

@@ -1,7 +1,7 @@
 import { ListThingPrincipalsCommand, TestAuthorizationCommand } from '@aws-sdk/client-iot';
 import { checkEdgePublish } from '../../../scripts/gg/edge-check';
 import { openSession } from '../../../scripts/gg/session';
-import { ACCOUNT, harness, makeProject, mocks, removeProjects, resetMocks } from './helpers';
+import { ACCOUNT, harness, inputsOf, makeProject, mocks } from './helpers';
 
 const CERT = `arn:aws:iot:eu-west-1:${ACCOUNT}:cert/abc`;
 const ALARM = {
@@ -29,9 +29,6 @@ function decide(decision: (topic: string) => string): void {
   }));
 }
 
-beforeEach(resetMocks);
-afterEach(removeProjects);
-
 describe('checkEdgePublish (doctor)', () => {
   it('is silent when no feature publishes to AWS IoT Core', async () => {
     expect(await check({})).toBeUndefined();
@@ -47,7 +44,7 @@ describe('checkEdgePublish (doctor)', () => {
       ok: true,
       detail: 'publish defender-agent/core-1/alarms, fleet/core-1/metrics',
     });
-    expect(mocks.iot.commandCalls(TestAuthorizationCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.iot, TestAuthorizationCommand)[0]!).toEqual({
       principal: CERT,
       clientId: 'core-1',
       authInfos: [{ actionType: 'PUBLISH', resources: [topicArn('defender-agent/core-1/alarms'), topicArn('fleet/core-1/metrics')] }],

@@ -20,7 +20,7 @@ import { ListThingsInThingGroupCommand, type ListThingsInThingGroupCommandInput 
 import { run } from '../../../scripts/gg/cli';
 import { EXIT_DEADLINE, EXIT_FAILURE, EXIT_OK } from '../../../scripts/gg/exit-codes';
 import { FLEET_CONCURRENCY } from '../../../scripts/gg/fleet-wait';
-import { awsError, COMPONENT, type Harness, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls, VERSION } from './helpers';
+import { COMPONENT, type Harness, harness, makeProject, mocks, notFound, removeProjects, totalCalls, VERSION } from './helpers';
 
 const REQUEST_MS = 25;
 const START = Date.parse('2025-01-01T00:00:00Z');
@@ -64,7 +64,7 @@ function fakeFleet(statusOf: (thing: string, nowMs: number) => CoreStatus, size 
     const status = statusOf(input.coreDeviceThingName!, clock.nowMs);
     if (status === 'NOT A CORE') {
       clock.nowMs += REQUEST_MS;
-      throw awsError('ResourceNotFoundException', 'not a core device', 404);
+      throw notFound('not a core device');
     }
     return took({
       effectiveDeployments: [
@@ -93,7 +93,6 @@ function printedLines(h: Harness): string[] {
 }
 
 const reports: string[] = [];
-beforeEach(resetMocks);
 afterEach(() => {
   removeProjects();
   for (const report of reports.splice(0)) rmSync(report, { force: true });

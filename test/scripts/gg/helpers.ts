@@ -15,7 +15,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
+import { type AwsCommand, type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { AwsGateway } from '../../../scripts/gg/aws';
 import { clientsWith } from '../../../scripts/gg/clients';
 import type { AwsClients, CliDeps } from '../../../scripts/gg/deps';
@@ -101,13 +101,24 @@ export function resetMocks(): void {
   mocks.sts.onAnyCommand().resolves({ Account: ACCOUNT });
 }
 
-// Registered in every test file that imports these helpers: a request the AWS model rejects fails the test that sent it.
+// Registered in every test file that imports these helpers: each test starts with fresh mocks and ends with its
+// temp projects removed, and a request the AWS model rejects fails the test that sent it.
+beforeEach(resetMocks);
+afterEach(removeProjects);
 afterEach(() => {
   const violations = modelViolations();
   if (violations.length > 0) {
     throw new Error(`requests sent in this test violate the AWS service models:\n  ${violations.join('\n  ')}`);
   }
 });
+
+/** The input of every call of one command a mock received, in the order sent. */
+export function inputsOf<TCommand extends AwsCommand<any, any>, TInput extends TCommand extends AwsCommand<infer I, any> ? I : never>(
+  mock: AwsStub<any, any, any>,
+  command: new (input: TInput) => TCommand,
+): TInput[] {
+  return mock.commandCalls(command).map((call) => call.args[0].input as TInput);
+}
 
 export function totalCalls(): number {
   return Object.values(mocks).reduce((sum, mock) => sum + mock.calls().length, 0);
@@ -217,4 +228,9 @@ export function harness(projectRoot: string, overrides: Partial<CliDeps> = {}): 
 
 export function awsError(name: string, message = name, httpStatusCode = 400): Error {
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
+}
+
+/** What AWS IoT, Greengrass and Lambda answer for a resource that does not exist. */
+export function notFound(message = 'not found'): Error {
+  return awsError('ResourceNotFoundException', message, 404);
 }

@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { CreateTopicCommand, type CreateTopicCommandInput } from '@aws-sdk/client-sns';
 import { run } from '../../../scripts/gg/cli';
-import { ACCOUNT, awsError, harness, makeProject, mocks, removeProjects, resetMocks } from './helpers';
+import { ACCOUNT, awsError, harness, makeProject, mocks } from './helpers';
 
 interface FakeRole {
   trust: { Statement: { Condition: { ArnLike: { 'aws:SourceArn': string } } }[] };
@@ -61,9 +61,6 @@ function roleOf(roles: Map<string, FakeRole>, roleArn: string): FakeRole {
 function trustedSource(role: FakeRole): string[] {
   return role.trust.Statement.map((s) => s.Condition.ArnLike['aws:SourceArn']);
 }
-
-beforeEach(resetMocks);
-afterEach(removeProjects);
 
 describe('roles AWS IoT assumes, set up in two regions', () => {
   it('setup-edge --create-sns: each region keeps a role trusted by its AWS IoT that may publish to its topic', async () => {

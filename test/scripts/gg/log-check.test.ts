@@ -10,7 +10,7 @@ import { run } from '../../../scripts/gg/cli';
 import { checkLogUpload } from '../../../scripts/gg/log-check';
 import { openSession } from '../../../scripts/gg/session';
 import { FakeLogGroup, type StoredLogEvent } from '../../support/fake-cloudwatch-logs';
-import { ACCOUNT, awsError, COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, VERSION } from './helpers';
+import { ACCOUNT, awsError, COMPONENT, harness, makeProject, mocks, VERSION } from './helpers';
 
 const GROUP = `/aws/greengrass/UserComponent/eu-west-1/${COMPONENT}`;
 const NOW = Date.parse('2025-01-01T00:00:00Z');
@@ -47,9 +47,6 @@ async function check() {
   const h = harness(makeProject());
   return checkLogUpload(await openSession(h.deps, {}), 'core-1');
 }
-
-beforeEach(resetMocks);
-afterEach(removeProjects);
 
 describe('checkLogUpload (doctor)', () => {
   it('is silent when the log manager is not installed: uploading logs is optional', async () => {

@@ -1,9 +1,8 @@
 import YAML from 'yaml';
 import { RECIPE_SIZE_LIMIT_BYTES, recipeByteLength, recipeSizeProblem } from '../../../scripts/build/recipe';
 import { gdkBucketName, nextPatchVersion, readPublishSettings, rewriteRecipeForPublish } from '../../../scripts/gg/project';
-import { COMPONENT, makeProject, RECIPE, removeProjects, VERSION } from './helpers';
+import { COMPONENT, makeProject, RECIPE, VERSION } from './helpers';
 
-afterEach(removeProjects);
 const identity = { name: COMPONENT, version: VERSION, author: 'Tests' };
 
 describe('recipe rewrite for publish', () => {

@@ -1,9 +1,6 @@
 import { ListActiveViolationsCommand } from '@aws-sdk/client-iot';
 import { run } from '../../../scripts/gg/cli';
-import { harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from './helpers';
-
-beforeEach(resetMocks);
-afterEach(removeProjects);
+import { harness, makeProject, mocks, totalCalls } from './helpers';
 
 describe('region resolution', () => {
   it('follows the SDK chain, not gdk-config.json, outside publish, and says which region it uses', async () => {

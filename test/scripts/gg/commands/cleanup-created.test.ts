@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { DeleteTopicCommand, ListTagsForResourceCommand as ListSnsTagsCommand } from '@aws-sdk/client-sns';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, awsError, CREATED_BY, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
+import { ACCOUNT, awsError, CREATED_BY, harness, makeProject, mocks, notFound, totalCalls } from '../helpers';
 
 type Tags = { Key: string; Value: string }[];
 const BY_HAND: Tags = [];
@@ -77,7 +77,6 @@ class FakeAccount {
   }
 
   install(): void {
-    const notFound = () => awsError('ResourceNotFoundException', 'not found', 404);
     const iotTagsOf = (arn: string): Tags | undefined => {
       const [, kind, name] = /^arn:aws:iot:eu-west-1:\d{12}:(rule|mitigationaction|thinggroup|policy)\/(.+)$/.exec(arn) ?? [];
       if (kind === 'rule') return this.rules.get(name!);
@@ -168,7 +167,7 @@ class FakeAccount {
 
     mocks.sns.on(ListSnsTagsCommand).callsFake(({ ResourceArn }: { ResourceArn: string }) => {
       const tags = this.topics.get(ResourceArn);
-      if (!tags) throw awsError('ResourceNotFoundException', 'Resource does not exist', 404);
+      if (!tags) throw notFound('Resource does not exist');
       return { Tags: tags };
     });
     mocks.sns.on(DeleteTopicCommand).callsFake(({ TopicArn }: { TopicArn: string }) => {
@@ -204,9 +203,6 @@ function deletions(): string[] {
       .map((command) => `${command.constructor.name.replace(/Command$/, '')} ${Object.values(command.input).join(' ')}`),
   );
 }
-
-beforeEach(resetMocks);
-afterEach(removeProjects);
 
 describe('cleanup of what the tool created', () => {
   it('removes the tagged rules, quarantine group, policy, action, roles and topics, each in the order AWS requires', async () => {

@@ -13,7 +13,7 @@ import {
   ListTargetsForSecurityProfileCommand,
 } from '@aws-sdk/client-iot';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, awsError, COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
+import { ACCOUNT, awsError, COMPONENT, harness, inputsOf, makeProject, mocks, notFound, totalCalls } from '../helpers';
 
 const GROUP_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/fleet`;
 const PROFILE = 'com-example-TestAgent-metrics';
@@ -56,16 +56,13 @@ function account(): void {
     ],
   });
   mocks.greengrass.on(DeleteComponentCommand).resolves({});
-  mocks.iot.on(DescribeSecurityProfileCommand).rejects(awsError('ResourceNotFoundException', 'nope', 404));
+  mocks.iot.on(DescribeSecurityProfileCommand).rejects(notFound('nope'));
   mocks.iot.on(DescribeSecurityProfileCommand, { securityProfileName: PROFILE }).resolves({ securityProfileName: PROFILE });
   mocks.iot.on(ListTargetsForSecurityProfileCommand).resolves({ securityProfileTargets: [{ arn: GROUP_ARN }] });
   mocks.iot.on(DetachSecurityProfileCommand).resolves({});
   mocks.iot.on(DeleteSecurityProfileCommand).resolves({});
   mocks.iot.on(DeleteCustomMetricCommand).resolves({});
 }
-
-beforeEach(resetMocks);
-afterEach(removeProjects);
 
 describe('cleanup', () => {
   it('refuses without a terminal and without --force, touching nothing', async () => {
@@ -101,7 +98,7 @@ describe('cleanup', () => {
     const argv = ['cleanup', '--group', 'fleet', '--delete-versions', '--custom-metric', 'cpu=cpuUsage', '--custom-metric', 'ips'];
     expect(await run(argv, h.deps)).toBe(0);
 
-    expect(mocks.greengrass.commandCalls(CreateDeploymentCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.greengrass, CreateDeploymentCommand)[0]!).toEqual({
       targetArn: GROUP_ARN,
       deploymentName: 'fleet',
       components: { 'com.example.Other': { componentVersion: '3.0.0' } },
@@ -109,16 +106,13 @@ describe('cleanup', () => {
       iotJobConfiguration: { timeoutConfig: { inProgressTimeoutInMinutes: 15 } },
     });
     // 1.2.2 still runs on core-9: only 1.2.3 goes.
-    expect(mocks.greengrass.commandCalls(DeleteComponentCommand).map((c) => c.args[0].input)).toEqual([{ arn: versionArn('1.2.3') }]);
+    expect(inputsOf(mocks.greengrass, DeleteComponentCommand)).toEqual([{ arn: versionArn('1.2.3') }]);
     expect(h.text()).toContain(`kept ${COMPONENT} 1.2.2: still deployed to ${OTHER_THING_ARN}`);
-    expect(mocks.iot.commandCalls(DetachSecurityProfileCommand).map((c) => c.args[0].input)).toEqual([
+    expect(inputsOf(mocks.iot, DetachSecurityProfileCommand)).toEqual([
       { securityProfileName: PROFILE, securityProfileTargetArn: GROUP_ARN },
     ]);
-    expect(mocks.iot.commandCalls(DeleteSecurityProfileCommand).map((c) => c.args[0].input)).toEqual([{ securityProfileName: PROFILE }]);
-    expect(mocks.iot.commandCalls(DeleteCustomMetricCommand).map((c) => c.args[0].input)).toEqual([
-      { metricName: 'cpu' },
-      { metricName: 'ips' },
-    ]);
+    expect(inputsOf(mocks.iot, DeleteSecurityProfileCommand)).toEqual([{ securityProfileName: PROFILE }]);
+    expect(inputsOf(mocks.iot, DeleteCustomMetricCommand)).toEqual([{ metricName: 'cpu' }, { metricName: 'ips' }]);
     expect(h.text()).toContain(`security profile ${PROFILE}-ml does not exist`);
   });
 
@@ -132,9 +126,7 @@ describe('cleanup', () => {
       .resolves({ targetArn: OTHER_THING_ARN, components: { 'com.example.Other': { componentVersion: '3.0.0' } } });
     const h = harness(makeProject());
     expect(await run(['cleanup', '--thing', 'core-1', '--force', '--delete-versions'], h.deps)).toBe(1);
-    expect(mocks.greengrass.commandCalls(ListDeploymentsCommand)[0]!.args[0].input.targetArn).toBe(
-      `arn:aws:iot:eu-west-1:${ACCOUNT}:thing/core-1`,
-    );
+    expect(inputsOf(mocks.greengrass, ListDeploymentsCommand)[0]!.targetArn).toBe(`arn:aws:iot:eu-west-1:${ACCOUNT}:thing/core-1`);
     expect(h.errors).toContain(`kept ${COMPONENT} 1.2.2: in use by deployment (another deployment may still use it)`);
   });
 
@@ -159,7 +151,7 @@ describe('cleanup', () => {
     mocks.iot.on(ListTargetsForSecurityProfileCommand).resolves({ securityProfileTargets: [{ arn: GROUP_ARN }, { arn: otherGroup }] });
     const h = harness(makeProject());
     expect(await run(['cleanup', '--group', 'fleet', '--force'], h.deps)).toBe(0);
-    expect(mocks.iot.commandCalls(DetachSecurityProfileCommand).map((c) => c.args[0].input)).toEqual([
+    expect(inputsOf(mocks.iot, DetachSecurityProfileCommand)).toEqual([
       { securityProfileName: PROFILE, securityProfileTargetArn: GROUP_ARN },
     ]);
     expect(mocks.iot.commandCalls(DeleteSecurityProfileCommand)).toHaveLength(0);
@@ -186,7 +178,7 @@ describe('cleanup', () => {
     });
     const h = harness(makeProject());
     expect(await run(['cleanup', '--group', 'fleet', '--force'], h.deps)).toBe(0);
-    const components = mocks.greengrass.commandCalls(CreateDeploymentCommand)[0]!.args[0].input.components!;
+    const components = inputsOf(mocks.greengrass, CreateDeploymentCommand)[0]!.components!;
     expect(Object.keys(components)).toEqual(['aws.greengrass.LogManager']);
     const kept = components['aws.greengrass.LogManager']!;
     expect(kept.componentVersion).toBe('2.3.7');
@@ -220,7 +212,7 @@ describe('cleanup', () => {
     });
     const h = harness(makeProject());
     expect(await run(['cleanup', '--group', 'fleet', '--force'], h.deps)).toBe(0);
-    const kept = mocks.greengrass.commandCalls(CreateDeploymentCommand)[0]!.args[0].input.components!['aws.greengrass.LogManager']!;
+    const kept = inputsOf(mocks.greengrass, CreateDeploymentCommand)[0]!.components!['aws.greengrass.LogManager']!;
     expect(JSON.parse(kept.configurationUpdate!.merge!).logsUploaderConfiguration.componentLogsConfiguration).toEqual([
       { componentName: 'com.example.Other', minimumLogLevel: 'WARN' },
     ]);

@@ -1,40 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type ComponentDeploymentSpecification,
-  CreateDeploymentCommand,
-  DescribeComponentCommand,
-  GetDeploymentCommand,
-  ListDeploymentsCommand,
-} from '@aws-sdk/client-greengrassv2';
+import { type ComponentDeploymentSpecification, CreateDeploymentCommand, ListDeploymentsCommand } from '@aws-sdk/client-greengrassv2';
 import { run } from '../../../../scripts/gg/cli';
 import { accessControlFor } from '../../../../src/component/definition';
-import { ACCOUNT, COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
+import { latestDeployment, published, sentMerge } from '../deployments';
+import { ACCOUNT, COMPONENT, harness, inputsOf, makeProject, mocks, resetMocks, totalCalls } from '../helpers';
 
 const PROFILE = join(__dirname, '..', 'fixtures', 'behaviors-profile.json');
 const THING_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thing/core-1`;
 
-function published(): void {
-  mocks.greengrass.on(DescribeComponentCommand).resolves({ status: { componentState: 'DEPLOYABLE' } });
-  mocks.greengrass.on(CreateDeploymentCommand).resolves({ deploymentId: 'new-dep' });
-}
-
 /** The thing's latest deployment, which the next deploy merges into, holds these components. */
 function deployedBefore(components: Record<string, ComponentDeploymentSpecification>): void {
-  mocks.greengrass
-    .on(ListDeploymentsCommand)
-    .resolves({ deployments: [{ deploymentId: 'old', targetArn: THING_ARN, isLatestForTarget: true }] });
-  mocks.greengrass.on(GetDeploymentCommand).resolves({ components });
+  latestDeployment(THING_ARN, { components });
 }
-
-function mergeSent(): Record<string, unknown> {
-  const calls = mocks.greengrass.commandCalls(CreateDeploymentCommand);
-  expect(calls).toHaveLength(1);
-  return JSON.parse(calls[0]!.args[0].input.components![COMPONENT]!.configurationUpdate!.merge!);
-}
-
-beforeEach(resetMocks);
-afterEach(removeProjects);
 
 describe('deploy --behaviors-file', () => {
   it('refuses behaviors on custom metrics the device would not collect, and takes them with the metric configured', async () => {
@@ -53,7 +31,7 @@ describe('deploy --behaviors-file', () => {
 
     const taken = harness(project);
     expect(await run(['deploy', '--thing', 'core-1', '--behaviors-file', file, '--custom-metric', 'cpu=cpuUsage'], taken.deps)).toBe(0);
-    expect((mergeSent().behaviors as Array<{ name: string }>).map((b) => b.name)).toEqual(['cpu-high']);
+    expect((sentMerge().behaviors as Array<{ name: string }>).map((b) => b.name)).toEqual(['cpu-high']);
   });
 
   it('puts the static behaviors on the device and merges exactly the alarm permissions', async () => {
@@ -62,7 +40,7 @@ describe('deploy --behaviors-file', () => {
     const h = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--behaviors-file', PROFILE], h.deps)).toBe(0);
 
-    const merge = mergeSent();
+    const merge = sentMerge();
     expect((merge.behaviors as Array<{ name: string }>).map((b) => b.name)).toEqual(['listening-ports', 'unexpected-port']);
     const base = accessControlFor(COMPONENT, 'core-1');
     expect(merge.accessControl).toEqual({
@@ -99,7 +77,7 @@ describe('deploy --behaviors-file', () => {
     });
     const h = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--interval', '600'], h.deps)).toBe(0);
-    const merge = mergeSent();
+    const merge = sentMerge();
     expect(merge.behaviors).toEqual(behaviors);
     const access = merge.accessControl as Record<string, Record<string, unknown>>;
     expect(Object.keys(access['aws.greengrass.ipc.mqttproxy']!)).not.toContain(`${COMPONENT}:mqttproxy:publish-alarms`);
@@ -111,7 +89,7 @@ describe('deploy --behaviors-file', () => {
     mocks.greengrass.on(ListDeploymentsCommand).resolves({});
     const first = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--behaviors-file', PROFILE], first.deps)).toBe(0);
-    const withAlarms = mocks.greengrass.commandCalls(CreateDeploymentCommand)[0]!.args[0].input.components![COMPONENT]!;
+    const withAlarms = inputsOf(mocks.greengrass, CreateDeploymentCommand)[0]!.components![COMPONENT]!;
     expect(withAlarms.configurationUpdate!.reset).toBeUndefined();
 
     resetMocks();
@@ -119,7 +97,7 @@ describe('deploy --behaviors-file', () => {
     deployedBefore({ [COMPONENT]: withAlarms });
     const off = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--config-json', '{"behaviors":[]}'], off.deps)).toBe(0);
-    const sent = mocks.greengrass.commandCalls(CreateDeploymentCommand)[0]!.args[0].input.components![COMPONENT]!;
+    const sent = inputsOf(mocks.greengrass, CreateDeploymentCommand)[0]!.components![COMPONENT]!;
     expect(sent.configurationUpdate!.reset).toEqual(['/accessControl']);
     expect(JSON.parse(sent.configurationUpdate!.merge!).accessControl).toEqual(accessControlFor(COMPONENT, 'core-1'));
 
@@ -128,9 +106,7 @@ describe('deploy --behaviors-file', () => {
     deployedBefore({ [COMPONENT]: withAlarms });
     const same = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--interval', '600'], same.deps)).toBe(0);
-    expect(
-      mocks.greengrass.commandCalls(CreateDeploymentCommand)[0]!.args[0].input.components![COMPONENT]!.configurationUpdate!.reset,
-    ).toBeUndefined();
+    expect(inputsOf(mocks.greengrass, CreateDeploymentCommand)[0]!.components![COMPONENT]!.configurationUpdate!.reset).toBeUndefined();
   });
 
   it('merges the metrics sink permission for a group with the thing variable', async () => {
@@ -145,7 +121,7 @@ describe('deploy --behaviors-file', () => {
       '{"metricsSinkTopic":"fleet/{iot:thingName}/metrics","metricsSinkMode":"only"}',
     ];
     expect(await run(argv, h.deps)).toBe(0);
-    const access = mergeSent().accessControl as Record<string, Record<string, { resources: string[] }>>;
+    const access = sentMerge().accessControl as Record<string, Record<string, { resources: string[] }>>;
     expect(access['aws.greengrass.ipc.mqttproxy']![`${COMPONENT}:mqttproxy:publish-metrics-sink`]!.resources).toEqual([
       'fleet/{iot:thingName}/metrics',
     ]);

@@ -1,13 +1,7 @@
-import {
-  type ComponentDeploymentSpecification,
-  CreateDeploymentCommand,
-  DescribeComponentCommand,
-  GetDeploymentCommand,
-  ListComponentVersionsCommand,
-  ListDeploymentsCommand,
-} from '@aws-sdk/client-greengrassv2';
+import { type ComponentDeploymentSpecification, ListComponentVersionsCommand, ListDeploymentsCommand } from '@aws-sdk/client-greengrassv2';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls, VERSION } from '../helpers';
+import { latestDeployment, published, sentDeployment } from '../deployments';
+import { ACCOUNT, COMPONENT, harness, inputsOf, makeProject, mocks, totalCalls, VERSION } from '../helpers';
 
 const THING_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thing/core-1`;
 const LOG_MANAGER = 'aws.greengrass.LogManager';
@@ -20,26 +14,9 @@ const OTHERS_LOGS = {
   periodicUploadIntervalSec: '300',
 };
 
-function published(): void {
-  mocks.greengrass.on(DescribeComponentCommand).resolves({ status: { componentState: 'DEPLOYABLE' } });
-  mocks.greengrass.on(CreateDeploymentCommand).resolves({ deploymentId: 'new-dep' });
-}
-
 function currentDeployment(components: Record<string, ComponentDeploymentSpecification>): void {
-  mocks.greengrass
-    .on(ListDeploymentsCommand)
-    .resolves({ deployments: [{ deploymentId: 'old-dep', targetArn: THING_ARN, isLatestForTarget: true }] });
-  mocks.greengrass.on(GetDeploymentCommand, { deploymentId: 'old-dep' }).resolves({ deploymentName: 'baseline', components });
+  latestDeployment(THING_ARN, { deploymentName: 'baseline', components });
 }
-
-function created() {
-  const calls = mocks.greengrass.commandCalls(CreateDeploymentCommand);
-  expect(calls).toHaveLength(1);
-  return calls[0]!.args[0].input;
-}
-
-beforeEach(resetMocks);
-afterEach(removeProjects);
 
 describe('deploy --upload-logs', () => {
   it("updates the deployed log manager: keeps its version and other components' log settings, and every other component", async () => {
@@ -53,7 +30,7 @@ describe('deploy --upload-logs', () => {
     const argv = ['deploy', '--thing', 'core-1', '--upload-logs', '--log-upload-level', 'warn'];
     expect(await run(argv, h.deps)).toBe(0);
 
-    const components = created().components!;
+    const components = sentDeployment().components!;
     expect(Object.keys(components).sort()).toEqual(['aws.greengrass.Nucleus', COMPONENT, LOG_MANAGER, 'com.example.Other'].sort());
     expect(components['com.example.Other']).toEqual(OTHER);
     expect(components[COMPONENT]!.componentVersion).toBe(VERSION);
@@ -90,11 +67,11 @@ describe('deploy --upload-logs', () => {
     const h = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--upload-logs', '--log-upload-seconds', '120'], h.deps)).toBe(0);
 
-    expect(mocks.greengrass.commandCalls(ListComponentVersionsCommand).map((c) => c.args[0].input)).toEqual([
+    expect(inputsOf(mocks.greengrass, ListComponentVersionsCommand)).toEqual([
       { arn: 'arn:aws:greengrass:eu-west-1:aws:components:aws.greengrass.LogManager', nextToken: undefined },
       { arn: 'arn:aws:greengrass:eu-west-1:aws:components:aws.greengrass.LogManager', nextToken: 'more' },
     ]);
-    const components = created().components!;
+    const components = sentDeployment().components!;
     expect(components['com.example.Other']).toEqual(OTHER);
     expect(components[LOG_MANAGER]).toEqual({
       componentVersion: '2.3.10',
@@ -112,7 +89,7 @@ describe('deploy --upload-logs', () => {
     mocks.greengrass.on(ListDeploymentsCommand).resolves({});
     const h = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--upload-logs', '--log-manager-version', '2.3.7'], h.deps)).toBe(0);
-    expect(created().components![LOG_MANAGER]!.componentVersion).toBe('2.3.7');
+    expect(sentDeployment().components![LOG_MANAGER]!.componentVersion).toBe('2.3.7');
     expect(mocks.greengrass.commandCalls(ListComponentVersionsCommand)).toHaveLength(0);
   });
 
@@ -122,7 +99,7 @@ describe('deploy --upload-logs', () => {
     currentDeployment({ [LOG_MANAGER]: deployed });
     const h = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1'], h.deps)).toBe(0);
-    expect(created().components![LOG_MANAGER]).toEqual(deployed);
+    expect(sentDeployment().components![LOG_MANAGER]).toEqual(deployed);
     expect(h.text()).not.toContain('logs:CreateLogGroup');
   });
 

@@ -10,20 +10,15 @@ import {
 import { ListThingsInThingGroupCommand } from '@aws-sdk/client-iot';
 import { accessControlFor, THING_NAME_VARIABLE } from '../../../../src/component/definition';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, awsError, COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls, VERSION } from '../helpers';
+import { latestDeployment, published, sentDeployment } from '../deployments';
+import { ACCOUNT, COMPONENT, harness, inputsOf, makeProject, mocks, notFound, totalCalls, VERSION } from '../helpers';
 
 const THING_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thing/core-1`;
 const GROUP_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/fleet`;
 const OTHER = { componentVersion: '2.1.0', configurationUpdate: { merge: '{"a":"1"}' } };
 
-function published(): void {
-  mocks.greengrass.on(DescribeComponentCommand).resolves({ status: { componentState: 'DEPLOYABLE' } });
-  mocks.greengrass.on(CreateDeploymentCommand).resolves({ deploymentId: 'new-dep' });
-}
-
 function currentDeployment(targetArn: string): void {
-  mocks.greengrass.on(ListDeploymentsCommand).resolves({ deployments: [{ deploymentId: 'old-dep', targetArn, isLatestForTarget: true }] });
-  mocks.greengrass.on(GetDeploymentCommand, { deploymentId: 'old-dep' }).resolves({
+  latestDeployment(targetArn, {
     deploymentName: 'fleet baseline',
     components: {
       'aws.greengrass.Nucleus': { componentVersion: '2.12.0' },
@@ -44,15 +39,6 @@ function currentDeployment(targetArn: string): void {
   });
 }
 
-function createdInput() {
-  const calls = mocks.greengrass.commandCalls(CreateDeploymentCommand);
-  expect(calls).toHaveLength(1);
-  return calls[0]!.args[0].input;
-}
-
-beforeEach(resetMocks);
-afterEach(removeProjects);
-
 describe('deploy to a thing', () => {
   it('revises the current deployment: keeps other components, policies, job settings and tags', async () => {
     published();
@@ -60,16 +46,16 @@ describe('deploy to a thing', () => {
     const h = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--interval', '600', '--custom-metric', 'cpu=cpuUsage'], h.deps)).toBe(0);
 
-    expect(mocks.greengrass.commandCalls(DescribeComponentCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.greengrass, DescribeComponentCommand)[0]!).toEqual({
       arn: `arn:aws:greengrass:eu-west-1:${ACCOUNT}:components:${COMPONENT}:versions:${VERSION}`,
     });
-    expect(mocks.greengrass.commandCalls(ListDeploymentsCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.greengrass, ListDeploymentsCommand)[0]!).toEqual({
       targetArn: THING_ARN,
       historyFilter: 'LATEST_ONLY',
     });
-    expect(mocks.greengrass.commandCalls(GetDeploymentCommand)[0]!.args[0].input).toEqual({ deploymentId: 'old-dep' });
+    expect(inputsOf(mocks.greengrass, GetDeploymentCommand)[0]!).toEqual({ deploymentId: 'old-dep' });
 
-    const input = createdInput();
+    const input = sentDeployment();
     expect(input.targetArn).toBe(THING_ARN);
     expect(input.deploymentName).toBe('fleet baseline');
     expect(Object.keys(input.components!).sort()).toEqual(['aws.greengrass.Nucleus', COMPONENT, 'com.example.Other'].sort());
@@ -100,7 +86,7 @@ describe('deploy to a thing', () => {
     currentDeployment(THING_ARN);
     const h = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--format', 'cbor'], h.deps)).toBe(0);
-    expect(JSON.parse(createdInput().components![COMPONENT]!.configurationUpdate!.merge!)).toEqual({
+    expect(JSON.parse(sentDeployment().components![COMPONENT]!.configurationUpdate!.merge!)).toEqual({
       intervalSeconds: '900',
       format: 'cbor',
       accessControl: accessControlFor(COMPONENT, 'core-1'),
@@ -123,7 +109,7 @@ describe('deploy to a thing', () => {
       '20',
     ];
     expect(await run(argv, h.deps)).toBe(0);
-    const input = createdInput();
+    const input = sentDeployment();
     expect(input.deploymentName).toBe(`${COMPONENT} on thing core-1`);
     expect(Object.keys(input.components!)).toEqual([COMPONENT]);
     expect(input.deploymentPolicies).toEqual({
@@ -147,7 +133,7 @@ describe('deploy to a thing', () => {
     });
     const h = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1'], h.deps)).toBe(0);
-    const input = createdInput();
+    const input = sentDeployment();
     expect('tags' in input).toBe(false);
     expect('iotJobConfiguration' in input).toBe(false);
   });
@@ -157,7 +143,7 @@ describe('deploy to a thing', () => {
     mocks.greengrass.on(ListDeploymentsCommand).resolves({});
     const h = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--region', 'cn-north-1'], h.deps)).toBe(0);
-    expect(createdInput().targetArn).toBe(`arn:aws-cn:iot:cn-north-1:${ACCOUNT}:thing/core-1`);
+    expect(sentDeployment().targetArn).toBe(`arn:aws-cn:iot:cn-north-1:${ACCOUNT}:thing/core-1`);
   });
 
   it('asks to publish first when the version does not exist', async () => {
@@ -218,7 +204,7 @@ describe('deploy to a thing', () => {
     });
     const h = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--wait', '--poll-seconds', '5'], h.deps)).toBe(0);
-    expect(mocks.greengrass.commandCalls(ListInstalledComponentsCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.greengrass, ListInstalledComponentsCommand)[0]!).toEqual({
       coreDeviceThingName: 'core-1',
       topologyFilter: 'ALL',
     });
@@ -243,7 +229,7 @@ describe('deploy to a thing group', () => {
     mocks.greengrass.on(ListDeploymentsCommand).resolves({});
     const h = harness(makeProject());
     expect(await run(['deploy', '--group', 'fleet'], h.deps)).toBe(0);
-    const input = createdInput();
+    const input = sentDeployment();
     expect(input.targetArn).toBe(GROUP_ARN);
     expect(JSON.parse(input.components![COMPONENT]!.configurationUpdate!.merge!)).toEqual({
       accessControl: accessControlFor(COMPONENT, THING_NAME_VARIABLE),
@@ -275,7 +261,7 @@ describe('deploy to a thing group', () => {
       '25',
     ];
     expect(await run(argv, h.deps)).toBe(0);
-    expect(createdInput().iotJobConfiguration).toEqual({
+    expect(sentDeployment().iotJobConfiguration).toEqual({
       jobExecutionsRolloutConfig: {
         exponentialRate: { baseRatePerMinute: 2, incrementFactor: 2, rateIncreaseCriteria: { numberOfSucceededThings: 5 } },
         maximumPerMinute: 20,
@@ -312,7 +298,7 @@ describe('deploy to a thing group', () => {
     const h = harness(makeProject());
     const argv = ['deploy', '--group', 'fleet', '--rollout-max-per-minute', '200', '--abort-min-executed', '3'];
     expect(await run(argv, h.deps)).toBe(0);
-    expect(createdInput().iotJobConfiguration).toEqual({
+    expect(sentDeployment().iotJobConfiguration).toEqual({
       jobExecutionsRolloutConfig: {
         exponentialRate: { baseRatePerMinute: 10, incrementFactor: 3, rateIncreaseCriteria: { numberOfSucceededThings: 7 } },
         maximumPerMinute: 200,
@@ -332,9 +318,7 @@ describe('deploy to a thing group', () => {
       .on(ListThingsInThingGroupCommand)
       .resolvesOnce({ things: ['a'], nextToken: 't2' })
       .resolves({ things: ['b', 'sensor'] });
-    mocks.greengrass
-      .on(ListEffectiveDeploymentsCommand, { coreDeviceThingName: 'sensor' })
-      .rejects(awsError('ResourceNotFoundException', 'not a core device', 404));
+    mocks.greengrass.on(ListEffectiveDeploymentsCommand, { coreDeviceThingName: 'sensor' }).rejects(notFound('not a core device'));
     const at = new Date('2025-01-01T00:00:00Z');
     const effective = (status: 'SUCCEEDED' | 'FAILED') => ({
       effectiveDeployments: [
@@ -357,7 +341,7 @@ describe('deploy to a thing group', () => {
       .resolves({ installedComponents: [{ componentName: COMPONENT, componentVersion: VERSION, lifecycleState: 'RUNNING' }] });
     const h = harness(makeProject());
     expect(await run(['deploy', '--group', 'fleet', '--wait'], h.deps)).toBe(1);
-    expect(mocks.iot.commandCalls(ListThingsInThingGroupCommand).map((c) => c.args[0].input)).toEqual([
+    expect(inputsOf(mocks.iot, ListThingsInThingGroupCommand)).toEqual([
       { thingGroupName: 'fleet', recursive: true },
       { thingGroupName: 'fleet', recursive: true, nextToken: 't2' },
     ]);
@@ -409,7 +393,7 @@ describe('deploy configuration checks and resets', () => {
     const h = harness(makeProject());
     const argv = ['deploy', '--thing', 'core-1', '--interval', '10', '--config-json', '{"allowFastIntervalForDevelopment":true}'];
     expect(await run(argv, h.deps)).toBe(0);
-    expect(JSON.parse(createdInput().components![COMPONENT]!.configurationUpdate!.merge!).intervalSeconds).toBe('10');
+    expect(JSON.parse(sentDeployment().components![COMPONENT]!.configurationUpdate!.merge!).intervalSeconds).toBe('10');
   });
 
   it.each([
@@ -441,7 +425,7 @@ describe('deploy configuration checks and resets', () => {
     });
     const h = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--reset', 'intervalSeconds', '--reset', 'customMetrics/rootfs'], h.deps)).toBe(0);
-    const update = createdInput().components![COMPONENT]!.configurationUpdate!;
+    const update = sentDeployment().components![COMPONENT]!.configurationUpdate!;
     expect(update.reset).toEqual(['/intervalSeconds', '/customMetrics/rootfs']);
     const merge = JSON.parse(update.merge!);
     expect(merge.intervalSeconds).toBeUndefined();
@@ -454,7 +438,7 @@ describe('deploy configuration checks and resets', () => {
     currentDeployment(THING_ARN);
     const h = harness(makeProject());
     expect(await run(['deploy', '--thing', 'core-1', '--reset-config', '--format', 'cbor'], h.deps)).toBe(0);
-    const update = createdInput().components![COMPONENT]!.configurationUpdate!;
+    const update = sentDeployment().components![COMPONENT]!.configurationUpdate!;
     expect(update.reset).toEqual(['']);
     const merge = JSON.parse(update.merge!);
     expect(merge.intervalSeconds).toBeUndefined();

@@ -14,7 +14,7 @@ import {
   TestAuthorizationCommand,
 } from '@aws-sdk/client-iot';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, awsError, COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls, VERSION } from '../helpers';
+import { ACCOUNT, COMPONENT, harness, inputsOf, makeProject, mocks, notFound, totalCalls, VERSION } from '../helpers';
 
 const CERT = `arn:aws:iot:eu-west-1:${ACCOUNT}:cert/abc123`;
 const GROUP_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/fleet`;
@@ -74,15 +74,12 @@ function healthyDevice(): void {
   mocks.iot.on(DescribeCustomMetricCommand).resolves({ metricName: 'cpu', metricType: 'number' });
 }
 
-beforeEach(resetMocks);
-afterEach(removeProjects);
-
 describe('doctor', () => {
   it('passes every check and tests the report topics of the deployed format', async () => {
     healthyDevice();
     const h = harness(makeProject());
     expect(await run(['doctor', '--thing', 'core-1'], h.deps)).toBe(0);
-    expect(mocks.iot.commandCalls(TestAuthorizationCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.iot, TestAuthorizationCommand)[0]!).toEqual({
       principal: CERT,
       clientId: 'core-1',
       authInfos: [
@@ -103,11 +100,11 @@ describe('doctor', () => {
         },
       ],
     });
-    expect(mocks.iot.commandCalls(ListSecurityProfilesForTargetCommand).map((c) => c.args[0].input)).toEqual([
+    expect(inputsOf(mocks.iot, ListSecurityProfilesForTargetCommand)).toEqual([
       { securityProfileTargetArn: GROUP_ARN },
       { securityProfileTargetArn: ALL_THINGS },
     ]);
-    expect(mocks.iot.commandCalls(DescribeCustomMetricCommand)[0]!.args[0].input).toEqual({ metricName: 'cpu' });
+    expect(inputsOf(mocks.iot, DescribeCustomMetricCommand)[0]!).toEqual({ metricName: 'cpu' });
     expect(h.lines.filter((l) => l.startsWith('[ok]'))).toHaveLength(5);
     expect(h.text()).toContain('[ok]   security profile covers the thing: fleet-rules (via thinggroup/fleet)');
     expect(h.lines.at(-1)).toBe('all checks passed');
@@ -125,7 +122,7 @@ describe('doctor', () => {
       })),
     }));
     mocks.iot.on(ListSecurityProfilesForTargetCommand, { securityProfileTargetArn: GROUP_ARN }).resolves({});
-    mocks.iot.on(DescribeCustomMetricCommand).rejects(awsError('ResourceNotFoundException', 'nope', 404));
+    mocks.iot.on(DescribeCustomMetricCommand).rejects(notFound('nope'));
     const h = harness(makeProject());
     expect(await run(['doctor', '--thing', 'core-1'], h.deps)).toBe(1);
     const text = h.text();
@@ -153,7 +150,7 @@ describe('doctor', () => {
 
   it('reports a thing that is not a core device', async () => {
     healthyDevice();
-    mocks.greengrass.on(GetCoreDeviceCommand).rejects(awsError('ResourceNotFoundException', 'nope', 404));
+    mocks.greengrass.on(GetCoreDeviceCommand).rejects(notFound('nope'));
     const h = harness(makeProject());
     expect(await run(['doctor', '--thing', 'core-1'], h.deps)).toBe(1);
     expect(h.text()).toContain('[FAIL] core device: core-1 is not a Greengrass core device in eu-west-1');
@@ -190,7 +187,7 @@ describe('doctor', () => {
       });
     const h = harness(makeProject());
     expect(await run(['doctor', '--thing', 'core-1'], h.deps)).toBe(0);
-    expect(mocks.iot.commandCalls(TestAuthorizationCommand)[0]!.args[0].input.principal).toBe(CERT);
+    expect(inputsOf(mocks.iot, TestAuthorizationCommand)[0]!.principal).toBe(CERT);
     expect(h.text()).toContain('[ok]   security profile covers the thing: fleet-rules (via thinggroup/fleet)');
     expect(h.text()).toContain('[ok]   custom metrics registered: cpu');
     expect(mocks.iot.commandCalls(ListThingGroupsForThingCommand).map((c) => c.args[0].input.nextToken)).toEqual([undefined, 'g2']);

@@ -3,10 +3,7 @@
  * Each subcommand's dry run is run through the CLI; the requests it would send are checked against the models too.
  */
 import { run } from '../../../../scripts/gg/cli';
-import { harness, makeProject, removeProjects, resetMocks, totalCalls } from '../helpers';
-
-beforeEach(resetMocks);
-afterEach(removeProjects);
+import { harness, makeProject, totalCalls } from '../helpers';
 
 const DRY_RUNS: string[][] = [
   ['publish'],

@@ -3,7 +3,7 @@ import { CreateLogGroupCommand, FilterLogEventsCommand, PutRetentionPolicyComman
 import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateTopicRuleCommand, ListViolationEventsCommand } from '@aws-sdk/client-iot';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, harness, makeProject, mocks, removeProjects, resetMocks } from '../helpers';
+import { ACCOUNT, harness, inputsOf, makeProject, mocks } from '../helpers';
 
 const TOPIC_ARN = `arn:aws:sns:eu-west-1:${ACCOUNT}:edge-alarms`;
 
@@ -25,7 +25,6 @@ const CLEARED = {
 };
 
 beforeEach(() => {
-  resetMocks();
   mocks.iam.on(CreateRoleCommand).resolves({});
   mocks.iam.on(PutRolePolicyCommand).resolves({});
   mocks.iot.on(CreateTopicRuleCommand).resolves({});
@@ -33,18 +32,17 @@ beforeEach(() => {
   mocks.logs.on(PutRetentionPolicyCommand).resolves({});
   mocks.cloudwatch.on(PutDashboardCommand).resolves({ DashboardValidationMessages: [] });
 });
-afterEach(removeProjects);
 
 describe('setup-edge keeps every alarm, and draws the fleet', () => {
   it('creates the alarm log group with a retention, and the rule writes every alarm to it', async () => {
     const h = harness(makeProject());
     expect(await run(['setup-edge', '--sns-topic-arn', TOPIC_ARN, '--alarm-log-group', '/site-a/alarms'], h.deps)).toBe(0);
-    expect(mocks.logs.commandCalls(CreateLogGroupCommand)[0]!.args[0].input).toEqual({ logGroupName: '/site-a/alarms' });
-    expect(mocks.logs.commandCalls(PutRetentionPolicyCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.logs, CreateLogGroupCommand)[0]!).toEqual({ logGroupName: '/site-a/alarms' });
+    expect(inputsOf(mocks.logs, PutRetentionPolicyCommand)[0]!).toEqual({
       logGroupName: '/site-a/alarms',
       retentionInDays: 90,
     });
-    const actions = mocks.iot.commandCalls(CreateTopicRuleCommand)[0]!.args[0].input.topicRulePayload!.actions!;
+    const actions = inputsOf(mocks.iot, CreateTopicRuleCommand)[0]!.topicRulePayload!.actions!;
     expect(actions[1]).toEqual({
       cloudwatchLogs: {
         roleArn: `arn:aws:iam::${ACCOUNT}:role/com.example.TestAgent-edge-rules-eu-west-1`,
@@ -66,7 +64,7 @@ describe('setup-edge keeps every alarm, and draws the fleet', () => {
       'defender-fleet',
     ];
     expect(await run(argv, h.deps)).toBe(0);
-    const put = mocks.cloudwatch.commandCalls(PutDashboardCommand)[0]!.args[0].input;
+    const put = inputsOf(mocks.cloudwatch, PutDashboardCommand)[0]!;
     expect(put.DashboardName).toBe('defender-fleet');
     const body = JSON.parse(put.DashboardBody!) as {
       widgets: { type: string; x: number; width: number; properties: Record<string, any> }[];
@@ -85,7 +83,7 @@ describe('setup-edge keeps every alarm, and draws the fleet', () => {
   it('--dashboard without the metrics sink still shows the alarms, and says where the metrics would come from', async () => {
     const h = harness(makeProject());
     expect(await run(['setup-edge', '--sns-topic-arn', TOPIC_ARN, '--dashboard', 'fleet'], h.deps)).toBe(0);
-    const body = JSON.parse(mocks.cloudwatch.commandCalls(PutDashboardCommand)[0]!.args[0].input.DashboardBody!);
+    const body = JSON.parse(inputsOf(mocks.cloudwatch, PutDashboardCommand)[0]!.DashboardBody!);
     expect(body.widgets.map((w: { type: string }) => w.type)).toEqual(['log', 'log', 'text']);
   });
 
@@ -113,7 +111,7 @@ describe('violations --edge', () => {
       .resolves({ events: [{ timestamp: 1, message: JSON.stringify(RAISED) }] });
     const edge = harness(makeProject());
     expect(await run(['violations', '--edge', '--thing', 'core-1', '--since', '7d'], edge.deps)).toBe(0);
-    const calls = mocks.logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input);
+    const calls = inputsOf(mocks.logs, FilterLogEventsCommand);
     expect(calls[0]).toEqual({
       logGroupName: '/defender-agent/alarms',
       startTime: Date.parse('2024-12-25T00:00:00Z'),

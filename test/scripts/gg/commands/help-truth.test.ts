@@ -2,10 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../../../scripts/gg/cli';
-import { harness, makeProject, removeProjects, resetMocks, totalCalls } from '../helpers';
-
-beforeEach(resetMocks);
-afterEach(removeProjects);
+import { harness, makeProject, totalCalls } from '../helpers';
 
 /** The sources of publish's region in the order a text names them. */
 function regionOrder(text: string): string[] {

@@ -8,18 +8,7 @@ import { GetDeploymentCommand, ListEffectiveDeploymentsCommand, ListInstalledCom
 import { ListActiveViolationsCommand, ListViolationEventsCommand } from '@aws-sdk/client-iot';
 import { run } from '../../../../scripts/gg/cli';
 import { FakeLogGroup, readLogEventsFixture } from '../../../support/fake-cloudwatch-logs';
-import {
-  awsError,
-  COMPONENT,
-  type Harness,
-  harness,
-  makeProject,
-  mocks,
-  removeProjects,
-  resetMocks,
-  totalCalls,
-  VERSION,
-} from '../helpers';
+import { awsError, COMPONENT, type Harness, harness, makeProject, mocks, totalCalls, VERSION } from '../helpers';
 
 const HOSTILE = readLogEventsFixture(join(__dirname, '..', 'fixtures', 'cloudwatch-logs-hostile-events.json'));
 const LOG_GROUP = `/aws/greengrass/UserComponent/eu-west-1/${COMPONENT}`;
@@ -41,9 +30,6 @@ function serveHostileLog(h: Harness): FakeLogGroup {
   mocks.logs.on(FilterLogEventsCommand).callsFake((input: FilterLogEventsCommandInput) => group.filterLogEvents(input));
   return group;
 }
-
-beforeEach(resetMocks);
-afterEach(removeProjects);
 
 describe('gg logs on recorded pages of a hostile log', () => {
   it('prints each of the six sequences as inert, visible text, one printed line per uploaded line', async () => {

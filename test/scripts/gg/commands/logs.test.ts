@@ -3,18 +3,7 @@ import { FilterLogEventsCommand, type FilterLogEventsCommandInput } from '@aws-s
 import { ListCoreDevicesCommand } from '@aws-sdk/client-greengrassv2';
 import { run } from '../../../../scripts/gg/cli';
 import { FakeLogGroup, readLogEventsFixture, type StoredLogEvent } from '../../../support/fake-cloudwatch-logs';
-import {
-  ACCOUNT,
-  awsError,
-  COMPONENT,
-  type Harness,
-  harness,
-  makeProject,
-  mocks,
-  removeProjects,
-  resetMocks,
-  totalCalls,
-} from '../helpers';
+import { ACCOUNT, awsError, COMPONENT, type Harness, harness, inputsOf, makeProject, mocks, totalCalls } from '../helpers';
 
 const GROUP = `/aws/greengrass/UserComponent/eu-west-1/${COMPONENT}`;
 const EVENTS = readLogEventsFixture(join(__dirname, '..', 'fixtures', 'cloudwatch-logs-events.json'));
@@ -41,9 +30,6 @@ function serve(h: Harness, events: readonly StoredLogEvent[] = EVENTS): FakeLogG
 function coresInGroup(names: string[]): void {
   mocks.greengrass.on(ListCoreDevicesCommand).resolves({ coreDevices: names.map((coreDeviceThingName) => ({ coreDeviceThingName })) });
 }
-
-beforeEach(resetMocks);
-afterEach(removeProjects);
 
 describe('logs --thing', () => {
   it('prints the lines of the last hour across the midnight stream change, following every page', async () => {
@@ -141,7 +127,7 @@ describe('logs --group', () => {
     const group = serve(h);
     expect(await run(['logs', '--group', 'fleet', '--since', '1h', '--level', 'warn'], h.deps)).toBe(0);
 
-    expect(mocks.greengrass.commandCalls(ListCoreDevicesCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.greengrass, ListCoreDevicesCommand)[0]!).toEqual({
       thingGroupArn: `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/fleet`,
     });
     const prefixes = new Set(group.requests.map((r) => r.logStreamNamePrefix));

@@ -12,10 +12,9 @@ import {
   awsError,
   COMPONENT,
   harness,
+  inputsOf,
   makeProject,
   mocks,
-  removeProjects,
-  resetMocks,
   totalCalls,
   VERSION,
   writeBuild,
@@ -36,9 +35,6 @@ function happyPath(): void {
     .resolves({ status: { componentState: 'DEPLOYABLE' } });
 }
 
-beforeEach(resetMocks);
-afterEach(removeProjects);
-
 describe('publish', () => {
   it('creates the gdk-named bucket, uploads each artifact and registers the rewritten recipe', async () => {
     happyPath();
@@ -46,11 +42,11 @@ describe('publish', () => {
     expect(await run(['publish'], h.deps)).toBe(0);
 
     expect(mocks.sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(1);
-    expect(mocks.greengrass.commandCalls(ListComponentVersionsCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.greengrass, ListComponentVersionsCommand)[0]!).toEqual({
       arn: `arn:aws:greengrass:eu-west-1:${ACCOUNT}:components:${COMPONENT}`,
     });
-    expect(mocks.s3.commandCalls(HeadBucketCommand)[0]!.args[0].input).toEqual({ Bucket: BUCKET, ExpectedBucketOwner: ACCOUNT });
-    expect(mocks.s3.commandCalls(CreateBucketCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.s3, HeadBucketCommand)[0]!).toEqual({ Bucket: BUCKET, ExpectedBucketOwner: ACCOUNT });
+    expect(inputsOf(mocks.s3, CreateBucketCommand)[0]!).toEqual({
       Bucket: BUCKET,
       CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
     });
@@ -62,7 +58,7 @@ describe('publish', () => {
     ]);
     expect(uploads.map((u) => Buffer.from(u.Body as Uint8Array).toString())).toEqual([ARTIFACTS['agent.js'], ARTIFACTS['crt-arm64.node']]);
 
-    const create = mocks.greengrass.commandCalls(CreateComponentVersionCommand)[0]!.args[0].input;
+    const create = inputsOf(mocks.greengrass, CreateComponentVersionCommand)[0]!;
     const recipe = YAML.parse(Buffer.from(create.inlineRecipe!).toString('utf8'));
     expect(recipe.ComponentName).toBe(COMPONENT);
     expect(recipe.ComponentVersion).toBe(VERSION);
@@ -71,10 +67,7 @@ describe('publish', () => {
       `s3://${BUCKET}/${COMPONENT}/${VERSION}/crt-arm64.node`,
     ]);
 
-    expect(mocks.greengrass.commandCalls(DescribeComponentCommand).map((c) => c.args[0].input)).toEqual([
-      { arn: VERSION_ARN },
-      { arn: VERSION_ARN },
-    ]);
+    expect(inputsOf(mocks.greengrass, DescribeComponentCommand)).toEqual([{ arn: VERSION_ARN }, { arn: VERSION_ARN }]);
     expect(h.sleeps).toHaveLength(1);
     expect(h.text()).toContain('component state REQUESTED');
     expect(h.text()).toContain(`is DEPLOYABLE: ${VERSION_ARN}`);
@@ -85,7 +78,7 @@ describe('publish', () => {
     happyPath();
     const h = harness(makeProject({ region: 'us-east-1' }));
     expect(await run(['publish'], h.deps)).toBe(0);
-    expect(mocks.s3.commandCalls(CreateBucketCommand)[0]!.args[0].input).toEqual({ Bucket: `agent-artifacts-us-east-1-${ACCOUNT}` });
+    expect(inputsOf(mocks.s3, CreateBucketCommand)[0]!).toEqual({ Bucket: `agent-artifacts-us-east-1-${ACCOUNT}` });
   });
 
   it('uses an existing bucket in the same region', async () => {
@@ -217,9 +210,7 @@ describe('publish', () => {
     happyPath();
     const h = harness(makeProject());
     expect(await run(['publish'], h.deps)).toBe(0);
-    const recipe = Buffer.from(mocks.greengrass.commandCalls(CreateComponentVersionCommand)[0]!.args[0].input.inlineRecipe!).toString(
-      'utf8',
-    );
+    const recipe = Buffer.from(inputsOf(mocks.greengrass, CreateComponentVersionCommand)[0]!.inlineRecipe!).toString('utf8');
     expect(recipe).toMatch(/^RecipeFormatVersion: "2020-01-25"$/m);
     expect(YAML.parse(recipe, { version: '1.1' }).RecipeFormatVersion).toBe('2020-01-25');
   });
@@ -239,9 +230,7 @@ describe('publish', () => {
       `${COMPONENT}/${expected}/agent.js`,
       `${COMPONENT}/${expected}/crt-arm64.node`,
     ]);
-    const recipe = Buffer.from(mocks.greengrass.commandCalls(CreateComponentVersionCommand)[0]!.args[0].input.inlineRecipe!).toString(
-      'utf8',
-    );
+    const recipe = Buffer.from(inputsOf(mocks.greengrass, CreateComponentVersionCommand)[0]!.inlineRecipe!).toString('utf8');
     expect(YAML.parse(recipe, { version: '1.1' }).ComponentVersion).toBe(expected);
     expect(recipe).toContain(`s3://${BUCKET}/${COMPONENT}/${expected}/agent.js`);
   });

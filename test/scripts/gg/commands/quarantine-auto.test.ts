@@ -3,7 +3,6 @@ import { CreateLogGroupCommand, DeleteLogGroupCommand, PutRetentionPolicyCommand
 import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   AttachPolicyCommand,
-  CreatePolicyCommand,
   CreateThingGroupCommand,
   CreateTopicRuleCommand,
   DeleteTopicRuleCommand,
@@ -25,7 +24,8 @@ import {
 } from '@aws-sdk/client-lambda';
 import { ListSubscriptionsCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, awsError, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
+import { quarantineGroupCreatable } from '../accounts';
+import { ACCOUNT, awsError, harness, inputsOf, makeProject, mocks, notFound, resetMocks, totalCalls } from '../helpers';
 import { referenceCrc32 } from '../../../support/reference-crc32';
 
 const FUNCTION_ARN = `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:defender-quarantine-isolate`;
@@ -33,7 +33,6 @@ const TOPIC_ARN = `arn:aws:sns:eu-west-1:${ACCOUNT}:defender-alerts`;
 const ROLE = 'defender-quarantine-isolate-eu-west-1';
 
 beforeEach(() => {
-  resetMocks();
   mocks.iam.on(CreateRoleCommand).resolves({});
   mocks.iam.on(PutRolePolicyCommand).resolves({});
   mocks.logs.on(CreateLogGroupCommand).resolves({});
@@ -44,7 +43,6 @@ beforeEach(() => {
   mocks.iot.on(CreateTopicRuleCommand).resolves({});
   mocks.sns.on(SubscribeCommand).resolves({ SubscriptionArn: `${TOPIC_ARN}:sub-1` });
 });
-afterEach(removeProjects);
 
 /**
  * The package as a zip reader sees it (PKWARE APPNOTE 4.3), without a zip tool on the machine: the end record, the
@@ -108,7 +106,7 @@ describe('quarantine auto enable', () => {
     const argv = ['quarantine', 'auto', 'enable', '--sns-topic-arn', TOPIC_ARN, '--behaviors', 'max-bytes-out,only-ssh-and-mqtt'];
     expect(await run(argv, h.deps)).toBe(0);
 
-    const trust = JSON.parse(mocks.iam.commandCalls(CreateRoleCommand)[0]!.args[0].input.AssumeRolePolicyDocument!);
+    const trust = JSON.parse(inputsOf(mocks.iam, CreateRoleCommand)[0]!.AssumeRolePolicyDocument!);
     expect(trust.Statement).toEqual([
       {
         Effect: 'Allow',
@@ -117,7 +115,7 @@ describe('quarantine auto enable', () => {
         Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
       },
     ]);
-    const policy = JSON.parse(mocks.iam.commandCalls(PutRolePolicyCommand)[0]!.args[0].input.PolicyDocument!);
+    const policy = JSON.parse(inputsOf(mocks.iam, PutRolePolicyCommand)[0]!.PolicyDocument!);
     const allowed = policy.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()).sort();
     expect(allowed).toEqual([
       'iot:AddThingToThingGroup',
@@ -132,7 +130,7 @@ describe('quarantine auto enable', () => {
       `arn:aws:iot:eu-west-1:${ACCOUNT}:thing/*`,
     ]);
 
-    const created = mocks.lambda.commandCalls(CreateFunctionCommand)[0]!.args[0].input;
+    const created = inputsOf(mocks.lambda, CreateFunctionCommand)[0]!;
     expect(created).toMatchObject({
       FunctionName: 'defender-quarantine-isolate',
       Role: `arn:aws:iam::${ACCOUNT}:role/${ROLE}`,
@@ -149,24 +147,24 @@ describe('quarantine auto enable', () => {
     const bundle = unzipIndex(created.Code!.ZipFile!);
     expect(bundle).toContain('QUARANTINE_GROUP');
     expect(bundle).toContain('AddThingToThingGroup');
-    expect(mocks.lambda.commandCalls(PutFunctionEventInvokeConfigCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.lambda, PutFunctionEventInvokeConfigCommand)[0]!).toEqual({
       FunctionName: 'defender-quarantine-isolate',
       MaximumRetryAttempts: 2,
       MaximumEventAgeInSeconds: 3600,
     });
 
-    const permissions = mocks.lambda.commandCalls(AddPermissionCommand).map((c) => c.args[0].input);
+    const permissions = inputsOf(mocks.lambda, AddPermissionCommand);
     expect(permissions.map((p) => [p.Principal, p.SourceArn, p.SourceAccount])).toEqual([
       ['iot.amazonaws.com', `arn:aws:iot:eu-west-1:${ACCOUNT}:rule/defender_quarantine_isolate`, ACCOUNT],
       ['sns.amazonaws.com', TOPIC_ARN, ACCOUNT],
     ]);
-    const rule = mocks.iot.commandCalls(CreateTopicRuleCommand)[0]!.args[0].input;
+    const rule = inputsOf(mocks.iot, CreateTopicRuleCommand)[0]!;
     expect(rule.ruleName).toBe('defender_quarantine_isolate');
     expect(rule.topicRulePayload!.sql).toBe(
       "SELECT *, topic(2) AS sourceThing FROM 'defender-agent/+/alarms' WHERE violationEventType = 'in-alarm'",
     );
     expect(rule.topicRulePayload!.actions).toEqual([{ lambda: { functionArn: FUNCTION_ARN } }]);
-    expect(mocks.sns.commandCalls(SubscribeCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.sns, SubscribeCommand)[0]!).toEqual({
       TopicArn: TOPIC_ARN,
       Protocol: 'lambda',
       Endpoint: FUNCTION_ARN,
@@ -185,7 +183,7 @@ describe('quarantine auto enable', () => {
     mocks.lambda.on(AddPermissionCommand).rejects(awsError('ResourceConflictException', 'The statement id provided already exists', 409));
     const h = harness(makeProject());
     expect(await run(['quarantine', 'auto', 'enable'], h.deps)).toBe(0);
-    expect(mocks.lambda.commandCalls(UpdateFunctionCodeCommand)[0]!.args[0].input.ZipFile!.byteLength).toBeGreaterThan(1000);
+    expect(inputsOf(mocks.lambda, UpdateFunctionCodeCommand)[0]!.ZipFile!.byteLength).toBeGreaterThan(1000);
     expect(mocks.lambda.commandCalls(UpdateFunctionConfigurationCommand)).toHaveLength(2);
     expect(h.sleeps).toEqual([5000]);
     expect(mocks.sns.commandCalls(SubscribeCommand)).toHaveLength(0);
@@ -203,17 +201,15 @@ describe('quarantine auto enable', () => {
   });
 
   it('--create-group creates the group and its deny-all policy as quarantine setup does', async () => {
-    mocks.iot.on(CreateThingGroupCommand).resolves({});
-    mocks.iot.on(CreatePolicyCommand).resolves({});
-    mocks.iot.on(AttachPolicyCommand).resolves({});
+    quarantineGroupCreatable();
     const h = harness(makeProject());
     expect(await run(['quarantine', 'auto', 'enable', '--create-group', '--group-name', 'isolated'], h.deps)).toBe(0);
-    expect(mocks.iot.commandCalls(CreateThingGroupCommand)[0]!.args[0].input.thingGroupName).toBe('isolated');
-    expect(mocks.iot.commandCalls(AttachPolicyCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.iot, CreateThingGroupCommand)[0]!.thingGroupName).toBe('isolated');
+    expect(inputsOf(mocks.iot, AttachPolicyCommand)[0]!).toEqual({
       policyName: 'isolated-deny-all',
       target: `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/isolated`,
     });
-    expect(mocks.lambda.commandCalls(CreateFunctionCommand)[0]!.args[0].input.FunctionName).toBe('isolated-isolate');
+    expect(inputsOf(mocks.lambda, CreateFunctionCommand)[0]!.FunctionName).toBe('isolated-isolate');
   });
 
   it.each([
@@ -244,10 +240,10 @@ describe('quarantine auto disable and status', () => {
     const h = harness(makeProject());
     expect(await run(['quarantine', 'auto', 'enable', '--sns-topic-arn', TOPIC_ARN], h.deps)).toBe(0);
     const made = {
-      role: mocks.iam.commandCalls(CreateRoleCommand)[0]!.args[0].input.RoleName,
-      logGroup: mocks.logs.commandCalls(CreateLogGroupCommand)[0]!.args[0].input.logGroupName,
-      fn: mocks.lambda.commandCalls(CreateFunctionCommand)[0]!.args[0].input.FunctionName,
-      rule: mocks.iot.commandCalls(CreateTopicRuleCommand)[0]!.args[0].input.ruleName,
+      role: inputsOf(mocks.iam, CreateRoleCommand)[0]!.RoleName,
+      logGroup: inputsOf(mocks.logs, CreateLogGroupCommand)[0]!.logGroupName,
+      fn: inputsOf(mocks.lambda, CreateFunctionCommand)[0]!.FunctionName,
+      rule: inputsOf(mocks.iot, CreateTopicRuleCommand)[0]!.ruleName,
     };
     resetMocks();
     mocks.sns.on(ListSubscriptionsCommand).resolves({
@@ -265,21 +261,21 @@ describe('quarantine auto disable and status', () => {
     const d = harness(makeProject());
     expect(await run(['quarantine', 'auto', 'disable'], d.deps)).toBe(0);
     expect(mocks.sns.commandCalls(UnsubscribeCommand).map((c) => c.args[0].input.SubscriptionArn)).toEqual([`${TOPIC_ARN}:sub-1`]);
-    expect(mocks.iot.commandCalls(DeleteTopicRuleCommand)[0]!.args[0].input.ruleName).toBe(made.rule);
-    expect(mocks.lambda.commandCalls(DeleteFunctionCommand)[0]!.args[0].input.FunctionName).toBe(made.fn);
-    expect(mocks.logs.commandCalls(DeleteLogGroupCommand)[0]!.args[0].input.logGroupName).toBe(made.logGroup);
-    expect(mocks.iam.commandCalls(DeleteRolePolicyCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.iot, DeleteTopicRuleCommand)[0]!.ruleName).toBe(made.rule);
+    expect(inputsOf(mocks.lambda, DeleteFunctionCommand)[0]!.FunctionName).toBe(made.fn);
+    expect(inputsOf(mocks.logs, DeleteLogGroupCommand)[0]!.logGroupName).toBe(made.logGroup);
+    expect(inputsOf(mocks.iam, DeleteRolePolicyCommand)[0]!).toEqual({
       RoleName: made.role,
       PolicyName: 'isolate-things',
     });
-    expect(mocks.iam.commandCalls(DeleteRoleCommand)[0]!.args[0].input.RoleName).toBe(made.role);
+    expect(inputsOf(mocks.iam, DeleteRoleCommand)[0]!.RoleName).toBe(made.role);
     expect(d.text()).toContain('thing group defender-quarantine and its members stay');
   });
 
   it('disable after a half-done enable skips what is not there; --keep-logs keeps the log group', async () => {
     mocks.sns.on(ListSubscriptionsCommand).resolves({ Subscriptions: [] });
     mocks.iot.on(DeleteTopicRuleCommand).resolves({});
-    mocks.lambda.on(DeleteFunctionCommand).rejects(awsError('ResourceNotFoundException', 'Function not found', 404));
+    mocks.lambda.on(DeleteFunctionCommand).rejects(notFound('Function not found'));
     mocks.iam.on(DeleteRolePolicyCommand).rejects(awsError('NoSuchEntityException', 'no such policy', 404));
     mocks.iam.on(DeleteRoleCommand).resolves({});
     const h = harness(makeProject());
@@ -315,7 +311,7 @@ describe('quarantine auto disable and status', () => {
   });
 
   it('status says off when the function is not there', async () => {
-    mocks.lambda.on(GetFunctionCommand).rejects(awsError('ResourceNotFoundException', 'Function not found', 404));
+    mocks.lambda.on(GetFunctionCommand).rejects(notFound('Function not found'));
     mocks.iot.on(GetTopicRuleCommand).rejects(awsError('UnauthorizedException', 'no rule', 401));
     mocks.sns.on(ListSubscriptionsCommand).resolves({});
     const h = harness(makeProject());
@@ -332,11 +328,11 @@ describe('quarantine release and status --thing', () => {
     const h = harness(makeProject());
     expect(await run(['quarantine', 'release', '--thing', 'core-1'], h.deps)).toBe(0);
     const releasedAt = Date.parse('2025-01-01T00:00:00Z');
-    expect(mocks.iot.commandCalls(UpdateThingCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.iot, UpdateThingCommand)[0]!).toEqual({
       thingName: 'core-1',
       attributePayload: { attributes: { defenderQuarantineReleasedAt: String(releasedAt) }, merge: true },
     });
-    const update = mocks.iotData.commandCalls(UpdateThingShadowCommand)[0]!.args[0].input;
+    const update = inputsOf(mocks.iotData, UpdateThingShadowCommand)[0]!;
     expect(update.shadowName).toBe('defender-quarantine');
     const reported = JSON.parse(Buffer.from(update.payload as Uint8Array).toString('utf8')).state.reported;
     expect(reported).toMatchObject({ quarantined: false, behavior: null, violationId: null, violationEventTime: null, releasedAt });
@@ -369,7 +365,7 @@ describe('quarantine release and status --thing', () => {
 
   it('status --thing of a thing never isolated', async () => {
     mocks.iot.on(ListThingGroupsForThingCommand).resolves({ thingGroups: [] });
-    mocks.iotData.on(GetThingShadowCommand).rejects(awsError('ResourceNotFoundException', 'No shadow exists', 404));
+    mocks.iotData.on(GetThingShadowCommand).rejects(notFound('No shadow exists'));
     mocks.iot.on(DescribeThingCommand).resolves({ attributes: { defenderQuarantineReleasedAt: '1733011200000' } });
     const h = harness(makeProject());
     expect(await run(['quarantine', 'status', '--thing', 'core-1'], h.deps)).toBe(0);

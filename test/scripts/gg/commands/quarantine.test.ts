@@ -11,50 +11,47 @@ import {
   UpdateMitigationActionCommand,
 } from '@aws-sdk/client-iot';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, awsError, CREATED_BY, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
+import { quarantineGroupCreatable } from '../accounts';
+import { ACCOUNT, awsError, CREATED_BY, harness, inputsOf, makeProject, mocks, totalCalls } from '../helpers';
 
 const GROUP_ARN = `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/defender-quarantine`;
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/defender-quarantine-mitigation-eu-west-1`;
 
 beforeEach(() => {
-  resetMocks();
-  mocks.iot.on(CreateThingGroupCommand).resolves({});
-  mocks.iot.on(CreatePolicyCommand).resolves({});
-  mocks.iot.on(AttachPolicyCommand).resolves({});
+  quarantineGroupCreatable();
   mocks.iot.on(CreateMitigationActionCommand).resolves({});
   mocks.iam.on(CreateRoleCommand).resolves({});
   mocks.iam.on(AttachRolePolicyCommand).resolves({});
 });
-afterEach(removeProjects);
 
 describe('quarantine setup', () => {
   it('creates the group, the deny-all policy attached to it, the role and the mitigation action', async () => {
     const h = harness(makeProject());
     expect(await run(['quarantine', 'setup'], h.deps)).toBe(0);
 
-    const group = mocks.iot.commandCalls(CreateThingGroupCommand)[0]!.args[0].input;
+    const group = inputsOf(mocks.iot, CreateThingGroupCommand)[0]!;
     expect(group.thingGroupName).toBe('defender-quarantine');
     // What the tool creates carries its tag: cleanup removes only that.
     expect(group.tags).toEqual(CREATED_BY);
-    const policy = mocks.iot.commandCalls(CreatePolicyCommand)[0]!.args[0].input;
+    const policy = inputsOf(mocks.iot, CreatePolicyCommand)[0]!;
     expect(policy.policyName).toBe('defender-quarantine-deny-all');
     expect(policy.tags).toEqual(CREATED_BY);
     expect(JSON.parse(policy.policyDocument!)).toEqual({
       Version: '2012-10-17',
       Statement: [{ Effect: 'Deny', Action: 'iot:*', Resource: '*' }],
     });
-    expect(mocks.iot.commandCalls(AttachPolicyCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.iot, AttachPolicyCommand)[0]!).toEqual({
       policyName: 'defender-quarantine-deny-all',
       target: GROUP_ARN,
     });
-    expect(mocks.iam.commandCalls(AttachRolePolicyCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.iam, AttachRolePolicyCommand)[0]!).toEqual({
       RoleName: 'defender-quarantine-mitigation-eu-west-1',
       PolicyArn: 'arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAddThingsToThingGroupMitigationAction',
     });
-    expect(mocks.iam.commandCalls(CreateRoleCommand)[0]!.args[0].input.Tags).toEqual(CREATED_BY);
-    const trust = JSON.parse(mocks.iam.commandCalls(CreateRoleCommand)[0]!.args[0].input.AssumeRolePolicyDocument!);
+    expect(inputsOf(mocks.iam, CreateRoleCommand)[0]!.Tags).toEqual(CREATED_BY);
+    const trust = JSON.parse(inputsOf(mocks.iam, CreateRoleCommand)[0]!.AssumeRolePolicyDocument!);
     expect(trust.Statement[0].Principal).toEqual({ Service: 'iot.amazonaws.com' });
-    expect(mocks.iot.commandCalls(CreateMitigationActionCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.iot, CreateMitigationActionCommand)[0]!).toEqual({
       actionName: 'defender-quarantine-add-thing',
       roleArn: ROLE_ARN,
       actionParams: { addThingsToThingGroupParams: { thingGroupNames: ['defender-quarantine'], overrideDynamicGroups: true } },
@@ -72,7 +69,7 @@ describe('quarantine setup', () => {
     const h = harness(makeProject());
     expect(await run(['quarantine', 'setup', '--group-name', 'isolated'], h.deps)).toBe(0);
     expect(h.text()).toContain('thing group isolated exists');
-    expect(mocks.iot.commandCalls(UpdateMitigationActionCommand)[0]!.args[0].input.actionName).toBe('isolated-add-thing');
+    expect(inputsOf(mocks.iot, UpdateMitigationActionCommand)[0]!.actionName).toBe('isolated-add-thing');
     expect(mocks.iot.commandCalls(AttachPolicyCommand)).toHaveLength(1);
   });
 
@@ -118,11 +115,11 @@ describe('quarantine apply and release', () => {
     const h = harness(makeProject());
     expect(await run(['quarantine', 'apply', '--profile', 'rules', '--behavior', 'bytes-out'], h.deps)).toBe(0);
 
-    expect(mocks.iot.commandCalls(ListActiveViolationsCommand).map((c) => c.args[0].input)).toEqual([
+    expect(inputsOf(mocks.iot, ListActiveViolationsCommand)).toEqual([
       { securityProfileName: 'rules', nextToken: undefined },
       { securityProfileName: 'rules', nextToken: 'page-2' },
     ]);
-    const tasks = mocks.iot.commandCalls(StartDetectMitigationActionsTaskCommand).map((c) => c.args[0].input);
+    const tasks = inputsOf(mocks.iot, StartDetectMitigationActionsTaskCommand);
     expect(tasks).toHaveLength(1);
     expect(tasks[0]!.target).toEqual({ securityProfileName: 'rules', behaviorName: 'bytes-out' });
     expect(tasks[0]!.actions).toEqual(['defender-quarantine-add-thing']);
@@ -137,7 +134,7 @@ describe('quarantine apply and release', () => {
     const h = harness(makeProject());
     expect(await run(['quarantine', 'apply', ...ids], h.deps)).toBe(0);
     expect(await run(['quarantine', 'apply', '--violation-id', 'v-1'], h.deps)).toBe(0);
-    const tasks = mocks.iot.commandCalls(StartDetectMitigationActionsTaskCommand).map((c) => c.args[0].input);
+    const tasks = inputsOf(mocks.iot, StartDetectMitigationActionsTaskCommand);
     expect(tasks.map((t) => t.target!.violationIds!.length)).toEqual([25, 1, 1]);
     expect(new Set(tasks.map((t) => t.taskId)).size).toBe(3);
     expect(new Set(tasks.map((t) => t.clientRequestToken)).size).toBe(3);
@@ -156,13 +153,13 @@ describe('quarantine apply and release', () => {
     mocks.iot.on(RemoveThingFromThingGroupCommand).resolves({});
     const h = harness(makeProject());
     expect(await run(['quarantine', 'apply', '--thing', 'core-1'], h.deps)).toBe(0);
-    expect(mocks.iot.commandCalls(AddThingToThingGroupCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.iot, AddThingToThingGroupCommand)[0]!).toEqual({
       thingGroupName: 'defender-quarantine',
       thingName: 'core-1',
       overrideDynamicGroups: true,
     });
     expect(await run(['quarantine', 'release', '--thing', 'core-1'], h.deps)).toBe(0);
-    expect(mocks.iot.commandCalls(RemoveThingFromThingGroupCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.iot, RemoveThingFromThingGroupCommand)[0]!).toEqual({
       thingGroupName: 'defender-quarantine',
       thingName: 'core-1',
     });

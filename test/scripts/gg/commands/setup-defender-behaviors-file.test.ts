@@ -1,36 +1,22 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  AttachSecurityProfileCommand,
-  CreateCustomMetricCommand,
-  CreateSecurityProfileCommand,
-  DescribeCustomMetricCommand,
-  DescribeSecurityProfileCommand,
-} from '@aws-sdk/client-iot';
+import { AttachSecurityProfileCommand, CreateSecurityProfileCommand } from '@aws-sdk/client-iot';
 import { run } from '../../../../scripts/gg/cli';
 import { readBehaviorsFile } from '../../../../scripts/gg/behaviors-file';
-import { awsError, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
+import { accountWithoutDefenderSetup } from '../accounts';
+import { harness, inputsOf, makeProject, mocks, totalCalls } from '../helpers';
 
 const PROFILE_FILE = join(__dirname, '..', 'fixtures', 'behaviors-profile.json');
 const PROFILE = 'com-example-TestAgent-metrics';
 
-beforeEach(() => {
-  resetMocks();
-  const notFound = awsError('ResourceNotFoundException', 'not found', 404);
-  mocks.iot.on(DescribeCustomMetricCommand).rejects(notFound);
-  mocks.iot.on(DescribeSecurityProfileCommand).rejects(notFound);
-  mocks.iot.on(CreateCustomMetricCommand).resolves({});
-  mocks.iot.on(CreateSecurityProfileCommand).resolves({});
-  mocks.iot.on(AttachSecurityProfileCommand).resolves({});
-});
-afterEach(removeProjects);
+beforeEach(accountWithoutDefenderSetup);
 
 describe('setup-defender --behaviors-file', () => {
   it("makes the file's behaviors the profile, the ML one in the ML profile, the same file deploy takes", async () => {
     const h = harness(makeProject());
     expect(await run(['setup-defender', '--group', 'fleet', '--behaviors-file', PROFILE_FILE], h.deps)).toBe(0);
 
-    const created = mocks.iot.commandCalls(CreateSecurityProfileCommand).map((c) => c.args[0].input);
+    const created = inputsOf(mocks.iot, CreateSecurityProfileCommand);
     expect(created.map((p) => p.securityProfileName)).toEqual([PROFILE, `${PROFILE}-ml`]);
     const written = readBehaviorsFile(PROFILE_FILE).cloud;
     expect(created[0]!.behaviors).toEqual(written.filter((b) => b.name !== 'ml-bytes-out'));
@@ -50,7 +36,7 @@ describe('setup-defender --behaviors-file', () => {
     writeFileSync(path, JSON.stringify([loose]));
     const h = harness(root);
     expect(await run(['setup-defender', '--group', 'fleet', '--behaviors-file', path], h.deps)).toBe(0);
-    const sent = mocks.iot.commandCalls(CreateSecurityProfileCommand)[0]!.args[0].input.behaviors;
+    const sent = inputsOf(mocks.iot, CreateSecurityProfileCommand)[0]!.behaviors;
     const expected = {
       name: 'ports',
       metric: 'aws:num-listening-tcp-ports',
@@ -71,7 +57,7 @@ describe('setup-defender --behaviors-file', () => {
     );
     const h = harness(root);
     expect(await run(['setup-defender', '--group', 'fleet', '--behaviors-file', path], h.deps)).toBe(0);
-    const sent = mocks.iot.commandCalls(CreateSecurityProfileCommand)[0]!.args[0].input.behaviors;
+    const sent = inputsOf(mocks.iot, CreateSecurityProfileCommand)[0]!.behaviors;
     expect(sent?.[0]?.criteria?.value?.count).toBe(9_223_372_036_854_775_807n);
 
     const dry = harness(root);
@@ -117,7 +103,7 @@ describe('setup-defender --behaviors-file', () => {
     writeFileSync(path, JSON.stringify({ behaviors: [device, cloud] }));
     const h = harness(root);
     expect(await run(['setup-defender', '--group', 'fleet', '--behaviors-file', path], h.deps)).toBe(0);
-    expect(mocks.iot.commandCalls(CreateSecurityProfileCommand)[0]!.args[0].input.behaviors).toEqual([device, cloud]);
+    expect(inputsOf(mocks.iot, CreateSecurityProfileCommand)[0]!.behaviors).toEqual([device, cloud]);
     const read = readBehaviorsFile(path);
     expect(read.edge).toEqual([device]);
     expect(read.cloudOnly).toEqual(['auth-failures (cloud-side metric)']);

@@ -9,20 +9,12 @@ import {
 import { AttachRolePolicyCommand, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateTopicCommand, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, awsError, CREATED_BY, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
+import { accountWithoutDefenderSetup } from '../accounts';
+import { ACCOUNT, awsError, CREATED_BY, harness, inputsOf, makeProject, mocks, totalCalls } from '../helpers';
 
 const PROFILE = 'com-example-TestAgent-metrics';
-const notFound = () => awsError('ResourceNotFoundException', 'not found', 404);
 
-beforeEach(() => {
-  resetMocks();
-  mocks.iot.on(DescribeCustomMetricCommand).rejects(notFound());
-  mocks.iot.on(DescribeSecurityProfileCommand).rejects(notFound());
-  mocks.iot.on(CreateCustomMetricCommand).resolves({});
-  mocks.iot.on(CreateSecurityProfileCommand).resolves({});
-  mocks.iot.on(AttachSecurityProfileCommand).resolves({});
-});
-afterEach(removeProjects);
+beforeEach(accountWithoutDefenderSetup);
 
 describe('setup-defender', () => {
   it('registers custom metrics, creates the rules profile and attaches it to the group', async () => {
@@ -47,12 +39,12 @@ describe('setup-defender', () => {
     ];
     expect(await run(argv, h.deps)).toBe(0);
 
-    expect(mocks.iot.commandCalls(CreateCustomMetricCommand).map((c) => c.args[0].input)).toEqual([
+    expect(inputsOf(mocks.iot, CreateCustomMetricCommand)).toEqual([
       { metricName: 'cpu', metricType: 'number', displayName: 'cpuUsage: CPU busy % over the last interval, all cores (/proc/stat)' },
     ]);
     expect(h.text()).toContain('custom metric ips (ip-address-list) already registered');
 
-    const profile = mocks.iot.commandCalls(CreateSecurityProfileCommand)[0]!.args[0].input;
+    const profile = inputsOf(mocks.iot, CreateSecurityProfileCommand)[0]!;
     expect(profile.securityProfileName).toBe(PROFILE);
     expect(profile.alertTargets).toEqual({
       SNS: { alertTargetArn: 'arn:aws:sns:eu-west-1:123456789012:alarms', roleArn: 'arn:aws:iam::123456789012:role/dd' },
@@ -120,7 +112,7 @@ describe('setup-defender', () => {
       },
     });
 
-    expect(mocks.iot.commandCalls(AttachSecurityProfileCommand).map((c) => c.args[0].input)).toEqual([
+    expect(inputsOf(mocks.iot, AttachSecurityProfileCommand)).toEqual([
       { securityProfileName: PROFILE, securityProfileTargetArn: `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/fleet` },
     ]);
     expect(h.lines[1]).toContain('without one the reports are ignored');
@@ -146,12 +138,12 @@ describe('setup-defender', () => {
       ),
     ).toBe(0);
     expect(mocks.iot.commandCalls(CreateSecurityProfileCommand)).toHaveLength(0);
-    const update = mocks.iot.commandCalls(UpdateSecurityProfileCommand)[0]!.args[0].input;
+    const update = inputsOf(mocks.iot, UpdateSecurityProfileCommand)[0]!;
     expect(update.securityProfileName).toBe('mine');
     expect(update.expectedVersion).toBe(7);
     expect(update.alertTargets).toBeUndefined();
     expect(update.behaviors?.find((b) => b.name === 'mem-high')?.criteria?.value).toEqual({ number: 75 });
-    expect(mocks.iot.commandCalls(AttachSecurityProfileCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.iot, AttachSecurityProfileCommand)[0]!).toEqual({
       securityProfileName: 'mine',
       securityProfileTargetArn: `arn:aws:iot:eu-west-1:${ACCOUNT}:all/registered-things`,
     });
@@ -176,7 +168,7 @@ describe('setup-defender', () => {
         h.deps,
       ),
     ).toBe(0);
-    const created = mocks.iot.commandCalls(CreateSecurityProfileCommand).map((c) => c.args[0].input);
+    const created = inputsOf(mocks.iot, CreateSecurityProfileCommand);
     expect(created.map((p) => p.securityProfileName)).toEqual([PROFILE, `${PROFILE}-ml`]);
     const ml = created[1]!;
     expect(ml.behaviors).toEqual(
@@ -270,7 +262,7 @@ describe('setup-defender: ML Detect limits', () => {
     const h = harness(makeProject());
     const argv = ['setup-defender', '--group', 'fleet', '--ml', '--custom-metric', 'cpu=cpuUsage'];
     expect(await run([...argv, '--ml-metric', 'cpu', '--ml-metric', 'aws:num-messages-sent'], h.deps)).toBe(0);
-    const ml = mocks.iot.commandCalls(CreateSecurityProfileCommand)[1]!.args[0].input;
+    const ml = inputsOf(mocks.iot, CreateSecurityProfileCommand)[1]!;
     expect(ml.behaviors!.map((b) => [b.name, b.metric])).toEqual([
       ['ml-cpu', 'cpu'],
       ['ml-messages-sent', 'aws:num-messages-sent'],
@@ -308,7 +300,7 @@ describe('setup-defender: detect and alert', () => {
       'messages-sent',
     ];
     expect(await run(argv, h.deps)).toBe(0);
-    const behaviors = mocks.iot.commandCalls(CreateSecurityProfileCommand)[0]!.args[0].input.behaviors!;
+    const behaviors = inputsOf(mocks.iot, CreateSecurityProfileCommand)[0]!.behaviors!;
     const byName = Object.fromEntries(behaviors.map((b) => [b.name, b]));
     expect(byName['authorization-failures']).toEqual({
       name: 'authorization-failures',
@@ -349,8 +341,8 @@ describe('setup-defender: detect and alert', () => {
     expect(await run(['setup-defender', '--group', 'fleet', '--create-sns', 'defender-alarms'], h.deps)).toBe(0);
 
     // What the tool creates carries its tag: cleanup removes only that.
-    expect(mocks.sns.commandCalls(CreateTopicCommand)[0]!.args[0].input).toEqual({ Name: 'defender-alarms', Tags: CREATED_BY });
-    const role = mocks.iam.commandCalls(CreateRoleCommand)[0]!.args[0].input;
+    expect(inputsOf(mocks.sns, CreateTopicCommand)[0]!).toEqual({ Name: 'defender-alarms', Tags: CREATED_BY });
+    const role = inputsOf(mocks.iam, CreateRoleCommand)[0]!;
     expect(role.RoleName).toBe('defender-alarms-alerts-eu-west-1');
     expect(role.Tags).toEqual(CREATED_BY);
     expect(JSON.parse(role.AssumeRolePolicyDocument!)).toEqual({
@@ -364,10 +356,10 @@ describe('setup-defender: detect and alert', () => {
         },
       ],
     });
-    const policy = mocks.iam.commandCalls(PutRolePolicyCommand)[0]!.args[0].input;
+    const policy = inputsOf(mocks.iam, PutRolePolicyCommand)[0]!;
     expect(JSON.parse(policy.PolicyDocument!).Statement).toEqual([{ Effect: 'Allow', Action: 'sns:Publish', Resource: topicArn }]);
     expect(mocks.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(0);
-    expect(mocks.iot.commandCalls(CreateSecurityProfileCommand)[0]!.args[0].input.alertTargets).toEqual({
+    expect(inputsOf(mocks.iot, CreateSecurityProfileCommand)[0]!.alertTargets).toEqual({
       SNS: { alertTargetArn: topicArn, roleArn: `arn:aws:iam::${ACCOUNT}:role/defender-alarms-alerts-eu-west-1` },
     });
   });

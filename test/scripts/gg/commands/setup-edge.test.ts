@@ -2,7 +2,7 @@ import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateTopicRuleCommand, ReplaceTopicRuleCommand } from '@aws-sdk/client-iot';
 import { CreateTopicCommand, GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, awsError, CREATED_BY, harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
+import { ACCOUNT, awsError, CREATED_BY, harness, inputsOf, makeProject, mocks, resetMocks, totalCalls } from '../helpers';
 
 const TOPIC_ARN = `arn:aws:sns:eu-west-1:${ACCOUNT}:edge-alarms`;
 const ROLE = 'com.example.TestAgent-edge-rules-eu-west-1';
@@ -18,11 +18,8 @@ function accountReady(): void {
 }
 
 function rules() {
-  return mocks.iot.commandCalls(CreateTopicRuleCommand).map((c) => c.args[0].input);
+  return inputsOf(mocks.iot, CreateTopicRuleCommand);
 }
-
-beforeEach(resetMocks);
-afterEach(removeProjects);
 
 describe('setup-edge', () => {
   it('routes the alarm topic of every thing to SNS, unchanged, with a role that may only publish there', async () => {
@@ -31,12 +28,12 @@ describe('setup-edge', () => {
     expect(await run(['setup-edge', '--create-sns', 'edge-alarms'], h.deps)).toBe(0);
 
     // What the tool creates carries its tag: cleanup removes only that.
-    expect(mocks.sns.commandCalls(CreateTopicCommand)[0]!.args[0].input).toEqual({ Name: 'edge-alarms', Tags: CREATED_BY });
-    const role = mocks.iam.commandCalls(CreateRoleCommand)[0]!.args[0].input;
+    expect(inputsOf(mocks.sns, CreateTopicCommand)[0]!).toEqual({ Name: 'edge-alarms', Tags: CREATED_BY });
+    const role = inputsOf(mocks.iam, CreateRoleCommand)[0]!;
     expect(role.RoleName).toBe(ROLE);
     expect(role.Tags).toEqual(CREATED_BY);
     expect(JSON.parse(role.AssumeRolePolicyDocument!).Statement[0].Principal).toEqual({ Service: 'iot.amazonaws.com' });
-    expect(JSON.parse(mocks.iam.commandCalls(PutRolePolicyCommand)[0]!.args[0].input.PolicyDocument!)).toEqual({
+    expect(JSON.parse(inputsOf(mocks.iam, PutRolePolicyCommand)[0]!.PolicyDocument!)).toEqual({
       Version: '2012-10-17',
       Statement: [
         { Effect: 'Allow', Action: 'sns:Publish', Resource: TOPIC_ARN },
@@ -72,7 +69,7 @@ describe('setup-edge', () => {
     const argv = ['setup-edge', '--sns-topic-arn', TOPIC_ARN, '--metrics-sink-topic', 'fleet/{iot:thingName}/reports', '--short-names'];
     expect(await run(argv, h.deps)).toBe(0);
     expect(mocks.sns.calls()).toHaveLength(0);
-    const policy = JSON.parse(mocks.iam.commandCalls(PutRolePolicyCommand)[0]!.args[0].input.PolicyDocument!);
+    const policy = JSON.parse(inputsOf(mocks.iam, PutRolePolicyCommand)[0]!.PolicyDocument!);
     expect(policy.Statement[1]).toEqual({
       Effect: 'Allow',
       Action: 'cloudwatch:PutMetricData',
@@ -104,7 +101,7 @@ describe('setup-edge', () => {
     mocks.iot.on(CreateTopicRuleCommand).rejects(awsError('ResourceAlreadyExistsException', 'exists', 409));
     const h = harness(makeProject());
     expect(await run(['setup-edge', '--sns-topic-arn', TOPIC_ARN, '--alarm-topic', 'site/alarms/{iot:thingName}'], h.deps)).toBe(0);
-    const replaced = mocks.iot.commandCalls(ReplaceTopicRuleCommand)[0]!.args[0].input;
+    const replaced = inputsOf(mocks.iot, ReplaceTopicRuleCommand)[0]!;
     expect(replaced.ruleName).toBe('com_example_TestAgent_alarms');
     expect(replaced.topicRulePayload!.sql).toBe("SELECT * FROM 'site/alarms/+'");
     expect(mocks.iam.commandCalls(PutRolePolicyCommand)).toHaveLength(1);

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-greengrassv2';
 import { ListThingsInThingGroupCommand } from '@aws-sdk/client-iot';
 import { run } from '../../../../scripts/gg/cli';
-import { ACCOUNT, COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, VERSION } from '../helpers';
+import { ACCOUNT, COMPONENT, harness, inputsOf, makeProject, mocks, VERSION } from '../helpers';
 
 const NOW = Date.parse('2025-01-01T00:00:00Z');
 
@@ -43,9 +43,6 @@ const alarm = (thingName: string, behavior: string, type: string, minutesAgo: nu
   violationEventTime: NOW - minutesAgo * 60_000,
 });
 
-beforeEach(resetMocks);
-afterEach(removeProjects);
-
 describe('status --group', () => {
   it('follows the group deployment, then sums the fleet up: reporting, silent, in alarm', async () => {
     fleet(['core-1', 'core-2', 'core-3'], new Set(['core-1', 'core-3']), [
@@ -56,7 +53,7 @@ describe('status --group', () => {
     ]);
     const h = harness(makeProject());
     expect(await run(['status', '--group', 'fleet'], h.deps)).toBe(0);
-    expect(mocks.greengrass.commandCalls(ListDeploymentsCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.greengrass, ListDeploymentsCommand)[0]!).toEqual({
       targetArn: `arn:aws:iot:eu-west-1:${ACCOUNT}:thinggroup/fleet`,
       historyFilter: 'LATEST_ONLY',
     });
@@ -66,7 +63,7 @@ describe('status --group', () => {
       '  silent: core-2',
       '  in alarm: core-2 (only-ssh-and-mqtt)',
     ]);
-    const query = mocks.cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
+    const query = inputsOf(mocks.cloudwatch, GetMetricDataCommand)[0]!;
     expect(query.MetricDataQueries![0]!.MetricStat).toEqual({
       Metric: { Namespace: 'DeviceDefenderAgent', MetricName: 'core-1.ListeningTcpPorts' },
       Period: 900,

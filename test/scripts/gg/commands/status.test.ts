@@ -5,7 +5,7 @@ import {
   type EffectiveDeployment,
 } from '@aws-sdk/client-greengrassv2';
 import { run } from '../../../../scripts/gg/cli';
-import { awsError, COMPONENT, harness, makeProject, mocks, removeProjects, resetMocks, VERSION } from '../helpers';
+import { COMPONENT, harness, inputsOf, makeProject, mocks, notFound, VERSION } from '../helpers';
 
 const CREATED = new Date('2025-01-01T00:00:00Z');
 
@@ -25,16 +25,12 @@ function effective(
 }
 
 beforeEach(() => {
-  resetMocks();
   mocks.greengrass.on(GetDeploymentCommand).resolves({ components: { [COMPONENT]: { componentVersion: VERSION } } });
 });
-afterEach(removeProjects);
 
 describe('status', () => {
   it('--thing of a thing that is not a core device: says so and what to do next, not a raw AWS exception', async () => {
-    mocks.greengrass
-      .on(ListEffectiveDeploymentsCommand)
-      .rejects(awsError('ResourceNotFoundException', 'Resource of type CoreDevice with id plain-thing not found', 404));
+    mocks.greengrass.on(ListEffectiveDeploymentsCommand).rejects(notFound('Resource of type CoreDevice with id plain-thing not found'));
     const h = harness(makeProject());
     expect(await run(['status', '--thing', 'plain-thing'], h.deps)).toBe(1);
     expect(h.errors).toEqual([
@@ -57,7 +53,7 @@ describe('status', () => {
     });
     const h = harness(makeProject());
     expect(await run(['status', '--thing', 'core-1', '--deployment-id', 'dep-1'], h.deps)).toBe(1);
-    expect(mocks.greengrass.commandCalls(ListEffectiveDeploymentsCommand)[0]!.args[0].input).toEqual({ coreDeviceThingName: 'core-1' });
+    expect(inputsOf(mocks.greengrass, ListEffectiveDeploymentsCommand)[0]!).toEqual({ coreDeviceThingName: 'core-1' });
     expect(h.errors).toEqual(
       expect.arrayContaining([
         'core-1: deployment dep-1 FAILED',

@@ -1,9 +1,6 @@
 import { ListActiveViolationsCommand, ListViolationEventsCommand } from '@aws-sdk/client-iot';
 import { run } from '../../../../scripts/gg/cli';
-import { harness, makeProject, mocks, removeProjects, resetMocks, totalCalls } from '../helpers';
-
-beforeEach(resetMocks);
-afterEach(removeProjects);
+import { harness, inputsOf, makeProject, mocks, totalCalls } from '../helpers';
 
 describe('violations', () => {
   it("lists every page of a thing's active violations readably", async () => {
@@ -36,7 +33,7 @@ describe('violations', () => {
       });
     const h = harness(makeProject());
     expect(await run(['violations', '--thing', 'core-1'], h.deps)).toBe(0);
-    expect(mocks.iot.commandCalls(ListActiveViolationsCommand).map((c) => c.args[0].input)).toEqual([
+    expect(inputsOf(mocks.iot, ListActiveViolationsCommand)).toEqual([
       { thingName: 'core-1', nextToken: undefined },
       { thingName: 'core-1', nextToken: 'page-2' },
     ]);
@@ -52,7 +49,7 @@ describe('violations', () => {
     mocks.iot.on(ListActiveViolationsCommand).resolves({ activeViolations: [] });
     const h = harness(makeProject());
     expect(await run(['violations', '--profile', 'rules'], h.deps)).toBe(0);
-    expect(mocks.iot.commandCalls(ListActiveViolationsCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.iot, ListActiveViolationsCommand)[0]!).toEqual({
       securityProfileName: 'rules',
       nextToken: undefined,
     });
@@ -100,7 +97,7 @@ describe('violations history', () => {
       });
     const h = harness(makeProject());
     expect(await run(['violations', '--thing', 'core-1', '--since', '24h', '--include-suppressed'], h.deps)).toBe(0);
-    expect(mocks.iot.commandCalls(ListViolationEventsCommand).map((c) => c.args[0].input)).toEqual([
+    expect(inputsOf(mocks.iot, ListViolationEventsCommand)).toEqual([
       {
         thingName: 'core-1',
         startTime: new Date('2024-12-31T00:00:00Z'),
@@ -128,7 +125,7 @@ describe('violations history', () => {
     const h = harness(makeProject());
     const argv = ['violations', '--profile', 'rules', '--start', '2024-12-20T00:00:00Z', '--end', '2024-12-21T00:00:00Z'];
     expect(await run(argv, h.deps)).toBe(0);
-    expect(mocks.iot.commandCalls(ListViolationEventsCommand)[0]!.args[0].input).toEqual({
+    expect(inputsOf(mocks.iot, ListViolationEventsCommand)[0]!).toEqual({
       securityProfileName: 'rules',
       startTime: new Date('2024-12-20T00:00:00Z'),
       endTime: new Date('2024-12-21T00:00:00Z'),
