@@ -3,6 +3,7 @@ import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildComponent } from './build';
 import { RECIPE_SIZE_LIMIT_BYTES, recipeSizeProblem } from './recipe';
+import { LITE_RECIPE_SUBOBJECT_LIMIT, liteObjectMeasure } from './runtimes';
 import { describeError } from '../../src/util/describe-error';
 
 const USAGE = `Usage: npm run build -- [--gdk] [--out DIR] [--version X.Y.Z]
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   const show = (path: string): string => relative(process.cwd(), path) || '.';
   for (const warning of result.warnings) console.warn(`warning: ${warning}`);
   console.log(
-    `${result.identity.name} ${result.local.version}: bundle ${result.bundleBytes} B, SDK bundle ${result.sdkBundleBytes} B, recipe ${result.recipeBytes} B as published with the longest bucket name (limit ${RECIPE_SIZE_LIMIT_BYTES})`,
+    `${result.identity.name} ${result.local.version}: bundle ${result.bundleBytes} B, SDK bundle ${result.sdkBundleBytes} B, recipe ${result.recipeBytes} B as published with the longest bucket name (limit ${RECIPE_SIZE_LIMIT_BYTES}), ${liteObjectMeasure(result.recipe).subobjects} of the ${LITE_RECIPE_SUBOBJECT_LIMIT} subobjects nucleus lite accepts`,
   );
   console.log(
     `  greengrass-cli: --recipeDir ${show(result.local.recipesDir)} --artifactDir ${show(result.local.artifactsDir)} --merge ${result.identity.name}=${result.local.version}`,

@@ -264,7 +264,7 @@ export function recipeToYaml(recipe: Recipe): string {
 }
 
 /**
- * How the recipe runs node: its Run script and the Run step's Setenv (every manifest has the same, which
+ * How the recipe runs node: its Run script and the fixed values of its Setenv (every manifest has the same, which
  * test/packaging/recipe.test.ts checks). The bench and the armv7 script start node the way that script would.
  */
 export interface RunStep {
@@ -281,8 +281,10 @@ export const LOW_MEMORY_VARIABLE = 'DEFENDER_AGENT_LOW_MEMORY';
 
 /** The Run step of a recipe or of the template; throws if its script no longer reads as RunStep expects. */
 export function runStepOf(recipe: unknown): RunStep {
-  const run = (recipe as { Manifests?: Array<{ Lifecycle?: { run?: { Script?: string; Setenv?: Record<string, string> } } }> })
-    .Manifests?.[0]?.Lifecycle?.run;
+  type Setenv = Record<string, string>;
+  const lifecycle = (recipe as { Manifests?: Array<{ Lifecycle?: { Setenv?: Setenv; run?: { Script?: string; Setenv?: Setenv } } }> })
+    .Manifests?.[0]?.Lifecycle;
+  const run = lifecycle?.run;
   const script = run?.Script ?? '';
   const flags = /exec node (.*?)\s*\{artifacts:path\}/.exec(script)?.[1];
   const tiers = /\bfalse\) tier=(.*?) ;; true\) tier=(.*?) ;; \*\) tier=(.*?) ;;/.exec(script);
@@ -295,7 +297,8 @@ export function runStepOf(recipe: unknown): RunStep {
     script,
     nodeFlags: words(flags),
     tierFlags: { false: words(tiers[1]), true: words(tiers[2]), auto: words(tiers[3]) },
-    env: run?.Setenv ?? {},
+    // The fixed values only: a recipe variable is the nucleus's to fill in, and its launchers set those themselves.
+    env: Object.fromEntries(Object.entries({ ...lifecycle?.Setenv, ...run?.Setenv }).filter(([, value]) => !value.includes('{'))),
   };
 }
 

@@ -9,7 +9,9 @@
  *   the step keys, the 8196-byte buffer a stored recipe is read into), `modules/recipe2unit/src/unit_file_generator.c`
  *   (phases looked up in lower case), `modules/recipe-runner/src/runner.c` (every `{` of a script or a Setenv value
  *   opens a recipe variable, with no escape) and `modules/ggl-config-interpolation/src/interpolation.c` (the variables
- *   it substitutes; any other fails the phase).
+ *   it substitutes; any other fails the phase). The recipe it reads is claimed whole by gg_sdk (aws-greengrass-component-sdk at
+ *   4ead4862): `src/object_visit.c` refuses an object with more than GG_MAX_OBJECT_SUBOBJECTS in all or nested deeper
+ *   than GG_MAX_OBJECT_DEPTH (`include/gg/object.h`), and the deployment then fails in its dependency resolution.
  */
 export type Runtime = 'classic' | 'lite';
 
@@ -23,6 +25,40 @@ export const REPORTED_ARCHITECTURES: Record<Runtime, readonly string[]> = {
 const LITE_RUNTIME_VALUES = ['*', 'aws_nucleus_lite'];
 /** ggl_recipe_get_from_file reads `packages/recipes/<name>-<version>.{json,yaml}` into a buffer of this size. */
 export const LITE_RECIPE_FILE_LIMIT_BYTES = 8196;
+
+/**
+ * gg_obj_visit's budget for the whole recipe (GG_MAX_OBJECT_SUBOBJECTS): a map entry costs 2, a list item 1, summed over
+ * every map and list of the recipe, not per level.
+ */
+export const LITE_RECIPE_SUBOBJECT_LIMIT = 255;
+/** GG_MAX_OBJECT_DEPTH: the visit fails when a value sits 15 maps or lists below the recipe's top. */
+const LITE_RECIPE_DEPTH_LIMIT = 15;
+
+/** What gg_obj_visit counts of a parsed recipe: its subobjects, and the deepest nesting of a value below the top. */
+export function liteObjectMeasure(value: unknown, depth = 0): { subobjects: number; depth: number } {
+  const children = Array.isArray(value) ? value : isRecord(value) ? Object.values(value) : undefined;
+  if (children === undefined) return { subobjects: 0, depth };
+  const own = Array.isArray(value) ? children.length : children.length * 2;
+  return children.reduce<{ subobjects: number; depth: number }>(
+    (sum, child) => {
+      const measured = liteObjectMeasure(child, depth + 1);
+      return { subobjects: sum.subobjects + measured.subobjects, depth: Math.max(sum.depth, measured.depth) };
+    },
+    { subobjects: own, depth },
+  );
+}
+
+function liteObjectProblems(recipe: Json): string[] {
+  const { subobjects, depth } = liteObjectMeasure(recipe);
+  const problems: string[] = [];
+  if (subobjects > LITE_RECIPE_SUBOBJECT_LIMIT)
+    problems.push(
+      `the recipe has ${subobjects} subobjects (2 per mapping entry, 1 per list item, in all); nucleus lite refuses a recipe with more than ${LITE_RECIPE_SUBOBJECT_LIMIT} ("Visited object's subobjects exceeds maximum") and fails the deployment: drop keys that repeat a default, or share less per manifest`,
+    );
+  if (depth >= LITE_RECIPE_DEPTH_LIMIT)
+    problems.push(`the recipe nests a value ${depth} levels deep; nucleus lite refuses ${LITE_RECIPE_DEPTH_LIMIT} or more`);
+  return problems;
+}
 
 /** Lifecycle keys as nucleus lite spells them; shutdown and recover it does not run. */
 const LITE_LIFECYCLE_KEYS = ['Setenv', 'install', 'run', 'startup', 'bootstrap'];
@@ -207,6 +243,7 @@ export function liteDeployment(recipe: Json, recipeText: string, architecture: s
   const bytes = Buffer.byteLength(recipeText, 'utf8');
   if (bytes > LITE_RECIPE_FILE_LIMIT_BYTES)
     problems.push(`the recipe is ${bytes} bytes; nucleus lite reads a stored recipe into ${LITE_RECIPE_FILE_LIMIT_BYTES} bytes`);
+  problems.push(...liteObjectProblems(recipe));
   const manifest = selectedManifest('lite', manifests, architecture);
   const selected = manifests[manifest];
   if (manifest < 0 || !isRecord(selected) || !isRecord(selected.Lifecycle)) {
@@ -243,6 +280,7 @@ export function runtimeRuleProblems(recipe: Json, recipeText: string): string[] 
     }
     problems.push(...lifecycleProblems(manifest.Lifecycle, label));
   });
+  problems.push(...liteObjectProblems(recipe));
   for (const [form, bytes] of [
     ['YAML', Buffer.byteLength(recipeText, 'utf8')],
     ['JSON', Buffer.byteLength(JSON.stringify(recipe), 'utf8')],

@@ -30,7 +30,7 @@ interface Manifest {
   Artifacts: Array<{ URI: string }>;
   Lifecycle: {
     install: { Script: string };
-    run: { Script: string; RequiresPrivilege: boolean; Setenv?: Record<string, string> };
+    run: { Script: string; RequiresPrivilege?: boolean; Setenv?: Record<string, string> };
     Setenv?: Record<string, string>;
   };
 }
@@ -134,6 +134,7 @@ describe('renderRecipe', () => {
       expect(manifest.Lifecycle.Setenv).toEqual({
         DEFENDER_AGENT_IPC_CLIENT: '{configuration:/ipcClient}',
         DEFENDER_AGENT_LOW_MEMORY: '{configuration:/lowMemory}',
+        GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072',
       });
     }
     expect(windowsManifestOf(render()).Lifecycle.Setenv).toEqual({ DEFENDER_AGENT_IPC_CLIENT: '{configuration:/ipcClient}' });
@@ -172,13 +173,12 @@ describe('renderRecipe', () => {
 
   it('runs the bundle unprivileged after an Install step that checks for Node.js >= 20', () => {
     for (const manifest of linuxManifestsOf(render())) {
+      // No RequiresPrivilege: both runtimes run a step unprivileged unless it says true.
       expect(manifest.Lifecycle.run).toEqual({
-        RequiresPrivilege: false,
         Script: [
           'case "$DEFENDER_AGENT_LOW_MEMORY" in false) tier= ;; true) tier=--max-opt=1 ;; *) tier=--interrupt-budget=2027520 ;; esac',
           `exec node --max-semi-space-size=1 --optimize-for-size $tier {artifacts:path}/${BUNDLE_FILE}`,
         ].join('\n'),
-        Setenv: { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072' },
       });
       expect(manifest.Lifecycle.install.Script).toContain('command -v node');
       expect(manifest.Lifecycle.install.Script).toContain('Node.js >= 20 is required');
@@ -187,11 +187,9 @@ describe('renderRecipe', () => {
 
   it('on Windows, runs the bundle unprivileged with one line of cmd syntax each, the path quoted, no configuration value in the text', () => {
     const { install, run } = windowsManifestOf(render()).Lifecycle;
-    expect(run).toEqual({
-      RequiresPrivilege: false,
-      Script: `node --max-semi-space-size=1 --optimize-for-size "{artifacts:path}\\${BUNDLE_FILE}"`,
-    });
-    expect(install).toMatchObject({ RequiresPrivilege: false, Timeout: 30 });
+    expect(run).toEqual({ Script: `node --max-semi-space-size=1 --optimize-for-size "{artifacts:path}\\${BUNDLE_FILE}"` });
+    expect(install).toMatchObject({ Timeout: 30 });
+    expect(install).not.toHaveProperty('RequiresPrivilege');
     // The nucleus runs `cmd /C <script>`: cmd reads one line, and expands %VARIABLE% into the command's text.
     for (const script of [install.Script, run.Script]) {
       expect(script).not.toContain('\n');

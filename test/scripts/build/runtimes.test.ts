@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs';
 import { renderRecipe, recipeToYaml, type Recipe } from '../../../scripts/build/recipe';
 import {
   LITE_RECIPE_FILE_LIMIT_BYTES,
+  LITE_RECIPE_SUBOBJECT_LIMIT,
+  liteObjectMeasure,
   REPORTED_ARCHITECTURES,
   runtimeRuleProblems,
   selectedManifest,
@@ -166,6 +168,36 @@ describe('the build refuses a recipe one runtime cannot deploy, naming the rule 
     const template = { ...loadTemplate(), ComponentDescription: 'x'.repeat(LITE_RECIPE_FILE_LIMIT_BYTES) };
     expect(() => render(template)).toThrow(/nucleus lite reads a stored recipe into 8196 bytes/);
     expect(Buffer.byteLength(recipeToYaml(render()))).toBeLessThanOrEqual(LITE_RECIPE_FILE_LIMIT_BYTES);
+  });
+
+  it('counts subobjects as gg_obj_visit does: 2 per mapping entry, 1 per list item, over the whole object', () => {
+    expect(liteObjectMeasure('text')).toEqual({ subobjects: 0, depth: 0 });
+    expect(liteObjectMeasure({ a: 1, b: [1, 2, 3], c: { d: {} } })).toEqual({ subobjects: 6 + 3 + 2, depth: 2 });
+    expect(liteObjectMeasure([[[['deep']]]])).toEqual({ subobjects: 4, depth: 4 });
+  });
+
+  it('a recipe with more subobjects than nucleus lite claims: the template with its defaults written out, as when lite refused it', () => {
+    const { subobjects } = liteObjectMeasure(render());
+    expect(subobjects).toBeLessThanOrEqual(LITE_RECIPE_SUBOBJECT_LIMIT);
+    const artifacts = (manifest: Manifest) => (manifest as unknown as { Artifacts: Array<Record<string, unknown>> }).Artifacts;
+    // The template as it was: each artifact with Permission Read OWNER, Execute NONE, each step RequiresPrivilege false.
+    const asBefore = templateWith((manifests) => {
+      for (const manifest of manifests) {
+        for (const artifact of artifacts(manifest)) artifact.Permission = { Read: 'OWNER', Execute: 'NONE' };
+        for (const step of [manifest.Lifecycle.install!, manifest.Lifecycle.run!]) step.RequiresPrivilege = false;
+      }
+    });
+    expect(() => render(asBefore)).toThrow(
+      new RegExp(`the recipe has \\d+ subobjects .*nucleus lite refuses a recipe with more than ${LITE_RECIPE_SUBOBJECT_LIMIT}`),
+    );
+    let nested: unknown = 'bottom';
+    for (let level = 0; level < 13; level++) nested = [nested];
+    // Without its configuration, so that the nesting's own subobjects stay within the budget.
+    const { ComponentConfiguration: _, ...recipe } = render();
+    expect(runtimeRuleProblems({ ...recipe, Deep: nested }, recipeToYaml(recipe))).toEqual([]);
+    expect(runtimeRuleProblems({ ...recipe, Deep: [nested] }, recipeToYaml(recipe))).toEqual([
+      'the recipe nests a value 15 levels deep; nucleus lite refuses 15 or more',
+    ]);
   });
 });
 
