@@ -195,7 +195,7 @@ describe('renderRecipe', () => {
       expect(script).not.toContain('\n');
       expect(script).not.toContain('%');
     }
-    expect(install.Script).toMatch(/^node -v >nul 2>nul \|\| \(echo Node\.js 20 or newer is required [^()]* 1>&2 & exit 1\) & node -e "/);
+    expect(install.Script).toMatch(/^node -e 0 \|\| \(echo Node\.js 20 or newer is required [^()]* 1>&2 & exit 1\) & node -e "/);
     expect(install.Script).toContain("Number(v.split('.')[0])<20");
   });
 
