@@ -159,13 +159,14 @@ describe('renderRecipe', () => {
   it('reads as the Run step the bench and the armv7 script start node by, with fixed flags per lowMemory setting', () => {
     const run = runStepOf(render());
     expect(run).toMatchObject({
-      nodeFlags: ['--max-semi-space-size=1'],
+      nodeFlags: ['--max-semi-space-size=1', '--optimize-for-size'],
       tierFlags: { auto: ['--interrupt-budget=2027520'], true: ['--max-opt=1'], false: [] },
       env: { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072' },
     });
-    expect(nodeFlagsFor(run, 'auto')).toEqual(['--max-semi-space-size=1', '--interrupt-budget=2027520']);
-    expect(nodeFlagsFor(run, 'true')).toEqual(['--max-semi-space-size=1', '--max-opt=1']);
-    expect(nodeFlagsFor(run, 'false')).toEqual(['--max-semi-space-size=1']);
+    const fixed = ['--max-semi-space-size=1', '--optimize-for-size'];
+    expect(nodeFlagsFor(run, 'auto')).toEqual([...fixed, '--interrupt-budget=2027520']);
+    expect(nodeFlagsFor(run, 'true')).toEqual([...fixed, '--max-opt=1']);
+    expect(nodeFlagsFor(run, 'false')).toEqual(fixed);
     const template = loadTemplate() as { Manifests: Array<{ Lifecycle: { run: { Script: string } } }> };
     for (const manifest of template.Manifests) manifest.Lifecycle.run.Script = 'exec node {artifacts:path}/defender-agent.js';
     expect(() => runStepOf(template)).toThrow(/no longer reads/);
@@ -177,7 +178,7 @@ describe('renderRecipe', () => {
       expect(manifest.Lifecycle.run).toEqual({
         Script: [
           'case "$DEFENDER_AGENT_LOW_MEMORY" in false) tier= ;; true) tier=--max-opt=1 ;; *) tier=--interrupt-budget=2027520 ;; esac',
-          `exec node --max-semi-space-size=1 $tier {artifacts:path}/${BUNDLE_FILE}`,
+          `exec node --max-semi-space-size=1 --optimize-for-size $tier {artifacts:path}/${BUNDLE_FILE}`,
         ].join('\n'),
       });
       expect(manifest.Lifecycle.install.Script).toContain('command -v node');
@@ -187,7 +188,7 @@ describe('renderRecipe', () => {
 
   it('on Windows, runs the bundle unprivileged with one line of cmd syntax each, the path quoted, no configuration value in the text', () => {
     const { install, run } = windowsManifestOf(render()).Lifecycle;
-    expect(run).toEqual({ Script: `node --max-semi-space-size=1 "{artifacts:path}\\${WINDOWS_BUNDLE_FILE}"` });
+    expect(run).toEqual({ Script: `node --max-semi-space-size=1 --optimize-for-size "{artifacts:path}\\${WINDOWS_BUNDLE_FILE}"` });
     expect(install).toMatchObject({ Timeout: 30 });
     expect(install).not.toHaveProperty('RequiresPrivilege');
     // The nucleus runs `cmd /C <script>`: cmd reads one line, and expands %VARIABLE% into the command's text.
