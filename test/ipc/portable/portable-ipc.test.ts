@@ -251,7 +251,9 @@ describe('portable IPC client on the wire', () => {
           payload: '{"value":1}',
         });
     };
-    const connection = await connect();
+    // 8 MiB of Pings follow the ConnectAck at once: on a busy machine their encoding alone can outlast a short deadline,
+    // and what this test asserts is what is written back, not how fast.
+    const connection = await connect(30_000);
     await expect(connection.getConfiguration(['x'])).resolves.toBe(1);
     expect(nucleus.frames.map((f) => f.type)).toEqual([4, 0]);
   });
