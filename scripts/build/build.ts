@@ -2,8 +2,9 @@
  * `npm run build`: bundles the agent with esbuild, renders the recipe, and lays both out for greengrass-cli
  * (recipes/ + artifacts/) and, with `gdk`, for `gdk component build/publish` (greengrass-build/).
  *
- * Two bundles: the agent (every manifest), and the SDK it loads only where an aws-crt addon exists (SDK_BUNDLE_FILE,
- * only in the manifests with an addon), so that a core on any other architecture downloads no SDK it cannot run.
+ * Three bundles: the agent (every Linux manifest), the SDK it loads only where an aws-crt addon exists (SDK_BUNDLE_FILE,
+ * only in the manifests with an addon), so that a core on any other architecture downloads no SDK it cannot run, and
+ * the agent with its Windows collector (WINDOWS_BUNDLE_FILE, the Windows manifest), which the Linux bundle leaves out.
  */
 import { pruneLocalLayout } from './local-layout';
 import { build, type BuildOptions as EsbuildOptions, type Metafile, type Plugin } from 'esbuild';
@@ -18,6 +19,7 @@ import { koffiAddonSource } from './koffi-addon';
 import { SDK_BUNDLE_FILE } from '../../src/ipc/sdk-bundle';
 import {
   BUNDLE_FILE,
+  WINDOWS_BUNDLE_FILE,
   koffiAddonFile,
   manifestArtifacts,
   nativeAddonFile,
@@ -157,6 +159,22 @@ const sdkBesideTheAgent: Plugin = {
 };
 
 const LEFT_OUT = 'left-out';
+/** What src/collect/platform.ts imports of the Windows collector; the Linux bundle leaves it out. */
+const WINDOWS_COLLECTOR_IMPORT = /^\.\/windows\//;
+
+const windowsCollectorLeftOut: Plugin = {
+  name: 'windows-collector-left-out',
+  setup(context) {
+    context.onResolve({ filter: WINDOWS_COLLECTOR_IMPORT }, (args) =>
+      args.importer.endsWith(join('src', 'collect', 'platform.ts')) ? { path: 'windows-collector', namespace: LEFT_OUT } : undefined,
+    );
+    // Any function it exports fails when called, which only the Windows branch of platform.ts does.
+    context.onLoad({ filter: /^windows-collector$/, namespace: LEFT_OUT }, () => ({
+      contents: `module.exports = new Proxy({}, { get: () => () => { throw new Error("the Windows collector is in ${WINDOWS_BUNDLE_FILE}, not in this bundle"); } });`,
+      loader: 'js',
+    }));
+  },
+};
 /**
  * systeminformation's osinfo.js requires its network module (a third of what the device facts would bundle) only
  * in uuid(), inside a try that falls back without it; the device facts never call uuid().
@@ -169,7 +187,7 @@ const systeminformationWithoutNetwork: Plugin = {
         ? { path: 'systeminformation-network', namespace: LEFT_OUT }
         : undefined,
     );
-    context.onLoad({ filter: /.*/, namespace: LEFT_OUT }, () => ({
+    context.onLoad({ filter: /^systeminformation-network$/, namespace: LEFT_OUT }, () => ({
       contents: 'throw new Error("systeminformation\'s network module is not in the bundle");',
       loader: 'js',
     }));
@@ -206,13 +224,15 @@ async function bundleOne(
 async function bundle(
   projectRoot: string,
   identity: ComponentIdentity,
-): Promise<{ code: Uint8Array; sdkCode: Uint8Array; warnings: string[]; crtRoot: string }> {
-  const agent = await bundleOne(projectRoot, join('src', 'main.ts'), {
-    outfile: join(projectRoot, 'dist', BUNDLE_FILE),
+): Promise<{ code: Uint8Array; windowsCode: Uint8Array; sdkCode: Uint8Array; warnings: string[]; crtRoot: string }> {
+  const agentOptions = (file: string, plugins: Plugin[]): EsbuildOptions => ({
+    outfile: join(projectRoot, 'dist', file),
     define: { __COMPONENT_IDENTITY__: JSON.stringify(identity) },
-    plugins: [sdkBesideTheAgent, systeminformationWithoutNetwork],
+    plugins: [sdkBesideTheAgent, systeminformationWithoutNetwork, ...plugins],
   });
-  const leaked = SDK_PACKAGES.flatMap((name) => bundledPackageCopies(agent.inputs, name));
+  const agent = await bundleOne(projectRoot, join('src', 'main.ts'), agentOptions(BUNDLE_FILE, [windowsCollectorLeftOut]));
+  const windows = await bundleOne(projectRoot, join('src', 'main.ts'), agentOptions(WINDOWS_BUNDLE_FILE, []));
+  const leaked = SDK_PACKAGES.flatMap((name) => bundledPackageCopies([...agent.inputs, ...windows.inputs], name));
   if (leaked.length > 0)
     throw new Error(
       `the agent's bundle holds ${leaked.join(', ')}: only ${SDK_BUNDLE_FILE} may (src/ipc/sdk-modules.ts is the one module that imports the SDK)`,
@@ -225,7 +245,13 @@ async function bundle(
         `${crtCopies.length > 0 ? ` (${crtCopies.join(', ')})` : ''}: give aws-crt in package.json the exact version ` +
         'aws-iot-device-sdk-v2 depends on, then npm install',
     );
-  return { code: agent.code, sdkCode: sdk.code, warnings: [...agent.warnings, ...sdk.warnings], crtRoot: crtCopies[0] as string };
+  return {
+    code: agent.code,
+    windowsCode: windows.code,
+    sdkCode: sdk.code,
+    warnings: [...agent.warnings, ...windows.warnings, ...sdk.warnings],
+    crtRoot: crtCopies[0] as string,
+  };
 }
 
 /** Every native addon a manifest ships: aws-crt's where the target runs the SDK, and koffi's where its collector needs it. */
@@ -246,12 +272,13 @@ function nativeAddonSources(projectRoot: string, crtRoot: string): Array<{ file:
 
 function writeArtifacts(
   dir: string,
-  bundles: { code: Uint8Array; sdkCode: Uint8Array },
+  bundles: { code: Uint8Array; windowsCode: Uint8Array; sdkCode: Uint8Array },
   addons: Array<{ file: string; source: string }>,
 ): void {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, BUNDLE_FILE), bundles.code);
+  writeFileSync(join(dir, WINDOWS_BUNDLE_FILE), bundles.windowsCode);
   writeFileSync(join(dir, SDK_BUNDLE_FILE), bundles.sdkCode);
   for (const addon of addons) copyFileSync(addon.source, join(dir, addon.file));
 }
@@ -284,7 +311,7 @@ export async function buildComponent(options: BuildOptions = {}): Promise<BuildR
     recipeBytes: recipeByteLength(publishedRecipeText(renderFor(template, identity).recipe, identity)),
     bundleBytes: code.byteLength,
     sdkBundleBytes: sdkCode.byteLength,
-    artifactFiles: [BUNDLE_FILE, SDK_BUNDLE_FILE, ...addons.map((a) => a.file)],
+    artifactFiles: [BUNDLE_FILE, WINDOWS_BUNDLE_FILE, SDK_BUNDLE_FILE, ...addons.map((a) => a.file)],
     downloads: manifestDownloads(local.recipe, componentArtifactsDir),
     warnings,
     local: { version: localVersion, recipeFile: localRecipeFile, recipesDir, artifactsDir, componentArtifactsDir },

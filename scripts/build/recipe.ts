@@ -12,6 +12,16 @@ import { classicArchitecturesMatched, runtimeRuleProblems } from './runtimes';
 export type Recipe = Record<string, unknown>;
 
 export const BUNDLE_FILE = 'defender-agent.js';
+/**
+ * The agent as Windows runs it: the same entry with the Windows collector, which the Linux bundle leaves out so that the
+ * generic Linux download stays small (scripts/build/build.ts).
+ */
+export const WINDOWS_BUNDLE_FILE = 'defender-agent-windows.js';
+
+/** The agent's bundle a target runs. */
+function agentBundleFile(target: Pick<TargetPlatform, 'nodePlatform'>): string {
+  return target.nodePlatform === 'win32' ? WINDOWS_BUNDLE_FILE : BUNDLE_FILE;
+}
 export const ARTIFACT_URI_PREFIX = 's3://BUCKET_NAME/COMPONENT_NAME/COMPONENT_VERSION/';
 /** gdk refuses larger recipes at publish (PublishRecipeTransformer). */
 export const RECIPE_SIZE_LIMIT_BYTES = 16_000;
@@ -98,7 +108,7 @@ export function koffiAddonFile(target: TargetPlatform): string | undefined {
  */
 function targetArtifactFiles(target: TargetPlatform): string[] {
   const koffi = koffiAddonFile(target);
-  return [BUNDLE_FILE, ...(target.crtBinaryDir ? [SDK_BUNDLE_FILE, nativeAddonFile(target)] : []), ...(koffi ? [koffi] : [])];
+  return [agentBundleFile(target), ...(target.crtBinaryDir ? [SDK_BUNDLE_FILE, nativeAddonFile(target)] : []), ...(koffi ? [koffi] : [])];
 }
 
 const IDENTITY_PLACEHOLDERS = {

@@ -1,13 +1,16 @@
 /**
  * `npm run test:mutation`: StrykerJS with the jest runner over the pure modules of src/ (scripts/mutation/modules.ts),
- * one module at a time against the unit tests of its own test folders. Prints each module's score and its undetected
+ * one module at a time against the unit tests that judge it. Prints each module's score and its undetected
  * mutants, then as its last line `mutation score: X% (floor Y%)` (the lowest module's score) and exits non-zero when a
  * module is below the floor.
  *
  *   npm run test:mutation -- [--module <name>]... [--concurrency N] [--incremental]
  *
- * `--incremental` keeps Stryker's incremental file per module in reports/mutation/ and retests only mutants whose code or
- * covering tests changed since.
+ * `--incremental` reads and rewrites the committed baseline of each module (scripts/mutation/baseline/, Stryker's
+ * incremental file) and retests only the mutants whose code or covering tests changed since it was written; the others
+ * keep the status the baseline recorded. A module without a baseline is run in full and gets one. What it does not see:
+ * a change in a file the module uses but does not mutate (src/metrics, test helpers); a full run (without
+ * --incremental) judges every mutant again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +25,7 @@ const STRYKER: string = '@stryker-mutator/core';
 const ROOT = path.resolve(__dirname, '..', '..');
 const ENVIRONMENT = path.join(__dirname, 'jest-environment.cjs');
 const SEQUENCER = path.join(__dirname, 'jest-sequencer.cjs');
+const BASELINE_DIR = path.join('scripts', 'mutation', 'baseline');
 
 interface Options {
   modules: MutationModule[];
@@ -67,7 +71,7 @@ async function runModule(module: MutationModule, options: Options): Promise<Modu
     mutate: module.mutate,
     concurrency: options.concurrency,
     incremental: options.incremental,
-    incrementalFile: path.join('reports', 'mutation', `incremental-${slug(module.name)}.json`),
+    incrementalFile: path.join(BASELINE_DIR, `${slug(module.name)}.json`),
     jest: {
       projectType: 'custom',
       // The sequencer picks the files of the tests covering each mutant, more narrowly than Jest's related tests would.
@@ -81,7 +85,7 @@ async function runModule(module: MutationModule, options: Options): Promise<Modu
         testEnvironment: ENVIRONMENT,
         testSequencer: SEQUENCER,
         transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-        testMatch: module.tests.map((folder) => `<rootDir>/${folder}/**/*.test.ts`),
+        testMatch: module.tests.map((entry) => (entry.endsWith('.test.ts') ? `<rootDir>/${entry}` : `<rootDir>/${entry}/**/*.test.ts`)),
         testPathIgnorePatterns: ['\\.integration\\.test\\.ts$'],
       },
     },

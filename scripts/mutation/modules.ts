@@ -7,7 +7,10 @@ export interface MutationModule {
   name: string;
   /** Source files mutated (repository-relative). */
   mutate: string[];
-  /** Folders under test/ whose unit tests run against the mutants (tests mirror src/). */
+  /**
+   * Unit test files, or folders of them, that run against the mutants (tests mirror src/). Only tests that judge the
+   * module: a test that waits on real sockets or time fails Stryker's initial run on a busy machine.
+   */
   tests: string[];
 }
 
@@ -20,6 +23,8 @@ export interface EquivalentMutant {
   mutator: string;
   original: string;
   replacement: string;
+  /** The source line the mutant starts on (trimmed), when the original text alone occurs where the mutant is not equivalent. */
+  line?: string;
   reason: string;
 }
 
@@ -37,7 +42,7 @@ export const MODULES: readonly MutationModule[] = [
     mutate: ['src/report/build.ts', 'src/report/names.ts', 'src/report/custom-metric-values.ts'],
     tests: ['test/report'],
   },
-  { name: 'network delta', mutate: ['src/state/network-delta.ts'], tests: ['test/state'] },
+  { name: 'network delta', mutate: ['src/state/network-delta.ts'], tests: ['test/state/network-delta.test.ts'] },
   {
     name: 'config parsing',
     mutate: ['src/config/parse.ts', 'src/config/values.ts', 'src/config/names.ts', 'src/config/detection.ts'],
@@ -46,9 +51,74 @@ export const MODULES: readonly MutationModule[] = [
   {
     name: 'procfs parsers',
     mutate: ['src/collect/sockets.ts', 'src/collect/netdev.ts', 'src/collect/interfaces.ts', 'src/collect/ip.ts'],
-    tests: ['test/collect'],
+    tests: [
+      'test/collect/sockets.test.ts',
+      'test/collect/netdev.test.ts',
+      'test/collect/interfaces.test.ts',
+      'test/collect/ip.test.ts',
+      'test/collect/procfs-fuzz.test.ts',
+      'test/collect/collector.test.ts',
+    ],
   },
-  { name: 'eventstream codec', mutate: ['src/ipc/eventstream.ts'], tests: ['test/ipc'] },
+  { name: 'eventstream codec', mutate: ['src/ipc/eventstream.ts'], tests: ['test/ipc/eventstream.test.ts', 'test/ipc/frame-size.test.ts'] },
 ];
 
-export const EQUIVALENT_MUTANTS: readonly EquivalentMutant[] = [];
+const EVENTSTREAM = 'src/ipc/eventstream.ts';
+
+export const EQUIVALENT_MUTANTS: readonly EquivalentMutant[] = [
+  {
+    file: EVENTSTREAM,
+    mutator: 'ConditionalExpression',
+    original: '!crcTable',
+    replacement: 'true',
+    reason: 'builds the CRC table again at every call: the same 256 entries, so the same CRCs',
+  },
+  {
+    file: EVENTSTREAM,
+    mutator: 'StringLiteral',
+    original: "'utf8'",
+    replacement: '""',
+    line: "const name = Buffer.from(header.name, 'utf8');",
+    reason: "Buffer.from(string, '') encodes as Node's default, UTF-8 (toString('') throws instead: those mutants are not listed)",
+  },
+  {
+    file: EVENTSTREAM,
+    mutator: 'StringLiteral',
+    original: "'utf8'",
+    replacement: '""',
+    line: "const data = value.type === 'bytes' ? value.value : Buffer.from(value.value, 'utf8');",
+    reason: "Buffer.from(string, '') encodes as Node's default, UTF-8",
+  },
+  {
+    file: EVENTSTREAM,
+    mutator: 'ConditionalExpression',
+    original: "value.type === 'bytes'",
+    replacement: 'false',
+    line: "const data = value.type === 'bytes' ? value.value : Buffer.from(value.value, 'utf8');",
+    reason:
+      'a bytes value then goes through Buffer.from(buffer, encoding), which copies the bytes unchanged (the type code is chosen on its own line)',
+  },
+  {
+    file: EVENTSTREAM,
+    mutator: 'StringLiteral',
+    original: "'bytes'",
+    replacement: '""',
+    line: "const data = value.type === 'bytes' ? value.value : Buffer.from(value.value, 'utf8');",
+    reason: "as the 'bytes' -> false mutant on this line: a copy of the same bytes",
+  },
+  {
+    file: EVENTSTREAM,
+    mutator: 'ConditionalExpression',
+    original: 'this.waitingBytes < this.needed',
+    replacement: 'false',
+    reason:
+      'joins the chunks of an incomplete frame at every chunk instead of once: the same frames and bufferedBytes; what it saves (copying a large frame over and over) is CPU, which no unit test may time',
+  },
+  {
+    file: EVENTSTREAM,
+    mutator: 'ConditionalExpression',
+    original: 'this.pending.length === 0',
+    replacement: 'false',
+    reason: 'joins the chunk to an empty buffer instead of taking it as is: the same bytes',
+  },
+];

@@ -46,6 +46,10 @@ export function originalText(source: string, location: MutantOutcome['location']
   return [first, ...middle, last].join('\n');
 }
 
+function lineOf(source: string, line: number): string {
+  return (source.split('\n')[line - 1] ?? '').trim();
+}
+
 const DETECTED = new Set(['Killed', 'Timeout']);
 const UNDETECTED = new Set(['Survived', 'NoCoverage']);
 
@@ -75,7 +79,8 @@ export function scoreModule(
         e.file === outcome.fileName &&
         e.mutator === outcome.mutatorName &&
         e.original === original &&
-        e.replacement === outcome.replacement,
+        e.replacement === outcome.replacement &&
+        (e.line === undefined || e.line === lineOf(sourceOf(outcome.fileName), outcome.location.start.line)),
     );
     count(match ? 'Equivalent' : outcome.status);
     if (match) {

@@ -47,7 +47,7 @@ describe('lowMemory, through the built component and the local core', () => {
       const argv = commandLine(component.component.pid);
       expect(argv[0]).toMatch(/node$/);
       expect(argv.at(-1)).toMatch(/defender-agent\.js$/);
-      expect(argv.slice(1, -1)).toEqual(['--max-semi-space-size=1', ...tier]);
+      expect(argv.slice(1, -1)).toEqual(['--max-semi-space-size=1', '--optimize-for-size', ...tier]);
       expect(component.log()).not.toMatch(/optimizing compiler|busy device/);
     },
     120_000,

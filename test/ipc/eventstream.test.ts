@@ -5,7 +5,11 @@ import {
   decodeMessage,
   encodeMessage,
   EventstreamError,
+  encodeRpcFrame,
   FrameSplitter,
+  int32Of,
+  MAX_MESSAGE_LENGTH,
+  MessageTooLargeError,
   type EventstreamMessage,
 } from '../../src/ipc/eventstream';
 import { referenceCrc32 } from '../support/reference-crc32';
@@ -27,8 +31,10 @@ const everyHeaderType: EventstreamMessage = {
 };
 
 describe('eventstream codec', () => {
-  it('round-trips every header type and the payload', () => {
-    expect(decodeMessage(encodeMessage(everyHeaderType))).toEqual(everyHeaderType);
+  it('round-trips every header type and the payload, with the standard CRC-32 a peer checks', () => {
+    const frame = encodeMessage(everyHeaderType);
+    expect(decodeMessage(frame)).toEqual(everyHeaderType);
+    expect(frame.readUInt32BE(frame.length - 4)).toBe(referenceCrc32(frame.subarray(0, frame.length - 4)));
   });
 
   it('writes the documented layout: total_len, headers_len, prelude CRC, message CRC', () => {
@@ -141,5 +147,134 @@ describe('FrameSplitter', () => {
     const bogus = Buffer.alloc(8);
     bogus.writeUInt32BE(3, 0);
     expect(() => new FrameSplitter().push(bogus)).toThrow('invalid total_len 3');
+    // As soon as the length is readable: four bytes are enough to refuse it.
+    expect(() => new FrameSplitter().push(bogus.subarray(0, 4))).toThrow('invalid total_len 3');
+  });
+});
+
+/** A frame around raw header bytes and a payload, with correct CRCs and `headersLength` as given (a peer's frame). */
+function rawFrame(headerBytes: Buffer, payload: Buffer, headersLength = headerBytes.length): Buffer {
+  const frame = Buffer.alloc(16 + headerBytes.length + payload.length);
+  frame.writeUInt32BE(frame.length, 0);
+  frame.writeUInt32BE(headersLength, 4);
+  frame.writeUInt32BE(referenceCrc32(frame.subarray(0, 8)), 8);
+  headerBytes.copy(frame, 12);
+  payload.copy(frame, 12 + headerBytes.length);
+  frame.writeUInt32BE(referenceCrc32(frame.subarray(0, frame.length - 4)), frame.length - 4);
+  return frame;
+}
+
+describe('decoding a peer frame refuses what does not add up, naming it', () => {
+  const empty = { headers: [], payload: Buffer.alloc(0) };
+
+  it('a frame shorter than prelude and trailer is refused; the shortest frame (16 bytes, nothing in it) decodes', () => {
+    expect(() => decodeMessage(Buffer.alloc(15))).toThrow('frame of 15 bytes is shorter than the prelude');
+    const shortest = encodeMessage(empty);
+    expect(shortest.length).toBe(16);
+    expect(decodeMessage(shortest)).toEqual(empty);
+  });
+
+  it('a frame whose total_len is not its length is refused', () => {
+    const frame = Buffer.concat([encodeMessage(empty), Buffer.from([0])]);
+    expect(() => decodeMessage(frame)).toThrow('total_len 16 does not match frame length 17');
+  });
+
+  it('headers_len reaching past the payload into the trailer is refused; headers that fill the frame decode', () => {
+    const header = Buffer.from([1, 0x78, 0]); // "x": true
+    expect(() => decodeMessage(rawFrame(header, Buffer.alloc(0), 4))).toThrow('headers_len exceeds the frame');
+    expect(decodeMessage(rawFrame(header, Buffer.alloc(0)))).toEqual({
+      headers: [{ name: 'x', value: { type: 'bool', value: true } }],
+      payload: Buffer.alloc(0),
+    });
+  });
+
+  it('a header of a type eventstream does not define is refused', () => {
+    expect(() => decodeMessage(rawFrame(Buffer.from([1, 0x78, 10]), Buffer.alloc(0)))).toThrow('unknown header type 10 for header "x"');
+  });
+
+  it('a header block cut inside a name or a value is refused as truncated', () => {
+    expect(() => decodeMessage(rawFrame(Buffer.from([5, 0x78]), Buffer.from('p')))).toThrow('truncated header block');
+    expect(() => decodeMessage(rawFrame(Buffer.from([1, 0x78]), Buffer.from('p')))).toThrow('truncated header block');
+    expect(() => decodeMessage(rawFrame(Buffer.from([1, 0x78, 4, 0, 0]), Buffer.from('p')))).toThrow('truncated header block');
+  });
+});
+
+describe('encoding stays within what every eventstream peer accepts', () => {
+  const header = (name: string, value: EventstreamMessage['headers'][number]['value']) => ({
+    headers: [{ name, value }],
+    payload: Buffer.alloc(0),
+  });
+
+  it('header names of 1 to 255 bytes: an empty one is refused, 255 bytes round-trips', () => {
+    expect(() => encodeMessage(header('', { type: 'bool', value: true }))).toThrow('header name must be 1-255 bytes: ""');
+    const longest = header('n'.repeat(255), { type: 'bool', value: true });
+    expect(decodeMessage(encodeMessage(longest))).toEqual(longest);
+  });
+
+  it('string and bytes values up to 32767 bytes round-trip; one byte more is refused for either', () => {
+    for (const value of [
+      { type: 'string' as const, value: 'x'.repeat(32767) },
+      { type: 'bytes' as const, value: Buffer.alloc(32767, 1) },
+    ]) {
+      expect(decodeMessage(encodeMessage(header('v', value)))).toEqual(header('v', value));
+    }
+    expect(() => encodeMessage(header('v', { type: 'bytes', value: Buffer.alloc(32768) }))).toThrow('header "v" value exceeds 32767 bytes');
+  });
+
+  it('a uuid that is not 16 bytes is refused', () => {
+    expect(() => encodeMessage(header('u', { type: 'uuid', value: Buffer.alloc(15) }))).toThrow('uuid header "u" must be 16 bytes');
+  });
+
+  it('at most 1024 headers', () => {
+    const headers = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `h${i}`, value: { type: 'bool' as const, value: true } }));
+    expect(decodeMessage(encodeMessage({ headers: headers(1024), payload: Buffer.alloc(0) })).headers).toHaveLength(1024);
+    expect(() => encodeMessage({ headers: headers(1025), payload: Buffer.alloc(0) })).toThrow('more than 1024 headers');
+  });
+
+  it('a message of exactly 24 MiB is encoded; one byte more is MessageTooLargeError with its length', () => {
+    expect(encodeMessage({ headers: [], payload: Buffer.alloc(MAX_MESSAGE_LENGTH - 16) }).length).toBe(MAX_MESSAGE_LENGTH);
+    let error: unknown;
+    try {
+      encodeMessage({ headers: [], payload: Buffer.alloc(MAX_MESSAGE_LENGTH - 15) });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MessageTooLargeError);
+    expect(error).toMatchObject({ bytes: MAX_MESSAGE_LENGTH + 1, message: `message of ${MAX_MESSAGE_LENGTH + 1} bytes exceeds 24 MiB` });
+  });
+
+  it('an RPC frame carries message type, flags and stream id before the caller’s headers', () => {
+    const message = decodeMessage(encodeRpcFrame(7, 4, 1, [{ name: 'extra', value: { type: 'int32', value: 9 } }], Buffer.from('p')));
+    expect(message.headers.map((h) => h.name)).toEqual([':message-type', ':message-flags', ':stream-id', 'extra']);
+    expect([int32Of(message, ':message-type'), int32Of(message, ':message-flags'), int32Of(message, ':stream-id')]).toEqual([4, 1, 7]);
+    expect(int32Of(message, 'missing')).toBeUndefined();
+    expect(int32Of(decodeMessage(encodeMessage(header('s', { type: 'string', value: '1' }))), 's')).toBeUndefined();
+  });
+});
+
+describe('FrameSplitter at the edges', () => {
+  it('splits a stream fed one byte at a time, counting what it holds until the frame completes', () => {
+    const frame = encodeMessage({ headers: [], payload: Buffer.from('payload') });
+    const splitter = new FrameSplitter();
+    const frames: Buffer[] = [];
+    for (let i = 0; i < frame.length; i++) {
+      frames.push(...splitter.push(frame.subarray(i, i + 1)));
+      if (i < frame.length - 1) expect(splitter.bufferedBytes).toBe(i + 1);
+    }
+    expect(frames).toEqual([frame]);
+    expect(splitter.bufferedBytes).toBe(0);
+  });
+
+  it('takes the shortest frame (16 bytes) and refuses a total_len above 24 MiB', () => {
+    const shortest = encodeMessage({ headers: [], payload: Buffer.alloc(0) });
+    expect(new FrameSplitter().push(shortest)).toEqual([shortest]);
+    const largest = Buffer.alloc(8);
+    largest.writeUInt32BE(MAX_MESSAGE_LENGTH, 0);
+    const waiting = new FrameSplitter();
+    expect(waiting.push(largest)).toEqual([]);
+    expect(waiting.bufferedBytes).toBe(8);
+    const huge = Buffer.alloc(8);
+    huge.writeUInt32BE(MAX_MESSAGE_LENGTH + 1, 0);
+    expect(() => new FrameSplitter().push(huge)).toThrow(`invalid total_len ${MAX_MESSAGE_LENGTH + 1}`);
   });
 });

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { accessControlFor } from '../../src/component/definition';
 import { recipeDefaultConfiguration } from '../../src/config/definition';
 import { buildComponent, type BuildResult, PORTABLE_DOWNLOAD_GOAL_BYTES } from '../../scripts/build/build';
-import { BUNDLE_FILE, RECIPE_SIZE_LIMIT_BYTES, type Recipe } from '../../scripts/build/recipe';
+import { BUNDLE_FILE, RECIPE_SIZE_LIMIT_BYTES, type Recipe, WINDOWS_BUNDLE_FILE } from '../../scripts/build/recipe';
 import { LocalCore } from '../../tools/local-core/core';
 import { SDK_BUNDLE_FILE } from '../../src/ipc/sdk-bundle';
 import { rewriteRecipeForPublish } from '../../scripts/gg/project';
@@ -116,7 +116,7 @@ describe('buildComponent', () => {
     expect(machines(0)).toEqual(['ELF 62']);
     expect(machines(1)).toEqual(['ELF 183']);
     expect(manifests[2]!.Artifacts.map((a) => a.URI.split('/').pop())).toEqual([BUNDLE_FILE]);
-    expect(manifests[3]!.Artifacts.map((a) => a.URI.split('/').pop())).toEqual([BUNDLE_FILE, 'koffi-win32-x64.node']);
+    expect(manifests[3]!.Artifacts.map((a) => a.URI.split('/').pop())).toEqual([WINDOWS_BUNDLE_FILE, 'koffi-win32-x64.node']);
     expect(machines(3)).toEqual(['PE 8664']);
   });
 

@@ -7,6 +7,7 @@ import { recipeDefaultConfiguration } from '../../src/config/definition';
 import {
   ARTIFACT_URI_PREFIX,
   BUNDLE_FILE,
+  WINDOWS_BUNDLE_FILE,
   nodeFlagsFor,
   RECIPE_SIZE_LIMIT_BYTES,
   recipeToYaml,
@@ -125,7 +126,7 @@ describe('renderRecipe', () => {
         ],
       ],
       ['linux/any', [`${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`]],
-      ['windows/amd64', [`${ARTIFACT_URI_PREFIX}${BUNDLE_FILE}`, `${ARTIFACT_URI_PREFIX}koffi-win32-x64.node`]],
+      ['windows/amd64', [`${ARTIFACT_URI_PREFIX}${WINDOWS_BUNDLE_FILE}`, `${ARTIFACT_URI_PREFIX}koffi-win32-x64.node`]],
     ]);
   });
 
@@ -158,13 +159,14 @@ describe('renderRecipe', () => {
   it('reads as the Run step the bench and the armv7 script start node by, with fixed flags per lowMemory setting', () => {
     const run = runStepOf(render());
     expect(run).toMatchObject({
-      nodeFlags: ['--max-semi-space-size=1'],
+      nodeFlags: ['--max-semi-space-size=1', '--optimize-for-size'],
       tierFlags: { auto: ['--interrupt-budget=2027520'], true: ['--max-opt=1'], false: [] },
       env: { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072' },
     });
-    expect(nodeFlagsFor(run, 'auto')).toEqual(['--max-semi-space-size=1', '--interrupt-budget=2027520']);
-    expect(nodeFlagsFor(run, 'true')).toEqual(['--max-semi-space-size=1', '--max-opt=1']);
-    expect(nodeFlagsFor(run, 'false')).toEqual(['--max-semi-space-size=1']);
+    const fixed = ['--max-semi-space-size=1', '--optimize-for-size'];
+    expect(nodeFlagsFor(run, 'auto')).toEqual([...fixed, '--interrupt-budget=2027520']);
+    expect(nodeFlagsFor(run, 'true')).toEqual([...fixed, '--max-opt=1']);
+    expect(nodeFlagsFor(run, 'false')).toEqual(fixed);
     const template = loadTemplate() as { Manifests: Array<{ Lifecycle: { run: { Script: string } } }> };
     for (const manifest of template.Manifests) manifest.Lifecycle.run.Script = 'exec node {artifacts:path}/defender-agent.js';
     expect(() => runStepOf(template)).toThrow(/no longer reads/);
@@ -176,7 +178,7 @@ describe('renderRecipe', () => {
       expect(manifest.Lifecycle.run).toEqual({
         Script: [
           'case "$DEFENDER_AGENT_LOW_MEMORY" in false) tier= ;; true) tier=--max-opt=1 ;; *) tier=--interrupt-budget=2027520 ;; esac',
-          `exec node --max-semi-space-size=1 $tier {artifacts:path}/${BUNDLE_FILE}`,
+          `exec node --max-semi-space-size=1 --optimize-for-size $tier {artifacts:path}/${BUNDLE_FILE}`,
         ].join('\n'),
       });
       expect(manifest.Lifecycle.install.Script).toContain('command -v node');
@@ -186,7 +188,7 @@ describe('renderRecipe', () => {
 
   it('on Windows, runs the bundle unprivileged with one line of cmd syntax each, the path quoted, no configuration value in the text', () => {
     const { install, run } = windowsManifestOf(render()).Lifecycle;
-    expect(run).toEqual({ Script: `node --max-semi-space-size=1 "{artifacts:path}\\${BUNDLE_FILE}"` });
+    expect(run).toEqual({ Script: `node --max-semi-space-size=1 --optimize-for-size "{artifacts:path}\\${WINDOWS_BUNDLE_FILE}"` });
     expect(install).toMatchObject({ Timeout: 30 });
     expect(install).not.toHaveProperty('RequiresPrivilege');
     // The nucleus runs `cmd /C <script>`: cmd reads one line, and expands %VARIABLE% into the command's text.
@@ -194,7 +196,7 @@ describe('renderRecipe', () => {
       expect(script).not.toContain('\n');
       expect(script).not.toContain('%');
     }
-    expect(install.Script).toMatch(/^node -v >nul 2>nul \|\| \(echo Node\.js 20 or newer is required [^()]* 1>&2 & exit 1\) & node -e "/);
+    expect(install.Script).toMatch(/^node -e 0 \|\| \(echo Node\.js 20 or newer is required [^()]* 1>&2 & exit 1\) & node -e "/);
     expect(install.Script).toContain("Number(v.split('.')[0])<20");
   });
 
@@ -291,7 +293,7 @@ describe('renderRecipe', () => {
     windows.Platform.architecture = 'amd64';
     windows.Artifacts = windows.Artifacts.filter((a) => !a.URI.endsWith('koffi-win32-x64.node'));
     expect(() => render({ ...template, Manifests: manifests })).toThrow(
-      /"Windows amd64" must list exactly defender-agent.js, koffi-win32-x64.node/,
+      /"Windows amd64" must list exactly defender-agent-windows.js, koffi-win32-x64.node/,
     );
   });
 });

@@ -17,7 +17,7 @@ export type Log = (line: string) => void;
 const DEBIAN_PACKAGES = ['wine', 'wine64', 'iproute2', 'util-linux'];
 
 /** Debian's commands the test runs (installed by DEBIAN_PACKAGES or part of every Debian system). */
-const TOOLS = {
+export const TOOLS = {
   aptGet: 'apt-get',
   dpkgQuery: 'dpkg-query',
   flock: 'flock',
@@ -166,7 +166,7 @@ function ensureKoffi(cache: string, repoRoot: string, log: Log, logFile: string,
 }
 
 /** The environment every Wine command of the test runs with: its prefix, no debug chatter, no desktop integration. */
-function wineEnv(prefix: string): NodeJS.ProcessEnv {
+export function wineEnv(prefix: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
     WINEPREFIX: prefix,

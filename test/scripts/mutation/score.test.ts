@@ -74,6 +74,14 @@ describe('scoreModule', () => {
     expect(score.unmatchedEquivalents).toEqual([]);
   });
 
+  it('an entry with a line matches only the mutant on that source line', () => {
+    const source = ['const a = 1;', 'const b = 1;'].join('\n');
+    const literal = (line: number) => mutant('Survived', 'NumericLiteral', '0', line, 11, 12);
+    const onB = { ...equivalent, mutator: 'NumericLiteral', original: '1', replacement: '0', line: 'const b = 1;' };
+    const score = scoreModule([literal(1), literal(2)], () => source, ['src/x.ts'], [onB]);
+    expect([score.equivalent, score.undetected.map((m) => m.line)]).toEqual([1, [1]]);
+  });
+
   it('names an equivalent entry of its files that matched nothing as stale, and ignores other modules’ entries', () => {
     const other = { ...equivalent, file: 'src/y.ts' };
     const score = scoreModule([mutant('Killed', 'BooleanLiteral', 'true', 2, 5, 10)], sourceOf, ['src/x.ts'], [equivalent, other]);
