@@ -37,6 +37,9 @@ describe.each([
       tempPrefix: 'e2e-',
       thingName: THING,
       intervalSeconds: INTERVAL_SECONDS,
+      // Arrival times at the core carry fsync and socket delays a busy machine stretches; the exact early check, on the
+      // publish marks the agent saves, is the fault suite's (test/support/fault-run.ts), with the same half window.
+      throttleSeconds: INTERVAL_SECONDS / 2,
       ...(platform ? { platform } : {}),
     });
     try {
@@ -81,7 +84,7 @@ describe.each([
   );
 
   it.concurrent(
-    'switches to CBOR with short names live, accepted, and never sooner than the interval',
+    'switches to CBOR with short names live, accepted, and never within half the interval',
     () =>
       withRun(async (run) => {
         const before = run.reports.length;
