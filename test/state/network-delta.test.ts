@@ -1,6 +1,13 @@
 import { bootTimeId } from '../../src/collect/boot';
 import type { NetworkTotals } from '../../src/metrics/types';
-import { computeNetworkDelta, persistBaseline, restoreBaseline, type NetworkBaseline } from '../../src/state/network-delta';
+import {
+  computeNetworkDelta,
+  isInterfaceName,
+  persistBaseline,
+  restoreBaseline,
+  sumCounters,
+  type NetworkBaseline,
+} from '../../src/state/network-delta';
 
 const totals = (bytesIn: bigint, bytesOut: bigint, packetsIn: bigint, packetsOut: bigint): NetworkTotals => ({
   bytesIn,
@@ -154,6 +161,34 @@ describe('persistBaseline / restoreBaseline', () => {
     expect(restoreBaseline({ ...good, interfaces: { ['x'.repeat(257)]: good.interfaces.eth0 } }).problem).toMatch(/invalid interface name/);
   });
 
+  it('refuses each damaged shape with its own reason, names cut to 20 characters', () => {
+    const good = persistBaseline(reading({ eth0: totals(1n, 2n, 3n, 4n) }));
+    const cases: Array<[unknown, string]> = [
+      [null, 'network baseline is not an object'],
+      [{ ...good, bootId: '' }, 'network baseline has no boot id'],
+      [{ ...good, bootId: 7 }, 'network baseline has no boot id'],
+      [{ ...good, interfaces: null }, 'network baseline has no per-interface counters (an older state file keeps only totals)'],
+      [
+        { ...good, interfaces: [good.interfaces.eth0] },
+        'network baseline has no per-interface counters (an older state file keeps only totals)',
+      ],
+      [{ ...good, interfaces: { eth0: null } }, 'network baseline interface "eth0" has no counters'],
+      [{ ...good, interfaces: { eth0: '1 2 3 4' } }, 'network baseline interface "eth0" has no counters'],
+      [{ ...good, interfaces: { ['e'.repeat(30)]: null } }, `network baseline interface "${'e'.repeat(20)}" has no counters`],
+    ];
+    for (const [persisted, problem] of cases) expect([persisted, restoreBaseline(persisted)]).toEqual([persisted, { problem }]);
+  });
+
+  it('restores up to 4096 interfaces and refuses more', () => {
+    const counters = persistBaseline(reading({ eth0: totals(1n, 2n, 3n, 4n) })).interfaces.eth0;
+    const withInterfaces = (count: number) => ({
+      bootId: BOOT,
+      interfaces: Object.fromEntries(Array.from({ length: count }, (_, index) => [`if${index}`, counters])),
+    });
+    expect(Object.keys(restoreBaseline(withInterfaces(4096)).baseline?.interfaces ?? {})).toHaveLength(4096);
+    expect(restoreBaseline(withInterfaces(4097))).toEqual({ problem: 'network baseline has 4097 interfaces, more than 4096' });
+  });
+
   it('restores a Windows interface Alias, spaces included', () => {
     const stored = persistBaseline(reading({ 'Ethernet 2': totals(1n, 2n, 3n, 4n), 'Local Area Connection* 1': totals(5n, 6n, 7n, 8n) }));
     expect(restoreBaseline(JSON.parse(JSON.stringify(stored))).baseline?.interfaces).toEqual({
@@ -170,5 +205,23 @@ describe('persistBaseline / restoreBaseline', () => {
     expect(restoreBaseline({ ...good, interfaces: { eth0: { ...good.interfaces.eth0, bytesIn: '18446744073709551616' } } })).toEqual({
       problem: 'network baseline "eth0" bytesIn is above 2^64-1: the state file is corrupt',
     });
+  });
+});
+
+describe('sumCounters', () => {
+  it('adds each counter over the interfaces, beyond 2^64 when they do', () => {
+    expect(sumCounters({})).toEqual(totals(0n, 0n, 0n, 0n));
+    expect(sumCounters({ eth0: totals(1n, 2n, 3n, 4n), wlan0: totals(10n, 20n, 30n, 2n ** 64n - 1n) })).toEqual(
+      totals(11n, 22n, 33n, 2n ** 64n + 3n),
+    );
+  });
+});
+
+describe('isInterfaceName', () => {
+  it('takes what the Linux kernel allows: 1 to 15 characters, no whitespace, slash or colon', () => {
+    for (const name of ['eth0', 'wlan0', 'x'.repeat(15), 'br-1a2b', 'enp0s3.100'])
+      expect([name, isInterfaceName(name)]).toEqual([name, true]);
+    for (const name of ['', 'x'.repeat(16), 'eth 0', 'a/b', 'eth0:1', 'tab\there'])
+      expect([name, isInterfaceName(name)]).toEqual([name, false]);
   });
 });
