@@ -3,7 +3,7 @@ import './native-binding';
 import { join } from 'node:path';
 import { Agent } from './agent/agent';
 import { systemClock } from './agent/clock';
-import { COLLECT_ONCE_FLAG, runCollect } from './collect/cli';
+import { COLLECT_ONCE_FLAG, runCollectOnTerminal } from './collect/cli';
 import { entryDirectory, platformCollection } from './collect/platform';
 import { componentIdentity } from './component/identity';
 import { EdgeFeatures } from './agent/edge-features';
@@ -38,22 +38,7 @@ else if (process.argv[2] === COLLECT_ONCE_FLAG) collectOnceAndExit();
 else runAgent();
 
 function collectOnceAndExit(): void {
-  runCollect(process.argv.slice(3), {
-    createCollector: platform.createCollector,
-    platform: process.platform,
-    out: (text) => process.stdout.write(`${text}\n`),
-    err: (text) => process.stderr.write(`${text}\n`),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    now: () => Date.now(),
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`collect failed: ${describeError(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
+  runCollectOnTerminal(process.argv.slice(3), platform.createCollector);
 }
 
 function printFactsAndExit(): void {

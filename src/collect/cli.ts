@@ -319,3 +319,26 @@ function prettyJson(value: unknown): string {
   }
   return out.replace(/"(-?\d+)n"/g, '$1').replace(/([{[])\n\s*([}\]])/g, '$1$2');
 }
+
+/**
+ * The command on this process's terminal, its exit code set when it ends: what `npm run collect` and the bundle's
+ * `--collect-once` run.
+ */
+export function runCollectOnTerminal(argv: string[], createCollector: CollectCliDeps['createCollector']): void {
+  runCollect(argv, {
+    createCollector,
+    platform: process.platform,
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    now: () => Date.now(),
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`collect failed: ${describeError(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
