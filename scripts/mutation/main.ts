@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeError } from '../../src/util/describe-error';
-import { EQUIVALENT_MUTANTS, FLOOR_PERCENT, MODULES, type MutationModule } from './modules';
+import { baselineFile, EQUIVALENT_MUTANTS, FLOOR_PERCENT, MODULES, type MutationModule } from './modules';
 import { type ModuleScore, type MutantOutcome, scoreModule } from './score';
 
 /** What this script uses of @stryker-mutator/core. */
@@ -25,7 +25,6 @@ const STRYKER: string = '@stryker-mutator/core';
 const ROOT = path.resolve(__dirname, '..', '..');
 const ENVIRONMENT = path.join(__dirname, 'jest-environment.cjs');
 const SEQUENCER = path.join(__dirname, 'jest-sequencer.cjs');
-const BASELINE_DIR = path.join('scripts', 'mutation', 'baseline');
 
 interface Options {
   modules: MutationModule[];
@@ -55,10 +54,6 @@ function moduleNamed(name: string): MutationModule {
   return found;
 }
 
-function slug(name: string): string {
-  return name.replace(/[^a-z0-9]+/g, '-');
-}
-
 async function runModule(module: MutationModule, options: Options): Promise<ModuleScore> {
   for (const file of [...module.mutate, ...module.tests]) {
     if (!fs.existsSync(path.join(ROOT, file)))
@@ -71,7 +66,7 @@ async function runModule(module: MutationModule, options: Options): Promise<Modu
     mutate: module.mutate,
     concurrency: options.concurrency,
     incremental: options.incremental,
-    incrementalFile: path.join(BASELINE_DIR, `${slug(module.name)}.json`),
+    incrementalFile: baselineFile(module),
     jest: {
       projectType: 'custom',
       // The sequencer picks the files of the tests covering each mutant, more narrowly than Jest's related tests would.

@@ -28,6 +28,14 @@ export interface EquivalentMutant {
   reason: string;
 }
 
+/**
+ * The module's committed baseline (repository-relative), Stryker's incremental file: `--incremental` retests only the
+ * mutants whose code or covering tests changed since it was written.
+ */
+export function baselineFile(module: MutationModule): string {
+  return `scripts/mutation/baseline/${module.name.replace(/[^a-z0-9]+/g, '-')}.json`;
+}
+
 /** Every module's score must reach this (killed + timed out, over all mutants but the equivalent ones). */
 export const FLOOR_PERCENT = 85;
 
