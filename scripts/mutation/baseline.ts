@@ -25,6 +25,14 @@ function mapValues(object: unknown, f: (value: Json) => Json): Json {
   return out;
 }
 
+/**
+ * In the order of their ids (Stryker numbers mutants in source order): Stryker lists the reused results apart from the
+ * retested ones, so an unchanged run would otherwise rewrite the file in another order.
+ */
+function byId(items: readonly Json[]): Json[] {
+  return [...items].sort((a, b) => Number(a.id) - Number(b.id));
+}
+
 /** Stryker's incremental report reduced to what its differ reads: no path, option or message of this machine. */
 export function portableBaseline(report: Json): Json {
   const framework = report.framework as Json | undefined;
@@ -35,8 +43,8 @@ export function portableBaseline(report: Json): Json {
     ...(framework ? { framework: pick(framework, ['name', 'version', 'dependencies']) } : {}),
     files: mapValues(report.files, (file) => ({
       ...pick(file, ['language', 'source']),
-      mutants: (file.mutants as Json[]).map((mutant) => pick(mutant, MUTANT_KEYS)),
+      mutants: byId(file.mutants as Json[]).map((mutant) => pick(mutant, MUTANT_KEYS)),
     })),
-    ...(report.testFiles ? { testFiles: report.testFiles } : {}),
+    ...(report.testFiles ? { testFiles: mapValues(report.testFiles, (file) => ({ ...file, tests: byId(file.tests as Json[]) })) } : {}),
   };
 }

@@ -58,6 +58,15 @@ describe('portableBaseline', () => {
     expect(portable.schemaVersion).toBe('1.0');
     expect(portable.thresholds).toEqual(report.thresholds);
   });
+
+  it('lists mutants and tests in the order of their ids, however Stryker listed them', () => {
+    const shuffled = strykerReport(root);
+    shuffled.files['src/x.ts'].mutants.reverse();
+    shuffled.testFiles['test/x.test.ts'].tests.unshift({ id: '10', name: 'y works', location: { start: { line: 2, column: 1 } } });
+    const out = portableBaseline(shuffled) as any;
+    expect(out.files['src/x.ts'].mutants.map((m: { id: string }) => m.id)).toEqual(['0', '1']);
+    expect(out.testFiles['test/x.test.ts'].tests.map((t: { id: string }) => t.id)).toEqual(['0', '10']);
+  });
 });
 
 describe('the committed baselines', () => {
