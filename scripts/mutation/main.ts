@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeError } from '../../src/util/describe-error';
+import { portableBaseline } from './baseline';
 import { baselineFile, EQUIVALENT_MUTANTS, FLOOR_PERCENT, MODULES, type MutationModule } from './modules';
 import { type ModuleScore, type MutantOutcome, scoreModule } from './score';
 
@@ -62,11 +63,12 @@ async function runModule(module: MutationModule, options: Options): Promise<Modu
   // Stryker is an ES module only, whose types this project's CommonJS resolution cannot see: loaded with import().
   const { Stryker }: { Stryker: StrykerConstructor } = await import(STRYKER);
   // The options shared by every module are in stryker.config.json, which Stryker reads itself.
+  const baseline = baselineFile(module);
   const stryker = new Stryker({
     mutate: module.mutate,
     concurrency: options.concurrency,
     incremental: options.incremental,
-    incrementalFile: baselineFile(module),
+    incrementalFile: baseline,
     jest: {
       projectType: 'custom',
       // The sequencer picks the files of the tests covering each mutant, more narrowly than Jest's related tests would.
@@ -86,6 +88,11 @@ async function runModule(module: MutationModule, options: Options): Promise<Modu
     },
   });
   const results = await stryker.runMutationTest();
+  if (options.incremental) {
+    // Committed, so stripped of this machine's paths and messages (scripts/mutation/baseline.ts).
+    const report = JSON.parse(fs.readFileSync(baseline, 'utf8'));
+    fs.writeFileSync(baseline, `${JSON.stringify(portableBaseline(report), null, 2)}\n`);
+  }
   const sources = new Map<string, string>();
   const sourceOf = (file: string) => {
     let text = sources.get(file);
