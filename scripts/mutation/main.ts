@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeError } from '../../src/util/describe-error';
+import { portableBaseline } from './baseline';
 import { EQUIVALENT_MUTANTS, FLOOR_PERCENT, MODULES, type MutationModule } from './modules';
 import { type ModuleScore, type MutantOutcome, scoreModule } from './score';
 
@@ -67,11 +68,12 @@ async function runModule(module: MutationModule, options: Options): Promise<Modu
   // Stryker is an ES module only, whose types this project's CommonJS resolution cannot see: loaded with import().
   const { Stryker }: { Stryker: StrykerConstructor } = await import(STRYKER);
   // The options shared by every module are in stryker.config.json, which Stryker reads itself.
+  const baseline = path.join(BASELINE_DIR, `${slug(module.name)}.json`);
   const stryker = new Stryker({
     mutate: module.mutate,
     concurrency: options.concurrency,
     incremental: options.incremental,
-    incrementalFile: path.join(BASELINE_DIR, `${slug(module.name)}.json`),
+    incrementalFile: baseline,
     jest: {
       projectType: 'custom',
       // The sequencer picks the files of the tests covering each mutant, more narrowly than Jest's related tests would.
@@ -91,6 +93,11 @@ async function runModule(module: MutationModule, options: Options): Promise<Modu
     },
   });
   const results = await stryker.runMutationTest();
+  if (options.incremental) {
+    // Committed, so stripped of this machine's paths and messages (scripts/mutation/baseline.ts).
+    const report = JSON.parse(fs.readFileSync(baseline, 'utf8'));
+    fs.writeFileSync(baseline, `${JSON.stringify(portableBaseline(report), null, 2)}\n`);
+  }
   const sources = new Map<string, string>();
   const sourceOf = (file: string) => {
     let text = sources.get(file);
