@@ -106,6 +106,28 @@ export const EQUIVALENT_MUTANTS: readonly EquivalentMutant[] = [
     reason: 'the document with empty lists is the same: assembleDocument reads a missing count as 0 (listed[index] ?? 0)',
   },
   {
+    file: REPORT_BUILD,
+    mutator: 'EqualityOperator',
+    original: 'sum <= budget',
+    replacement: 'sum < budget',
+    reason:
+      'stops one entry sooner only when the entries so far fill the budget exactly: the entry it leaves unmeasured could never fit, and an unmeasured count reads as not fitting',
+  },
+  {
+    file: REPORT_BUILD,
+    mutator: 'OptionalChaining',
+    original: 'this.prefixSizes[index]?.[count]',
+    replacement: 'this.prefixSizes[index][count]',
+    reason: 'every list has its prefix sizes (one array per list, built in the constructor): the ?. never short-circuits',
+  },
+  {
+    file: REPORT_BUILD,
+    mutator: 'EqualityOperator',
+    original: 'length <= k',
+    replacement: 'length < k',
+    reason: 'a list of exactly k entries then searches [k, k], which gives k: the length it already has',
+  },
+  {
     file: CUSTOM_VALUES,
     mutator: 'ConditionalExpression',
     original: "typeof value !== 'number'",

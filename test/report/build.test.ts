@@ -482,6 +482,40 @@ describe('buildReport fills the byte budget: the largest lists that fit', () => 
     }
   });
 
+  it('gives every list the same length when the budget is exactly that many entries each', () => {
+    const sample: MetricsSample = {
+      listeningTcpPorts: ports(300, 10_000, false),
+      listeningUdpPorts: ports(300, 20_000, false),
+      customMetrics: {},
+    };
+    const options = { ...OPTIONS, maxListedPorts: 10_000 };
+    const budget = buildReport(sample, { ...options, maxListedPorts: 50 }).bytes;
+    const built = buildReport(sample, { ...options, maxReportBytes: budget });
+    expect([built.counts.tcpPorts?.listed, built.counts.udpPorts?.listed, built.bytes]).toEqual([50, 50, budget]);
+  });
+
+  it('measures only the entries the budget can reach, not all 10,000 connections', () => {
+    let measured = 0;
+    const spy = jest.spyOn(encode, 'encodedSize').mockImplementation((value, format) => {
+      measured += 1;
+      return realEncodedSize(value, format);
+    });
+    try {
+      const built = buildReport(
+        { establishedConnections: connections(10_000), customMetrics: {} },
+        {
+          ...OPTIONS,
+          maxListedConnections: 10_000,
+          maxReportBytes: 8_000,
+        },
+      );
+      expect(built.counts.connections?.listed).toBeGreaterThan(50);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(measured).toBeLessThan(1_000);
+  });
+
   it('gives what is left after the equal cut to the longer lists in order: ports before connections', () => {
     const sample = samples[0]?.[1] as MetricsSample;
     const counts = budgets.map(
