@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeError } from '../../src/util/describe-error';
+import { portableBaseline } from './baseline';
 import { EQUIVALENT_MUTANTS, FLOOR_PERCENT, MODULES, type MutationModule } from './modules';
 import { type ModuleScore, type MutantOutcome, scoreModule } from './score';
 
@@ -64,10 +65,10 @@ async function runModule(module: MutationModule, options: Options): Promise<Modu
     if (!fs.existsSync(path.join(ROOT, file)))
       throw new Error(`module ${module.name} lists ${file}, which does not exist (moved? update scripts/mutation/modules.ts)`);
   }
-  const baseline = path.join(BASELINE_DIR, `${slug(module.name)}.json`);
   // Stryker is an ES module only, whose types this project's CommonJS resolution cannot see: loaded with import().
   const { Stryker }: { Stryker: StrykerConstructor } = await import(STRYKER);
   // The options shared by every module are in stryker.config.json, which Stryker reads itself.
+  const baseline = path.join(BASELINE_DIR, `${slug(module.name)}.json`);
   const stryker = new Stryker({
     mutate: module.mutate,
     concurrency: options.concurrency,
@@ -92,7 +93,11 @@ async function runModule(module: MutationModule, options: Options): Promise<Modu
     },
   });
   const results = await stryker.runMutationTest();
-  if (options.incremental) portableBaseline(baseline);
+  if (options.incremental) {
+    // Committed, so stripped of this machine's paths and messages (scripts/mutation/baseline.ts).
+    const report = JSON.parse(fs.readFileSync(baseline, 'utf8'));
+    fs.writeFileSync(baseline, `${JSON.stringify(portableBaseline(report), null, 2)}\n`);
+  }
   const sources = new Map<string, string>();
   const sourceOf = (file: string) => {
     let text = sources.get(file);
@@ -104,25 +109,6 @@ async function runModule(module: MutationModule, options: Options): Promise<Modu
   };
   const relative = results.map((r) => ({ ...r, fileName: path.relative(ROOT, path.resolve(ROOT, r.fileName)) }));
   return scoreModule(relative, sourceOf, module.mutate, EQUIVALENT_MUTANTS);
-}
-
-/**
- * Stryker's incremental file made fit to commit: it names this machine (the project root, the options with the absolute
- * paths of jest-environment.cjs and jest-sequencer.cjs, and in each killed mutant's statusReason a stack trace through
- * the sandbox), which is dropped with Stryker's branding. Kept is what the next incremental run reads: each file's source
- * and mutants (status, coverage, killers) and each test file's source and tests. Compact: the coverage matrix alone is
- * about a megabyte.
- */
-function portableBaseline(file: string): void {
-  const report = JSON.parse(fs.readFileSync(file, 'utf8')) as {
-    files: Record<string, { mutants: Array<Record<string, unknown>> }>;
-    [key: string]: unknown;
-  };
-  for (const key of ['projectRoot', 'config', 'framework']) delete report[key];
-  for (const source of Object.values(report.files)) for (const mutant of source.mutants) delete mutant.statusReason;
-  const text = `${JSON.stringify(report)}\n`;
-  if (text.includes(ROOT)) throw new Error(`${file} still names ${ROOT} after the machine's paths were dropped: it must not be committed`);
-  fs.writeFileSync(file, text);
 }
 
 function describe(module: MutationModule, score: ModuleScore, seconds: number): string[] {

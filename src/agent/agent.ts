@@ -216,6 +216,12 @@ export class Agent {
     return name !== undefined && thingNameProblem(name) === undefined ? name : undefined;
   }
 
+  /** Where the sample comes from: procfs on Linux; Windows has none, whatever procfsRoot says. */
+  private metricsSource(procfsRoot: string): string {
+    if (this.deps.platform === 'win32') return 'sockets and traffic from the IP Helper API';
+    return `procfs ${/^[\w./-]+$/.test(procfsRoot) ? procfsRoot : quoteValue(procfsRoot)}`;
+  }
+
   private announce(): void {
     if (this.announced) return;
     this.announced = true;
@@ -226,7 +232,7 @@ export class Agent {
     this.deps.logger.info(
       `${identity.componentName} ${identity.componentVersion} started on ${identity.platform} under ${describeRuntime(this.runtime)}: thing ${thing ?? '(none)'}, topic ` +
         `${thing ? metricsTopics(thing, config.format).publish : '(none)'}, every ${config.intervalSeconds} s, ` +
-        `${config.format.toUpperCase()} with ${config.shortNames ? 'short' : 'long'} names, custom metrics: ${custom.length > 0 ? custom.join(', ') : 'none'}, procfs ${/^[\w./-]+$/.test(config.procfsRoot) ? config.procfsRoot : quoteValue(config.procfsRoot)}`,
+        `${config.format.toUpperCase()} with ${config.shortNames ? 'short' : 'long'} names, custom metrics: ${custom.length > 0 ? custom.join(', ') : 'none'}, ${this.metricsSource(config.procfsRoot)}`,
     );
     if (!thing) {
       const core = identity.coreThingName;

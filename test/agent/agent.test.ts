@@ -28,6 +28,21 @@ describe('Agent', () => {
     await h.agent.stop();
   });
 
+  it('names where the sample comes from at start: procfs on Linux, the IP Helper API on Windows', async () => {
+    const linux = harness({ configuration: { procfsRoot: '/host/proc' } });
+    await linux.agent.start();
+    await linux.clock.advance(0);
+    expect(logged(linux, /started on linux\/x64 .*, procfs \/host\/proc$/)).toHaveLength(1);
+    await linux.agent.stop();
+
+    const windows = harness({ platform: 'win32' });
+    await windows.agent.start();
+    await windows.clock.advance(0);
+    expect(logged(windows, /started on win32\/x64 .*, sockets and traffic from the IP Helper API$/)).toHaveLength(1);
+    expect(logged(windows, /procfs/)).toEqual([]);
+    await windows.agent.stop();
+  });
+
   it('builds connection entries only for what a report lists, also when a behavior watches every peer address', async () => {
     const capped = harness({ configuration: { maxListedConnections: '7' } });
     await capped.agent.start();

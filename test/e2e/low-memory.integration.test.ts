@@ -14,7 +14,6 @@ import { waitFor } from '../support/wait-for';
 const commandLine = (pid: number | undefined): string[] => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
 
 describe('lowMemory, through the built component and the local core', () => {
-  let run: BuiltComponent | undefined;
   let procRoot: string;
 
   beforeAll(() => {
@@ -22,12 +21,8 @@ describe('lowMemory, through the built component and the local core', () => {
     writeGeneratedProc(procRoot, { established: 1_200, listeners: 5 });
   });
   afterAll(() => fs.rmSync(procRoot, { recursive: true, force: true }));
-  afterEach(async () => {
-    await run?.stop();
-    run = undefined;
-  });
 
-  it.each([
+  it.concurrent.each([
     { lowMemory: undefined, tier: ['--interrupt-budget=2027520'] },
     { lowMemory: 'auto', tier: ['--interrupt-budget=2027520'] },
     { lowMemory: 'true', tier: ['--max-opt=1'] },
@@ -35,20 +30,23 @@ describe('lowMemory, through the built component and the local core', () => {
   ])(
     'lowMemory=$lowMemory: node runs with $tier after the fixed flags, and the reports are accepted',
     async ({ lowMemory, tier }) => {
-      run = await BuiltComponent.start({
+      const component = await BuiltComponent.start({
         tempPrefix: 'low-memory-',
         thingName: 'LowMemoryThing',
         intervalSeconds: 5,
         platform: { os: 'linux', architecture: 'arm' },
         configurationMerge: { ...(lowMemory === undefined ? {} : { lowMemory }), procfsRoot: procRoot },
       });
-      const component = run;
-      await waitFor(() => component.reports.filter((r) => r.status === 'ACCEPTED').length >= 2, 60_000, 'two accepted reports');
-      const argv = commandLine(component.component.pid);
-      expect(argv[0]).toMatch(/node$/);
-      expect(argv.at(-1)).toMatch(/defender-agent\.js$/);
-      expect(argv.slice(1, -1)).toEqual(['--max-semi-space-size=1', '--optimize-for-size', ...tier]);
-      expect(component.log()).not.toMatch(/optimizing compiler|busy device/);
+      try {
+        await waitFor(() => component.reports.filter((r) => r.status === 'ACCEPTED').length >= 2, 60_000, 'two accepted reports');
+        const argv = commandLine(component.component.pid);
+        expect(argv[0]).toMatch(/node$/);
+        expect(argv.at(-1)).toMatch(/defender-agent\.js$/);
+        expect(argv.slice(1, -1)).toEqual(['--max-semi-space-size=1', '--optimize-for-size', ...tier]);
+        expect(component.log()).not.toMatch(/optimizing compiler|busy device/);
+      } finally {
+        await component.stop();
+      }
     },
     120_000,
   );

@@ -65,13 +65,17 @@ describe('eventstream codec', () => {
     ).toThrow(EventstreamError);
   });
 
-  it('has a table CRC that agrees with the bitwise definition and the standard check value', () => {
+  it("computes the CRC of the bitwise definition and the standard check value, whole and in parts, with node's and the table", () => {
     expect(referenceCrc32(Buffer.from('123456789'))).toBe(0xcbf43926);
     expect(crc32Fallback(Buffer.from('123456789'), 0)).toBe(0xcbf43926);
+    expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
     for (let i = 0; i < 20; i++) {
       const data = randomBytes(i * 37);
+      const cut = Math.floor(data.length / 3);
       expect(crc32Fallback(data, 0)).toBe(referenceCrc32(data));
+      expect(crc32Fallback(data.subarray(cut), crc32Fallback(data.subarray(0, cut), 0))).toBe(referenceCrc32(data));
       expect(crc32(data)).toBe(referenceCrc32(data));
+      expect(crc32(data.subarray(cut), crc32(data.subarray(0, cut)))).toBe(referenceCrc32(data));
     }
   });
 });

@@ -82,6 +82,8 @@ export interface HarnessOptions {
   collector?: ScriptedCollector;
   coreThingName?: string;
   bootId?: string;
+  /** The core's platform (Linux unless given). */
+  platform?: NodeJS.Platform;
 }
 
 export function harness(options: HarnessOptions = {}): Harness {
@@ -97,8 +99,9 @@ export function harness(options: HarnessOptions = {}): Harness {
       componentName: 'com.example.Agent',
       componentVersion: '1.2.3',
       coreThingName: 'coreThingName' in options ? options.coreThingName : THING,
-      platform: 'linux/x64',
+      platform: `${options.platform ?? 'linux'}/x64`,
     },
+    ...(options.platform ? { platform: options.platform } : {}),
     ipc: nucleus,
     createCollector: () => collector,
     stateStore: store,

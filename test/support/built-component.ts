@@ -200,7 +200,8 @@ export class BuiltComponent {
   }
 
   async stop(): Promise<void> {
-    if (this.component?.running) await this.component.stop(5_000);
+    // Also when the component has exited by itself: stop waits until its last output lines are in the log.
+    await this.component?.stop(5_000);
     await this.core?.stop();
     fs.rmSync(this.root, { recursive: true, force: true });
   }

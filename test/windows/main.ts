@@ -7,7 +7,10 @@
  * sockets and counters of the namespace its server runs in). The inner run opens listeners, UDP sockets and 1,200
  * established connections (IPv4 and IPv6), runs `node.exe defender-agent-windows.js --collect-once --sample` under Wine with
  * its output in files (node.exe fails with EBADF on a Unix pipe) and compares every block with `ss` and
- * /proc/net/dev. `--setup` only installs the environment and prints where it is. Last line `N passed, N failed`.
+ * /proc/net/dev. Then, in the same namespace with those sockets closed, the agent end to end once per IPC client
+ * (end-to-end.ts): the stand-in core under Wine serving a named pipe, the agent started from the Windows manifest's Run
+ * step, two reports ACCEPTED. `--setup` only installs the environment and prints where it is. Last line
+ * `N passed, N failed`.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -15,11 +18,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { buildSync } from 'esbuild';
 import { parse } from 'yaml';
 import { describeError } from '../../src/util/describe-error';
 import { WINDOWS_BUNDLE_FILE } from '../../scripts/build/recipe';
 import { type CheckResult, Checks } from '../nucleus-lite/checks';
 import { compareCounters, compareEstablished, compareListeningTcp, compareListeningUdp, type SampleDocument } from './compare';
+import { type EndToEndInput, endToEndChecks, type IpcClientName, windowsPath } from './end-to-end';
 import { ensureWineEnvironment, TOOLS, type WineEnvironment, wineEnv } from './wine-env';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -27,19 +32,18 @@ const print = (line: string) => console.log(`[windows] ${line}`);
 const CONNECTIONS_PER_FAMILY = 600;
 const LISTENERS_PER_FAMILY = 8;
 const UDP_PER_FAMILY = 4;
+/** The portable client is what the Windows manifest runs; the SDK's (aws-crt's win32-x64 addon) is tried beside it. */
+const END_TO_END_CLIENTS: readonly IpcClientName[] = ['portable', 'sdk'];
 
 interface InnerInput {
   env: WineEnvironment;
   artifactsPath: string;
   resultsFile: string;
   workDir: string;
+  endToEnd: EndToEndInput;
 }
 
 const NAMESPACE_SETUP = ['set -e', 'mount -t tmpfs -o mode=700 tmpfs /tmp/.wine-0', 'ip link set lo up', 'exec "$@"'].join('\n');
-
-function windowsPath(unixPath: string): string {
-  return `Z:${unixPath.replace(/\//g, '\\')}`;
-}
 
 /** node.exe under Wine with the given arguments; stdout and stderr go to files. */
 function runWine(env: WineEnvironment, args: string[], outFile: string, errFile: string, extraEnv: NodeJS.ProcessEnv = {}) {
@@ -166,6 +170,13 @@ async function inner(): Promise<void> {
         return `${r.interfaces.join(', ')}`;
       });
     }
+    // The end to end needs none of the fixture's sockets: closed first, so its samples are small and quick.
+    closeSockets();
+    closeSockets = undefined;
+    for (const client of END_TO_END_CLIENTS) {
+      const figure = await endToEndChecks(client, input.env, input.endToEnd, input.workDir, checks);
+      if (figure) figures.push(figure);
+    }
   } catch (error) {
     checks.record({ name: 'the run in the namespace completes', passed: false, detail: describeError(error), seconds: 0 });
   } finally {
@@ -215,6 +226,26 @@ async function installStepChecks(env: WineEnvironment, recipe: Record<string, un
   spawnSync(TOOLS.wineserver, ['-k'], { env: wineEnv(env.prefix), stdio: 'ignore', timeout: 15_000 });
 }
 
+/**
+ * The stand-in core bundled into one file node.exe can run (it runs under Wine, not through tsx), and the files the
+ * end to end lays out beside the build's.
+ */
+function endToEndInput(workDir: string, recipeFile: string, builtArtifacts: string): EndToEndInput {
+  const coreBundle = path.join(workDir, 'wine-core.js');
+  buildSync({
+    entryPoints: [path.join(__dirname, 'wine-core.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    outfile: coreBundle,
+    logLevel: 'error',
+  });
+  // The aws-crt the SDK's bundle was built from (the build insists on one copy, node_modules/aws-crt).
+  const crtWindowsAddon = path.join(REPO_ROOT, 'node_modules', 'aws-crt', 'dist', 'bin', 'win32-x64-cruntime', 'aws-crt-nodejs.node');
+  if (!fs.existsSync(crtWindowsAddon)) throw new Error(`aws-crt's npm package has no Windows x64 addon at ${crtWindowsAddon}`);
+  return { coreBundle, recipeFile, builtArtifacts, crtWindowsAddon };
+}
+
 async function outer(): Promise<void> {
   const started = Date.now();
   const checks = new Checks(print);
@@ -251,7 +282,13 @@ async function outer(): Promise<void> {
     }
     await installStepChecks(env, recipe, workDir, checks);
 
-    const input: InnerInput = { env, artifactsPath, resultsFile: path.join(workDir, 'results.json'), workDir };
+    const input: InnerInput = {
+      env,
+      artifactsPath,
+      resultsFile: path.join(workDir, 'results.json'),
+      workDir,
+      endToEnd: endToEndInput(workDir, path.join(recipesDir, recipeFile), path.join(workDir, 'build', 'artifacts', name, version)),
+    };
     fs.writeFileSync(path.join(workDir, 'input.json'), JSON.stringify(input));
     fs.mkdirSync('/tmp/.wine-0', { recursive: true, mode: 0o700 });
     const tsx = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');

@@ -80,6 +80,11 @@ export interface StopResult extends ExitResult {
 
 const DEFAULT_INSTALL_TIMEOUT_SECONDS = 120;
 const DEFAULT_STOP_TIMEOUT_MS = 5_000;
+/**
+ * How long stop() waits, after the Run process group is gone, for the output pipes to close: a process that left the
+ * group may still hold them. Copying stops after it, so that no line reaches the log once stop has resolved.
+ */
+const OUTPUT_DRAIN_MS = 2_000;
 const INSTALL_OUTPUT_LINES_KEPT = 40;
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -104,6 +109,8 @@ export class ComponentProcess extends EventEmitter {
   private installed = false;
   private child: ChildProcess | undefined;
   private exitedPromise: Promise<ExitResult> = Promise.resolve({ code: null, signal: null });
+  /** Resolves once Run's output is closed and every line of it copied; after it no line is copied. */
+  private outputDrained: () => Promise<void> = async () => undefined;
   private lastExit: ExitResult | undefined;
   private stopping = false;
 
@@ -153,7 +160,11 @@ export class ComponentProcess extends EventEmitter {
   /** SIGTERM to the whole process group, SIGKILL after `timeoutMs`, as the nucleus stops a component. */
   async stop(timeoutMs = DEFAULT_STOP_TIMEOUT_MS): Promise<StopResult> {
     const child = this.child;
-    if (!child || this.lastExit) return { ...(this.lastExit ?? { code: null, signal: null }), elapsedMs: 0, forced: false };
+    if (!child) return { code: null, signal: null, elapsedMs: 0, forced: false };
+    if (this.lastExit) {
+      await this.outputDrained();
+      return { ...this.lastExit, elapsedMs: 0, forced: false };
+    }
     const started = Date.now();
     this.stopping = true;
     killGroup(child, 'SIGTERM');
@@ -168,6 +179,7 @@ export class ComponentProcess extends EventEmitter {
     const exit = await this.exitedPromise;
     // Children that outlive the script's main process go too, as with the nucleus.
     killGroup(child, 'SIGKILL');
+    await this.outputDrained();
     return { ...exit, elapsedMs: Date.now() - started, forced };
   }
 
@@ -224,7 +236,8 @@ export class ComponentProcess extends EventEmitter {
     appendFileSync(this.logFile, `${new Date().toISOString()} [${level}] (local-core) ${this.name}: ${message}\n`);
   }
 
-  private spawnStep(step: LifecycleStep, definition: StepPlan): ChildProcess {
+  /** The step's process, its output copied line by line to the log until `stopCopying`. */
+  private spawnStep(step: LifecycleStep, definition: StepPlan): { child: ChildProcess; stopCopying: () => void } {
     const state = step === 'Install' ? 'NEW' : 'RUNNING';
     const context = `{scriptName=services.${this.name}.lifecycle.${step}.Script, serviceName=${this.name}, currentState=${state}}`;
     this.log(
@@ -238,14 +251,21 @@ export class ComponentProcess extends EventEmitter {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let copying = true;
     for (const stream of ['stdout', 'stderr'] as const) {
       createInterface({ input: child[stream]!, crlfDelay: Infinity }).on('line', (text) => {
+        if (!copying) return;
         const level = stream === 'stdout' ? 'INFO' : 'WARN';
         appendFileSync(this.logFile, `${new Date().toISOString()} [${level}] (Copier) ${this.name}: ${stream}. ${text}. ${context}\n`);
         this.emit('line', { step, stream, text } satisfies OutputLine);
       });
     }
-    return child;
+    const stopCopying = (): void => {
+      copying = false;
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    };
+    return { child, stopCopying };
   }
 
   private runInstall(install: StepPlan): Promise<void> {
@@ -257,7 +277,7 @@ export class ComponentProcess extends EventEmitter {
       if (output.length > INSTALL_OUTPUT_LINES_KEPT) output.shift();
     };
     this.on('line', keep);
-    const child = this.spawnStep('Install', install);
+    const { child } = this.spawnStep('Install', install);
     return new Promise<void>((resolve, reject) => {
       let timedOut = false;
       const timer = setTimeout(() => {
@@ -282,8 +302,16 @@ export class ComponentProcess extends EventEmitter {
   }
 
   private spawnRun(): Promise<void> {
-    const child = this.spawnStep('Run', this.steps!.run);
+    const { child, stopCopying } = this.spawnStep('Run', this.steps!.run);
     this.child = child;
+    // 'close' comes once every process holding the output has closed it and every line has been read.
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    this.outputDrained = async () => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, OUTPUT_DRAIN_MS)))]);
+      clearTimeout(timer);
+      stopCopying();
+    };
     this.lastExit = undefined;
     this.stopping = false;
     let settle: (exit: ExitResult) => void = () => undefined;

@@ -193,6 +193,23 @@ describe('launchComponent', () => {
     expect(isAlive(pid)).toBe(false);
   });
 
+  it('has copied every line its processes wrote by the time stop resolves, and copies none after', async () => {
+    // A process of the component that left its group (setsid) keeps the output pipe open and writes after Run has
+    // exited. A caller removes the core's root once stop resolves: a line copied after that would write into a removed
+    // folder and throw in the core's process.
+    const component = launch({ Run: "setsid sh -c 'echo left the group; sleep 0.5; echo late' & exec sleep 30" });
+    const output = linesUntil(component, 'left the group');
+    await component.start();
+    await output;
+
+    await component.stop();
+    const copied = readFileSync(component.logFile, 'utf8');
+    rmSync(join(dir, 'root'), { recursive: true, force: true });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+    expect(copied).toContain('stdout. late.');
+  });
+
   it('kills with SIGKILL, children included, a component that ignores SIGTERM', async () => {
     const component = launch({ Run: 'trap \'\' TERM; sleep 30 & echo "child=$!"; echo ready; while true; do sleep 1; done' });
     const output = linesUntil(component, 'ready');
