@@ -64,8 +64,99 @@ export const MODULES: readonly MutationModule[] = [
 ];
 
 const EVENTSTREAM = 'src/ipc/eventstream.ts';
+const REPORT_BUILD = 'src/report/build.ts';
+const CONFIG_VALUES = 'src/config/values.ts';
+const CONFIG_DETECTION = 'src/config/detection.ts';
+const CUSTOM_VALUES = 'src/report/custom-metric-values.ts';
 
 export const EQUIVALENT_MUTANTS: readonly EquivalentMutant[] = [
+  {
+    file: 'src/config/parse.ts',
+    mutator: 'ObjectLiteral',
+    original: '{ ...defaultsCache.customMetrics }',
+    replacement: '{}',
+    reason: "the recipe's default customMetrics is {}: a new empty object either way (the copy keeps a caller's change out of the cache)",
+  },
+  {
+    file: CONFIG_VALUES,
+    mutator: 'ConditionalExpression',
+    original: "typeof n !== 'number'",
+    replacement: 'false',
+    reason: 'Number.isInteger, tested next, is false for every value that is not a number (it does not coerce)',
+  },
+  {
+    file: CONFIG_VALUES,
+    mutator: 'ConditionalExpression',
+    original: "typeof text !== 'string'",
+    replacement: 'false',
+    reason: 'allowed.includes, tested next, compares without coercion: a value that is not a string is never one of the allowed words',
+  },
+  {
+    file: CONFIG_DETECTION,
+    mutator: 'ConditionalExpression',
+    original: "typeof kind !== 'string'",
+    replacement: 'false',
+    reason: 'DRILL_KINDS.includes, tested next, compares without coercion: a kind that is not a string is never a drill kind',
+  },
+  {
+    file: REPORT_BUILD,
+    mutator: 'ArrowFunction',
+    original: '() => 0',
+    replacement: '() => undefined',
+    reason: 'the document with empty lists is the same: assembleDocument reads a missing count as 0 (listed[index] ?? 0)',
+  },
+  {
+    file: REPORT_BUILD,
+    mutator: 'EqualityOperator',
+    original: 'sum <= budget',
+    replacement: 'sum < budget',
+    reason:
+      'stops one entry sooner only when the entries so far fill the budget exactly: the entry it leaves unmeasured could never fit, and an unmeasured count reads as not fitting',
+  },
+  {
+    file: REPORT_BUILD,
+    mutator: 'OptionalChaining',
+    original: 'this.prefixSizes[index]?.[count]',
+    replacement: 'this.prefixSizes[index][count]',
+    reason: 'every list has its prefix sizes (one array per list, built in the constructor): the ?. never short-circuits',
+  },
+  {
+    file: REPORT_BUILD,
+    mutator: 'EqualityOperator',
+    original: 'length <= k',
+    replacement: 'length < k',
+    reason: 'a list of exactly k entries then searches [k, k], which gives k: the length it already has',
+  },
+  {
+    file: CUSTOM_VALUES,
+    mutator: 'ConditionalExpression',
+    original: "typeof value !== 'number'",
+    replacement: 'false',
+    reason:
+      'Number.isFinite, tested next, is false for every value that is not a number (it does not coerce): the typeof test narrows the type for TypeScript only',
+  },
+  {
+    file: CUSTOM_VALUES,
+    mutator: 'ConditionalExpression',
+    original: "typeof value === 'number'",
+    replacement: 'true',
+    line: "return typeof value === 'number' && Number.isFinite(value);",
+    reason: 'as in customNumberProblem: Number.isFinite alone is false for every value that is not a number',
+  },
+  {
+    file: CUSTOM_VALUES,
+    mutator: 'ConditionalExpression',
+    original: 'value === 0',
+    replacement: 'false',
+    reason: "0 and -0 both go through toPrecision as '0.00000000000000', which Number reads as 0: the value the shortcut returns",
+  },
+  {
+    file: CUSTOM_VALUES,
+    mutator: 'EqualityOperator',
+    original: 'value < 0n',
+    replacement: 'value <= 0n',
+    reason: 'negating 0n gives 0n (a bigint has no -0): the same digits',
+  },
   {
     file: EVENTSTREAM,
     mutator: 'ConditionalExpression',

@@ -251,11 +251,13 @@ function parseCriteria(value: unknown, where: string, metric: string): BehaviorC
   if (duration !== undefined) {
     const isList = !NUMERIC_OPERATORS.includes(comparisonOperator);
     if (isList) throw new InvalidValue(`${where}: durationSeconds cannot be used with list-based metrics`);
-    const seconds = integer(1, 86_400)(duration);
-    if (!DURATIONS.includes(seconds)) {
+    // Decimal text ("600", or "600.0" as the nucleus writes a stored double) is read as its number; Number() alone
+    // would also read "0x258" as 600.
+    const seconds = typeof duration === 'string' && DECIMAL_WHOLE.test(duration.trim()) ? Number(duration) : duration;
+    if (!DURATIONS.includes(seconds as number)) {
       throw new InvalidValue(`${where}: durationSeconds must be one of ${DURATIONS.join(', ')} (got ${quoteValue(duration)})`);
     }
-    criteria.durationSeconds = seconds;
+    criteria.durationSeconds = seconds as number;
   }
   for (const key of ['consecutiveDatapointsToAlarm', 'consecutiveDatapointsToClear'] as const) {
     const given = fields.get(key.toLowerCase());
