@@ -64,6 +64,8 @@ export const MODULES: readonly MutationModule[] = [
 ];
 
 const EVENTSTREAM = 'src/ipc/eventstream.ts';
+const JOIN_REASON =
+  "as 'this.waitingBytes < this.needed' -> false: the splitter then waits for a wrong or no number of bytes, which changes only when the chunks are joined and the frame is decided again, not which frames come out";
 const REPORT_BUILD = 'src/report/build.ts';
 const CONFIG_VALUES = 'src/config/values.ts';
 const CONFIG_DETECTION = 'src/config/detection.ts';
@@ -182,6 +184,77 @@ export const EQUIVALENT_MUTANTS: readonly EquivalentMutant[] = [
     original: 'value < 0n',
     replacement: 'value <= 0n',
     reason: 'negating 0n gives 0n (a bigint has no -0): the same digits',
+  },
+  {
+    file: EVENTSTREAM,
+    mutator: 'StringLiteral',
+    original: "'keep'",
+    replacement: '""',
+    reason: `'' is neither 'drop' nor 'keep', so the frame waits for ''.until, undefined; ${JOIN_REASON}`,
+  },
+  {
+    file: EVENTSTREAM,
+    mutator: 'ConditionalExpression',
+    original: "decided === 'keep'",
+    replacement: 'false',
+    reason: `a kept frame then waits for 'keep'.until, undefined; ${JOIN_REASON}`,
+  },
+  {
+    file: EVENTSTREAM,
+    mutator: 'ObjectLiteral',
+    original: '{ until: PRELUDE_LENGTH }',
+    replacement: '{}',
+    reason: JOIN_REASON,
+  },
+  {
+    file: EVENTSTREAM,
+    mutator: 'ObjectLiteral',
+    original: '{ until: headersEnd }',
+    replacement: '{}',
+    reason: JOIN_REASON,
+  },
+  {
+    file: EVENTSTREAM,
+    mutator: 'EqualityOperator',
+    original: 'this.pending.length < PRELUDE_LENGTH',
+    replacement: 'this.pending.length <= PRELUDE_LENGTH',
+    reason: `with exactly the prelude in, it waits for one more chunk before deciding: ${JOIN_REASON}`,
+  },
+  {
+    file: EVENTSTREAM,
+    mutator: 'EqualityOperator',
+    original: 'this.pending.length < headersEnd',
+    replacement: 'this.pending.length <= headersEnd',
+    reason: `with exactly the headers in, it waits for one more chunk before deciding: ${JOIN_REASON}`,
+  },
+  {
+    file: EVENTSTREAM,
+    mutator: 'ConditionalExpression',
+    original: 'input.length === 0',
+    replacement: 'false',
+    reason:
+      'nothing is pending while a frame is dropped (pending is emptied when dropping starts), so an empty rest goes through the loop to the same []',
+  },
+  {
+    file: EVENTSTREAM,
+    mutator: 'ConditionalExpression',
+    original: 'checked > 0',
+    replacement: 'true',
+    reason: 'the CRC of no bytes, carried on from frame.crc, is frame.crc',
+  },
+  {
+    file: EVENTSTREAM,
+    mutator: 'EqualityOperator',
+    original: 'checked > 0',
+    replacement: 'checked >= 0',
+    reason: 'the CRC of no bytes, carried on from frame.crc, is frame.crc',
+  },
+  {
+    file: EVENTSTREAM,
+    mutator: 'EqualityOperator',
+    original: 'n < 256',
+    replacement: 'n <= 256',
+    reason: 'the extra pass writes crcTable[256], past the end of a 256-entry Uint32Array: a write typed arrays ignore',
   },
   {
     file: EVENTSTREAM,

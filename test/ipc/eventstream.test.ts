@@ -135,6 +135,34 @@ describe('FrameSplitter', () => {
       }).toThrow('message CRC mismatch');
     });
 
+    it('drops a frame of headers only, no payload: its headers end where its trailer starts', () => {
+      const headersOnly = encodeMessage({ headers: dropHeaders, payload: Buffer.alloc(0) });
+      const splitter = new FrameSplitter({ discard: (headers) => dropped({ headers, payload: Buffer.alloc(0) }) });
+      const stream = Buffer.concat([headersOnly, kept]);
+      const frames: Buffer[] = [];
+      for (let offset = 0; offset < stream.length; offset++) frames.push(...splitter.push(stream.subarray(offset, offset + 1)));
+      expect(frames.map((f) => decodeMessage(f).payload.toString())).toEqual(['kept']);
+    });
+
+    it('delivers, as soon as it is whole, a frame whose headers_len runs past it (decodeMessage refuses it then)', () => {
+      for (const headersLength of [11, 14, 16, 100]) {
+        const bogus = rawFrame(Buffer.alloc(0), Buffer.alloc(10), headersLength);
+        const splitter = new FrameSplitter({ discard: () => true });
+        expect(splitter.push(bogus.subarray(0, 12))).toEqual([]);
+        expect([headersLength, splitter.push(bogus.subarray(12))]).toEqual([headersLength, [bogus]]);
+      }
+    });
+
+    it('delivers a frame whose headers cannot be read rather than asking the option about them', () => {
+      // A header named "x" of type 99, which no peer may send.
+      const garbage = Buffer.from([1, 0x78, 99, 0, 0]);
+      const frame = rawFrame(garbage, Buffer.alloc(20));
+      const splitter = new FrameSplitter({ discard: () => true });
+      expect(splitter.push(frame.subarray(0, 12 + garbage.length))).toEqual([]);
+      expect(splitter.push(frame.subarray(12 + garbage.length))).toEqual([frame]);
+      expect(() => decodeMessage(frame)).toThrow();
+    });
+
     it('reads whole, to be refused as before, a frame whose prelude CRC is wrong', () => {
       const corrupt = Buffer.from(big);
       corrupt.writeUInt8(corrupt.readUInt8(8) ^ 1, 8);
