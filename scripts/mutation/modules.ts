@@ -119,6 +119,28 @@ export const EQUIVALENT_MUTANTS: readonly EquivalentMutant[] = [
   },
   {
     file: REPORT_BUILD,
+    mutator: 'ConditionalExpression',
+    original: 'colon < 0',
+    replacement: 'false',
+    reason:
+      "remoteAddr is always `ip:port` (EstablishedConnection's contract; the socket summary writes it with formatEndpoint), so the colon is found: the branch for none is a guard no collected connection reaches",
+  },
+  {
+    file: REPORT_BUILD,
+    mutator: 'EqualityOperator',
+    original: 'colon < 0',
+    replacement: 'colon <= 0',
+    reason: 'as colon < 0 -> false: a remoteAddr starts with an address, never with its colon',
+  },
+  {
+    file: 'src/config/parse.ts',
+    mutator: 'ConditionalExpression',
+    original: '!defaultsCache',
+    replacement: 'true',
+    reason: 'parses the recipe defaults again at every call: the same values, what the cache saves is time',
+  },
+  {
+    file: REPORT_BUILD,
     mutator: 'OptionalChaining',
     original: 'this.prefixSizes[index]?.[count]',
     replacement: 'this.prefixSizes[index][count]',
