@@ -68,6 +68,10 @@ const REPORT_BUILD = 'src/report/build.ts';
 const CONFIG_VALUES = 'src/config/values.ts';
 const CONFIG_DETECTION = 'src/config/detection.ts';
 const CUSTOM_VALUES = 'src/report/custom-metric-values.ts';
+const BEHAVIORS = 'src/config/behaviors.ts';
+const DETECTOR = 'src/detect/detector.ts';
+const MEASURE = 'src/detect/measure.ts';
+const CIDR = 'src/detect/cidr.ts';
 
 export const EQUIVALENT_MUTANTS: readonly EquivalentMutant[] = [
   {
@@ -112,6 +116,28 @@ export const EQUIVALENT_MUTANTS: readonly EquivalentMutant[] = [
     replacement: 'sum < budget',
     reason:
       'stops one entry sooner only when the entries so far fill the budget exactly: the entry it leaves unmeasured could never fit, and an unmeasured count reads as not fitting',
+  },
+  {
+    file: REPORT_BUILD,
+    mutator: 'ConditionalExpression',
+    original: 'colon < 0',
+    replacement: 'false',
+    reason:
+      "remoteAddr is always `ip:port` (EstablishedConnection's contract; the socket summary writes it with formatEndpoint), so the colon is found: the branch for none is a guard no collected connection reaches",
+  },
+  {
+    file: REPORT_BUILD,
+    mutator: 'EqualityOperator',
+    original: 'colon < 0',
+    replacement: 'colon <= 0',
+    reason: 'as colon < 0 -> false: a remoteAddr starts with an address, never with its colon',
+  },
+  {
+    file: 'src/config/parse.ts',
+    mutator: 'ConditionalExpression',
+    original: '!defaultsCache',
+    replacement: 'true',
+    reason: 'parses the recipe defaults again at every call: the same values, what the cache saves is time',
   },
   {
     file: REPORT_BUILD,
@@ -211,5 +237,132 @@ export const EQUIVALENT_MUTANTS: readonly EquivalentMutant[] = [
     original: 'this.pending.length === 0',
     replacement: 'false',
     reason: 'joins the chunk to an empty buffer instead of taking it as is: the same bytes',
+  },
+
+  // Detection (src/detect, src/config/behaviors.ts).
+  {
+    file: BEHAVIORS,
+    mutator: 'EqualityOperator',
+    original: 'raw < 0',
+    replacement: 'raw <= 0',
+    reason: 'reached only when raw is not a safe whole number >= 0, which 0 is: raw is never 0 here',
+  },
+  {
+    file: BEHAVIORS,
+    mutator: 'ConditionalExpression',
+    original: 'count !== undefined',
+    replacement: 'true',
+    reason: 'undefined >= 0n is false, so a count that was not read is out of range either way',
+  },
+  {
+    file: DETECTOR,
+    mutator: 'ConditionalExpression',
+    original: '!state',
+    replacement: 'false',
+    reason: 'configure gives every behavior it evaluates a state, and restore calls configure again: the state is never missing',
+  },
+  {
+    file: DETECTOR,
+    mutator: 'StringLiteral',
+    original: "'0'",
+    replacement: '""',
+    reason: "BigInt('') is 0n, as BigInt('0') is: the sum of a period that has not started is 0 either way",
+  },
+  {
+    file: DETECTOR,
+    mutator: 'EqualityOperator',
+    original: 'atMs < state.silentSinceMs',
+    replacement: 'atMs <= state.silentSinceMs',
+    reason: 'at the same time the silence start is set to the value it already has',
+  },
+  {
+    file: DETECTOR,
+    mutator: 'ConditionalExpression',
+    original: "typeof value !== 'object'",
+    replacement: 'false',
+    reason: 'a primitive (what JSON gives besides objects and null) has no fingerprint property: the next check refuses it',
+  },
+  {
+    file: DETECTOR,
+    mutator: 'ConditionalExpression',
+    original: "typeof v.violationId === 'string'",
+    replacement: 'true',
+    reason: 'adds violationId: undefined, which every reader takes as no id (?? and truthiness) and JSON leaves out when saved',
+  },
+  {
+    file: DETECTOR,
+    mutator: 'ConditionalExpression',
+    original: "typeof v.silentSinceMs === 'number'",
+    replacement: 'true',
+    reason: 'adds silentSinceMs: undefined, which every reader takes as no silence (=== undefined) and JSON leaves out when saved',
+  },
+  {
+    file: MEASURE,
+    mutator: 'ArrayDeclaration',
+    original: '[]',
+    replacement: '["Stryker was here"]',
+    line: 'this.destinations ??= new AddressSet(destinations ?? destinationTableOf(establishedConnections ?? []));',
+    reason: 'never evaluated: the line above returns when both the table and the connections are missing',
+  },
+  {
+    file: MEASURE,
+    mutator: 'MethodExpression',
+    original: 'value.cidrs.map((c) => parseCidr(c)).filter((n): n is Network => n !== undefined)',
+    replacement: 'value.cidrs.map(c => parseCidr(c))',
+    reason: 'criteria come from parseBehaviors, which refuses a CIDR parseCidr does not take: nothing is filtered out',
+  },
+  {
+    file: MEASURE,
+    mutator: 'ConditionalExpression',
+    original: 'n !== undefined',
+    replacement: 'true',
+    line: '...(value.cidrs ? { networks: value.cidrs.map((c) => parseCidr(c)).filter((n): n is Network => n !== undefined) } : {}),',
+    reason: 'as the filter above: parseBehaviors has refused every CIDR parseCidr does not take',
+  },
+  {
+    file: MEASURE,
+    mutator: 'ConditionalExpression',
+    original: 'default:\n      return true;',
+    replacement: 'default:',
+    reason: 'counts and custom numbers are compared only with the four numeric operators (parseBehaviors pairs them so): never reached',
+  },
+  {
+    file: MEASURE,
+    mutator: 'BooleanLiteral',
+    original: 'true',
+    replacement: 'false',
+    line: 'return true;',
+    reason: 'the default of conformsNumeric: never reached, as the entry above says',
+  },
+  {
+    file: MEASURE,
+    mutator: 'ArrayDeclaration',
+    original: '[]',
+    replacement: '["Stryker was here"]',
+    line: 'const inside = addresses.inside(compiled.networks ?? []);',
+    reason: 'compileCriteria sets networks for every CIDR operator (parseBehaviors requires cidrs with them): never evaluated',
+  },
+  {
+    file: MEASURE,
+    mutator: 'ArrayDeclaration',
+    original: '[]',
+    replacement: '["Stryker was here"]',
+    line: 'const networks = compiled.networks ?? [];',
+    reason: 'as for aws:destination-ip-addresses: an ip-address-list behavior always has its networks compiled',
+  },
+  {
+    file: CIDR,
+    mutator: 'EqualityOperator',
+    original: 'w < result.length',
+    replacement: 'w <= result.length',
+    reason: 'one step past the end of a Uint32Array: the read gives undefined (| makes it 0) and the write is ignored',
+  },
+  {
+    file: CIDR,
+    mutator: 'ConditionalExpression',
+    original: 'bitmap',
+    replacement: 'false',
+    reason:
+      "computes a network's bitmap again instead of taking it from this sample's cache: the same bits; what it saves is time, which no unit test may time",
   },
 ];

@@ -1,5 +1,5 @@
 import { InvalidValue } from '../../src/config/values';
-import { metricKindOf, parseBehaviors } from '../../src/config/behaviors';
+import { isDeviceMetric, metricKindOf, parseBehaviors } from '../../src/config/behaviors';
 
 const behavior = (metric: string, criteria: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   name: 'b1',
@@ -297,6 +297,11 @@ describe('parseBehaviors refusals name the behavior, the field and what was wron
       'behavior "b1": criteria.value.number must be a number (got "x")',
     ],
     [
+      'a number given as a list',
+      [behavior('m', { comparisonOperator: 'less-than', value: { number: [5] } })],
+      'behavior "b1": criteria.value.number must be a number (got [5])',
+    ],
+    [
       'a number that is not finite',
       [behavior('m', { comparisonOperator: 'less-than', value: { number: Number.POSITIVE_INFINITY } })],
       'behavior "b1": criteria.value.number must be a number (got null)',
@@ -500,6 +505,59 @@ describe('parseBehaviors accepts', () => {
       behavior('aws:destination-ip-addresses', { comparisonOperator: 'not-in-cidr-set', value: { cidrs: ['2001:DB8::/32', 'fe80::/10'] } }),
     ]);
     expect(parsed?.criteria?.value).toEqual({ cidrs: ['2001:DB8::/32', 'fe80::/10'] });
+  });
+});
+
+describe('more refusals, exactly', () => {
+  const countProblem = (value: unknown) =>
+    problem([behavior('aws:all-bytes-out', { comparisonOperator: 'greater-than', value: { count: value } })]);
+
+  it('a JSON number count beyond 2^63-1 is out of range, one between 2^53 and 2^63 is to be written as text', () => {
+    expect(countProblem(2 ** 64)).toBe(
+      'behavior "b1": criteria.value.count must be a whole number from 0 to 9223372036854775807 (got 18446744073709551616)',
+    );
+    expect(countProblem(2 ** 53)).toBe(
+      'behavior "b1": criteria.value.count is above 9007199254740991 as a JSON number, which reaches the agent as a double, ' +
+        'possibly rounded; write it as a string of digits, such as "9223372036854775807", to have it exact (got 9007199254740992)',
+    );
+  });
+
+  it('a negative count beyond 2^64 in JSON text is refused', () => {
+    const text = JSON.stringify([behavior('aws:all-bytes-out', { comparisonOperator: 'greater-than', value: { count: 1 } })]);
+    expect(() => parseBehaviors(text.replace('"count":1', '"count":-18446744073709551616'))).toThrow(
+      'behavior "b1": criteria.value.count must be a whole number from 0 to 9223372036854775807 (got -18446744073709551616)',
+    );
+  });
+
+  it('a CIDR given as a list, and one longer than 43 characters, are refused', () => {
+    const cidrs = (list: unknown[]) =>
+      problem([behavior('aws:destination-ip-addresses', { comparisonOperator: 'in-cidr-set', value: { cidrs: list } })]);
+    expect(cidrs([['10.0.0.0/8']])).toBe('behavior "b1": criteria.value.cidrs has an invalid CIDR ["10.0.0.0/8"] (got [["10.0.0.0/8"]])');
+    // The longest text of a CIDR in hexadecimal groups is 43 characters; longer text is refused unread.
+    const long = '0000:0000:0000:0000:0000:ffff:255.255.255.255/128';
+    expect(cidrs([long])).toBe(`behavior "b1": criteria.value.cidrs has an invalid CIDR "${long}" (got ["${long}"])`);
+    const longest = '0000:0000:0000:0000:0000:0000:0000:0000/128';
+    expect(
+      parseBehaviors([behavior('ips', { comparisonOperator: 'in-cidr-set', value: { cidrs: [longest] } })])[0]?.criteria?.value,
+    ).toEqual({
+      cidrs: [longest],
+    });
+  });
+
+  it('statistical thresholds are refused with what to use instead', () => {
+    expect(problem([behavior('aws:all-bytes-out', { comparisonOperator: 'less-than', statisticalThreshold: { statistic: 'p90' } })])).toBe(
+      'behavior "b1": statisticalThreshold compares the device with percentiles of the whole fleet, which only Device Defender in the ' +
+        'cloud has; on the device use a static value',
+    );
+  });
+});
+
+describe('isDeviceMetric', () => {
+  it('is true for the ten device-side metrics only', () => {
+    expect(isDeviceMetric('aws:all-bytes-out')).toBe(true);
+    expect(isDeviceMetric('aws:destination-ip-addresses')).toBe(true);
+    expect(isDeviceMetric('aws:num-messages-sent')).toBe(false);
+    expect(isDeviceMetric('toString')).toBe(false);
   });
 });
 

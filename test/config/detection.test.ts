@@ -39,6 +39,12 @@ describe('alarm and sink topics', () => {
     expect(refusal(localTopic, '/alarms')).toMatch(/not a plain topic/);
   });
 
+  it('takes a cloud topic of exactly 256 bytes with a 128-character thing name, and refuses one byte more', () => {
+    const topic = `${'a'.repeat(127)}/{iot:thingName}`;
+    expect(cloudTopic(topic)).toBe(topic);
+    expect(refusal(cloudTopic, `a${topic}`)).toMatch(/too long/);
+  });
+
   it('takes exactly 7 "/" in a cloud topic (AWS IoT Core’s limit), and any number in a local one', () => {
     expect(cloudTopic('a/b/c/d/e/f/g/h')).toBe('a/b/c/d/e/f/g/h');
     expect(localTopic('a/b/c/d/e/f/g/h/i/j')).toBe('a/b/c/d/e/f/g/h/i/j');

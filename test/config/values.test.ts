@@ -102,6 +102,7 @@ describe('jsonObject', () => {
     expect(jsonObject({ a: 1 }, 'shape')).toEqual({ a: 1 });
     expect(jsonObject('{"a": 1}', 'shape')).toEqual({ a: 1 });
     expect(jsonObject('  {"a": {"b": [1]}}  ', 'shape')).toEqual({ a: { b: [1] } });
+    expect(jsonObject('{"a": null, "b": [null]}', 'shape')).toEqual({ a: null, b: [null] });
   });
 
   it('refuses a string that is not JSON, and what is not an object: null, a number, a list, other text', () => {
@@ -135,6 +136,7 @@ describe('lowerCaseFields', () => {
       ['__proto__', 2],
     ]);
     expect(lowerCaseFields([1]).size).toBe(0);
+    expect(lowerCaseFields('ab').size).toBe(0);
     expect(lowerCaseFields(null).size).toBe(0);
   });
 });

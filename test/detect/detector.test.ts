@@ -759,6 +759,62 @@ describe('edges of a traffic period and of an invalidated alarm', () => {
     ]);
   });
 
+  it('a silence keeps its start through a change of criteria: the alarm is invalidated two days after its last datapoint', () => {
+    const portsIn = (allowed: number[]) =>
+      parseBehaviors(one('aws:listening-tcp-ports', { comparisonOperator: 'in-port-set', value: { ports: allowed } }));
+    const detector = new Detector(() => 'v');
+    detector.configure(portsIn([22]));
+    const t0 = Date.UTC(2026, 11, 1);
+    detector.evaluate(sample({ listeningTcpPorts: ports(23) }), undefined, t0);
+    detector.evaluate(sample(), undefined, t0 + 1);
+    detector.configure(portsIn([22, 80]));
+    expect(detector.snapshot().b?.silentSinceMs).toBe(t0 + 1);
+    expect(detector.evaluate(sample(), undefined, t0 + 1 + 2 * DAY + 1).map((c) => [c.type, c.silentSinceMs])).toEqual([
+      ['alarm-invalidated', t0 + 1],
+    ]);
+  });
+
+  it('samples whose traffic is still being summed neither start nor end a silence: two days without a complete period invalidate', () => {
+    const detector = detectorFor(
+      one('aws:all-bytes-out', { comparisonOperator: 'less-than', value: { count: 10 }, durationSeconds: 3600 }),
+    );
+    const t0 = Date.UTC(2026, 11, 1);
+    for (let i = 1; i <= 12; i++) detector.evaluate(sample(), traffic(100), t0 + i * 5 * MINUTE);
+    expect(detector.snapshot().b?.inAlarm).toBe(true);
+    // Unreadable counters, then a period that starts and never completes, then unreadable counters again.
+    const t1 = t0 + 2 * 60 * MINUTE;
+    expect(detector.evaluate(sample(), undefined, t1)).toEqual([]);
+    expect(detector.evaluate(sample(), traffic(0), t1 + 5 * MINUTE)).toEqual([]);
+    expect(detector.snapshot().b?.silentSinceMs).toBe(t1);
+    expect(detector.evaluate(sample(), undefined, t1 + 2 * DAY + 1).map((c) => [c.type, c.silentSinceMs])).toEqual([
+      ['alarm-invalidated', t1],
+    ]);
+  });
+
+  it('a sample without a time neither starts nor ends the timing of a silence', () => {
+    const detector = detectorFor(one('aws:listening-tcp-ports', { comparisonOperator: 'in-port-set', value: { ports: [22] } }));
+    const t0 = Date.UTC(2026, 11, 1);
+    detector.evaluate(sample({ listeningTcpPorts: ports(23) }), undefined, t0);
+    expect(detector.evaluate(sample(), undefined)).toEqual([]);
+    expect(detector.snapshot().b?.silentSinceMs).toBeUndefined();
+    detector.evaluate(sample(), undefined, t0 + 1);
+    expect(detector.evaluate(sample(), undefined)).toEqual([]);
+    expect(detector.snapshot().b).toMatchObject({ inAlarm: true, silentSinceMs: t0 + 1 });
+  });
+
+  it('a datapoint within the silence restarts it: two days are counted from the next sample without one', () => {
+    const detector = detectorFor(one('aws:listening-tcp-ports', { comparisonOperator: 'in-port-set', value: { ports: [22] } }));
+    const t0 = Date.UTC(2026, 11, 1);
+    const HOUR = 60 * MINUTE;
+    detector.evaluate(sample({ listeningTcpPorts: ports(23) }), undefined, t0);
+    detector.evaluate(sample(), undefined, t0 + HOUR);
+    detector.evaluate(sample({ listeningTcpPorts: ports(23) }), undefined, t0 + DAY);
+    expect(detector.snapshot().b?.silentSinceMs).toBeUndefined();
+    expect(detector.evaluate(sample(), undefined, t0 + DAY + HOUR)).toEqual([]);
+    expect(detector.evaluate(sample(), undefined, t0 + 2 * DAY + 2 * HOUR)).toEqual([]);
+    expect(detector.evaluate(sample(), undefined, t0 + 3 * DAY + HOUR + 1).map((c) => c.type)).toEqual(['alarm-invalidated']);
+  });
+
   it('a conforming streak broken by a violation starts again, and streaks stop counting at 10', () => {
     const detector = detectorFor(
       one('aws:listening-tcp-ports', {

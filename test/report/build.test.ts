@@ -235,6 +235,20 @@ describe('buildReport', () => {
     }
   });
 
+  it('has no interface key at all for a listener on every interface or a connection without one (CBOR would send undefined)', () => {
+    const built = buildReport(
+      {
+        listeningTcpPorts: [{ port: 22 }],
+        establishedConnections: [{ remoteAddr: '10.0.0.1:443', localPort: 40000 }],
+        customMetrics: {},
+      },
+      OPTIONS,
+    );
+    const metrics = built.document.metrics as any;
+    expect(Object.keys(metrics.listening_tcp_ports.ports[0])).toEqual(['port']);
+    expect(Object.keys(metrics.tcp_connections.established_connections.connections[0])).toEqual(['remote_addr', 'local_port']);
+  });
+
   it('lists every connection when the cap allows, peers seen once among peers seen several times', () => {
     const sample: EstablishedConnection[] = [
       { remoteAddr: '10.0.0.1:443', localPort: 40000 },
