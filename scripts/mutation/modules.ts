@@ -329,6 +329,13 @@ export const EQUIVALENT_MUTANTS: readonly EquivalentMutant[] = [
   },
   {
     file: DETECTOR,
+    mutator: 'ConditionalExpression',
+    original: '!state',
+    replacement: 'false',
+    reason: 'configure gives every behavior it evaluates a state, and restore calls configure again: the state is never missing',
+  },
+  {
+    file: DETECTOR,
     mutator: 'StringLiteral',
     original: "'0'",
     replacement: '""',

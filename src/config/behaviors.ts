@@ -229,7 +229,7 @@ function parseCriteria(value: unknown, where: string, metric: string): BehaviorC
     );
   }
   const operator = fields.get('comparisonoperator');
-  if (typeof operator !== 'string' || !ALL_OPERATORS.includes(operator as ComparisonOperator)) {
+  if (!ALL_OPERATORS.includes(operator as ComparisonOperator)) {
     throw new InvalidValue(`${where}: comparisonOperator must be one of ${ALL_OPERATORS.join(', ')} (got ${quoteValue(operator)})`);
   }
   const comparisonOperator = operator as ComparisonOperator;
@@ -301,8 +301,8 @@ function parseValue(value: unknown, where: string, metric: string, operator: Com
       // Decimal text only: Number() would also read "0x12c" as 300, "0b1" and "Infinity".
       // A bigint comes from a large integer in JSON text: Number, a double, is the API's type.
       const n = (typeof raw === 'string' && DECIMAL_NUMBER.test(raw)) || typeof raw === 'bigint' ? Number(raw) : raw;
-      if (typeof n !== 'number' || !Number.isFinite(n)) return fail('must be a number');
-      return { number: n };
+      if (!Number.isFinite(n)) return fail('must be a number');
+      return { number: n as number };
     }
     case 'ports': {
       const ports = listOf(raw, fail);

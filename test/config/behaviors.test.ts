@@ -297,6 +297,11 @@ describe('parseBehaviors refusals name the behavior, the field and what was wron
       'behavior "b1": criteria.value.number must be a number (got "x")',
     ],
     [
+      'a number given as a list',
+      [behavior('m', { comparisonOperator: 'less-than', value: { number: [5] } })],
+      'behavior "b1": criteria.value.number must be a number (got [5])',
+    ],
+    [
       'a number that is not finite',
       [behavior('m', { comparisonOperator: 'less-than', value: { number: Number.POSITIVE_INFINITY } })],
       'behavior "b1": criteria.value.number must be a number (got null)',

@@ -774,6 +774,23 @@ describe('edges of a traffic period and of an invalidated alarm', () => {
     ]);
   });
 
+  it('samples whose traffic is still being summed neither start nor end a silence: two days without a complete period invalidate', () => {
+    const detector = detectorFor(
+      one('aws:all-bytes-out', { comparisonOperator: 'less-than', value: { count: 10 }, durationSeconds: 3600 }),
+    );
+    const t0 = Date.UTC(2026, 11, 1);
+    for (let i = 1; i <= 12; i++) detector.evaluate(sample(), traffic(100), t0 + i * 5 * MINUTE);
+    expect(detector.snapshot().b?.inAlarm).toBe(true);
+    // Unreadable counters, then a period that starts and never completes, then unreadable counters again.
+    const t1 = t0 + 2 * 60 * MINUTE;
+    expect(detector.evaluate(sample(), undefined, t1)).toEqual([]);
+    expect(detector.evaluate(sample(), traffic(0), t1 + 5 * MINUTE)).toEqual([]);
+    expect(detector.snapshot().b?.silentSinceMs).toBe(t1);
+    expect(detector.evaluate(sample(), undefined, t1 + 2 * DAY + 1).map((c) => [c.type, c.silentSinceMs])).toEqual([
+      ['alarm-invalidated', t1],
+    ]);
+  });
+
   it('a sample without a time neither starts nor ends the timing of a silence', () => {
     const detector = detectorFor(one('aws:listening-tcp-ports', { comparisonOperator: 'in-port-set', value: { ports: [22] } }));
     const t0 = Date.UTC(2026, 11, 1);
