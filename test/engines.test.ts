@@ -1,7 +1,8 @@
 /**
  * package.json's engines field allows Node.js 20.0: nothing in the repository may call an API that arrived later in
  * the 20 line. zlib.crc32 came with 20.15 (and 22.2); a test using it fails on 20.0-20.14 with a TypeError. This file names
- * the API only in text the check does not match (never followed by a call's parenthesis).
+ * the API only in text the check does not match (never followed by a call's parenthesis). Code may take it where it
+ * exists and fall back where it does not (src/ipc/eventstream.ts): the check looks for a direct call or import only.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';

@@ -112,14 +112,13 @@ const CIDR_TEXT = /^[a-fA-F0-9:./]{2,43}$/;
 export function metricKindOf(behavior: Behavior): MetricKind {
   const device = DEVICE_METRICS.get(behavior.metric);
   if (device) return device;
-  const operator = behavior.criteria?.comparisonOperator;
-  const value = behavior.criteria?.value;
+  const { criteria } = behavior;
   const type =
-    operator === undefined || NUMERIC_OPERATORS.includes(operator)
+    criteria === undefined || NUMERIC_OPERATORS.includes(criteria.comparisonOperator)
       ? 'number'
-      : CIDR_OPERATORS.includes(operator)
+      : CIDR_OPERATORS.includes(criteria.comparisonOperator)
         ? 'ip-address-list'
-        : value?.strings !== undefined
+        : criteria.value.strings !== undefined
           ? 'string-list'
           : 'number-list';
   return { kind: 'custom', name: behavior.metric, type };
@@ -230,7 +229,7 @@ function parseCriteria(value: unknown, where: string, metric: string): BehaviorC
     );
   }
   const operator = fields.get('comparisonoperator');
-  if (typeof operator !== 'string' || !ALL_OPERATORS.includes(operator as ComparisonOperator)) {
+  if (!ALL_OPERATORS.includes(operator as ComparisonOperator)) {
     throw new InvalidValue(`${where}: comparisonOperator must be one of ${ALL_OPERATORS.join(', ')} (got ${quoteValue(operator)})`);
   }
   const comparisonOperator = operator as ComparisonOperator;
@@ -251,11 +250,13 @@ function parseCriteria(value: unknown, where: string, metric: string): BehaviorC
   if (duration !== undefined) {
     const isList = !NUMERIC_OPERATORS.includes(comparisonOperator);
     if (isList) throw new InvalidValue(`${where}: durationSeconds cannot be used with list-based metrics`);
-    const seconds = integer(1, 86_400)(duration);
-    if (!DURATIONS.includes(seconds)) {
+    // Decimal text ("600", or "600.0" as the nucleus writes a stored double) is read as its number; Number() alone
+    // would also read "0x258" as 600.
+    const seconds = typeof duration === 'string' && DECIMAL_WHOLE.test(duration.trim()) ? Number(duration) : duration;
+    if (!DURATIONS.includes(seconds as number)) {
       throw new InvalidValue(`${where}: durationSeconds must be one of ${DURATIONS.join(', ')} (got ${quoteValue(duration)})`);
     }
-    criteria.durationSeconds = seconds;
+    criteria.durationSeconds = seconds as number;
   }
   for (const key of ['consecutiveDatapointsToAlarm', 'consecutiveDatapointsToClear'] as const) {
     const given = fields.get(key.toLowerCase());
@@ -293,16 +294,15 @@ function parseValue(value: unknown, where: string, metric: string, operator: Com
       const count = unsignedLong(raw);
       if (typeof count === 'bigint') return { count };
       // A double's own digits: JSON.stringify would show 9223372036854776000 for 2^63.
-      if (typeof raw === 'number' && Number.isInteger(raw))
-        throw new InvalidValue(`${where}: criteria.value.count ${count} (got ${BigInt(raw)})`);
+      if (Number.isInteger(raw)) throw new InvalidValue(`${where}: criteria.value.count ${count} (got ${BigInt(raw as number)})`);
       return fail(count);
     }
     case 'number': {
       // Decimal text only: Number() would also read "0x12c" as 300, "0b1" and "Infinity".
       // A bigint comes from a large integer in JSON text: Number, a double, is the API's type.
       const n = (typeof raw === 'string' && DECIMAL_NUMBER.test(raw)) || typeof raw === 'bigint' ? Number(raw) : raw;
-      if (typeof n !== 'number' || !Number.isFinite(n)) return fail('must be a number');
-      return { number: n };
+      if (!Number.isFinite(n)) return fail('must be a number');
+      return { number: n as number };
     }
     case 'ports': {
       const ports = listOf(raw, fail);
@@ -319,7 +319,7 @@ function parseValue(value: unknown, where: string, metric: string, operator: Com
     }
     case 'numbers': {
       const numbers = listOf(raw, fail).map((n) => (typeof n === 'bigint' ? Number(n) : n));
-      if (!numbers.every((n) => typeof n === 'number' && Number.isFinite(n))) fail('must be numbers');
+      if (!numbers.every((n) => Number.isFinite(n))) fail('must be numbers');
       return { numbers: numbers as number[] };
     }
     default: {

@@ -106,16 +106,13 @@ export function jsonObject(value: unknown, shape: string): Record<string, unknow
   return parsed as Record<string, unknown>;
 }
 
-function depthOf(value: unknown): number {
+/** Levels of objects and arrays, counted only up to one past MAX_DEPTH (so a cycle ends the walk too). */
+function depthOf(value: object): number {
   let deepest = 0;
-  let level: unknown[] = [value];
+  let level: object[] = [value];
   while (level.length > 0 && deepest <= MAX_DEPTH) {
     deepest += 1;
-    const next: unknown[] = [];
-    for (const item of level) {
-      if (item !== null && typeof item === 'object') next.push(...Object.values(item));
-    }
-    level = next.filter((item) => item !== null && typeof item === 'object');
+    level = level.flatMap((item) => Object.values(item)).filter((item): item is object => item !== null && typeof item === 'object');
   }
   return deepest;
 }

@@ -15,10 +15,12 @@
  * and restored, so an alarm raised before a restart is not raised again and is cleared exactly once.
  */
 import type { NetworkTotals } from '../metrics/types';
-import type { Behavior } from '../config/behaviors';
+import type { Behavior, BehaviorCriteria } from '../config/behaviors';
 import { MAX_CONSECUTIVE_DATAPOINTS, metricKindOf } from '../config/behaviors';
 import {
+  type CompiledCriteria,
   compileCriteria,
+  type Datapoint,
   type DetectionSample,
   type EvaluatedBehavior,
   type Measurement,
@@ -96,9 +98,9 @@ export class Detector {
       .map((behavior) => ({ behavior, kind: metricKindOf(behavior), compiled: compileCriteria(behavior.criteria) }));
     const names = new Set(this.behaviors.map((b) => b.behavior.name));
     const forgotten: string[] = [];
-    for (const name of Object.keys(this.state)) {
+    for (const [name, state] of Object.entries(this.state)) {
       if (names.has(name)) continue;
-      if (this.state[name]?.inAlarm) forgotten.push(name);
+      if (state.inAlarm) forgotten.push(name);
       delete this.state[name];
     }
     for (const { behavior } of this.behaviors) {
@@ -135,45 +137,45 @@ export class Detector {
   evaluate(sample: DetectionSample, traffic: TrafficDelta | undefined, atMs?: number): StateChange[] {
     const view = new SampleView(sample);
     const changes: StateChange[] = [];
-    for (const evaluated of this.behaviors) {
-      const state = this.state[evaluated.behavior.name];
+    for (const { behavior, kind, compiled } of this.behaviors) {
+      const state = this.state[behavior.name];
       if (!state) continue;
       const datapoint =
-        evaluated.kind.kind === 'traffic'
-          ? this.trafficDatapoint(evaluated, state, traffic)
-          : measureSample(evaluated.kind, evaluated.compiled, view);
+        kind.kind === 'traffic' ? trafficDatapoint(kind.counter, compiled, state, traffic) : measureSample(kind, compiled, view);
       if (datapoint === 'pending') continue;
-      const invalidated =
-        atMs === undefined ? undefined : timeSilence(evaluated.behavior, state, datapoint !== undefined, atMs, this.newViolationId);
+      const invalidated = atMs === undefined ? undefined : timeSilence(behavior, state, datapoint !== undefined, atMs, this.newViolationId);
       if (invalidated) changes.push(invalidated);
       if (!datapoint) continue;
-      const change = advance(evaluated.behavior, state, datapoint.violating, this.newViolationId);
-      if (change)
-        changes.push({ behavior: evaluated.behavior, type: change.type, violationId: change.violationId, metricValue: datapoint.value });
+      const change = advance(compiled.criteria, state, datapoint.violating, this.newViolationId);
+      if (change) changes.push({ behavior, type: change.type, violationId: change.violationId, metricValue: datapoint.value });
     }
     return changes;
   }
+}
 
-  private trafficDatapoint(evaluated: EvaluatedBehavior, state: BehaviorState, traffic: TrafficDelta | undefined) {
-    if (evaluated.kind.kind !== 'traffic') return undefined;
-    if (!traffic || traffic.coveredMs <= 0) {
-      delete state.trafficSum;
-      delete state.trafficCoveredMs;
-      return undefined;
-    }
-    const durationMs = (evaluated.compiled.criteria.durationSeconds ?? 0) * 1000;
-    const sum = BigInt(state.trafficSum ?? '0') + traffic.delta[evaluated.kind.counter];
-    const covered = (state.trafficCoveredMs ?? 0) + traffic.coveredMs;
-    if (covered + DURATION_SLACK_MS < durationMs) {
-      state.trafficSum = sum.toString();
-      state.trafficCoveredMs = covered;
-      // Counters are being read: the period is not over, which is no silence.
-      return 'pending' as const;
-    }
+function trafficDatapoint(
+  counter: keyof NetworkTotals,
+  compiled: CompiledCriteria,
+  state: BehaviorState,
+  traffic: TrafficDelta | undefined,
+): Datapoint | 'pending' | undefined {
+  if (!traffic || traffic.coveredMs <= 0) {
     delete state.trafficSum;
     delete state.trafficCoveredMs;
-    return countDatapoint(evaluated.compiled, sum);
+    return undefined;
   }
+  const durationMs = (compiled.criteria.durationSeconds ?? 0) * 1000;
+  const sum = BigInt(state.trafficSum ?? '0') + traffic.delta[counter];
+  const covered = (state.trafficCoveredMs ?? 0) + traffic.coveredMs;
+  if (covered + DURATION_SLACK_MS < durationMs) {
+    state.trafficSum = sum.toString();
+    state.trafficCoveredMs = covered;
+    // Counters are being read: the period is not over, which is no silence.
+    return 'pending';
+  }
+  delete state.trafficSum;
+  delete state.trafficCoveredMs;
+  return countDatapoint(compiled, sum);
 }
 
 /**
@@ -207,13 +209,13 @@ function timeSilence(
 }
 
 function advance(
-  behavior: Behavior,
+  criteria: BehaviorCriteria,
   state: BehaviorState,
   violating: boolean,
   newViolationId: () => string,
 ): { type: StateChange['type']; violationId: string } | undefined {
-  const toAlarm = behavior.criteria?.consecutiveDatapointsToAlarm ?? 1;
-  const toClear = behavior.criteria?.consecutiveDatapointsToClear ?? 1;
+  const toAlarm = criteria.consecutiveDatapointsToAlarm ?? 1;
+  const toClear = criteria.consecutiveDatapointsToClear ?? 1;
   // Streaks stop counting where no criteria can ask for more, so a steady device leaves the state, and its file, as is.
   if (violating) {
     state.violating = Math.min(state.violating + 1, MAX_CONSECUTIVE_DATAPOINTS);
@@ -245,7 +247,7 @@ function fingerprintOf(behavior: Behavior): string {
 export function restoreBehaviorState(value: unknown): BehaviorState | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   const v = value as Record<string, unknown>;
-  const count = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
   if (typeof v.fingerprint !== 'string' || typeof v.inAlarm !== 'boolean' || !count(v.violating) || !count(v.conforming)) return undefined;
   if (v.violationId !== undefined && (typeof v.violationId !== 'string' || !/^[a-zA-Z0-9-]{1,128}$/.test(v.violationId))) return undefined;
   if (v.silentSinceMs !== undefined && !count(v.silentSinceMs)) return undefined;

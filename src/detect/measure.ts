@@ -118,12 +118,14 @@ function setDatapoint<T>(
  * The datapoint of a non-traffic behavior in this sample, or undefined when the sample does not carry its metric
  * (a block that could not be read, a custom metric that failed, or one of another type than the behavior expects).
  */
-export function measureSample(kind: MetricKind, compiled: CompiledCriteria, view: SampleView): Datapoint | undefined {
+export function measureSample(
+  kind: Exclude<MetricKind, { kind: 'traffic' }>,
+  compiled: CompiledCriteria,
+  view: SampleView,
+): Datapoint | undefined {
   const { comparisonOperator } = compiled.criteria;
   const sample = view.sample;
   switch (kind.kind) {
-    case 'traffic':
-      return undefined;
     case 'count': {
       const list = sample[kind.list];
       if (!list) return undefined;
@@ -143,25 +145,25 @@ export function measureSample(kind: MetricKind, compiled: CompiledCriteria, view
       if (!addresses) return undefined;
       const inside = addresses.inside(compiled.networks ?? []);
       const wantInside = comparisonOperator === 'in-cidr-set';
-      // Whole 32-address words at a time: only the first few offending (then conforming) addresses are listed.
-      const offending: string[] = [];
-      const rest: string[] = [];
+      // Whole 32-address words at a time: the offending addresses are listed first, then the conforming ones, up to
+      // MAX_LISTED_IN_EVENT in all.
+      const listed: string[] = [];
       let violating = false;
       for (const pass of ['offending', 'rest'] as const) {
-        const list = pass === 'offending' ? offending : rest;
-        for (let w = 0; w < inside.length && offending.length + rest.length < MAX_LISTED_IN_EVENT; w++) {
+        for (let w = 0; w < inside.length; w++) {
           const isInside = inside[w] as number;
-          const present = w * 32 + 32 <= addresses.count ? -1 : (1 << (addresses.count - w * 32)) - 1;
+          // The last word holds count % 32 addresses when count is not a multiple of 32.
+          const present = w * 32 + 32 <= addresses.count ? -1 : (1 << (addresses.count & 31)) - 1;
           let bits = ((pass === 'offending') === wantInside ? ~isInside : isInside) & present;
           if (bits !== 0 && pass === 'offending') violating = true;
-          while (bits !== 0 && offending.length + rest.length < MAX_LISTED_IN_EVENT) {
+          while (bits !== 0 && listed.length < MAX_LISTED_IN_EVENT) {
             const bit = 31 - Math.clz32(bits & -bits);
             bits &= bits - 1;
-            list.push(addresses.address(w * 32 + bit));
+            listed.push(addresses.address(w * 32 + bit));
           }
         }
       }
-      return { value: { cidrs: [...offending, ...rest] }, violating };
+      return { value: { cidrs: listed }, violating };
     }
     case 'custom': {
       const metric = Object.hasOwn(sample.customMetrics, kind.name) ? sample.customMetrics[kind.name] : undefined;

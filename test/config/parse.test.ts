@@ -91,6 +91,21 @@ describe('parseConfig', () => {
     expect(parseConfig({ intervalSeconds: '1', allowFastIntervalForDevelopment: true }).errors[0]?.key).toBe('intervalSeconds');
   });
 
+  it('says why an interval under 300 s is refused, and falls back to 300 s even from a development interval', () => {
+    const development = parseConfig({ intervalSeconds: '10', allowFastIntervalForDevelopment: true }).config;
+    const { config, errors } = parseConfig({ intervalSeconds: 60 }, development);
+    expect(errors).toEqual([
+      {
+        key: 'intervalSeconds',
+        message:
+          '60 is below 300: Device Defender throttles a thing to one report every 300 s (set allowFastIntervalForDevelopment ' +
+          'only on a local development core)',
+      },
+    ]);
+    expect(config.intervalSeconds).toBe(300);
+    expect(parseConfig({ intervalSeconds: 60 }, { ...development, intervalSeconds: 900 }).config.intervalSeconds).toBe(900);
+  });
+
   it('names each bad key, says why, and keeps the fallback value for it', () => {
     const fallback = { ...defaultConfig(), format: 'cbor' as const, maxListedPorts: 42 };
     const { config, errors } = parseConfig(
@@ -201,8 +216,37 @@ describe('parseConfig', () => {
     });
   });
 
-  it('rejects a configuration that is not an object', () => {
-    expect(parseConfig('nonsense').errors).toEqual([{ key: '(root)', message: 'configuration must be an object' }]);
+  it('rejects a configuration that is not an object, null and a list included, keeping the whole fallback', () => {
+    const fallback = { ...defaultConfig(), format: 'cbor' as const, maxListedPorts: 42 };
+    for (const raw of ['nonsense', null, [], 5]) {
+      expect([raw, parseConfig(raw, fallback)]).toEqual([
+        raw,
+        { config: fallback, errors: [{ key: '(root)', message: 'configuration must be an object' }] },
+      ]);
+    }
+  });
+
+  it('names every known key when it refuses an unknown one, and joins the errors it describes with "; "', () => {
+    const { errors } = parseConfig({ intervalSecond: 300, format: 'xml' });
+    expect(errors).toEqual([
+      { key: 'intervalSecond', message: `unknown key (known keys: ${CONFIG_KEYS.map((d) => d.key).join(', ')})` },
+      { key: 'format', message: 'must be one of json, cbor (got "xml")' },
+    ]);
+    expect(describeConfigErrors(errors)).toBe(`intervalSecond: ${errors[0]?.message}; format: ${errors[1]?.message}`);
+    expect(CONFIG_KEYS.map((d) => d.key)).toContain('intervalSeconds');
+  });
+
+  it('lets an error that is not an InvalidValue (a defect in a parser) through, instead of calling it a bad value', () => {
+    const doc = CONFIG_KEYS.find((d) => d.key === 'logLevel') as { parse: unknown };
+    const parse = doc.parse;
+    doc.parse = () => {
+      throw new TypeError('defect');
+    };
+    try {
+      expect(() => parseConfig({ logLevel: 'info' })).toThrow(TypeError);
+    } finally {
+      doc.parse = parse;
+    }
   });
 
   it('documents every AgentConfig key exactly once', () => {
@@ -284,5 +328,33 @@ describe('parseConfig', () => {
     });
     expect(good.errors).toEqual([]);
     expect(good.config.behaviors).toHaveLength(1);
+  });
+
+  it('names each unmatched custom-metric behavior, joined with "; "', () => {
+    const { errors } = parseConfig({
+      behaviors: [
+        { name: 'a', metric: 'missing', criteria: { comparisonOperator: 'less-than', value: { number: 1 } } },
+        { name: 'b', metric: 'gone', criteria: { comparisonOperator: 'less-than', value: { number: 1 } } },
+      ],
+    });
+    expect(errors).toEqual([
+      {
+        key: 'behaviors',
+        message:
+          'behavior "a" watches custom metric "missing", which is not in customMetrics; ' +
+          'behavior "b" watches custom metric "gone", which is not in customMetrics',
+      },
+    ]);
+  });
+
+  it('checks only behaviors on custom metrics with criteria: a device metric, or one without criteria, needs no customMetrics entry', () => {
+    const { config, errors } = parseConfig({
+      behaviors: [
+        { name: 'ports', metric: 'aws:num-listening-tcp-ports', criteria: { comparisonOperator: 'greater-than', value: { count: 10 } } },
+        { name: 'watched', metric: 'not-collected' },
+      ],
+    });
+    expect(errors).toEqual([]);
+    expect(config.behaviors.map((b) => b.name)).toEqual(['ports', 'watched']);
   });
 });

@@ -42,3 +42,30 @@ describe('AddressSet', () => {
     expect(Array.from(set.inside([parseCidr('10.0.0.64/26')!]))).toEqual([0, 0, 0xffffffff | 0, 0xf].map((w) => w >>> 0));
   });
 });
+
+describe('AddressSet word by word', () => {
+  /** The table of `texts`, each parsed as IPv6 (IPv4 as its own family). */
+  const tableOf = (texts: string[]) => destinationTableOf(texts.map((t) => ({ remoteAddr: t.includes(':') ? `[${t}]:1` : `${t}:1` })));
+  const insideOf = (cidr: string, texts: string[]) => {
+    const set = new AddressSet(tableOf(texts));
+    const bitmap = set.inside([parseCidr(cidr)!]);
+    return texts.filter((_, i) => ((bitmap[i >>> 5] as number) & (1 << (i & 31))) !== 0);
+  };
+
+  it('an IPv6 address differing from a network in any one of its four 32-bit words is outside it', () => {
+    const network = '2001:db8:1:2:3:4:5:6';
+    const near = ['2001:db9:1:2:3:4:5:6', '2001:db8:1:3:3:4:5:6', '2001:db8:1:2:3:5:5:6', '2001:db8:1:2:3:4:5:7'];
+    expect(insideOf(`${network}/128`, [...near, network])).toEqual([network]);
+  });
+
+  it('an IPv4 address is inside only networks whose first 96 bits are ::ffff:0:0, or that leave them open', () => {
+    const v4 = ['10.0.0.1', '192.0.2.1'];
+    for (const cidr of ['1::ffff:0:0/96', '0:0:1::ffff:0:0/96', '::fffe:0:0/96', '::/96', '2001:db8::/32']) {
+      expect([cidr, insideOf(cidr, v4)]).toEqual([cidr, []]);
+    }
+    expect(insideOf('::ffff:10.0.0.0/104', v4)).toEqual(['10.0.0.1']);
+    expect(insideOf('::/80', v4)).toEqual(v4);
+    // ::10.0.0.1 (IPv4-compatible, not mapped) is an IPv6 address outside 10.0.0.0/8; ::ffff:10.0.0.1 is 10.0.0.1.
+    expect(insideOf('10.0.0.0/8', ['192.0.2.1', '::a00:1', '::ffff:a00:1'])).toEqual(['::ffff:a00:1']);
+  });
+});

@@ -714,3 +714,123 @@ describe("custom metrics named like Object.prototype's members", () => {
     expect(changes.map((c) => [c.type, c.metricValue])).toEqual([['in-alarm', { number: 7 }]]);
   });
 });
+
+describe('edges of a traffic period and of an invalidated alarm', () => {
+  const DAY = 24 * 60 * MINUTE;
+
+  it('a traffic period up to 1 s short of durationSeconds is complete (timers fire either side); more is still summed', () => {
+    const criteria = { comparisonOperator: 'less-than-equals', value: { count: 100 }, durationSeconds: 300 };
+    const complete = detectorFor(one('aws:all-bytes-out', criteria));
+    expect(complete.evaluate(sample(), traffic(200, 299_000)).map((c) => [c.type, c.metricValue])).toEqual([['in-alarm', { count: 200n }]]);
+    const short = detectorFor(one('aws:all-bytes-out', criteria));
+    expect(short.evaluate(sample(), traffic(200, 298_999))).toEqual([]);
+    expect(short.snapshot().b).toMatchObject({ trafficSum: '200', trafficCoveredMs: 298_999 });
+    expect(short.evaluate(sample(), traffic(0, 1)).map((c) => c.type)).toEqual(['in-alarm']);
+    expect(short.snapshot().b?.trafficSum).toBeUndefined();
+    expect(short.snapshot().b?.trafficCoveredMs).toBeUndefined();
+  });
+
+  it('an alarm invalidated after two days of silence starts over: the next alarm takes its full streak and a new id', () => {
+    const detector = detectorFor(
+      one('aws:listening-tcp-ports', { comparisonOperator: 'in-port-set', value: { ports: [22] }, consecutiveDatapointsToAlarm: 2 }),
+    );
+    const t0 = Date.UTC(2026, 11, 1);
+    const bad = sample({ listeningTcpPorts: ports(23) });
+    expect([t0, t0 + 1].map((t) => detector.evaluate(bad, undefined, t).map((c) => [c.type, c.violationId]))).toEqual([
+      [],
+      [['in-alarm', 'v-1']],
+    ]);
+    detector.evaluate(sample(), undefined, t0 + 2);
+    expect(detector.evaluate(sample(), undefined, t0 + 2 + 2 * DAY + 1).map((c) => [c.type, c.violationId])).toEqual([
+      ['alarm-invalidated', 'v-1'],
+    ]);
+    // What a restart would read: no alarm, no streak, no silence.
+    expect(detector.snapshot().b).toEqual({ fingerprint: expect.any(String), inAlarm: false, violating: 0, conforming: 0 });
+    expect(run(detector, [[bad], [bad]])).toEqual([[], ['in-alarm']]);
+    expect(detector.snapshot().b?.violationId).toBe('v-2');
+  });
+
+  it('an alarm restored without its id is invalidated under a new one rather than none', () => {
+    const detector = detectorFor(one('aws:listening-tcp-ports', { comparisonOperator: 'in-port-set', value: { ports: [22] } }));
+    const fingerprint = (detector.snapshot().b as { fingerprint: string }).fingerprint;
+    detector.restore({ b: { fingerprint, inAlarm: true, violating: 1, conforming: 0, silentSinceMs: 0 } });
+    expect(detector.evaluate(sample(), undefined, 2 * DAY + 1).map((c) => [c.type, c.violationId, c.silentSinceMs])).toEqual([
+      ['alarm-invalidated', 'v-1', 0],
+    ]);
+  });
+
+  it('a silence keeps its start through a change of criteria: the alarm is invalidated two days after its last datapoint', () => {
+    const portsIn = (allowed: number[]) =>
+      parseBehaviors(one('aws:listening-tcp-ports', { comparisonOperator: 'in-port-set', value: { ports: allowed } }));
+    const detector = new Detector(() => 'v');
+    detector.configure(portsIn([22]));
+    const t0 = Date.UTC(2026, 11, 1);
+    detector.evaluate(sample({ listeningTcpPorts: ports(23) }), undefined, t0);
+    detector.evaluate(sample(), undefined, t0 + 1);
+    detector.configure(portsIn([22, 80]));
+    expect(detector.snapshot().b?.silentSinceMs).toBe(t0 + 1);
+    expect(detector.evaluate(sample(), undefined, t0 + 1 + 2 * DAY + 1).map((c) => [c.type, c.silentSinceMs])).toEqual([
+      ['alarm-invalidated', t0 + 1],
+    ]);
+  });
+
+  it('samples whose traffic is still being summed neither start nor end a silence: two days without a complete period invalidate', () => {
+    const detector = detectorFor(
+      one('aws:all-bytes-out', { comparisonOperator: 'less-than', value: { count: 10 }, durationSeconds: 3600 }),
+    );
+    const t0 = Date.UTC(2026, 11, 1);
+    for (let i = 1; i <= 12; i++) detector.evaluate(sample(), traffic(100), t0 + i * 5 * MINUTE);
+    expect(detector.snapshot().b?.inAlarm).toBe(true);
+    // Unreadable counters, then a period that starts and never completes, then unreadable counters again.
+    const t1 = t0 + 2 * 60 * MINUTE;
+    expect(detector.evaluate(sample(), undefined, t1)).toEqual([]);
+    expect(detector.evaluate(sample(), traffic(0), t1 + 5 * MINUTE)).toEqual([]);
+    expect(detector.snapshot().b?.silentSinceMs).toBe(t1);
+    expect(detector.evaluate(sample(), undefined, t1 + 2 * DAY + 1).map((c) => [c.type, c.silentSinceMs])).toEqual([
+      ['alarm-invalidated', t1],
+    ]);
+  });
+
+  it('a sample without a time neither starts nor ends the timing of a silence', () => {
+    const detector = detectorFor(one('aws:listening-tcp-ports', { comparisonOperator: 'in-port-set', value: { ports: [22] } }));
+    const t0 = Date.UTC(2026, 11, 1);
+    detector.evaluate(sample({ listeningTcpPorts: ports(23) }), undefined, t0);
+    expect(detector.evaluate(sample(), undefined)).toEqual([]);
+    expect(detector.snapshot().b?.silentSinceMs).toBeUndefined();
+    detector.evaluate(sample(), undefined, t0 + 1);
+    expect(detector.evaluate(sample(), undefined)).toEqual([]);
+    expect(detector.snapshot().b).toMatchObject({ inAlarm: true, silentSinceMs: t0 + 1 });
+  });
+
+  it('a datapoint within the silence restarts it: two days are counted from the next sample without one', () => {
+    const detector = detectorFor(one('aws:listening-tcp-ports', { comparisonOperator: 'in-port-set', value: { ports: [22] } }));
+    const t0 = Date.UTC(2026, 11, 1);
+    const HOUR = 60 * MINUTE;
+    detector.evaluate(sample({ listeningTcpPorts: ports(23) }), undefined, t0);
+    detector.evaluate(sample(), undefined, t0 + HOUR);
+    detector.evaluate(sample({ listeningTcpPorts: ports(23) }), undefined, t0 + DAY);
+    expect(detector.snapshot().b?.silentSinceMs).toBeUndefined();
+    expect(detector.evaluate(sample(), undefined, t0 + DAY + HOUR)).toEqual([]);
+    expect(detector.evaluate(sample(), undefined, t0 + 2 * DAY + 2 * HOUR)).toEqual([]);
+    expect(detector.evaluate(sample(), undefined, t0 + 3 * DAY + HOUR + 1).map((c) => c.type)).toEqual(['alarm-invalidated']);
+  });
+
+  it('a conforming streak broken by a violation starts again, and streaks stop counting at 10', () => {
+    const detector = detectorFor(
+      one('aws:listening-tcp-ports', {
+        comparisonOperator: 'in-port-set',
+        value: { ports: [22] },
+        consecutiveDatapointsToAlarm: 1,
+        consecutiveDatapointsToClear: 3,
+      }),
+    );
+    const bad = sample({ listeningTcpPorts: ports(23) });
+    const good = sample({ listeningTcpPorts: ports(22) });
+    expect(run(detector, [[bad], [good], [good], [bad], [good], [good]])).toEqual([['in-alarm'], [], [], [], [], []]);
+    expect(run(detector, [[good]])).toEqual([['alarm-cleared']]);
+    for (let i = 0; i < 12; i++) detector.evaluate(good, undefined);
+    expect(detector.snapshot().b).toMatchObject({ conforming: 10, violating: 0 });
+    for (let i = 0; i < 12; i++) detector.evaluate(bad, undefined);
+    expect(detector.snapshot().b).toMatchObject({ conforming: 0, violating: 10, inAlarm: true });
+  });
+});

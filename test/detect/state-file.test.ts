@@ -174,6 +174,8 @@ describe('detection state file', () => {
     ['a traffic sum without its time', { version: 1, behaviors: { b: { ...good, trafficSum: '5' } } }, /behavior "b"/],
     ['a traffic time without its sum', { version: 1, behaviors: { b: { ...good, trafficCoveredMs: 5 } } }, /behavior "b"/],
     ['a negative traffic time', { version: 1, behaviors: { b: { ...good, trafficSum: '5', trafficCoveredMs: -5 } } }, /behavior "b"/],
+    ['a silence start that is negative', { version: 1, behaviors: { b: { ...good, silentSinceMs: -1 } } }, /behavior "b"/],
+    ['a silence start as text', { version: 1, behaviors: { b: { ...good, silentSinceMs: '5' } } }, /behavior "b"/],
   ];
   it.each(damaged)('%s: refused with a reason, and nothing of it is used', async (_what, file, reason) => {
     const loaded = await load(file);
@@ -186,6 +188,13 @@ describe('detection state file', () => {
     const id = `${'a-9Z'.repeat(32)}`;
     const loaded = await load({ version: 1, behaviors: { b: { ...good, violationId: id } } });
     expect(loaded.state?.behaviors.b?.violationId).toBe(id);
+  });
+
+  it('keeps the silence start of a raised alarm and a traffic sum of 20 digits', async () => {
+    const b = { ...good, silentSinceMs: 1_700_000_000_000, trafficSum: '1'.repeat(20), trafficCoveredMs: 0 };
+    const loaded = await load({ version: 1, behaviors: { b } });
+    expect(loaded.problem).toBeUndefined();
+    expect(loaded.state?.behaviors.b).toEqual(b);
   });
 
   it('names a damaged behavior by at most 40 characters of its name', async () => {

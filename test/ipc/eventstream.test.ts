@@ -65,13 +65,17 @@ describe('eventstream codec', () => {
     ).toThrow(EventstreamError);
   });
 
-  it('has a table CRC that agrees with the bitwise definition and the standard check value', () => {
+  it("computes the CRC of the bitwise definition and the standard check value, whole and in parts, with node's and the table", () => {
     expect(referenceCrc32(Buffer.from('123456789'))).toBe(0xcbf43926);
     expect(crc32Fallback(Buffer.from('123456789'), 0)).toBe(0xcbf43926);
+    expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
     for (let i = 0; i < 20; i++) {
       const data = randomBytes(i * 37);
+      const cut = Math.floor(data.length / 3);
       expect(crc32Fallback(data, 0)).toBe(referenceCrc32(data));
+      expect(crc32Fallback(data.subarray(cut), crc32Fallback(data.subarray(0, cut), 0))).toBe(referenceCrc32(data));
       expect(crc32(data)).toBe(referenceCrc32(data));
+      expect(crc32(data.subarray(cut), crc32(data.subarray(0, cut)))).toBe(referenceCrc32(data));
     }
   });
 });
@@ -129,6 +133,34 @@ describe('FrameSplitter', () => {
       expect(() => {
         for (let offset = 0; offset < corrupt.length; offset += 64 * 1024) splitter.push(corrupt.subarray(offset, offset + 64 * 1024));
       }).toThrow('message CRC mismatch');
+    });
+
+    it('drops a frame of headers only, no payload: its headers end where its trailer starts', () => {
+      const headersOnly = encodeMessage({ headers: dropHeaders, payload: Buffer.alloc(0) });
+      const splitter = new FrameSplitter({ discard: (headers) => dropped({ headers, payload: Buffer.alloc(0) }) });
+      const stream = Buffer.concat([headersOnly, kept]);
+      const frames: Buffer[] = [];
+      for (let offset = 0; offset < stream.length; offset++) frames.push(...splitter.push(stream.subarray(offset, offset + 1)));
+      expect(frames.map((f) => decodeMessage(f).payload.toString())).toEqual(['kept']);
+    });
+
+    it('delivers, as soon as it is whole, a frame whose headers_len runs past it (decodeMessage refuses it then)', () => {
+      for (const headersLength of [11, 14, 16, 100]) {
+        const bogus = rawFrame(Buffer.alloc(0), Buffer.alloc(10), headersLength);
+        const splitter = new FrameSplitter({ discard: () => true });
+        expect(splitter.push(bogus.subarray(0, 12))).toEqual([]);
+        expect([headersLength, splitter.push(bogus.subarray(12))]).toEqual([headersLength, [bogus]]);
+      }
+    });
+
+    it('delivers a frame whose headers cannot be read rather than asking the option about them', () => {
+      // A header named "x" of type 99, which no peer may send.
+      const garbage = Buffer.from([1, 0x78, 99, 0, 0]);
+      const frame = rawFrame(garbage, Buffer.alloc(20));
+      const splitter = new FrameSplitter({ discard: () => true });
+      expect(splitter.push(frame.subarray(0, 12 + garbage.length))).toEqual([]);
+      expect(splitter.push(frame.subarray(12 + garbage.length))).toEqual([frame]);
+      expect(() => decodeMessage(frame)).toThrow();
     });
 
     it('reads whole, to be refused as before, a frame whose prelude CRC is wrong', () => {

@@ -224,6 +224,48 @@ describe('buildReport', () => {
     expect(listed.map((port) => port.interface)).toEqual(['Eth0', 'eth0', 'veth0', 'veth_a']);
   });
 
+  it('puts the listener on every interface of a port before one on a named interface (Windows aliases such as Ethernet too)', () => {
+    const ports: ListeningPort[] = [{ port: 22, interface: 'Ethernet' }, { port: 22 }, { port: 80, interface: 'Ethernet' }];
+    const listed = (sample: ListeningPort[], maxListedPorts: number) =>
+      (buildReport({ listeningTcpPorts: sample, customMetrics: {} }, { ...OPTIONS, maxListedPorts }).document.metrics as any)
+        .listening_tcp_ports.ports;
+    for (const order of [ports, [...ports].reverse()]) {
+      expect(listed(order, 10)).toEqual([{ port: 22 }, { port: 80, interface: 'Ethernet' }, { port: 22, interface: 'Ethernet' }]);
+      expect(listed(order, 2)).toEqual([{ port: 22 }, { port: 80, interface: 'Ethernet' }]);
+    }
+  });
+
+  it('has no interface key at all for a listener on every interface or a connection without one (CBOR would send undefined)', () => {
+    const built = buildReport(
+      {
+        listeningTcpPorts: [{ port: 22 }],
+        establishedConnections: [{ remoteAddr: '10.0.0.1:443', localPort: 40000 }],
+        customMetrics: {},
+      },
+      OPTIONS,
+    );
+    const metrics = built.document.metrics as any;
+    expect(Object.keys(metrics.listening_tcp_ports.ports[0])).toEqual(['port']);
+    expect(Object.keys(metrics.tcp_connections.established_connections.connections[0])).toEqual(['remote_addr', 'local_port']);
+  });
+
+  it('lists every connection when the cap allows, peers seen once among peers seen several times', () => {
+    const sample: EstablishedConnection[] = [
+      { remoteAddr: '10.0.0.1:443', localPort: 40000 },
+      { remoteAddr: '10.0.0.2:443', localPort: 40001 },
+      { remoteAddr: '10.0.0.2:444', localPort: 40002 },
+      { remoteAddr: '10.0.0.3:443', localPort: 40003 },
+    ];
+    const built = buildReport({ establishedConnections: sample, customMetrics: {} }, { ...OPTIONS, maxListedConnections: 10 });
+    const listed = (built.document.metrics as any).tcp_connections.established_connections.connections;
+    expect(listed.map((c: { remote_addr: string }) => c.remote_addr)).toEqual([
+      '10.0.0.1:443',
+      '10.0.0.2:443',
+      '10.0.0.3:443',
+      '10.0.0.2:444',
+    ]);
+  });
+
   it('caps connections: one per remote IP first, in collected order, so a busy peer cannot hide the others', () => {
     const busy = Array.from({ length: 50 }, (_, i): EstablishedConnection => ({ remoteAddr: `10.0.0.1:${2000 + i}`, localPort: 8883 }));
     const rare: EstablishedConnection[] = [
@@ -338,6 +380,28 @@ describe('buildReport', () => {
       expect(validateReport(built.document)).toEqual([]);
     });
 
+    it('is not trimmed at a budget of exactly its size, and is one byte below', () => {
+      for (const format of ['json', 'cbor'] as const) {
+        const full = buildReport(FULL_SAMPLE, { ...OPTIONS, format });
+        const exact = buildReport(FULL_SAMPLE, { ...OPTIONS, format, maxReportBytes: full.bytes });
+        expect([format, exact.trimmed, exact.bytes, exact.problems]).toEqual([format, false, full.bytes, []]);
+        expect(buildReport(FULL_SAMPLE, { ...OPTIONS, format, maxReportBytes: full.bytes - 1 }).trimmed).toBe(true);
+      }
+    });
+
+    it('drops no more custom metrics than it must: the report without the largest one fits to the byte', () => {
+      const big = { type: 'string-list', value: Array.from({ length: 50 }, (_, i) => `iface${i}`) } as const;
+      const small = { type: 'number', value: 1 } as const;
+      for (const format of ['json', 'cbor'] as const) {
+        // A budget of exactly the report without `big`: leaving `big` out (with its `:` and `,` in JSON) is just enough.
+        const budget = buildReport({ customMetrics: { small } }, { ...OPTIONS, format }).bytes;
+        const built = buildReport({ customMetrics: { big, small } }, { ...OPTIONS, format, maxReportBytes: budget });
+        expect([format, built.bytes, built.counts.customMetrics]).toEqual([format, budget, 1]);
+        expect(built.document.custom_metrics).toEqual({ small: [{ number: 1 }] });
+        expect(built.problems.map((problem) => problem.subject)).toEqual(['custom_metrics.big']);
+      }
+    });
+
     it('trims 4,000 custom metrics to the budget measuring the report a bounded number of times, not once per metric', () => {
       const many: MetricsSample['customMetrics'] = {};
       for (let i = 0; i < 4_000; i++) many[`metric_${i}`] = { type: 'number-list', value: [i, i + 0.5, i + 0.25] };
@@ -430,6 +494,40 @@ describe('buildReport fills the byte budget: the largest lists that fit', () => 
       listed.pop();
       expect([kind, longer > budget]).toEqual([kind, true]);
     }
+  });
+
+  it('gives every list the same length when the budget is exactly that many entries each', () => {
+    const sample: MetricsSample = {
+      listeningTcpPorts: ports(300, 10_000, false),
+      listeningUdpPorts: ports(300, 20_000, false),
+      customMetrics: {},
+    };
+    const options = { ...OPTIONS, maxListedPorts: 10_000 };
+    const budget = buildReport(sample, { ...options, maxListedPorts: 50 }).bytes;
+    const built = buildReport(sample, { ...options, maxReportBytes: budget });
+    expect([built.counts.tcpPorts?.listed, built.counts.udpPorts?.listed, built.bytes]).toEqual([50, 50, budget]);
+  });
+
+  it('measures only the entries the budget can reach, not all 10,000 connections', () => {
+    let measured = 0;
+    const spy = jest.spyOn(encode, 'encodedSize').mockImplementation((value, format) => {
+      measured += 1;
+      return realEncodedSize(value, format);
+    });
+    try {
+      const built = buildReport(
+        { establishedConnections: connections(10_000), customMetrics: {} },
+        {
+          ...OPTIONS,
+          maxListedConnections: 10_000,
+          maxReportBytes: 8_000,
+        },
+      );
+      expect(built.counts.connections?.listed).toBeGreaterThan(50);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(measured).toBeLessThan(1_000);
   });
 
   it('gives what is left after the equal cut to the longer lists in order: ports before connections', () => {

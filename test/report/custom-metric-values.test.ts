@@ -1,5 +1,12 @@
 import type { CustomMetricValue } from '../../src/metrics/types';
-import { checkCustomMetric, roundToSignificantDigits, wireCustomMetric } from '../../src/report/custom-metric-values';
+import {
+  checkCustomMetric,
+  customNumberProblem,
+  ipListEntryProblem,
+  roundToSignificantDigits,
+  stringListEntryProblem,
+  wireCustomMetric,
+} from '../../src/report/custom-metric-values';
 
 describe('roundToSignificantDigits', () => {
   it('rounds to 15 significant digits and leaves shorter numbers alone', () => {
@@ -8,6 +15,37 @@ describe('roundToSignificantDigits', () => {
     expect(roundToSignificantDigits(-12.5)).toBe(-12.5);
     expect(roundToSignificantDigits(Number('123456789012345678'))).toBe(123456789012346000);
     expect(Object.is(roundToSignificantDigits(-0), 0)).toBe(true);
+  });
+});
+
+describe('customNumberProblem', () => {
+  it('takes a bigint (a decoder gives one above 2^53) of up to 15 significant digits, either sign, trailing zeros not counted', () => {
+    for (const value of [0n, 123456789012345n, -123456789012345n, 10n ** 20n, -(10n ** 20n), 123456789012345n * 10n ** 5n]) {
+      expect([value, customNumberProblem(value)]).toEqual([value, undefined]);
+    }
+  });
+
+  it('refuses a bigint of 16 significant digits or more, zeros between digits counted', () => {
+    for (const value of [1234567890123456n, -1234567890123456n, 10n ** 19n + 1n, -(10n ** 19n + 1n)]) {
+      expect(customNumberProblem(value)).toBe(`${value} has more than 15 significant digits`);
+    }
+  });
+
+  it('refuses what is not a finite number, a numeric string included, and a float beyond 15 digits', () => {
+    expect(customNumberProblem('5')).toBe('"5" is not a finite number');
+    expect(customNumberProblem(null)).toBe('null is not a finite number');
+    expect(customNumberProblem(Number.NaN)).toBe('NaN is not a finite number');
+    expect(customNumberProblem(0.1 + 0.2)).toBe('0.30000000000000004 has more than 15 significant digits');
+    expect(customNumberProblem(-12.5)).toBeUndefined();
+  });
+});
+
+describe('list entry checks', () => {
+  it('refuse entries that are not strings even when their text would pass (a number, a nested list)', () => {
+    for (const entry of [123, ['eth0'], true]) expect([entry, stringListEntryProblem(entry)]).toEqual([entry, expect.any(String)]);
+    for (const entry of [['10.0.0.1'], 167772161]) expect([entry, ipListEntryProblem(entry)]).toEqual([entry, expect.any(String)]);
+    expect(stringListEntryProblem('eth0')).toBeUndefined();
+    expect(ipListEntryProblem('10.0.0.1')).toBeUndefined();
   });
 });
 
@@ -46,6 +84,29 @@ describe('checkCustomMetric', () => {
     });
     expect(check({ type: 'number-list', value: 5 as unknown as number[] }).problems[0]?.message).toBe(
       'the value is not a list; metric left out',
+    );
+    expect(check({ type: 'number-list', value: [Number.NaN, 2, 3] }, 'load').problems).toEqual([
+      { subject: 'custom_metrics.load', message: 'entry [0] NaN is not a finite number; metric left out' },
+    ]);
+  });
+
+  it('leaves out a string or IP list that is not a list', () => {
+    for (const type of ['string-list', 'ip-address-list'] as const) {
+      expect(check({ type, value: 'eth0' as unknown as string[] }, 'x')).toEqual({
+        problems: [{ subject: 'custom_metrics.x', message: 'the value is not a list; metric left out' }],
+      });
+    }
+  });
+
+  it('names the first five bad entries and counts the others', () => {
+    const reason = (entry: string) => `${JSON.stringify(entry)} is not an IPv4 or IPv6 address`;
+    const five = ['a', 'b', 'c', 'd', 'e'];
+    expect(check({ type: 'ip-address-list', value: five }, 'ips').problems[0]?.message).toBe(
+      `no valid entry: ${five.map(reason).join('; ')}; metric left out`,
+    );
+    const seven = [...five, 'f', 'g'];
+    expect(check({ type: 'ip-address-list', value: ['10.0.0.1', ...seven] }, 'ips').problems[0]?.message).toBe(
+      `7 of 8 entries left out: ${five.map(reason).join('; ')}; and 2 more`,
     );
   });
 
