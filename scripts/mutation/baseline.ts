@@ -33,6 +33,16 @@ function byId(items: readonly Json[]): Json[] {
   return [...items].sort((a, b) => Number(a.id) - Number(b.id));
 }
 
+/**
+ * A mutant's kept keys. An empty `killedBy` is left out: Stryker writes none for a mutant it judged and `[]` for one it
+ * reused, so an unchanged run would otherwise rewrite every reused timeout.
+ */
+function keptOfMutant(mutant: Json): Json {
+  const kept = pick(mutant, MUTANT_KEYS);
+  if (Array.isArray(kept.killedBy) && kept.killedBy.length === 0) delete kept.killedBy;
+  return kept;
+}
+
 /** Stryker's incremental report reduced to what its differ reads: no path, option or message of this machine. */
 export function portableBaseline(report: Json): Json {
   const framework = report.framework as Json | undefined;
@@ -43,7 +53,7 @@ export function portableBaseline(report: Json): Json {
     ...(framework ? { framework: pick(framework, ['name', 'version', 'dependencies']) } : {}),
     files: mapValues(report.files, (file) => ({
       ...pick(file, ['language', 'source']),
-      mutants: byId(file.mutants as Json[]).map((mutant) => pick(mutant, MUTANT_KEYS)),
+      mutants: byId(file.mutants as Json[]).map(keptOfMutant),
     })),
     ...(report.testFiles ? { testFiles: mapValues(report.testFiles, (file) => ({ ...file, tests: byId(file.tests as Json[]) })) } : {}),
   };

@@ -59,6 +59,24 @@ describe('portableBaseline', () => {
     expect(portable.thresholds).toEqual(report.thresholds);
   });
 
+  it('writes a reused timeout as Stryker wrote it when judged: no empty killedBy', () => {
+    const judged = strykerReport(root);
+    const timeout = {
+      id: '2',
+      mutatorName: 'UpdateOperator',
+      replacement: 'i--',
+      status: 'Timeout',
+      static: false,
+      coveredBy: ['0'],
+      location: judged.files['src/x.ts'].mutants[0]!.location,
+    };
+    judged.files['src/x.ts'].mutants.push(timeout as any);
+    const reused = strykerReport(root);
+    reused.files['src/x.ts'].mutants.push({ ...timeout, killedBy: [] } as any);
+    expect(portableBaseline(reused)).toEqual(portableBaseline(judged));
+    expect((portableBaseline(judged) as any).files['src/x.ts'].mutants[0].killedBy).toEqual(['1']);
+  });
+
   it('lists mutants and tests in the order of their ids, however Stryker listed them', () => {
     const shuffled = strykerReport(root);
     shuffled.files['src/x.ts'].mutants.reverse();
