@@ -1,16 +1,6 @@
 import { parseConfig } from '../../src/config/parse';
-import { InvalidValue } from '../../src/config/values';
 import { cloudTopic, drill, localTopic, profileName, resolveTopic } from '../../src/config/detection';
-
-function refusal(parse: (value: unknown) => unknown, value: unknown): string {
-  try {
-    parse(value);
-  } catch (error) {
-    if (error instanceof InvalidValue) return error.message;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
+import { refusal } from '../support/refusal';
 
 describe('alarm and sink topics', () => {
   it('takes plain topics with {iot:thingName}, and empty to turn the feature off', () => {

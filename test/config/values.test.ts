@@ -2,7 +2,6 @@ import {
   absolutePath,
   autoOrInteger,
   boolean,
-  InvalidValue,
   integer,
   jsonObject,
   lowerCaseFields,
@@ -10,17 +9,7 @@ import {
   oneOf,
   thingName,
 } from '../../src/config/values';
-
-/** The InvalidValue message a parser throws for `value` (fails the test when it returns or throws something else). */
-function refusal(parse: (value: unknown) => unknown, value: unknown): string {
-  try {
-    parse(value);
-  } catch (error) {
-    if (error instanceof InvalidValue) return error.message;
-    throw error;
-  }
-  throw new Error(`expected a refusal of ${String(value)}`);
-}
+import { refusal } from '../support/refusal';
 
 /** `levels` objects nested in one another, the innermost holding a number. */
 function nested(levels: number): Record<string, unknown> {
