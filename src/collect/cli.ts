@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { decode as decodeCbor } from 'cbor-x';
 import { type PreparedReport, prepareReport } from '../agent/report-pipeline';
 import type { CollectedSample, Collector } from './collector';
-import { CUSTOM_METRIC_SOURCES, type CustomMetricSource, type CustomMetricSpec } from '../config/definition';
+import { CUSTOM_METRIC_SOURCES, type CustomMetricSource, type CustomMetricSpec, customMetricSourceProblem } from '../config/definition';
 import type { ReportFormat } from '../component/definition';
 import { defaultConfig, describeConfigErrors, parseConfig } from '../config/parse';
 import type { NetworkTotals } from '../metrics/types';
@@ -75,7 +75,7 @@ export function parseCustomMetricList(text: string, platform: NodeJS.Platform = 
   if (text === 'all') {
     const specs: Record<string, { source: string }> = {};
     for (const source of Object.keys(DEFAULT_CUSTOM_METRIC_NAMES) as CustomMetricSource[]) {
-      if (platform !== 'win32' || source !== 'loadAverage') specs[DEFAULT_CUSTOM_METRIC_NAMES[source]] = { source };
+      if (customMetricSourceProblem(source, platform) === undefined) specs[DEFAULT_CUSTOM_METRIC_NAMES[source]] = { source };
     }
     return parseCustomMetricSpecs(specs, platform);
   }

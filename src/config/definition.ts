@@ -104,7 +104,7 @@ const WINDOWS_DRIVE_PATH = /^[A-Za-z]:[\\/]/;
 export const DEFAULT_WINDOWS_MOUNT_POINT = 'C:\\';
 
 /** Why a source cannot be read on `platform`, if so: refused at configuration, rather than a metric that never comes. */
-function sourceProblem(source: CustomMetricSource, platform: NodeJS.Platform | undefined): string | undefined {
+export function customMetricSourceProblem(source: CustomMetricSource, platform: NodeJS.Platform | undefined): string | undefined {
   if (platform === 'win32' && source === 'loadAverage') {
     return 'source loadAverage does not exist on Windows: Windows has no load average (os.loadavg() is always 0, 0, 0 there)';
   }
@@ -137,7 +137,7 @@ function customMetrics(value: unknown, context: ParseContext = {}): Record<strin
     const source = sources.find((s) => typeof given === 'string' && s.toLowerCase() === given.toLowerCase());
     if (!source)
       throw new InvalidValue(`metric ${quoteValue(name)}: source must be one of ${sources.join(', ')} (got ${quoteValue(given)})`);
-    const unavailable = sourceProblem(source, context.platform);
+    const unavailable = customMetricSourceProblem(source, context.platform);
     if (unavailable !== undefined) throw new InvalidValue(`metric ${quoteValue(name)}: ${unavailable}`);
     const mountPoint = fields.get('mountpoint');
     if (source !== 'diskUsed') {
