@@ -7,7 +7,7 @@
  * port 8883, so the broker needs a loopback of its own), a private /run (lite's core bus sockets under
  * /run/greengrass/) and a private /etc/systemd/system (ggdeploymentd's `systemctl link` writes there). The inner run
  * is scenario.ts. Afterwards the outer run checks that nothing is left behind. The last line is `N passed, N failed`;
- * the exit code is non-zero when a check failed.
+ * the exit code is non-zero when a check failed. One run per machine at a time (host-lock.ts): a second one waits.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type CheckResult, Checks } from './checks';
 import { type AccessTarget, componentAccessProblem, POSIX_USER } from './component-access';
+import { acquireHostLock, HOST_LOCK_FILE } from './host-lock';
 import { buildNucleusLite, LITE_VERSION, TOOLS } from './lite-build';
 import { UNIT_CGROUP_ROOT } from './lite-core';
 import { RunState } from './run-state';
@@ -151,6 +152,11 @@ async function outer(): Promise<void> {
   // systemd starts services with UMask=0022 (systemd.exec(5)); the folders this run and lite's daemons (run by hand
   // here, inheriting it) create must be as open to the component's user as they would be there.
   process.umask(0o022);
+  // Before anything of the host is touched (a killed run's leftovers included), and before the signal handlers: a
+  // run that waits here ends on Ctrl-C.
+  const releaseHostLock = await acquireHostLock(HOST_LOCK_FILE, `${REPO_ROOT} (pid ${process.pid})`, (holder) =>
+    print(`waiting for the run of ${holder} to end: runs on one machine share the cgroup of the component's unit`),
+  );
   const checks = new Checks(print);
   const figures: string[] = [];
   const outerState = new RunState(OUTER_STATE);
@@ -247,6 +253,7 @@ async function outer(): Promise<void> {
   const failed = all.filter((r) => !r.passed);
   for (const result of failed) print(`FAILED: ${result.name}`);
   console.log(`${all.length - failed.length} passed, ${failed.length} failed`);
+  releaseHostLock();
   process.exit(failed.length > 0 || interrupted ? 1 : 0);
 }
 
