@@ -5,7 +5,6 @@
  */
 import { parse, stringify } from 'yaml';
 import type { ComponentIdentity } from '../../src/component/identity';
-import type { LowMemorySetting } from '../../src/config/values';
 import { SDK_BUNDLE_FILE } from '../../src/ipc/sdk-bundle';
 import { classicArchitecturesMatched, runtimeRuleProblems } from './runtimes';
 
@@ -275,19 +274,21 @@ export function recipeToYaml(recipe: Recipe): string {
 
 /**
  * How the recipe runs node: its Run script and the fixed values of its Setenv (every manifest has the same, which
- * test/packaging/recipe.test.ts checks). The bench and the armv7 script start node the way that script would.
+ * test/packaging/recipe.test.ts checks). The bench and the armv7 script start node the way that script would
+ * (scripts/build/run-step.ts).
  */
 export interface RunStep {
   script: string;
   /** The flags of `exec node <flags> {artifacts:path}/…`, without the lowMemory ones (`$tier`). */
   nodeFlags: string[];
-  /** What each lowMemory setting adds (the script's `false) tier=<flags> ;; true) tier=<flags> ;; *) tier=<flags> ;;`). */
-  tierFlags: Record<LowMemorySetting, string[]>;
+  /** The shell lines before `exec node`, which set `tier` from the lowMemory setting and the socket count. */
+  tierChoice: string;
   env: Record<string, string>;
 }
 
-/** The lifecycle variable the Run script reads lowMemory from (the Run step's Setenv: `{configuration:/lowMemory}`). */
+/** The lifecycle variables the Run script reads lowMemory and procfsRoot from (Setenv: `{configuration:/…}`). */
 export const LOW_MEMORY_VARIABLE = 'DEFENDER_AGENT_LOW_MEMORY';
+export const PROCFS_ROOT_VARIABLE = 'DEFENDER_AGENT_PROCFS_ROOT';
 
 /** The Run step of a recipe or of the template; throws if its script no longer reads as RunStep expects. */
 export function runStepOf(recipe: unknown): RunStep {
@@ -296,23 +297,16 @@ export function runStepOf(recipe: unknown): RunStep {
     .Manifests?.[0]?.Lifecycle;
   const run = lifecycle?.run;
   const script = run?.Script ?? '';
-  const flags = /exec node (.*?)\s*\{artifacts:path\}/.exec(script)?.[1];
-  const tiers = /\bfalse\) tier=(.*?) ;; true\) tier=(.*?) ;; \*\) tier=(.*?) ;;/.exec(script);
-  if (flags === undefined || tiers === null)
+  const parts = /^(.*\btier=.*)\nexec node (.*?)\s*\{artifacts:path\}/s.exec(script);
+  if (parts === null)
     throw new Error(
-      `the recipe's Run script no longer reads "... false) tier=<flags> ;; true) tier=<flags> ;; *) tier=<flags> ;; ... exec node <flags> {artifacts:path}/...": ${script}`,
+      `the recipe's Run script no longer reads "<lines that set tier>\nexec node <flags> $tier {artifacts:path}/...": ${script}`,
     );
-  const words = (text: string | undefined) => (text ?? '').split(/\s+/).filter((word) => word !== '' && word !== '$tier');
   return {
     script,
-    nodeFlags: words(flags),
-    tierFlags: { false: words(tiers[1]), true: words(tiers[2]), auto: words(tiers[3]) },
+    nodeFlags: (parts[2] ?? '').split(/\s+/).filter((word) => word !== '' && word !== '$tier'),
+    tierChoice: parts[1] ?? '',
     // The fixed values only: a recipe variable is the nucleus's to fill in, and its launchers set those themselves.
     env: Object.fromEntries(Object.entries({ ...lifecycle?.Setenv, ...run?.Setenv }).filter(([, value]) => !value.includes('{'))),
   };
-}
-
-/** The flags the Run script gives node for a lowMemory setting. */
-export function nodeFlagsFor(run: RunStep, lowMemory: LowMemorySetting): string[] {
-  return [...run.nodeFlags, ...run.tierFlags[lowMemory]];
 }

@@ -14,9 +14,9 @@
  * Memory: the real Agent with each IPC client against the local core, time scaled so that BENCH_MEMORY_CYCLES
  * (default 20,000) reports at a 5 s interval pass in minutes, with the node flags of the recipe's Run script; RSS and
  * heap after warm-up. Idle RSS: the built bundle itself, started by the recipe's Run script, after IDLE_REPORTS reports. Both
- * under the recipe's default, lowMemory auto (V8 optimizes only code that runs hot for long), and also with lowMemory
- * false (V8's default) to show what auto saves; the live 10,000-connection sample also with lowMemory true (never the
- * optimizing compiler), to show what that costs.
+ * under the recipe's default, lowMemory auto (on that quiet fixture: never the optimizing compiler), and also with
+ * lowMemory false (V8's default) to show what auto saves; the live 10,000-connection sample (where auto picks V8's
+ * default) also with lowMemory true, which is also what a core that was quiet when the agent started pays there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,7 +25,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { build } from 'esbuild';
 import { buildComponent, PORTABLE_DOWNLOAD_GOAL_BYTES, readTemplate } from '../../scripts/build/build';
-import { LOW_MEMORY_VARIABLE, nodeFlagsFor, type RunStep, runStepOf } from '../../scripts/build/recipe';
+import { LOW_MEMORY_VARIABLE, PROCFS_ROOT_VARIABLE, type RunStep, runStepOf } from '../../scripts/build/recipe';
+import { nodeFlagsFor, tierFlagsFor } from '../../scripts/build/run-step';
 import { accessControlFor } from '../../src/component/definition';
 import type { LowMemorySetting } from '../../src/config/values';
 import { LocalCore } from '../../tools/local-core/core';
@@ -196,13 +197,19 @@ interface WorkerLaunch {
   env: NodeJS.ProcessEnv;
 }
 
-/** The bundled worker started with the node flags and environment the recipe gives the agent in `mode`. */
-function workerLaunch(recipe: RunStep, mode: NodeMode): WorkerLaunch {
+/**
+ * The bundled worker started with the node flags and environment the recipe gives the agent in `mode`, the Run script's
+ * choice made against `procfsRoot` as it is when the worker starts (auto counts its TCP sockets).
+ */
+function workerLaunch(recipe: RunStep, mode: NodeMode, procfsRoot: string): WorkerLaunch {
   return {
-    nodeFlags: nodeFlagsFor(recipe, mode),
-    env: { ...process.env, ...recipe.env, [LOW_MEMORY_VARIABLE]: mode },
+    nodeFlags: nodeFlagsFor(recipe, mode, procfsRoot),
+    env: { ...process.env, ...recipe.env, ...runStepEnv(mode, procfsRoot) },
   };
 }
+
+/** What the Run step's Setenv hands the script for these settings. */
+const runStepEnv = (mode: NodeMode, procfsRoot: string) => ({ [LOW_MEMORY_VARIABLE]: mode, [PROCFS_ROOT_VARIABLE]: procfsRoot });
 
 const COMPONENT = 'com.example.DeviceDefenderAgent';
 const THING = 'BenchThing';
@@ -254,8 +261,8 @@ async function memoryRun(
   });
   try {
     const { child, next } = startWorker(worker, ['agent', client, String(MEMORY_CYCLES), path.join(runDir, 'state.json')], {
-      nodeFlags: [...workerLaunch(recipe, mode).nodeFlags, '--expose-gc'],
-      env: { ...env, ...recipe.env, [LOW_MEMORY_VARIABLE]: mode, AWS_CRT_NODEJS_BINARY_ABSOLUTE_PATH: CRT_ADDON },
+      nodeFlags: [...workerLaunch(recipe, mode, procRoot).nodeFlags, '--expose-gc'],
+      env: { ...env, ...recipe.env, ...runStepEnv(mode, procRoot), AWS_CRT_NODEJS_BINARY_ABSOLUTE_PATH: CRT_ADDON },
     });
     for (;;) {
       const line = await next();
@@ -339,7 +346,7 @@ async function idleBundleRss(
         ...env,
         ...recipe.env,
         DEFENDER_AGENT_IPC_CLIENT: client,
-        [LOW_MEMORY_VARIABLE]: mode,
+        ...runStepEnv(mode, procRoot),
       },
     });
     try {
@@ -435,7 +442,8 @@ async function main(): Promise<void> {
     );
     const rows: Row[] = [];
     const recipe = runStepOf(readTemplate(projectRoot));
-    const asRecipe = workerLaunch(recipe, 'auto');
+    // As the recipe starts the agent by default, with the proc root the row reads as it is when the row's worker starts.
+    const asRecipe = (procfsRoot: string) => workerLaunch(recipe, 'auto', procfsRoot);
 
     for (const connections of CONNECTIONS) {
       const root = path.join(dir, `proc-${connections}`);
@@ -443,7 +451,7 @@ async function main(): Promise<void> {
       writeGeneratedProc(root, { established: 2 * connections, listeners: 20 });
       // cpuUsage needs counters that move.
       fs.symlinkSync('/proc/stat', path.join(root, 'stat'));
-      rows.push({ source: 'fixture', connections, result: await runToEnd(worker, ['sample', root, String(SAMPLES)], asRecipe) });
+      rows.push({ source: 'fixture', connections, result: await runToEnd(worker, ['sample', root, String(SAMPLES)], asRecipe(root)) });
     }
     // The rows above share 250 peers; a server's clients are each a peer of their own (the peers stay between samples).
     const distinctRoot = path.join(dir, 'proc-distinct');
@@ -452,7 +460,7 @@ async function main(): Promise<void> {
     rows.push({
       source: 'fixture, a peer each',
       connections: 10_000,
-      result: await runToEnd(worker, ['sample', distinctRoot, String(SAMPLES)], asRecipe),
+      result: await runToEnd(worker, ['sample', distinctRoot, String(SAMPLES)], asRecipe(distinctRoot)),
     });
     let lowMemory10k: Json | undefined;
     for (const connections of CONNECTIONS) {
@@ -465,10 +473,11 @@ async function main(): Promise<void> {
         continue;
       }
       try {
-        rows.push({ source: 'live', connections, result: await runToEnd(worker, ['sample', '/proc', String(SAMPLES)], asRecipe) });
-        // The price of never running the compiler where it is highest, on the same open connections.
+        rows.push({ source: 'live', connections, result: await runToEnd(worker, ['sample', '/proc', String(SAMPLES)], asRecipe('/proc')) });
+        // The price of never running the compiler where it is highest, on the same open connections: lowMemory true's, and
+        // auto's on a core that was quiet when the agent started.
         if (connections === 10_000)
-          lowMemory10k = await runToEnd(worker, ['sample', '/proc', String(SAMPLES)], workerLaunch(recipe, 'true'));
+          lowMemory10k = await runToEnd(worker, ['sample', '/proc', String(SAMPLES)], workerLaunch(recipe, 'true', '/proc'));
       } finally {
         await live.close();
       }
@@ -484,13 +493,13 @@ async function main(): Promise<void> {
           rows.push({
             source: 'live, a peer each',
             connections: 10_000,
-            result: await runToEnd(worker, ['sample', '/proc', String(SAMPLES)], asRecipe),
+            result: await runToEnd(worker, ['sample', '/proc', String(SAMPLES)], asRecipe('/proc')),
           });
         } finally {
           await live.close();
         }
     }
-    const idle = await runToEnd(worker, ['idle', '/proc'], asRecipe);
+    const idle = await runToEnd(worker, ['idle', '/proc'], asRecipe('/proc'));
 
     printTable(rows);
     console.log(
@@ -518,7 +527,8 @@ async function main(): Promise<void> {
       );
     if (lowMemory10k)
       console.log(
-        `  with lowMemory true (node ${recipe.tierFlags.true.join(' ')}): ${fmt(lowMemory10k.cpuMs, 1)} ms CPU = ` +
+        `  with lowMemory true, or auto on a core that was quiet when the agent started (node ${tierFlagsFor(recipe, 'true', '/proc').join(' ')}): ` +
+          `${fmt(lowMemory10k.cpuMs, 1)} ms CPU = ` +
           `${fmt(ratioOf(lowMemory10k.cpuMs, lowMemory10k.floorCpuMs), 2)}x its floor (${fmt(lowMemory10k.floorCpuMs, 1)} ms CPU)`,
       );
 
@@ -529,7 +539,8 @@ async function main(): Promise<void> {
     fs.symlinkSync('/proc/stat', path.join(memoryRoot, 'stat'));
     console.log(
       `\nmemory: the real Agent, ${MEMORY_CYCLES} reports per IPC client against the local core (5 s interval, time scaled x2500, ` +
-        `small procfs fixture), node with ${launch || 'no flags'} as in the recipe (lowMemory auto, the default, adds ${recipe.tierFlags.auto.join(' ')}), ` +
+        `small procfs fixture), node with ${launch || 'no flags'} as in the recipe (lowMemory auto, the default, adds ` +
+        `${tierFlagsFor(recipe, 'auto', memoryRoot).join(' ') || 'nothing'} on this fixture), ` +
         `RSS and heap after a full GC every ${Math.max(1, Math.min(500, Math.floor(MEMORY_CYCLES / 10)))} reports:`,
     );
     const runs = [

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildComponent, readTemplate } from '../../scripts/build/build';
-import { runStepOf } from '../../scripts/build/recipe';
+import { PROCFS_ROOT_VARIABLE, runStepOf } from '../../scripts/build/recipe';
 import { accessControlFor } from '../../src/component/definition';
 import { LocalCore } from '../../tools/local-core/core';
 import { writeGeneratedProc } from '../fixtures/proc/generate';
@@ -92,6 +92,8 @@ async function startClient(
       AWS_IOT_THING_NAME: THING,
       ...recipe.env,
       DEFENDER_AGENT_IPC_CLIENT: client,
+      // As the Run step's Setenv hands over procfsRoot: the script's lowMemory auto counts this fixture's sockets.
+      [PROCFS_ROOT_VARIABLE]: procRoot,
     },
   });
   run.pid = child.pid;

@@ -194,8 +194,7 @@ async function withLongestTurn<T>(work: () => Promise<T>): Promise<{ result: T; 
 async function sample(root: string, samples: number): Promise<void> {
   const collector = agentCollector(root);
   // Warm-up: the first collect takes the first CPU reading (a 200 ms wait), and the JIT tiers the hot functions up over
-  // several samples (more of them for small tables, and later under lowMemory auto's larger budget). An agent runs for
-  // days, so the rows measure it warm.
+  // several samples (more of them for small tables). An agent runs for days, so the rows measure it warm.
   for (let i = 1; i <= WARM_UP_SAMPLES; i++) await sampleOnce(collector, i);
   const sampleMs: number[] = [];
   const sampleCpuMs: number[] = [];

@@ -70,6 +70,7 @@ export const TOOLS = {
   getent: 'getent',
   unshare: 'unshare',
   setpriv: 'setpriv',
+  flock: 'flock',
 } as const;
 
 /**

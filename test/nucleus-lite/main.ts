@@ -7,13 +7,15 @@
  * port 8883, so the broker needs a loopback of its own), a private /run (lite's core bus sockets under
  * /run/greengrass/) and a private /etc/systemd/system (ggdeploymentd's `systemctl link` writes there). The inner run
  * is scenario.ts. Afterwards the outer run checks that nothing is left behind. The last line is `N passed, N failed`;
- * the exit code is non-zero when a check failed.
+ * the exit code is non-zero when a check failed. One run per machine at a time (host-lock.ts): a second one waits.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type CheckResult, Checks } from './checks';
+import { type AccessTarget, componentAccessProblem, POSIX_USER } from './component-access';
+import { acquireHostLock, HOST_LOCK_FILE } from './host-lock';
 import { buildNucleusLite, LITE_VERSION, TOOLS } from './lite-build';
 import { UNIT_CGROUP_ROOT } from './lite-core';
 import { RunState } from './run-state';
@@ -113,8 +115,48 @@ function componentName(): string | undefined {
   return Object.keys(gdk.component)[0];
 }
 
+const ACCESS_CHECK = `the component's user (${POSIX_USER}) can reach recipe-runner in the checkout and the run's folder`;
+
+/** The access check failed (it is recorded): the run stops before the core starts. */
+class AccessBlocked extends Error {}
+
+/**
+ * What the component's user reaches of what this run makes: recipe-runner, which every lifecycle phase executes as that
+ * user, from the build in the checkout; and the run folder, which holds the core's root (the artifacts ggdeploymentd
+ * copies there, the work folder, the IPC socket) and the /proc fixtures. The recipe and artifacts folders of the
+ * checkout are not among them: ggdeploymentd, as root, copies them into the root (merge_dir_to). Before the build,
+ * `built` is undefined and the cache folder and the temporary folder stand for them.
+ */
+function accessTargets(built: { binDir: string; runDir: string } | undefined): AccessTarget[] {
+  const otherwise = 'clone the repository under a folder others can enter (mktemp -d makes its folder 0700)';
+  const tmpOtherwise = 'set TMPDIR to a folder others can enter';
+  const core = "the core's root with the component's artifacts, work folder and IPC socket";
+  if (!built) {
+    return [
+      {
+        path: CACHE,
+        what: 'where nucleus lite is built: its recipe-runner runs every lifecycle phase of the component as that user',
+        otherwise,
+      },
+      { path: os.tmpdir(), what: `where the run's folder is made, with ${core}`, otherwise: tmpOtherwise },
+    ];
+  }
+  return [
+    { path: path.join(built.binDir, 'recipe-runner'), what: 'which runs every lifecycle phase of the component as that user', otherwise },
+    { path: built.runDir, what: `the run's folder, with ${core}`, otherwise: tmpOtherwise },
+  ];
+}
+
 async function outer(): Promise<void> {
   const started = Date.now();
+  // systemd starts services with UMask=0022 (systemd.exec(5)); the folders this run and lite's daemons (run by hand
+  // here, inheriting it) create must be as open to the component's user as they would be there.
+  process.umask(0o022);
+  // Before anything of the host is touched (a killed run's leftovers included), and before the signal handlers: a
+  // run that waits here ends on Ctrl-C.
+  const releaseHostLock = await acquireHostLock(HOST_LOCK_FILE, `${REPO_ROOT} (pid ${process.pid})`, (holder) =>
+    print(`waiting for the run of ${holder} to end: runs on one machine share the cgroup of the component's unit`),
+  );
   const checks = new Checks(print);
   const figures: string[] = [];
   const outerState = new RunState(OUTER_STATE);
@@ -135,6 +177,13 @@ async function outer(): Promise<void> {
 
   let innerResults: InnerResults | undefined;
   try {
+    // Before the build (minutes): the folders that exist already, so that a checkout the component's user cannot
+    // enter is named at once; after it, recipe-runner and the run folder themselves. One check either way.
+    const reachable = componentAccessProblem(accessTargets(undefined), POSIX_USER);
+    if (reachable !== undefined) {
+      checks.record({ name: ACCESS_CHECK, passed: false, detail: reachable, seconds: 0 });
+      throw new AccessBlocked();
+    }
     const buildStarted = Date.now();
     const build = buildNucleusLite(REPO_ROOT, print);
     const buildSeconds = (Date.now() - buildStarted) / 1000;
@@ -149,6 +198,9 @@ async function outer(): Promise<void> {
     outerState.addPath(runDir);
     // The component runs as an unprivileged user that must reach its work folder and artifacts below this one.
     fs.chmodSync(runDir, 0o755);
+    const blocked = componentAccessProblem(accessTargets({ binDir: build.binDir, runDir }), POSIX_USER);
+    checks.record({ name: ACCESS_CHECK, passed: blocked === undefined, detail: blocked ?? '', seconds: 0 });
+    if (blocked !== undefined) throw new AccessBlocked();
     const tsx = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
     child = spawn(
       TOOLS.unshare,
@@ -169,7 +221,9 @@ async function outer(): Promise<void> {
     innerResults = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as InnerResults;
     if (innerResults.error) checks.record({ name: 'the run completes', passed: false, detail: innerResults.error, seconds: 0 });
   } catch (error) {
-    checks.record({ name: 'set up nucleus lite and the component', passed: false, detail: describeError(error), seconds: 0 });
+    if (!(error instanceof AccessBlocked)) {
+      checks.record({ name: 'set up nucleus lite and the component', passed: false, detail: describeError(error), seconds: 0 });
+    }
   } finally {
     const undoneInner = (await RunState.leftOver(INNER_STATE)?.cleanUp()) ?? [];
     keepLogs(runDir);
@@ -199,6 +253,7 @@ async function outer(): Promise<void> {
   const failed = all.filter((r) => !r.passed);
   for (const result of failed) print(`FAILED: ${result.name}`);
   console.log(`${all.length - failed.length} passed, ${failed.length} failed`);
+  releaseHostLock();
   process.exit(failed.length > 0 || interrupted ? 1 : 0);
 }
 

@@ -13,6 +13,7 @@ import { writeGeneratedProc } from '../fixtures/proc/generate';
 import { Broker } from './broker';
 import { makeCertificates } from './certificates';
 import { CheckFailure, type Checks, expectThat, waitUntil } from './checks';
+import { POSIX_USER } from './component-access';
 import { type BusValue, type CoreBusSubscription, coreBusSubscribe, deleteConfig, readConfig, writeConfig } from './core-bus';
 import { DataPlaneStandIn } from './data-plane';
 import { DefenderResponder } from './defender-responder';
@@ -22,7 +23,6 @@ import { describeError } from '../../src/util/describe-error';
 
 const THING = 'LiteReferenceThing';
 const INTERVAL_SECONDS = 5;
-const POSIX_USER = 'nobody:nogroup';
 const BUSY_CONNECTIONS = 4000;
 const CLIENTS = ['sdk', 'portable'] as const;
 type Client = (typeof CLIENTS)[number];

@@ -8,7 +8,6 @@ import {
   ARTIFACT_URI_PREFIX,
   BUNDLE_FILE,
   WINDOWS_BUNDLE_FILE,
-  nodeFlagsFor,
   RECIPE_SIZE_LIMIT_BYTES,
   recipeToYaml,
   renderRecipe,
@@ -130,11 +129,12 @@ describe('renderRecipe', () => {
     ]);
   });
 
-  it('hands the ipcClient and lowMemory configuration to the process through the lifecycle environment in every Linux manifest, ipcClient alone on Windows', () => {
+  it('hands the ipcClient, lowMemory and procfsRoot configuration to the process through the lifecycle environment in every Linux manifest, ipcClient alone on Windows', () => {
     for (const manifest of linuxManifestsOf(render())) {
       expect(manifest.Lifecycle.Setenv).toEqual({
         DEFENDER_AGENT_IPC_CLIENT: '{configuration:/ipcClient}',
         DEFENDER_AGENT_LOW_MEMORY: '{configuration:/lowMemory}',
+        DEFENDER_AGENT_PROCFS_ROOT: '{configuration:/procfsRoot}',
         GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072',
       });
     }
@@ -156,17 +156,14 @@ describe('renderRecipe', () => {
     }
   });
 
-  it('reads as the Run step the bench and the armv7 script start node by, with fixed flags per lowMemory setting', () => {
+  it('reads as the Run step the bench and the armv7 script start node by: fixed flags, then the lines that choose the tier', () => {
     const run = runStepOf(render());
-    expect(run).toMatchObject({
+    expect(run).toEqual({
+      script: expect.any(String),
       nodeFlags: ['--max-semi-space-size=1', '--optimize-for-size'],
-      tierFlags: { auto: ['--interrupt-budget=2027520'], true: ['--max-opt=1'], false: [] },
+      tierChoice: expect.stringMatching(/^tier=--max-opt=1; case "\$DEFENDER_AGENT_LOW_MEMORY" in .* esac$/),
       env: { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072' },
     });
-    const fixed = ['--max-semi-space-size=1', '--optimize-for-size'];
-    expect(nodeFlagsFor(run, 'auto')).toEqual([...fixed, '--interrupt-budget=2027520']);
-    expect(nodeFlagsFor(run, 'true')).toEqual([...fixed, '--max-opt=1']);
-    expect(nodeFlagsFor(run, 'false')).toEqual(fixed);
     const template = loadTemplate() as { Manifests: Array<{ Lifecycle: { run: { Script: string } } }> };
     for (const manifest of template.Manifests) manifest.Lifecycle.run.Script = 'exec node {artifacts:path}/defender-agent.js';
     expect(() => runStepOf(template)).toThrow(/no longer reads/);
@@ -177,7 +174,7 @@ describe('renderRecipe', () => {
       // No RequiresPrivilege: both runtimes run a step unprivileged unless it says true.
       expect(manifest.Lifecycle.run).toEqual({
         Script: [
-          'case "$DEFENDER_AGENT_LOW_MEMORY" in false) tier= ;; true) tier=--max-opt=1 ;; *) tier=--interrupt-budget=2027520 ;; esac',
+          'tier=--max-opt=1; case "$DEFENDER_AGENT_LOW_MEMORY" in false) tier= ;; true) ;; *) [ $(cat "$DEFENDER_AGENT_PROCFS_ROOT"/net/tcp* | wc -l) -gt 1000 ] && tier= ;; esac',
           `exec node --max-semi-space-size=1 --optimize-for-size $tier {artifacts:path}/${BUNDLE_FILE}`,
         ].join('\n'),
       });
