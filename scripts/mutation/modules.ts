@@ -56,18 +56,18 @@ export const MODULES: readonly MutationModule[] = [
     mutate: ['src/config/parse.ts', 'src/config/values.ts', 'src/config/names.ts', 'src/config/detection.ts'],
     tests: ['test/config', 'test/detect'],
   },
+  // The procfs parsers (src/collect), one module per file, each judged by its own unit tests. The fuzz and collector
+  // tests are not among them: they cover every mutant of the four files, so each mutant cost a fuzz run (~10 s), and a
+  // parser loop made endless waited out its time (a full run of the four together took over an hour on two cores); the
+  // unit tests alone kill every mutant not listed as equivalent below.
   {
-    name: 'procfs parsers',
-    mutate: ['src/collect/sockets.ts', 'src/collect/netdev.ts', 'src/collect/interfaces.ts', 'src/collect/ip.ts'],
-    tests: [
-      'test/collect/sockets.test.ts',
-      'test/collect/netdev.test.ts',
-      'test/collect/interfaces.test.ts',
-      'test/collect/ip.test.ts',
-      'test/collect/procfs-fuzz.test.ts',
-      'test/collect/collector.test.ts',
-    ],
+    name: 'procfs sockets',
+    mutate: ['src/collect/sockets.ts'],
+    tests: ['test/collect/sockets.test.ts', 'test/collect/windows/ip-helper-tables.test.ts'],
   },
+  { name: 'procfs netdev', mutate: ['src/collect/netdev.ts'], tests: ['test/collect/netdev.test.ts'] },
+  { name: 'procfs interfaces', mutate: ['src/collect/interfaces.ts'], tests: ['test/collect/interfaces.test.ts'] },
+  { name: 'procfs ip', mutate: ['src/collect/ip.ts'], tests: ['test/collect/ip.test.ts', 'test/collect/sockets.test.ts'] },
   { name: 'eventstream codec', mutate: ['src/ipc/eventstream.ts'], tests: ['test/ipc/eventstream.test.ts', 'test/ipc/frame-size.test.ts'] },
 ];
 
@@ -82,6 +82,19 @@ const BEHAVIORS = 'src/config/behaviors.ts';
 const DETECTOR = 'src/detect/detector.ts';
 const MEASURE = 'src/detect/measure.ts';
 const CIDR = 'src/detect/cidr.ts';
+const NETDEV = 'src/collect/netdev.ts';
+const INTERFACES = 'src/collect/interfaces.ts';
+const IP = 'src/collect/ip.ts';
+const SOCKETS = 'src/collect/sockets.ts';
+const FAST_PATH_REASON =
+  'the fast path (the colon at +4 after four digits or spaces) is then never taken, and the scan it saves finds the same colon: a digit or space run ends at the first other byte, which in a row the fast path accepts is that colon; what it saves is time, which no unit test may time';
+const ROW_END_REASON =
+  "the byte at `end` is the row's newline (or past the end of a row carried over between chunks, undefined), which is neither a digit nor a space: the scan stops there either way";
+const ROUND_FILTER_REASON =
+  'every group has its first entry (its first socket is new: the table is emptied with each summary and the group is new), and a group goes on to the next round only when it has an entry for it; the kept <= round check and the kept > round + 1 filter each make the other redundant';
+const ROUTE_COLUMNS_REASON =
+  'split(/\\s+/) of a trimmed line gives no empty column, so a row with its mask (the 8th) has every column before it, and a row without one fails the HEX8 test next (HEX8.test(undefined) tests "undefined"): these checks narrow the types for TypeScript';
+const NO_INTERFACE_NAME_REASON = 'the name before a missing or leading colon is the empty string, which isInterfaceName refuses next';
 
 export const EQUIVALENT_MUTANTS: readonly EquivalentMutant[] = [
   {
@@ -445,5 +458,483 @@ export const EQUIVALENT_MUTANTS: readonly EquivalentMutant[] = [
     replacement: 'false',
     reason:
       "computes a network's bitmap again instead of taking it from this sample's cache: the same bits; what it saves is time, which no unit test may time",
+  },
+
+  // The procfs parsers (src/collect).
+  {
+    file: NETDEV,
+    mutator: 'ConditionalExpression',
+    original: 'colon < 0',
+    replacement: 'false',
+    reason: NO_INTERFACE_NAME_REASON,
+  },
+  {
+    file: NETDEV,
+    mutator: 'EqualityOperator',
+    original: 'colon < 0',
+    replacement: 'colon <= 0',
+    reason: NO_INTERFACE_NAME_REASON,
+  },
+  {
+    file: NETDEV,
+    mutator: 'ConditionalExpression',
+    original: 'colon >= 0',
+    replacement: 'true',
+    reason: NO_INTERFACE_NAME_REASON,
+  },
+  {
+    file: NETDEV,
+    mutator: 'EqualityOperator',
+    original: 'colon >= 0',
+    replacement: 'colon > 0',
+    reason: NO_INTERFACE_NAME_REASON,
+  },
+  {
+    file: NETDEV,
+    mutator: 'StringLiteral',
+    original: "''",
+    replacement: '"Stryker was here!"',
+    line: "return (text.split('\\n', 2)[1] ?? '').includes('|bytes');",
+    reason: "a text without a second line: 'Stryker was here!' does not include '|bytes' either",
+  },
+  {
+    file: NETDEV,
+    mutator: 'MethodExpression',
+    original: "text.split('\\n').slice(2)",
+    replacement: "text.split('\\n')",
+    reason: 'the two header lines have no colon: no name is read from them either way',
+  },
+  {
+    file: INTERFACES,
+    mutator: 'ArrayDeclaration',
+    original: '[]',
+    replacement: '["Stryker was here"]',
+    line: 'const links: Array<{ name: string; network: number; mask: number }> = [];',
+    reason:
+      'the extra link is a string, whose mask is undefined: `undefined > mask` and `undefined === mask` are false, so it never names an address',
+  },
+  {
+    file: INTERFACES,
+    mutator: 'MethodExpression',
+    original: "route.split('\\n').slice(1)",
+    replacement: "route.split('\\n')",
+    reason: "the header line's columns are words (Destination, Gateway, Mask), which fail the HEX8 test: it is skipped either way",
+  },
+  {
+    file: INTERFACES,
+    mutator: 'ConditionalExpression',
+    original: '!name || !destination || !gateway || !flags || !mask',
+    replacement: 'false',
+    reason: ROUTE_COLUMNS_REASON,
+  },
+  {
+    file: INTERFACES,
+    mutator: 'LogicalOperator',
+    original: '!name || !destination || !gateway || !flags || !mask',
+    replacement: '(!name || !destination || !gateway || !flags) && !mask',
+    reason: ROUTE_COLUMNS_REASON,
+  },
+  {
+    file: INTERFACES,
+    mutator: 'ConditionalExpression',
+    original: '!name || !destination || !gateway || !flags',
+    replacement: 'false',
+    reason: ROUTE_COLUMNS_REASON,
+  },
+  {
+    file: INTERFACES,
+    mutator: 'LogicalOperator',
+    original: '!name || !destination || !gateway || !flags',
+    replacement: '(!name || !destination || !gateway) && !flags',
+    reason: ROUTE_COLUMNS_REASON,
+  },
+  {
+    file: INTERFACES,
+    mutator: 'ConditionalExpression',
+    original: '!name || !destination || !gateway',
+    replacement: 'false',
+    reason: ROUTE_COLUMNS_REASON,
+  },
+  {
+    file: INTERFACES,
+    mutator: 'LogicalOperator',
+    original: '!name || !destination || !gateway',
+    replacement: '(!name || !destination) && !gateway',
+    reason: ROUTE_COLUMNS_REASON,
+  },
+  {
+    file: INTERFACES,
+    mutator: 'ConditionalExpression',
+    original: '!name || !destination',
+    replacement: 'false',
+    reason: ROUTE_COLUMNS_REASON,
+  },
+  {
+    file: INTERFACES,
+    mutator: 'LogicalOperator',
+    original: '!name || !destination',
+    replacement: '!name && !destination',
+    reason: ROUTE_COLUMNS_REASON,
+  },
+  {
+    file: INTERFACES,
+    mutator: 'ConditionalExpression',
+    original: 'maskValue === 0',
+    replacement: 'false',
+    reason:
+      'a link with mask 0 never names an address: the best match starts at mask 0, a tie with it keeps the name undefined, and only a larger mask wins',
+  },
+  {
+    file: INTERFACES,
+    mutator: 'ConditionalExpression',
+    original: 'value >= 0',
+    replacement: 'true',
+    reason: 'the value of dotted decimal digits is never negative',
+  },
+  {
+    file: INTERFACES,
+    mutator: 'EqualityOperator',
+    original: 'value >= 0',
+    replacement: 'value > 0',
+    reason: "the kernel prints octets without leading zeros, so a value of 0 is '0.0.0.0', which the test before has left out",
+  },
+  {
+    file: IP,
+    mutator: 'UnaryOperator',
+    original: '-1',
+    replacement: '+1',
+    line: 'const digit = HEX_DIGITS[bytes[i] ?? 0] ?? -1;',
+    reason: 'bytes hold 0 to 255, every index of the 256-entry table (a byte past the end reads as 0): the `?? -1` is never evaluated',
+  },
+  {
+    file: IP,
+    mutator: 'ArrayDeclaration',
+    original: '[0, 0, 0, 0]',
+    replacement: '[]',
+    reason: 'the loop writes all four words before the array is returned (it returns undefined at the first non-hex word)',
+  },
+  {
+    file: IP,
+    mutator: 'EqualityOperator',
+    original: 'g < 8',
+    replacement: 'g <= 8',
+    reason: 'a ninth group (from words[4], undefined, so 0) is pushed, and formatIpv6Groups reads only groups 0 to 7',
+  },
+  {
+    file: IP,
+    mutator: 'EqualityOperator',
+    original: 'i < 8',
+    replacement: 'i <= 8',
+    reason: 'groups[8] is undefined, which is not 0: the ninth pass only steps past it',
+  },
+  {
+    file: IP,
+    mutator: 'ConditionalExpression',
+    original: 'end < 8',
+    replacement: 'true',
+    reason: 'groups[8] is undefined, which is not 0: the zero run stops at 8 either way',
+  },
+  {
+    file: IP,
+    mutator: 'EqualityOperator',
+    original: 'end < 8',
+    replacement: 'end <= 8',
+    reason: 'groups[8] is undefined, which is not 0: the zero run stops at 8 either way',
+  },
+  {
+    file: IP,
+    mutator: 'StringLiteral',
+    original: "''",
+    replacement: '"Stryker was here!"',
+    line: "const withoutZone = address.split('%')[0] ?? '';",
+    reason: "split always gives a first element: the `?? ''` is never evaluated",
+  },
+  {
+    file: IP,
+    mutator: 'StringLiteral',
+    original: "''",
+    replacement: '"Stryker was here!"',
+    line: "const high = parseInt(mapped[1] ?? '', 16);",
+    reason: "the pattern matched, so both groups are set: the `?? ''` is never evaluated",
+  },
+  {
+    file: IP,
+    mutator: 'StringLiteral',
+    original: "''",
+    replacement: '"Stryker was here!"',
+    line: "const low = parseInt(mapped[2] ?? '', 16);",
+    reason: "the pattern matched, so both groups are set: the `?? ''` is never evaluated",
+  },
+  {
+    file: IP,
+    mutator: 'BlockStatement',
+    original: '{\n    return undefined;\n  }',
+    replacement: '{}',
+    reason: "host is then undefined: the mapped pattern does not match 'undefined', and `return host` gives undefined, as the catch did",
+  },
+  {
+    file: IP,
+    mutator: 'ConditionalExpression',
+    original: "!withoutZone.includes(':')",
+    replacement: 'false',
+    reason:
+      'a text without a colon is no IPv6 address: the URL parser then refuses `[text]`, and the catch gives undefined, as this shortcut does',
+  },
+  {
+    file: IP,
+    mutator: 'StringLiteral',
+    original: "':'",
+    replacement: '""',
+    line: "if (!withoutZone.includes(':')) return undefined;",
+    reason:
+      'a text without a colon is no IPv6 address: the URL parser then refuses `[text]`, and the catch gives undefined, as this shortcut does',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'LogicalOperator',
+    original: 'address === undefined && !this.ipv6.has(hex)',
+    replacement: 'address === undefined || !this.ipv6.has(hex)',
+    reason: 'parses a text it has cached as not an address again, to the same undefined; what the cache saves is time',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ConditionalExpression',
+    original: 'address === undefined',
+    replacement: 'true',
+    line: 'if (address === undefined && !this.ipv6.has(hex)) {',
+    reason: 'an address the map holds is defined, or undefined and held (has() true): the same two cases skip the parse',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ConditionalExpression',
+    original: 'c !== undefined',
+    replacement: 'true',
+    reason: 'undefined >= 48 is false: the range test refuses a missing byte either way (the check narrows the type for TypeScript)',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ObjectLiteral',
+    original: "{ state: 0, localAddress: '', localPort: 0, remote: parsedAddress('', []), remotePort: 0 }",
+    replacement: '{}',
+    reason: 'the row object handed to onRow has every field set before each call: its first values are never read',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'StringLiteral',
+    original: "''",
+    replacement: '"Stryker was here!"',
+    line: "private readonly row: SocketRow = { state: 0, localAddress: '', localPort: 0, remote: parsedAddress('', []), remotePort: 0 };",
+    reason: 'a first value of the reused row object, set again before every onRow call',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ArrayDeclaration',
+    original: '[]',
+    replacement: '["Stryker was here"]',
+    line: "private readonly row: SocketRow = { state: 0, localAddress: '', localPort: 0, remote: parsedAddress('', []), remotePort: 0 };",
+    reason: 'a first value of the reused row object, set again before every onRow call',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ConditionalExpression',
+    original:
+      'bytes[colon] !== COLON ||\n      !isDigitOrSpace(bytes[start]) ||\n      !isDigitOrSpace(bytes[start + 1]) ||\n      !isDigitOrSpace(bytes[start + 2]) ||\n      !isDigitOrSpace(bytes[start + 3])',
+    replacement: 'true',
+    reason: FAST_PATH_REASON,
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ArithmeticOperator',
+    original: 'start + 1',
+    replacement: 'start - 1',
+    line: '!isDigitOrSpace(bytes[start + 1]) ||',
+    reason:
+      "bytes[start - 1] is the newline before the row (or before the buffer, undefined), never a digit or space: the fast path is never taken, and the scan finds the same colon (as for the condition's `true` mutant)",
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ConditionalExpression',
+    original: 'colon < end',
+    replacement: 'true',
+    reason: ROW_END_REASON,
+  },
+  {
+    file: SOCKETS,
+    mutator: 'EqualityOperator',
+    original: 'colon < end',
+    replacement: 'colon <= end',
+    reason: ROW_END_REASON,
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ConditionalExpression',
+    original: 'stateAt + 3 <= end',
+    replacement: 'true',
+    reason:
+      'bytes[stateAt + 2] === SPACE, tested in the same expression, is false for a row that ends before stateAt + 3: the byte at end is its newline or past the buffer',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ArithmeticOperator',
+    original: 'stateAt + 3',
+    replacement: 'stateAt - 3',
+    reason:
+      'bytes[stateAt + 2] === SPACE, tested in the same expression, is false for a row that ends before stateAt + 3: the byte at end is its newline or past the buffer',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ConditionalExpression',
+    original: 'word !== this.lastIpv4Word',
+    replacement: 'true',
+    reason: 'looks the address up in the cache again, which gives the same object; what the last-word shortcut saves is time',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'StringLiteral',
+    original: "''",
+    replacement: '"Stryker was here!"',
+    line: "const key = `${row.localPort}/${name ?? ''}`;",
+    reason:
+      "the wildcard entry's key part: it would meet a named entry's only for an interface named 'Stryker was here!' (Linux refuses spaces in interface names)",
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ConditionalExpression',
+    original: '!this.ports.has(key)',
+    replacement: 'true',
+    reason: "sets an equal entry again under the same key, which keeps the place of the first (a Map keeps a key's first position)",
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ConditionalExpression',
+    original: 'groups.length > 0',
+    replacement: 'true',
+    reason:
+      'lowerCut keeps at least listLimit entries in the rounds below cutRound, so the groups hold at least `wanted` entries: the list reaches it and returns inside the loop before the groups run out',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'EqualityOperator',
+    original: 'groups.length > 0',
+    replacement: 'groups.length >= 0',
+    reason: 'as groups.length > 0 -> true: the loop returns once `wanted` entries are listed, before the groups run out',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ConditionalExpression',
+    original: 'group.kept <= round',
+    replacement: 'false',
+    reason: ROUND_FILTER_REASON,
+  },
+  {
+    file: SOCKETS,
+    mutator: 'EqualityOperator',
+    original: 'group.kept <= round',
+    replacement: 'group.kept < round',
+    reason: ROUND_FILTER_REASON,
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ConditionalExpression',
+    original: 'group.kept > round + 1',
+    replacement: 'true',
+    reason: ROUND_FILTER_REASON,
+  },
+  {
+    file: SOCKETS,
+    mutator: 'EqualityOperator',
+    original: 'group.kept > round + 1',
+    replacement: 'group.kept >= round + 1',
+    reason: ROUND_FILTER_REASON,
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ArithmeticOperator',
+    original: 'round + 1',
+    replacement: 'round - 1',
+    line: 'if (group.kept > round + 1) remaining.push(group);',
+    reason: ROUND_FILTER_REASON,
+  },
+  {
+    file: SOCKETS,
+    mutator: 'OptionalChaining',
+    original: 'group.moreInterfaces?.[round - 1]',
+    replacement: 'group.moreInterfaces[round - 1]',
+    reason: 'a group listed in a round past 0 has more than one entry, so its arrays of more entries exist',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ConditionalExpression',
+    original: 'localAddress !== this.lastLocalAddress',
+    replacement: 'true',
+    reason: 'asks interfaceOf again for the same address, which gives the same name; what the last-address shortcut saves is time',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'LogicalOperator',
+    original: 'group.morePorts === undefined || group.moreInterfaces === undefined',
+    replacement: 'group.morePorts === undefined && group.moreInterfaces === undefined',
+    reason: 'morePorts and moreInterfaces are made together: both undefined or both set, so either test alone decides',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ConditionalExpression',
+    original: 'group.morePorts === undefined',
+    replacement: 'false',
+    reason: 'morePorts and moreInterfaces are made together: both undefined or both set, so either test alone decides',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ConditionalExpression',
+    original: 'group.moreInterfaces === undefined',
+    replacement: 'false',
+    reason: 'morePorts and moreInterfaces are made together: both undefined or both set, so either test alone decides',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ConditionalExpression',
+    original: 'Number.isFinite(this.listLimit)',
+    replacement: 'true',
+    reason:
+      'with no limit roundSizes is empty (its writes are ignored, its reads undefined), so keptBelowCut - undefined is NaN, never >= Infinity: cutRound stays Infinity',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ConditionalExpression',
+    original: 'this.cutRound > 1',
+    replacement: 'true',
+    reason:
+      'at cutRound 1 the rounds below it are round 0 alone, so keptBelowCut - sizes[0] is 0, never >= a listLimit of 1 or more (a limit of 0 keeps no entry, so never gets here)',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'EqualityOperator',
+    original: 'this.cutRound > 1',
+    replacement: 'this.cutRound >= 1',
+    reason:
+      'at cutRound 1 the rounds below it are round 0 alone, so keptBelowCut - sizes[0] is 0, never >= a listLimit of 1 or more (a limit of 0 keeps no entry, so never gets here)',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ConditionalExpression',
+    original: 'stored === fingerprint',
+    replacement: 'true',
+    reason:
+      'the fingerprint is a function of (group, ports), so a record whose fingerprint differs has another group or ports, which the full comparison finds; what the fingerprint saves is reading the record (a cache miss)',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'ArrayDeclaration',
+    original: 'new Array<string>(capacity)',
+    replacement: 'new Array()',
+    reason:
+      'the records are written in order from index 0, and an array grows as it is written: the same values; the preallocated length saves the growing',
+  },
+  {
+    file: SOCKETS,
+    mutator: 'UpdateOperator',
+    original: '++summaries',
+    replacement: '--summaries',
+    reason: "the serials are then -1, -2, ...: as distinct from each other and from an address's first groupedBy, 0",
   },
 ];

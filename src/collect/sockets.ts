@@ -194,9 +194,11 @@ export class SocketTableParser {
     if (start < chunk.length) this.carry = Buffer.from(chunk.subarray(start));
   }
 
-  /** At the end of the file: parses a last line without a newline, and checks that there was a header. */
+  /**
+   * At the end of the file: parses a last line without a newline, and checks that there was a header. After an error
+   * there is nothing left to do: the header line has been read, and push keeps no partial line once it failed.
+   */
   end(): void {
-    if (this.error !== undefined) return;
     if (this.carry !== undefined) this.line(this.carry, 0, this.carry.length);
     else if (this.lineNumber === 0) this.error = 'the header line is missing (empty file)';
   }

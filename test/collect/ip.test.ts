@@ -43,6 +43,9 @@ describe('addresses as /proc prints them', () => {
     expect(ipv6('0000000000000000FFFF00000100007F')).toBe('127.0.0.1');
     // ::ffff:0:1 is not mapped (the ffff is in the wrong group).
     expect(ipv6('000000000000000000000000FFFF0000')).not.toMatch(/\./);
+    // ffff in its place, but not after 80 zero bits: 1::ffff:102:304 and ::1:0:0:ffff:102:304.
+    expect(ipv6Text([0x00010000, 0, 0xffff, 0x01020304])).toBe('1::ffff:102:304');
+    expect(ipv6Text([0, 0x00010000, 0xffff, 0x01020304])).toBe('::1:0:0:ffff:102:304');
   });
 
   it('rejects non-hex digits instead of reading a prefix', () => {
@@ -109,11 +112,16 @@ describe('canonicalIp', () => {
     expect(canonicalIp('2001:DB8:0:0:0:0:0:1')).toBe('2001:db8::1');
     expect(canonicalIp('10.1.2.3')).toBe('10.1.2.3');
     expect(canonicalIp('::ffff:10.1.2.3')).toBe('10.1.2.3');
+    // Mapped only after 80 zero bits.
+    expect(canonicalIp('1::ffff:a:b')).toBe('1::ffff:a:b');
+    expect(canonicalIp('::ffff:a:b:c')).toBe('::ffff:a:b:c');
   });
 
   it('refuses what is not an address', () => {
     expect(canonicalIp('eth0')).toBeUndefined();
     expect(canonicalIp('1::2::3')).toBeUndefined();
+    expect(canonicalIp('10.1.2.3.4')).toBeUndefined();
+    expect(canonicalIp('10.1.2.3x')).toBeUndefined();
   });
 });
 

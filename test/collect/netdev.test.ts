@@ -57,6 +57,10 @@ describe('parseNetDev', () => {
     expect(parseNetDev(over, false)).toEqual({ interfaces: { wlan0 }, dropped: 3 });
   });
 
+  it('skips blank and whitespace-only lines without counting them as dropped', () => {
+    expect(parseNetDev(`${text}\n   \n\t\n`, false)).toEqual({ interfaces: { eth0, wlan0 }, dropped: 0 });
+  });
+
   it('keeps an interface named __proto__ as data', () => {
     const reading = parseNetDev(netDevText([{ name: '__proto__', rx: [1n, 2n], tx: [3n, 4n] }]), false);
     expect(Object.keys(reading.interfaces)).toEqual(['__proto__']);

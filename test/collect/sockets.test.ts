@@ -24,6 +24,7 @@ import {
   TCP6_HEADER,
   generatedLocal,
   generatedRemote,
+  procHexIpv6,
   socketRow,
   writeGeneratedProc,
 } from '../fixtures/proc/generate';
@@ -195,6 +196,108 @@ describe('SocketTableParser', () => {
   });
 });
 
+describe('SocketTableParser: what a row must be', () => {
+  const good = socketRow(1, '10.0.0.3', 443, '10.0.0.4', 5000, TCP_ESTABLISHED);
+  const row = socketRow(0, '10.0.0.1', 80, '10.0.0.2', 5000, TCP_ESTABLISHED);
+  const at = (text: string, index: number, c: string) => `${text.slice(0, index)}${c}${text.slice(index + 1)}`;
+  const table = (...rows: string[]) => [TCP_HEADER, ...rows, ''].join('\n');
+  const keptGood = { rows: [expect.objectContaining({ localAddress: '10.0.0.3', localPort: 443, remotePort: 5000 })], dropped: 1 };
+
+  // `   0: 0100000A:0050 0200000A:1388 01 ...`: the columns are read by their offsets from the slot's colon.
+  it.each([
+    ['the colon after the slot number', 4],
+    ['the space after it', 5],
+    ['the colon between local address and port', 14],
+    ['the space before the remote address', 19],
+    ['the colon between remote address and port', 28],
+    ['the space before the state', 33],
+    ['the space after the state', 36],
+  ])('drops a row with anything else in place of %s, counts it, and keeps the next row', (_name, index) => {
+    expect(parse(table(at(row, index, '_'), good), 4)).toEqual(keptGood);
+    expect(parse(table(at(row, index, '_'), good), 4, [UDP_UNCONNECTED])).toEqual({ rows: [], dropped: 1 });
+  });
+
+  it.each([0, 1, 2, 3])('drops a row whose slot number has a stray character at %i', (index) => {
+    for (const stray of ['x', '-', '/']) expect([stray, parse(table(at(row, index, stray), good), 4)]).toEqual([stray, keptGood]);
+  });
+
+  it('drops a row without a slot number', () => {
+    expect(parse(table(row.slice(4), good), 4)).toEqual(keptGood);
+  });
+
+  it('reads a row by the columns it uses: cut after its state it still gives its socket, cut inside the state it is dropped', () => {
+    expect(parse(table(row.slice(0, 37), good), 4)).toEqual({
+      rows: [expect.objectContaining({ localPort: 80 }), expect.anything()],
+      dropped: 0,
+    });
+    expect(parse(table(row.slice(0, 36), good), 4)).toEqual(keptGood);
+  });
+
+  it('drops a row whose remote address or port is not hex, also after a good row (whose address it keeps for the next)', () => {
+    const badRemote = row.replace('0200000A', '02000G0A');
+    const badPort = row.replace(':1388', ':13X8');
+    const badLocalPort = row.replace(':0050', ':0X50');
+    expect(parse(table(good, badRemote, good), 4)).toEqual({ rows: [expect.anything(), expect.anything()], dropped: 1 });
+    expect(parse(table(good, badPort), 4)).toEqual({ rows: [expect.anything()], dropped: 1 });
+    expect(parse(table(good, badLocalPort), 4)).toEqual({ rows: [expect.anything()], dropped: 1 });
+    const v6 = socketRow(0, '2001:db8::2', 22, '2001:db8::99', 5000, TCP_ESTABLISHED, 6);
+    const v6BadRemote = v6.replace(/ ([0-9A-F]{32}):/g, (match, hex: string, offset: number) =>
+      offset > 10 ? ` ${hex.slice(0, 31)}Z:` : match,
+    );
+    expect(v6BadRemote).not.toBe(v6);
+    expect(parse([TCP6_HEADER, v6BadRemote, v6, ''].join('\n'), 6)).toEqual({
+      rows: [expect.objectContaining({ localPort: 22 })],
+      dropped: 1,
+    });
+  });
+
+  it('reads any address in the first row, 1.0.0.0 included', () => {
+    const rows = rowsOf(table(socketRow(0, '1.0.0.0', 22, '1.0.0.0', 5000, TCP_ESTABLISHED)), 4);
+    expect(rows.map((r) => [r.localAddress, r.remoteAddress])).toEqual([['1.0.0.0', '1.0.0.0']]);
+  });
+
+  it('hands on a row with port 0 and skips rows in states not asked for (00 included): the summary decides, nothing is dropped', () => {
+    const listener = socketRow(0, '0.0.0.0', 0, '0.0.0.0', 0, TCP_LISTEN);
+    const unknown = socketRow(1, '10.0.0.1', 80, '10.0.0.2', 5000, 0x00);
+    expect(parse(table(listener, unknown), 4)).toEqual({
+      rows: [expect.objectContaining({ state: TCP_LISTEN, localPort: 0 })],
+      dropped: 0,
+    });
+  });
+
+  it('gives no row at all from a table without its header, however it is cut', () => {
+    for (const chunkLength of [10, 4096]) {
+      const rows: SocketRow[] = [];
+      const parser = new SocketTableParser(4, TCP_STATES, (r) => rows.push({ ...r }));
+      const bytes = Buffer.from(table(row, good).split('\n').slice(1).join('\n'), 'latin1');
+      for (let start = 0; start < bytes.length; start += chunkLength) parser.push(bytes.subarray(start, start + chunkLength));
+      parser.end();
+      expect([chunkLength, parser.error, rows]).toEqual([chunkLength, expect.stringMatching(/header/), []]);
+    }
+  });
+
+  it('a garbage line costs only itself, whatever it ends with, and a blank line too, however the file is cut', () => {
+    const text = table(good, '', 'junk:ab', row, 'more garbage', good.replace('   1:', '   2:'));
+    const whole = parse(text, 4, TCP_STATES, text.length);
+    expect(whole).toEqual({ rows: [expect.anything(), expect.objectContaining({ localPort: 80 }), expect.anything()], dropped: 3 });
+    for (const chunkLength of [1, 2, 7, 150, 151, 152, 300])
+      expect([chunkLength, parse(text, 4, TCP_STATES, chunkLength)]).toEqual([chunkLength, whole]);
+  });
+
+  it('quotes the first dropped row, trimmed, with its line number, for the log: at most 100 characters of it', () => {
+    const quote = (text: string) => {
+      const parser = new SocketTableParser(4, TCP_STATES, () => undefined);
+      parser.push(Buffer.from(text, 'latin1'));
+      parser.end();
+      return parser.firstDropped;
+    };
+    expect(quote(table(good, '  garbage here  ', 'other garbage'))).toBe('line 3: "garbage here"');
+    const long = `x${'y'.repeat(150)}`;
+    expect(quote(table(long, 'other garbage'))).toBe(`line 2: "${long.slice(0, 100)}"`);
+    expect(quote(table(good))).toBeUndefined();
+  });
+});
+
 describe('SocketAddressCache', () => {
   const v4Row = (remote: string) => socketRow(0, '192.0.2.2', 22, remote, 5000, TCP_ESTABLISHED);
   const v6Row = (remote: string) => socketRow(0, '2001:db8::2', 22, remote, 5000, TCP_ESTABLISHED, 6);
@@ -227,16 +330,75 @@ describe('SocketAddressCache', () => {
     expect(remotesOf([many[0] as string], 4, addresses)[0]).toBe(kept);
   });
 
-  it('keeps a small cache whole: a device with few addresses never sweeps it', () => {
+  it('keeps a small cache whole: a device with few addresses (1,024 at most) never sweeps it', () => {
     const addresses = new SocketAddressCache();
     remotesOf(
-      Array.from({ length: 1_000 }, (_, i) => v4Row(dottedIpv4(0x0a000000 + i))),
+      Array.from({ length: 1_023 }, (_, i) => v4Row(dottedIpv4(0x0a000000 + i))),
       4,
       addresses,
     );
     addresses.startSample();
     addresses.startSample();
-    expect(addresses.size).toBe(1_001);
+    expect(addresses.size).toBe(1_024);
+  });
+
+  it('keeps every address while the last sample met at least half of them, counting each address it met once', () => {
+    const addresses = new SocketAddressCache();
+    const fill = () => {
+      for (let i = 0; i < 3_000; i++) addresses.ipv4Address(0x0a000000 + i);
+    };
+    fill();
+    addresses.startSample();
+    for (let i = 0; i < 1_500; i++) addresses.ipv4Address(0x0a000000 + i);
+    addresses.startSample();
+    expect(addresses.size).toBe(3_000);
+    for (let i = 0; i < 1_499; i++) addresses.ipv4Address(0x0a000000 + i);
+    addresses.startSample();
+    expect(addresses.size).toBe(1_499);
+    fill();
+    addresses.startSample();
+    // One address met 3,000 times is one address met.
+    for (let i = 0; i < 3_000; i++) addresses.ipv4Address(0x0a000000);
+    addresses.startSample();
+    expect(addresses.size).toBe(1);
+  });
+
+  it('counts the addresses a sample met for the first time as met', () => {
+    const addresses = new SocketAddressCache();
+    for (let i = 0; i < 1_000; i++) addresses.ipv4Address(0x0a000000 + i);
+    addresses.startSample();
+    for (let i = 0; i < 2_000; i++) addresses.ipv4Address(0x0b000000 + i);
+    addresses.startSample();
+    // 3,000 held, 2,000 met by the last sample: kept.
+    expect(addresses.size).toBe(3_000);
+  });
+
+  it('sweeps IPv6 addresses too, read from /proc text or from IP Helper bytes, and keeps the ones met', () => {
+    const text = new SocketAddressCache();
+    const hex = (i: number) => Buffer.from(procHexIpv6(`2001:db8::${i.toString(16)}`), 'latin1');
+    const kept = text.ipv6Address(hex(0), 0);
+    // Text that is not an address is cached as such, and swept like the rest.
+    expect(text.ipv6Address(Buffer.from('Z'.repeat(32), 'latin1'), 0)).toBeUndefined();
+    for (let i = 1; i < 3_000; i++) text.ipv6Address(hex(i), 0);
+    expect(text.size).toBe(3_001);
+    text.startSample();
+    expect(text.ipv6Address(hex(0), 0)).toBe(kept);
+    text.startSample();
+    expect(text.size).toBe(1);
+    expect(text.ipv6Address(hex(0), 0)).toBe(kept);
+
+    const bytes = new SocketAddressCache();
+    const raw = (i: number) => Buffer.from(`20010db8000000000000000000${i.toString(16).padStart(6, '0')}`, 'hex');
+    const first = bytes.ipv6AddressFromBytes(raw(0), 0);
+    expect(first).toMatchObject({ text: '2001:db8::', words: [0x20010db8, 0, 0, 0] });
+    expect(bytes.ipv6AddressFromBytes(raw(0), 0)).toBe(first);
+    for (let i = 1; i < 3_000; i++) bytes.ipv6AddressFromBytes(raw(i), 0);
+    expect(bytes.size).toBe(3_000);
+    bytes.startSample();
+    bytes.ipv6AddressFromBytes(raw(0), 0);
+    bytes.startSample();
+    expect(bytes.size).toBe(1);
+    expect(bytes.ipv6AddressFromBytes(raw(0), 0)).toBe(first);
   });
 });
 
@@ -249,33 +411,71 @@ describe('createInterfaceAttribution', () => {
     { name: 'wlan0', address: 'fe80::1%wlan0', family: 6, internal: false },
     { name: 'wlan0', address: '2001:DB8::2', family: 6, internal: false },
   ];
-  const interfaceOf = createInterfaceAttribution(interfaces);
+  // Built in each test (not once for the block): a mutant is judged only by the tests during which its code runs.
 
   it('names the interface that holds the address', () => {
+    const interfaceOf = createInterfaceAttribution(interfaces);
     expect(interfaceOf('192.0.2.2')).toBe('eth0');
     expect(interfaceOf('2001:db8::2')).toBe('wlan0');
   });
 
   it('gives all of 127.0.0.0/8 and ::1 to the loopback interface', () => {
+    const interfaceOf = createInterfaceAttribution(interfaces);
     expect(interfaceOf('127.0.0.2')).toBe('lo');
     expect(interfaceOf('127.255.0.1')).toBe('lo');
     expect(interfaceOf('::1')).toBe('lo');
   });
 
   it('names no interface for wildcard, unknown or ambiguous addresses', () => {
+    const interfaceOf = createInterfaceAttribution(interfaces);
     expect(interfaceOf('0.0.0.0')).toBeUndefined();
     expect(interfaceOf('::')).toBeUndefined();
     expect(interfaceOf('10.9.9.9')).toBeUndefined();
     expect(interfaceOf('fe80::1')).toBeUndefined();
   });
 
+  it('names no interface for a wildcard address even where an interface lists it (an adapter without an address)', () => {
+    const interfaceOf = createInterfaceAttribution([
+      { name: 'eth1', address: '0.0.0.0', family: 4, internal: false },
+      { name: 'eth1', address: '::', family: 6, internal: false },
+    ]);
+    expect([interfaceOf('0.0.0.0'), interfaceOf('::')]).toEqual([undefined, undefined]);
+  });
+
   it('names no loopback interface when none is up', () => {
     expect(createInterfaceAttribution(interfaces.filter((i) => !i.internal))('127.0.0.1')).toBeUndefined();
+  });
+
+  it('still names an interface that lists the same address twice (with and without its zone)', () => {
+    const interfaceOf = createInterfaceAttribution([...interfaces, { name: 'eth0', address: '192.0.2.2', family: 4, internal: false }]);
+    expect(interfaceOf('192.0.2.2')).toBe('eth0');
+    const zoned = createInterfaceAttribution([
+      { name: 'eth0', address: 'fe80::7%eth0', family: 6, internal: false },
+      { name: 'eth0', address: 'fe80::7', family: 6, internal: false },
+    ]);
+    expect(zoned('fe80::7')).toBe('eth0');
+  });
+
+  it('names loopback addresses by the loopback interface only, not by another interface holding one', () => {
+    const interfaceOf = createInterfaceAttribution([
+      { name: 'dummy0', address: '127.0.1.1', family: 4, internal: false },
+      { name: 'eth0', address: '192.0.2.2', family: 4, internal: true },
+      ...interfaces,
+    ]);
+    expect(interfaceOf('127.0.0.5')).toBe('lo');
+    expect(interfaceOf('::1')).toBe('lo');
+  });
+
+  it('skips an entry whose address is not an IP address, even one marked internal', () => {
+    const interfaceOf = createInterfaceAttribution([{ name: 'odd0', address: 'not-an-address', family: 4, internal: true }, ...interfaces]);
+    expect(interfaceOf('127.0.0.1')).toBe('lo');
+    expect(interfaceOf('192.0.2.2')).toBe('eth0');
   });
 });
 
 describe('SocketSummary', () => {
-  const interfaceOf = createInterfaceAttribution(GENERATED_INTERFACES);
+  // A function, so that the attribution is built inside each test (a mutant is judged by the tests during which it runs).
+  const interfaceOf: InterfaceOf = (localAddress) => createInterfaceAttribution(GENERATED_INTERFACES)(localAddress);
   const listen = (localAddress: string, localPort: number): SocketRow => ({
     state: TCP_LISTEN,
     localAddress,
@@ -290,7 +490,51 @@ describe('SocketSummary', () => {
       TCP_LISTEN,
       interfaceOf,
     ).listeningPorts();
-    expect(ports).toEqual([{ port: 22 }, { port: 22, interface: 'lo' }]);
+    // Strictly: a wildcard entry has no interface key at all (not one set to undefined, which CBOR would carry).
+    expect(ports).toStrictEqual([{ port: 22 }, { port: 22, interface: 'lo' }]);
+  });
+
+  it('lists a port once per interface, sorted by port then interface name, the wildcard entry first, in whatever order they came', () => {
+    const names: Record<string, string> = { '192.0.2.2': 'eth0', '192.0.2.3': 'Ethernet', '198.51.100.2': 'wlan0' };
+    const rows = [
+      listen('198.51.100.2', 22),
+      listen('192.0.2.3', 22),
+      listen('0.0.0.0', 22),
+      listen('192.0.2.2', 22),
+      listen('192.0.2.2', 21),
+    ];
+    for (let first = 0; first < rows.length; first++) {
+      for (const order of [rows, [...rows].reverse()]) {
+        const rotated = [...order.slice(first), ...order.slice(0, first), listen('192.0.2.2', 22)];
+        const ports = summarise([rotated], TCP_LISTEN, (address) => names[address]).listeningPorts();
+        expect(ports).toStrictEqual([
+          { port: 21, interface: 'eth0' },
+          { port: 22 },
+          { port: 22, interface: 'Ethernet' },
+          { port: 22, interface: 'eth0' },
+          { port: 22, interface: 'wlan0' },
+        ]);
+      }
+    }
+  });
+
+  it('takes only listeners and established connections: a row in another state counts nowhere', () => {
+    const summary = summarise(
+      [
+        [
+          { ...listen('192.0.2.2', 22), state: UDP_UNCONNECTED },
+          { state: 0x06, localAddress: '192.0.2.2', localPort: 22, remote: peer('203.0.113.7'), remotePort: 5000 },
+        ],
+      ],
+      TCP_LISTEN,
+      interfaceOf,
+    );
+    expect([summary.listeningPorts(), summary.establishedConnections(), summary.establishedTotal(), summary.dropped]).toEqual([
+      [],
+      [],
+      0,
+      0,
+    ]);
   });
 
   it('sorts ports and skips port 0', () => {
@@ -321,7 +565,7 @@ describe('SocketSummary', () => {
       TCP_LISTEN,
       interfaceOf,
     ).establishedConnections();
-    expect(connections).toEqual([
+    expect(connections).toStrictEqual([
       { remoteAddr: '203.0.113.7:51000', localPort: 22, localInterface: 'eth0' },
       { remoteAddr: '[2001:db8::99]:60000', localPort: 22, localInterface: 'eth0' },
       { remoteAddr: '10.0.0.1:1', localPort: 22 },
@@ -376,11 +620,12 @@ describe('SocketSummary', () => {
 });
 
 describe('SocketSummary de-duplication', () => {
-  const interfaceOf = createInterfaceAttribution([
-    { name: 'lo', address: '127.0.0.1', family: 4, internal: true },
-    { name: 'eth0', address: '192.0.2.2', family: 4, internal: false },
-    { name: 'eth1', address: '198.51.100.2', family: 4, internal: false },
-  ]);
+  const interfaceOf: InterfaceOf = (localAddress) =>
+    createInterfaceAttribution([
+      { name: 'lo', address: '127.0.0.1', family: 4, internal: true },
+      { name: 'eth0', address: '192.0.2.2', family: 4, internal: false },
+      { name: 'eth1', address: '198.51.100.2', family: 4, internal: false },
+    ])(localAddress);
   const row = (localAddress: string, localPort: number, remotePort: number): SocketRow => ({
     state: TCP_ESTABLISHED,
     localAddress,
@@ -527,12 +772,46 @@ describe('SocketSummary de-duplication', () => {
     expect(table.add(1, 7, '192.0.2.3', 'eth0')).toBe('before');
   });
 
+  it('shrinks a burst table to what the last sample needed: four slots per socket, a power of two', () => {
+    const table = new SeenSockets();
+    for (let i = 0; i < 100_000; i++) table.add(0, i, '192.0.2.2', 'eth0');
+    table.clear();
+    for (let i = 0; i < 1_024; i++) table.add(1, i, '192.0.2.2', 'eth0');
+    table.clear();
+    expect(table.capacity).toBe(4_096);
+    for (let i = 0; i < 1_024; i++) table.add(1, i, '192.0.2.2', 'eth0');
+    for (let i = 0; i < 200; i++) table.add(1, i + 100_000, '192.0.2.2', 'eth0');
+    table.clear();
+    expect(table.capacity).toBe(4_096);
+    for (let i = 0; i < 1_025; i++) expect(table.add(2, i, '192.0.2.2', 'eth0')).toBe('new');
+    expect(table.add(2, 1_024, '192.0.2.2', 'eth0')).toBe('before');
+  });
+
   it('keeps at most the list limit of entries, and counts every socket', () => {
     const summary = new SocketSummary(interfaceOf, TCP_LISTEN, new SeenSockets(), 3);
     for (let port = 1; port <= 50; port++) summary.add(row('192.0.2.2', port, 443));
     expect(summary.establishedTotal()).toBe(50);
     expect(summary.establishedConnections().map((c) => c.localPort)).toEqual([1, 2, 3]);
     expect(summary.establishedConnections(2)).toHaveLength(2);
+    expect(summary.keptEntries).toBe(3);
+  });
+
+  it('keeps only the first entry of each peer once those fill the list limit', () => {
+    const summary = new SocketSummary(interfaceOf, TCP_LISTEN, new SeenSockets(), 3);
+    for (let port = 1; port <= 30; port++) summary.add({ ...row('192.0.2.2', port, 443), remote: peer(`203.0.113.${1 + (port % 3)}`) });
+    expect(summary.keptEntries).toBe(3);
+    expect(summary.establishedConnections().map((c) => `${c.remoteAddr}/${c.localPort}`)).toEqual([
+      '203.0.113.2:443/1',
+      '203.0.113.3:443/2',
+      '203.0.113.1:443/3',
+    ]);
+    expect(summary.establishedTotal()).toBe(30);
+  });
+
+  it('lists nothing when asked for no entry', () => {
+    const summary = summarise([[row('192.0.2.2', 5000, 443), row('192.0.2.2', 5001, 443)]], TCP_LISTEN, interfaceOf);
+    expect(summary.establishedConnections(0)).toEqual([]);
+    expect(summary.establishedTotal()).toBe(2);
   });
 
   it('keeps only the entries that can be listed, and lists what a summary keeping them all would', () => {
