@@ -14,7 +14,7 @@
  * Memory: the real Agent with each IPC client against the local core, time scaled so that BENCH_MEMORY_CYCLES
  * (default 20,000) reports at a 5 s interval pass in minutes, with the node flags of the recipe's Run script; RSS and
  * heap after warm-up. Idle RSS: the built bundle itself, started by the recipe's Run script, after IDLE_REPORTS reports. Both
- * under the recipe's default, lowMemory auto (on that quiet fixture: never the optimizing compiler), and also with
+ * under the recipe's default, lowMemory auto (on that quiet fixture: V8's interpreter alone), and also with
  * lowMemory false (V8's default) to show what auto saves; the live 10,000-connection sample (where auto picks V8's
  * default) also with lowMemory true, which is also what a core that was quiet when the agent started pays there.
  */
@@ -474,7 +474,7 @@ async function main(): Promise<void> {
       }
       try {
         rows.push({ source: 'live', connections, result: await runToEnd(worker, ['sample', '/proc', String(SAMPLES)], asRecipe('/proc')) });
-        // The price of never running the compiler where it is highest, on the same open connections: lowMemory true's, and
+        // The price of running no compiler where it is highest, on the same open connections: lowMemory true's, and
         // auto's on a core that was quiet when the agent started.
         if (connections === 10_000)
           lowMemory10k = await runToEnd(worker, ['sample', '/proc', String(SAMPLES)], workerLaunch(recipe, 'true', '/proc'));

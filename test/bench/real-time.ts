@@ -4,8 +4,8 @@
  * own local core at a 5 s interval, once per IPC client, side by side, for <minutes>. Its RSS is read from /proc
  * every RSS_EVERY_MS; a line is printed every PRINT_EVERY_MS, then the verdict: where RSS levels off, and whether it
  * stays within LEVEL_TOLERANCE_MIB of its value after the first SETTLE_MINUTES. RSS is shown split into anonymous memory
- * (V8's heap, malloc) and file-backed pages (the node binary's code, which grows once when V8's optimizing compiler
- * first runs), since no heap flag bounds the second.
+ * (V8's heap, malloc) and file-backed pages (the node binary's code, which grows when each of V8's compilers first
+ * runs), since no heap flag bounds the second.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

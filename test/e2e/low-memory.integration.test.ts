@@ -25,10 +25,10 @@ describe('lowMemory, through the built component and the local core', () => {
   afterAll(() => fs.rmSync(procRoots, { recursive: true, force: true }));
 
   it.concurrent.each([
-    { lowMemory: undefined, core: 'quiet', tier: ['--max-opt=1'] },
-    { lowMemory: 'auto', core: 'quiet', tier: ['--max-opt=1'] },
+    { lowMemory: undefined, core: 'quiet', tier: ['--max-opt=0'] },
+    { lowMemory: 'auto', core: 'quiet', tier: ['--max-opt=0'] },
     { lowMemory: 'auto', core: 'busy', tier: [] },
-    { lowMemory: 'true', core: 'busy', tier: ['--max-opt=1'] },
+    { lowMemory: 'true', core: 'busy', tier: ['--max-opt=0'] },
     { lowMemory: 'false', core: 'quiet', tier: [] },
   ])(
     'lowMemory=$lowMemory on a $core core: node runs with $tier after the fixed flags, and the reports are accepted',
