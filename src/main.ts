@@ -6,6 +6,7 @@ import { systemClock } from './agent/clock';
 import { COLLECT_ONCE_FLAG, runCollectOnTerminal } from './collect/cli';
 import { entryDirectory, platformCollection } from './collect/platform';
 import { componentIdentity } from './component/identity';
+import { LOW_MEMORY_VARIABLE, v8TierNote } from './component/node-tier';
 import { EdgeFeatures } from './agent/edge-features';
 import { createDetectionStateFile } from './detect/state-file';
 import { IPC_CLIENT_VARIABLE, selectIpcClient } from './ipc/select-client';
@@ -73,7 +74,7 @@ function runAgent(): void {
       componentName: identity.name,
       componentVersion: identity.version,
       coreThingName: process.env.AWS_IOT_THING_NAME || undefined,
-      platform: `${process.platform}/${process.arch} node ${process.version}`,
+      platform: `${process.platform}/${process.arch} node ${process.version}${v8TierNote(process.execArgv, process.env[LOW_MEMORY_VARIABLE])}`,
     },
     ipc: ipcClient.connector,
     createCollector: platform.createCollector,

@@ -286,8 +286,8 @@ export interface RunStep {
   env: Record<string, string>;
 }
 
-/** The lifecycle variables the Run script reads lowMemory and procfsRoot from (Setenv: `{configuration:/…}`). */
-export const LOW_MEMORY_VARIABLE = 'DEFENDER_AGENT_LOW_MEMORY';
+export { LOW_MEMORY_VARIABLE } from '../../src/component/node-tier';
+/** The lifecycle variable the Run script reads procfsRoot from (Setenv: `{configuration:/procfsRoot}`). */
 export const PROCFS_ROOT_VARIABLE = 'DEFENDER_AGENT_PROCFS_ROOT';
 
 /** The Run step of a recipe or of the template; throws if its script no longer reads as RunStep expects. */

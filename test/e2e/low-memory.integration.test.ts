@@ -25,14 +25,24 @@ describe('lowMemory, through the built component and the local core', () => {
   afterAll(() => fs.rmSync(procRoots, { recursive: true, force: true }));
 
   it.concurrent.each([
-    { lowMemory: undefined, core: 'quiet', tier: ['--max-opt=0'] },
-    { lowMemory: 'auto', core: 'quiet', tier: ['--max-opt=0'] },
-    { lowMemory: 'auto', core: 'busy', tier: [] },
-    { lowMemory: 'true', core: 'busy', tier: ['--max-opt=0'] },
-    { lowMemory: 'false', core: 'quiet', tier: [] },
+    {
+      lowMemory: undefined,
+      core: 'quiet',
+      tier: ['--max-opt=0'],
+      says: 'V8 interpreter only: lowMemory auto, at most 1,000 TCP sockets when it started',
+    },
+    {
+      lowMemory: 'auto',
+      core: 'quiet',
+      tier: ['--max-opt=0'],
+      says: 'V8 interpreter only: lowMemory auto, at most 1,000 TCP sockets when it started',
+    },
+    { lowMemory: 'auto', core: 'busy', tier: [], says: 'V8 compilers on: lowMemory auto, more than 1,000 TCP sockets when it started' },
+    { lowMemory: 'true', core: 'busy', tier: ['--max-opt=0'], says: 'V8 interpreter only: lowMemory true' },
+    { lowMemory: 'false', core: 'quiet', tier: [], says: 'V8 compilers on: lowMemory false' },
   ])(
-    'lowMemory=$lowMemory on a $core core: node runs with $tier after the fixed flags, and the reports are accepted',
-    async ({ lowMemory, core, tier }) => {
+    'lowMemory=$lowMemory on a $core core: node runs with $tier after the fixed flags, the start line says "$says", and the reports are accepted',
+    async ({ lowMemory, core, tier, says }) => {
       const component = await BuiltComponent.start({
         tempPrefix: 'low-memory-',
         thingName: 'LowMemoryThing',
@@ -46,7 +56,11 @@ describe('lowMemory, through the built component and the local core', () => {
         expect(argv[0]).toMatch(/node$/);
         expect(argv.at(-1)).toMatch(/defender-agent\.js$/);
         expect(argv.slice(1, -1)).toEqual(['--max-semi-space-size=1', '--optimize-for-size', ...tier]);
-        expect(component.log()).not.toMatch(/optimizing compiler|busy device/);
+        const startLine = component
+          .log()
+          .split('\n')
+          .find((line) => line.includes(' started on '));
+        expect(startLine).toContain(`node ${process.version} (${says}) under `);
       } finally {
         await component.stop();
       }

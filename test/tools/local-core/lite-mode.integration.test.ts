@@ -147,7 +147,7 @@ describe('the built component on the lite-mode local core', () => {
         const log = run.log();
         expect(log).toContain(`IPC client: ${client}`);
         expect(log.match(/INFO {2}the nucleus does not serve configuration validation/g)).toHaveLength(1);
-        expect(log).toMatch(/started on linux\/\w+ node v\d+\S* under nucleus lite/);
+        expect(log).toMatch(/started on linux\/\w+ node v\d+\S* \(V8 [^)]*\) under nucleus lite/);
 
         const result = await run.core.deployConfiguration(run.name, { merge: { maxReportBytes: '20000' } });
         expect(result.status).toBe('APPLIED'); // nothing validates on lite: the value is stored, the agent refuses it
