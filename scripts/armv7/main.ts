@@ -25,8 +25,8 @@ import { recipeDefaultConfiguration } from '../../src/config/definition';
 import { type LowMemorySetting, lowMemorySetting } from '../../src/config/values';
 import { LocalCore } from '../../tools/local-core/core';
 import { buildComponent } from '../build/build';
-import { BUNDLE_FILE, LOW_MEMORY_VARIABLE, PROCFS_ROOT_VARIABLE, runStepOf } from '../build/recipe';
-import { nodeFlagsFor } from '../build/run-step';
+import { BUNDLE_FILE, runStepOf } from '../build/recipe';
+import { nodeFlagsFor, runStepEnv } from '../build/run-step';
 import { describeError } from '../../src/util/describe-error';
 
 const WORK_DIR = resolve('.local-core', 'armv7');
@@ -181,8 +181,7 @@ async function run(reports: number, lowMemory: LowMemorySetting): Promise<number
     say('guest', `node ${nodeFlags.join(' ')} ${BUNDLE_FILE}`);
     agent = guestNode([...nodeFlags, BUNDLE_FILE], runDir, {
       DEFENDER_AGENT_IPC_CLIENT: 'auto',
-      [LOW_MEMORY_VARIABLE]: lowMemory,
-      [PROCFS_ROOT_VARIABLE]: '/proc',
+      ...runStepEnv(lowMemory, '/proc'),
       SVCUID: svcuid,
       AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT: core.socketPath,
       AWS_IOT_THING_NAME: THING,

@@ -12,12 +12,11 @@ export const BUSY_TCP_LINES = 1000;
 
 /** ` (V8 …: lowMemory …)` for the start line, or nothing when neither the flag nor the setting is there (a manual run). */
 export function v8TierNote(execArgv: readonly string[], lowMemory: string | undefined): string {
-  const tier = execArgv.includes(INTERPRETER_ONLY_FLAG) ? 'V8 interpreter only' : 'V8 compilers on';
+  const interpreted = execArgv.includes(INTERPRETER_ONLY_FLAG);
+  const tier = interpreted ? 'V8 interpreter only' : 'V8 compilers on';
   const count = BUSY_TCP_LINES.toLocaleString('en-US');
   if (lowMemory === 'auto')
-    return tier === 'V8 interpreter only'
-      ? ` (${tier}: lowMemory auto, at most ${count} TCP sockets when it started)`
-      : ` (${tier}: lowMemory auto, more than ${count} TCP sockets when it started)`;
+    return ` (${tier}: lowMemory auto, ${interpreted ? 'at most' : 'more than'} ${count} TCP sockets when it started)`;
   if (lowMemory === 'true' || lowMemory === 'false') return ` (${tier}: lowMemory ${lowMemory})`;
-  return tier === 'V8 interpreter only' ? ` (${tier})` : '';
+  return interpreted ? ` (${tier})` : '';
 }

@@ -25,8 +25,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { build } from 'esbuild';
 import { buildComponent, PORTABLE_DOWNLOAD_GOAL_BYTES, readTemplate } from '../../scripts/build/build';
-import { LOW_MEMORY_VARIABLE, PROCFS_ROOT_VARIABLE, type RunStep, runStepOf } from '../../scripts/build/recipe';
-import { nodeFlagsFor, tierFlagsFor } from '../../scripts/build/run-step';
+import { type RunStep, runStepOf } from '../../scripts/build/recipe';
+import { nodeFlagsFor, runStepEnv, tierFlagsFor } from '../../scripts/build/run-step';
 import { accessControlFor } from '../../src/component/definition';
 import type { LowMemorySetting } from '../../src/config/values';
 import { LocalCore } from '../../tools/local-core/core';
@@ -207,9 +207,6 @@ function workerLaunch(recipe: RunStep, mode: NodeMode, procfsRoot: string): Work
     env: { ...process.env, ...recipe.env, ...runStepEnv(mode, procfsRoot) },
   };
 }
-
-/** What the Run step's Setenv hands the script for these settings. */
-const runStepEnv = (mode: NodeMode, procfsRoot: string) => ({ [LOW_MEMORY_VARIABLE]: mode, [PROCFS_ROOT_VARIABLE]: procfsRoot });
 
 const COMPONENT = 'com.example.DeviceDefenderAgent';
 const THING = 'BenchThing';
