@@ -299,7 +299,7 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
     key: 'lowMemory',
     recipeDefault: 'auto',
     description:
-      "Which of V8's compilers node runs, fixed at start by the recipe's Run script. `auto` is `true` unless the core has more than 1,000 TCP sockets when the agent starts, then `false`; `true` runs V8's interpreter alone (less memory, several times the CPU for a sample of thousands of connections); `false` is V8's default (`npm run bench` prints what each costs). Read at process start through the lifecycle environment; a change restarts the component.",
+      "Which of V8's compilers node runs, fixed at start by the recipe's Run script. `auto` is `true` unless the core has more than 1,000 TCP sockets when the agent starts, then `false`; `true` runs V8's interpreter alone with full garbage collections (less memory, several times the CPU for a sample of thousands of connections); `false` is V8's default (`npm run bench` prints what each costs). Read at process start through the lifecycle environment; a change restarts the component.",
     parse: lowMemorySetting,
   },
 ];

@@ -28,17 +28,22 @@ describe('lowMemory, through the built component and the local core', () => {
     {
       lowMemory: undefined,
       core: 'quiet',
-      tier: ['--max-opt=0'],
-      says: 'V8 interpreter only: lowMemory auto, at most 1,000 TCP sockets when it started',
+      tier: ['--max-opt=0', '--gc-global'],
+      says: 'V8 interpreter only, full garbage collections: lowMemory auto, at most 1,000 TCP sockets when it started',
     },
     {
       lowMemory: 'auto',
       core: 'quiet',
-      tier: ['--max-opt=0'],
-      says: 'V8 interpreter only: lowMemory auto, at most 1,000 TCP sockets when it started',
+      tier: ['--max-opt=0', '--gc-global'],
+      says: 'V8 interpreter only, full garbage collections: lowMemory auto, at most 1,000 TCP sockets when it started',
     },
     { lowMemory: 'auto', core: 'busy', tier: [], says: 'V8 compilers on: lowMemory auto, more than 1,000 TCP sockets when it started' },
-    { lowMemory: 'true', core: 'busy', tier: ['--max-opt=0'], says: 'V8 interpreter only: lowMemory true' },
+    {
+      lowMemory: 'true',
+      core: 'busy',
+      tier: ['--max-opt=0', '--gc-global'],
+      says: 'V8 interpreter only, full garbage collections: lowMemory true',
+    },
     { lowMemory: 'false', core: 'quiet', tier: [], says: 'V8 compilers on: lowMemory false' },
   ])(
     'lowMemory=$lowMemory on a $core core: node runs with $tier after the fixed flags, the start line says "$says", and the reports are accepted',

@@ -161,7 +161,7 @@ describe('renderRecipe', () => {
     expect(run).toEqual({
       script: expect.any(String),
       nodeFlags: ['--max-semi-space-size=1', '--optimize-for-size'],
-      tierChoice: expect.stringMatching(/^tier=--max-opt=0; case "\$DEFENDER_AGENT_LOW_MEMORY" in .* esac$/),
+      tierChoice: expect.stringMatching(/^tier="--max-opt=0 --gc-global"; case "\$DEFENDER_AGENT_LOW_MEMORY" in .* esac$/),
       env: { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072' },
     });
     const template = loadTemplate() as { Manifests: Array<{ Lifecycle: { run: { Script: string } } }> };
@@ -174,7 +174,7 @@ describe('renderRecipe', () => {
       // No RequiresPrivilege: both runtimes run a step unprivileged unless it says true.
       expect(manifest.Lifecycle.run).toEqual({
         Script: [
-          'tier=--max-opt=0; case "$DEFENDER_AGENT_LOW_MEMORY" in false) tier= ;; true) ;; *) [ $(cat "$DEFENDER_AGENT_PROCFS_ROOT"/net/tcp* | wc -l) -gt 1000 ] && tier= ;; esac',
+          'tier="--max-opt=0 --gc-global"; case "$DEFENDER_AGENT_LOW_MEMORY" in false) tier= ;; true) ;; *) [ $(cat "$DEFENDER_AGENT_PROCFS_ROOT"/net/tcp* | wc -l) -gt 1000 ] && tier= ;; esac',
           `exec node --max-semi-space-size=1 --optimize-for-size $tier {artifacts:path}/${BUNDLE_FILE}`,
         ].join('\n'),
       });

@@ -30,23 +30,23 @@ describe("the recipe's Run script chooses node's tier at start", () => {
     writeGeneratedProc(quiet, { established: 20, listeners: 5 });
     writeGeneratedProc(busy, { established: 1_200, listeners: 5 });
     const fixed = ['--max-semi-space-size=1', '--optimize-for-size'];
-    expect(nodeFlagsFor(run, 'auto', quiet)).toEqual([...fixed, '--max-opt=0']);
+    expect(nodeFlagsFor(run, 'auto', quiet)).toEqual([...fixed, '--max-opt=0', '--gc-global']);
     expect(nodeFlagsFor(run, 'auto', busy)).toEqual(fixed);
     for (const root of [quiet, busy]) {
-      expect(nodeFlagsFor(run, 'true', root)).toEqual([...fixed, '--max-opt=0']);
+      expect(nodeFlagsFor(run, 'true', root)).toEqual([...fixed, '--max-opt=0', '--gc-global']);
       expect(nodeFlagsFor(run, 'false', root)).toEqual(fixed);
     }
   });
 
   it('counts the lines of net/tcp and net/tcp6 together: busy above 1,000', () => {
-    expect(tierFlagsFor(run, 'auto', procWithLines('at-limit', 600, 400))).toEqual(['--max-opt=0']);
+    expect(tierFlagsFor(run, 'auto', procWithLines('at-limit', 600, 400))).toEqual(['--max-opt=0', '--gc-global']);
     expect(tierFlagsFor(run, 'auto', procWithLines('above-limit', 600, 401))).toEqual([]);
     expect(tierFlagsFor(run, 'auto', procWithLines('tcp-alone-above', 1_001, 0))).toEqual([]);
     expect(tierFlagsFor(run, 'auto', procWithLines('tcp6-alone-above', 1, 1_000))).toEqual([]);
   });
 
   it('takes a proc root it cannot read as a quiet core, and any other lowMemory text as auto', () => {
-    expect(tierFlagsFor(run, 'auto', path.join(dir, 'no-such-root'))).toEqual(['--max-opt=0']);
+    expect(tierFlagsFor(run, 'auto', path.join(dir, 'no-such-root'))).toEqual(['--max-opt=0', '--gc-global']);
     const busy = procWithLines('busy-lines', 2_000, 0);
     expect(tierFlagsFor(run, 'AUTO' as 'auto', busy)).toEqual([]);
   });
