@@ -20,7 +20,8 @@ export function v8TierNote(execArgv: readonly string[], lowMemory: string | unde
   const interpreted = execArgv.includes(INTERPRETER_ONLY_FLAG);
   const collections = execArgv.includes(FULL_COLLECTIONS_FLAG) ? ', full garbage collections' : '';
   const tier = `${interpreted ? 'V8 interpreter only' : 'V8 compilers on'}${collections}`;
-  const count = BUSY_TCP_LINES.toLocaleString('en-US');
+  // Not toLocaleString: ICU's data would stay resident (lint/no-icu.grit).
+  const count = String(BUSY_TCP_LINES).replace(/\B(?=(\d{3})+$)/g, ',');
   if (lowMemory === 'auto')
     return ` (${tier}: lowMemory auto, ${interpreted ? 'at most' : 'more than'} ${count} TCP sockets when it started)`;
   if (lowMemory === 'true' || lowMemory === 'false') return ` (${tier}: lowMemory ${lowMemory})`;
